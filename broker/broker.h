@@ -1,0 +1,45 @@
+/* The broker's shared state, passed to every handler. One thread owns it. */
+#ifndef QC_BROKER_H
+#define QC_BROKER_H
+
+#include <czmq.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "dispatch.h"
+#include "store.h"
+
+/* What a queued outgoing message becomes if the pass's commit fails. */
+typedef enum {
+    QC_OUT_ALWAYS,       /* send anyway (WELCOME, RESET, STOP, HEARTBEAT) */
+    QC_OUT_CLIENT_REPLY, /* replaced by a storage error */
+    QC_OUT_AFTER_COMMIT  /* dropped (JOB, ACK): nothing it announces was stored */
+} qc_out_kind_t;
+
+typedef struct {
+    qc_store_t *store;
+    qc_dispatch_t *dispatch;
+    qc_config_t config;
+    zsock_t *client_sock;
+    zsock_t *worker_sock;
+    zlistx_t *outbox; /* queued replies and jobs, sent after the commit */
+    int64_t heartbeat_ms;
+    int64_t liveness_ms;
+    int maybe_due;          /* a job may be due: try to claim */
+    int64_t next_due_ms;    /* wall clock of the next waiting job, -1 if none */
+    int64_t started_wall_ms;
+    const char *worker_endpoint; /* as bound, reported by ping */
+} qc_broker_t;
+
+/* Queues a reply to the client whose envelope (routing id + empty frame) is
+ * given. Takes ownership of envelope and reply. */
+void qc_broker_reply(qc_broker_t *broker, zmsg_t **envelope_p, cJSON **reply_p);
+
+/* Queues a worker-protocol message (body may be NULL; not taken). */
+void qc_broker_send_worker(qc_broker_t *broker, zframe_t *routing_id, const char *command,
+                           const cJSON *body, qc_out_kind_t kind);
+
+/* Error reply object. Caller owns. */
+cJSON *qc_broker_error(const char *code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+#endif

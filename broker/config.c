@@ -1,0 +1,105 @@
+#include "config.h"
+#include "queuectl/parse.h"
+
+#include <stdio.h>
+#include <string.h>
+
+typedef struct {
+    const char *name;
+    int min, max;
+    int is_duration; /* accepts 10s, 5m ... and stores seconds */
+    size_t offset;
+} s_key_t;
+
+static const s_key_t s_keys[QC_CONFIG_KEY_COUNT] = {
+    {"max_retries", 0, 1000, 0, offsetof(qc_config_t, max_retries)},
+    {"backoff_base", 1, 10, 0, offsetof(qc_config_t, backoff_base)},
+    {"backoff_max", 1, 86400, 1, offsetof(qc_config_t, backoff_max_s)},
+    {"job_timeout", 1, 2592000, 1, offsetof(qc_config_t, job_timeout_s)},
+};
+
+void qc_config_defaults(qc_config_t *config)
+{
+    config->max_retries = 3;
+    config->backoff_base = 2;
+    config->backoff_max_s = 300;
+    config->job_timeout_s = 300;
+}
+
+static const s_key_t *s_find(const char *key)
+{
+    if (!key)
+        return NULL;
+    char canonical[32];
+    size_t len = strlen(key);
+    if (len >= sizeof canonical)
+        return NULL;
+    for (size_t i = 0; i <= len; i++)
+        canonical[i] = key[i] == '-' ? '_' : key[i];
+    for (int i = 0; i < QC_CONFIG_KEY_COUNT; i++)
+        if (strcmp(canonical, s_keys[i].name) == 0)
+            return &s_keys[i];
+    return NULL;
+}
+
+const char *qc_config_key_canonical(const char *key)
+{
+    const s_key_t *k = s_find(key);
+    return k ? k->name : NULL;
+}
+
+const char *qc_config_key_at(int i)
+{
+    return s_keys[i].name;
+}
+
+static int *s_field(qc_config_t *config, const s_key_t *k)
+{
+    return (int *)((char *)config + k->offset);
+}
+
+int qc_config_set(qc_config_t *config, const char *key, const char *text, char *err,
+                  size_t errlen)
+{
+    const s_key_t *k = s_find(key);
+    if (!k) {
+        snprintf(err, errlen,
+                 "unknown config key \"%.40s\" (known: max-retries, backoff-base, backoff-max, "
+                 "job-timeout)",
+                 key ? key : "");
+        return -1;
+    }
+    int64_t value;
+    int ok;
+    if (k->is_duration) {
+        int64_t ms;
+        ok = qc_parse_duration_ms(text, &ms) == 0 && ms % 1000 == 0;
+        value = ok ? ms / 1000 : 0;
+        ok = ok && value >= k->min && value <= k->max;
+    } else {
+        ok = qc_parse_int(text, k->min, k->max, &value) == 0;
+    }
+    if (!ok) {
+        snprintf(err, errlen, "invalid value \"%.40s\" for %s: expected %s between %d and %d",
+                 text ? text : "", k->name, k->is_duration ? "whole seconds (or 5m, 2h)" : "an integer",
+                 k->min, k->max);
+        return -1;
+    }
+    *s_field(config, k) = (int)value;
+    return 0;
+}
+
+void qc_config_format(const qc_config_t *config, const char *key, char *buf, size_t len)
+{
+    const s_key_t *k = s_find(key);
+    snprintf(buf, len, "%d", k ? *s_field((qc_config_t *)config, k) : 0);
+}
+
+cJSON *qc_config_to_json(const qc_config_t *config, const char *key)
+{
+    cJSON *obj = cJSON_CreateObject();
+    for (int i = 0; i < QC_CONFIG_KEY_COUNT; i++)
+        if (!key || strcmp(key, s_keys[i].name) == 0)
+            cJSON_AddNumberToObject(obj, s_keys[i].name, *s_field((qc_config_t *)config, &s_keys[i]));
+    return obj;
+}

@@ -1,0 +1,74 @@
+/* The worker registry: who is connected, their slots, the jobs each holds,
+ * liveness, and the leases of jobs found running after a broker restart.
+ * In memory only; the store is the truth it can be rebuilt from. */
+#ifndef QC_DISPATCH_H
+#define QC_DISPATCH_H
+
+#include <czmq.h>
+#include <stdint.h>
+
+#include "queuectl/protocol.h"
+
+typedef struct {
+    int64_t seq;
+    char id[QC_MAX_ID_BYTES + 1];
+    int attempt;
+} qc_held_t;
+
+typedef struct {
+    zframe_t *routing_id; /* owned */
+    char key[2 * 256 + 1]; /* routing id in hex: the registry's key */
+    char worker_id[QC_MAX_ID_BYTES + 1];
+    char host[256];
+    int pid;
+    int slots;
+    int stopping; /* sent STOP: give it no more work */
+    int64_t jobs_done;
+    int64_t connected_at_ms;  /* wall clock */
+    int64_t last_seen_mono_ms;
+    int held_count;
+    qc_held_t *held; /* [slots] */
+} qc_worker_t;
+
+typedef struct _qc_dispatch_t qc_dispatch_t;
+
+qc_dispatch_t *qc_dispatch_new(void);
+void qc_dispatch_destroy(qc_dispatch_t **self_p);
+
+/* The worker behind a routing id, or NULL. */
+qc_worker_t *qc_dispatch_find(qc_dispatch_t *self, zframe_t *routing_id);
+/* The worker with this worker_id, or NULL. */
+qc_worker_t *qc_dispatch_find_by_name(qc_dispatch_t *self, const char *worker_id);
+
+/* Registers a worker (replacing any entry with the same routing id). Returns
+ * the registry's record (owned by the registry), or NULL on bad slots. */
+qc_worker_t *qc_dispatch_add(qc_dispatch_t *self, zframe_t *routing_id, const char *worker_id,
+                             const char *host, int pid, int slots, int64_t now_mono_ms,
+                             int64_t now_wall_ms);
+/* Removes and frees a worker. Its held jobs must have been dealt with. */
+void qc_dispatch_remove(qc_dispatch_t *self, qc_worker_t **worker_p);
+
+/* Iteration over workers (not safe across add/remove). */
+qc_worker_t *qc_dispatch_first(qc_dispatch_t *self);
+qc_worker_t *qc_dispatch_next(qc_dispatch_t *self);
+size_t qc_dispatch_size(qc_dispatch_t *self);
+
+/* Held jobs. hold returns -1 if no slot is free. release returns 0 if the
+ * worker held (id, attempt), -1 if not. */
+int qc_worker_hold(qc_worker_t *worker, int64_t seq, const char *id, int attempt);
+int qc_worker_release(qc_worker_t *worker, const char *id, int attempt);
+int qc_worker_holds(qc_worker_t *worker, const char *id, int attempt);
+int qc_worker_free_slots(const qc_worker_t *worker);
+
+/* Orphans: jobs found processing at start-up, leased until deadline. */
+void qc_dispatch_orphan_add(qc_dispatch_t *self, int64_t seq, const char *id, int attempt,
+                            int64_t deadline_mono_ms);
+/* Takes the orphan (id, attempt) if present: returns 0 and removes it, else -1. */
+int qc_dispatch_orphan_take(qc_dispatch_t *self, const char *id, int attempt, int64_t *seq);
+/* Pops one orphan whose deadline has passed: returns 0 and fills, else -1. */
+int qc_dispatch_orphan_expired(qc_dispatch_t *self, int64_t now_mono_ms, qc_held_t *out);
+/* Earliest orphan deadline, or -1. */
+int64_t qc_dispatch_orphan_deadline(qc_dispatch_t *self);
+void qc_dispatch_orphans_clear(qc_dispatch_t *self);
+
+#endif

@@ -1,0 +1,136 @@
+/* queuectl-broker: parse flags, configure, run the loop. */
+#include "server.h"
+#include "queuectl/log.h"
+#include "queuectl/parse.h"
+#include "queuectl/paths.h"
+#include "queuectl/protocol.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+static void s_usage(FILE *out)
+{
+    fprintf(out,
+            "usage: queuectl-broker [options]\n"
+            "\n"
+            "The queuectl broker: sole owner of the job database; hands jobs to workers.\n"
+            "Runs in the foreground (use 'queuectl broker start' for the background).\n"
+            "\n"
+            "options:\n"
+            "  --db PATH                database file (default $QUEUECTL_HOME/queue.db)\n"
+            "  --worker-endpoint EP     where workers connect (default ipc://$QUEUECTL_HOME/worker.sock)\n"
+            "  --client-endpoint EP     where clients connect (default ipc://$QUEUECTL_HOME/client.sock)\n"
+            "  --insecure               allow tcp:// endpoints without authentication (dangerous)\n"
+            "  --synchronous MODE       normal (default: survives a crash) or full (survives power loss)\n"
+            "  --liveness DURATION      a silent worker is lost after this (default 3s)\n"
+            "  --heartbeat DURATION     heartbeat interval (default 1s)\n"
+            "  --log-level LEVEL        debug, info (default), warn, error\n"
+            "  --help, --version\n"
+            "\n"
+            "exit codes: 0 clean stop, 1 runtime error, 2 usage, 3 database error,\n"
+            "            4 another broker holds the database, 5 cannot bind an endpoint\n"
+            "\n"
+            "example:\n"
+            "  QUEUECTL_HOME=/tmp/q queuectl-broker --log-level debug\n");
+}
+
+static int s_duration_flag(const char *name, const char *text, int64_t min_ms, int64_t *ms)
+{
+    if (qc_parse_duration_ms(text, ms) != 0 || *ms < min_ms) {
+        fprintf(stderr, "queuectl-broker: invalid %s \"%s\": expected a duration such as 3s or "
+                        "500ms, at least %lldms\n",
+                name, text, (long long)min_ms);
+        return -1;
+    }
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    qc_log_init("broker");
+    qc_server_options_t options = {0};
+    options.heartbeat_ms = QC_HEARTBEAT_MS;
+    options.liveness_ms = QC_LIVENESS_MS;
+    const char *db = NULL, *worker_ep = NULL, *client_ep = NULL;
+
+    enum { OPT_DB = 1, OPT_WORKER, OPT_CLIENT, OPT_INSECURE, OPT_SYNC, OPT_LIVENESS, OPT_HEARTBEAT, OPT_LOG, OPT_HELP, OPT_VERSION };
+    static const struct option longopts[] = {
+        {"db", required_argument, NULL, OPT_DB},
+        {"worker-endpoint", required_argument, NULL, OPT_WORKER},
+        {"client-endpoint", required_argument, NULL, OPT_CLIENT},
+        {"insecure", no_argument, NULL, OPT_INSECURE},
+        {"synchronous", required_argument, NULL, OPT_SYNC},
+        {"liveness", required_argument, NULL, OPT_LIVENESS},
+        {"heartbeat", required_argument, NULL, OPT_HEARTBEAT},
+        {"log-level", required_argument, NULL, OPT_LOG},
+        {"help", no_argument, NULL, OPT_HELP},
+        {"version", no_argument, NULL, OPT_VERSION},
+        {NULL, 0, NULL, 0}};
+    opterr = 0;
+    int opt;
+    while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+        switch (opt) {
+        case OPT_DB: db = optarg; break;
+        case OPT_WORKER: worker_ep = optarg; break;
+        case OPT_CLIENT: client_ep = optarg; break;
+        case OPT_INSECURE: options.insecure = 1; break;
+        case OPT_SYNC:
+            if (strcmp(optarg, "full") == 0)
+                options.synchronous_full = 1;
+            else if (strcmp(optarg, "normal") != 0) {
+                fprintf(stderr, "queuectl-broker: invalid --synchronous \"%s\": use normal or full\n", optarg);
+                return QC_EXIT_USAGE;
+            }
+            break;
+        case OPT_LIVENESS:
+            if (s_duration_flag("--liveness", optarg, 100, &options.liveness_ms) != 0)
+                return QC_EXIT_USAGE;
+            break;
+        case OPT_HEARTBEAT:
+            if (s_duration_flag("--heartbeat", optarg, 10, &options.heartbeat_ms) != 0)
+                return QC_EXIT_USAGE;
+            break;
+        case OPT_LOG: {
+            int level = qc_log_level_parse(optarg);
+            if (level < 0) {
+                fprintf(stderr, "queuectl-broker: invalid --log-level \"%s\": use debug, info, warn or error\n", optarg);
+                return QC_EXIT_USAGE;
+            }
+            qc_log_set_level(level);
+            break;
+        }
+        case OPT_HELP: s_usage(stdout); return QC_EXIT_OK;
+        case OPT_VERSION: printf("queuectl-broker %s\n", QC_VERSION); return QC_EXIT_OK;
+        default:
+            fprintf(stderr, "queuectl-broker: unknown or incomplete option \"%s\" (see --help)\n",
+                    argv[optind - 1]);
+            return QC_EXIT_USAGE;
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "queuectl-broker: unexpected argument \"%s\" (see --help)\n", argv[optind]);
+        return QC_EXIT_USAGE;
+    }
+    if (options.heartbeat_ms * 2 > options.liveness_ms) {
+        fprintf(stderr, "queuectl-broker: --liveness must be at least twice --heartbeat\n");
+        return QC_EXIT_USAGE;
+    }
+    if (!qc_home())
+        return QC_EXIT_USAGE;
+    if (db)
+        snprintf(options.db_path, sizeof options.db_path, "%s", db);
+    else if (qc_home_path(options.db_path, sizeof options.db_path, "queue.db") != 0)
+        return QC_EXIT_USAGE;
+    if (qc_home_path(options.pid_path, sizeof options.pid_path, "broker.pid") != 0)
+        return QC_EXIT_USAGE;
+    if (worker_ep)
+        snprintf(options.worker_endpoint, sizeof options.worker_endpoint, "%s", worker_ep);
+    else if (qc_default_worker_endpoint(options.worker_endpoint, sizeof options.worker_endpoint) != 0)
+        return QC_EXIT_USAGE;
+    if (client_ep)
+        snprintf(options.client_endpoint, sizeof options.client_endpoint, "%s", client_ep);
+    else if (qc_default_client_endpoint(options.client_endpoint, sizeof options.client_endpoint) != 0)
+        return QC_EXIT_USAGE;
+    return qc_server_run(&options);
+}

@@ -1,0 +1,396 @@
+/* The broker's loop: one thread, one poll over both sockets with the earliest
+ * deadline as its timeout. Each pass drains every ready message, applies them
+ * in one transaction, dispatches due jobs, commits once, and only then sends
+ * the replies and jobs (persist before acknowledge). */
+#include "server.h"
+#include "broker.h"
+#include "ctlcmd.h"
+#include "wrkcmd.h"
+#include "queuectl/clock.h"
+#include "queuectl/log.h"
+#include "queuectl/protocol.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <string.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+/* Most messages handled in one pass before committing: bounds the latency
+ * of the first reply under a flood. */
+#define S_MAX_PASS_MESSAGES 4096
+
+typedef struct {
+    zsock_t *sock;
+    zmsg_t *msg;
+    qc_out_kind_t kind;
+} s_out_t;
+
+static volatile sig_atomic_t s_stop_signal = 0;
+
+static void s_on_signal(int signo)
+{
+    s_stop_signal = signo;
+}
+
+static void s_out_free(void **item)
+{
+    s_out_t *out = *item;
+    if (out) {
+        zmsg_destroy(&out->msg);
+        free(out);
+    }
+    *item = NULL;
+}
+
+cJSON *qc_broker_error(const char *code, const char *fmt, ...)
+{
+    char message[512];
+    va_list args;
+    va_start(args, fmt);
+    vsnprintf(message, sizeof message, fmt, args);
+    va_end(args);
+    cJSON *reply = cJSON_CreateObject();
+    cJSON_AddBoolToObject(reply, "ok", 0);
+    cJSON *error = cJSON_AddObjectToObject(reply, "error");
+    cJSON_AddStringToObject(error, "code", code);
+    cJSON_AddStringToObject(error, "message", message);
+    return reply;
+}
+
+static void s_queue(qc_broker_t *broker, zsock_t *sock, zmsg_t *msg, qc_out_kind_t kind)
+{
+    s_out_t *out = calloc(1, sizeof *out);
+    if (!out) {
+        zmsg_destroy(&msg);
+        return;
+    }
+    out->sock = sock;
+    out->msg = msg;
+    out->kind = kind;
+    zlistx_add_end(broker->outbox, out);
+}
+
+static void s_add_json(zmsg_t *msg, const cJSON *obj)
+{
+    char *text = cJSON_PrintUnformatted(obj);
+    if (text) {
+        zmsg_addmem(msg, text, strlen(text));
+        cJSON_free(text);
+    } else {
+        zmsg_addstr(msg, "{\"ok\":false,\"error\":{\"code\":\"storage\",\"message\":\"out of memory\"}}");
+    }
+}
+
+void qc_broker_reply(qc_broker_t *broker, zmsg_t **envelope_p, cJSON **reply_p)
+{
+    zmsg_t *msg = *envelope_p;
+    *envelope_p = NULL;
+    s_add_json(msg, *reply_p);
+    cJSON_Delete(*reply_p);
+    *reply_p = NULL;
+    s_queue(broker, broker->client_sock, msg, QC_OUT_CLIENT_REPLY);
+}
+
+void qc_broker_send_worker(qc_broker_t *broker, zframe_t *routing_id, const char *command,
+                           const cJSON *body, qc_out_kind_t kind)
+{
+    zmsg_t *msg = zmsg_new();
+    zmsg_append(msg, &(zframe_t *){zframe_dup(routing_id)});
+    zmsg_addstr(msg, QC_WORKER_HEADER);
+    zmsg_addstr(msg, command);
+    if (body)
+        s_add_json(msg, body);
+    s_queue(broker, broker->worker_sock, msg, kind);
+}
+
+/* Sends everything queued. committed = 0 after a failed commit: replies
+ * become storage errors and jobs/acks are dropped. */
+static void s_flush(qc_broker_t *broker, int committed)
+{
+    for (s_out_t *out = zlistx_first(broker->outbox); out; out = zlistx_next(broker->outbox)) {
+        if (!committed && out->kind == QC_OUT_AFTER_COMMIT)
+            continue;
+        if (!committed && out->kind == QC_OUT_CLIENT_REPLY) {
+            zframe_t *last = zmsg_last(out->msg);
+            zmsg_remove(out->msg, last);
+            zframe_destroy(&last);
+            cJSON *error = qc_broker_error(QC_E_STORAGE, "the database could not commit: "
+                                                         "nothing was stored, try again");
+            s_add_json(out->msg, error);
+            cJSON_Delete(error);
+        }
+        /* A send can only fail for a vanished peer: that is the peer's loss. */
+        zmsg_send(&out->msg, out->sock);
+    }
+    zlistx_purge(broker->outbox);
+}
+
+static void s_client_message(qc_broker_t *broker, int writable)
+{
+    zmsg_t *msg = zmsg_recv(broker->client_sock);
+    if (!msg)
+        return;
+    /* A REQ envelope is: routing id, empty delimiter, then our one frame. */
+    zframe_t *routing_id = zmsg_pop(msg);
+    zframe_t *delimiter = zmsg_pop(msg);
+    if (!routing_id || !delimiter || zframe_size(delimiter) != 0) {
+        qc_warn("client socket: message without a REQ envelope dropped");
+        zframe_destroy(&routing_id);
+        zframe_destroy(&delimiter);
+        zmsg_destroy(&msg);
+        return;
+    }
+    zmsg_t *envelope = zmsg_new();
+    zmsg_append(envelope, &routing_id);
+    zmsg_append(envelope, &delimiter);
+    cJSON *reply;
+    if (zmsg_size(msg) != 1) {
+        reply = qc_broker_error(QC_E_BAD_REQUEST, "a request is exactly one frame, not %zu",
+                                zmsg_size(msg));
+    } else {
+        zframe_t *frame = zmsg_first(msg);
+        int in_savepoint = writable && qc_store_savepoint(broker->store) == 0;
+        reply = qc_ctlcmd_handle(broker, (const char *)zframe_data(frame), zframe_size(frame),
+                                 in_savepoint);
+        if (in_savepoint) {
+            if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(reply, "ok")))
+                qc_store_release(broker->store);
+            else
+                qc_store_rollback_savepoint(broker->store);
+        }
+    }
+    zmsg_destroy(&msg);
+    qc_broker_reply(broker, &envelope, &reply);
+}
+
+static void s_worker_message(qc_broker_t *broker, int writable)
+{
+    zmsg_t *msg = zmsg_recv(broker->worker_sock);
+    if (!msg)
+        return;
+    zframe_t *routing_id = zmsg_pop(msg);
+    if (routing_id && writable)
+        qc_wrkcmd_handle(broker, routing_id, msg);
+    else if (routing_id)
+        qc_wrkcmd_touch(broker, routing_id); /* still a sign of life */
+    zframe_destroy(&routing_id);
+    zmsg_destroy(&msg);
+}
+
+/* One pass: drain, apply, dispatch, commit, send. */
+static void s_pass(qc_broker_t *broker, int64_t *sweep_at_mono)
+{
+    static int was_writable = 1;
+    int writable = qc_store_begin(broker->store) == 0;
+    if (writable != was_writable) {
+        if (writable)
+            qc_info("database writable again");
+        else
+            qc_warn("database not writable (%s): serving reads only, refusing writes",
+                    qc_store_errmsg(broker->store));
+        was_writable = writable;
+    }
+    for (int n = 0; n < S_MAX_PASS_MESSAGES; n++) {
+        int got = 0;
+        if (zsock_events(broker->client_sock) & ZMQ_POLLIN) {
+            s_client_message(broker, writable);
+            got = 1;
+        }
+        if (zsock_events(broker->worker_sock) & ZMQ_POLLIN) {
+            s_worker_message(broker, writable);
+            got = 1;
+        }
+        if (!got)
+            break;
+    }
+    if (!writable) {
+        s_flush(broker, 1); /* only read replies and error replies are queued */
+        return;
+    }
+    int64_t now_mono = qc_clock_mono_ms();
+    if (*sweep_at_mono >= 0 && now_mono >= *sweep_at_mono)
+        *sweep_at_mono = qc_wrkcmd_sweep(broker, now_mono);
+    qc_wrkcmd_dispatch(broker, qc_clock_wall_ms());
+    if (qc_store_commit(broker->store) == 0) {
+        s_flush(broker, 1);
+    } else {
+        qc_error("commit failed (%s): rolled back, clients told to retry",
+                 qc_store_errmsg(broker->store));
+        qc_store_rollback(broker->store);
+        s_flush(broker, 0);
+        qc_wrkcmd_resync(broker);
+        s_flush(broker, 1);
+    }
+    /* A new worker or a lease adds a deadline; recompute cheaply. */
+    int64_t sweep = qc_wrkcmd_sweep_deadline(broker);
+    if (sweep >= 0 && (*sweep_at_mono < 0 || sweep < *sweep_at_mono))
+        *sweep_at_mono = sweep;
+}
+
+static zsock_t *s_bind(int type, const char *endpoint)
+{
+    zsock_t *sock = zsock_new(type);
+    if (!sock)
+        return NULL;
+    zsock_set_linger(sock, 0);
+    zsock_set_maxmsgsize(sock, QC_MAX_MESSAGE_BYTES);
+    zsock_set_sndhwm(sock, 100000);
+    zsock_set_rcvhwm(sock, 100000);
+    if (zsock_bind(sock, "%s", endpoint) < 0) {
+        qc_error("cannot bind %s: %s", endpoint, zmq_strerror(zmq_errno()));
+        zsock_destroy(&sock);
+    }
+    return sock;
+}
+
+static int s_lock(const char *db_path, int *fd_out)
+{
+    char path[4096 + 8];
+    snprintf(path, sizeof path, "%s.lock", db_path);
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        qc_error("cannot open lock file %s: %s", path, strerror(errno));
+        return -1;
+    }
+    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        qc_error("another broker is already using %s (lock %s is held)", db_path, path);
+        close(fd);
+        return -1;
+    }
+    *fd_out = fd;
+    return 0;
+}
+
+static int s_is_tcp(const char *endpoint)
+{
+    return strncmp(endpoint, "tcp://", 6) == 0;
+}
+
+int qc_server_run(const qc_server_options_t *options)
+{
+    int exit_code = QC_EXIT_OK;
+    int lock_fd = -1;
+    qc_broker_t broker = {0};
+    broker.heartbeat_ms = options->heartbeat_ms;
+    broker.liveness_ms = options->liveness_ms;
+    broker.next_due_ms = -1;
+    broker.maybe_due = 1;
+    broker.started_wall_ms = qc_clock_wall_ms();
+    broker.worker_endpoint = options->worker_endpoint;
+    qc_config_defaults(&broker.config);
+
+    if ((s_is_tcp(options->worker_endpoint) || s_is_tcp(options->client_endpoint)) &&
+        !options->insecure) {
+        qc_error("refusing to bind TCP without authentication: anyone who reaches a TCP endpoint "
+                 "can run commands on every worker; pass --insecure to accept that risk");
+        return QC_EXIT_USAGE;
+    }
+    if (s_lock(options->db_path, &lock_fd) != 0)
+        return QC_EXIT_LOCKED;
+
+    char err[512];
+    broker.store = qc_store_open(options->db_path, options->synchronous_full, err, sizeof err);
+    if (!broker.store) {
+        qc_error("%s", err);
+        exit_code = QC_EXIT_DATABASE;
+        goto done;
+    }
+    if (qc_store_config_load(broker.store, &broker.config) != 0) {
+        qc_error("cannot read config: %s", qc_store_errmsg(broker.store));
+        exit_code = QC_EXIT_DATABASE;
+        goto done;
+    }
+    broker.dispatch = qc_dispatch_new();
+    broker.outbox = zlistx_new();
+    zlistx_set_destructor(broker.outbox, s_out_free);
+
+    /* Our own handlers, without SA_RESTART, so the poll wakes on a signal. */
+    zsys_handler_set(NULL);
+    struct sigaction action = {0};
+    action.sa_handler = s_on_signal;
+    sigemptyset(&action.sa_mask);
+    sigaction(SIGTERM, &action, NULL);
+    sigaction(SIGINT, &action, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    broker.worker_sock = s_bind(ZMQ_ROUTER, options->worker_endpoint);
+    broker.client_sock = s_bind(ZMQ_ROUTER, options->client_endpoint);
+    if (!broker.worker_sock || !broker.client_sock) {
+        exit_code = QC_EXIT_BIND;
+        goto done;
+    }
+    for (int i = 0; i < 2; i++) {
+        const char *endpoint = i ? options->client_endpoint : options->worker_endpoint;
+        if (s_is_tcp(endpoint))
+            qc_warn("INSECURE: %s accepts unauthenticated peers; anyone who reaches it can run "
+                    "commands on your workers", endpoint);
+    }
+    if (qc_wrkcmd_load_orphans(&broker, qc_clock_mono_ms()) != 0) {
+        qc_error("cannot read running jobs: %s", qc_store_errmsg(broker.store));
+        exit_code = QC_EXIT_DATABASE;
+        goto done;
+    }
+    if (options->pid_path[0]) {
+        FILE *pid_file = fopen(options->pid_path, "w");
+        if (pid_file) {
+            fprintf(pid_file, "%d\n", (int)getpid());
+            fclose(pid_file);
+        }
+    }
+    qc_info("broker %s ready: workers on %s, clients on %s, database %s (synchronous=%s)",
+            QC_VERSION, options->worker_endpoint, options->client_endpoint, options->db_path,
+            options->synchronous_full ? "FULL" : "NORMAL");
+
+    zmq_pollitem_t items[2] = {{zsock_resolve(broker.client_sock), 0, ZMQ_POLLIN, 0},
+                               {zsock_resolve(broker.worker_sock), 0, ZMQ_POLLIN, 0}};
+    int64_t heartbeat_at = qc_clock_mono_ms() + broker.heartbeat_ms;
+    int64_t sweep_at = qc_wrkcmd_sweep_deadline(&broker);
+    while (!s_stop_signal) {
+        int64_t now_mono = qc_clock_mono_ms();
+        int64_t wake = heartbeat_at;
+        if (sweep_at >= 0 && sweep_at < wake)
+            wake = sweep_at;
+        if (broker.next_due_ms >= 0) {
+            int64_t due_mono = now_mono + (broker.next_due_ms - qc_clock_wall_ms());
+            if (due_mono < wake)
+                wake = due_mono;
+        }
+        if (broker.maybe_due)
+            wake = now_mono;
+        long timeout = wake > now_mono ? (long)(wake - now_mono) : 0;
+        int rc = zmq_poll(items, 2, timeout);
+        if (rc < 0 && zmq_errno() != EINTR) {
+            qc_error("poll failed: %s", zmq_strerror(zmq_errno()));
+            exit_code = QC_EXIT_RUNTIME;
+            break;
+        }
+        if (s_stop_signal)
+            break;
+        s_pass(&broker, &sweep_at);
+        if (qc_clock_mono_ms() >= heartbeat_at) {
+            qc_wrkcmd_heartbeat(&broker);
+            s_flush(&broker, 1);
+            heartbeat_at = qc_clock_mono_ms() + broker.heartbeat_ms;
+        }
+    }
+    if (s_stop_signal)
+        qc_info("received %s: shutting down", strsignal(s_stop_signal));
+
+done:
+    /* Reverse order of creation; the store rolls back anything still open. */
+    zlistx_destroy(&broker.outbox);
+    zsock_destroy(&broker.client_sock);
+    zsock_destroy(&broker.worker_sock);
+    qc_dispatch_destroy(&broker.dispatch);
+    qc_store_destroy(&broker.store);
+    if (options->pid_path[0] && exit_code != QC_EXIT_LOCKED)
+        unlink(options->pid_path);
+    if (lock_fd >= 0)
+        close(lock_fd);
+    if (exit_code == QC_EXIT_OK)
+        qc_info("broker stopped cleanly");
+    return exit_code;
+}

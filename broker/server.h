@@ -1,0 +1,29 @@
+/* The broker's event loop and sockets. */
+#ifndef QC_SERVER_H
+#define QC_SERVER_H
+
+#include <stdint.h>
+
+/* Exit codes of queuectl-broker (listed in README). */
+#define QC_EXIT_OK 0
+#define QC_EXIT_RUNTIME 1
+#define QC_EXIT_USAGE 2
+#define QC_EXIT_DATABASE 3
+#define QC_EXIT_LOCKED 4
+#define QC_EXIT_BIND 5
+
+typedef struct {
+    char db_path[4096];
+    char pid_path[4096]; /* "" for none */
+    char worker_endpoint[1024];
+    char client_endpoint[1024];
+    int synchronous_full;
+    int insecure; /* allow TCP without authentication */
+    int64_t heartbeat_ms;
+    int64_t liveness_ms;
+} qc_server_options_t;
+
+/* Runs until SIGTERM/SIGINT. Returns one of the QC_EXIT_ codes. */
+int qc_server_run(const qc_server_options_t *options);
+
+#endif

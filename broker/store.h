@@ -1,0 +1,111 @@
+/* The job store: the only module that includes sqlite3.h. Its interface
+ * speaks in queuectl's terms; every write happens inside the transaction the
+ * server opened with qc_store_begin. */
+#ifndef QC_STORE_H
+#define QC_STORE_H
+
+#include <cjson/cJSON.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "queuectl/job.h"
+#include "queuectl/proto.h"
+
+typedef struct _qc_store_t qc_store_t;
+
+#define QC_STORE_SCHEMA_VERSION 1
+
+/* Return codes beside 0 / -1 (an SQLite error, logged). */
+#define QC_STORE_DUPLICATE 1
+#define QC_STORE_NOT_FOUND 2
+#define QC_STORE_CONFLICT 3
+
+/* Opens (creating or migrating) the database at path. synchronous_full picks
+ * PRAGMA synchronous=FULL over NORMAL. Returns NULL with the reason in err. */
+qc_store_t *qc_store_open(const char *path, int synchronous_full, char *err, size_t errlen);
+void qc_store_destroy(qc_store_t **self_p);
+
+/* The last SQLite error message, for logs and error replies. */
+const char *qc_store_errmsg(qc_store_t *self);
+
+/* Transactions: begin (IMMEDIATE) / commit / rollback, and savepoints
+ * inside them so one bad request doesn't undo its neighbours. 0 or -1. */
+int qc_store_begin(qc_store_t *self);
+int qc_store_commit(qc_store_t *self);
+void qc_store_rollback(qc_store_t *self);
+int qc_store_savepoint(qc_store_t *self);
+int qc_store_release(qc_store_t *self);
+void qc_store_rollback_savepoint(qc_store_t *self);
+
+/* Config: loads stored values over the defaults already in config; saves one key. */
+int qc_store_config_load(qc_store_t *self, qc_config_t *config);
+int qc_store_config_save(qc_store_t *self, const char *key, const char *value);
+
+/* Inserts a new pending job. spec->id may be empty (an id is generated); the
+ * id used is written to id_out (QC_MAX_ID_BYTES + 1). Unset fields take the
+ * config's defaults. Returns 0, QC_STORE_DUPLICATE or -1. */
+int qc_store_job_insert(qc_store_t *self, const qc_job_spec_t *spec, const qc_config_t *config,
+                        int64_t now_ms, char *id_out);
+
+/* A job handed to a worker. */
+typedef struct {
+    int64_t seq;
+    char id[QC_MAX_ID_BYTES + 1];
+    int attempt; /* the run number, sent on the wire */
+    int timeout_s;
+    char *command; /* owned: free() */
+} qc_claim_t;
+
+/* The worker a claim or attempt belongs to. */
+typedef struct {
+    const char *worker_id;
+    const char *host;
+    int pid;
+} qc_worker_ref_t;
+
+/* Claims the next due job (highest priority, then oldest) for worker: marks
+ * it processing and opens its attempt. Returns 1 with *claim filled, 0 if
+ * nothing is due, -1 on error. */
+int qc_store_job_claim_next(qc_store_t *self, const qc_worker_ref_t *worker, int64_t now_ms,
+                            qc_claim_t *claim);
+
+/* The earliest run_at of a waiting job, or -1 if none waits. */
+int64_t qc_store_next_due_ms(qc_store_t *self);
+
+/* A job that is processing: seq, current run number and the holding worker. */
+typedef struct {
+    int64_t seq;
+    int attempt;
+    int attempts; /* counted toward max_retries */
+    int max_retries;
+    char worker_id[QC_MAX_ID_BYTES + 1];
+} qc_running_t;
+
+/* Looks up id; returns 0 if it is processing (fills *running), QC_STORE_NOT_FOUND
+ * if it doesn't exist or isn't processing, -1 on error. */
+int qc_store_job_running(qc_store_t *self, const char *id, qc_running_t *running);
+
+/* Records the end of running->attempt with result and moves the job to
+ * next_state (run_at used when failed). Returns 0 or -1. */
+int qc_store_job_finish(qc_store_t *self, const qc_running_t *running, const qc_result_t *result,
+                        qc_state_t next_state, int64_t run_at_ms, int64_t now_ms);
+
+/* Calls fn for every processing job (used at start-up to rebuild leases). */
+typedef void(qc_store_running_fn)(void *arg, int64_t seq, const char *id, int attempt,
+                                  const char *worker_id);
+int qc_store_each_running(qc_store_t *self, qc_store_running_fn *fn, void *arg);
+
+/* A dead job back to pending with attempts reset (its history kept).
+ * Returns 0, QC_STORE_NOT_FOUND, QC_STORE_CONFLICT (not dead) or -1. */
+int qc_store_job_revive(qc_store_t *self, const char *id, int64_t now_ms);
+
+/* JSON views; the caller owns what is returned. NULL on not found / error. */
+cJSON *qc_store_job_get(qc_store_t *self, const char *id, int with_attempts);
+/* state < 0 for all. cursor 0 for the first page; *next_cursor 0 at the end. */
+cJSON *qc_store_job_list(qc_store_t *self, int state, int limit, int64_t cursor,
+                         int64_t *next_cursor);
+/* counts[QC_STATE_COUNT]; *oldest_pending_ms = created_at or -1. 0 or -1. */
+int qc_store_counts(qc_store_t *self, int64_t counts[QC_STATE_COUNT], int64_t *oldest_pending_ms);
+
+#endif

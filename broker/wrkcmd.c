@@ -1,0 +1,385 @@
+#include "wrkcmd.h"
+#include "retry.h"
+#include "queuectl/clock.h"
+#include "queuectl/job.h"
+#include "queuectl/log.h"
+#include "queuectl/proto.h"
+
+#include <string.h>
+
+/* Records the end of an attempt and applies the retry policy. */
+static int s_finish(qc_broker_t *broker, const qc_running_t *running, const qc_result_t *result)
+{
+    int64_t now_ms = qc_clock_wall_ms();
+    qc_state_t next_state;
+    int64_t run_at_ms;
+    qc_retry_decide(&broker->config, result->outcome, running->attempts, running->max_retries,
+                    now_ms, &next_state, &run_at_ms);
+    if (qc_store_job_finish(broker->store, running, result, next_state, run_at_ms, now_ms) != 0)
+        return -1;
+    const char *outcome = qc_outcome_name(result->outcome);
+    if (next_state == QC_STATE_COMPLETED)
+        qc_info("job %s: attempt %d succeeded", result->id, running->attempt);
+    else if (next_state == QC_STATE_FAILED)
+        qc_info("job %s: attempt %d %s (%s), retry %d/%d in %llds", result->id, running->attempt,
+                outcome, result->error[0] ? result->error : "no detail", running->attempts,
+                running->max_retries, (long long)(run_at_ms - now_ms) / 1000);
+    else
+        qc_warn("job %s: attempt %d %s (%s), moved to the dead-letter queue", result->id,
+                running->attempt, outcome, result->error[0] ? result->error : "no detail");
+    broker->maybe_due = 1;
+    return 0;
+}
+
+/* Fails a held attempt whose worker is gone (or whose lease ran out). */
+static void s_lose(qc_broker_t *broker, const char *id, int attempt, const char *why)
+{
+    qc_running_t running;
+    if (qc_store_job_running(broker->store, id, &running) != 0 || running.attempt != attempt)
+        return; /* already finished: nothing to lose */
+    qc_result_t result;
+    qc_result_init(&result);
+    snprintf(result.id, sizeof result.id, "%s", id);
+    result.attempt = attempt;
+    result.outcome = QC_OUTCOME_WORKER_LOST;
+    snprintf(result.error, sizeof result.error, "%s", why);
+    s_finish(broker, &running, &result);
+}
+
+static void s_lose_worker(qc_broker_t *broker, qc_worker_t **worker_p, const char *why)
+{
+    qc_worker_t *worker = *worker_p;
+    for (int i = 0; i < worker->held_count; i++)
+        s_lose(broker, worker->held[i].id, worker->held[i].attempt, why);
+    worker->held_count = 0;
+    qc_dispatch_remove(broker->dispatch, worker_p);
+}
+
+static void s_on_result(qc_broker_t *broker, zframe_t *routing_id, qc_worker_t *worker,
+                        const cJSON *body)
+{
+    qc_result_t result;
+    char err[128];
+    if (!body || qc_result_from_json(body, &result, err, sizeof err) != 0) {
+        qc_warn("worker %s: malformed RESULT dropped: %s", worker->worker_id, body ? err : "no body");
+        return;
+    }
+    cJSON *ack = cJSON_CreateObject();
+    cJSON_AddStringToObject(ack, "id", result.id);
+    cJSON_AddNumberToObject(ack, "attempt", result.attempt);
+
+    qc_running_t running;
+    int rc = qc_store_job_running(broker->store, result.id, &running);
+    if (rc == -1) { /* no ACK: the worker sends it again */
+        cJSON_Delete(ack);
+        qc_result_clear(&result);
+        return;
+    }
+    if (rc != 0 || running.attempt != result.attempt ||
+        strcmp(running.worker_id, worker->worker_id) != 0) {
+        /* Stale (already recorded, or its lease expired) or not this worker's:
+         * acknowledge so it stops resending, record nothing. */
+        qc_info("job %s: result for attempt %d from %s ignored (%s)", result.id, result.attempt,
+                worker->worker_id,
+                rc != 0 ? "not running" : running.attempt != result.attempt ? "not the current attempt"
+                                                                            : "held by another worker");
+        qc_worker_release(worker, result.id, result.attempt);
+        qc_broker_send_worker(broker, routing_id, QC_B_ACK, ack, QC_OUT_ALWAYS);
+    } else if (s_finish(broker, &running, &result) == 0) {
+        if (qc_worker_release(worker, result.id, result.attempt) == 0)
+            worker->jobs_done++;
+        qc_dispatch_orphan_take(broker->dispatch, result.id, result.attempt, &running.seq);
+        qc_broker_send_worker(broker, routing_id, QC_B_ACK, ack, QC_OUT_AFTER_COMMIT);
+    }
+    cJSON_Delete(ack);
+    qc_result_clear(&result);
+}
+
+/* Validates HELLO's fields; returns 0 or -1 with the reason. */
+static int s_hello_fields(const cJSON *body, const char **worker_id, const char **host, int *pid,
+                          int *slots, const cJSON **running, char *err, size_t errlen)
+{
+    int64_t v;
+    *worker_id = qc_json_string(body, "worker_id");
+    *host = qc_json_string(body, "host");
+    *running = cJSON_GetObjectItemCaseSensitive(body, "running");
+    if (!*worker_id || !qc_job_id_valid(*worker_id))
+        return snprintf(err, errlen, "worker_id missing or invalid"), -1;
+    if (!*host || strlen(*host) > 255)
+        return snprintf(err, errlen, "host missing or too long"), -1;
+    if (qc_json_int(body, "pid", &v) != 0 || v < 0 || v > INT32_MAX)
+        return snprintf(err, errlen, "pid missing or invalid"), -1;
+    *pid = (int)v;
+    if (qc_json_int(body, "slots", &v) != 0 || v < 1 || v > QC_MAX_SLOTS)
+        return snprintf(err, errlen, "slots must be 1 to %d", QC_MAX_SLOTS), -1;
+    *slots = (int)v;
+    if (*running && !cJSON_IsArray(*running))
+        return snprintf(err, errlen, "running must be an array"), -1;
+    if (*running && cJSON_GetArraySize(*running) > *slots)
+        return snprintf(err, errlen, "running lists more jobs than slots"), -1;
+    return 0;
+}
+
+static void s_on_hello(qc_broker_t *broker, zframe_t *routing_id, const cJSON *body)
+{
+    const char *worker_id, *host;
+    int pid, slots;
+    const cJSON *running_list;
+    char err[128];
+    if (!body || s_hello_fields(body, &worker_id, &host, &pid, &slots, &running_list, err,
+                                sizeof err) != 0) {
+        qc_warn("malformed HELLO dropped: %s", body ? err : "no body");
+        return;
+    }
+    /* The same worker may come back on a new connection: its earlier records
+     * give up their jobs to the new one, or lose them below. */
+    qc_worker_t *previous[2] = {qc_dispatch_find(broker->dispatch, routing_id),
+                                qc_dispatch_find_by_name(broker->dispatch, worker_id)};
+    if (previous[1] == previous[0])
+        previous[1] = NULL;
+    qc_held_t carried[2 * QC_MAX_SLOTS];
+    int carried_count = 0;
+    for (int p = 0; p < 2; p++) {
+        if (!previous[p])
+            continue;
+        for (int i = 0; i < previous[p]->held_count; i++)
+            carried[carried_count++] = previous[p]->held[i];
+        previous[p]->held_count = 0;
+        qc_dispatch_remove(broker->dispatch, &previous[p]);
+    }
+
+    qc_worker_t *worker = qc_dispatch_add(broker->dispatch, routing_id, worker_id, host, pid,
+                                          slots, qc_clock_mono_ms(), qc_clock_wall_ms());
+    if (!worker)
+        return;
+    /* Adopt what it says it runs, if the store agrees it is its current attempt. */
+    const cJSON *entry;
+    cJSON_ArrayForEach(entry, running_list)
+    {
+        const char *id = qc_json_string(entry, "id");
+        int64_t attempt;
+        if (!id || !qc_job_id_valid(id) || qc_json_int(entry, "attempt", &attempt) != 0)
+            continue;
+        qc_running_t running;
+        if (qc_store_job_running(broker->store, id, &running) == 0 && running.attempt == attempt &&
+            strcmp(running.worker_id, worker_id) == 0 &&
+            qc_worker_hold(worker, running.seq, id, (int)attempt) == 0) {
+            int64_t seq;
+            qc_dispatch_orphan_take(broker->dispatch, id, (int)attempt, &seq);
+            for (int i = 0; i < carried_count; i++)
+                if (carried[i].attempt == attempt && strcmp(carried[i].id, id) == 0)
+                    carried[i].id[0] = '\0'; /* adopted: not lost */
+            qc_info("job %s: attempt %lld adopted by reconnected worker %s", id,
+                    (long long)attempt, worker_id);
+        } else {
+            cJSON *cancel = cJSON_CreateObject();
+            cJSON_AddStringToObject(cancel, "id", id);
+            cJSON_AddNumberToObject(cancel, "attempt", (double)attempt);
+            qc_broker_send_worker(broker, routing_id, QC_B_CANCEL, cancel, QC_OUT_ALWAYS);
+            cJSON_Delete(cancel);
+        }
+    }
+    for (int i = 0; i < carried_count; i++)
+        if (carried[i].id[0])
+            s_lose(broker, carried[i].id, carried[i].attempt, "worker reconnected without it");
+
+    cJSON *welcome = cJSON_CreateObject();
+    cJSON_AddNumberToObject(welcome, "heartbeat_ms", (double)broker->heartbeat_ms);
+    cJSON_AddNumberToObject(welcome, "liveness_ms", (double)broker->liveness_ms);
+    qc_broker_send_worker(broker, routing_id, QC_B_WELCOME, welcome, QC_OUT_ALWAYS);
+    cJSON_Delete(welcome);
+    qc_info("worker %s registered (host %s, pid %d, %d slot%s, %d running)", worker_id, host, pid,
+            slots, slots == 1 ? "" : "s", worker->held_count);
+    broker->maybe_due = 1;
+}
+
+void qc_wrkcmd_touch(qc_broker_t *broker, zframe_t *routing_id)
+{
+    qc_worker_t *worker = qc_dispatch_find(broker->dispatch, routing_id);
+    if (worker)
+        worker->last_seen_mono_ms = qc_clock_mono_ms();
+}
+
+void qc_wrkcmd_handle(qc_broker_t *broker, zframe_t *routing_id, zmsg_t *msg)
+{
+    const char *command;
+    cJSON *body;
+    char err[128];
+    if (qc_wmsg_decode(msg, &command, &body, err, sizeof err) != 0) {
+        qc_warn("worker socket: malformed message dropped: %s", err);
+        return;
+    }
+    qc_worker_t *worker = qc_dispatch_find(broker->dispatch, routing_id);
+    if (worker)
+        worker->last_seen_mono_ms = qc_clock_mono_ms();
+
+    if (strcmp(command, QC_W_HELLO) == 0) {
+        s_on_hello(broker, routing_id, body);
+    } else if (!worker) {
+        /* Unknown peer (e.g. the broker restarted): ask it to introduce itself. */
+        if (strcmp(command, QC_W_HEARTBEAT) == 0 || strcmp(command, QC_W_RESULT) == 0)
+            qc_broker_send_worker(broker, routing_id, QC_B_RESET, NULL, QC_OUT_ALWAYS);
+    } else if (strcmp(command, QC_W_RESULT) == 0) {
+        s_on_result(broker, routing_id, worker, body);
+    } else if (strcmp(command, QC_W_BYE) == 0) {
+        qc_info("worker %s left (%lld jobs done)", worker->worker_id, (long long)worker->jobs_done);
+        s_lose_worker(broker, &worker, "worker left with the job unfinished");
+    } else if (strcmp(command, QC_W_HEARTBEAT) != 0) {
+        qc_warn("worker %s: unexpected %s dropped", worker->worker_id, command);
+    }
+    cJSON_Delete(body);
+}
+
+/* Gives one due job to worker; returns 1 if it did, 0 if nothing is due, -1 on error. */
+static int s_give_one(qc_broker_t *broker, qc_worker_t *worker, int64_t now_wall_ms)
+{
+    qc_worker_ref_t ref = {worker->worker_id, worker->host, worker->pid};
+    qc_claim_t claim;
+    int rc = qc_store_job_claim_next(broker->store, &ref, now_wall_ms, &claim);
+    if (rc != 1)
+        return rc;
+    qc_worker_hold(worker, claim.seq, claim.id, claim.attempt);
+    cJSON *job = cJSON_CreateObject();
+    cJSON_AddStringToObject(job, "id", claim.id);
+    cJSON_AddNumberToObject(job, "attempt", claim.attempt);
+    cJSON_AddStringToObject(job, "command", claim.command);
+    cJSON_AddNumberToObject(job, "timeout_s", claim.timeout_s);
+    qc_broker_send_worker(broker, worker->routing_id, QC_B_JOB, job, QC_OUT_AFTER_COMMIT);
+    cJSON_Delete(job);
+    qc_debug("job %s: attempt %d sent to worker %s", claim.id, claim.attempt, worker->worker_id);
+    free(claim.command);
+    return 1;
+}
+
+void qc_wrkcmd_dispatch(qc_broker_t *broker, int64_t now_wall_ms)
+{
+    if (!broker->maybe_due && (broker->next_due_ms < 0 || broker->next_due_ms > now_wall_ms))
+        return;
+    /* Round-robin: one job per worker with a free slot per round, so work
+     * spreads over workers instead of filling the first one. */
+    int gave = 1, free_slots = 0;
+    while (gave) {
+        gave = 0;
+        free_slots = 0;
+        for (qc_worker_t *w = qc_dispatch_first(broker->dispatch); w;
+             w = qc_dispatch_next(broker->dispatch)) {
+            if (qc_worker_free_slots(w) <= 0)
+                continue;
+            int rc = s_give_one(broker, w, now_wall_ms);
+            if (rc < 0)
+                return; /* storage trouble: try again on the next pass */
+            if (rc == 0) {
+                free_slots = 1;
+                gave = 0;
+                break;
+            }
+            gave = 1;
+            free_slots += qc_worker_free_slots(w);
+        }
+    }
+    /* Nothing more is due now (or nobody is free): remember when to look again. */
+    broker->maybe_due = 0;
+    broker->next_due_ms = free_slots ? qc_store_next_due_ms(broker->store) : -1;
+}
+
+int64_t qc_wrkcmd_sweep(qc_broker_t *broker, int64_t now_mono_ms)
+{
+    /* Collect first: removing while iterating the registry is not allowed. */
+    qc_worker_t *lost[64];
+    int lost_count;
+    do {
+        lost_count = 0;
+        for (qc_worker_t *w = qc_dispatch_first(broker->dispatch); w && lost_count < 64;
+             w = qc_dispatch_next(broker->dispatch))
+            if (now_mono_ms - w->last_seen_mono_ms >= broker->liveness_ms)
+                lost[lost_count++] = w;
+        for (int i = 0; i < lost_count; i++) {
+            qc_warn("worker %s lost: silent for %lld ms, %d job%s to retry", lost[i]->worker_id,
+                    (long long)(now_mono_ms - lost[i]->last_seen_mono_ms), lost[i]->held_count,
+                    lost[i]->held_count == 1 ? "" : "s");
+            s_lose_worker(broker, &lost[i], "worker lost (no heartbeat)");
+        }
+    } while (lost_count == 64);
+
+    qc_held_t orphan;
+    while (qc_dispatch_orphan_expired(broker->dispatch, now_mono_ms, &orphan) == 0) {
+        qc_warn("job %s: lease of attempt %d expired after restart", orphan.id, orphan.attempt);
+        s_lose(broker, orphan.id, orphan.attempt, "lease expired: no worker reclaimed the job");
+    }
+
+    return qc_wrkcmd_sweep_deadline(broker);
+}
+
+int64_t qc_wrkcmd_sweep_deadline(qc_broker_t *broker)
+{
+    int64_t next = qc_dispatch_orphan_deadline(broker->dispatch);
+    for (qc_worker_t *w = qc_dispatch_first(broker->dispatch); w;
+         w = qc_dispatch_next(broker->dispatch)) {
+        int64_t deadline = w->last_seen_mono_ms + broker->liveness_ms;
+        if (next < 0 || deadline < next)
+            next = deadline;
+    }
+    return next;
+}
+
+void qc_wrkcmd_heartbeat(qc_broker_t *broker)
+{
+    for (qc_worker_t *w = qc_dispatch_first(broker->dispatch); w;
+         w = qc_dispatch_next(broker->dispatch))
+        qc_broker_send_worker(broker, w->routing_id, QC_B_HEARTBEAT, NULL, QC_OUT_ALWAYS);
+}
+
+int qc_wrkcmd_stop(qc_broker_t *broker, const char *worker_id)
+{
+    int count = 0;
+    for (qc_worker_t *w = qc_dispatch_first(broker->dispatch); w;
+         w = qc_dispatch_next(broker->dispatch)) {
+        if (worker_id && strcmp(w->worker_id, worker_id) != 0)
+            continue;
+        w->stopping = 1;
+        qc_broker_send_worker(broker, w->routing_id, QC_B_STOP, NULL, QC_OUT_ALWAYS);
+        qc_info("worker %s: asked to stop", w->worker_id);
+        count++;
+    }
+    return count;
+}
+
+typedef struct {
+    qc_dispatch_t *dispatch;
+    int64_t deadline_mono_ms;
+    int count;
+} s_orphan_ctx_t;
+
+static void s_add_orphan(void *arg, int64_t seq, const char *id, int attempt,
+                         const char *worker_id)
+{
+    s_orphan_ctx_t *ctx = arg;
+    (void)worker_id;
+    qc_dispatch_orphan_add(ctx->dispatch, seq, id, attempt, ctx->deadline_mono_ms);
+    ctx->count++;
+}
+
+int qc_wrkcmd_load_orphans(qc_broker_t *broker, int64_t now_mono_ms)
+{
+    qc_dispatch_orphans_clear(broker->dispatch);
+    s_orphan_ctx_t ctx = {broker->dispatch, now_mono_ms + broker->liveness_ms, 0};
+    if (qc_store_each_running(broker->store, s_add_orphan, &ctx) != 0)
+        return -1;
+    if (ctx.count)
+        qc_info("%d job%s found processing: leased for %lld ms to reconnecting workers", ctx.count,
+                ctx.count == 1 ? "" : "s", (long long)broker->liveness_ms);
+    return 0;
+}
+
+void qc_wrkcmd_resync(qc_broker_t *broker)
+{
+    /* Forget every worker: each gets RESET, says HELLO again, and re-adopts
+     * from the store's view of what it holds. */
+    qc_worker_t *w;
+    while ((w = qc_dispatch_first(broker->dispatch)) != NULL) {
+        qc_broker_send_worker(broker, w->routing_id, QC_B_RESET, NULL, QC_OUT_ALWAYS);
+        qc_dispatch_remove(broker->dispatch, &w);
+    }
+    qc_wrkcmd_load_orphans(broker, qc_clock_mono_ms());
+    broker->maybe_due = 1;
+}

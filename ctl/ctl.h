@@ -1,0 +1,69 @@
+/* Shared pieces of the queuectl CLI: the broker connection, exit codes,
+ * output helpers and background process management. */
+#ifndef QC_CTL_H
+#define QC_CTL_H
+
+#include <cjson/cJSON.h>
+#include <stdio.h>
+
+/* Exit codes (README "Exit codes"). */
+#define QC_CTL_OK 0
+#define QC_CTL_REFUSED 1 /* the broker said no: not found, duplicate, ... */
+#define QC_CTL_USAGE 2   /* bad flags or input */
+#define QC_CTL_NO_BROKER 3
+
+typedef struct {
+    char endpoint[1024];
+    const char *endpoint_flag; /* --broker, or NULL */
+    int json;                  /* --json */
+    int timeout_ms;
+    int autostart; /* may start the local broker */
+} qc_ctl_t;
+
+/* Resolves the endpoint (flag, QUEUECTL_BROKER, default). 0 or QC_CTL_USAGE. */
+int qc_ctl_resolve(qc_ctl_t *ctl);
+
+/* Sends request (taken) and returns an exit code; on QC_CTL_OK *reply is the
+ * broker's successful reply (caller owns). Errors are printed on stderr. */
+int qc_ctl_call(qc_ctl_t *ctl, cJSON *request, cJSON **reply);
+
+/* Starts the local broker in the background if none answers and ctl->autostart
+ * allows it (default endpoint only). Returns an exit code. */
+int qc_ctl_ensure_broker(qc_ctl_t *ctl);
+
+/* Usage error: prints "queuectl: <msg>" and returns QC_CTL_USAGE. */
+int qc_ctl_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Output. */
+void qc_out_json(const cJSON *value); /* pretty JSON and a newline on stdout */
+int qc_out_color(void);               /* stdout is a terminal and colors are allowed */
+void qc_out_no_color(void);           /* --no-color */
+const char *qc_out_state_color(const char *state);
+const char *qc_out_reset(void);
+/* Prints rows of cells as an aligned table (header row first). */
+void qc_out_table(const char *const *header, int columns, const char *const *cells, int rows);
+/* "12s ago" style for an ISO time, into buf. */
+const char *qc_out_ago(const char *iso, char *buf, size_t len);
+
+/* Background processes (spawn.c). */
+/* Path of a sibling program (queuectl-broker, queuectl-worker) into buf. */
+int qc_spawn_program_path(const char *name, char *buf, size_t len);
+/* Starts argv detached (new session, stdin /dev/null, output appended to log_path).
+ * Returns the child's pid or -1. */
+int qc_spawn_detached(char *const argv[], const char *log_path);
+/* Non-zero while pid is alive (reaps it if it was our child and exited). */
+int qc_spawn_alive(int pid);
+/* Reads a pid from a pid file; 0 if absent or not running. */
+int qc_spawn_read_pid(const char *path);
+
+/* Commands (commands.c). Each returns an exit code. */
+int qc_cmd_enqueue(qc_ctl_t *ctl, int argc, char **argv);
+int qc_cmd_status(qc_ctl_t *ctl, int argc, char **argv);
+int qc_cmd_list(qc_ctl_t *ctl, int argc, char **argv);
+int qc_cmd_show(qc_ctl_t *ctl, int argc, char **argv);
+int qc_cmd_dlq(qc_ctl_t *ctl, int argc, char **argv);
+int qc_cmd_config(qc_ctl_t *ctl, int argc, char **argv);
+int qc_cmd_worker(qc_ctl_t *ctl, int argc, char **argv);
+int qc_cmd_broker(qc_ctl_t *ctl, int argc, char **argv);
+
+#endif

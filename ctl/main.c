@@ -1,0 +1,179 @@
+/* queuectl: the command-line client. Finds the command, hands it its
+ * arguments, and returns its exit code. */
+#include "ctl.h"
+#include "queuectl/log.h"
+#include "queuectl/parse.h"
+#include "queuectl/paths.h"
+#include "queuectl/protocol.h"
+
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void s_usage(FILE *out)
+{
+    fprintf(out,
+            "usage: queuectl [--broker ENDPOINT] [--json] [--no-color] COMMAND [ARGS]\n"
+            "\n"
+            "A durable background job queue for shell commands.\n"
+            "\n"
+            "commands:\n"
+            "  enqueue JOB|FILE|WORDS...   add a job (JSON, a .json file, or a command)\n"
+            "  status                      counts per state, workers, oldest pending job\n"
+            "  list [--state S] [--limit N]\n"
+            "  show ID                     a job and every attempt, with output\n"
+            "  dlq list | dlq retry ID     the dead-letter queue\n"
+            "  config get [KEY|all] | config set KEY VALUE\n"
+            "  worker start [--count N] [--concurrency N] [--foreground]\n"
+            "  worker stop [--id WORKER] [--wait] | worker list\n"
+            "  broker start | stop | status\n"
+            "  (colon forms work too: worker:start, dlq:list, config:set, ...)\n"
+            "\n"
+            "options:\n"
+            "  --broker EP    broker client endpoint (default $QUEUECTL_BROKER, else\n"
+            "                 ipc://$QUEUECTL_HOME/client.sock)\n"
+            "  --json         machine-readable output\n"
+            "  --no-color     no colors (NO_COLOR is respected too)\n"
+            "  --timeout D    how long to wait for the broker (default 2s)\n"
+            "\n"
+            "examples:\n"
+            "  queuectl enqueue echo hello\n"
+            "  queuectl enqueue '{\"id\":\"job1\",\"command\":\"sleep 2\",\"max_retries\":3}'\n"
+            "  queuectl enqueue --priority high --delay 10s --timeout 30s -- make test\n"
+            "  queuectl worker start --count 2\n"
+            "  queuectl status\n"
+            "\n"
+            "exit codes: 0 ok, 1 refused by the broker (not found, duplicate, ...),\n"
+            "            2 usage or bad input, 3 no broker answered\n"
+            "environment: QUEUECTL_HOME (default ~/.queuectl), QUEUECTL_BROKER, NO_COLOR\n");
+}
+
+int qc_ctl_usage_error(const char *fmt, ...)
+{
+    va_list args;
+    va_start(args, fmt);
+    fprintf(stderr, "queuectl: ");
+    vfprintf(stderr, fmt, args);
+    fprintf(stderr, "\n");
+    va_end(args);
+    return QC_CTL_USAGE;
+}
+
+typedef int(s_command_fn)(qc_ctl_t *ctl, int argc, char **argv);
+
+static const struct {
+    const char *name;
+    s_command_fn *fn;
+} s_commands[] = {
+    {"enqueue", qc_cmd_enqueue}, {"status", qc_cmd_status}, {"list", qc_cmd_list},
+    {"show", qc_cmd_show},       {"dlq", qc_cmd_dlq},       {"config", qc_cmd_config},
+    {"worker", qc_cmd_worker},   {"broker", qc_cmd_broker},
+};
+#define S_COMMAND_COUNT (sizeof s_commands / sizeof s_commands[0])
+
+/* Edit distance, for "did you mean". */
+static size_t s_distance(const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b);
+    if (la > 32 || lb > 32)
+        return 99;
+    size_t row[33];
+    for (size_t j = 0; j <= lb; j++)
+        row[j] = j;
+    for (size_t i = 1; i <= la; i++) {
+        size_t diagonal = row[0];
+        row[0] = i;
+        for (size_t j = 1; j <= lb; j++) {
+            size_t above = row[j];
+            size_t cost = a[i - 1] == b[j - 1] ? 0 : 1;
+            size_t best = diagonal + cost;
+            if (row[j] + 1 < best)
+                best = row[j] + 1;
+            if (row[j - 1] + 1 < best)
+                best = row[j - 1] + 1;
+            row[j] = best;
+            diagonal = above;
+        }
+    }
+    return row[lb];
+}
+
+int main(int argc, char **argv)
+{
+    qc_log_init("queuectl");
+    qc_log_set_level(QC_LOG_WARN);
+    qc_ctl_t ctl = {.timeout_ms = QC_CLIENT_TIMEOUT_MS};
+    int i = 1;
+    /* Global options before the command. */
+    for (; i < argc && argv[i][0] == '-'; i++) {
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            s_usage(stdout);
+            return QC_CTL_OK;
+        } else if (strcmp(argv[i], "--version") == 0) {
+            printf("queuectl %s\n", QC_VERSION);
+            return QC_CTL_OK;
+        } else if (strcmp(argv[i], "--json") == 0) {
+            ctl.json = 1;
+        } else if (strcmp(argv[i], "--no-color") == 0) {
+            qc_out_no_color();
+        } else if (strcmp(argv[i], "--broker") == 0 && i + 1 < argc) {
+            ctl.endpoint_flag = argv[++i];
+        } else if (strcmp(argv[i], "--timeout") == 0 && i + 1 < argc) {
+            int64_t ms;
+            if (qc_parse_duration_ms(argv[++i], &ms) != 0 || ms < 1 || ms > 3600000)
+                return qc_ctl_usage_error("invalid --timeout \"%s\": use a duration such as 5s",
+                                          argv[i]);
+            ctl.timeout_ms = (int)ms;
+        } else {
+            return qc_ctl_usage_error("unknown option \"%s\" (see queuectl --help)", argv[i]);
+        }
+    }
+    if (i >= argc) {
+        s_usage(stderr);
+        return QC_CTL_USAGE;
+    }
+    if (strcmp(argv[i], "help") == 0) {
+        s_usage(stdout);
+        return QC_CTL_OK;
+    }
+
+    /* "worker:start" is "worker start". */
+    char name[64];
+    snprintf(name, sizeof name, "%s", argv[i]);
+    char *colon = strchr(name, ':');
+    char *sub = NULL;
+    if (colon) {
+        *colon = '\0';
+        sub = colon + 1;
+    }
+    for (size_t c = 0; c < S_COMMAND_COUNT; c++) {
+        if (strcmp(name, s_commands[c].name) != 0)
+            continue;
+        /* Hand the command its own argv: [name, (sub,) args...]. */
+        int sub_argc = argc - i + (sub ? 1 : 0);
+        char **sub_argv = calloc((size_t)sub_argc + 1, sizeof *sub_argv);
+        if (!sub_argv)
+            return QC_CTL_REFUSED;
+        int n = 0;
+        sub_argv[n++] = name;
+        if (sub)
+            sub_argv[n++] = sub;
+        for (int k = i + 1; k < argc; k++)
+            sub_argv[n++] = argv[k];
+        int rc = s_commands[c].fn(&ctl, n, sub_argv);
+        free(sub_argv);
+        return rc;
+    }
+    const char *best = NULL;
+    size_t best_distance = 3;
+    for (size_t c = 0; c < S_COMMAND_COUNT; c++) {
+        size_t d = s_distance(name, s_commands[c].name);
+        if (d < best_distance) {
+            best_distance = d;
+            best = s_commands[c].name;
+        }
+    }
+    if (best)
+        return qc_ctl_usage_error("unknown command \"%s\"; did you mean \"%s\"?", argv[i], best);
+    return qc_ctl_usage_error("unknown command \"%s\" (see queuectl --help)", argv[i]);
+}
