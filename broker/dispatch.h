@@ -24,6 +24,7 @@ typedef struct {
     int slots;
     int stopping; /* sent STOP: give it no more work */
     int64_t jobs_done;
+    uint64_t last_given; /* dispatch order: least recently given goes first */
     int64_t connected_at_ms;  /* wall clock */
     int64_t last_seen_mono_ms;
     int held_count;

@@ -255,31 +255,30 @@ void qc_wrkcmd_dispatch(qc_broker_t *broker, int64_t now_wall_ms)
 {
     if (!broker->maybe_due && (broker->next_due_ms < 0 || broker->next_due_ms > now_wall_ms))
         return;
-    /* Round-robin: one job per worker with a free slot per round, so work
-     * spreads over workers instead of filling the first one. */
-    int gave = 1, free_slots = 0;
-    while (gave) {
-        gave = 0;
-        free_slots = 0;
+    /* Each job goes to the free worker that was given one least recently,
+     * so work spreads over workers instead of filling the first one. */
+    static uint64_t s_dispatch_clock = 0;
+    int nothing_due = 0;
+    for (;;) {
+        qc_worker_t *best = NULL;
         for (qc_worker_t *w = qc_dispatch_first(broker->dispatch); w;
-             w = qc_dispatch_next(broker->dispatch)) {
-            if (qc_worker_free_slots(w) <= 0)
-                continue;
-            int rc = s_give_one(broker, w, now_wall_ms);
-            if (rc < 0)
-                return; /* storage trouble: try again on the next pass */
-            if (rc == 0) {
-                free_slots = 1;
-                gave = 0;
-                break;
-            }
-            gave = 1;
-            free_slots += qc_worker_free_slots(w);
+             w = qc_dispatch_next(broker->dispatch))
+            if (qc_worker_free_slots(w) > 0 && (!best || w->last_given < best->last_given))
+                best = w;
+        if (!best)
+            break;
+        int rc = s_give_one(broker, best, now_wall_ms);
+        if (rc < 0)
+            return; /* storage trouble: try again on the next pass */
+        if (rc == 0) {
+            nothing_due = 1;
+            break;
         }
+        best->last_given = ++s_dispatch_clock;
     }
     /* Nothing more is due now (or nobody is free): remember when to look again. */
     broker->maybe_due = 0;
-    broker->next_due_ms = free_slots ? qc_store_next_due_ms(broker->store) : -1;
+    broker->next_due_ms = nothing_due ? qc_store_next_due_ms(broker->store) : -1;
 }
 
 int64_t qc_wrkcmd_sweep(qc_broker_t *broker, int64_t now_mono_ms)

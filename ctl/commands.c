@@ -52,14 +52,6 @@ static int s_common(qc_ctl_t *ctl, int argc, char **argv, int *i, int *rc)
         ctl->endpoint_flag = value;
         return 1;
     }
-    if (s_value(argc, argv, i, "--timeout", &value)) {
-        int64_t ms;
-        if (!value || qc_parse_duration_ms(value, &ms) != 0 || ms < 1 || ms > 3600000)
-            *rc = qc_ctl_usage_error("invalid --timeout: use a duration such as 5s");
-        else
-            ctl->timeout_ms = (int)ms;
-        return 1;
-    }
     return 0;
 }
 

@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Installs dependencies, builds, and runs the whole suite twice: a normal
+# build, then AddressSanitizer + UndefinedBehaviorSanitizer (leaks checked).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+start=$(date +%s)
+scripts/deps.sh
+scripts/build.sh build
+ctest --test-dir build --output-on-failure -j2 --timeout 180
+scripts/build.sh build-asan -DQC_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:exitcode=86 \
+UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+    ctest --test-dir build-asan --output-on-failure -j2 --timeout 240
+echo "all tests passed (normal and sanitizer builds) in $(( $(date +%s) - start ))s"

@@ -1,0 +1,92 @@
+# Shared helpers for integration tests: a fresh QUEUECTL_HOME per test, real
+# broker and worker processes, waits on conditions with deadlines, and
+# clean-up of exactly the processes the test started.
+set -euo pipefail
+
+: "${QC_BIN:?QC_BIN must point at the build directory}"
+QUEUECTL="$QC_BIN/queuectl"
+BROKER="$QC_BIN/queuectl-broker"
+WORKER="$QC_BIN/queuectl-worker"
+PY=/usr/bin/python3 # Debian's python3, which has python3-zmq
+
+# Short path: ipc socket paths are limited to 107 bytes.
+QUEUECTL_HOME=$(mktemp -d /tmp/qct.XXXXXX)
+export QUEUECTL_HOME
+unset QUEUECTL_BROKER QUEUECTL_WORKER_BROKER
+export NO_COLOR=1
+QC_PIDS=()
+
+qc_cleanup() {
+    local rc=$?
+    local pid
+    for pid in "${QC_PIDS[@]}" $(cat "$QUEUECTL_HOME"/broker.pid 2>/dev/null); do
+        kill -TERM "$pid" 2>/dev/null || true
+    done
+    for pid in "${QC_PIDS[@]}" $(cat "$QUEUECTL_HOME"/broker.pid 2>/dev/null); do
+        for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+        kill -KILL "$pid" 2>/dev/null || true
+    done
+    if [ $rc -ne 0 ]; then
+        echo "--- test failed (rc=$rc); logs from $QUEUECTL_HOME:" >&2
+        for f in "$QUEUECTL_HOME"/*.log "$QUEUECTL_HOME"/logs/*.log; do
+            [ -f "$f" ] && { echo "=== $f" >&2; tail -n 40 "$f" >&2; }
+        done
+    fi
+    rm -rf "$QUEUECTL_HOME"
+    exit $rc
+}
+trap qc_cleanup EXIT
+
+fail() { echo "FAIL: $*" >&2; exit 1; }
+note() { echo "# $*"; }
+
+qc() { "$QUEUECTL" "$@"; }
+
+# wait_for SECONDS CMD...: polls CMD every 50 ms until it succeeds.
+wait_for() {
+    local seconds=$1; shift
+    local deadline=$(( $(date +%s%N) / 1000000 + seconds * 1000 ))
+    while ! "$@" >/dev/null 2>&1; do
+        if [ $(( $(date +%s%N) / 1000000 )) -ge $deadline ]; then
+            fail "timed out after ${seconds}s waiting for: $*"
+        fi
+        sleep 0.05
+    done
+}
+
+# Starts a broker in the background with extra flags; waits until it answers.
+start_broker() {
+    "$BROKER" "$@" >>"$QUEUECTL_HOME/broker.log" 2>&1 &
+    BROKER_PID=$!
+    QC_PIDS+=("$BROKER_PID")
+    wait_for 10 qc broker status
+}
+
+stop_broker() {
+    kill -TERM "$BROKER_PID"
+    wait "$BROKER_PID" || fail "broker exited with $? on SIGTERM"
+}
+
+kill9_broker() {
+    kill -KILL "$BROKER_PID"
+    wait "$BROKER_PID" 2>/dev/null || true
+}
+
+# Starts one worker in the background (extra flags passed on); sets WORKER_PID.
+start_worker() {
+    "$WORKER" "$@" >>"$QUEUECTL_HOME/worker.$#.$RANDOM.log" 2>&1 &
+    WORKER_PID=$!
+    QC_PIDS+=("$WORKER_PID")
+}
+
+# json EXPR: evaluates a Python expression over the JSON on stdin (bound to j).
+json() { "$PY" -c "import json,sys; j=json.load(sys.stdin); r=($1); print(r if not isinstance(r,(dict,list)) else json.dumps(r))"; }
+
+job_field() { qc show --json "$1" | json "j['$2']"; }
+job_state() { job_field "$1" state; }
+state_is() { [ "$(job_state "$1")" = "$2" ]; }
+count_is() { [ "$(qc status --json | json "j['counts']['$1']")" = "$2" ]; }
+workers_are() { [ "$(qc status --json | json "j['workers']")" = "$1" ]; }
+# grep that reads all its input (grep -q exits early, and with pipefail the
+# writer's broken pipe would fail the pipeline).
+grep_q() { grep "$@" >/dev/null; }

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# worker stop is graceful: the running job completes, then the worker exits 0.
+. "$(dirname "$0")/lib.sh"
+start_broker
+start_worker
+wait_for 10 workers_are 1
+qc enqueue --id slow -- 'sleep 2; echo finished' >/dev/null
+wait_for 10 state_is slow processing
+qc worker stop | grep_q "asked 1 worker" || fail "stop output"
+wait "$WORKER_PID" || fail "worker exited with $?"
+state_is slow completed || fail "job not completed: $(job_state slow)"
+[ "$(job_field slow stdout_tail)" = finished ] || fail "output"
+workers_are 0 || fail "worker still registered"
+# SIGTERM does the same
+start_worker
+wait_for 10 workers_are 1
+qc enqueue --id slow2 -- 'sleep 1; echo finished' >/dev/null
+wait_for 10 state_is slow2 processing
+kill -TERM "$WORKER_PID"
+wait "$WORKER_PID" || fail "worker exited with $? after SIGTERM"
+state_is slow2 completed || fail "job not completed after SIGTERM: $(job_state slow2)"
+note "ok"

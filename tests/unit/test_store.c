@@ -1,0 +1,164 @@
+/* Unit tests: the SQLite store against a real database file. */
+#include "check.h"
+#include "store.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static qc_job_spec_t s_spec(const char *id, const char *command, int priority)
+{
+    qc_job_spec_t spec;
+    qc_job_spec_init(&spec);
+    snprintf(spec.id, sizeof spec.id, "%s", id);
+    spec.command = strdup(command);
+    spec.priority = priority;
+    return spec;
+}
+
+static void s_insert(qc_store_t *store, const char *id, int priority, int64_t delay_ms,
+                     int64_t now)
+{
+    qc_config_t config;
+    qc_config_defaults(&config);
+    qc_job_spec_t spec = s_spec(id, "true", priority);
+    spec.delay_ms = delay_ms;
+    char out[QC_MAX_ID_BYTES + 1];
+    CHECK(qc_store_job_insert(store, &spec, &config, now, out) == 0);
+    CHECK(strcmp(out, id) == 0);
+    qc_job_spec_clear(&spec);
+}
+
+int main(void)
+{
+    char dir[] = "/tmp/qc-store-XXXXXX", path[256], err[256];
+    CHECK(mkdtemp(dir) != NULL);
+    snprintf(path, sizeof path, "%s/q.db", dir);
+    qc_store_t *store = qc_store_open(path, 0, err, sizeof err);
+    CHECK(store != NULL);
+    qc_config_t config;
+    qc_config_defaults(&config);
+    int64_t now = 1000000;
+
+    CHECK(qc_store_begin(store) == 0);
+    s_insert(store, "low", -10, 0, now);
+    s_insert(store, "a", 0, 0, now);
+    s_insert(store, "b", 0, 0, now);
+    s_insert(store, "hi", 10, 0, now);
+    s_insert(store, "later", 100, 5000, now);
+    /* duplicate ids are refused and the original kept */
+    qc_job_spec_t dup = s_spec("a", "rm -rf /nope", 0);
+    char out[QC_MAX_ID_BYTES + 1];
+    CHECK(qc_store_job_insert(store, &dup, &config, now, out) == QC_STORE_DUPLICATE);
+    qc_job_spec_clear(&dup);
+    /* generated ids */
+    qc_job_spec_t anon = s_spec("", "true", -20);
+    CHECK(qc_store_job_insert(store, &anon, &config, now, out) == 0 && strncmp(out, "j-", 2) == 0);
+    qc_job_spec_clear(&anon);
+    CHECK(qc_store_commit(store) == 0);
+
+    /* claims: priority first, FIFO within a priority, delayed jobs wait */
+    qc_worker_ref_t worker = {"w1", "host", 42};
+    const char *order[] = {"hi", "a", "b", "low"};
+    CHECK(qc_store_begin(store) == 0);
+    for (int i = 0; i < 4; i++) {
+        qc_claim_t claim;
+        CHECK(qc_store_job_claim_next(store, &worker, now, &claim) == 1);
+        CHECK(strcmp(claim.id, order[i]) == 0);
+        CHECK(claim.attempt == 1 && claim.timeout_s == 300);
+        free(claim.command);
+    }
+    qc_claim_t claim;
+    CHECK(qc_store_job_claim_next(store, &worker, now, &claim) == 1); /* the anonymous one */
+    free(claim.command);
+    CHECK(qc_store_job_claim_next(store, &worker, now, &claim) == 0);
+    CHECK(qc_store_next_due_ms(store) == now + 5000);
+    CHECK(qc_store_job_claim_next(store, &worker, now + 5000, &claim) == 1);
+    CHECK(strcmp(claim.id, "later") == 0);
+    free(claim.command);
+    CHECK(qc_store_next_due_ms(store) == -1);
+    CHECK(qc_store_commit(store) == 0);
+
+    /* a failed attempt: running lookup, finish, counts */
+    qc_running_t running;
+    CHECK(qc_store_job_running(store, "a", &running) == 0);
+    CHECK(running.attempt == 1 && running.attempts == 1 && strcmp(running.worker_id, "w1") == 0);
+    CHECK(qc_store_job_running(store, "nope", &running) == QC_STORE_NOT_FOUND);
+    qc_result_t result;
+    qc_result_init(&result);
+    strcpy(result.id, "a");
+    result.attempt = 1;
+    result.outcome = QC_OUTCOME_FAILED;
+    result.exit_code = 1;
+    strcpy(result.error, "exit code 1");
+    CHECK(qc_store_job_running(store, "a", &running) == 0);
+    CHECK(qc_store_begin(store) == 0);
+    CHECK(qc_store_job_finish(store, &running, &result, QC_STATE_DEAD, now, now + 10) == 0);
+    CHECK(qc_store_commit(store) == 0);
+    CHECK(qc_store_job_running(store, "a", &running) == QC_STORE_NOT_FOUND);
+    int64_t counts[QC_STATE_COUNT], oldest;
+    CHECK(qc_store_counts(store, counts, &oldest) == 0);
+    CHECK(counts[QC_STATE_DEAD] == 1 && counts[QC_STATE_PROCESSING] == 5);
+    CHECK(counts[QC_STATE_PENDING] == 0 && oldest == -1);
+
+    /* revive keeps history and starts a new run number */
+    CHECK(qc_store_begin(store) == 0);
+    CHECK(qc_store_job_revive(store, "a", now + 20) == 0);
+    CHECK(qc_store_job_revive(store, "hi", now + 20) == QC_STORE_CONFLICT);
+    CHECK(qc_store_job_revive(store, "ghost", now + 20) == QC_STORE_NOT_FOUND);
+    CHECK(qc_store_job_claim_next(store, &worker, now + 30, &claim) == 1);
+    CHECK(strcmp(claim.id, "a") == 0 && claim.attempt == 2);
+    free(claim.command);
+    CHECK(qc_store_commit(store) == 0);
+    cJSON *job = qc_store_job_get(store, "a", 1);
+    CHECK(job != NULL);
+    CHECK(cJSON_GetArraySize(cJSON_GetObjectItem(job, "attempts_log")) == 2);
+    CHECK(cJSON_GetObjectItem(job, "attempts")->valueint == 1);
+    cJSON_Delete(job);
+
+    /* paging by cursor, newest first */
+    int64_t cursor = 0, seen = 0;
+    do {
+        cJSON *page = qc_store_job_list(store, -1, 2, cursor, &cursor);
+        CHECK(page != NULL);
+        seen += cJSON_GetArraySize(page);
+        cJSON_Delete(page);
+    } while (cursor);
+    CHECK(seen == 6);
+
+    /* savepoints undo one request only */
+    CHECK(qc_store_begin(store) == 0);
+    CHECK(qc_store_savepoint(store) == 0);
+    s_insert(store, "undone", 0, 0, now);
+    qc_store_rollback_savepoint(store);
+    CHECK(qc_store_savepoint(store) == 0);
+    s_insert(store, "kept", 0, 0, now);
+    CHECK(qc_store_release(store) == 0);
+    CHECK(qc_store_commit(store) == 0);
+    job = qc_store_job_get(store, "undone", 0);
+    CHECK(job == NULL);
+    job = qc_store_job_get(store, "kept", 0);
+    CHECK(job != NULL);
+    cJSON_Delete(job);
+
+    /* config round trip and reopen (schema already current) */
+    CHECK(qc_store_config_save(store, "max_retries", "9") == 0);
+    qc_store_destroy(&store);
+    CHECK(store == NULL);
+    store = qc_store_open(path, 1, err, sizeof err);
+    CHECK(store != NULL);
+    qc_config_defaults(&config);
+    CHECK(qc_store_config_load(store, &config) == 0 && config.max_retries == 9);
+    qc_store_destroy(&store);
+
+    /* a database from a newer release is refused, not damaged */
+    char command[512];
+    snprintf(command, sizeof command, "sqlite3 %s 'PRAGMA user_version = 99'", path);
+    CHECK(system(command) == 0);
+    store = qc_store_open(path, 0, err, sizeof err);
+    CHECK(store == NULL && strstr(err, "newer") != NULL);
+
+    snprintf(command, sizeof command, "rm -rf %s", dir);
+    CHECK(system(command) == 0);
+    return 0;
+}

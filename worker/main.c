@@ -1,0 +1,175 @@
+/* queuectl-worker: parse flags, configure, run, destroy in reverse order.
+ * Exit status: 0 stopped cleanly, 1 run-time failure or forced shutdown,
+ * 2 usage error. */
+#include "guard.h"
+#include "runner.h"
+#include "session.h"
+#include "queuectl/job.h"
+#include "queuectl/log.h"
+#include "queuectl/parse.h"
+#include "queuectl/paths.h"
+#include "queuectl/protocol.h"
+
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+static const char *s_usage =
+    "Usage: queuectl-worker [--broker ENDPOINT] [--concurrency N] [--name NAME]\n"
+    "                       [--log-level LEVEL] [--help] [--version]\n"
+    "\n"
+    "Runs jobs from a queuectl broker, each as /bin/sh -c COMMAND in its own\n"
+    "process group, up to N at a time.\n"
+    "\n"
+    "Options:\n"
+    "  --broker ENDPOINT   the broker's worker endpoint (default: $QUEUECTL_WORKER_BROKER,\n"
+    "                      else ipc://$QUEUECTL_HOME/worker.sock)\n"
+    "  --concurrency N     jobs to run at once, 1-256 (default 1)\n"
+    "  --name NAME         worker id, [A-Za-z0-9._:@-] (default HOST-PID-RANDOM)\n"
+    "  --log-level LEVEL   debug, info, warn or error (default info)\n"
+    "  --help              show this help\n"
+    "  --version           show the version\n"
+    "\n"
+    "SIGTERM, SIGINT or `queuectl worker stop` stops taking jobs, waits for the\n"
+    "running ones, reports them and exits 0. A second SIGTERM/SIGINT kills the\n"
+    "running jobs (reported as killed) and exits 1.\n"
+    "Exit status: 0 stopped, 1 run-time failure or forced stop, 2 usage error.\n"
+    "\n"
+    "Example:\n"
+    "  queuectl-worker --concurrency 4 --name build-1\n";
+
+typedef struct {
+    const char *broker;
+    const char *name;
+    int concurrency;
+    int log_level;
+} s_options_t;
+
+static int __attribute__((format(printf, 1, 2))) s_usage_error(const char *fmt, ...)
+{
+    va_list args;
+    va_start(args, fmt);
+    fprintf(stderr, "queuectl-worker: ");
+    vfprintf(stderr, fmt, args);
+    fprintf(stderr, "\nTry 'queuectl-worker --help'.\n");
+    va_end(args);
+    return 2;
+}
+
+/* Matches "--flag VALUE" and "--flag=VALUE". Returns 1 and sets *value if
+ * argv[*i] is that flag (advancing *i past its value), 0 if it is another
+ * flag, -1 if the value is missing. */
+static int s_flag(int argc, char **argv, int *i, const char *flag, const char **value)
+{
+    size_t len = strlen(flag);
+    if (strncmp(argv[*i], flag, len) != 0)
+        return 0;
+    if (argv[*i][len] == '=') {
+        *value = argv[*i] + len + 1;
+        return 1;
+    }
+    if (argv[*i][len] != '\0')
+        return 0;
+    if (*i + 1 >= argc)
+        return -1;
+    *value = argv[++*i];
+    return 1;
+}
+
+/* Returns -1 to go on, or an exit status. */
+static int s_parse(int argc, char **argv, s_options_t *opts)
+{
+    for (int i = 1; i < argc; i++) {
+        const char *arg = argv[i], *value = NULL;
+        int rc;
+        if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0) {
+            fputs(s_usage, stdout);
+            return 0;
+        }
+        if (strcmp(arg, "--version") == 0) {
+            printf("queuectl-worker %s\n", QC_VERSION);
+            return 0;
+        }
+        if ((rc = s_flag(argc, argv, &i, "--broker", &value)) != 0) {
+            if (rc < 0 || !*value)
+                return s_usage_error("%s needs an endpoint", "--broker");
+            opts->broker = value;
+        } else if ((rc = s_flag(argc, argv, &i, "--concurrency", &value)) != 0) {
+            int64_t n;
+            if (rc < 0)
+                return s_usage_error("%s needs a number", "--concurrency");
+            if (qc_parse_int(value, 1, QC_MAX_SLOTS, &n) != 0)
+                return s_usage_error("--concurrency must be a whole number from 1 to 256, not "
+                                     "'%s'",
+                                     value);
+            opts->concurrency = (int)n;
+        } else if ((rc = s_flag(argc, argv, &i, "--name", &value)) != 0) {
+            if (rc < 0)
+                return s_usage_error("%s needs a name", "--name");
+            if (!qc_job_id_valid(value))
+                return s_usage_error("--name must be 1-128 characters of A-Z a-z 0-9 . _ : @ - "
+                                     "not starting with '-', not '%s'",
+                                     value);
+            opts->name = value;
+        } else if ((rc = s_flag(argc, argv, &i, "--log-level", &value)) != 0) {
+            if (rc < 0)
+                return s_usage_error("%s needs a level", "--log-level");
+            opts->log_level = qc_log_level_parse(value);
+            if (opts->log_level < 0)
+                return s_usage_error("--log-level must be debug, info, warn or error, not '%s'",
+                                     value);
+        } else if (arg[0] == '-') {
+            return s_usage_error("unknown option '%s'", arg);
+        } else {
+            return s_usage_error("unexpected argument '%s'", arg);
+        }
+    }
+    return -1;
+}
+
+/* Jobs get fds 0-2 from pipes by dup2; make sure no pipe can land there. */
+static void s_ensure_std_fds(void)
+{
+    for (int fd = 0; fd < 3; fd++) {
+        if (fcntl(fd, F_GETFD) < 0) {
+            int null = open("/dev/null", O_RDWR);
+            if (null >= 0 && null != fd) {
+                dup2(null, fd);
+                close(null);
+            }
+        }
+    }
+}
+
+int main(int argc, char **argv)
+{
+    s_options_t opts = {.concurrency = 1, .log_level = QC_LOG_INFO};
+    int status = s_parse(argc, argv, &opts);
+    if (status >= 0)
+        return status;
+    qc_log_init("worker");
+    qc_log_set_level((qc_log_level_t)opts.log_level);
+    s_ensure_std_fds();
+
+    char endpoint[PATH_MAX + 16];
+    if (qc_worker_endpoint(opts.broker, endpoint, sizeof endpoint) != 0) {
+        qc_error("no usable broker endpoint");
+        return 1;
+    }
+    /* Signals first and the guard next: both before ZeroMQ starts threads. */
+    if (qc_session_prepare_signals() != 0) {
+        qc_error("cannot block signals");
+        return 1;
+    }
+    qc_guard_t *guard = qc_guard_new();
+    qc_runner_t *runner = guard ? qc_runner_new(opts.concurrency, guard) : NULL;
+    qc_session_t *session = runner ? qc_session_new(endpoint, opts.name, runner, guard) : NULL;
+    status = session ? qc_session_run(session) : 1;
+    qc_session_destroy(&session);
+    qc_runner_destroy(&runner);
+    qc_guard_destroy(&guard);
+    return status;
+}

@@ -1,0 +1,610 @@
+/* The process runner: see runner.h.
+ *
+ * Each job is /bin/sh -c COMMAND in a fresh process group whose id is the
+ * shell's pid, so one kill(-pgid) reaches everything the job started (unless
+ * it left the group on purpose). The end of a job is the end of its shell:
+ * what is left of the group is SIGKILLed then, and the pipes are read without
+ * blocking and closed, because a grandchild holding them open must not keep
+ * the slot busy. */
+#include "runner.h"
+#include "queuectl/clock.h"
+#include "queuectl/log.h"
+#include "queuectl/parse.h"
+
+#include <assert.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+/* Per wake-up, read at most this much from one pipe so a chatty job cannot
+ * starve the rest of the loop; the next poll comes back at once. */
+#define QC_READ_BURST (4 * QC_OUTPUT_TAIL_BYTES)
+/* After the shell ended, read at most this much more from a pipe: someone
+ * outside the group may still be writing into it. */
+#define QC_DRAIN_LIMIT (16 * QC_OUTPUT_TAIL_BYTES)
+
+/* The last QC_OUTPUT_TAIL_BYTES of one output stream. */
+typedef struct {
+    char *buf;      /* QC_OUTPUT_TAIL_BYTES, inside the runner's buffer block */
+    size_t head;    /* where the next byte goes */
+    uint64_t total; /* bytes ever written; the ring holds the last ones */
+    int fd;         /* read end of the pipe, -1 once closed */
+} s_ring_t;
+
+typedef enum {
+    S_REASON_NONE = 0, /* the job ended on its own */
+    S_REASON_TIMEOUT,
+    S_REASON_CANCEL,
+    S_REASON_SHUTDOWN
+} s_reason_t;
+
+typedef struct {
+    int busy;
+    pid_t pid; /* of the shell; also the process group id */
+    char id[QC_MAX_ID_BYTES + 1];
+    int attempt;
+    int timeout_s;
+    int64_t started_at_ms;   /* wall */
+    int64_t started_mono_ms; /* for the duration */
+    int64_t deadline_ms;     /* mono: timeout, then end of grace; -1 if none */
+    s_reason_t reason;
+    int term_sent;
+    int kill_sent;
+    s_ring_t out;
+    s_ring_t err;
+} s_slot_t;
+
+struct _qc_runner_t {
+    s_slot_t *slots;
+    int slot_count;
+    int busy;
+    char *buffers; /* 2 rings per slot, allocated once */
+    qc_guard_t *guard;
+    int devnull; /* every job's stdin; O_CLOEXEC */
+    /* Finished results not taken yet, oldest first. */
+    qc_result_t *done;
+    size_t done_count;
+    size_t done_cap;
+};
+
+static void s_ring_reset(s_ring_t *ring, int fd)
+{
+    ring->head = 0;
+    ring->total = 0;
+    ring->fd = fd;
+}
+
+static void s_ring_close(s_ring_t *ring)
+{
+    if (ring->fd >= 0)
+        close(ring->fd);
+    ring->fd = -1;
+}
+
+/* Reads up to limit bytes from the pipe into the ring; closes it on EOF or
+ * error. Stops early when the pipe is empty. */
+static void s_ring_read(s_ring_t *ring, size_t limit)
+{
+    size_t got = 0;
+    while (ring->fd >= 0 && got < limit) {
+        ssize_t n = read(ring->fd, ring->buf + ring->head, QC_OUTPUT_TAIL_BYTES - ring->head);
+        if (n > 0) {
+            ring->head = (ring->head + (size_t)n) % QC_OUTPUT_TAIL_BYTES;
+            ring->total += (uint64_t)n;
+            got += (size_t)n;
+        } else if (n < 0 && errno == EINTR) {
+            continue;
+        } else if (n < 0 && errno == EAGAIN) {
+            return;
+        } else {
+            s_ring_close(ring); /* EOF, or an error that will not go away */
+        }
+    }
+}
+
+/* The ring's content as a NUL-terminated, valid UTF-8 string. Caller owns
+ * the result; NULL if out of memory. */
+static char *s_ring_tail(const s_ring_t *ring)
+{
+    size_t len = ring->total < QC_OUTPUT_TAIL_BYTES ? (size_t)ring->total : QC_OUTPUT_TAIL_BYTES;
+    char *tail = malloc(len + 1);
+    if (!tail)
+        return NULL;
+    if (ring->total <= QC_OUTPUT_TAIL_BYTES) {
+        memcpy(tail, ring->buf, len);
+    } else { /* wrapped: the oldest byte is at head */
+        size_t first = QC_OUTPUT_TAIL_BYTES - ring->head;
+        memcpy(tail, ring->buf + ring->head, first);
+        memcpy(tail + first, ring->buf, ring->head);
+    }
+    qc_utf8_sanitize(tail, len); /* also turns NUL bytes into '?' */
+    tail[len] = '\0';
+    return tail;
+}
+
+qc_runner_t *qc_runner_new(int slots, qc_guard_t *guard)
+{
+    assert(slots >= 1 && slots <= QC_MAX_SLOTS);
+    qc_runner_t *self = calloc(1, sizeof *self);
+    if (!self)
+        return NULL;
+    self->slot_count = slots;
+    self->guard = guard;
+    self->devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    self->slots = calloc((size_t)slots, sizeof *self->slots);
+    /* One block; pages a slot never uses are never touched. */
+    self->buffers = malloc((size_t)slots * 2 * QC_OUTPUT_TAIL_BYTES);
+    self->done_cap = (size_t)slots * 2 + 4;
+    self->done = calloc(self->done_cap, sizeof *self->done);
+    if (self->devnull < 0 || !self->slots || !self->buffers || !self->done) {
+        qc_error("runner: cannot allocate %d slots: %s", slots, strerror(errno));
+        qc_runner_destroy(&self);
+        return NULL;
+    }
+    for (int i = 0; i < slots; i++) {
+        self->slots[i].out.buf = self->buffers + (size_t)(2 * i) * QC_OUTPUT_TAIL_BYTES;
+        self->slots[i].err.buf = self->buffers + (size_t)(2 * i + 1) * QC_OUTPUT_TAIL_BYTES;
+        self->slots[i].out.fd = -1;
+        self->slots[i].err.fd = -1;
+    }
+    return self;
+}
+
+void qc_runner_destroy(qc_runner_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    qc_runner_t *self = *self_p;
+    for (int i = 0; self->slots && i < self->slot_count; i++) {
+        s_slot_t *slot = &self->slots[i];
+        if (!slot->busy)
+            continue;
+        qc_warn("job %s attempt %d still running at exit: killed", slot->id, slot->attempt);
+        kill(-slot->pid, SIGKILL);
+        qc_guard_remove(self->guard, slot->pid);
+        while (waitpid(slot->pid, NULL, 0) < 0 && errno == EINTR)
+            ;
+        s_ring_close(&slot->out);
+        s_ring_close(&slot->err);
+    }
+    for (size_t i = 0; i < self->done_count; i++)
+        qc_result_clear(&self->done[i]);
+    free(self->done);
+    free(self->buffers);
+    free(self->slots);
+    if (self->devnull >= 0)
+        close(self->devnull);
+    free(self);
+    *self_p = NULL;
+}
+
+/* Takes the result's contents (its tails) and queues it. */
+static void s_push_result(qc_runner_t *self, qc_result_t *result)
+{
+    if (self->done_count == self->done_cap) {
+        size_t cap = self->done_cap * 2;
+        qc_result_t *done = realloc(self->done, cap * sizeof *done);
+        if (!done) {
+            qc_error("job %s attempt %d: out of memory, result lost", result->id, result->attempt);
+            qc_result_clear(result);
+            return;
+        }
+        self->done = done;
+        self->done_cap = cap;
+    }
+    self->done[self->done_count++] = *result;
+    qc_result_init(result);
+}
+
+void qc_runner_reject(qc_runner_t *self, const char *id, int attempt, const char *error)
+{
+    qc_result_t result;
+    qc_result_init(&result);
+    snprintf(result.id, sizeof result.id, "%s", id);
+    result.attempt = attempt;
+    result.outcome = QC_OUTCOME_SPAWN_FAILED;
+    result.started_at_ms = result.finished_at_ms = qc_clock_wall_ms();
+    snprintf(result.error, sizeof result.error, "%s", error);
+    qc_warn("job %s attempt %d not started: %s", id, attempt, error);
+    s_push_result(self, &result);
+}
+
+/* Puts fd on target in the child; dup2 would leave O_CLOEXEC set if the
+ * two were equal. */
+static int s_child_fd(int fd, int target)
+{
+    if (fd == target)
+        return fcntl(fd, F_SETFD, 0);
+    return dup2(fd, target) < 0 ? -1 : 0;
+}
+
+/* The child between fork and exec. The parent has ZeroMQ's threads, so only
+ * async-signal-safe calls here: no malloc, no stdio, no locks. */
+static void __attribute__((noreturn))
+s_child(qc_runner_t *self, int out_w, int err_w, int status_w, pid_t parent, char *const argv[])
+{
+    /* Defaults first, while everything is still blocked, then unblock: the
+     * job must not inherit the worker's ignored SIGPIPE or blocked SIGTERM. */
+    struct sigaction dfl = {.sa_handler = SIG_DFL};
+    for (int sig = 1; sig < NSIG; sig++)
+        sigaction(sig, &dfl, NULL); /* fails harmlessly for KILL, STOP, reserved */
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+
+    if (setpgid(0, 0) != 0 || prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0)
+        goto fail;
+    if (getppid() != parent) /* the worker died before prctl took effect */
+        _exit(127);
+    if (s_child_fd(self->devnull, STDIN_FILENO) != 0 || s_child_fd(out_w, STDOUT_FILENO) != 0 ||
+        s_child_fd(err_w, STDERR_FILENO) != 0)
+        goto fail;
+    /* Whatever the worker itself inherited stays out of the job. The status
+     * pipe is already O_CLOEXEC and must stay open until exec. */
+    close_range(3, ~0U, CLOSE_RANGE_CLOEXEC);
+    execve("/bin/sh", argv, environ);
+fail:;
+    int err = errno;
+    (void)!write(status_w, &err, sizeof err);
+    _exit(127);
+}
+
+/* Forks and execs the job into slot. Returns 0, or -1 with the reason in
+ * err (nothing is left running then). */
+static int s_spawn(qc_runner_t *self, s_slot_t *slot, const char *command, char *err, size_t errlen)
+{
+    int out[2] = {-1, -1}, errp[2] = {-1, -1}, status[2] = {-1, -1};
+    if (pipe2(out, O_CLOEXEC) != 0 || pipe2(errp, O_CLOEXEC) != 0 ||
+        pipe2(status, O_CLOEXEC) != 0) {
+        snprintf(err, errlen, "cannot create pipes: %s", strerror(errno));
+        goto fail;
+    }
+    char *argv[] = {"sh", "-c", (char *)command, NULL};
+    pid_t parent = getpid();
+    pid_t pid = fork();
+    if (pid < 0) {
+        snprintf(err, errlen, "cannot fork: %s", strerror(errno));
+        goto fail;
+    }
+    if (pid == 0)
+        s_child(self, out[1], errp[1], status[1], parent, argv);
+
+    close(out[1]);
+    close(errp[1]);
+    close(status[1]);
+    out[1] = errp[1] = status[1] = -1;
+    /* EOF means exec succeeded (the pipe is O_CLOEXEC); an int is its errno.
+     * Waiting here also means setpgid is done before anyone signals -pid. */
+    int child_errno = 0;
+    ssize_t n;
+    do
+        n = read(status[0], &child_errno, sizeof child_errno);
+    while (n < 0 && errno == EINTR);
+    if (n == (ssize_t)sizeof child_errno) {
+        while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+            ;
+        snprintf(err, errlen, "cannot run /bin/sh: %s", strerror(child_errno));
+        goto fail;
+    }
+    close(status[0]);
+    fcntl(out[0], F_SETFL, O_NONBLOCK);
+    fcntl(errp[0], F_SETFL, O_NONBLOCK);
+    slot->pid = pid;
+    s_ring_reset(&slot->out, out[0]);
+    s_ring_reset(&slot->err, errp[0]);
+    return 0;
+fail:
+    for (int i = 0; i < 2; i++) {
+        if (out[i] >= 0)
+            close(out[i]);
+        if (errp[i] >= 0)
+            close(errp[i]);
+        if (status[i] >= 0)
+            close(status[i]);
+    }
+    return -1;
+}
+
+int qc_runner_start(qc_runner_t *self, const char *id, int attempt, const char *command,
+                    int timeout_s)
+{
+    assert(self && id && command);
+    s_slot_t *slot = NULL;
+    for (int i = 0; i < self->slot_count && !slot; i++)
+        if (!self->slots[i].busy)
+            slot = &self->slots[i];
+    if (!slot) {
+        qc_runner_reject(self, id, attempt, "no free slot");
+        return -1;
+    }
+    char err[200];
+    int64_t started_at_ms = qc_clock_wall_ms();
+    if (s_spawn(self, slot, command, err, sizeof err) != 0) {
+        qc_runner_reject(self, id, attempt, err);
+        return -1;
+    }
+    slot->busy = 1;
+    self->busy++;
+    snprintf(slot->id, sizeof slot->id, "%s", id);
+    slot->attempt = attempt;
+    slot->timeout_s = timeout_s;
+    slot->started_at_ms = started_at_ms;
+    slot->started_mono_ms = qc_clock_mono_ms();
+    slot->deadline_ms = timeout_s > 0 ? slot->started_mono_ms + (int64_t)timeout_s * 1000 : -1;
+    slot->reason = S_REASON_NONE;
+    slot->term_sent = 0;
+    slot->kill_sent = 0;
+    qc_guard_add(self->guard, slot->pid);
+    qc_info("job %s attempt %d started (pid %d, timeout %ds)", id, attempt, (int)slot->pid,
+            timeout_s);
+    return 0;
+}
+
+static void s_describe_end(qc_result_t *r, const s_slot_t *slot, int status)
+{
+    switch (slot->reason) {
+    case S_REASON_TIMEOUT:
+        r->outcome = QC_OUTCOME_TIMED_OUT;
+        snprintf(r->error, sizeof r->error, "timed out after %ds", slot->timeout_s);
+        return;
+    case S_REASON_CANCEL:
+        r->outcome = QC_OUTCOME_CANCELED;
+        snprintf(r->error, sizeof r->error, "canceled by the broker");
+        return;
+    case S_REASON_SHUTDOWN:
+        r->outcome = QC_OUTCOME_KILLED;
+        snprintf(r->error, sizeof r->error, "worker shut down");
+        return;
+    case S_REASON_NONE:
+        break;
+    }
+    if (WIFEXITED(status) && r->exit_code == 0) {
+        r->outcome = QC_OUTCOME_SUCCEEDED;
+        return;
+    }
+    r->outcome = QC_OUTCOME_FAILED;
+    if (WIFEXITED(status)) {
+        const char *why = r->exit_code == 127   ? " (command not found)"
+                          : r->exit_code == 126 ? " (command not executable)"
+                                                : "";
+        snprintf(r->error, sizeof r->error, "exit code %d%s", r->exit_code, why);
+    } else {
+        const char *name = sigabbrev_np(r->signal);
+        snprintf(r->error, sizeof r->error, "killed by signal %d (SIG%s)", r->signal,
+                 name ? name : "?");
+    }
+}
+
+/* The shell has exited but is not reaped yet: its zombie pins the pid, so
+ * the group id cannot have been reused when we signal it. lost: someone
+ * else reaped it, so its status is unknown. */
+static void s_finish(qc_runner_t *self, s_slot_t *slot, int lost)
+{
+    kill(-slot->pid, SIGKILL);
+    qc_guard_remove(self->guard, slot->pid);
+    int status = W_EXITCODE(0, SIGKILL);
+    struct rusage ru;
+    memset(&ru, 0, sizeof ru);
+    while (!lost && wait4(slot->pid, &status, 0, &ru) < 0 && errno == EINTR)
+        ;
+    s_ring_read(&slot->out, QC_DRAIN_LIMIT);
+    s_ring_read(&slot->err, QC_DRAIN_LIMIT);
+    s_ring_close(&slot->out);
+    s_ring_close(&slot->err);
+
+    qc_result_t r;
+    qc_result_init(&r);
+    snprintf(r.id, sizeof r.id, "%s", slot->id);
+    r.attempt = slot->attempt;
+    r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    r.signal = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
+    r.started_at_ms = slot->started_at_ms;
+    r.finished_at_ms = qc_clock_wall_ms();
+    r.cpu_ms = (int64_t)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000 +
+               (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1000;
+    r.max_rss_kb = ru.ru_maxrss; /* kilobytes on Linux */
+    s_describe_end(&r, slot, status);
+    if (lost && slot->reason == S_REASON_NONE)
+        snprintf(r.error, sizeof r.error, "exit status lost (reaped elsewhere)");
+    r.stdout_tail = s_ring_tail(&slot->out);
+    r.stderr_tail = s_ring_tail(&slot->err);
+
+    int64_t ms = qc_clock_mono_ms() - slot->started_mono_ms;
+    char plain[32]; /* the error, unless it only repeats the exit code */
+    snprintf(plain, sizeof plain, "exit code %d", r.exit_code);
+    int say_error = r.error[0] && strcmp(r.error, plain) != 0;
+    qc_info("job %s attempt %d ended: %s, exit code %d, %lld.%03llds%s%s", r.id, r.attempt,
+            qc_outcome_name(r.outcome), r.exit_code, (long long)(ms / 1000),
+            (long long)(ms % 1000), say_error ? ": " : "", say_error ? r.error : "");
+    s_push_result(self, &r);
+    slot->busy = 0;
+    self->busy--;
+}
+
+int qc_runner_on_sigchld(qc_runner_t *self)
+{
+    int ended = 0;
+    for (int i = 0; i < self->slot_count; i++) {
+        s_slot_t *slot = &self->slots[i];
+        if (!slot->busy)
+            continue;
+        siginfo_t info;
+        info.si_pid = 0;
+        /* WNOWAIT: look, but leave the zombie until the group is killed. */
+        int rc = waitid(P_PID, (id_t)slot->pid, &info, WEXITED | WNOHANG | WNOWAIT);
+        if ((rc == 0 && info.si_pid == slot->pid) || (rc < 0 && errno == ECHILD)) {
+            s_finish(self, slot, rc < 0);
+            ended++;
+        }
+    }
+    return ended;
+}
+
+int qc_runner_poll_items(qc_runner_t *self, zmq_pollitem_t *items, int max)
+{
+    int n = 0;
+    for (int i = 0; i < self->slot_count; i++) {
+        s_slot_t *slot = &self->slots[i];
+        if (!slot->busy)
+            continue;
+        int fds[2] = {slot->out.fd, slot->err.fd};
+        for (int j = 0; j < 2; j++) {
+            if (fds[j] >= 0 && n < max)
+                items[n++] = (zmq_pollitem_t){.socket = NULL, .fd = fds[j], .events = ZMQ_POLLIN};
+        }
+    }
+    return n;
+}
+
+int qc_runner_poll_max(qc_runner_t *self)
+{
+    return 2 * self->slot_count;
+}
+
+void qc_runner_on_readable(qc_runner_t *self, int fd)
+{
+    for (int i = 0; i < self->slot_count; i++) {
+        s_slot_t *slot = &self->slots[i];
+        if (!slot->busy)
+            continue;
+        if (slot->out.fd == fd) {
+            s_ring_read(&slot->out, QC_READ_BURST);
+            return;
+        }
+        if (slot->err.fd == fd) {
+            s_ring_read(&slot->err, QC_READ_BURST);
+            return;
+        }
+    }
+}
+
+int64_t qc_runner_next_deadline_ms(qc_runner_t *self)
+{
+    int64_t next = -1;
+    for (int i = 0; i < self->slot_count; i++) {
+        const s_slot_t *slot = &self->slots[i];
+        if (slot->busy && slot->deadline_ms >= 0 && (next < 0 || slot->deadline_ms < next))
+            next = slot->deadline_ms;
+    }
+    return next;
+}
+
+/* SIGTERM now, SIGKILL when the grace is over. SIGCONT so that a stopped job
+ * can act on the SIGTERM. */
+static void s_terminate(s_slot_t *slot, int64_t now_ms)
+{
+    kill(-slot->pid, SIGTERM);
+    kill(-slot->pid, SIGCONT);
+    slot->term_sent = 1;
+    slot->deadline_ms = now_ms + QC_RUNNER_GRACE_MS;
+}
+
+void qc_runner_on_timer(qc_runner_t *self, int64_t now_ms)
+{
+    for (int i = 0; i < self->slot_count; i++) {
+        s_slot_t *slot = &self->slots[i];
+        if (!slot->busy || slot->deadline_ms < 0 || slot->deadline_ms > now_ms)
+            continue;
+        if (!slot->term_sent) {
+            slot->reason = S_REASON_TIMEOUT;
+            qc_warn("job %s attempt %d timed out after %ds: SIGTERM", slot->id, slot->attempt,
+                    slot->timeout_s);
+            s_terminate(slot, now_ms);
+        } else {
+            qc_warn("job %s attempt %d still running %dms after SIGTERM: SIGKILL", slot->id,
+                    slot->attempt, QC_RUNNER_GRACE_MS);
+            kill(-slot->pid, SIGKILL);
+            slot->kill_sent = 1;
+            slot->deadline_ms = -1;
+        }
+    }
+}
+
+static s_slot_t *s_find(qc_runner_t *self, const char *id, int attempt)
+{
+    for (int i = 0; i < self->slot_count; i++) {
+        s_slot_t *slot = &self->slots[i];
+        if (slot->busy && slot->attempt == attempt && strcmp(slot->id, id) == 0)
+            return slot;
+    }
+    return NULL;
+}
+
+int qc_runner_cancel(qc_runner_t *self, const char *id, int attempt)
+{
+    s_slot_t *slot = s_find(self, id, attempt);
+    if (!slot)
+        return -1;
+    if (slot->reason == S_REASON_NONE)
+        slot->reason = S_REASON_CANCEL;
+    if (!slot->term_sent && !slot->kill_sent) {
+        qc_info("job %s attempt %d canceled: SIGTERM", id, attempt);
+        s_terminate(slot, qc_clock_mono_ms());
+    }
+    return 0;
+}
+
+int qc_runner_kill_all(qc_runner_t *self)
+{
+    int killed = 0;
+    for (int i = 0; i < self->slot_count; i++) {
+        s_slot_t *slot = &self->slots[i];
+        if (!slot->busy)
+            continue;
+        if (slot->reason == S_REASON_NONE)
+            slot->reason = S_REASON_SHUTDOWN;
+        qc_warn("job %s attempt %d: worker shutting down, SIGKILL", slot->id, slot->attempt);
+        kill(-slot->pid, SIGKILL);
+        slot->kill_sent = 1;
+        slot->deadline_ms = -1;
+        killed++;
+    }
+    return killed;
+}
+
+int qc_runner_busy(qc_runner_t *self)
+{
+    return self->busy;
+}
+
+int qc_runner_slots(qc_runner_t *self)
+{
+    return self->slot_count;
+}
+
+int qc_runner_is_running(qc_runner_t *self, const char *id, int attempt)
+{
+    return s_find(self, id, attempt) != NULL;
+}
+
+cJSON *qc_runner_running_json(qc_runner_t *self)
+{
+    cJSON *array = cJSON_CreateArray();
+    for (int i = 0; array && i < self->slot_count; i++) {
+        const s_slot_t *slot = &self->slots[i];
+        if (!slot->busy)
+            continue;
+        cJSON *item = cJSON_CreateObject();
+        cJSON_AddStringToObject(item, "id", slot->id);
+        cJSON_AddNumberToObject(item, "attempt", slot->attempt);
+        cJSON_AddItemToArray(array, item);
+    }
+    return array;
+}
+
+int qc_runner_take_result(qc_runner_t *self, qc_result_t *result)
+{
+    if (self->done_count == 0)
+        return -1;
+    *result = self->done[0];
+    self->done_count--;
+    memmove(self->done, self->done + 1, self->done_count * sizeof *self->done);
+    return 0;
+}

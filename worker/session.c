@@ -1,0 +1,582 @@
+/* The worker's session with the broker: see session.h and PROTOCOL.md 3.
+ *
+ * One thread, one zmq_poll over the signalfd, the DEALER and the jobs'
+ * pipes; its timeout is the nearest of the next heartbeat, the liveness
+ * deadline, a job's timeout or grace, and the end of the ACK wait when
+ * stopping. The heartbeat/liveness/reconnect logic follows zguide's
+ * mdwrkapi.c: any message counts as a heartbeat, and a silent broker gets a
+ * fresh socket, so nothing queued for a dead connection is delivered late. */
+#include "session.h"
+#include "queuectl/clock.h"
+#include "queuectl/job.h"
+#include "queuectl/log.h"
+#include "queuectl/parse.h"
+#include "queuectl/proto.h"
+
+#include <czmq.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#define QC_BACKOFF_MIN_MS 250
+#define QC_BACKOFF_MAX_MS 4000
+/* After a second signal, wait at most this long for ACKs of killed jobs. */
+#define QC_FORCED_ACK_WAIT_MS 1000
+/* Linger for the last messages (results, BYE) when leaving. */
+#define QC_EXIT_LINGER_MS 500
+/* Messages handled per wake-up, so jobs' output and timers are not starved. */
+#define QC_RECV_BURST 256
+
+/* A result waiting for its ACK. */
+typedef struct s_pending_t {
+    qc_result_t result;
+    struct s_pending_t *next;
+} s_pending_t;
+
+typedef enum { S_RUNNING = 0, S_STOPPING, S_FORCED } s_stop_t;
+
+struct _qc_session_t {
+    char *endpoint;
+    char worker_id[QC_MAX_ID_BYTES + 1];
+    char host[256];
+    qc_runner_t *runner; /* not owned */
+    qc_guard_t *guard;   /* not owned, may be NULL */
+    zsock_t *sock;       /* NULL while waiting to reconnect */
+    int sigfd;
+    int heartbeat_ms;
+    int liveness_ms;
+    int64_t last_sent_ms;
+    int64_t last_heard_ms;
+    int64_t reconnect_at_ms;
+    int backoff_ms;
+    s_pending_t *unacked; /* oldest first */
+    s_pending_t *unacked_tail;
+    int unacked_count;
+    s_stop_t stop;
+    int signals;          /* SIGTERM/SIGINT received */
+    int64_t jobs_done_ms; /* when stopping: all jobs ended at; -1 before */
+    int finished;
+    int exit_code;
+    zmq_pollitem_t *items;
+    int items_cap;
+};
+
+int qc_session_prepare_signals(void)
+{
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGCHLD);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    if (sigprocmask(SIG_BLOCK, &set, NULL) != 0)
+        return -1;
+    /* Writes to a dead guard must fail with EPIPE, not kill the worker. */
+    struct sigaction ignore = {.sa_handler = SIG_IGN};
+    return sigaction(SIGPIPE, &ignore, NULL);
+}
+
+static int s_id_char(char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+           c == '_' || c == ':' || c == '@' || c == '-';
+}
+
+/* "<host>-<pid>-<4 hex>", the host reduced to the id character set. */
+static void s_default_worker_id(char *buf, size_t len, const char *host)
+{
+    char clean[64];
+    size_t n = 0;
+    for (const char *p = host; *p && n < sizeof clean - 1; p++)
+        clean[n++] = s_id_char(*p) ? *p : '_';
+    clean[n] = '\0';
+    if (n == 0 || clean[0] == '-')
+        snprintf(clean, sizeof clean, "worker");
+    unsigned short rnd;
+    if (getrandom(&rnd, sizeof rnd, GRND_NONBLOCK) != (ssize_t)sizeof rnd)
+        rnd = (unsigned short)(qc_clock_mono_ms() ^ getpid());
+    snprintf(buf, len, "%s-%d-%04x", clean, (int)getpid(), rnd);
+}
+
+/* Sends one message; an unsent message is not retried here (results stay in
+ * the unacked list and go again after the next HELLO). */
+static int s_send(qc_session_t *self, const char *command, const cJSON *body)
+{
+    if (!self->sock)
+        return -1;
+    /* Counted as sent even if it failed, so a full queue (EAGAIN) does not
+     * turn the heartbeat timer into a busy loop. */
+    self->last_sent_ms = qc_clock_mono_ms();
+    if (qc_wmsg_send(self->sock, NULL, command, body) != 0) {
+        qc_debug("cannot send %s to the broker: %s", command, zmq_strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+static void s_send_hello(qc_session_t *self)
+{
+    cJSON *body = cJSON_CreateObject();
+    cJSON_AddStringToObject(body, "worker_id", self->worker_id);
+    cJSON_AddStringToObject(body, "host", self->host);
+    cJSON_AddNumberToObject(body, "pid", (double)getpid());
+    cJSON_AddNumberToObject(body, "slots", qc_runner_slots(self->runner));
+    cJSON_AddStringToObject(body, "version", QC_VERSION);
+    cJSON_AddItemToObject(body, "running", qc_runner_running_json(self->runner));
+    s_send(self, QC_W_HELLO, body);
+    cJSON_Delete(body);
+}
+
+static void s_send_result(qc_session_t *self, const qc_result_t *result)
+{
+    cJSON *body = qc_result_to_json(result);
+    if (body)
+        s_send(self, QC_W_RESULT, body);
+    cJSON_Delete(body);
+}
+
+/* HELLO, then every result the broker has not acknowledged (3.4). */
+static void s_register(qc_session_t *self)
+{
+    s_send_hello(self);
+    for (s_pending_t *p = self->unacked; p; p = p->next)
+        s_send_result(self, &p->result);
+}
+
+static int s_connect(qc_session_t *self)
+{
+    self->sock = zsock_new_dealer(NULL);
+    if (!self->sock)
+        return -1;
+    zsock_set_linger(self->sock, 0);
+    /* Never block the loop on a full queue: what matters is resent anyway. */
+    zsock_set_sndtimeo(self->sock, 0);
+    zsock_set_maxmsgsize(self->sock, QC_MAX_MESSAGE_BYTES);
+    if (zsock_connect(self->sock, "%s", self->endpoint) != 0) {
+        qc_error("cannot connect to %s: %s", self->endpoint, zmq_strerror(errno));
+        zsock_destroy(&self->sock);
+        return -1;
+    }
+    self->last_heard_ms = qc_clock_mono_ms(); /* the liveness window starts now */
+    s_register(self);
+    return 0;
+}
+
+qc_session_t *qc_session_new(const char *endpoint, const char *name, qc_runner_t *runner,
+                             qc_guard_t *guard)
+{
+    qc_session_t *self = calloc(1, sizeof *self);
+    if (!self)
+        return NULL;
+    self->sigfd = -1;
+    self->endpoint = strdup(endpoint);
+    self->runner = runner;
+    self->guard = guard;
+    self->heartbeat_ms = QC_HEARTBEAT_MS;
+    self->liveness_ms = QC_LIVENESS_MS;
+    self->backoff_ms = QC_BACKOFF_MIN_MS;
+    self->jobs_done_ms = -1;
+    if (gethostname(self->host, sizeof self->host - 1) != 0)
+        snprintf(self->host, sizeof self->host, "unknown");
+    qc_utf8_sanitize(self->host, strlen(self->host));
+    if (name)
+        snprintf(self->worker_id, sizeof self->worker_id, "%s", name);
+    else
+        s_default_worker_id(self->worker_id, sizeof self->worker_id, self->host);
+    /* One pollitem for the signalfd, one for the socket, two per slot. */
+    self->items_cap = 2 + qc_runner_poll_max(runner);
+    self->items = calloc((size_t)self->items_cap, sizeof *self->items);
+
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGCHLD);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    self->sigfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+    if (!self->endpoint || !self->items || self->sigfd < 0) {
+        qc_error("cannot set up the session: %s", strerror(errno));
+        qc_session_destroy(&self);
+        return NULL;
+    }
+    /* Signals come through the signalfd; czmq must not install handlers. */
+    zsys_handler_set(NULL);
+    qc_info("worker %s connecting to %s (slots %d, pid %d)", self->worker_id, self->endpoint,
+            qc_runner_slots(runner), (int)getpid());
+    if (s_connect(self) != 0) {
+        qc_session_destroy(&self);
+        return NULL;
+    }
+    return self;
+}
+
+void qc_session_destroy(qc_session_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    qc_session_t *self = *self_p;
+    zsock_destroy(&self->sock);
+    while (self->unacked) {
+        s_pending_t *next = self->unacked->next;
+        qc_result_clear(&self->unacked->result);
+        free(self->unacked);
+        self->unacked = next;
+    }
+    if (self->sigfd >= 0)
+        close(self->sigfd);
+    free(self->items);
+    free(self->endpoint);
+    free(self);
+    *self_p = NULL;
+}
+
+const char *qc_session_worker_id(qc_session_t *self)
+{
+    return self->worker_id;
+}
+
+static s_pending_t *s_unacked_find(qc_session_t *self, const char *id, int attempt,
+                                   s_pending_t **prev_p)
+{
+    s_pending_t *prev = NULL;
+    for (s_pending_t *p = self->unacked; p; prev = p, p = p->next) {
+        if (p->result.attempt == attempt && strcmp(p->result.id, id) == 0) {
+            if (prev_p)
+                *prev_p = prev;
+            return p;
+        }
+    }
+    return NULL;
+}
+
+/* Moves every finished result from the runner to the unacked list and sends it. */
+static void s_collect_results(qc_session_t *self)
+{
+    qc_result_t result;
+    while (qc_runner_take_result(self->runner, &result) == 0) {
+        s_pending_t *pending = malloc(sizeof *pending);
+        if (!pending) {
+            qc_error("job %s attempt %d: out of memory, result lost", result.id, result.attempt);
+            qc_result_clear(&result);
+            continue;
+        }
+        pending->result = result;
+        pending->next = NULL;
+        if (self->unacked_tail)
+            self->unacked_tail->next = pending;
+        else
+            self->unacked = pending;
+        self->unacked_tail = pending;
+        self->unacked_count++;
+        s_send_result(self, &pending->result);
+    }
+}
+
+static void s_begin_stop(qc_session_t *self, const char *why)
+{
+    if (self->stop != S_RUNNING)
+        return;
+    self->stop = S_STOPPING;
+    qc_info("stopping (%s): taking no more jobs, waiting for %d running job(s)", why,
+            qc_runner_busy(self->runner));
+}
+
+/* Reads the id and attempt every job-related message carries. Returns 0,
+ * or -1 (logged) if they are missing or invalid. */
+static int s_job_ref(const char *command, const cJSON *body, const char **id, int *attempt)
+{
+    int64_t value;
+    *id = body ? qc_json_string(body, "id") : NULL;
+    if (!*id || !qc_job_id_valid(*id) || qc_json_int(body, "attempt", &value) != 0 || value < 1 ||
+        value > QC_MAX_RETRIES_LIMIT + 1) {
+        qc_warn("dropped %s from the broker: id or attempt missing or invalid", command);
+        return -1;
+    }
+    *attempt = (int)value;
+    return 0;
+}
+
+static void s_on_job(qc_session_t *self, const cJSON *body)
+{
+    const char *id;
+    int attempt;
+    if (s_job_ref(QC_B_JOB, body, &id, &attempt) != 0)
+        return; /* without a valid id and attempt there is no one to answer */
+    /* A repeat of a run we already have: its one result is on the way. */
+    if (qc_runner_is_running(self->runner, id, attempt) ||
+        s_unacked_find(self, id, attempt, NULL)) {
+        qc_warn("job %s attempt %d: duplicate JOB ignored", id, attempt);
+        return;
+    }
+    const char *command = qc_json_string(body, "command");
+    int64_t timeout_s;
+    if (!command || !*command || strlen(command) > QC_MAX_COMMAND_BYTES) {
+        qc_runner_reject(self->runner, id, attempt, "invalid JOB: bad command");
+        return;
+    }
+    if (qc_json_int(body, "timeout_s", &timeout_s) != 0 || timeout_s < 1 ||
+        timeout_s > QC_MAX_TIMEOUT_S) {
+        qc_runner_reject(self->runner, id, attempt, "invalid JOB: bad timeout_s");
+        return;
+    }
+    if (self->stop != S_RUNNING) {
+        qc_runner_reject(self->runner, id, attempt, "worker stopping");
+        return;
+    }
+    qc_runner_start(self->runner, id, attempt, command, (int)timeout_s);
+}
+
+static void s_on_ack(qc_session_t *self, const cJSON *body)
+{
+    const char *id;
+    int attempt;
+    if (s_job_ref(QC_B_ACK, body, &id, &attempt) != 0)
+        return;
+    s_pending_t *prev = NULL;
+    s_pending_t *pending = s_unacked_find(self, id, attempt, &prev);
+    if (!pending) {
+        qc_debug("job %s attempt %d: ACK for no pending result", id, attempt);
+        return;
+    }
+    qc_debug("job %s attempt %d: result acknowledged", id, attempt);
+    if (prev)
+        prev->next = pending->next;
+    else
+        self->unacked = pending->next;
+    if (self->unacked_tail == pending)
+        self->unacked_tail = prev;
+    self->unacked_count--;
+    qc_result_clear(&pending->result);
+    free(pending);
+}
+
+static void s_on_cancel(qc_session_t *self, const cJSON *body)
+{
+    const char *id;
+    int attempt;
+    if (s_job_ref(QC_B_CANCEL, body, &id, &attempt) != 0)
+        return;
+    if (qc_runner_cancel(self->runner, id, attempt) != 0)
+        qc_info("job %s attempt %d: CANCEL, but it is not running here", id, attempt);
+}
+
+static void s_on_welcome(qc_session_t *self, const cJSON *body)
+{
+    int64_t heartbeat_ms = self->heartbeat_ms, liveness_ms = self->liveness_ms;
+    if (body) {
+        qc_json_int(body, "heartbeat_ms", &heartbeat_ms);
+        qc_json_int(body, "liveness_ms", &liveness_ms);
+    }
+    if (heartbeat_ms < 10 || heartbeat_ms > 600000 || liveness_ms <= heartbeat_ms ||
+        liveness_ms > 3600000) {
+        qc_warn("WELCOME has unusable timing (heartbeat %lld ms, liveness %lld ms): keeping "
+                "%d/%d ms",
+                (long long)heartbeat_ms, (long long)liveness_ms, self->heartbeat_ms,
+                self->liveness_ms);
+    } else {
+        self->heartbeat_ms = (int)heartbeat_ms;
+        self->liveness_ms = (int)liveness_ms;
+    }
+    qc_info("registered with %s as %s (heartbeat %d ms, liveness %d ms)", self->endpoint,
+            self->worker_id, self->heartbeat_ms, self->liveness_ms);
+}
+
+static void s_on_message(qc_session_t *self, zmsg_t *msg)
+{
+    /* Anything at all from the broker proves it is alive. */
+    self->last_heard_ms = qc_clock_mono_ms();
+    self->backoff_ms = QC_BACKOFF_MIN_MS;
+    const char *command;
+    cJSON *body;
+    char err[200];
+    if (qc_wmsg_decode(msg, &command, &body, err, sizeof err) != 0) {
+        qc_warn("dropped a malformed message from the broker: %s", err);
+        cJSON_Delete(body);
+        return;
+    }
+    if (strcmp(command, QC_B_JOB) == 0) {
+        s_on_job(self, body);
+    } else if (strcmp(command, QC_B_ACK) == 0) {
+        s_on_ack(self, body);
+    } else if (strcmp(command, QC_B_HEARTBEAT) == 0) {
+        /* already counted above */
+    } else if (strcmp(command, QC_B_CANCEL) == 0) {
+        s_on_cancel(self, body);
+    } else if (strcmp(command, QC_B_WELCOME) == 0) {
+        s_on_welcome(self, body);
+    } else if (strcmp(command, QC_B_STOP) == 0) {
+        s_begin_stop(self, "the broker sent STOP");
+    } else if (strcmp(command, QC_B_RESET) == 0) {
+        qc_info("the broker does not know this worker (RESET): registering again");
+        s_register(self);
+    } else {
+        qc_warn("dropped %s from the broker: not a broker command", command);
+    }
+    cJSON_Delete(body);
+}
+
+static void s_on_socket(qc_session_t *self)
+{
+    for (int i = 0; i < QC_RECV_BURST && self->sock && (zsock_events(self->sock) & ZMQ_POLLIN);
+         i++) {
+        zmsg_t *msg = zmsg_recv(self->sock);
+        if (!msg)
+            break;
+        s_on_message(self, msg);
+        zmsg_destroy(&msg);
+    }
+}
+
+static void s_on_signals(qc_session_t *self)
+{
+    struct signalfd_siginfo info;
+    int child = 0;
+    while (read(self->sigfd, &info, sizeof info) == (ssize_t)sizeof info) {
+        if (info.ssi_signo == SIGCHLD) {
+            child = 1;
+            continue;
+        }
+        const char *name = info.ssi_signo == SIGINT ? "SIGINT" : "SIGTERM";
+        self->signals++;
+        if (self->signals == 1) {
+            s_begin_stop(self, name);
+        } else if (self->signals == 2) {
+            self->stop = S_FORCED;
+            int killed = qc_runner_kill_all(self->runner);
+            qc_warn("second %s: killed %d running job(s), leaving", name, killed);
+            if (killed > 0)
+                self->exit_code = 1;
+        } else {
+            qc_warn("third %s: leaving now", name);
+            self->exit_code = 1;
+            self->finished = 1;
+        }
+    }
+    if (child) {
+        qc_runner_on_sigchld(self->runner);
+        if (self->guard)
+            qc_guard_alive(self->guard); /* logs if the guard died */
+    }
+}
+
+/* The next try after the current backoff, which doubles up to the cap and
+ * is reset by any message from the broker. */
+static void s_schedule_reconnect(qc_session_t *self, int64_t now)
+{
+    self->reconnect_at_ms = now + self->backoff_ms;
+    self->backoff_ms *= 2;
+    if (self->backoff_ms > QC_BACKOFF_MAX_MS)
+        self->backoff_ms = QC_BACKOFF_MAX_MS;
+}
+
+/* Heartbeats, liveness and reconnecting. */
+static void s_tick(qc_session_t *self, int64_t now)
+{
+    if (self->sock) {
+        if (now - self->last_heard_ms >= self->liveness_ms) {
+            qc_warn("broker silent, reconnecting (nothing heard for %lld ms, next try in %d ms)",
+                    (long long)(now - self->last_heard_ms), self->backoff_ms);
+            zsock_destroy(&self->sock);
+            s_schedule_reconnect(self, now);
+        } else if (now - self->last_sent_ms >= self->heartbeat_ms) {
+            s_send(self, QC_W_HEARTBEAT, NULL);
+        }
+    } else if (now >= self->reconnect_at_ms) {
+        qc_info("reconnecting to %s (%d running job(s), %d unacknowledged result(s))",
+                self->endpoint, qc_runner_busy(self->runner), self->unacked_count);
+        if (s_connect(self) != 0)
+            s_schedule_reconnect(self, now);
+    }
+}
+
+static int s_ack_wait_ms(qc_session_t *self)
+{
+    return self->stop == S_FORCED && self->liveness_ms > QC_FORCED_ACK_WAIT_MS
+               ? QC_FORCED_ACK_WAIT_MS
+               : self->liveness_ms;
+}
+
+/* When stopping: once no job runs and every result is ACKed (or the wait is
+ * over), say BYE and finish. */
+static void s_check_stop(qc_session_t *self, int64_t now)
+{
+    if (self->stop == S_RUNNING || self->finished || qc_runner_busy(self->runner) > 0)
+        return;
+    if (self->jobs_done_ms < 0) {
+        self->jobs_done_ms = now;
+        if (self->unacked_count > 0)
+            qc_info("all jobs ended; waiting up to %d ms for %d acknowledgement(s)",
+                    s_ack_wait_ms(self), self->unacked_count);
+    }
+    if (self->unacked_count > 0 && now - self->jobs_done_ms < s_ack_wait_ms(self))
+        return;
+    if (self->unacked_count > 0)
+        qc_warn("leaving with %d unacknowledged result(s)", self->unacked_count);
+    if (self->sock) {
+        /* Give BYE (and any result still queued) a moment to leave. */
+        zsock_set_linger(self->sock, QC_EXIT_LINGER_MS);
+        s_send(self, QC_W_BYE, NULL);
+    }
+    qc_info("stopped");
+    self->finished = 1;
+}
+
+static long s_poll_timeout(qc_session_t *self, int64_t now)
+{
+    int64_t next;
+    if (self->sock) {
+        next = self->last_sent_ms + self->heartbeat_ms;
+        if (self->last_heard_ms + self->liveness_ms < next)
+            next = self->last_heard_ms + self->liveness_ms;
+    } else {
+        next = self->reconnect_at_ms;
+    }
+    int64_t job = qc_runner_next_deadline_ms(self->runner);
+    if (job >= 0 && job < next)
+        next = job;
+    if (self->stop != S_RUNNING && self->jobs_done_ms >= 0 &&
+        self->jobs_done_ms + s_ack_wait_ms(self) < next)
+        next = self->jobs_done_ms + s_ack_wait_ms(self);
+    return next > now ? (long)(next - now) : 0;
+}
+
+int qc_session_run(qc_session_t *self)
+{
+    while (!self->finished) {
+        int n = 0;
+        self->items[n++] = (zmq_pollitem_t){.fd = self->sigfd, .events = ZMQ_POLLIN};
+        int sock_item = -1;
+        if (self->sock) {
+            sock_item = n;
+            self->items[n++] =
+                (zmq_pollitem_t){.socket = zsock_resolve(self->sock), .events = ZMQ_POLLIN};
+        }
+        int first_pipe = n;
+        n += qc_runner_poll_items(self->runner, self->items + n, self->items_cap - n);
+
+        if (zmq_poll(self->items, n, s_poll_timeout(self, qc_clock_mono_ms())) < 0) {
+            if (errno == EINTR)
+                continue;
+            qc_error("poll failed: %s", zmq_strerror(errno));
+            self->exit_code = 1;
+            break;
+        }
+        /* Output first, so a job that just ended has all of it in its ring. */
+        for (int i = first_pipe; i < n; i++)
+            if (self->items[i].revents & (ZMQ_POLLIN | ZMQ_POLLERR))
+                qc_runner_on_readable(self->runner, self->items[i].fd);
+        if (self->items[0].revents & ZMQ_POLLIN)
+            s_on_signals(self);
+        if (sock_item >= 0 && (self->items[sock_item].revents & ZMQ_POLLIN))
+            s_on_socket(self);
+        int64_t now = qc_clock_mono_ms();
+        qc_runner_on_timer(self->runner, now);
+        s_collect_results(self);
+        s_tick(self, now);
+        s_check_stop(self, now);
+    }
+    return self->exit_code;
+}
