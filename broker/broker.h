@@ -25,8 +25,8 @@ typedef struct {
     zlistx_t *outbox; /* queued replies and jobs, sent after the commit */
     int64_t heartbeat_ms;
     int64_t liveness_ms;
-    int maybe_due;          /* a job may be due: try to claim */
-    int64_t next_due_ms;    /* wall clock of the next waiting job, -1 if none */
+    int maybe_due;       /* a job may be due: try to claim */
+    int64_t next_due_ms; /* wall clock of the next waiting job, -1 if none */
     int64_t started_wall_ms;
     const char *worker_endpoint; /* as bound, reported by ping */
 } qc_broker_t;
@@ -40,6 +40,7 @@ void qc_broker_send_worker(qc_broker_t *broker, zframe_t *routing_id, const char
                            const cJSON *body, qc_out_kind_t kind);
 
 /* Error reply object. Caller owns. */
-cJSON *qc_broker_error(const char *code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+cJSON *qc_broker_error(const char *code, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 
 #endif

@@ -58,8 +58,7 @@ static int *s_field(qc_config_t *config, const s_key_t *k)
     return (int *)((char *)config + k->offset);
 }
 
-int qc_config_set(qc_config_t *config, const char *key, const char *text, char *err,
-                  size_t errlen)
+int qc_config_set(qc_config_t *config, const char *key, const char *text, char *err, size_t errlen)
 {
     const s_key_t *k = s_find(key);
     if (!k) {
@@ -81,8 +80,8 @@ int qc_config_set(qc_config_t *config, const char *key, const char *text, char *
     }
     if (!ok) {
         snprintf(err, errlen, "invalid value \"%.40s\" for %s: expected %s between %d and %d",
-                 text ? text : "", k->name, k->is_duration ? "whole seconds (or 5m, 2h)" : "an integer",
-                 k->min, k->max);
+                 text ? text : "", k->name,
+                 k->is_duration ? "whole seconds (or 5m, 2h)" : "an integer", k->min, k->max);
         return -1;
     }
     *s_field(config, k) = (int)value;
@@ -100,6 +99,7 @@ cJSON *qc_config_to_json(const qc_config_t *config, const char *key)
     cJSON *obj = cJSON_CreateObject();
     for (int i = 0; i < QC_CONFIG_KEY_COUNT; i++)
         if (!key || strcmp(key, s_keys[i].name) == 0)
-            cJSON_AddNumberToObject(obj, s_keys[i].name, *s_field((qc_config_t *)config, &s_keys[i]));
+            cJSON_AddNumberToObject(obj, s_keys[i].name,
+                                    *s_field((qc_config_t *)config, &s_keys[i]));
     return obj;
 }

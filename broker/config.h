@@ -22,8 +22,7 @@ const char *qc_config_key_canonical(const char *key);
 
 /* Validates text for key and stores it in config. Returns 0, or -1 with a
  * message naming the key and the accepted range in err. */
-int qc_config_set(qc_config_t *config, const char *key, const char *text, char *err,
-                  size_t errlen);
+int qc_config_set(qc_config_t *config, const char *key, const char *text, char *err, size_t errlen);
 
 /* Value of a canonical key as text (for storage), into buf. */
 void qc_config_format(const qc_config_t *config, const char *key, char *buf, size_t len);

@@ -37,8 +37,8 @@ static cJSON *s_op_ping(qc_broker_t *broker, const cJSON *request)
 }
 
 /* Stores one job; returns NULL on success (id in id_out) or an error reply. */
-static cJSON *s_insert_one(qc_broker_t *broker, const cJSON *obj, const char *where,
-                           int64_t now_ms, char *id_out)
+static cJSON *s_insert_one(qc_broker_t *broker, const cJSON *obj, const char *where, int64_t now_ms,
+                           char *id_out)
 {
     qc_job_spec_t spec;
     char err[256];

@@ -16,7 +16,7 @@ typedef struct {
 } qc_held_t;
 
 typedef struct {
-    zframe_t *routing_id; /* owned */
+    zframe_t *routing_id;  /* owned */
     char key[2 * 256 + 1]; /* routing id in hex: the registry's key */
     char worker_id[QC_MAX_ID_BYTES + 1];
     char host[256];
@@ -24,8 +24,8 @@ typedef struct {
     int slots;
     int stopping; /* sent STOP: give it no more work */
     int64_t jobs_done;
-    uint64_t last_given; /* dispatch order: least recently given goes first */
-    int64_t connected_at_ms;  /* wall clock */
+    uint64_t last_given;     /* dispatch order: least recently given goes first */
+    int64_t connected_at_ms; /* wall clock */
     int64_t last_seen_mono_ms;
     int held_count;
     qc_held_t *held; /* [slots] */

@@ -19,10 +19,13 @@ static void s_usage(FILE *out)
             "\n"
             "options:\n"
             "  --db PATH                database file (default $QUEUECTL_HOME/queue.db)\n"
-            "  --worker-endpoint EP     where workers connect (default ipc://$QUEUECTL_HOME/worker.sock)\n"
-            "  --client-endpoint EP     where clients connect (default ipc://$QUEUECTL_HOME/client.sock)\n"
+            "  --worker-endpoint EP     where workers connect (default "
+            "ipc://$QUEUECTL_HOME/worker.sock)\n"
+            "  --client-endpoint EP     where clients connect (default "
+            "ipc://$QUEUECTL_HOME/client.sock)\n"
             "  --insecure               allow tcp:// endpoints without authentication (dangerous)\n"
-            "  --synchronous MODE       normal (default: survives a crash) or full (survives power loss)\n"
+            "  --synchronous MODE       normal (default: survives a crash) or full (survives power "
+            "loss)\n"
             "  --liveness DURATION      a silent worker is lost after this (default 3s)\n"
             "  --heartbeat DURATION     heartbeat interval (default 1s)\n"
             "  --log-level LEVEL        debug, info (default), warn, error\n"
@@ -38,8 +41,9 @@ static void s_usage(FILE *out)
 static int s_duration_flag(const char *name, const char *text, int64_t min_ms, int64_t *ms)
 {
     if (qc_parse_duration_ms(text, ms) != 0 || *ms < min_ms) {
-        fprintf(stderr, "queuectl-broker: invalid %s \"%s\": expected a duration such as 3s or "
-                        "500ms, at least %lldms\n",
+        fprintf(stderr,
+                "queuectl-broker: invalid %s \"%s\": expected a duration such as 3s or "
+                "500ms, at least %lldms\n",
                 name, text, (long long)min_ms);
         return -1;
     }
@@ -54,7 +58,18 @@ int main(int argc, char **argv)
     options.liveness_ms = QC_LIVENESS_MS;
     const char *db = NULL, *worker_ep = NULL, *client_ep = NULL;
 
-    enum { OPT_DB = 1, OPT_WORKER, OPT_CLIENT, OPT_INSECURE, OPT_SYNC, OPT_LIVENESS, OPT_HEARTBEAT, OPT_LOG, OPT_HELP, OPT_VERSION };
+    enum {
+        OPT_DB = 1,
+        OPT_WORKER,
+        OPT_CLIENT,
+        OPT_INSECURE,
+        OPT_SYNC,
+        OPT_LIVENESS,
+        OPT_HEARTBEAT,
+        OPT_LOG,
+        OPT_HELP,
+        OPT_VERSION
+    };
     static const struct option longopts[] = {
         {"db", required_argument, NULL, OPT_DB},
         {"worker-endpoint", required_argument, NULL, OPT_WORKER},
@@ -71,15 +86,25 @@ int main(int argc, char **argv)
     int opt;
     while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
         switch (opt) {
-        case OPT_DB: db = optarg; break;
-        case OPT_WORKER: worker_ep = optarg; break;
-        case OPT_CLIENT: client_ep = optarg; break;
-        case OPT_INSECURE: options.insecure = 1; break;
+        case OPT_DB:
+            db = optarg;
+            break;
+        case OPT_WORKER:
+            worker_ep = optarg;
+            break;
+        case OPT_CLIENT:
+            client_ep = optarg;
+            break;
+        case OPT_INSECURE:
+            options.insecure = 1;
+            break;
         case OPT_SYNC:
             if (strcmp(optarg, "full") == 0)
                 options.synchronous_full = 1;
             else if (strcmp(optarg, "normal") != 0) {
-                fprintf(stderr, "queuectl-broker: invalid --synchronous \"%s\": use normal or full\n", optarg);
+                fprintf(stderr,
+                        "queuectl-broker: invalid --synchronous \"%s\": use normal or full\n",
+                        optarg);
                 return QC_EXIT_USAGE;
             }
             break;
@@ -94,14 +119,21 @@ int main(int argc, char **argv)
         case OPT_LOG: {
             int level = qc_log_level_parse(optarg);
             if (level < 0) {
-                fprintf(stderr, "queuectl-broker: invalid --log-level \"%s\": use debug, info, warn or error\n", optarg);
+                fprintf(
+                    stderr,
+                    "queuectl-broker: invalid --log-level \"%s\": use debug, info, warn or error\n",
+                    optarg);
                 return QC_EXIT_USAGE;
             }
             qc_log_set_level(level);
             break;
         }
-        case OPT_HELP: s_usage(stdout); return QC_EXIT_OK;
-        case OPT_VERSION: printf("queuectl-broker %s\n", QC_VERSION); return QC_EXIT_OK;
+        case OPT_HELP:
+            s_usage(stdout);
+            return QC_EXIT_OK;
+        case OPT_VERSION:
+            printf("queuectl-broker %s\n", QC_VERSION);
+            return QC_EXIT_OK;
         default:
             fprintf(stderr, "queuectl-broker: unknown or incomplete option \"%s\" (see --help)\n",
                     argv[optind - 1]);
@@ -126,11 +158,13 @@ int main(int argc, char **argv)
         return QC_EXIT_USAGE;
     if (worker_ep)
         snprintf(options.worker_endpoint, sizeof options.worker_endpoint, "%s", worker_ep);
-    else if (qc_default_worker_endpoint(options.worker_endpoint, sizeof options.worker_endpoint) != 0)
+    else if (qc_default_worker_endpoint(options.worker_endpoint, sizeof options.worker_endpoint) !=
+             0)
         return QC_EXIT_USAGE;
     if (client_ep)
         snprintf(options.client_endpoint, sizeof options.client_endpoint, "%s", client_ep);
-    else if (qc_default_client_endpoint(options.client_endpoint, sizeof options.client_endpoint) != 0)
+    else if (qc_default_client_endpoint(options.client_endpoint, sizeof options.client_endpoint) !=
+             0)
         return QC_EXIT_USAGE;
     return qc_server_run(&options);
 }

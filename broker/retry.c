@@ -11,9 +11,8 @@ int64_t qc_retry_backoff_s(const qc_config_t *config, int attempt)
     return delay;
 }
 
-void qc_retry_decide(const qc_config_t *config, qc_outcome_t outcome, int attempts,
-                     int max_retries, int64_t now_ms, qc_state_t *next_state,
-                     int64_t *next_run_at_ms)
+void qc_retry_decide(const qc_config_t *config, qc_outcome_t outcome, int attempts, int max_retries,
+                     int64_t now_ms, qc_state_t *next_state, int64_t *next_run_at_ms)
 {
     *next_run_at_ms = now_ms;
     if (outcome == QC_OUTCOME_SUCCEEDED) {

@@ -80,7 +80,8 @@ static void s_add_json(zmsg_t *msg, const cJSON *obj)
         zmsg_addmem(msg, text, strlen(text));
         cJSON_free(text);
     } else {
-        zmsg_addstr(msg, "{\"ok\":false,\"error\":{\"code\":\"storage\",\"message\":\"out of memory\"}}");
+        zmsg_addstr(
+            msg, "{\"ok\":false,\"error\":{\"code\":\"storage\",\"message\":\"out of memory\"}}");
     }
 }
 
@@ -326,7 +327,8 @@ int qc_server_run(const qc_server_options_t *options)
         const char *endpoint = i ? options->client_endpoint : options->worker_endpoint;
         if (s_is_tcp(endpoint))
             qc_warn("INSECURE: %s accepts unauthenticated peers; anyone who reaches it can run "
-                    "commands on your workers", endpoint);
+                    "commands on your workers",
+                    endpoint);
     }
     if (qc_wrkcmd_load_orphans(&broker, qc_clock_mono_ms()) != 0) {
         qc_error("cannot read running jobs: %s", qc_store_errmsg(broker.store));

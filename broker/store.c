@@ -17,7 +17,7 @@ static const char *s_migrations[] = {
     "  seq INTEGER PRIMARY KEY,"
     "  id TEXT NOT NULL UNIQUE,"
     "  command TEXT NOT NULL,"
-    "  state INTEGER NOT NULL,"    /* qc_state_t */
+    "  state INTEGER NOT NULL," /* qc_state_t */
     "  priority INTEGER NOT NULL,"
     "  attempts INTEGER NOT NULL DEFAULT 0," /* counted toward max_retries */
     "  runs INTEGER NOT NULL DEFAULT 0,"     /* every run, never reset: the attempt number */

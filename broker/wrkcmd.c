@@ -61,7 +61,8 @@ static void s_on_result(qc_broker_t *broker, zframe_t *routing_id, qc_worker_t *
     qc_result_t result;
     char err[128];
     if (!body || qc_result_from_json(body, &result, err, sizeof err) != 0) {
-        qc_warn("worker %s: malformed RESULT dropped: %s", worker->worker_id, body ? err : "no body");
+        qc_warn("worker %s: malformed RESULT dropped: %s", worker->worker_id,
+                body ? err : "no body");
         return;
     }
     cJSON *ack = cJSON_CreateObject();
@@ -81,8 +82,9 @@ static void s_on_result(qc_broker_t *broker, zframe_t *routing_id, qc_worker_t *
          * acknowledge so it stops resending, record nothing. */
         qc_info("job %s: result for attempt %d from %s ignored (%s)", result.id, result.attempt,
                 worker->worker_id,
-                rc != 0 ? "not running" : running.attempt != result.attempt ? "not the current attempt"
-                                                                            : "held by another worker");
+                rc != 0                             ? "not running"
+                : running.attempt != result.attempt ? "not the current attempt"
+                                                    : "held by another worker");
         qc_worker_release(worker, result.id, result.attempt);
         qc_broker_send_worker(broker, routing_id, QC_B_ACK, ack, QC_OUT_ALWAYS);
     } else if (s_finish(broker, &running, &result) == 0) {
@@ -148,8 +150,8 @@ static void s_on_hello(qc_broker_t *broker, zframe_t *routing_id, const cJSON *b
         qc_dispatch_remove(broker->dispatch, &previous[p]);
     }
 
-    qc_worker_t *worker = qc_dispatch_add(broker->dispatch, routing_id, worker_id, host, pid,
-                                          slots, qc_clock_mono_ms(), qc_clock_wall_ms());
+    qc_worker_t *worker = qc_dispatch_add(broker->dispatch, routing_id, worker_id, host, pid, slots,
+                                          qc_clock_mono_ms(), qc_clock_wall_ms());
     if (!worker)
         return;
     /* Adopt what it says it runs, if the store agrees it is its current attempt. */
@@ -169,8 +171,8 @@ static void s_on_hello(qc_broker_t *broker, zframe_t *routing_id, const cJSON *b
             for (int i = 0; i < carried_count; i++)
                 if (carried[i].attempt == attempt && strcmp(carried[i].id, id) == 0)
                     carried[i].id[0] = '\0'; /* adopted: not lost */
-            qc_info("job %s: attempt %lld adopted by reconnected worker %s", id,
-                    (long long)attempt, worker_id);
+            qc_info("job %s: attempt %lld adopted by reconnected worker %s", id, (long long)attempt,
+                    worker_id);
         } else {
             cJSON *cancel = cJSON_CreateObject();
             cJSON_AddStringToObject(cancel, "id", id);
@@ -349,8 +351,7 @@ typedef struct {
     int count;
 } s_orphan_ctx_t;
 
-static void s_add_orphan(void *arg, int64_t seq, const char *id, int attempt,
-                         const char *worker_id)
+static void s_add_orphan(void *arg, int64_t seq, const char *id, int attempt, const char *worker_id)
 {
     s_orphan_ctx_t *ctx = arg;
     (void)worker_id;

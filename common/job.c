@@ -52,8 +52,8 @@ int qc_json_depth_ok(const cJSON *item, int max_depth)
         return -1;                                                                                 \
     } while (0)
 
-static const char *s_known_fields[] = {"id",       "command", "max_retries", "priority",
-                                       "run_at",   "delay_s", "timeout_s"};
+static const char *s_known_fields[] = {"id",     "command", "max_retries", "priority",
+                                       "run_at", "delay_s", "timeout_s"};
 
 int qc_job_spec_from_json(const cJSON *obj, qc_job_spec_t *spec, char *err, size_t errlen)
 {
@@ -114,8 +114,8 @@ int qc_job_spec_from_json(const cJSON *obj, qc_job_spec_t *spec, char *err, size
                    v <= QC_MAX_PRIORITY) {
             spec->priority = (int)v;
         } else {
-            FAIL("priority must be high, medium, low or an integer in [-%d, %d]",
-                 QC_MAX_PRIORITY, QC_MAX_PRIORITY);
+            FAIL("priority must be high, medium, low or an integer in [-%d, %d]", QC_MAX_PRIORITY,
+                 QC_MAX_PRIORITY);
         }
     }
 
@@ -154,7 +154,8 @@ cJSON *qc_job_spec_to_json(const qc_job_spec_t *spec)
         cJSON_AddNumberToObject(obj, "priority", spec->priority);
     if (spec->run_at_ms) {
         char iso[32];
-        cJSON_AddStringToObject(obj, "run_at", qc_clock_format_iso(spec->run_at_ms, iso, sizeof iso));
+        cJSON_AddStringToObject(obj, "run_at",
+                                qc_clock_format_iso(spec->run_at_ms, iso, sizeof iso));
     }
     if (spec->delay_ms)
         cJSON_AddNumberToObject(obj, "delay_s", (double)spec->delay_ms / 1000.0);

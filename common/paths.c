@@ -58,8 +58,8 @@ static int s_ipc_endpoint(char *buf, size_t len, const char *name)
     if (qc_home_path(path, sizeof path, name) != 0)
         return -1;
     if (strlen(path) > QC_IPC_PATH_MAX) {
-        qc_error("ipc socket path %s is longer than %d bytes: use a shorter QUEUECTL_HOME",
-                 path, QC_IPC_PATH_MAX);
+        qc_error("ipc socket path %s is longer than %d bytes: use a shorter QUEUECTL_HOME", path,
+                 QC_IPC_PATH_MAX);
         return -1;
     }
     int n = snprintf(buf, len, "ipc://%s", path);

@@ -5,8 +5,8 @@
 #include <stdio.h>
 #include <string.h>
 
-static const char *s_state_names[QC_STATE_COUNT] = {"pending", "processing", "completed",
-                                                     "failed", "dead"};
+static const char *s_state_names[QC_STATE_COUNT] = {"pending", "processing", "completed", "failed",
+                                                    "dead"};
 static const char *s_outcome_names[QC_OUTCOME_COUNT] = {
     "succeeded", "failed", "timed_out", "killed", "worker_lost", "spawn_failed", "canceled"};
 
@@ -191,9 +191,8 @@ int qc_wmsg_send(void *sock, zframe_t *routing_id, const char *command, const cJ
     return zmsg_send(&msg, sock);
 }
 
-static const char *s_commands[] = {QC_W_HELLO, QC_W_HEARTBEAT, QC_W_RESULT,   QC_W_BYE,
-                                   QC_B_WELCOME, QC_B_JOB,     QC_B_ACK,      QC_B_CANCEL,
-                                   QC_B_STOP,  QC_B_RESET};
+static const char *s_commands[] = {QC_W_HELLO, QC_W_HEARTBEAT, QC_W_RESULT, QC_W_BYE,  QC_B_WELCOME,
+                                   QC_B_JOB,   QC_B_ACK,       QC_B_CANCEL, QC_B_STOP, QC_B_RESET};
 
 int qc_wmsg_decode(zmsg_t *msg, const char **command, cJSON **body, char *err, size_t errlen)
 {
@@ -224,8 +223,8 @@ int qc_wmsg_decode(zmsg_t *msg, const char **command, cJSON **body, char *err, s
     }
     zframe_t *payload = zmsg_next(msg);
     if (payload) {
-        *body = qc_json_parse_object((const char *)zframe_data(payload), zframe_size(payload),
-                                     err, errlen);
+        *body = qc_json_parse_object((const char *)zframe_data(payload), zframe_size(payload), err,
+                                     errlen);
         if (!*body)
             return -2;
     }

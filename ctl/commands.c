@@ -272,9 +272,9 @@ static int s_no_args(qc_ctl_t *ctl, const char *command, int argc, char **argv)
                 return rc;
             continue;
         }
-        return argv[i][0] == '-' ? s_unknown_flag(command, argv[i])
-                                 : qc_ctl_usage_error("%s: unexpected argument \"%s\"", command,
-                                                      argv[i]);
+        return argv[i][0] == '-'
+                   ? s_unknown_flag(command, argv[i])
+                   : qc_ctl_usage_error("%s: unexpected argument \"%s\"", command, argv[i]);
     }
     return 0;
 }
@@ -324,8 +324,8 @@ static void s_print_jobs(qc_ctl_t *ctl, const cJSON *jobs)
         printf("no jobs\n");
         return;
     }
-    static const char *const header[] = {"ID", "STATE", "ATTEMPTS", "PRIORITY", "UPDATED",
-                                         "COMMAND"};
+    static const char *const header[] = {"ID",       "STATE",   "ATTEMPTS",
+                                         "PRIORITY", "UPDATED", "COMMAND"};
     enum { COLUMNS = 6 };
     char(*text)[3][48] = calloc((size_t)rows, sizeof *text);
     const char **cells = calloc((size_t)rows * COLUMNS, sizeof *cells);
@@ -355,8 +355,8 @@ static void s_print_jobs(qc_ctl_t *ctl, const cJSON *jobs)
     free(text);
 }
 
-static int s_list_common(qc_ctl_t *ctl, const char *op, const char *command, int argc,
-                         char **argv, int allow_state)
+static int s_list_common(qc_ctl_t *ctl, const char *op, const char *command, int argc, char **argv,
+                         int allow_state)
 {
     const char *state = NULL, *limit = NULL, *value;
     int rc;
@@ -373,13 +373,12 @@ static int s_list_common(qc_ctl_t *ctl, const char *op, const char *command, int
         } else if (s_value(argc, argv, &i, "--limit", &value)) {
             int64_t n;
             if (!value || qc_parse_int(value, 1, 1000, &n) != 0)
-                return qc_ctl_usage_error("%s: --limit must be an integer from 1 to 1000",
-                                          command);
+                return qc_ctl_usage_error("%s: --limit must be an integer from 1 to 1000", command);
             limit = value;
         } else {
-            return argv[i][0] == '-' ? s_unknown_flag(command, argv[i])
-                                     : qc_ctl_usage_error("%s: unexpected argument \"%s\"",
-                                                          command, argv[i]);
+            return argv[i][0] == '-'
+                       ? s_unknown_flag(command, argv[i])
+                       : qc_ctl_usage_error("%s: unexpected argument \"%s\"", command, argv[i]);
         }
     }
     cJSON *request = s_request(op);
@@ -659,9 +658,9 @@ static int s_worker_start(qc_ctl_t *ctl, int argc, char **argv)
         } else if (strcmp(argv[i], "--foreground") == 0) {
             foreground = 1;
         } else {
-            return argv[i][0] == '-' ? s_unknown_flag("worker start", argv[i])
-                                     : qc_ctl_usage_error("worker start: unexpected \"%s\"",
-                                                          argv[i]);
+            return argv[i][0] == '-'
+                       ? s_unknown_flag("worker start", argv[i])
+                       : qc_ctl_usage_error("worker start: unexpected \"%s\"", argv[i]);
         }
     }
     ctl->autostart = 1;
@@ -697,8 +696,8 @@ static int s_worker_start(qc_ctl_t *ctl, int argc, char **argv)
     if (qc_spawn_program_path("queuectl-worker", program, sizeof program) != 0)
         return qc_ctl_usage_error("cannot find queuectl-worker next to queuectl or on PATH");
     snprintf(concurrency_text, sizeof concurrency_text, "%d", (int)concurrency);
-    char *child_argv[] = {program, "--broker", worker_endpoint, "--concurrency", concurrency_text,
-                          NULL};
+    char *child_argv[] = {program,         "--broker",       worker_endpoint,
+                          "--concurrency", concurrency_text, NULL};
     int pids[64];
     if (foreground) {
         /* Supervisor mode: children in our process group, signals forwarded. */
@@ -850,8 +849,8 @@ static int s_worker_list_cmd(qc_ctl_t *ctl, int argc, char **argv)
         cJSON_Delete(workers);
         return QC_CTL_OK;
     }
-    static const char *const header[] = {"WORKER", "HOST", "PID", "SLOTS", "BUSY", "DONE",
-                                         "LAST SEEN"};
+    static const char *const header[] = {"WORKER", "HOST", "PID",      "SLOTS",
+                                         "BUSY",   "DONE", "LAST SEEN"};
     enum { COLUMNS = 7 };
     char(*text)[5][40] = calloc((size_t)rows, sizeof *text);
     const char **cells = calloc((size_t)rows * COLUMNS, sizeof *cells);
@@ -868,8 +867,8 @@ static int s_worker_list_cmd(qc_ctl_t *ctl, int argc, char **argv)
         }
         cells[r * COLUMNS + 0] = qc_json_string(w, "worker_id");
         cells[r * COLUMNS + 1] = qc_json_string(w, "host");
-        cells[r * COLUMNS + 6] = qc_out_ago(s_text_or(w, "last_seen", ""), text[r][4],
-                                            sizeof text[r][4]);
+        cells[r * COLUMNS + 6] =
+            qc_out_ago(s_text_or(w, "last_seen", ""), text[r][4], sizeof text[r][4]);
         r++;
     }
     qc_out_table(header, COLUMNS, cells, rows);

@@ -22,8 +22,8 @@ int qc_ctl_resolve(qc_ctl_t *ctl)
 /* Maps a broker error code to the CLI's exit code. */
 static int s_exit_for(const char *code)
 {
-    static const char *usage_codes[] = {"bad_request", "invalid_job", "invalid_config",
-                                        "too_large", "unknown_op"};
+    static const char *usage_codes[] = {"bad_request", "invalid_job", "invalid_config", "too_large",
+                                        "unknown_op"};
     for (size_t i = 0; code && i < sizeof usage_codes / sizeof usage_codes[0]; i++)
         if (strcmp(code, usage_codes[i]) == 0)
             return QC_CTL_USAGE;

@@ -102,7 +102,8 @@ void qc_out_table(const char *const *header, int columns, const char *const *cel
             /* The state column gets its color; the last column is not padded. */
             const char *on = qc_out_state_color(cell);
             if (c + 1 < columns)
-                printf("%s%-*.*s%s  ", on, (int)width[c], (int)width[c], cell, *on ? qc_out_reset() : "");
+                printf("%s%-*.*s%s  ", on, (int)width[c], (int)width[c], cell,
+                       *on ? qc_out_reset() : "");
             else
                 printf("%s\n", cell);
         }

@@ -421,8 +421,8 @@ static void s_finish(qc_runner_t *self, s_slot_t *slot, int lost)
     snprintf(plain, sizeof plain, "exit code %d", r.exit_code);
     int say_error = r.error[0] && strcmp(r.error, plain) != 0;
     qc_info("job %s attempt %d ended: %s, exit code %d, %lld.%03llds%s%s", r.id, r.attempt,
-            qc_outcome_name(r.outcome), r.exit_code, (long long)(ms / 1000),
-            (long long)(ms % 1000), say_error ? ": " : "", say_error ? r.error : "");
+            qc_outcome_name(r.outcome), r.exit_code, (long long)(ms / 1000), (long long)(ms % 1000),
+            say_error ? ": " : "", say_error ? r.error : "");
     s_push_result(self, &r);
     slot->busy = 0;
     self->busy--;

@@ -48,6 +48,7 @@ cJSON *qc_json_parse_object(const char *text, size_t len, char *err, size_t errl
 
 /* Helpers to read typed fields; return 0 if present and well-typed. */
 const char *qc_json_string(const cJSON *obj, const char *key); /* NULL if absent/not a string */
-int qc_json_int(const cJSON *obj, const char *key, int64_t *value); /* -1 if absent/not an integer */
+int qc_json_int(const cJSON *obj, const char *key,
+                int64_t *value); /* -1 if absent/not an integer */
 
 #endif

@@ -66,7 +66,9 @@ int main(void)
     CHECK(qc_job_id_valid(long_id));
 
     /* Parser limits: depth, UTF-8, trailing data. */
-    CHECK(qc_json_parse_object("{\"a\":1}", 7, err, sizeof err) != NULL ? 1 : 0);
+    cJSON *small = qc_json_parse_object("{\"a\":1}", 7, err, sizeof err);
+    CHECK(small != NULL);
+    cJSON_Delete(small);
     char deep[256] = "{\"a\":";
     for (int i = 0; i < 40; i++)
         strcat(deep, "[");

@@ -34,13 +34,14 @@ int main(void)
 
     CHECK(qc_utf8_valid("h\xc3\xa9llo", 6));
     CHECK(!qc_utf8_valid("\xff", 1));
-    CHECK(!qc_utf8_valid("\xc3", 1));           /* truncated */
-    CHECK(!qc_utf8_valid("\xed\xa0\x80", 3));   /* surrogate */
-    CHECK(!qc_utf8_valid("\xc0\xaf", 2));       /* overlong */
-    CHECK(!qc_utf8_valid("a\0b", 3));           /* NUL */
+    CHECK(!qc_utf8_valid("\xc3", 1));         /* truncated */
+    CHECK(!qc_utf8_valid("\xed\xa0\x80", 3)); /* surrogate */
+    CHECK(!qc_utf8_valid("\xc0\xaf", 2));     /* overlong */
+    CHECK(!qc_utf8_valid("a\0b", 3));         /* NUL */
     char buf[] = "ok\xff\xfe!";
     qc_utf8_sanitize(buf, strlen(buf));
-    CHECK(strcmp(buf, "ok?" "?!") == 0);
+    CHECK(strcmp(buf, "ok?"
+                      "?!") == 0);
 
     CHECK(qc_clock_parse_iso("2026-11-23T12:00:00Z", &ms) == 0 && ms == 1795435200000LL);
     CHECK(qc_clock_parse_iso("2026-11-23T13:00:00+01:00", &v) == 0 && v == ms);

@@ -16,8 +16,7 @@ static qc_job_spec_t s_spec(const char *id, const char *command, int priority)
     return spec;
 }
 
-static void s_insert(qc_store_t *store, const char *id, int priority, int64_t delay_ms,
-                     int64_t now)
+static void s_insert(qc_store_t *store, const char *id, int priority, int64_t delay_ms, int64_t now)
 {
     qc_config_t config;
     qc_config_defaults(&config);
