@@ -29,6 +29,9 @@ typedef struct {
     int64_t next_due_ms; /* wall clock of the next waiting job, -1 if none */
     int64_t started_wall_ms;
     const char *worker_endpoint; /* as bound, reported by ping */
+    /* Keys allowed per role on CURVE sockets; NULL where a socket has no CURVE. */
+    zcertstore_t *worker_keys;
+    zcertstore_t *client_keys;
 } qc_broker_t;
 
 /* Queues a reply to the client whose envelope (routing id + empty frame) is
@@ -38,6 +41,10 @@ void qc_broker_reply(qc_broker_t *broker, zmsg_t **envelope_p, cJSON **reply_p);
 /* Queues a worker-protocol message (body may be NULL; not taken). */
 void qc_broker_send_worker(qc_broker_t *broker, zframe_t *routing_id, const char *command,
                            const cJSON *body, qc_out_kind_t kind);
+
+/* On a CURVE socket, true if the message's sender key is authorized for the
+ * role whose store is given (NULL store: no CURVE, always true). Logs refusals. */
+int qc_broker_key_allowed(zcertstore_t *store, zmsg_t *msg, const char *role);
 
 /* Error reply object. Caller owns. */
 cJSON *qc_broker_error(const char *code, const char *fmt, ...)

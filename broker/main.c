@@ -11,31 +11,36 @@
 
 static void s_usage(FILE *out)
 {
-    fprintf(out,
-            "usage: queuectl-broker [options]\n"
-            "\n"
-            "The queuectl broker: sole owner of the job database; hands jobs to workers.\n"
-            "Runs in the foreground (use 'queuectl broker start' for the background).\n"
-            "\n"
-            "options:\n"
-            "  --db PATH                database file (default $QUEUECTL_HOME/queue.db)\n"
-            "  --worker-endpoint EP     where workers connect (default "
-            "ipc://$QUEUECTL_HOME/worker.sock)\n"
-            "  --client-endpoint EP     where clients connect (default "
-            "ipc://$QUEUECTL_HOME/client.sock)\n"
-            "  --insecure               allow tcp:// endpoints without authentication (dangerous)\n"
-            "  --synchronous MODE       normal (default: survives a crash) or full (survives power "
-            "loss)\n"
-            "  --liveness DURATION      a silent worker is lost after this (default 3s)\n"
-            "  --heartbeat DURATION     heartbeat interval (default 1s)\n"
-            "  --log-level LEVEL        debug, info (default), warn, error\n"
-            "  --help, --version\n"
-            "\n"
-            "exit codes: 0 clean stop, 1 runtime error, 2 usage, 3 database error,\n"
-            "            4 another broker holds the database, 5 cannot bind an endpoint\n"
-            "\n"
-            "example:\n"
-            "  QUEUECTL_HOME=/tmp/q queuectl-broker --log-level debug\n");
+    fprintf(
+        out,
+        "usage: queuectl-broker [options]\n"
+        "\n"
+        "The queuectl broker: sole owner of the job database; hands jobs to workers.\n"
+        "Runs in the foreground (use 'queuectl broker start' for the background).\n"
+        "A tcp:// endpoint uses CURVE: the broker's keypair is $QUEUECTL_HOME/keys/broker.cert\n"
+        "(created on first use); only keys under --authorized-keys may connect.\n"
+        "\n"
+        "options:\n"
+        "  --db PATH                database file (default $QUEUECTL_HOME/queue.db)\n"
+        "  --worker-endpoint EP     where workers connect (default "
+        "ipc://$QUEUECTL_HOME/worker.sock)\n"
+        "  --client-endpoint EP     where clients connect (default "
+        "ipc://$QUEUECTL_HOME/client.sock)\n"
+        "  --authorized-keys DIR    public keys allowed on tcp endpoints, in DIR/workers/ and\n"
+        "                           DIR/clients/ (default $QUEUECTL_HOME/authorized)\n"
+        "  --insecure               tcp:// endpoints without CURVE authentication (dangerous)\n"
+        "  --synchronous MODE       normal (default: survives a crash) or full (survives power "
+        "loss)\n"
+        "  --liveness DURATION      a silent worker is lost after this (default 3s)\n"
+        "  --heartbeat DURATION     heartbeat interval (default 1s)\n"
+        "  --log-level LEVEL        debug, info (default), warn, error\n"
+        "  --help, --version\n"
+        "\n"
+        "exit codes: 0 clean stop, 1 runtime error, 2 usage, 3 database error,\n"
+        "            4 another broker holds the database, 5 cannot bind an endpoint\n"
+        "\n"
+        "example:\n"
+        "  QUEUECTL_HOME=/tmp/q queuectl-broker --log-level debug\n");
 }
 
 static int s_duration_flag(const char *name, const char *text, int64_t min_ms, int64_t *ms)
@@ -56,7 +61,7 @@ int main(int argc, char **argv)
     qc_server_options_t options = {0};
     options.heartbeat_ms = QC_HEARTBEAT_MS;
     options.liveness_ms = QC_LIVENESS_MS;
-    const char *db = NULL, *worker_ep = NULL, *client_ep = NULL;
+    const char *db = NULL, *worker_ep = NULL, *client_ep = NULL, *authorized = NULL;
 
     enum {
         OPT_DB = 1,
@@ -68,13 +73,15 @@ int main(int argc, char **argv)
         OPT_HEARTBEAT,
         OPT_LOG,
         OPT_HELP,
-        OPT_VERSION
+        OPT_VERSION,
+        OPT_AUTHORIZED
     };
     static const struct option longopts[] = {
         {"db", required_argument, NULL, OPT_DB},
         {"worker-endpoint", required_argument, NULL, OPT_WORKER},
         {"client-endpoint", required_argument, NULL, OPT_CLIENT},
         {"insecure", no_argument, NULL, OPT_INSECURE},
+        {"authorized-keys", required_argument, NULL, OPT_AUTHORIZED},
         {"synchronous", required_argument, NULL, OPT_SYNC},
         {"liveness", required_argument, NULL, OPT_LIVENESS},
         {"heartbeat", required_argument, NULL, OPT_HEARTBEAT},
@@ -94,6 +101,9 @@ int main(int argc, char **argv)
             break;
         case OPT_CLIENT:
             client_ep = optarg;
+            break;
+        case OPT_AUTHORIZED:
+            authorized = optarg;
             break;
         case OPT_INSECURE:
             options.insecure = 1;
@@ -155,6 +165,10 @@ int main(int argc, char **argv)
     else if (qc_home_path(options.db_path, sizeof options.db_path, "queue.db") != 0)
         return QC_EXIT_USAGE;
     if (qc_home_path(options.pid_path, sizeof options.pid_path, "broker.pid") != 0)
+        return QC_EXIT_USAGE;
+    if (authorized)
+        snprintf(options.authorized_dir, sizeof options.authorized_dir, "%s", authorized);
+    else if (qc_home_path(options.authorized_dir, sizeof options.authorized_dir, "authorized") != 0)
         return QC_EXIT_USAGE;
     if (worker_ep)
         snprintf(options.worker_endpoint, sizeof options.worker_endpoint, "%s", worker_ep);

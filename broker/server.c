@@ -7,6 +7,7 @@
 #include "ctlcmd.h"
 #include "wrkcmd.h"
 #include "queuectl/clock.h"
+#include "queuectl/curve.h"
 #include "queuectl/log.h"
 #include "queuectl/protocol.h"
 
@@ -129,6 +130,20 @@ static void s_flush(qc_broker_t *broker, int committed)
     zlistx_purge(broker->outbox);
 }
 
+int qc_broker_key_allowed(zcertstore_t *store, zmsg_t *msg, const char *role)
+{
+    if (!store)
+        return 1;
+    zframe_t *last = zmsg_last(msg);
+    const char *key = last ? zframe_meta(last, "User-Id") : NULL;
+    if (key && zcertstore_lookup(store, key))
+        return 1;
+    const char *address = last ? zframe_meta(last, "Peer-Address") : NULL;
+    qc_warn("refused a message from %s: key %s is not authorized as a %s",
+            address ? address : "an unknown address", key ? key : "(none)", role);
+    return 0;
+}
+
 static void s_client_message(qc_broker_t *broker, int writable)
 {
     zmsg_t *msg = zmsg_recv(broker->client_sock);
@@ -148,7 +163,9 @@ static void s_client_message(qc_broker_t *broker, int writable)
     zmsg_append(envelope, &routing_id);
     zmsg_append(envelope, &delimiter);
     cJSON *reply;
-    if (zmsg_size(msg) != 1) {
+    if (!qc_broker_key_allowed(broker->client_keys, msg, "client")) {
+        reply = qc_broker_error(QC_E_FORBIDDEN, "this key is not authorized as a client");
+    } else if (zmsg_size(msg) != 1) {
         reply = qc_broker_error(QC_E_BAD_REQUEST, "a request is exactly one frame, not %zu",
                                 zmsg_size(msg));
     } else {
@@ -172,6 +189,10 @@ static void s_worker_message(qc_broker_t *broker, int writable)
     zmsg_t *msg = zmsg_recv(broker->worker_sock);
     if (!msg)
         return;
+    if (!qc_broker_key_allowed(broker->worker_keys, msg, "worker")) {
+        zmsg_destroy(&msg);
+        return;
+    }
     zframe_t *routing_id = zmsg_pop(msg);
     if (routing_id && writable)
         qc_wrkcmd_handle(broker, routing_id, msg);
@@ -231,7 +252,9 @@ static void s_pass(qc_broker_t *broker, int64_t *sweep_at_mono)
         *sweep_at_mono = sweep;
 }
 
-static zsock_t *s_bind(int type, const char *endpoint)
+/* Binds a ROUTER; with cert, as a CURVE server whose every peer must pass
+ * the ZAP handler (zauth). */
+static zsock_t *s_bind(int type, const char *endpoint, zcert_t *cert)
 {
     zsock_t *sock = zsock_new(type);
     if (!sock)
@@ -240,6 +263,15 @@ static zsock_t *s_bind(int type, const char *endpoint)
     zsock_set_maxmsgsize(sock, QC_MAX_MESSAGE_BYTES);
     zsock_set_sndhwm(sock, 100000);
     zsock_set_rcvhwm(sock, 100000);
+    if (cert) {
+        zcert_apply(cert, sock);
+        zsock_set_curve_server(sock, 1);
+        zsock_set_zap_domain(sock, "queuectl");
+        /* Fail closed if no ZAP handler answers (libzmq's ZMQ_ZAP_ENFORCE_DOMAIN,
+         * a draft option czmq doesn't wrap in this build). */
+        int enforce = 1;
+        zmq_setsockopt(zsock_resolve(sock), 93, &enforce, sizeof enforce);
+    }
     if (zsock_bind(sock, "%s", endpoint) < 0) {
         qc_error("cannot bind %s: %s", endpoint, zmq_strerror(zmq_errno()));
         zsock_destroy(&sock);
@@ -265,11 +297,6 @@ static int s_lock(const char *db_path, int *fd_out)
     return 0;
 }
 
-static int s_is_tcp(const char *endpoint)
-{
-    return strncmp(endpoint, "tcp://", 6) == 0;
-}
-
 int qc_server_run(const qc_server_options_t *options)
 {
     int exit_code = QC_EXIT_OK;
@@ -283,12 +310,10 @@ int qc_server_run(const qc_server_options_t *options)
     broker.worker_endpoint = options->worker_endpoint;
     qc_config_defaults(&broker.config);
 
-    if ((s_is_tcp(options->worker_endpoint) || s_is_tcp(options->client_endpoint)) &&
-        !options->insecure) {
-        qc_error("refusing to bind TCP without authentication: anyone who reaches a TCP endpoint "
-                 "can run commands on every worker; pass --insecure to accept that risk");
-        return QC_EXIT_USAGE;
-    }
+    int curve = !options->insecure && (qc_endpoint_is_network(options->worker_endpoint) ||
+                                       qc_endpoint_is_network(options->client_endpoint));
+    zcert_t *cert = NULL;
+    zactor_t *auth = NULL;
     if (s_lock(options->db_path, &lock_fd) != 0)
         return QC_EXIT_LOCKED;
 
@@ -317,15 +342,49 @@ int qc_server_run(const qc_server_options_t *options)
     sigaction(SIGINT, &action, NULL);
     signal(SIGPIPE, SIG_IGN);
 
-    broker.worker_sock = s_bind(ZMQ_ROUTER, options->worker_endpoint);
-    broker.client_sock = s_bind(ZMQ_ROUTER, options->client_endpoint);
+    if (curve) {
+        /* One ZAP handler for the process, started before any CURVE bind;
+         * it admits keys found under authorized/, and each socket then checks
+         * the key's role directory. */
+        char dir[4200];
+        err[0] = '\0';
+        cert = qc_curve_broker_cert(err, sizeof err);
+        if (!cert) {
+            qc_error("%s", err);
+            exit_code = QC_EXIT_USAGE;
+            goto done;
+        }
+        for (int i = 0; i < 2; i++) {
+            snprintf(dir, sizeof dir, "%s/%s", options->authorized_dir, i ? "clients" : "workers");
+            zsys_dir_create("%s", dir);
+        }
+        auth = zactor_new(zauth, NULL);
+        zstr_sendx(auth, "VERBOSE", NULL);
+        zsock_wait(auth);
+        zstr_sendx(auth, "CURVE", options->authorized_dir, NULL);
+        zsock_wait(auth);
+        if (qc_endpoint_is_network(options->worker_endpoint)) {
+            snprintf(dir, sizeof dir, "%s/workers", options->authorized_dir);
+            broker.worker_keys = zcertstore_new(dir);
+        }
+        if (qc_endpoint_is_network(options->client_endpoint)) {
+            snprintf(dir, sizeof dir, "%s/clients", options->authorized_dir);
+            broker.client_keys = zcertstore_new(dir);
+        }
+        qc_info("CURVE on: broker public key %s; authorized keys in %s/{workers,clients}",
+                zcert_public_txt(cert), options->authorized_dir);
+    }
+    broker.worker_sock =
+        s_bind(ZMQ_ROUTER, options->worker_endpoint, broker.worker_keys ? cert : NULL);
+    broker.client_sock =
+        s_bind(ZMQ_ROUTER, options->client_endpoint, broker.client_keys ? cert : NULL);
     if (!broker.worker_sock || !broker.client_sock) {
         exit_code = QC_EXIT_BIND;
         goto done;
     }
-    for (int i = 0; i < 2; i++) {
+    for (int i = 0; i < 2 && options->insecure; i++) {
         const char *endpoint = i ? options->client_endpoint : options->worker_endpoint;
-        if (s_is_tcp(endpoint))
+        if (qc_endpoint_is_network(endpoint))
             qc_warn("INSECURE: %s accepts unauthenticated peers; anyone who reaches it can run "
                     "commands on your workers",
                     endpoint);
@@ -386,6 +445,10 @@ done:
     zlistx_destroy(&broker.outbox);
     zsock_destroy(&broker.client_sock);
     zsock_destroy(&broker.worker_sock);
+    zactor_destroy(&auth); /* after the sockets it authenticates */
+    zcertstore_destroy(&broker.worker_keys);
+    zcertstore_destroy(&broker.client_keys);
+    zcert_destroy(&cert);
     qc_dispatch_destroy(&broker.dispatch);
     qc_store_destroy(&broker.store);
     if (options->pid_path[0] && exit_code != QC_EXIT_LOCKED)

@@ -18,7 +18,8 @@ typedef struct {
     char worker_endpoint[1024];
     char client_endpoint[1024];
     int synchronous_full;
-    int insecure; /* allow TCP without authentication */
+    int insecure;              /* allow TCP without authentication */
+    char authorized_dir[4096]; /* authorized/{workers,clients}/ *.cert */
     int64_t heartbeat_ms;
     int64_t liveness_ms;
 } qc_server_options_t;

@@ -2,6 +2,7 @@
  * reply with a deadline; on silence, throw the socket away so the next call
  * starts clean instead of being stuck in REQ's send/recv lockstep. */
 #include "queuectl/client.h"
+#include "queuectl/curve.h"
 #include "queuectl/proto.h"
 
 #include <czmq.h>
@@ -11,6 +12,9 @@ struct _qc_client_t {
     char *endpoint;
     int timeout_ms;
     zsock_t *sock;
+    char *key_path; /* CURVE settings, NULL for defaults */
+    char *server_key;
+    int insecure;
 };
 
 static int s_connect(qc_client_t *self)
@@ -20,7 +24,10 @@ static int s_connect(qc_client_t *self)
         return -1;
     zsock_set_linger(self->sock, 0);
     zsock_set_sndtimeo(self->sock, self->timeout_ms);
-    if (zsock_connect(self->sock, "%s", self->endpoint) != 0) {
+    char err[512];
+    if (qc_curve_client_apply(self->sock, self->endpoint, self->key_path, self->server_key,
+                              "client", self->insecure, err, sizeof err) != 0 ||
+        zsock_connect(self->sock, "%s", self->endpoint) != 0) {
         zsock_destroy(&self->sock);
         return -1;
     }
@@ -34,11 +41,29 @@ qc_client_t *qc_client_new(const char *endpoint, int timeout_ms)
         return NULL;
     self->endpoint = strdup(endpoint);
     self->timeout_ms = timeout_ms;
-    if (!self->endpoint || s_connect(self) != 0) {
+    if (!self->endpoint) {
         qc_client_destroy(&self);
         return NULL;
     }
     return self;
+}
+
+int qc_client_set_security(qc_client_t *self, const char *key_path, const char *server_key,
+                           int insecure, char *err, size_t errlen)
+{
+    free(self->key_path);
+    free(self->server_key);
+    self->key_path = key_path ? strdup(key_path) : NULL;
+    self->server_key = server_key ? strdup(server_key) : NULL;
+    self->insecure = insecure;
+    /* Check now, so a missing key is a clear error rather than a silent broker. */
+    zsock_t *probe = zsock_new(ZMQ_REQ);
+    if (!probe)
+        return -1;
+    int rc = qc_curve_client_apply(probe, self->endpoint, self->key_path, self->server_key,
+                                   "client", insecure, err, errlen);
+    zsock_destroy(&probe);
+    return rc;
 }
 
 void qc_client_destroy(qc_client_t **self_p)
@@ -48,6 +73,8 @@ void qc_client_destroy(qc_client_t **self_p)
     qc_client_t *self = *self_p;
     zsock_destroy(&self->sock);
     free(self->endpoint);
+    free(self->key_path);
+    free(self->server_key);
     free(self);
     *self_p = NULL;
 }

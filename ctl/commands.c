@@ -2,6 +2,7 @@
 #include "ctl.h"
 #include "queuectl/client.h"
 #include "queuectl/clock.h"
+#include "queuectl/curve.h"
 #include "queuectl/job.h"
 #include "queuectl/parse.h"
 #include "queuectl/paths.h"
@@ -949,4 +950,60 @@ int qc_cmd_broker(qc_ctl_t *ctl, int argc, char **argv)
     }
     return qc_ctl_usage_error("broker: unknown subcommand \"%s\" (use start, stop or status)",
                               argv[1]);
+}
+
+/* ---- keygen ------------------------------------------------------------ */
+
+int qc_cmd_keygen(qc_ctl_t *ctl, int argc, char **argv)
+{
+    const char *name = NULL, *role = "client", *dir = NULL, *value;
+    int rc;
+    for (int i = 1; i < argc; i++) {
+        if (s_common(ctl, argc, argv, &i, &rc)) {
+            if (rc)
+                return rc;
+        } else if (s_value(argc, argv, &i, "--role", &value)) {
+            if (!value || (strcmp(value, "worker") != 0 && strcmp(value, "client") != 0))
+                return qc_ctl_usage_error("keygen: --role must be worker or client");
+            role = value;
+        } else if (s_value(argc, argv, &i, "--dir", &value)) {
+            if (!value)
+                return qc_ctl_usage_error("keygen: --dir needs a directory");
+            dir = value;
+        } else if (argv[i][0] == '-') {
+            return s_unknown_flag("keygen", argv[i]);
+        } else if (name) {
+            return qc_ctl_usage_error("keygen: one NAME, please");
+        } else {
+            name = argv[i];
+        }
+    }
+    if (!name || !qc_job_id_valid(name))
+        return qc_ctl_usage_error("keygen: give a NAME of A-Z a-z 0-9 . _ : @ - (e.g. worker)");
+    char keys[4096], err[512];
+    if (!dir) {
+        if (qc_home_path(keys, sizeof keys, "keys") != 0)
+            return QC_CTL_USAGE;
+        dir = keys;
+    }
+    if (qc_curve_keygen(dir, name, role, err, sizeof err) != 0) {
+        fprintf(stderr, "queuectl: keygen: %s\n", err);
+        return QC_CTL_REFUSED;
+    }
+    if (ctl->json) {
+        cJSON *out = cJSON_CreateObject();
+        char path[4200];
+        snprintf(path, sizeof path, "%s/%s.cert", dir, name);
+        cJSON_AddStringToObject(out, "public", path);
+        strcat(path, "_secret");
+        cJSON_AddStringToObject(out, "secret", path);
+        qc_out_json(out);
+        cJSON_Delete(out);
+    } else {
+        printf("wrote %s/%s.cert (public) and %s/%s.cert_secret (secret, keep it here)\n"
+               "next: copy %s.cert to the broker's $QUEUECTL_HOME/authorized/%ss/, and the\n"
+               "broker's keys/broker.cert to this machine's $QUEUECTL_HOME/keys/broker.cert\n",
+               dir, name, dir, name, name, role);
+    }
+    return QC_CTL_OK;
 }

@@ -35,6 +35,13 @@ static int s_call_once(qc_ctl_t *ctl, const cJSON *request, cJSON **reply, int t
     qc_client_t *client = qc_client_new(ctl->endpoint, timeout_ms);
     if (!client)
         return -1;
+    char err[512];
+    if (qc_client_set_security(client, ctl->curve_key, ctl->server_key, ctl->insecure, err,
+                               sizeof err) != 0) {
+        qc_client_destroy(&client);
+        fprintf(stderr, "queuectl: %s\n", err);
+        return -3;
+    }
     int rc = qc_client_call(client, request, reply);
     qc_client_destroy(&client);
     return rc;
@@ -44,8 +51,11 @@ static int s_no_broker(qc_ctl_t *ctl)
 {
     fprintf(stderr,
             "queuectl: no broker answered at %s within %.1fs; start one with 'queuectl broker "
-            "start' (or check --broker / QUEUECTL_BROKER)\n",
-            ctl->endpoint, ctl->timeout_ms / 1000.0);
+            "start' (or check --broker / QUEUECTL_BROKER%s)\n",
+            ctl->endpoint, ctl->timeout_ms / 1000.0,
+            strncmp(ctl->endpoint, "tcp://", 6) == 0
+                ? "; a refused CURVE key looks the same: check --curve-key and --server-key"
+                : "");
     return QC_CTL_NO_BROKER;
 }
 
@@ -61,6 +71,8 @@ int qc_ctl_call(qc_ctl_t *ctl, cJSON *request, cJSON **reply)
     }
     int call = s_call_once(ctl, request, reply, ctl->timeout_ms);
     cJSON_Delete(request);
+    if (call == -3)
+        return QC_CTL_USAGE;
     if (call == -1)
         return s_no_broker(ctl);
     if (call != 0) {

@@ -17,7 +17,10 @@ typedef struct {
     const char *endpoint_flag; /* --broker, or NULL */
     int json;                  /* --json */
     int timeout_ms;
-    int autostart; /* may start the local broker */
+    int autostart;          /* may start the local broker */
+    const char *curve_key;  /* --curve-key: our secret cert for tcp endpoints */
+    const char *server_key; /* --server-key: the broker's public cert or key */
+    int insecure;           /* --insecure: no CURVE (broker started --insecure) */
 } qc_ctl_t;
 
 /* Resolves the endpoint (flag, QUEUECTL_BROKER, default). 0 or QC_CTL_USAGE. */
@@ -65,5 +68,6 @@ int qc_cmd_dlq(qc_ctl_t *ctl, int argc, char **argv);
 int qc_cmd_config(qc_ctl_t *ctl, int argc, char **argv);
 int qc_cmd_worker(qc_ctl_t *ctl, int argc, char **argv);
 int qc_cmd_broker(qc_ctl_t *ctl, int argc, char **argv);
+int qc_cmd_keygen(qc_ctl_t *ctl, int argc, char **argv);
 
 #endif

@@ -27,6 +27,7 @@ static void s_usage(FILE *out)
             "  worker start [--count N] [--concurrency N] [--foreground]\n"
             "  worker stop [--id WORKER] [--wait] | worker list\n"
             "  broker start | stop | status\n"
+            "  keygen NAME [--role worker|client] [--dir DIR]   a CURVE keypair for tcp\n"
             "  (colon forms work too: worker:start, dlq:list, config:set, ...)\n"
             "\n"
             "options:\n"
@@ -35,6 +36,11 @@ static void s_usage(FILE *out)
             "  --json         machine-readable output\n"
             "  --no-color     no colors (NO_COLOR is respected too)\n"
             "  --timeout D    how long to wait for the broker (default 2s)\n"
+            "  --curve-key F  our secret key for a tcp broker (default\n"
+            "                 $QUEUECTL_HOME/keys/client.cert_secret, or $QUEUECTL_CURVE_KEY)\n"
+            "  --server-key K the broker's public key: a cert file or 40-char Z85 key (default\n"
+            "                 $QUEUECTL_HOME/keys/broker.cert, or $QUEUECTL_SERVER_KEY)\n"
+            "  --insecure     talk to a tcp broker without CURVE (broker run with --insecure)\n"
             "\n"
             "examples:\n"
             "  queuectl enqueue echo hello\n"
@@ -67,7 +73,7 @@ static const struct {
 } s_commands[] = {
     {"enqueue", qc_cmd_enqueue}, {"status", qc_cmd_status}, {"list", qc_cmd_list},
     {"show", qc_cmd_show},       {"dlq", qc_cmd_dlq},       {"config", qc_cmd_config},
-    {"worker", qc_cmd_worker},   {"broker", qc_cmd_broker},
+    {"worker", qc_cmd_worker},   {"broker", qc_cmd_broker}, {"keygen", qc_cmd_keygen},
 };
 #define S_COMMAND_COUNT (sizeof s_commands / sizeof s_commands[0])
 
@@ -118,6 +124,12 @@ int main(int argc, char **argv)
             qc_out_no_color();
         } else if (strcmp(argv[i], "--broker") == 0 && i + 1 < argc) {
             ctl.endpoint_flag = argv[++i];
+        } else if (strcmp(argv[i], "--curve-key") == 0 && i + 1 < argc) {
+            ctl.curve_key = argv[++i];
+        } else if (strcmp(argv[i], "--server-key") == 0 && i + 1 < argc) {
+            ctl.server_key = argv[++i];
+        } else if (strcmp(argv[i], "--insecure") == 0) {
+            ctl.insecure = 1;
         } else if (strcmp(argv[i], "--timeout") == 0 && i + 1 < argc) {
             int64_t ms;
             if (qc_parse_duration_ms(argv[++i], &ms) != 0 || ms < 1 || ms > 3600000)

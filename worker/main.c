@@ -19,6 +19,7 @@
 
 static const char *s_usage =
     "Usage: queuectl-worker [--broker ENDPOINT] [--concurrency N] [--name NAME]\n"
+    "                       [--curve-key FILE] [--server-key FILE|KEY] [--insecure]\n"
     "                       [--log-level LEVEL] [--help] [--version]\n"
     "\n"
     "Runs jobs from a queuectl broker, each as /bin/sh -c COMMAND in its own\n"
@@ -29,6 +30,12 @@ static const char *s_usage =
     "                      else ipc://$QUEUECTL_HOME/worker.sock)\n"
     "  --concurrency N     jobs to run at once, 1-256 (default 1)\n"
     "  --name NAME         worker id, [A-Za-z0-9._:@-] (default HOST-PID-RANDOM)\n"
+    "  --curve-key FILE    this worker's secret key for a tcp broker (default\n"
+    "                      $QUEUECTL_CURVE_KEY, else $QUEUECTL_HOME/keys/worker.cert_secret;\n"
+    "                      make one with 'queuectl keygen worker --role worker')\n"
+    "  --server-key K      the broker's public key: its broker.cert, or the 40-char key\n"
+    "                      (default $QUEUECTL_SERVER_KEY, else $QUEUECTL_HOME/keys/broker.cert)\n"
+    "  --insecure          no CURVE, for a broker started with --insecure\n"
     "  --log-level LEVEL   debug, info, warn or error (default info)\n"
     "  --help              show this help\n"
     "  --version           show the version\n"
@@ -38,10 +45,12 @@ static const char *s_usage =
     "running jobs (reported as killed) and exits 1.\n"
     "Exit status: 0 stopped, 1 run-time failure or forced stop, 2 usage error.\n"
     "\n"
-    "Example:\n"
-    "  queuectl-worker --concurrency 4 --name build-1\n";
+    "Examples:\n"
+    "  queuectl-worker --concurrency 4 --name build-1\n"
+    "  queuectl-worker --broker tcp://queue-host:5556 --server-key broker.cert\n";
 
 typedef struct {
+    qc_session_security_t security;
     const char *broker;
     const char *name;
     int concurrency;
@@ -106,6 +115,16 @@ static int s_parse(int argc, char **argv, s_options_t *opts)
                                      "'%s'",
                                      value);
             opts->concurrency = (int)n;
+        } else if ((rc = s_flag(argc, argv, &i, "--curve-key", &value)) != 0) {
+            if (rc < 0)
+                return s_usage_error("%s needs a file", "--curve-key");
+            opts->security.key_path = value;
+        } else if ((rc = s_flag(argc, argv, &i, "--server-key", &value)) != 0) {
+            if (rc < 0)
+                return s_usage_error("%s needs a file or a key", "--server-key");
+            opts->security.server_key = value;
+        } else if (strcmp(arg, "--insecure") == 0) {
+            opts->security.insecure = 1;
         } else if ((rc = s_flag(argc, argv, &i, "--name", &value)) != 0) {
             if (rc < 0)
                 return s_usage_error("%s needs a name", "--name");
@@ -166,7 +185,8 @@ int main(int argc, char **argv)
     }
     qc_guard_t *guard = qc_guard_new();
     qc_runner_t *runner = guard ? qc_runner_new(opts.concurrency, guard) : NULL;
-    qc_session_t *session = runner ? qc_session_new(endpoint, opts.name, runner, guard) : NULL;
+    qc_session_t *session =
+        runner ? qc_session_new(endpoint, opts.name, runner, guard, &opts.security) : NULL;
     status = session ? qc_session_run(session) : 1;
     qc_session_destroy(&session);
     qc_runner_destroy(&runner);

@@ -8,6 +8,7 @@
  * fresh socket, so nothing queued for a dead connection is delivered late. */
 #include "session.h"
 #include "queuectl/clock.h"
+#include "queuectl/curve.h"
 #include "queuectl/job.h"
 #include "queuectl/log.h"
 #include "queuectl/parse.h"
@@ -64,6 +65,9 @@ struct _qc_session_t {
     int exit_code;
     zmq_pollitem_t *items;
     int items_cap;
+    qc_session_security_t security;
+    zsock_t *monitor; /* handshake events of sock, to tell a refused key */
+    int monitor_seq;
 };
 
 int qc_session_prepare_signals(void)
@@ -147,6 +151,29 @@ static void s_register(qc_session_t *self)
         s_send_result(self, &p->result);
 }
 
+/* Watches the socket's handshakes: after a ZAP refusal libzmq gives up on the
+ * endpoint for good, so the session must notice and start over. */
+static void s_monitor_start(qc_session_t *self)
+{
+    char address[64];
+    snprintf(address, sizeof address, "inproc://qc-worker-monitor-%d", ++self->monitor_seq);
+    if (zmq_socket_monitor(zsock_resolve(self->sock), address,
+                           ZMQ_EVENT_HANDSHAKE_FAILED_AUTH | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL |
+                               ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL) != 0)
+        return;
+    self->monitor = zsock_new(ZMQ_PAIR);
+    if (self->monitor && zsock_connect(self->monitor, "%s", address) != 0)
+        zsock_destroy(&self->monitor);
+}
+
+static void s_disconnect(qc_session_t *self)
+{
+    if (self->sock)
+        zmq_socket_monitor(zsock_resolve(self->sock), NULL, 0);
+    zsock_destroy(&self->monitor);
+    zsock_destroy(&self->sock);
+}
+
 static int s_connect(qc_session_t *self)
 {
     self->sock = zsock_new_dealer(NULL);
@@ -156,9 +183,19 @@ static int s_connect(qc_session_t *self)
     /* Never block the loop on a full queue: what matters is resent anyway. */
     zsock_set_sndtimeo(self->sock, 0);
     zsock_set_maxmsgsize(self->sock, QC_MAX_MESSAGE_BYTES);
+    char err[512];
+    if (qc_curve_client_apply(self->sock, self->endpoint, self->security.key_path,
+                              self->security.server_key, "worker", self->security.insecure, err,
+                              sizeof err) != 0) {
+        qc_error("%s", err);
+        zsock_destroy(&self->sock);
+        return -2;
+    }
+    if (qc_endpoint_is_network(self->endpoint))
+        s_monitor_start(self);
     if (zsock_connect(self->sock, "%s", self->endpoint) != 0) {
         qc_error("cannot connect to %s: %s", self->endpoint, zmq_strerror(errno));
-        zsock_destroy(&self->sock);
+        s_disconnect(self);
         return -1;
     }
     self->last_heard_ms = qc_clock_mono_ms(); /* the liveness window starts now */
@@ -167,11 +204,13 @@ static int s_connect(qc_session_t *self)
 }
 
 qc_session_t *qc_session_new(const char *endpoint, const char *name, qc_runner_t *runner,
-                             qc_guard_t *guard)
+                             qc_guard_t *guard, const qc_session_security_t *security)
 {
     qc_session_t *self = calloc(1, sizeof *self);
     if (!self)
         return NULL;
+    if (security)
+        self->security = *security;
     self->sigfd = -1;
     self->endpoint = strdup(endpoint);
     self->runner = runner;
@@ -187,8 +226,8 @@ qc_session_t *qc_session_new(const char *endpoint, const char *name, qc_runner_t
         snprintf(self->worker_id, sizeof self->worker_id, "%s", name);
     else
         s_default_worker_id(self->worker_id, sizeof self->worker_id, self->host);
-    /* One pollitem for the signalfd, one for the socket, two per slot. */
-    self->items_cap = 2 + qc_runner_poll_max(runner);
+    /* Pollitems: the signalfd, the socket, its monitor, two per slot. */
+    self->items_cap = 3 + qc_runner_poll_max(runner);
     self->items = calloc((size_t)self->items_cap, sizeof *self->items);
 
     sigset_t set;
@@ -218,7 +257,7 @@ void qc_session_destroy(qc_session_t **self_p)
     if (!self_p || !*self_p)
         return;
     qc_session_t *self = *self_p;
-    zsock_destroy(&self->sock);
+    s_disconnect(self);
     while (self->unacked) {
         s_pending_t *next = self->unacked->next;
         qc_result_clear(&self->unacked->result);
@@ -430,6 +469,30 @@ static void s_on_socket(qc_session_t *self)
     }
 }
 
+static void s_schedule_reconnect(qc_session_t *self, int64_t now);
+
+static void s_on_monitor(qc_session_t *self)
+{
+    zmsg_t *event = zmsg_recv(self->monitor);
+    if (!event)
+        return;
+    zframe_t *head = zmsg_first(event);
+    uint16_t code = 0;
+    if (head && zframe_size(head) >= 2)
+        memcpy(&code, zframe_data(head), sizeof code);
+    zmsg_destroy(&event);
+    if (code == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH)
+        qc_error("key refused by broker %s: add this worker's .cert to the broker's "
+                 "authorized/workers/ (retrying in %d ms)",
+                 self->endpoint, self->backoff_ms);
+    else
+        qc_error("secure handshake with %s failed (wrong --server-key, or the broker is not "
+                 "using CURVE?); retrying in %d ms",
+                 self->endpoint, self->backoff_ms);
+    s_disconnect(self);
+    s_schedule_reconnect(self, qc_clock_mono_ms());
+}
+
 static void s_on_signals(qc_session_t *self)
 {
     struct signalfd_siginfo info;
@@ -479,7 +542,7 @@ static void s_tick(qc_session_t *self, int64_t now)
         if (now - self->last_heard_ms >= self->liveness_ms) {
             qc_warn("broker silent, reconnecting (nothing heard for %lld ms, next try in %d ms)",
                     (long long)(now - self->last_heard_ms), self->backoff_ms);
-            zsock_destroy(&self->sock);
+            s_disconnect(self);
             s_schedule_reconnect(self, now);
         } else if (now - self->last_sent_ms >= self->heartbeat_ms) {
             s_send(self, QC_W_HEARTBEAT, NULL);
@@ -554,6 +617,12 @@ int qc_session_run(qc_session_t *self)
             self->items[n++] =
                 (zmq_pollitem_t){.socket = zsock_resolve(self->sock), .events = ZMQ_POLLIN};
         }
+        int monitor_item = -1;
+        if (self->monitor) {
+            monitor_item = n;
+            self->items[n++] =
+                (zmq_pollitem_t){.socket = zsock_resolve(self->monitor), .events = ZMQ_POLLIN};
+        }
         int first_pipe = n;
         n += qc_runner_poll_items(self->runner, self->items + n, self->items_cap - n);
 
@@ -572,6 +641,8 @@ int qc_session_run(qc_session_t *self)
             s_on_signals(self);
         if (sock_item >= 0 && (self->items[sock_item].revents & ZMQ_POLLIN))
             s_on_socket(self);
+        if (monitor_item >= 0 && self->monitor && (self->items[monitor_item].revents & ZMQ_POLLIN))
+            s_on_monitor(self);
         int64_t now = qc_clock_mono_ms();
         qc_runner_on_timer(self->runner, now);
         s_collect_results(self);

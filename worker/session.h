@@ -15,11 +15,19 @@ typedef struct _qc_session_t qc_session_t;
  * before any thread exists, so every thread inherits the mask. Returns 0/-1. */
 int qc_session_prepare_signals(void);
 
+/* CURVE settings for a network endpoint (see queuectl/curve.h); NULLs mean
+ * the defaults in QUEUECTL_HOME. Strings are not copied: keep them alive. */
+typedef struct {
+    const char *key_path;
+    const char *server_key;
+    int insecure;
+} qc_session_security_t;
+
 /* Connects to endpoint and sends HELLO. name is the worker id, or NULL for
  * "<host>-<pid>-<hex>". runner and guard (may be NULL) are not owned and
  * must outlive the session. Returns NULL on failure (logged). */
 qc_session_t *qc_session_new(const char *endpoint, const char *name, qc_runner_t *runner,
-                             qc_guard_t *guard);
+                             qc_guard_t *guard, const qc_session_security_t *security);
 
 /* Closes the socket and frees all. Accepts NULL; nulls the caller's pointer. */
 void qc_session_destroy(qc_session_t **self_p);

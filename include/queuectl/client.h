@@ -7,8 +7,13 @@
 
 typedef struct _qc_client_t qc_client_t;
 
-/* Connects (lazily, as ZeroMQ does) to endpoint. Returns NULL on failure. */
+/* A client of endpoint; connects on the first call. Returns NULL on failure. */
 qc_client_t *qc_client_new(const char *endpoint, int timeout_ms);
+
+/* CURVE settings for a network endpoint (see queuectl/curve.h); checked now,
+ * applied on every (re)connect. Returns 0, or -1 with err. */
+int qc_client_set_security(qc_client_t *self, const char *key_path, const char *server_key,
+                           int insecure, char *err, size_t errlen);
 void qc_client_destroy(qc_client_t **self_p);
 
 /* Sends request (not taken) and waits for the reply.

@@ -55,6 +55,7 @@
 #define QC_E_UNKNOWN_OP "unknown_op"
 #define QC_E_TOO_LARGE "too_large"
 #define QC_E_INVALID_CONFIG "invalid_config"
+#define QC_E_FORBIDDEN "forbidden"
 
 /* Job states as stored and shown. */
 typedef enum {

@@ -79,6 +79,14 @@ start_worker() {
     QC_PIDS+=("$WORKER_PID")
 }
 
+# Starts N background workers through the CLI (returns once registered) and
+# remembers their PIDs for clean-up.
+start_workers_cli() {
+    local pids
+    pids=$(qc worker start --json --count "$@" | json "' '.join(str(p) for p in j['pids'])")
+    for p in $pids; do QC_PIDS+=("$p"); done
+}
+
 # json EXPR: evaluates a Python expression over the JSON on stdin (bound to j).
 json() { "$PY" -c "import json,sys; j=json.load(sys.stdin); r=($1); print(r if not isinstance(r,(dict,list)) else json.dumps(r))"; }
 

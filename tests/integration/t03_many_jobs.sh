@@ -4,7 +4,7 @@
 start_broker
 out="$QUEUECTL_HOME/ran.txt"
 : >"$out"
-qc worker start --count 3 >/dev/null
+start_workers_cli 3
 [ "$(qc worker list --json | json "len(j)")" = 3 ] || fail "3 workers not registered"
 for i in $(seq 1 200); do
     qc enqueue --id "job-$i" -- "echo job-$i >> $out" >/dev/null
