@@ -69,5 +69,6 @@ int qc_cmd_config(qc_ctl_t *ctl, int argc, char **argv);
 int qc_cmd_worker(qc_ctl_t *ctl, int argc, char **argv);
 int qc_cmd_broker(qc_ctl_t *ctl, int argc, char **argv);
 int qc_cmd_keygen(qc_ctl_t *ctl, int argc, char **argv);
+int qc_cmd_dashboard(qc_ctl_t *ctl, int argc, char **argv); /* dashboard.c */
 
 #endif

@@ -28,6 +28,7 @@ static void s_usage(FILE *out)
             "  worker stop [--id WORKER] [--wait] | worker list\n"
             "  broker start | stop | status\n"
             "  keygen NAME [--role worker|client] [--dir DIR]   a CURVE keypair for tcp\n"
+            "  dashboard [--listen 127.0.0.1:8080]   web dashboard, REST API, /metrics\n"
             "  (colon forms work too: worker:start, dlq:list, config:set, ...)\n"
             "\n"
             "options:\n"
@@ -74,6 +75,7 @@ static const struct {
     {"enqueue", qc_cmd_enqueue}, {"status", qc_cmd_status}, {"list", qc_cmd_list},
     {"show", qc_cmd_show},       {"dlq", qc_cmd_dlq},       {"config", qc_cmd_config},
     {"worker", qc_cmd_worker},   {"broker", qc_cmd_broker}, {"keygen", qc_cmd_keygen},
+    {"dashboard", qc_cmd_dashboard},
 };
 #define S_COMMAND_COUNT (sizeof s_commands / sizeof s_commands[0])
 

@@ -1,0 +1,48 @@
+# Shared helpers for the fault tests, on top of the integration helpers
+# (a fresh QUEUECTL_HOME, clean-up of exactly the processes we started).
+. "$(dirname "${BASH_SOURCE[0]}")/../integration/lib.sh"
+
+FAULT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+QCF="$PY $FAULT_DIR/qcfault.py"
+CLIENT_EP="ipc://$QUEUECTL_HOME/client.sock"
+WORKER_EP="ipc://$QUEUECTL_HOME/worker.sock"
+T0=$(date +%s%N)
+
+elapsed() { echo $(( ($(date +%s%N) - T0) / 1000000 ))ms; }
+
+# Drops a PID we have reaped from QC_PIDS, so clean-up never signals a
+# recycled PID that belongs to someone else.
+forget_pid() {
+    local keep=() p
+    for p in "${QC_PIDS[@]}"; do [ "$p" = "$1" ] || keep+=("$p"); done
+    QC_PIDS=("${keep[@]}")
+}
+
+# rand_ms MIN MAX: a random number of milliseconds in [MIN, MAX].
+rand_ms() { echo $(( $1 + RANDOM % ($2 - $1 + 1) )); }
+sleep_ms() { sleep "$(printf '%d.%03d' $(($1 / 1000)) $(($1 % 1000)))"; }
+
+broker_answers() { $QCF ping "$CLIENT_EP"; }
+
+# SIGKILLs the broker we started, reaps it (so its lock is released), and
+# starts a new one with the same flags on the same QUEUECTL_HOME.
+restart_broker_kill9() {
+    kill -KILL "$BROKER_PID"
+    wait "$BROKER_PID" 2>/dev/null || true
+    forget_pid "$BROKER_PID"
+    "$BROKER" "$@" >>"$QUEUECTL_HOME/broker.log" 2>&1 &
+    BROKER_PID=$!
+    QC_PIDS+=("$BROKER_PID")
+    wait_for 10 broker_answers
+}
+
+# Waits for a background process we started and returns its exit code.
+reap() {
+    local rc=0
+    wait "$1" || rc=$?
+    forget_pid "$1"
+    return $rc
+}
+
+# sql QUERY: one read-only query on the database (WAL: readers never block the broker).
+sql() { sqlite3 -readonly -batch "$QUEUECTL_HOME/queue.db" "$1"; }
