@@ -7,6 +7,7 @@
 
 #include "config.h"
 #include "dispatch.h"
+#include "metrics.h"
 #include "store.h"
 
 /* What a queued outgoing message becomes if the pass's commit fails. */
@@ -22,13 +23,17 @@ typedef struct {
     qc_config_t config;
     zsock_t *client_sock;
     zsock_t *worker_sock;
-    zlistx_t *outbox; /* queued replies and jobs, sent after the commit */
+    zsock_t *events_sock; /* PUB: state changes and live output */
+    zlistx_t *outbox;     /* queued replies and jobs, sent after the commit */
     int64_t heartbeat_ms;
     int64_t liveness_ms;
     int maybe_due;       /* a job may be due: try to claim */
     int64_t next_due_ms; /* wall clock of the next waiting job, -1 if none */
     int64_t started_wall_ms;
+    int64_t retention_at_mono_ms; /* next retention sweep */
+    qc_metrics_t metrics;
     const char *worker_endpoint; /* as bound, reported by ping */
+    const char *events_endpoint; /* as bound, or NULL */
     /* Keys allowed per role on CURVE sockets; NULL where a socket has no CURVE. */
     zcertstore_t *worker_keys;
     zcertstore_t *client_keys;
@@ -45,6 +50,9 @@ void qc_broker_send_worker(qc_broker_t *broker, zframe_t *routing_id, const char
 /* On a CURVE socket, true if the message's sender key is authorized for the
  * role whose store is given (NULL store: no CURVE, always true). Logs refusals. */
 int qc_broker_key_allowed(zcertstore_t *store, zmsg_t *msg, const char *role);
+
+/* Queues an event (PROTOCOL.md 4) to publish after the commit. body is not taken. */
+void qc_broker_publish(qc_broker_t *broker, const char *topic, const cJSON *body);
 
 /* Error reply object. Caller owns. */
 cJSON *qc_broker_error(const char *code, const char *fmt, ...)

@@ -16,6 +16,7 @@ static const s_key_t s_keys[QC_CONFIG_KEY_COUNT] = {
     {"backoff_base", 1, 10, 0, offsetof(qc_config_t, backoff_base)},
     {"backoff_max", 1, 86400, 1, offsetof(qc_config_t, backoff_max_s)},
     {"job_timeout", 1, 2592000, 1, offsetof(qc_config_t, job_timeout_s)},
+    {"retention", 0, 31536000, 1, offsetof(qc_config_t, retention_s)},
 };
 
 void qc_config_defaults(qc_config_t *config)
@@ -24,6 +25,7 @@ void qc_config_defaults(qc_config_t *config)
     config->backoff_base = 2;
     config->backoff_max_s = 300;
     config->job_timeout_s = 300;
+    config->retention_s = 0;
 }
 
 static const s_key_t *s_find(const char *key)
@@ -64,13 +66,23 @@ int qc_config_set(qc_config_t *config, const char *key, const char *text, char *
     if (!k) {
         snprintf(err, errlen,
                  "unknown config key \"%.40s\" (known: max-retries, backoff-base, backoff-max, "
-                 "job-timeout)",
+                 "job-timeout, retention)",
                  key ? key : "");
         return -1;
     }
     int64_t value;
     int ok;
-    if (k->is_duration) {
+    if (k->offset == offsetof(qc_config_t, retention_s) && text && strcmp(text, "0") != 0 &&
+        strcmp(text, "never") != 0) {
+        /* retention: 0/never, or at least a minute (the sweep's period) */
+        int64_t ms;
+        ok = qc_parse_duration_ms(text, &ms) == 0 && ms % 1000 == 0 && ms >= 60000 &&
+             ms / 1000 <= k->max;
+        value = ok ? ms / 1000 : 0;
+    } else if (k->offset == offsetof(qc_config_t, retention_s)) {
+        ok = 1;
+        value = 0;
+    } else if (k->is_duration) {
         int64_t ms;
         ok = qc_parse_duration_ms(text, &ms) == 0 && ms % 1000 == 0;
         value = ok ? ms / 1000 : 0;

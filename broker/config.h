@@ -10,9 +10,10 @@ typedef struct {
     int backoff_base;  /* seconds, raised to the attempt number */
     int backoff_max_s; /* cap on one backoff */
     int job_timeout_s; /* default for jobs that don't say */
+    int retention_s;   /* delete completed/canceled jobs older than this; 0 = never */
 } qc_config_t;
 
-#define QC_CONFIG_KEY_COUNT 4
+#define QC_CONFIG_KEY_COUNT 5
 
 /* Fills the built-in defaults. */
 void qc_config_defaults(qc_config_t *config);

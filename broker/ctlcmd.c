@@ -1,6 +1,7 @@
 /* The client request table: one handler per op, each decoding its arguments,
  * calling the store or the registry, and building exactly one reply. */
 #include "ctlcmd.h"
+#include "events.h"
 #include "wrkcmd.h"
 #include "queuectl/clock.h"
 #include "queuectl/job.h"
@@ -33,6 +34,8 @@ static cJSON *s_op_ping(qc_broker_t *broker, const cJSON *request)
     cJSON_AddStringToObject(reply, "version", QC_VERSION);
     cJSON_AddNumberToObject(reply, "pid", getpid());
     cJSON_AddStringToObject(reply, "worker_endpoint", broker->worker_endpoint);
+    if (broker->events_endpoint)
+        cJSON_AddStringToObject(reply, "events_endpoint", broker->events_endpoint);
     return reply;
 }
 
@@ -45,6 +48,10 @@ static cJSON *s_insert_one(qc_broker_t *broker, const cJSON *obj, const char *wh
     if (qc_job_spec_from_json(obj, &spec, err, sizeof err) != 0)
         return qc_broker_error(QC_E_INVALID_JOB, "%s%s", where, err);
     int rc = qc_store_job_insert(broker->store, &spec, &broker->config, now_ms, id_out);
+    if (rc == 0)
+        qc_events_job(broker, id_out, QC_STATE_PENDING, spec.command, 0,
+                      spec.max_retries >= 0 ? spec.max_retries : broker->config.max_retries,
+                      spec.priority, 0, -1, NULL, NULL);
     qc_job_spec_clear(&spec);
     if (rc == QC_STORE_DUPLICATE)
         return qc_broker_error(QC_E_DUPLICATE, "%sa job with id \"%s\" already exists", where,
@@ -197,7 +204,14 @@ static cJSON *s_op_dlq_retry(qc_broker_t *broker, const cJSON *request)
         return s_storage_error(broker);
     qc_info("job %s: revived from the dead-letter queue", id);
     broker->maybe_due = 1;
-    return s_op_get(broker, request);
+    cJSON *reply = s_op_get(broker, request);
+    const cJSON *job = cJSON_GetObjectItemCaseSensitive(reply, "job");
+    int64_t max_retries = -1, priority = 0;
+    qc_json_int(job, "max_retries", &max_retries);
+    qc_json_int(job, "priority", &priority);
+    qc_events_job(broker, id, QC_STATE_PENDING, qc_json_string(job, "command"), 0, (int)max_retries,
+                  (int)priority, 0, -1, NULL, NULL);
+    return reply;
 }
 
 static cJSON *s_op_config_get(qc_broker_t *broker, const cJSON *request)
@@ -209,7 +223,7 @@ static cJSON *s_op_config_get(qc_broker_t *broker, const cJSON *request)
         if (!key)
             return qc_broker_error(QC_E_INVALID_CONFIG,
                                    "unknown config key (known: max-retries, backoff-base, "
-                                   "backoff-max, job-timeout)");
+                                   "backoff-max, job-timeout, retention)");
     }
     cJSON *reply = s_ok();
     cJSON_AddItemToObject(reply, "config", qc_config_to_json(&broker->config, key));
@@ -289,6 +303,108 @@ static cJSON *s_op_workers_stop(qc_broker_t *broker, const cJSON *request)
     return reply;
 }
 
+static cJSON *s_op_cancel(qc_broker_t *broker, const cJSON *request)
+{
+    const char *id = s_required_id(request);
+    if (!id)
+        return qc_broker_error(QC_E_BAD_REQUEST, "cancel needs a valid \"id\"");
+    int rc = qc_store_job_cancel(broker->store, id, qc_clock_wall_ms());
+    if (rc == QC_STORE_NOT_FOUND)
+        return qc_broker_error(QC_E_NOT_FOUND, "no job with id \"%s\"", id);
+    if (rc == QC_STORE_CONFLICT)
+        return qc_broker_error(QC_E_CONFLICT, "job \"%s\" has already finished", id);
+    if (rc == -1)
+        return s_storage_error(broker);
+    if (rc == 0) {
+        qc_info("job %s: canceled", id);
+        qc_events_job(broker, id, QC_STATE_CANCELED, NULL, -1, -1, 0, 0, -1, "canceled", NULL);
+    } else {
+        qc_wrkcmd_cancel_running(broker, id);
+    }
+    return s_op_get(broker, request);
+}
+
+/* older_than_s (optional, >= 0) as a cutoff time; -1 on a bad value. */
+static int s_cutoff(const cJSON *request, int64_t *before_ms)
+{
+    int64_t older = 0;
+    const cJSON *item = cJSON_GetObjectItemCaseSensitive(request, "older_than_s");
+    if (item && (qc_json_int(request, "older_than_s", &older) != 0 || older < 0))
+        return -1;
+    *before_ms = qc_clock_wall_ms() - older * 1000;
+    return 0;
+}
+
+static cJSON *s_deleted_reply(qc_broker_t *broker, int64_t deleted)
+{
+    if (deleted < 0)
+        return s_storage_error(broker);
+    cJSON *reply = s_ok();
+    cJSON_AddNumberToObject(reply, "deleted", (double)deleted);
+    return reply;
+}
+
+static cJSON *s_op_dlq_purge(qc_broker_t *broker, const cJSON *request)
+{
+    int64_t before;
+    if (s_cutoff(request, &before) != 0)
+        return qc_broker_error(QC_E_BAD_REQUEST, "older_than_s must be a whole number >= 0");
+    int64_t deleted = qc_store_purge(broker->store, QC_STATE_DEAD, before, INT64_MAX);
+    if (deleted > 0)
+        qc_info("dlq: purged %lld dead job(s)", (long long)deleted);
+    return s_deleted_reply(broker, deleted);
+}
+
+static cJSON *s_op_prune(qc_broker_t *broker, const cJSON *request)
+{
+    int64_t before;
+    if (s_cutoff(request, &before) != 0)
+        return qc_broker_error(QC_E_BAD_REQUEST, "older_than_s must be a whole number >= 0");
+    const cJSON *states = cJSON_GetObjectItemCaseSensitive(request, "states");
+    if (!cJSON_IsArray(states) || cJSON_GetArraySize(states) == 0)
+        return qc_broker_error(QC_E_BAD_REQUEST,
+                               "prune needs \"states\": completed, dead, canceled");
+    int64_t total = 0;
+    const cJSON *item;
+    cJSON_ArrayForEach(item, states)
+    {
+        int state = cJSON_IsString(item) ? qc_state_parse(item->valuestring) : -1;
+        if (state != QC_STATE_COMPLETED && state != QC_STATE_DEAD && state != QC_STATE_CANCELED)
+            return qc_broker_error(QC_E_BAD_REQUEST,
+                                   "prune takes only finished states: completed, dead, canceled");
+    }
+    cJSON_ArrayForEach(item, states)
+    {
+        int64_t deleted =
+            qc_store_purge(broker->store, qc_state_parse(item->valuestring), before, INT64_MAX);
+        if (deleted < 0)
+            return s_storage_error(broker);
+        total += deleted;
+    }
+    if (total > 0)
+        qc_info("prune: deleted %lld job(s)", (long long)total);
+    return s_deleted_reply(broker, total);
+}
+
+static cJSON *s_op_metrics(qc_broker_t *broker, const cJSON *request)
+{
+    cJSON *reply = s_op_status(broker, request);
+    if (!cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(reply, "ok")))
+        return reply;
+    cJSON *totals = qc_store_totals(broker->store);
+    if (!totals) {
+        cJSON_Delete(reply);
+        return s_storage_error(broker);
+    }
+    cJSON_AddItemToObject(reply, "totals", totals);
+    cJSON_AddItemToObject(reply, "dispatch_latency_ms",
+                          qc_histogram_to_json(&broker->metrics.dispatch_latency));
+    cJSON_AddItemToObject(reply, "run_time_ms", qc_histogram_to_json(&broker->metrics.run_time));
+    cJSON_AddNumberToObject(reply, "uptime_s",
+                            (double)(qc_clock_wall_ms() - broker->started_wall_ms) / 1000.0);
+    return reply;
+}
+
 static const struct {
     const char *op;
     s_handler_fn *handler;
@@ -305,6 +421,10 @@ static const struct {
     {"config.set", s_op_config_set, 1},
     {"workers.list", s_op_workers_list, 0},
     {"workers.stop", s_op_workers_stop, 0},
+    {"cancel", s_op_cancel, 1},
+    {"dlq.purge", s_op_dlq_purge, 1},
+    {"prune", s_op_prune, 1},
+    {"metrics", s_op_metrics, 0},
 };
 
 cJSON *qc_ctlcmd_handle(qc_broker_t *broker, const char *text, size_t len, int writable)

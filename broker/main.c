@@ -26,6 +26,8 @@ static void s_usage(FILE *out)
         "ipc://$QUEUECTL_HOME/worker.sock)\n"
         "  --client-endpoint EP     where clients connect (default "
         "ipc://$QUEUECTL_HOME/client.sock)\n"
+        "  --events-endpoint EP     where state changes are published (default\n"
+        "                           ipc://$QUEUECTL_HOME/events.sock; none to disable)\n"
         "  --authorized-keys DIR    public keys allowed on tcp endpoints, in DIR/workers/ and\n"
         "                           DIR/clients/ (default $QUEUECTL_HOME/authorized)\n"
         "  --insecure               tcp:// endpoints without CURVE authentication (dangerous)\n"
@@ -61,7 +63,8 @@ int main(int argc, char **argv)
     qc_server_options_t options = {0};
     options.heartbeat_ms = QC_HEARTBEAT_MS;
     options.liveness_ms = QC_LIVENESS_MS;
-    const char *db = NULL, *worker_ep = NULL, *client_ep = NULL, *authorized = NULL;
+    const char *db = NULL, *worker_ep = NULL, *client_ep = NULL, *authorized = NULL,
+               *events_ep = NULL;
 
     enum {
         OPT_DB = 1,
@@ -74,7 +77,8 @@ int main(int argc, char **argv)
         OPT_LOG,
         OPT_HELP,
         OPT_VERSION,
-        OPT_AUTHORIZED
+        OPT_AUTHORIZED,
+        OPT_EVENTS
     };
     static const struct option longopts[] = {
         {"db", required_argument, NULL, OPT_DB},
@@ -82,6 +86,7 @@ int main(int argc, char **argv)
         {"client-endpoint", required_argument, NULL, OPT_CLIENT},
         {"insecure", no_argument, NULL, OPT_INSECURE},
         {"authorized-keys", required_argument, NULL, OPT_AUTHORIZED},
+        {"events-endpoint", required_argument, NULL, OPT_EVENTS},
         {"synchronous", required_argument, NULL, OPT_SYNC},
         {"liveness", required_argument, NULL, OPT_LIVENESS},
         {"heartbeat", required_argument, NULL, OPT_HEARTBEAT},
@@ -101,6 +106,9 @@ int main(int argc, char **argv)
             break;
         case OPT_CLIENT:
             client_ep = optarg;
+            break;
+        case OPT_EVENTS:
+            events_ep = optarg;
             break;
         case OPT_AUTHORIZED:
             authorized = optarg;
@@ -178,6 +186,13 @@ int main(int argc, char **argv)
     if (client_ep)
         snprintf(options.client_endpoint, sizeof options.client_endpoint, "%s", client_ep);
     else if (qc_default_client_endpoint(options.client_endpoint, sizeof options.client_endpoint) !=
+             0)
+        return QC_EXIT_USAGE;
+    if (events_ep && strcmp(events_ep, "none") == 0)
+        options.events_endpoint[0] = '\0';
+    else if (events_ep)
+        snprintf(options.events_endpoint, sizeof options.events_endpoint, "%s", events_ep);
+    else if (qc_default_events_endpoint(options.events_endpoint, sizeof options.events_endpoint) !=
              0)
         return QC_EXIT_USAGE;
     return qc_server_run(&options);

@@ -18,7 +18,7 @@ void qc_retry_decide(const qc_config_t *config, qc_outcome_t outcome, int attemp
     if (outcome == QC_OUTCOME_SUCCEEDED) {
         *next_state = QC_STATE_COMPLETED;
     } else if (outcome == QC_OUTCOME_CANCELED) {
-        *next_state = QC_STATE_DEAD;
+        *next_state = QC_STATE_CANCELED;
     } else if (attempts > max_retries) {
         *next_state = QC_STATE_DEAD;
     } else {

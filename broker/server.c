@@ -96,6 +96,16 @@ void qc_broker_reply(qc_broker_t *broker, zmsg_t **envelope_p, cJSON **reply_p)
     s_queue(broker, broker->client_sock, msg, QC_OUT_CLIENT_REPLY);
 }
 
+void qc_broker_publish(qc_broker_t *broker, const char *topic, const cJSON *body)
+{
+    if (!broker->events_sock)
+        return;
+    zmsg_t *msg = zmsg_new();
+    zmsg_addstr(msg, topic);
+    s_add_json(msg, body);
+    s_queue(broker, broker->events_sock, msg, QC_OUT_AFTER_COMMIT);
+}
+
 void qc_broker_send_worker(qc_broker_t *broker, zframe_t *routing_id, const char *command,
                            const cJSON *body, qc_out_kind_t kind)
 {
@@ -235,6 +245,17 @@ static void s_pass(qc_broker_t *broker, int64_t *sweep_at_mono)
     int64_t now_mono = qc_clock_mono_ms();
     if (*sweep_at_mono >= 0 && now_mono >= *sweep_at_mono)
         *sweep_at_mono = qc_wrkcmd_sweep(broker, now_mono);
+    if (broker->config.retention_s > 0 && now_mono >= broker->retention_at_mono_ms) {
+        /* At most a batch per state per minute: retention never stalls the loop. */
+        int64_t before = qc_clock_wall_ms() - (int64_t)broker->config.retention_s * 1000;
+        int64_t gone = qc_store_purge(broker->store, QC_STATE_COMPLETED, before, 5000);
+        int64_t canceled = qc_store_purge(broker->store, QC_STATE_CANCELED, before, 5000);
+        if (gone > 0 || canceled > 0)
+            qc_info("retention: deleted %lld finished job(s) older than %ds",
+                    (long long)((gone > 0 ? gone : 0) + (canceled > 0 ? canceled : 0)),
+                    broker->config.retention_s);
+        broker->retention_at_mono_ms = now_mono + 60000;
+    }
     qc_wrkcmd_dispatch(broker, qc_clock_wall_ms());
     if (qc_store_commit(broker->store) == 0) {
         s_flush(broker, 1);
@@ -308,10 +329,12 @@ int qc_server_run(const qc_server_options_t *options)
     broker.maybe_due = 1;
     broker.started_wall_ms = qc_clock_wall_ms();
     broker.worker_endpoint = options->worker_endpoint;
+    broker.events_endpoint = options->events_endpoint[0] ? options->events_endpoint : NULL;
     qc_config_defaults(&broker.config);
 
     int curve = !options->insecure && (qc_endpoint_is_network(options->worker_endpoint) ||
-                                       qc_endpoint_is_network(options->client_endpoint));
+                                       qc_endpoint_is_network(options->client_endpoint) ||
+                                       qc_endpoint_is_network(options->events_endpoint));
     zcert_t *cert = NULL;
     zactor_t *auth = NULL;
     if (s_lock(options->db_path, &lock_fd) != 0)
@@ -382,8 +405,23 @@ int qc_server_run(const qc_server_options_t *options)
         exit_code = QC_EXIT_BIND;
         goto done;
     }
-    for (int i = 0; i < 2 && options->insecure; i++) {
-        const char *endpoint = i ? options->client_endpoint : options->worker_endpoint;
+    if (options->events_endpoint[0]) {
+        int events_curve = curve && qc_endpoint_is_network(options->events_endpoint);
+        if (events_curve && !auth) {
+            qc_error("a tcp events endpoint needs a tcp worker or client endpoint (for CURVE)");
+            exit_code = QC_EXIT_USAGE;
+            goto done;
+        }
+        broker.events_sock = s_bind(ZMQ_PUB, options->events_endpoint, events_curve ? cert : NULL);
+        if (!broker.events_sock) {
+            exit_code = QC_EXIT_BIND;
+            goto done;
+        }
+    }
+    for (int i = 0; i < 3 && options->insecure; i++) {
+        const char *endpoint = i == 2   ? options->events_endpoint
+                               : i == 1 ? options->client_endpoint
+                                        : options->worker_endpoint;
         if (qc_endpoint_is_network(endpoint))
             qc_warn("INSECURE: %s accepts unauthenticated peers; anyone who reaches it can run "
                     "commands on your workers",
@@ -401,8 +439,10 @@ int qc_server_run(const qc_server_options_t *options)
             fclose(pid_file);
         }
     }
-    qc_info("broker %s ready: workers on %s, clients on %s, database %s (synchronous=%s)",
-            QC_VERSION, options->worker_endpoint, options->client_endpoint, options->db_path,
+    qc_info("broker %s ready: workers on %s, clients on %s, events on %s, database %s "
+            "(synchronous=%s)",
+            QC_VERSION, options->worker_endpoint, options->client_endpoint,
+            options->events_endpoint[0] ? options->events_endpoint : "(none)", options->db_path,
             options->synchronous_full ? "FULL" : "NORMAL");
 
     zmq_pollitem_t items[2] = {{zsock_resolve(broker.client_sock), 0, ZMQ_POLLIN, 0},
@@ -445,6 +485,7 @@ done:
     zlistx_destroy(&broker.outbox);
     zsock_destroy(&broker.client_sock);
     zsock_destroy(&broker.worker_sock);
+    zsock_destroy(&broker.events_sock);
     zactor_destroy(&auth); /* after the sockets it authenticates */
     zcertstore_destroy(&broker.worker_keys);
     zcertstore_destroy(&broker.client_keys);

@@ -17,6 +17,7 @@ typedef struct {
     char pid_path[4096]; /* "" for none */
     char worker_endpoint[1024];
     char client_endpoint[1024];
+    char events_endpoint[1024]; /* "" for none */
     int synchronous_full;
     int insecure;              /* allow TCP without authentication */
     char authorized_dir[4096]; /* authorized/{workers,clients}/ *.cert */

@@ -40,6 +40,39 @@ static const char *s_migrations[] = {
     "  error TEXT, stdout_tail TEXT, stderr_tail TEXT,"
     "  PRIMARY KEY (job_seq, attempt)) WITHOUT ROWID;"
     "CREATE TABLE config (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;",
+
+    /* 2: counts per state and totals kept by triggers, so status and metrics
+     * cost the same with a million jobs as with ten; cancel requests. */
+    "ALTER TABLE jobs ADD COLUMN cancel_requested INTEGER NOT NULL DEFAULT 0;"
+    "CREATE TABLE state_counts (state INTEGER PRIMARY KEY, n INTEGER NOT NULL) WITHOUT ROWID;"
+    "INSERT INTO state_counts VALUES (0, 0), (1, 0), (2, 0), (3, 0), (4, 0), (5, 0);"
+    "UPDATE state_counts SET n = (SELECT COUNT(*) FROM jobs WHERE jobs.state = state_counts.state);"
+    "CREATE TABLE totals (name TEXT PRIMARY KEY, n INTEGER NOT NULL) WITHOUT ROWID;"
+    "INSERT INTO totals VALUES"
+    "  ('enqueued', (SELECT COUNT(*) FROM jobs)),"
+    "  ('completed', (SELECT COUNT(*) FROM jobs WHERE state = 2)),"
+    "  ('failed', (SELECT COUNT(*) FROM attempts WHERE outcome > 0)),"
+    "  ('dead', (SELECT COUNT(*) FROM jobs WHERE state = 4)),"
+    "  ('retried', 0), ('canceled', 0);"
+    "CREATE TRIGGER jobs_counted_insert AFTER INSERT ON jobs BEGIN"
+    "  UPDATE state_counts SET n = n + 1 WHERE state = NEW.state;"
+    "  UPDATE totals SET n = n + 1 WHERE name = 'enqueued';"
+    "END;"
+    "CREATE TRIGGER jobs_counted_update AFTER UPDATE OF state ON jobs"
+    "  WHEN OLD.state != NEW.state BEGIN"
+    "  UPDATE state_counts SET n = n - 1 WHERE state = OLD.state;"
+    "  UPDATE state_counts SET n = n + 1 WHERE state = NEW.state;"
+    "  UPDATE totals SET n = n + 1 WHERE name = CASE NEW.state WHEN 2 THEN 'completed'"
+    "    WHEN 3 THEN 'retried' WHEN 4 THEN 'dead' WHEN 5 THEN 'canceled' END;"
+    "END;"
+    "CREATE TRIGGER jobs_counted_delete AFTER DELETE ON jobs BEGIN"
+    "  UPDATE state_counts SET n = n - 1 WHERE state = OLD.state;"
+    "  DELETE FROM attempts WHERE job_seq = OLD.seq;"
+    "END;"
+    "CREATE TRIGGER attempts_counted_failure AFTER UPDATE OF outcome ON attempts"
+    "  WHEN OLD.outcome IS NULL AND NEW.outcome > 0 BEGIN"
+    "  UPDATE totals SET n = n + 1 WHERE name = 'failed';"
+    "END;",
 };
 #define S_MIGRATION_COUNT ((int)(sizeof s_migrations / sizeof s_migrations[0]))
 
@@ -73,6 +106,10 @@ enum {
     S_OLDEST_PENDING,
     S_CONFIG_ALL,
     S_CONFIG_SAVE,
+    S_CANCEL_WAITING,
+    S_CANCEL_REQUEST,
+    S_PURGE,
+    S_TOTALS,
     S_COUNT_STMTS
 };
 
@@ -85,7 +122,8 @@ static const char *s_sql[S_COUNT_STMTS] = {
     [S_ROLLBACK_TO] = "ROLLBACK TO req",
     [S_INSERT] = "INSERT INTO jobs (id, command, state, priority, max_retries, timeout_s, run_at,"
                  " created_at, updated_at) VALUES (?1, ?2, 0, ?3, ?4, ?5, ?6, ?7, ?7)",
-    [S_CLAIM_SELECT] = "SELECT seq, id, command, runs, timeout_s FROM jobs"
+    [S_CLAIM_SELECT] = "SELECT seq, id, command, runs, timeout_s, run_at, attempts, max_retries,"
+                       " priority FROM jobs"
                        " WHERE state IN (0, 3) AND run_at <= ?1"
                        " ORDER BY priority DESC, seq LIMIT 1",
     [S_CLAIM_UPDATE] = "UPDATE jobs SET state = 1, attempts = attempts + 1, runs = runs + 1,"
@@ -94,7 +132,7 @@ static const char *s_sql[S_COUNT_STMTS] = {
     [S_ATTEMPT_INSERT] = "INSERT INTO attempts (job_seq, attempt, worker_id, worker_host,"
                          " worker_pid, started_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
     [S_NEXT_DUE] = "SELECT MIN(run_at) FROM jobs WHERE state IN (0, 3)",
-    [S_RUNNING] = "SELECT seq, runs, attempts, max_retries, worker_id FROM jobs"
+    [S_RUNNING] = "SELECT seq, runs, attempts, max_retries, worker_id, cancel_requested FROM jobs"
                   " WHERE id = ?1 AND state = 1",
     [S_ATTEMPT_FINISH] = "UPDATE attempts SET finished_at = ?3, outcome = ?4, exit_code = ?5,"
                          " signal = ?6, cpu_ms = ?7, max_rss_kb = ?8, error = ?9,"
@@ -115,11 +153,19 @@ static const char *s_sql[S_COUNT_STMTS] = {
     [S_LIST_ALL] = "SELECT " S_JOB_COLUMNS " FROM jobs WHERE seq < ?1 ORDER BY seq DESC LIMIT ?2",
     [S_LIST_STATE] = "SELECT " S_JOB_COLUMNS " FROM jobs WHERE state = ?3 AND seq < ?1"
                      " ORDER BY seq DESC LIMIT ?2",
-    [S_COUNTS] = "SELECT state, COUNT(*) FROM jobs GROUP BY state",
+    [S_COUNTS] = "SELECT state, n FROM state_counts",
     [S_OLDEST_PENDING] = "SELECT created_at FROM jobs WHERE state = 0 ORDER BY seq LIMIT 1",
     [S_CONFIG_ALL] = "SELECT key, value FROM config",
     [S_CONFIG_SAVE] = "INSERT INTO config (key, value) VALUES (?1, ?2)"
                       " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+    [S_CANCEL_WAITING] = "UPDATE jobs SET state = 5, updated_at = ?2, finished_at = ?2,"
+                         " last_error = 'canceled' WHERE id = ?1 AND state IN (0, 3)",
+    [S_CANCEL_REQUEST] = "UPDATE jobs SET cancel_requested = 1, updated_at = ?2"
+                         " WHERE id = ?1 AND state = 1",
+    /* Bounded, so a purge of millions never stalls the loop for long. */
+    [S_PURGE] = "DELETE FROM jobs WHERE seq IN (SELECT seq FROM jobs WHERE state = ?1"
+                " AND updated_at < ?2 LIMIT 5000)",
+    [S_TOTALS] = "SELECT name, n FROM totals",
 };
 
 struct _qc_store_t {
@@ -179,7 +225,7 @@ static int s_migrate(qc_store_t *self, char *err, size_t errlen)
             sqlite3_exec(self->db, "ROLLBACK", NULL, NULL, NULL);
             return -1;
         }
-        if (v > 0 || version > 0)
+        if (version > 0)
             qc_info("store: migrated database to schema %d", v + 1);
     }
     return 0;
@@ -360,6 +406,10 @@ int qc_store_job_claim_next(qc_store_t *self, const qc_worker_ref_t *worker, int
     claim->command = strdup((const char *)sqlite3_column_text(stmt, 2));
     claim->attempt = sqlite3_column_int(stmt, 3) + 1;
     claim->timeout_s = sqlite3_column_int(stmt, 4);
+    claim->run_at_ms = sqlite3_column_int64(stmt, 5);
+    claim->attempts = sqlite3_column_int(stmt, 6) + 1;
+    claim->max_retries = sqlite3_column_int(stmt, 7);
+    claim->priority = sqlite3_column_int(stmt, 8);
     s_done(stmt);
     if (!claim->command)
         return -1;
@@ -409,6 +459,7 @@ int qc_store_job_running(qc_store_t *self, const char *id, qc_running_t *running
         const unsigned char *worker = sqlite3_column_text(stmt, 4);
         snprintf(running->worker_id, sizeof running->worker_id, "%s",
                  worker ? (const char *)worker : "");
+        running->cancel_requested = sqlite3_column_int(stmt, 5);
     }
     s_done(stmt);
     if (rc == SQLITE_ROW)
@@ -630,4 +681,60 @@ int qc_store_counts(qc_store_t *self, int64_t counts[QC_STATE_COUNT], int64_t *o
         *oldest_pending_ms = sqlite3_column_int64(stmt, 0);
     s_done(stmt);
     return 0;
+}
+
+int qc_store_job_cancel(qc_store_t *self, const char *id, int64_t now_ms)
+{
+    sqlite3_stmt *stmt = self->stmt[S_CANCEL_WAITING];
+    sqlite3_bind_text(stmt, 1, id, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(stmt, 2, now_ms);
+    if (s_exec_stmt(self, S_CANCEL_WAITING) != 0)
+        return -1;
+    if (sqlite3_changes(self->db) == 1)
+        return 0;
+    stmt = self->stmt[S_CANCEL_REQUEST];
+    sqlite3_bind_text(stmt, 1, id, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(stmt, 2, now_ms);
+    if (s_exec_stmt(self, S_CANCEL_REQUEST) != 0)
+        return -1;
+    if (sqlite3_changes(self->db) == 1)
+        return QC_STORE_RUNNING;
+    stmt = self->stmt[S_STATE_OF];
+    sqlite3_bind_text(stmt, 1, id, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(stmt);
+    s_done(stmt);
+    return rc == SQLITE_ROW ? QC_STORE_CONFLICT : rc == SQLITE_DONE ? QC_STORE_NOT_FOUND : -1;
+}
+
+int64_t qc_store_purge(qc_store_t *self, int state, int64_t before_ms, int64_t max_rows)
+{
+    int64_t deleted = 0;
+    while (deleted < max_rows) {
+        sqlite3_stmt *stmt = self->stmt[S_PURGE];
+        sqlite3_bind_int(stmt, 1, state);
+        sqlite3_bind_int64(stmt, 2, before_ms);
+        if (s_exec_stmt(self, S_PURGE) != 0)
+            return -1;
+        int changed = sqlite3_changes(self->db);
+        deleted += changed;
+        if (changed == 0)
+            break;
+    }
+    return deleted;
+}
+
+cJSON *qc_store_totals(qc_store_t *self)
+{
+    sqlite3_stmt *stmt = self->stmt[S_TOTALS];
+    cJSON *totals = cJSON_CreateObject();
+    int rc;
+    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW)
+        cJSON_AddNumberToObject(totals, (const char *)sqlite3_column_text(stmt, 0),
+                                (double)sqlite3_column_int64(stmt, 1));
+    s_done(stmt);
+    if (rc != SQLITE_DONE) {
+        cJSON_Delete(totals);
+        return NULL;
+    }
+    return totals;
 }

@@ -14,12 +14,13 @@
 
 typedef struct _qc_store_t qc_store_t;
 
-#define QC_STORE_SCHEMA_VERSION 1
+#define QC_STORE_SCHEMA_VERSION 2
 
 /* Return codes beside 0 / -1 (an SQLite error, logged). */
 #define QC_STORE_DUPLICATE 1
 #define QC_STORE_NOT_FOUND 2
 #define QC_STORE_CONFLICT 3
+#define QC_STORE_RUNNING 4
 
 /* Opens (creating or migrating) the database at path. synchronous_full picks
  * PRAGMA synchronous=FULL over NORMAL. Returns NULL with the reason in err. */
@@ -54,6 +55,10 @@ typedef struct {
     char id[QC_MAX_ID_BYTES + 1];
     int attempt; /* the run number, sent on the wire */
     int timeout_s;
+    int64_t run_at_ms; /* when it became due */
+    int attempts;      /* counted toward max_retries, this one included */
+    int max_retries;
+    int priority;
     char *command; /* owned: free() */
 } qc_claim_t;
 
@@ -79,6 +84,7 @@ typedef struct {
     int attempt;
     int attempts; /* counted toward max_retries */
     int max_retries;
+    int cancel_requested;
     char worker_id[QC_MAX_ID_BYTES + 1];
 } qc_running_t;
 
@@ -99,6 +105,19 @@ int qc_store_each_running(qc_store_t *self, qc_store_running_fn *fn, void *arg);
 /* A dead job back to pending with attempts reset (its history kept).
  * Returns 0, QC_STORE_NOT_FOUND, QC_STORE_CONFLICT (not dead) or -1. */
 int qc_store_job_revive(qc_store_t *self, const char *id, int64_t now_ms);
+
+/* Cancels id: 0 if it was waiting (now canceled), QC_STORE_RUNNING if it is
+ * processing (marked: its end will be recorded canceled), QC_STORE_CONFLICT
+ * if it has finished, QC_STORE_NOT_FOUND, or -1. */
+int qc_store_job_cancel(qc_store_t *self, const char *id, int64_t now_ms);
+
+/* Deletes jobs in state last updated before before_ms, with their attempts,
+ * at most max_rows (rounded up to a batch). Returns how many, or -1. */
+int64_t qc_store_purge(qc_store_t *self, int state, int64_t before_ms, int64_t max_rows);
+
+/* Totals since the database was created: enqueued, completed, failed, dead,
+ * retried, canceled. Caller owns; NULL on error. */
+cJSON *qc_store_totals(qc_store_t *self);
 
 /* JSON views; the caller owns what is returned. NULL on not found / error. */
 cJSON *qc_store_job_get(qc_store_t *self, const char *id, int with_attempts);

@@ -1,4 +1,5 @@
 #include "wrkcmd.h"
+#include "events.h"
 #include "retry.h"
 #include "queuectl/clock.h"
 #include "queuectl/job.h"
@@ -13,20 +14,32 @@ static int s_finish(qc_broker_t *broker, const qc_running_t *running, const qc_r
     int64_t now_ms = qc_clock_wall_ms();
     qc_state_t next_state;
     int64_t run_at_ms;
-    qc_retry_decide(&broker->config, result->outcome, running->attempts, running->max_retries,
-                    now_ms, &next_state, &run_at_ms);
+    /* A job canceled while it ran ends canceled, however its run ended
+     * (unless it managed to succeed first). */
+    qc_outcome_t outcome = running->cancel_requested && result->outcome != QC_OUTCOME_SUCCEEDED
+                               ? QC_OUTCOME_CANCELED
+                               : result->outcome;
+    qc_retry_decide(&broker->config, outcome, running->attempts, running->max_retries, now_ms,
+                    &next_state, &run_at_ms);
     if (qc_store_job_finish(broker->store, running, result, next_state, run_at_ms, now_ms) != 0)
         return -1;
-    const char *outcome = qc_outcome_name(result->outcome);
+    if (result->started_at_ms > 0 && result->finished_at_ms >= result->started_at_ms)
+        qc_histogram_observe(&broker->metrics.run_time,
+                             (double)(result->finished_at_ms - result->started_at_ms));
+    qc_events_job(broker, result->id, next_state, NULL, running->attempts, running->max_retries, 0,
+                  running->attempt, result->exit_code, result->error, running->worker_id);
+    const char *name = qc_outcome_name(result->outcome);
     if (next_state == QC_STATE_COMPLETED)
         qc_info("job %s: attempt %d succeeded", result->id, running->attempt);
     else if (next_state == QC_STATE_FAILED)
         qc_info("job %s: attempt %d %s (%s), retry %d/%d in %llds", result->id, running->attempt,
-                outcome, result->error[0] ? result->error : "no detail", running->attempts,
+                name, result->error[0] ? result->error : "no detail", running->attempts,
                 running->max_retries, (long long)(run_at_ms - now_ms) / 1000);
+    else if (next_state == QC_STATE_CANCELED)
+        qc_info("job %s: attempt %d %s, job canceled", result->id, running->attempt, name);
     else
         qc_warn("job %s: attempt %d %s (%s), moved to the dead-letter queue", result->id,
-                running->attempt, outcome, result->error[0] ? result->error : "no detail");
+                running->attempt, name, result->error[0] ? result->error : "no detail");
     broker->maybe_due = 1;
     return 0;
 }
@@ -46,9 +59,16 @@ static void s_lose(qc_broker_t *broker, const char *id, int attempt, const char 
     s_finish(broker, &running, &result);
 }
 
+/* The event a worker's departure is published as. */
+static const char *why_event(const char *why)
+{
+    return strstr(why, "left") ? "left" : "lost";
+}
+
 static void s_lose_worker(qc_broker_t *broker, qc_worker_t **worker_p, const char *why)
 {
     qc_worker_t *worker = *worker_p;
+    qc_events_worker(broker, why_event(why), worker);
     for (int i = 0; i < worker->held_count; i++)
         s_lose(broker, worker->held[i].id, worker->held[i].attempt, why);
     worker->held_count = 0;
@@ -95,6 +115,23 @@ static void s_on_result(qc_broker_t *broker, zframe_t *routing_id, qc_worker_t *
     }
     cJSON_Delete(ack);
     qc_result_clear(&result);
+}
+
+/* Live output: relayed to subscribers of output.<id>, never stored. Only
+ * from the worker that holds the job. */
+static void s_on_output(qc_broker_t *broker, qc_worker_t *worker, const cJSON *body)
+{
+    const char *id = qc_json_string(body, "id");
+    const char *stream = qc_json_string(body, "stream");
+    const char *data = qc_json_string(body, "data");
+    int64_t attempt;
+    if (!id || !qc_job_id_valid(id) || qc_json_int(body, "attempt", &attempt) != 0 || !data ||
+        !stream || (strcmp(stream, "stdout") != 0 && strcmp(stream, "stderr") != 0) ||
+        !qc_worker_holds(worker, id, (int)attempt))
+        return;
+    char topic[QC_MAX_ID_BYTES + 16];
+    snprintf(topic, sizeof topic, "output.%s", id);
+    qc_broker_publish(broker, topic, body);
 }
 
 /* Validates HELLO's fields; returns 0 or -1 with the reason. */
@@ -190,6 +227,7 @@ static void s_on_hello(qc_broker_t *broker, zframe_t *routing_id, const cJSON *b
     cJSON_AddNumberToObject(welcome, "liveness_ms", (double)broker->liveness_ms);
     qc_broker_send_worker(broker, routing_id, QC_B_WELCOME, welcome, QC_OUT_ALWAYS);
     cJSON_Delete(welcome);
+    qc_events_worker(broker, "joined", worker);
     qc_info("worker %s registered (host %s, pid %d, %d slot%s, %d running)", worker_id, host, pid,
             slots, slots == 1 ? "" : "s", worker->held_count);
     broker->maybe_due = 1;
@@ -223,6 +261,8 @@ void qc_wrkcmd_handle(qc_broker_t *broker, zframe_t *routing_id, zmsg_t *msg)
             qc_broker_send_worker(broker, routing_id, QC_B_RESET, NULL, QC_OUT_ALWAYS);
     } else if (strcmp(command, QC_W_RESULT) == 0) {
         s_on_result(broker, routing_id, worker, body);
+    } else if (strcmp(command, QC_W_OUTPUT) == 0) {
+        s_on_output(broker, worker, body);
     } else if (strcmp(command, QC_W_BYE) == 0) {
         qc_info("worker %s left (%lld jobs done)", worker->worker_id, (long long)worker->jobs_done);
         s_lose_worker(broker, &worker, "worker left with the job unfinished");
@@ -241,6 +281,11 @@ static int s_give_one(qc_broker_t *broker, qc_worker_t *worker, int64_t now_wall
     if (rc != 1)
         return rc;
     qc_worker_hold(worker, claim.seq, claim.id, claim.attempt);
+    qc_histogram_observe(
+        &broker->metrics.dispatch_latency,
+        (double)(now_wall_ms > claim.run_at_ms ? now_wall_ms - claim.run_at_ms : 0));
+    qc_events_job(broker, claim.id, QC_STATE_PROCESSING, claim.command, claim.attempts,
+                  claim.max_retries, claim.priority, claim.attempt, -1, NULL, worker->worker_id);
     cJSON *job = cJSON_CreateObject();
     cJSON_AddStringToObject(job, "id", claim.id);
     cJSON_AddNumberToObject(job, "attempt", claim.attempt);
@@ -382,4 +427,21 @@ void qc_wrkcmd_resync(qc_broker_t *broker)
     }
     qc_wrkcmd_load_orphans(broker, qc_clock_mono_ms());
     broker->maybe_due = 1;
+}
+
+void qc_wrkcmd_cancel_running(qc_broker_t *broker, const char *id)
+{
+    qc_running_t running;
+    if (qc_store_job_running(broker->store, id, &running) != 0)
+        return;
+    qc_worker_t *worker = qc_dispatch_find_by_name(broker->dispatch, running.worker_id);
+    qc_info("job %s: cancel requested; attempt %d %s", id, running.attempt,
+            worker ? "is being killed by its worker" : "ends canceled when its lease ends");
+    if (!worker)
+        return;
+    cJSON *cancel = cJSON_CreateObject();
+    cJSON_AddStringToObject(cancel, "id", id);
+    cJSON_AddNumberToObject(cancel, "attempt", running.attempt);
+    qc_broker_send_worker(broker, worker->routing_id, QC_B_CANCEL, cancel, QC_OUT_AFTER_COMMIT);
+    cJSON_Delete(cancel);
 }

@@ -28,6 +28,9 @@ void qc_wrkcmd_heartbeat(qc_broker_t *broker);
 /* Sends STOP to one worker (by worker_id) or all (NULL). Returns how many. */
 int qc_wrkcmd_stop(qc_broker_t *broker, const char *worker_id);
 
+/* Asks the worker holding id (processing, marked canceled) to kill it. */
+void qc_wrkcmd_cancel_running(qc_broker_t *broker, const char *id);
+
 /* Start-up: every job found processing gets a lease of one liveness window. */
 int qc_wrkcmd_load_orphans(qc_broker_t *broker, int64_t now_mono_ms);
 

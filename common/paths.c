@@ -76,6 +76,11 @@ int qc_default_client_endpoint(char *buf, size_t len)
     return s_ipc_endpoint(buf, len, "client.sock");
 }
 
+int qc_default_events_endpoint(char *buf, size_t len)
+{
+    return s_ipc_endpoint(buf, len, "events.sock");
+}
+
 static int s_pick(const char *flag, const char *env_name, char *buf, size_t len,
                   int (*fallback)(char *, size_t))
 {

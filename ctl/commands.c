@@ -94,11 +94,163 @@ static char *s_read_file(const char *path, size_t max, size_t *len_out)
     return buf;
 }
 
+/* enqueue --wait: like running the command, through the queue: its output
+ * at the end, and its exit code as ours. */
+static int s_enqueue_wait(qc_ctl_t *ctl, const char *id)
+{
+    fprintf(stderr, "queuectl: enqueued %s, waiting for it\n", id);
+    const char *ids[] = {id};
+    int dead = 0;
+    int rc = qc_wait_for(ctl, ids, 1, 0, &dead);
+    if (rc != QC_CTL_OK)
+        return rc;
+    cJSON *request = s_request("get");
+    cJSON_AddStringToObject(request, "id", id);
+    cJSON *reply;
+    if ((rc = qc_ctl_call(ctl, request, &reply)) != QC_CTL_OK)
+        return rc;
+    const cJSON *job = cJSON_GetObjectItemCaseSensitive(reply, "job");
+    if (ctl->json) {
+        qc_out_json(job);
+    } else {
+        const char *out = qc_json_string(job, "stdout_tail");
+        const char *err = qc_json_string(job, "stderr_tail");
+        fputs(out ? out : "", stdout);
+        fputs(err ? err : "", stderr);
+    }
+    int64_t exit_code = 1;
+    const char *state = qc_json_string(job, "state");
+    if (state && strcmp(state, "completed") == 0)
+        exit_code = 0;
+    else if (qc_json_int(job, "exit_code", &exit_code) != 0 || exit_code == 0)
+        exit_code = 1; /* killed, timed out, canceled: no exit code of its own */
+    if (exit_code != 0)
+        fprintf(stderr, "queuectl: job %s ended %s%s%s\n", id, state ? state : "?",
+                qc_json_string(job, "last_error") ? ": " : "",
+                qc_json_string(job, "last_error") ? qc_json_string(job, "last_error") : "");
+    cJSON_Delete(reply);
+    return (int)exit_code;
+}
+
+/* Adds the flag overrides shared by every job of a file. */
+static void s_apply_file_flags(cJSON *job, int64_t max_retries, int priority, int have_priority,
+                               int64_t timeout_s)
+{
+    if (max_retries >= 0) {
+        cJSON_DeleteItemFromObject(job, "max_retries");
+        cJSON_AddNumberToObject(job, "max_retries", (double)max_retries);
+    }
+    if (have_priority) {
+        cJSON_DeleteItemFromObject(job, "priority");
+        cJSON_AddNumberToObject(job, "priority", priority);
+    }
+    if (timeout_s > 0) {
+        cJSON_DeleteItemFromObject(job, "timeout_s");
+        cJSON_AddNumberToObject(job, "timeout_s", (double)timeout_s);
+    }
+}
+
+/* Sends one batch; returns an exit code. */
+static int s_send_batch(qc_ctl_t *ctl, cJSON **batch, int64_t *stored)
+{
+    cJSON *request = s_request("enqueue");
+    int n = cJSON_GetArraySize(*batch);
+    cJSON_AddItemToObject(request, "jobs", *batch);
+    *batch = cJSON_CreateArray();
+    cJSON *reply;
+    int rc = qc_ctl_call(ctl, request, &reply);
+    if (rc != QC_CTL_OK)
+        return rc;
+    if (ctl->json) {
+        const cJSON *item;
+        cJSON_ArrayForEach(item, cJSON_GetObjectItem(reply, "ids"))
+            printf("%s\n", item->valuestring);
+    }
+    cJSON_Delete(reply);
+    *stored += n;
+    return QC_CTL_OK;
+}
+
+/* enqueue --file: one JSON job per line, sent in atomic batches of 1,000.
+ * Every line of a batch is checked before it is sent, so a bad line stores
+ * nothing of its batch. */
+static int s_enqueue_file(qc_ctl_t *ctl, const char *path, const char *max_retries_text,
+                          const char *priority_text, const char *timeout_text)
+{
+    int64_t max_retries = -1, timeout_ms = 0;
+    int priority = 0;
+    if (max_retries_text &&
+        qc_parse_int(max_retries_text, 0, QC_MAX_RETRIES_LIMIT, &max_retries) != 0)
+        return qc_ctl_usage_error("enqueue: invalid --max-retries \"%s\"", max_retries_text);
+    if (priority_text && qc_parse_priority(priority_text, &priority) != 0)
+        return qc_ctl_usage_error("enqueue: invalid --priority \"%s\"", priority_text);
+    if (timeout_text && (qc_parse_duration_ms(timeout_text, &timeout_ms) != 0 ||
+                         timeout_ms < 1000 || timeout_ms % 1000 != 0))
+        return qc_ctl_usage_error("enqueue: invalid --timeout \"%s\"", timeout_text);
+    FILE *in = strcmp(path, "-") == 0 ? stdin : fopen(path, "r");
+    if (!in)
+        return qc_ctl_usage_error("enqueue: cannot read %s: %s", path, strerror(errno));
+    ctl->autostart = 1;
+    int progress = isatty(STDERR_FILENO) && !ctl->json;
+    cJSON *batch = cJSON_CreateArray();
+    int64_t line_no = 0, stored = 0;
+    int rc = QC_CTL_OK;
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t len;
+    while (rc == QC_CTL_OK && (len = getline(&line, &cap, in)) >= 0) {
+        line_no++;
+        while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
+            line[--len] = '\0';
+        if (strspn(line, " \t") == (size_t)len)
+            continue; /* blank */
+        char err[256];
+        cJSON *job = qc_json_parse_object(line, (size_t)len, err, sizeof err);
+        qc_job_spec_t spec;
+        if (job) {
+            s_apply_file_flags(job, max_retries, priority, priority_text != NULL,
+                               timeout_ms / 1000);
+            if (qc_job_spec_from_json(job, &spec, err, sizeof err) == 0)
+                qc_job_spec_clear(&spec);
+            else {
+                cJSON_Delete(job);
+                job = NULL;
+            }
+        }
+        if (!job) {
+            fprintf(stderr,
+                    "queuectl: %s line %lld: %s; nothing of its batch (lines %lld-%lld) was "
+                    "stored, %lld job%s before it were\n",
+                    path, (long long)line_no, err, (long long)(stored + 1), (long long)line_no,
+                    (long long)stored, stored == 1 ? "" : "s");
+            rc = QC_CTL_USAGE;
+            break;
+        }
+        cJSON_AddItemToArray(batch, job);
+        if (cJSON_GetArraySize(batch) == 1000) {
+            rc = s_send_batch(ctl, &batch, &stored);
+            if (progress)
+                fprintf(stderr, "\r%lld jobs enqueued", (long long)stored);
+        }
+    }
+    free(line);
+    if (in != stdin)
+        fclose(in);
+    if (rc == QC_CTL_OK && cJSON_GetArraySize(batch) > 0)
+        rc = s_send_batch(ctl, &batch, &stored);
+    cJSON_Delete(batch);
+    if (progress)
+        fprintf(stderr, "\r");
+    if (rc == QC_CTL_OK && !ctl->json)
+        printf("%lld job%s enqueued\n", (long long)stored, stored == 1 ? "" : "s");
+    return rc;
+}
+
 int qc_cmd_enqueue(qc_ctl_t *ctl, int argc, char **argv)
 {
     const char *id = NULL, *max_retries = NULL, *priority = NULL, *delay = NULL, *run_at = NULL,
-               *timeout = NULL, *value;
-    int rc, first_word = -1, json_arg = -1;
+               *timeout = NULL, *value, *file = NULL;
+    int rc, first_word = -1, json_arg = -1, wait = 0;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--") == 0) {
             first_word = i + 1;
@@ -119,9 +271,15 @@ int qc_cmd_enqueue(qc_ctl_t *ctl, int argc, char **argv)
                 return rc;
             continue;
         }
+        if (strcmp(argv[i], "--wait") == 0) {
+            wait = 1;
+            continue;
+        }
         const char **target = NULL;
         const char *name = argv[i];
-        if (s_value(argc, argv, &i, "--id", &value))
+        if (s_value(argc, argv, &i, "--file", &value))
+            target = &file;
+        else if (s_value(argc, argv, &i, "--id", &value))
             target = &id;
         else if (s_value(argc, argv, &i, "--max-retries", &value))
             target = &max_retries;
@@ -141,6 +299,11 @@ int qc_cmd_enqueue(qc_ctl_t *ctl, int argc, char **argv)
     }
     if (json_arg >= 0 && first_word >= 0 && first_word < argc)
         return qc_ctl_usage_error("enqueue: give either a JSON job or a command, not both");
+    if (file) {
+        if (json_arg >= 0 || (first_word >= 0 && first_word < argc) || id || wait)
+            return qc_ctl_usage_error("enqueue: --file takes its jobs from the file only");
+        return s_enqueue_file(ctl, file, max_retries, priority, timeout);
+    }
 
     /* Build the job object from JSON (argument or file) or from words. */
     cJSON *job = NULL;
@@ -254,6 +417,12 @@ int qc_cmd_enqueue(qc_ctl_t *ctl, int argc, char **argv)
     cJSON *reply;
     if ((rc = qc_ctl_call(ctl, request, &reply)) != QC_CTL_OK)
         return rc;
+    if (wait) {
+        char job_id[QC_MAX_ID_BYTES + 1];
+        snprintf(job_id, sizeof job_id, "%s", qc_json_string(reply, "id"));
+        cJSON_Delete(reply);
+        return s_enqueue_wait(ctl, job_id);
+    }
     if (ctl->json)
         qc_out_json(reply);
     else
@@ -516,14 +685,103 @@ int qc_cmd_show(qc_ctl_t *ctl, int argc, char **argv)
 
 /* ---- dlq, config ------------------------------------------------------- */
 
+/* dlq purge and prune: [--older-than D] and, for prune, which states. */
+static int s_purge(qc_ctl_t *ctl, const char *command, int argc, char **argv, int dlq)
+{
+    const char *value;
+    int64_t older_ms = 0;
+    int rc;
+    cJSON *states = cJSON_CreateArray();
+    for (int i = 1; i < argc; i++) {
+        const char *state = NULL;
+        if (s_common(ctl, argc, argv, &i, &rc)) {
+            if (rc) {
+                cJSON_Delete(states);
+                return rc;
+            }
+        } else if (s_value(argc, argv, &i, "--older-than", &value)) {
+            if (!value || qc_parse_duration_ms(value, &older_ms) != 0) {
+                cJSON_Delete(states);
+                return qc_ctl_usage_error("%s: --older-than takes a duration such as 7d or 12h",
+                                          command);
+            }
+        } else if (!dlq && strcmp(argv[i], "--completed") == 0) {
+            state = "completed";
+        } else if (!dlq && strcmp(argv[i], "--dead") == 0) {
+            state = "dead";
+        } else if (!dlq && strcmp(argv[i], "--canceled") == 0) {
+            state = "canceled";
+        } else {
+            cJSON_Delete(states);
+            return s_unknown_flag(command, argv[i]);
+        }
+        if (state)
+            cJSON_AddItemToArray(states, cJSON_CreateString(state));
+    }
+    if (!dlq && cJSON_GetArraySize(states) == 0) {
+        cJSON_Delete(states);
+        return qc_ctl_usage_error("prune: say what to delete: --completed, --dead and/or "
+                                  "--canceled (with --older-than D)");
+    }
+    cJSON *request = s_request(dlq ? "dlq.purge" : "prune");
+    if (dlq)
+        cJSON_Delete(states);
+    else
+        cJSON_AddItemToObject(request, "states", states);
+    cJSON_AddNumberToObject(request, "older_than_s", (double)(older_ms / 1000));
+    cJSON *reply;
+    if ((rc = qc_ctl_call(ctl, request, &reply)) != QC_CTL_OK)
+        return rc;
+    int64_t deleted = 0;
+    qc_json_int(reply, "deleted", &deleted);
+    if (ctl->json) {
+        cJSON_DeleteItemFromObject(reply, "ok");
+        qc_out_json(reply);
+    } else {
+        printf("deleted %lld job%s\n", (long long)deleted, deleted == 1 ? "" : "s");
+    }
+    cJSON_Delete(reply);
+    return QC_CTL_OK;
+}
+
+int qc_cmd_prune(qc_ctl_t *ctl, int argc, char **argv)
+{
+    return s_purge(ctl, "prune", argc, argv, 0);
+}
+
+int qc_cmd_cancel(qc_ctl_t *ctl, int argc, char **argv)
+{
+    const char *id;
+    int rc = s_id_arg("cancel", argc, argv, ctl, &id);
+    if (rc)
+        return rc;
+    cJSON *request = s_request("cancel");
+    cJSON_AddStringToObject(request, "id", id);
+    cJSON *reply;
+    if ((rc = qc_ctl_call(ctl, request, &reply)) != QC_CTL_OK)
+        return rc;
+    const cJSON *job = cJSON_GetObjectItemCaseSensitive(reply, "job");
+    if (ctl->json)
+        qc_out_json(job);
+    else if (strcmp(s_text_or(job, "state", ""), "canceled") == 0)
+        printf("%s canceled\n", id);
+    else
+        printf("%s is running: its worker is stopping it; it will end canceled\n", id);
+    cJSON_Delete(reply);
+    return QC_CTL_OK;
+}
+
 int qc_cmd_dlq(qc_ctl_t *ctl, int argc, char **argv)
 {
     if (argc < 2)
         return qc_ctl_usage_error("dlq: use 'dlq list' or 'dlq retry ID'");
     if (strcmp(argv[1], "list") == 0)
         return s_list_common(ctl, "dlq.list", "dlq list", argc - 1, argv + 1, 0);
+    if (strcmp(argv[1], "purge") == 0)
+        return s_purge(ctl, "dlq purge", argc - 1, argv + 1, 1);
     if (strcmp(argv[1], "retry") != 0)
-        return qc_ctl_usage_error("dlq: unknown subcommand \"%s\" (use list or retry)", argv[1]);
+        return qc_ctl_usage_error("dlq: unknown subcommand \"%s\" (use list, retry or purge)",
+                                  argv[1]);
     const char *id;
     int rc = s_id_arg("dlq retry", argc - 1, argv + 1, ctl, &id);
     if (rc)
@@ -668,30 +926,10 @@ static int s_worker_start(qc_ctl_t *ctl, int argc, char **argv)
     if ((rc = qc_ctl_ensure_broker(ctl)) != QC_CTL_OK)
         return rc;
     /* Workers connect to the broker's worker endpoint, which it reports. */
-    cJSON *reply;
-    if ((rc = qc_ctl_call(ctl, s_request("ping"), &reply)) != QC_CTL_OK)
-        return rc;
     char worker_endpoint[1024];
-    snprintf(worker_endpoint, sizeof worker_endpoint, "%s",
-             s_text_or(reply, "worker_endpoint", ""));
-    cJSON_Delete(reply);
-    /* A broker bound to every interface reports a wildcard: connect to the
-     * host this CLI reached it by. */
-    const char *port = NULL;
-    if (strncmp(worker_endpoint, "tcp://*:", 8) == 0)
-        port = worker_endpoint + 8;
-    else if (strncmp(worker_endpoint, "tcp://0.0.0.0:", 14) == 0)
-        port = worker_endpoint + 14;
-    if (port && strncmp(ctl->endpoint, "tcp://", 6) == 0) {
-        char host[256];
-        snprintf(host, sizeof host, "%s", ctl->endpoint + 6);
-        char *colon = strrchr(host, ':');
-        if (colon)
-            *colon = '\0';
-        char rewritten[sizeof worker_endpoint];
-        if (snprintf(rewritten, sizeof rewritten, "tcp://%.900s:%.16s", host, port) > 0)
-            memcpy(worker_endpoint, rewritten, sizeof worker_endpoint);
-    }
+    if ((rc = qc_ctl_broker_endpoint(ctl, "worker_endpoint", worker_endpoint,
+                                     sizeof worker_endpoint)) != QC_CTL_OK)
+        return rc;
 
     char program[4096], concurrency_text[16], log_path[4096];
     if (qc_spawn_program_path("queuectl-worker", program, sizeof program) != 0)

@@ -145,3 +145,38 @@ int qc_ctl_ensure_broker(qc_ctl_t *ctl)
             pid, log_path);
     return QC_CTL_NO_BROKER;
 }
+
+int qc_ctl_broker_endpoint(qc_ctl_t *ctl, const char *which, char *buf, size_t len)
+{
+    cJSON *request = cJSON_CreateObject();
+    cJSON_AddStringToObject(request, "op", "ping");
+    cJSON *reply;
+    int rc = qc_ctl_call(ctl, request, &reply);
+    if (rc != QC_CTL_OK)
+        return rc;
+    const char *endpoint = qc_json_string(reply, which);
+    if (!endpoint) {
+        cJSON_Delete(reply);
+        fprintf(stderr, "queuectl: the broker has no %s\n", which);
+        return QC_CTL_REFUSED;
+    }
+    snprintf(buf, len, "%s", endpoint);
+    cJSON_Delete(reply);
+    /* A broker bound to every interface reports a wildcard: connect to the
+     * host this CLI reached it by. */
+    const char *port = NULL;
+    if (strncmp(buf, "tcp://*:", 8) == 0)
+        port = buf + 8;
+    else if (strncmp(buf, "tcp://0.0.0.0:", 14) == 0)
+        port = buf + 14;
+    if (port && strncmp(ctl->endpoint, "tcp://", 6) == 0) {
+        char host[256], port_text[16];
+        snprintf(host, sizeof host, "%s", ctl->endpoint + 6);
+        snprintf(port_text, sizeof port_text, "%s", port);
+        char *colon = strrchr(host, ':');
+        if (colon)
+            *colon = '\0';
+        snprintf(buf, len, "tcp://%s:%s", host, port_text);
+    }
+    return QC_CTL_OK;
+}

@@ -34,6 +34,11 @@ int qc_ctl_call(qc_ctl_t *ctl, cJSON *request, cJSON **reply);
  * allows it (default endpoint only). Returns an exit code. */
 int qc_ctl_ensure_broker(qc_ctl_t *ctl);
 
+/* The broker's own endpoint named which ("worker_endpoint", "events_endpoint")
+ * from its ping reply, with a wildcard host replaced by the one we reached it
+ * by. Returns an exit code. */
+int qc_ctl_broker_endpoint(qc_ctl_t *ctl, const char *which, char *buf, size_t len);
+
 /* Usage error: prints "queuectl: <msg>" and returns QC_CTL_USAGE. */
 int qc_ctl_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
@@ -70,5 +75,15 @@ int qc_cmd_worker(qc_ctl_t *ctl, int argc, char **argv);
 int qc_cmd_broker(qc_ctl_t *ctl, int argc, char **argv);
 int qc_cmd_keygen(qc_ctl_t *ctl, int argc, char **argv);
 int qc_cmd_dashboard(qc_ctl_t *ctl, int argc, char **argv); /* dashboard.c */
+int qc_cmd_cancel(qc_ctl_t *ctl, int argc, char **argv);
+int qc_cmd_prune(qc_ctl_t *ctl, int argc, char **argv);
+/* live.c: commands that follow the broker's events */
+int qc_cmd_events(qc_ctl_t *ctl, int argc, char **argv);
+int qc_cmd_logs(qc_ctl_t *ctl, int argc, char **argv);
+int qc_cmd_wait(qc_ctl_t *ctl, int argc, char **argv);
+int qc_cmd_watch(qc_ctl_t *ctl, int argc, char **argv);
+/* Waits for ids[count] to finish (progress bar on a TTY if show_progress).
+ * Sets *dead to how many ended dead or canceled. Returns an exit code. */
+int qc_wait_for(qc_ctl_t *ctl, const char *const *ids, int count, int show_progress, int *dead);
 
 #endif

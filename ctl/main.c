@@ -19,10 +19,18 @@ static void s_usage(FILE *out)
             "\n"
             "commands:\n"
             "  enqueue JOB|FILE|WORDS...   add a job (JSON, a .json file, or a command)\n"
+            "          [--wait] [--file JOBS.jsonl|-] [--id ID] [--priority P] [--max-retries N]\n"
+            "          [--delay D | --run-at TIME] [--timeout D]\n"
+            "  wait ID... | --all          until the jobs finish (non-zero if any ended dead)\n"
+            "  logs [-f] [--attempt N] ID  a job's output; -f follows it live\n"
+            "  cancel ID                   cancel a pending job, or kill a running one\n"
+            "  events [--state S] [--workers]   state changes as they happen\n"
+            "  watch                       live view of counts, rates, workers, failures\n"
+            "  prune --completed|--dead|--canceled [--older-than 7d]\n"
             "  status                      counts per state, workers, oldest pending job\n"
             "  list [--state S] [--limit N]\n"
             "  show ID                     a job and every attempt, with output\n"
-            "  dlq list | dlq retry ID     the dead-letter queue\n"
+            "  dlq list | dlq retry ID | dlq purge [--older-than D]   the dead-letter queue\n"
             "  config get [KEY|all] | config set KEY VALUE\n"
             "  worker start [--count N] [--concurrency N] [--foreground]\n"
             "  worker stop [--id WORKER] [--wait] | worker list\n"
@@ -72,10 +80,12 @@ static const struct {
     const char *name;
     s_command_fn *fn;
 } s_commands[] = {
-    {"enqueue", qc_cmd_enqueue}, {"status", qc_cmd_status}, {"list", qc_cmd_list},
-    {"show", qc_cmd_show},       {"dlq", qc_cmd_dlq},       {"config", qc_cmd_config},
-    {"worker", qc_cmd_worker},   {"broker", qc_cmd_broker}, {"keygen", qc_cmd_keygen},
-    {"dashboard", qc_cmd_dashboard},
+    {"enqueue", qc_cmd_enqueue},     {"status", qc_cmd_status}, {"list", qc_cmd_list},
+    {"show", qc_cmd_show},           {"dlq", qc_cmd_dlq},       {"config", qc_cmd_config},
+    {"worker", qc_cmd_worker},       {"broker", qc_cmd_broker}, {"keygen", qc_cmd_keygen},
+    {"dashboard", qc_cmd_dashboard}, {"cancel", qc_cmd_cancel}, {"prune", qc_cmd_prune},
+    {"events", qc_cmd_events},       {"logs", qc_cmd_logs},     {"wait", qc_cmd_wait},
+    {"watch", qc_cmd_watch},
 };
 #define S_COMMAND_COUNT (sizeof s_commands / sizeof s_commands[0])
 

@@ -32,10 +32,11 @@
 
 /* The last QC_OUTPUT_TAIL_BYTES of one output stream. */
 typedef struct {
-    char *buf;      /* QC_OUTPUT_TAIL_BYTES, inside the runner's buffer block */
-    size_t head;    /* where the next byte goes */
-    uint64_t total; /* bytes ever written; the ring holds the last ones */
-    int fd;         /* read end of the pipe, -1 once closed */
+    char *buf;         /* QC_OUTPUT_TAIL_BYTES, inside the runner's buffer block */
+    size_t head;       /* where the next byte goes */
+    uint64_t total;    /* bytes ever written; the ring holds the last ones */
+    uint64_t streamed; /* total at the last output flush */
+    int fd;            /* read end of the pipe, -1 once closed */
 } s_ring_t;
 
 typedef enum {
@@ -57,6 +58,7 @@ typedef struct {
     s_reason_t reason;
     int term_sent;
     int kill_sent;
+    int64_t flushed_mono_ms; /* last output flush */
     s_ring_t out;
     s_ring_t err;
 } s_slot_t;
@@ -72,12 +74,15 @@ struct _qc_runner_t {
     qc_result_t *done;
     size_t done_count;
     size_t done_cap;
+    qc_runner_output_fn *output_fn; /* live output, NULL for none */
+    void *output_arg;
 };
 
 static void s_ring_reset(s_ring_t *ring, int fd)
 {
     ring->head = 0;
     ring->total = 0;
+    ring->streamed = 0;
     ring->fd = fd;
 }
 
@@ -337,6 +342,7 @@ int qc_runner_start(qc_runner_t *self, const char *id, int attempt, const char *
     slot->timeout_s = timeout_s;
     slot->started_at_ms = started_at_ms;
     slot->started_mono_ms = qc_clock_mono_ms();
+    slot->flushed_mono_ms = slot->started_mono_ms;
     slot->deadline_ms = timeout_s > 0 ? slot->started_mono_ms + (int64_t)timeout_s * 1000 : -1;
     slot->reason = S_REASON_NONE;
     slot->term_sent = 0;
@@ -382,6 +388,50 @@ static void s_describe_end(qc_result_t *r, const s_slot_t *slot, int status)
     }
 }
 
+/* Hands the bytes written since the last flush (at most the ring) to the
+ * output callback. */
+static void s_flush_ring(qc_runner_t *self, s_slot_t *slot, s_ring_t *ring, const char *stream)
+{
+    uint64_t fresh = ring->total - ring->streamed;
+    if (!self->output_fn || fresh == 0)
+        return;
+    size_t len = fresh < QC_OUTPUT_TAIL_BYTES ? (size_t)fresh : QC_OUTPUT_TAIL_BYTES;
+    char *chunk = malloc(len + 1);
+    if (!chunk)
+        return;
+    size_t start = (ring->head + QC_OUTPUT_TAIL_BYTES - len) % QC_OUTPUT_TAIL_BYTES;
+    size_t first = QC_OUTPUT_TAIL_BYTES - start < len ? QC_OUTPUT_TAIL_BYTES - start : len;
+    memcpy(chunk, ring->buf + start, first);
+    memcpy(chunk + first, ring->buf, len - first);
+    chunk[len] = '\0';
+    qc_utf8_sanitize(chunk, len);
+    ring->streamed = ring->total;
+    self->output_fn(self->output_arg, slot->id, slot->attempt, stream, chunk);
+    free(chunk);
+}
+
+static void s_flush_slot(qc_runner_t *self, s_slot_t *slot)
+{
+    s_flush_ring(self, slot, &slot->out, "stdout");
+    s_flush_ring(self, slot, &slot->err, "stderr");
+    slot->flushed_mono_ms = qc_clock_mono_ms();
+}
+
+void qc_runner_set_output(qc_runner_t *self, qc_runner_output_fn *fn, void *arg)
+{
+    self->output_fn = fn;
+    self->output_arg = arg;
+}
+
+void qc_runner_flush_output(qc_runner_t *self, int64_t now_ms)
+{
+    for (int i = 0; self->output_fn && i < self->slot_count; i++) {
+        s_slot_t *slot = &self->slots[i];
+        if (slot->busy && now_ms - slot->flushed_mono_ms >= QC_RUNNER_OUTPUT_MS)
+            s_flush_slot(self, slot);
+    }
+}
+
 /* The shell has exited but is not reaped yet: its zombie pins the pid, so
  * the group id cannot have been reused when we signal it. lost: someone
  * else reaped it, so its status is unknown. */
@@ -398,6 +448,7 @@ static void s_finish(qc_runner_t *self, s_slot_t *slot, int lost)
     s_ring_read(&slot->err, QC_DRAIN_LIMIT);
     s_ring_close(&slot->out);
     s_ring_close(&slot->err);
+    s_flush_slot(self, slot); /* followers get the last words before the result */
 
     qc_result_t r;
     qc_result_init(&r);

@@ -77,6 +77,16 @@ int qc_runner_is_running(qc_runner_t *self, const char *id, int attempt);
 /* Running jobs as a JSON array of {id, attempt}. Caller owns the array. */
 cJSON *qc_runner_running_json(qc_runner_t *self);
 
+/* Live output: fn(arg, id, attempt, "stdout"|"stderr", data) gets what a
+ * running job wrote since the last call (valid UTF-8, at most 64 KiB), at
+ * most every QC_RUNNER_OUTPUT_MS per job and once more when it ends. */
+#define QC_RUNNER_OUTPUT_MS 100
+typedef void(qc_runner_output_fn)(void *arg, const char *id, int attempt, const char *stream,
+                                  const char *data);
+void qc_runner_set_output(qc_runner_t *self, qc_runner_output_fn *fn, void *arg);
+/* Calls the output callback for jobs whose last flush is old enough. */
+void qc_runner_flush_output(qc_runner_t *self, int64_t now_ms);
+
 /* Moves the oldest finished result into *result (caller clears it with
  * qc_result_clear) and returns 0, or returns -1 if there is none. */
 int qc_runner_take_result(qc_runner_t *self, qc_result_t *result);

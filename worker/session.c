@@ -143,6 +143,22 @@ static void s_send_result(qc_session_t *self, const qc_result_t *result)
     cJSON_Delete(body);
 }
 
+/* Live output of a running job (PROTOCOL.md 4): best effort, never queued. */
+static void s_send_output(void *arg, const char *id, int attempt, const char *stream,
+                          const char *data)
+{
+    qc_session_t *self = arg;
+    if (!self->sock)
+        return;
+    cJSON *body = cJSON_CreateObject();
+    cJSON_AddStringToObject(body, "id", id);
+    cJSON_AddNumberToObject(body, "attempt", attempt);
+    cJSON_AddStringToObject(body, "stream", stream);
+    cJSON_AddStringToObject(body, "data", data);
+    s_send(self, QC_W_OUTPUT, body);
+    cJSON_Delete(body);
+}
+
 /* HELLO, then every result the broker has not acknowledged (3.4). */
 static void s_register(qc_session_t *self)
 {
@@ -226,6 +242,7 @@ qc_session_t *qc_session_new(const char *endpoint, const char *name, qc_runner_t
         snprintf(self->worker_id, sizeof self->worker_id, "%s", name);
     else
         s_default_worker_id(self->worker_id, sizeof self->worker_id, self->host);
+    qc_runner_set_output(runner, s_send_output, self);
     /* Pollitems: the signalfd, the socket, its monitor, two per slot. */
     self->items_cap = 3 + qc_runner_poll_max(runner);
     self->items = calloc((size_t)self->items_cap, sizeof *self->items);
@@ -600,6 +617,9 @@ static long s_poll_timeout(qc_session_t *self, int64_t now)
     int64_t job = qc_runner_next_deadline_ms(self->runner);
     if (job >= 0 && job < next)
         next = job;
+    /* While jobs run, wake often enough to stream their output. */
+    if (qc_runner_busy(self->runner) > 0 && now + QC_RUNNER_OUTPUT_MS < next)
+        next = now + QC_RUNNER_OUTPUT_MS;
     if (self->stop != S_RUNNING && self->jobs_done_ms >= 0 &&
         self->jobs_done_ms + s_ack_wait_ms(self) < next)
         next = self->jobs_done_ms + s_ack_wait_ms(self);
@@ -644,6 +664,7 @@ int qc_session_run(qc_session_t *self)
         if (monitor_item >= 0 && self->monitor && (self->items[monitor_item].revents & ZMQ_POLLIN))
             s_on_monitor(self);
         int64_t now = qc_clock_mono_ms();
+        qc_runner_flush_output(self->runner, now);
         qc_runner_on_timer(self->runner, now);
         s_collect_results(self);
         s_tick(self, now);

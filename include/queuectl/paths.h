@@ -15,6 +15,7 @@ int qc_home_path(char *buf, size_t len, const char *name);
  * Return 0, or -1 if the path is too long for an ipc socket (107 bytes). */
 int qc_default_worker_endpoint(char *buf, size_t len);
 int qc_default_client_endpoint(char *buf, size_t len);
+int qc_default_events_endpoint(char *buf, size_t len);
 
 /* The broker endpoint a client or worker should use: the flag if given,
  * else QUEUECTL_BROKER (clients) / QUEUECTL_WORKER_BROKER (workers), else the default.

@@ -18,6 +18,7 @@
 #define QC_W_HEARTBEAT "HEARTBEAT" /* no body */
 #define QC_W_RESULT "RESULT"       /* body: result object, see PROTOCOL.md */
 #define QC_W_BYE "BYE"             /* no body: worker leaves, nothing running */
+#define QC_W_OUTPUT "OUTPUT"       /* body: {id, attempt, stream, data}: live output */
 
 /* Broker -> worker */
 #define QC_B_WELCOME "WELCOME"     /* body: {heartbeat_ms, liveness_ms} */
@@ -64,6 +65,7 @@ typedef enum {
     QC_STATE_COMPLETED,
     QC_STATE_FAILED, /* waiting for its next retry */
     QC_STATE_DEAD,
+    QC_STATE_CANCELED,
     QC_STATE_COUNT
 } qc_state_t;
 

@@ -24,12 +24,15 @@ sleep_ms() { sleep "$(printf '%d.%03d' $(($1 / 1000)) $(($1 % 1000)))"; }
 
 broker_answers() { $QCF ping "$CLIENT_EP"; }
 
-# SIGKILLs the broker we started, reaps it (so its lock is released), and
-# starts a new one with the same flags on the same QUEUECTL_HOME.
-restart_broker_kill9() {
+# SIGKILLs the broker we started and reaps it, so its data-dir lock is free.
+kill9_broker_reap() {
     kill -KILL "$BROKER_PID"
     wait "$BROKER_PID" 2>/dev/null || true
     forget_pid "$BROKER_PID"
+}
+
+# Starts a broker again (same QUEUECTL_HOME, flags given) and waits until it answers.
+restart_broker() {
     "$BROKER" "$@" >>"$QUEUECTL_HOME/broker.log" 2>&1 &
     BROKER_PID=$!
     QC_PIDS+=("$BROKER_PID")
@@ -46,3 +49,12 @@ reap() {
 
 # sql QUERY: one read-only query on the database (WAL: readers never block the broker).
 sql() { sqlite3 -readonly -batch "$QUEUECTL_HOME/queue.db" "$1"; }
+
+# QC_FAULT_KEEP=DIR keeps a copy of QUEUECTL_HOME's logs and database there
+# (for diagnosis; the integration clean-up deletes the home).
+f_keep() {
+    [ -n "${QC_FAULT_KEEP:-}" ] || return 0
+    mkdir -p "$QC_FAULT_KEEP"
+    cp -r "$QUEUECTL_HOME"/. "$QC_FAULT_KEEP"/ 2>/dev/null || true
+}
+trap 'rc=$?; f_keep; (exit $rc); qc_cleanup' EXIT

@@ -3,14 +3,16 @@
 
   qcfault.py ping ENDPOINT
       exit 0 if a broker answers a ping within 1 s.
-  qcfault.py enqueue ENDPOINT CLIENT COUNT BATCH_MAX COMMAND_FMT OUT DEADLINE_S
-      enqueues COUNT jobs with ids c<CLIENT>-<n> in batches of 1..BATCH_MAX,
+  qcfault.py enqueue ENDPOINT CLIENT COUNT BATCH_MAX RATE COMMAND_FMT OUT DEADLINE_S
+      enqueues COUNT jobs with ids c<CLIENT>-<n> in batches of 1..BATCH_MAX, at
+      most RATE jobs a second (so the enqueueing overlaps the faults),
       Lazy Pirate style: a REQ that gets no answer within 1 s is thrown away
       and the same batch is sent again on a fresh socket. Ids whose enqueue was
       acknowledged go to OUT (one a line), ids that came back "duplicate" on a
       retry (committed, the answer lost) to OUT.dup.
-  qcfault.py verify DB RANLOG ACKED_FILES... -- checks the end state of the
-      kill loops (see s_verify) and prints the figures.
+  qcfault.py verify [--forbid ERROR]... DB RANLOG ACKED_FILES...
+      checks the end state of the kill loops (see s_verify), prints the
+      figures, and fails if an attempt failed with a forbidden error text.
 """
 import json
 import os
@@ -36,16 +38,20 @@ def ping(endpoint):
     return 0 if ok else 1
 
 
-def enqueue(endpoint, client, count, batch_max, command_fmt, out_path, deadline_s):
+def enqueue(endpoint, client, count, batch_max, rate, command_fmt, out_path, deadline_s):
     ctx = zmq.Context.instance()
     rng = random.Random(os.getpid())
-    deadline = time.monotonic() + deadline_s
+    start = time.monotonic()
+    deadline = start + deadline_s
     ids = ["c%d-%d" % (client, i) for i in range(count)]
     stats = {"requests": 0, "no_answer": 0, "acked": 0, "dup_on_retry": 0, "storage": 0}
     sock = None
     with open(out_path, "w") as acked, open(out_path + ".dup", "w") as dup:
         i = 0
         while i < count:
+            pause = start + i / rate - time.monotonic()
+            if pause > 0:
+                time.sleep(pause)
             batch = ids[i:i + rng.randint(1, batch_max)]
             body = json.dumps({"op": "enqueue", "jobs": [
                 {"id": x, "command": command_fmt.format(id=x), "max_retries": 50}
@@ -97,7 +103,7 @@ def enqueue(endpoint, client, count, batch_max, command_fmt, out_path, deadline_
     return 0
 
 
-def s_verify(db_path, ranlog, acked_files):
+def s_verify(db_path, ranlog, acked_files, forbidden_errors):
     acked, dups = set(), set()
     for path in acked_files:
         with open(path) as f:
@@ -129,6 +135,10 @@ def s_verify(db_path, ranlog, acked_files):
     outcomes = db.execute(
         "SELECT outcome, COUNT(*) FROM attempts GROUP BY outcome ORDER BY outcome").fetchall()
 
+    errors = db.execute(
+        "SELECT outcome, error, COUNT(*) FROM attempts WHERE outcome != ?"
+        " GROUP BY outcome, error ORDER BY 3 DESC LIMIT 6", (OUTCOME_SUCCEEDED,)).fetchall()
+
     lost = sorted(acked - set(jobs))
     lost_dups = sorted(dups - set(jobs))
     not_completed = sorted(i for i, row in jobs.items() if row[0] != STATE_COMPLETED)
@@ -151,6 +161,9 @@ def s_verify(db_path, ranlog, acked_files):
     print("# attempt outcomes: %s" % ", ".join(
         "%s=%d" % (names[o] if o is not None and 0 <= o < len(names) else o, n)
         for o, n in outcomes))
+    for outcome, error, n in errors:
+        print("#   %d x %s: %s" % (n, names[outcome] if 0 <= outcome < len(names) else outcome,
+                                   error))
     for label, items in [("acknowledged but missing from the database", lost),
                          ("committed (duplicate on retry) but missing", lost_dups),
                          ("not completed", not_completed),
@@ -163,6 +176,10 @@ def s_verify(db_path, ranlog, acked_files):
             problems.append("%d %s, e.g. %s" % (len(items), label, items[:5]))
     if unfinished:
         problems.append("%d attempts never finished" % unfinished)
+    for text in forbidden_errors:
+        n = db.execute("SELECT COUNT(*) FROM attempts WHERE error = ?", (text,)).fetchone()[0]
+        if n:
+            problems.append("%d attempts failed with \"%s\"" % (n, text))
     for p in problems:
         print("FAIL: " + p, file=sys.stderr)
     return 1 if problems else 0
@@ -172,10 +189,14 @@ def main(argv):
     if argv[1] == "ping":
         return ping(argv[2])
     if argv[1] == "enqueue":
-        return enqueue(argv[2], int(argv[3]), int(argv[4]), int(argv[5]), argv[6], argv[7],
-                       float(argv[8]))
+        return enqueue(argv[2], int(argv[3]), int(argv[4]), int(argv[5]), float(argv[6]),
+                       argv[7], argv[8], float(argv[9]))
     if argv[1] == "verify":
-        return s_verify(argv[2], argv[3], argv[4:])
+        args, forbidden = argv[2:], []
+        while args and args[0] == "--forbid":
+            forbidden.append(args[1])
+            args = args[2:]
+        return s_verify(args[0], args[1], args[2:], forbidden)
     sys.exit("unknown command " + argv[1])
 
 

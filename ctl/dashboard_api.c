@@ -1,0 +1,845 @@
+/* The dashboard's REST API (/api/...) and Prometheus metrics (/metrics):
+ * each handler decodes the HTTP request, makes one or a few broker calls
+ * and encodes the answer. docs/API.md describes every route. */
+#include "dashboard.h"
+#include "queuectl/job.h"
+#include "queuectl/parse.h"
+#include "queuectl/proto.h"
+#include "queuectl/protocol.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define S_JSON "application/json; charset=utf-8"
+#define S_PROMETHEUS "text/plain; version=0.0.4; charset=utf-8"
+
+#define S_DEFAULT_LIMIT 50
+#define S_SEARCH_PAGE 200     /* jobs per broker call while searching */
+#define S_SEARCH_MAX_CALLS 25 /* so one search looks at most at 5,000 jobs */
+#define S_MAX_QUERY_BYTES 256 /* longest search text */
+#define S_RETRY_ALL_MAX 10000 /* jobs one retry-all revives at most */
+#define S_CONFIG_MAX_KEYS 16  /* keys one PUT /api/config may set */
+
+/* A request as the handlers see it. */
+typedef struct {
+    qc_dash_t *dash;
+    const char *method;
+    qc_dash_query_fn *query;
+    void *query_cls;
+    const char *body;
+    size_t len;
+    qc_dash_reply_t *reply;
+} s_req_t;
+
+void qc_dash_reply_json(qc_dash_reply_t *reply, int status, cJSON *value)
+{
+    free(reply->body);
+    reply->status = status;
+    reply->content_type = S_JSON;
+    reply->body = value ? cJSON_PrintUnformatted(value) : NULL;
+    reply->len = reply->body ? strlen(reply->body) : 0;
+    cJSON_Delete(value);
+    if (value && !reply->body) {
+        reply->status = 500;
+        reply->content_type = "text/plain; charset=utf-8";
+        reply->body = strdup("out of memory\n");
+        reply->len = reply->body ? strlen(reply->body) : 0;
+    }
+}
+
+static cJSON *s_error_object(const char *code, const char *message)
+{
+    cJSON *obj = cJSON_CreateObject();
+    cJSON *error = cJSON_AddObjectToObject(obj, "error");
+    cJSON_AddStringToObject(error, "code", code);
+    cJSON_AddStringToObject(error, "message", message);
+    return obj;
+}
+
+void qc_dash_reply_error(qc_dash_reply_t *reply, int status, const char *code, const char *fmt, ...)
+{
+    char message[512];
+    va_list args;
+    va_start(args, fmt);
+    vsnprintf(message, sizeof message, fmt, args);
+    va_end(args);
+    qc_utf8_sanitize(message, strlen(message));
+    qc_dash_reply_json(reply, status, s_error_object(code, message));
+}
+
+/* The HTTP status for a broker error code (docs/API.md "Status codes"). */
+static int s_status_for(const char *code)
+{
+    static const struct {
+        const char *code;
+        int status;
+    } table[] = {
+        {QC_E_BAD_REQUEST, 400}, {QC_E_INVALID_JOB, 400}, {QC_E_INVALID_CONFIG, 400},
+        {QC_E_TOO_LARGE, 400},   {QC_E_NOT_FOUND, 404},   {QC_E_DUPLICATE, 409},
+        {QC_E_CONFLICT, 409},    {QC_E_FORBIDDEN, 403},   {QC_E_STORAGE, 500},
+        {QC_E_UNKNOWN_OP, 501},
+    };
+    for (size_t i = 0; code && i < sizeof table / sizeof table[0]; i++)
+        if (strcmp(code, table[i].code) == 0)
+            return table[i].status;
+    return 502;
+}
+
+/* Calls the broker. Returns its successful reply (caller owns), or NULL with
+ * the HTTP error already in r->reply. */
+static cJSON *s_call(s_req_t *r, cJSON *request)
+{
+    char op[32];
+    snprintf(op, sizeof op, "%s",
+             qc_json_string(request, "op") ? qc_json_string(request, "op") : "");
+    int no_answer = 0;
+    cJSON *reply = qc_dash_broker_call(r->dash, request, &no_answer);
+    if (!reply) {
+        if (no_answer)
+            qc_dash_reply_error(r->reply, 503, "unavailable", "the broker did not answer");
+        else
+            qc_dash_reply_error(r->reply, 502, "bad_gateway", "the broker sent a malformed reply");
+        return NULL;
+    }
+    if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(reply, "ok"))) {
+        cJSON_DeleteItemFromObjectCaseSensitive(reply, "ok");
+        return reply;
+    }
+    const cJSON *error = cJSON_GetObjectItemCaseSensitive(reply, "error");
+    const char *code = qc_json_string(error, "code");
+    const char *message = qc_json_string(error, "message");
+    int status = s_status_for(code);
+    if (status == 501)
+        qc_dash_reply_error(r->reply, 501, QC_E_UNKNOWN_OP,
+                            "this broker does not support \"%s\" (it is older than this "
+                            "dashboard)",
+                            op);
+    else
+        qc_dash_reply_error(r->reply, status, code ? code : "bad_gateway", "%s",
+                            message ? message : "the broker refused the request");
+    cJSON_Delete(reply);
+    return NULL;
+}
+
+static cJSON *s_request(const char *op)
+{
+    cJSON *request = cJSON_CreateObject();
+    cJSON_AddStringToObject(request, "op", op);
+    return request;
+}
+
+/* Calls op and answers with its reply (without "ok") and status. */
+static void s_forward(s_req_t *r, cJSON *request, int status)
+{
+    cJSON *reply = s_call(r, request);
+    if (reply)
+        qc_dash_reply_json(r->reply, status, reply);
+}
+
+/* The request body as a JSON object; an empty body is {}. NULL (with the
+ * error answered) if it is not a JSON object. */
+static cJSON *s_body(s_req_t *r)
+{
+    if (!r->body || r->len == 0)
+        return cJSON_CreateObject();
+    char err[128];
+    cJSON *obj = qc_json_parse_object(r->body, r->len, err, sizeof err);
+    if (!obj)
+        qc_dash_reply_error(r->reply, 400, QC_E_BAD_REQUEST, "the body must be a JSON object: %s",
+                            err);
+    return obj;
+}
+
+/* ?limit= as 1..1000 (default S_DEFAULT_LIMIT); -1 with the error answered. */
+static int s_limit(s_req_t *r)
+{
+    const char *text = r->query(r->query_cls, "limit");
+    int64_t limit = S_DEFAULT_LIMIT;
+    if (text && *text && qc_parse_int(text, 1, 1000, &limit) != 0) {
+        qc_dash_reply_error(r->reply, 400, QC_E_BAD_REQUEST,
+                            "limit must be an integer from 1 to 1000, not \"%.32s\"", text);
+        return -1;
+    }
+    return (int)limit;
+}
+
+static int s_state_valid(const char *state)
+{
+    static const char *states[] = {"pending", "processing", "completed",
+                                   "failed",  "dead",       "canceled"};
+    for (size_t i = 0; i < sizeof states / sizeof states[0]; i++)
+        if (strcmp(state, states[i]) == 0)
+            return 1;
+    return 0;
+}
+
+/* ---------------------------------------------------------------- status */
+
+static void s_get_status(s_req_t *r)
+{
+    cJSON *reply = s_call(r, s_request("status"));
+    if (!reply)
+        return;
+    cJSON_AddStringToObject(reply, "live", qc_dash_events_mode(r->dash));
+    qc_dash_reply_json(r->reply, 200, reply);
+}
+
+static void s_get_throughput(s_req_t *r)
+{
+    qc_dash_reply_json(r->reply, 200, qc_dash_throughput(r->dash));
+}
+
+/* ---------------------------------------------------------------- jobs */
+
+static int s_job_matches(const cJSON *job, const char *q)
+{
+    const char *id = qc_json_string(job, "id");
+    const char *command = qc_json_string(job, "command");
+    return (id && strcasestr(id, q)) || (command && strcasestr(command, q));
+}
+
+/* Search cursor "q:SKIP:BROKER_CURSOR": continue the scan at the broker page
+ * that starts at BROKER_CURSOR (empty: the newest), skipping SKIP jobs of it. */
+static int s_parse_search_cursor(const char *text, int64_t *skip, char *broker_cursor, size_t len)
+{
+    if (!text || !*text) {
+        *skip = 0;
+        broker_cursor[0] = '\0';
+        return 0;
+    }
+    if (strncmp(text, "q:", 2) != 0)
+        return -1;
+    const char *colon = strchr(text + 2, ':');
+    if (!colon || colon - (text + 2) > 8)
+        return -1;
+    char number[16];
+    snprintf(number, sizeof number, "%.*s", (int)(colon - (text + 2)), text + 2);
+    if (qc_parse_int(number, 0, S_SEARCH_PAGE - 1, skip) != 0 || strlen(colon + 1) >= len)
+        return -1;
+    snprintf(broker_cursor, len, "%s", colon + 1);
+    return 0;
+}
+
+static cJSON *s_list_request(const char *state, int limit, const char *cursor)
+{
+    cJSON *request = s_request("list");
+    if (state)
+        cJSON_AddStringToObject(request, "state", state);
+    cJSON_AddNumberToObject(request, "limit", limit);
+    if (cursor && *cursor)
+        cJSON_AddStringToObject(request, "cursor", cursor);
+    return request;
+}
+
+/* GET /api/jobs?q=: pages through the broker's list (newest first) and keeps
+ * the jobs whose id or command contains q (case-insensitive), until limit
+ * matches or S_SEARCH_MAX_CALLS pages. */
+static void s_search_jobs(s_req_t *r, const char *state, int limit, const char *q,
+                          const char *cursor)
+{
+    int64_t skip;
+    char broker_cursor[64];
+    if (s_parse_search_cursor(cursor, &skip, broker_cursor, sizeof broker_cursor) != 0) {
+        qc_dash_reply_error(r->reply, 400, QC_E_BAD_REQUEST,
+                            "cursor must be a next_cursor from a search with q");
+        return;
+    }
+    cJSON *out = cJSON_CreateObject();
+    cJSON *matches = cJSON_AddArrayToObject(out, "jobs");
+    int found = 0, scanned = 0;
+    char exact[QC_MAX_ID_BYTES + 1] = "";
+    /* A whole id finds its job at once, however old. */
+    if (!cursor && qc_job_id_valid(q)) {
+        cJSON *request = s_request("get");
+        cJSON_AddStringToObject(request, "id", q);
+        int no_answer = 0;
+        cJSON *reply = qc_dash_broker_call(r->dash, request, &no_answer);
+        cJSON *job = cJSON_GetObjectItemCaseSensitive(reply, "job");
+        const char *job_state = qc_json_string(job, "state");
+        if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(reply, "ok")) && job_state &&
+            (!state || strcmp(state, job_state) == 0)) {
+            cJSON *copy = cJSON_Duplicate(job, 1);
+            cJSON_DeleteItemFromObjectCaseSensitive(copy, "attempts_log");
+            cJSON_DeleteItemFromObjectCaseSensitive(copy, "stdout_tail");
+            cJSON_DeleteItemFromObjectCaseSensitive(copy, "stderr_tail");
+            cJSON_AddItemToArray(matches, copy);
+            snprintf(exact, sizeof exact, "%s", q);
+            found++;
+        }
+        cJSON_Delete(reply);
+    }
+    char next[96] = "";
+    int calls = 0, done = found >= limit;
+    if (done) /* the exact match alone filled the page: the scan starts from the top */
+        snprintf(next, sizeof next, "q:0:");
+    while (!done && calls < S_SEARCH_MAX_CALLS) {
+        cJSON *reply = s_call(r, s_list_request(state, S_SEARCH_PAGE, broker_cursor));
+        calls++;
+        if (!reply) {
+            cJSON_Delete(out);
+            return;
+        }
+        const cJSON *jobs = cJSON_GetObjectItemCaseSensitive(reply, "jobs");
+        const char *page_next = qc_json_string(reply, "next_cursor");
+        int n = cJSON_GetArraySize(jobs), i = 0;
+        for (const cJSON *job = jobs ? jobs->child : NULL; job; job = job->next, i++) {
+            if (i < skip)
+                continue;
+            scanned++;
+            const char *id = qc_json_string(job, "id");
+            if (!s_job_matches(job, q) || (exact[0] && id && strcmp(id, exact) == 0))
+                continue;
+            cJSON_AddItemToArray(matches, cJSON_Duplicate(job, 1));
+            if (++found < limit)
+                continue;
+            done = 1;
+            if (i + 1 < n)
+                snprintf(next, sizeof next, "q:%d:%s", i + 1, broker_cursor);
+            else if (page_next && strlen(page_next) < sizeof broker_cursor)
+                snprintf(next, sizeof next, "q:0:%s", page_next);
+            break;
+        }
+        skip = 0;
+        if (!done) {
+            if (!page_next || strlen(page_next) >= sizeof broker_cursor) {
+                done = 1;
+            } else {
+                snprintf(broker_cursor, sizeof broker_cursor, "%s", page_next);
+                if (calls == S_SEARCH_MAX_CALLS)
+                    snprintf(next, sizeof next, "q:0:%s", broker_cursor);
+            }
+        }
+        cJSON_Delete(reply);
+    }
+    if (next[0])
+        cJSON_AddStringToObject(out, "next_cursor", next);
+    else
+        cJSON_AddNullToObject(out, "next_cursor");
+    cJSON_AddNumberToObject(out, "scanned", scanned);
+    cJSON_AddBoolToObject(out, "partial", !done);
+    qc_dash_reply_json(r->reply, 200, out);
+}
+
+static void s_get_jobs(s_req_t *r)
+{
+    const char *state = r->query(r->query_cls, "state");
+    const char *cursor = r->query(r->query_cls, "cursor");
+    const char *q = r->query(r->query_cls, "q");
+    if (state && (!*state || strcmp(state, "all") == 0))
+        state = NULL;
+    if (state && !s_state_valid(state)) {
+        qc_dash_reply_error(r->reply, 400, QC_E_BAD_REQUEST,
+                            "state must be one of pending, processing, completed, failed, dead, "
+                            "canceled, not \"%.32s\"",
+                            state);
+        return;
+    }
+    int limit = s_limit(r);
+    if (limit < 0)
+        return;
+    if (cursor && !*cursor)
+        cursor = NULL;
+    if (q && *q) {
+        if (strlen(q) > S_MAX_QUERY_BYTES || !qc_utf8_valid(q, strlen(q))) {
+            qc_dash_reply_error(r->reply, 400, QC_E_BAD_REQUEST,
+                                "q must be UTF-8 text of at most %d bytes", S_MAX_QUERY_BYTES);
+            return;
+        }
+        s_search_jobs(r, state, limit, q, cursor);
+        return;
+    }
+    if (cursor && strncmp(cursor, "q:", 2) == 0) {
+        qc_dash_reply_error(r->reply, 400, QC_E_BAD_REQUEST,
+                            "this cursor belongs to a search: pass the same q");
+        return;
+    }
+    s_forward(r, s_list_request(state, limit, cursor), 200);
+}
+
+static void s_post_jobs(s_req_t *r)
+{
+    cJSON *body = s_body(r);
+    if (!body)
+        return;
+    cJSON *request = s_request("enqueue");
+    cJSON *jobs = cJSON_DetachItemFromObjectCaseSensitive(body, "jobs");
+    if (jobs && cJSON_GetArraySize(body) == 0) {
+        cJSON_AddItemToObject(request, "jobs", jobs);
+        cJSON_Delete(body);
+    } else {
+        if (jobs) /* "jobs" next to other fields: let the validation name it */
+            cJSON_AddItemToObject(body, "jobs", jobs);
+        cJSON_AddItemToObject(request, "job", body);
+    }
+    s_forward(r, request, 201);
+}
+
+static void s_get_job(s_req_t *r, const char *id)
+{
+    cJSON *request = s_request("get");
+    cJSON_AddStringToObject(request, "id", id);
+    s_forward(r, request, 200);
+}
+
+static void s_post_job_op(s_req_t *r, const char *op, const char *id)
+{
+    cJSON *body = s_body(r); /* ignored, but must be JSON if present */
+    if (!body)
+        return;
+    cJSON_Delete(body);
+    cJSON *request = s_request(op);
+    cJSON_AddStringToObject(request, "id", id);
+    s_forward(r, request, 200);
+}
+
+/* ---------------------------------------------------------------- dlq */
+
+static void s_get_dlq(s_req_t *r)
+{
+    const char *cursor = r->query(r->query_cls, "cursor");
+    int limit = s_limit(r);
+    if (limit < 0)
+        return;
+    cJSON *request = s_request("dlq.list");
+    cJSON_AddNumberToObject(request, "limit", limit);
+    if (cursor && *cursor)
+        cJSON_AddStringToObject(request, "cursor", cursor);
+    s_forward(r, request, 200);
+}
+
+/* POST /api/dlq/retry-all: lists the whole DLQ first, then revives each job
+ * once (a job that dies again at once is not revived twice). */
+static void s_post_dlq_retry_all(s_req_t *r)
+{
+    cJSON *body = s_body(r);
+    if (!body)
+        return;
+    cJSON_Delete(body);
+    cJSON *ids = cJSON_CreateArray();
+    char cursor[64] = "";
+    int count = 0;
+    for (int calls = 0; calls < S_RETRY_ALL_MAX / 1000 && count < S_RETRY_ALL_MAX; calls++) {
+        cJSON *request = s_request("dlq.list");
+        cJSON_AddNumberToObject(request, "limit", 1000);
+        if (cursor[0])
+            cJSON_AddStringToObject(request, "cursor", cursor);
+        cJSON *reply = s_call(r, request);
+        if (!reply) {
+            cJSON_Delete(ids);
+            return;
+        }
+        const cJSON *jobs = cJSON_GetObjectItemCaseSensitive(reply, "jobs");
+        for (const cJSON *job = jobs ? jobs->child : NULL; job; job = job->next) {
+            const char *id = qc_json_string(job, "id");
+            if (id && count < S_RETRY_ALL_MAX) {
+                cJSON_AddItemToArray(ids, cJSON_CreateString(id));
+                count++;
+            }
+        }
+        const char *next = qc_json_string(reply, "next_cursor");
+        int more = next && strlen(next) < sizeof cursor;
+        if (more)
+            snprintf(cursor, sizeof cursor, "%s", next);
+        cJSON_Delete(reply);
+        if (!more)
+            break;
+    }
+    cJSON *out = cJSON_CreateObject();
+    cJSON *retried = cJSON_AddArrayToObject(out, "retried");
+    cJSON *failed = cJSON_AddArrayToObject(out, "failed");
+    for (const cJSON *item = ids->child; item; item = item->next) {
+        cJSON *request = s_request("dlq.retry");
+        cJSON_AddStringToObject(request, "id", item->valuestring);
+        int no_answer = 0;
+        cJSON *reply = qc_dash_broker_call(r->dash, request, &no_answer);
+        if (!reply) {
+            cJSON_Delete(ids);
+            cJSON_Delete(out);
+            qc_dash_reply_error(r->reply, no_answer ? 503 : 502, "unavailable",
+                                "the broker stopped answering during retry-all");
+            return;
+        }
+        if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(reply, "ok"))) {
+            cJSON_AddItemToArray(retried, cJSON_CreateString(item->valuestring));
+        } else {
+            /* conflict: retried or removed since the listing; reported, not fatal */
+            cJSON *entry = cJSON_CreateObject();
+            cJSON_AddStringToObject(entry, "id", item->valuestring);
+            cJSON_AddItemToObject(entry, "error",
+                                  cJSON_DetachItemFromObjectCaseSensitive(reply, "error"));
+            cJSON_AddItemToArray(failed, entry);
+        }
+        cJSON_Delete(reply);
+    }
+    cJSON_Delete(ids);
+    qc_dash_reply_json(r->reply, 200, out);
+}
+
+/* POST /api/dlq/purge {older_than_s?} and POST /api/prune {states, older_than_s}:
+ * the body is passed on as the op's arguments. */
+static void s_post_passthrough(s_req_t *r, const char *op)
+{
+    cJSON *body = s_body(r);
+    if (!body)
+        return;
+    cJSON_DeleteItemFromObjectCaseSensitive(body, "op");
+    cJSON_AddStringToObject(body, "op", op);
+    s_forward(r, body, 200);
+}
+
+/* ---------------------------------------------------------------- workers */
+
+static void s_post_workers_stop(s_req_t *r)
+{
+    cJSON *body = s_body(r);
+    if (!body)
+        return;
+    const cJSON *worker_id = cJSON_GetObjectItemCaseSensitive(body, "worker_id");
+    cJSON *request = s_request("workers.stop");
+    if (worker_id && !cJSON_IsNull(worker_id)) {
+        if (!cJSON_IsString(worker_id) || !worker_id->valuestring[0]) {
+            cJSON_Delete(body);
+            cJSON_Delete(request);
+            qc_dash_reply_error(r->reply, 400, QC_E_BAD_REQUEST,
+                                "worker_id must be a non-empty string (or absent: all workers)");
+            return;
+        }
+        cJSON_AddStringToObject(request, "worker_id", worker_id->valuestring);
+    }
+    for (const cJSON *item = body->child; item; item = item->next)
+        if (strcmp(item->string, "worker_id") != 0) {
+            qc_dash_reply_error(r->reply, 400, QC_E_BAD_REQUEST,
+                                "unknown field \"%.64s\" (only worker_id)", item->string);
+            cJSON_Delete(body);
+            cJSON_Delete(request);
+            return;
+        }
+    cJSON_Delete(body);
+    s_forward(r, request, 200);
+}
+
+/* ---------------------------------------------------------------- config */
+
+/* One config.set; 0, or -1 with the error answered (naming the key). */
+static int s_config_set(s_req_t *r, const char *key, const cJSON *value, const cJSON *applied)
+{
+    if (!cJSON_IsString(value) && !cJSON_IsNumber(value)) {
+        qc_dash_reply_error(r->reply, 400, QC_E_INVALID_CONFIG,
+                            "%.64s: the value must be a string or a number", key);
+        return -1;
+    }
+    cJSON *request = s_request("config.set");
+    cJSON_AddStringToObject(request, "key", key);
+    cJSON_AddItemToObject(request, "value", cJSON_Duplicate(value, 0));
+    cJSON *reply = s_call(r, request);
+    if (!reply) {
+        /* prefix the key and list what was already applied */
+        cJSON *error = r->reply->body ? cJSON_Parse(r->reply->body) : NULL;
+        cJSON *err = cJSON_GetObjectItemCaseSensitive(error, "error");
+        const char *message = qc_json_string(err, "message");
+        if (err && message) {
+            char text[600];
+            snprintf(text, sizeof text, "%.64s: %s", key, message);
+            cJSON_ReplaceItemInObjectCaseSensitive(err, "message", cJSON_CreateString(text));
+            cJSON_AddItemToObject(err, "applied", cJSON_Duplicate(applied, 1));
+            qc_dash_reply_json(r->reply, r->reply->status, error);
+        } else {
+            cJSON_Delete(error);
+        }
+        return -1;
+    }
+    cJSON_Delete(reply);
+    return 0;
+}
+
+static void s_put_config(s_req_t *r)
+{
+    cJSON *body = s_body(r);
+    if (!body)
+        return;
+    const cJSON *key = cJSON_GetObjectItemCaseSensitive(body, "key");
+    const cJSON *value = cJSON_GetObjectItemCaseSensitive(body, "value");
+    cJSON *applied = cJSON_CreateArray();
+    int count = cJSON_GetArraySize(body), rc = 0;
+    if (count == 0 || count > S_CONFIG_MAX_KEYS) {
+        qc_dash_reply_error(r->reply, 400, QC_E_BAD_REQUEST,
+                            "the body must be {\"key\": K, \"value\": V} or an object of 1 to %d "
+                            "keys",
+                            S_CONFIG_MAX_KEYS);
+        rc = -1;
+    } else if (key && value && count == 2) {
+        if (!cJSON_IsString(key)) {
+            qc_dash_reply_error(r->reply, 400, QC_E_BAD_REQUEST, "key must be a string");
+            rc = -1;
+        } else {
+            rc = s_config_set(r, key->valuestring, value, applied);
+        }
+    } else {
+        for (const cJSON *item = body->child; item && rc == 0; item = item->next) {
+            rc = s_config_set(r, item->string, item, applied);
+            if (rc == 0)
+                cJSON_AddItemToArray(applied, cJSON_CreateString(item->string));
+        }
+    }
+    cJSON_Delete(applied);
+    cJSON_Delete(body);
+    if (rc == 0)
+        s_forward(r, s_request("config.get"), 200);
+}
+
+/* ---------------------------------------------------------------- metrics */
+
+/* Appends printf output to a growing buffer; returns -1 when out of memory. */
+typedef struct {
+    char *data;
+    size_t len, cap;
+    int failed;
+} s_text_t;
+
+static void s_text_add(s_text_t *text, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void s_text_add(s_text_t *text, const char *fmt, ...)
+{
+    for (int round = 0; round < 2 && !text->failed; round++) {
+        va_list args;
+        va_start(args, fmt);
+        int n = vsnprintf(text->data ? text->data + text->len : NULL,
+                          text->data ? text->cap - text->len : 0, fmt, args);
+        va_end(args);
+        if (n < 0) {
+            text->failed = 1;
+            return;
+        }
+        if (text->data && text->len + (size_t)n < text->cap) {
+            text->len += (size_t)n;
+            return;
+        }
+        size_t cap = (text->cap ? text->cap : 4096);
+        while (cap <= text->len + (size_t)n)
+            cap *= 2;
+        char *grown = realloc(text->data, cap);
+        if (!grown) {
+            text->failed = 1;
+            return;
+        }
+        text->data = grown;
+        text->cap = cap;
+    }
+}
+
+static void s_metric_head(s_text_t *text, const char *name, const char *type, const char *help)
+{
+    s_text_add(text, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+static double s_number(const cJSON *obj, const char *key, double otherwise)
+{
+    const cJSON *item = cJSON_GetObjectItemCaseSensitive(obj, key);
+    return cJSON_IsNumber(item) ? item->valuedouble : otherwise;
+}
+
+/* A histogram in ms from the metrics op, written in seconds. */
+static void s_metric_histogram(s_text_t *text, const cJSON *histogram, const char *name,
+                               const char *help)
+{
+    const cJSON *buckets = cJSON_GetObjectItemCaseSensitive(histogram, "buckets");
+    const cJSON *counts = cJSON_GetObjectItemCaseSensitive(histogram, "counts");
+    if (!cJSON_IsArray(buckets) || !cJSON_IsArray(counts))
+        return;
+    double count = s_number(histogram, "count", 0);
+    s_metric_head(text, name, "histogram", help);
+    const cJSON *le = buckets->child, *n = counts->child;
+    int saw_inf = 0;
+    for (; le && n; le = le->next, n = n->next) {
+        if (cJSON_IsString(le) && strcmp(le->valuestring, "+Inf") == 0) {
+            saw_inf = 1;
+            s_text_add(text, "%s_bucket{le=\"+Inf\"} %.17g\n", name, n->valuedouble);
+        } else if (cJSON_IsNumber(le)) {
+            s_text_add(text, "%s_bucket{le=\"%g\"} %.17g\n", name, le->valuedouble / 1000.0,
+                       n->valuedouble);
+        }
+    }
+    if (!saw_inf)
+        s_text_add(text, "%s_bucket{le=\"+Inf\"} %.17g\n", name, count);
+    s_text_add(text, "%s_sum %.17g\n%s_count %.17g\n", name, s_number(histogram, "sum", 0) / 1000.0,
+               name, count);
+}
+
+/* GET /metrics: the metrics op in the Prometheus text format (0.0.4). An
+ * older broker without it gives the gauges from status only; a silent one
+ * gives queuectl_broker_up 0. */
+static void s_get_metrics(s_req_t *r)
+{
+    int no_answer = 0;
+    cJSON *reply = qc_dash_broker_call(r->dash, s_request("metrics"), &no_answer);
+    const char *code = qc_json_string(cJSON_GetObjectItemCaseSensitive(reply, "error"), "code");
+    if (code && strcmp(code, QC_E_UNKNOWN_OP) == 0) {
+        cJSON_Delete(reply);
+        reply = qc_dash_broker_call(r->dash, s_request("status"), &no_answer);
+    }
+    int up = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(reply, "ok"));
+    s_text_t text = {0};
+    s_metric_head(&text, "queuectl_broker_up", "gauge",
+                  "1 if the broker answered the dashboard's last request.");
+    s_text_add(&text, "queuectl_broker_up %d\n", up);
+    if (up) {
+        const cJSON *counts = cJSON_GetObjectItemCaseSensitive(reply, "counts");
+        s_metric_head(&text, "queuectl_jobs", "gauge", "Jobs per state.");
+        for (const cJSON *item = counts ? counts->child : NULL; item; item = item->next)
+            if (cJSON_IsNumber(item) && qc_job_id_valid(item->string))
+                s_text_add(&text, "queuectl_jobs{state=\"%s\"} %.17g\n", item->string,
+                           item->valuedouble);
+        const cJSON *totals = cJSON_GetObjectItemCaseSensitive(reply, "totals");
+        static const struct {
+            const char *key, *name, *help;
+        } counters[] = {
+            {"enqueued", "queuectl_jobs_enqueued_total", "Jobs enqueued."},
+            {"completed", "queuectl_jobs_completed_total", "Jobs completed."},
+            {"failed", "queuectl_jobs_failed_total", "Failed attempts."},
+            {"dead", "queuectl_jobs_dead_total", "Jobs moved to the dead-letter queue."},
+            {"retried", "queuectl_job_retries_total", "Retries scheduled after a failed attempt."},
+            {"canceled", "queuectl_jobs_canceled_total", "Jobs canceled."},
+        };
+        for (size_t i = 0; totals && i < sizeof counters / sizeof counters[0]; i++) {
+            const cJSON *value = cJSON_GetObjectItemCaseSensitive(totals, counters[i].key);
+            if (!cJSON_IsNumber(value))
+                continue;
+            s_metric_head(&text, counters[i].name, "counter", counters[i].help);
+            s_text_add(&text, "%s %.17g\n", counters[i].name, value->valuedouble);
+        }
+        s_metric_head(&text, "queuectl_workers", "gauge", "Workers connected.");
+        s_text_add(&text, "queuectl_workers %.17g\n", s_number(reply, "workers", 0));
+        s_metric_head(&text, "queuectl_workers_busy_slots", "gauge",
+                      "Jobs running on connected workers.");
+        s_text_add(&text, "queuectl_workers_busy_slots %.17g\n", s_number(reply, "busy", 0));
+        s_metric_head(&text, "queuectl_oldest_pending_age_seconds", "gauge",
+                      "Age of the oldest due job waiting for a worker (0 if none).");
+        s_text_add(&text, "queuectl_oldest_pending_age_seconds %.17g\n",
+                   s_number(reply, "oldest_pending_age_s", 0));
+        s_metric_histogram(&text, cJSON_GetObjectItemCaseSensitive(reply, "dispatch_latency_ms"),
+                           "queuectl_dispatch_latency_seconds",
+                           "Time from a job being due to its dispatch to a worker.");
+        s_metric_histogram(&text, cJSON_GetObjectItemCaseSensitive(reply, "run_time_ms"),
+                           "queuectl_job_run_seconds", "Run time of finished attempts.");
+    }
+    cJSON_Delete(reply);
+    if (text.failed) {
+        free(text.data);
+        qc_dash_reply_error(r->reply, 500, "internal", "out of memory");
+        return;
+    }
+    free(r->reply->body);
+    r->reply->status = 200;
+    r->reply->content_type = S_PROMETHEUS;
+    r->reply->body = text.data;
+    r->reply->len = text.len;
+}
+
+/* ---------------------------------------------------------------- routing */
+
+/* Splits path into at most max segments (in buf). Returns the count, or -1
+ * if there are more. */
+static int s_split(const char *path, char *buf, size_t len, char **segments, int max)
+{
+    snprintf(buf, len, "%s", path);
+    int n = 0;
+    for (char *save = NULL, *part = strtok_r(buf, "/", &save); part;
+         part = strtok_r(NULL, "/", &save)) {
+        if (n == max)
+            return -1;
+        segments[n++] = part;
+    }
+    return n;
+}
+
+static int s_method_is(s_req_t *r, const char *allowed)
+{
+    if (strcmp(r->method, allowed) == 0 ||
+        (strcmp(allowed, "GET") == 0 && strcmp(r->method, "HEAD") == 0))
+        return 1;
+    qc_dash_reply_error(r->reply, 405, "method_not_allowed", "%s is not allowed here (use %s)",
+                        r->method, allowed);
+    r->reply->allow = allowed;
+    return 0;
+}
+
+/* A job id from the path; 0, or -1 with 400 answered. */
+static int s_path_id(s_req_t *r, const char *id)
+{
+    if (qc_job_id_valid(id))
+        return 0;
+    qc_dash_reply_error(r->reply, 400, QC_E_BAD_REQUEST,
+                        "\"%.140s\" is not a job id (1-128 of A-Z a-z 0-9 . _ : @ -)", id);
+    return -1;
+}
+
+void qc_dash_api_handle(qc_dash_t *dash, const char *method, const char *path,
+                        qc_dash_query_fn *query, void *query_cls, const char *body, size_t len,
+                        qc_dash_reply_t *reply)
+{
+    s_req_t r = {dash, method, query, query_cls, body, len, reply};
+    char buf[512];
+    char *seg[5];
+    int n = strlen(path) < sizeof buf ? s_split(path, buf, sizeof buf, seg, 5) : -1;
+    if (n == 1 && strcmp(seg[0], "metrics") == 0) {
+        if (s_method_is(&r, "GET"))
+            s_get_metrics(&r);
+        return;
+    }
+    if (n < 2 || strcmp(seg[0], "api") != 0) {
+        qc_dash_reply_error(reply, 404, QC_E_NOT_FOUND, "no such API path");
+        return;
+    }
+    const char *what = seg[1];
+    if (n == 2 && strcmp(what, "status") == 0) {
+        if (s_method_is(&r, "GET"))
+            s_get_status(&r);
+    } else if (n == 2 && strcmp(what, "throughput") == 0) {
+        if (s_method_is(&r, "GET"))
+            s_get_throughput(&r);
+    } else if (n == 2 && strcmp(what, "jobs") == 0) {
+        if (strcmp(method, "POST") == 0)
+            s_post_jobs(&r);
+        else if (s_method_is(&r, "GET"))
+            s_get_jobs(&r);
+        else
+            reply->allow = "GET, POST";
+    } else if (n == 3 && strcmp(what, "jobs") == 0) {
+        if (s_path_id(&r, seg[2]) == 0 && s_method_is(&r, "GET"))
+            s_get_job(&r, seg[2]);
+    } else if (n == 4 && strcmp(what, "jobs") == 0 && strcmp(seg[3], "cancel") == 0) {
+        if (s_path_id(&r, seg[2]) == 0 && s_method_is(&r, "POST"))
+            s_post_job_op(&r, "cancel", seg[2]);
+    } else if (n == 2 && strcmp(what, "dlq") == 0) {
+        if (s_method_is(&r, "GET"))
+            s_get_dlq(&r);
+    } else if (n == 3 && strcmp(what, "dlq") == 0 && strcmp(seg[2], "retry-all") == 0) {
+        if (s_method_is(&r, "POST"))
+            s_post_dlq_retry_all(&r);
+    } else if (n == 3 && strcmp(what, "dlq") == 0 && strcmp(seg[2], "purge") == 0) {
+        if (s_method_is(&r, "POST"))
+            s_post_passthrough(&r, "dlq.purge");
+    } else if (n == 4 && strcmp(what, "dlq") == 0 && strcmp(seg[3], "retry") == 0) {
+        if (s_path_id(&r, seg[2]) == 0 && s_method_is(&r, "POST"))
+            s_post_job_op(&r, "dlq.retry", seg[2]);
+    } else if (n == 2 && strcmp(what, "prune") == 0) {
+        if (s_method_is(&r, "POST"))
+            s_post_passthrough(&r, "prune");
+    } else if (n == 2 && strcmp(what, "workers") == 0) {
+        if (s_method_is(&r, "GET"))
+            s_forward(&r, s_request("workers.list"), 200);
+    } else if (n == 3 && strcmp(what, "workers") == 0 && strcmp(seg[2], "stop") == 0) {
+        if (s_method_is(&r, "POST"))
+            s_post_workers_stop(&r);
+    } else if (n == 2 && strcmp(what, "config") == 0) {
+        if (strcmp(method, "PUT") == 0)
+            s_put_config(&r);
+        else if (s_method_is(&r, "GET"))
+            s_forward(&r, s_request("config.get"), 200);
+        else
+            reply->allow = "GET, PUT";
+    } else {
+        qc_dash_reply_error(reply, 404, QC_E_NOT_FOUND, "no such API path");
+    }
+}

@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# Worker SIGKILL loop: two clients enqueue 2,000 jobs concurrently while three
+# workers run them; a random worker is SIGKILLed at random moments and a new
+# one started. No job is lost, none stays processing once the liveness
+# window of its dead worker has passed, each is completed exactly once in the
+# database, and each ran at least once.
+. "$(dirname "$0")/fault_lib.sh"
+"$PY" -c "import zmq" || fail "python3-zmq is not installed for $PY"
+JOBS_PER_CLIENT=${QC_FAULT_JOBS:-1000}
+KILLS=${QC_FAULT_KILLS:-8}
+d=$QUEUECTL_HOME
+
+start_broker --liveness 1s --heartbeat 250ms
+qc config set backoff-base 1 >/dev/null # a lost job's retry waits 1 s, not 2^n s
+declare -A wpid=()
+n=0
+new_worker() {
+    n=$((n + 1))
+    start_worker --concurrency 4 --name "w$n"
+    wpid[w$n]=$WORKER_PID
+}
+for _ in 1 2 3; do new_worker; done
+wait_for 10 workers_are 3
+
+clients=()
+for c in 0 1; do
+    # ~100 jobs/s per client, each job ~50 ms: kills land on running jobs.
+    $QCF enqueue "$CLIENT_EP" $c "$JOBS_PER_CLIENT" 4 100 \
+        "sleep 0.05; echo {id} >> $d/ran.log" "$d/acked.$c" 60 &
+    clients+=($!)
+    QC_PIDS+=($!)
+done
+
+killed=()
+for k in $(seq "$KILLS"); do
+    sleep_ms "$(rand_ms 200 1200)"
+    names=("${!wpid[@]}")
+    victim=${names[RANDOM % ${#names[@]}]}
+    busy=$(sql "SELECT COUNT(*) FROM jobs WHERE state = 1 AND worker_id = '$victim'")
+    note "$(elapsed): kill -9 worker $victim (pid ${wpid[$victim]}, $busy jobs processing)"
+    kill -KILL "${wpid[$victim]}"
+    wait "${wpid[$victim]}" 2>/dev/null || true
+    forget_pid "${wpid[$victim]}"
+    unset "wpid[$victim]"
+    killed+=("'$victim'")
+    new_worker
+done
+last_kill=$(date +%s%N)
+
+# Jobs held by the dead workers are failed (worker_lost) once the liveness
+# window (1 s) has passed; they must not stay processing.
+stuck() { [ "$(sql "SELECT COUNT(*) FROM jobs WHERE state = 1 AND worker_id IN ($(IFS=,; echo "${killed[*]}"))")" = 0 ]; }
+wait_for 5 stuck
+note "$(elapsed): no job left processing on a dead worker $(( ($(date +%s%N) - last_kill) / 1000000 ))ms after the last kill"
+
+for pid in "${clients[@]}"; do reap "$pid" || fail "an enqueue client failed"; done
+total=$(( 2 * JOBS_PER_CLIENT ))
+note "$(elapsed): all enqueued; waiting for $total completions"
+wait_for 40 count_is completed "$total"
+note "$(elapsed): all completed"
+stop_broker
+forget_pid "$BROKER_PID"
+# Workers died, the broker did not: each lost job is "worker lost (no
+# heartbeat)"; no worker may have been sent more jobs than its free slots.
+$QCF verify --forbid "worker reconnected without it" --forbid "no free slot" \
+    "$d/queue.db" "$d/ran.log" "$d/acked.0" "$d/acked.1" || fail "end state (above)"
+note "ok in $(elapsed)"
