@@ -3,7 +3,9 @@
  * starts clean instead of being stuck in REQ's send/recv lockstep. */
 #include "queuectl/client.h"
 #include "queuectl/curve.h"
+#include "queuectl/paths.h"
 #include "queuectl/proto.h"
+#include "queuectl/protocol.h"
 
 #include <czmq.h>
 #include <string.h>
@@ -115,4 +117,132 @@ int qc_client_call(qc_client_t *self, const cJSON *request, cJSON **reply)
                                   sizeof err);
     zframe_destroy(&answer);
     return *reply ? 0 : -2;
+}
+
+/* ---- Convenience calls ------------------------------------------------- */
+
+qc_client_t *qc_client_connect(void)
+{
+    char endpoint[1024];
+    if (qc_client_endpoint(NULL, endpoint, sizeof endpoint) != 0)
+        return NULL;
+    return qc_client_new(endpoint, 2000);
+}
+
+/* One request (taken) -> 0 with *reply (caller owns) / -1 / 1 with err. */
+static int s_request(qc_client_t *self, cJSON *request, cJSON **reply, char *err, size_t errlen)
+{
+    int rc = qc_client_call(self, request, reply);
+    cJSON_Delete(request);
+    if (rc != 0) {
+        if (err)
+            snprintf(err, errlen, "no broker answered at %s", self->endpoint);
+        return -1;
+    }
+    if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(*reply, "ok")))
+        return 0;
+    const cJSON *error = cJSON_GetObjectItemCaseSensitive(*reply, "error");
+    const char *code = qc_json_string(error, "code");
+    const char *message = qc_json_string(error, "message");
+    if (err)
+        snprintf(err, errlen, "%s: %s", code ? code : "error", message ? message : "refused");
+    cJSON_Delete(*reply);
+    *reply = NULL;
+    return 1;
+}
+
+static cJSON *s_op(const char *op)
+{
+    cJSON *request = cJSON_CreateObject();
+    cJSON_AddStringToObject(request, "op", op);
+    return request;
+}
+
+int qc_client_enqueue(qc_client_t *self, const cJSON *job, char *id_out, char *err, size_t errlen)
+{
+    cJSON *request = s_op("enqueue");
+    cJSON_AddItemToObject(request, "job", cJSON_Duplicate(job, 1));
+    cJSON *reply;
+    int rc = s_request(self, request, &reply, err, errlen);
+    if (rc == 0) {
+        snprintf(id_out, QC_MAX_ID_BYTES + 1, "%s", qc_json_string(reply, "id"));
+        cJSON_Delete(reply);
+    }
+    return rc;
+}
+
+int qc_client_enqueue_command(qc_client_t *self, const char *command, char *id_out, char *err,
+                              size_t errlen)
+{
+    cJSON *job = cJSON_CreateObject();
+    cJSON_AddStringToObject(job, "command", command);
+    int rc = qc_client_enqueue(self, job, id_out, err, errlen);
+    cJSON_Delete(job);
+    return rc;
+}
+
+int qc_client_enqueue_many(qc_client_t *self, const cJSON *jobs, cJSON **ids_out, char *err,
+                           size_t errlen)
+{
+    cJSON *request = s_op("enqueue");
+    cJSON_AddItemToObject(request, "jobs", cJSON_Duplicate(jobs, 1));
+    cJSON *reply;
+    int rc = s_request(self, request, &reply, err, errlen);
+    if (rc == 0) {
+        *ids_out = cJSON_DetachItemFromObject(reply, "ids");
+        cJSON_Delete(reply);
+    }
+    return rc;
+}
+
+int qc_client_get(qc_client_t *self, const char *id, cJSON **job_out, char *err, size_t errlen)
+{
+    cJSON *request = s_op("get");
+    cJSON_AddStringToObject(request, "id", id);
+    cJSON *reply;
+    int rc = s_request(self, request, &reply, err, errlen);
+    if (rc == 0) {
+        *job_out = cJSON_DetachItemFromObject(reply, "job");
+        cJSON_Delete(reply);
+    }
+    return rc;
+}
+
+int qc_client_wait(qc_client_t *self, const char *id, int timeout_ms, cJSON **job_out, char *err,
+                   size_t errlen)
+{
+    int64_t deadline = zclock_mono() + timeout_ms;
+    int pause_ms = 10;
+    for (;;) {
+        int rc = qc_client_get(self, id, job_out, err, errlen);
+        if (rc != 0)
+            return rc;
+        const char *state = qc_json_string(*job_out, "state");
+        if (state && (strcmp(state, "completed") == 0 || strcmp(state, "dead") == 0 ||
+                      strcmp(state, "canceled") == 0))
+            return 0;
+        if (timeout_ms >= 0 && zclock_mono() >= deadline)
+            return 2;
+        cJSON_Delete(*job_out);
+        *job_out = NULL;
+        zclock_sleep(pause_ms);
+        if (pause_ms < 200) /* quick for short jobs, gentle for long ones */
+            pause_ms *= 2;
+    }
+}
+
+int qc_client_list(qc_client_t *self, const char *state, int limit, cJSON **jobs_out, char *err,
+                   size_t errlen)
+{
+    cJSON *request = s_op("list");
+    if (state)
+        cJSON_AddStringToObject(request, "state", state);
+    cJSON_AddNumberToObject(request, "limit", limit);
+    cJSON *reply;
+    int rc = s_request(self, request, &reply, err, errlen);
+    if (rc == 0) {
+        *jobs_out = cJSON_DetachItemFromObject(reply, "jobs");
+        cJSON_Delete(reply);
+    }
+    return rc;
 }

@@ -21,6 +21,41 @@ void qc_client_destroy(qc_client_t **self_p);
  * (the socket is reset so the client can retry), -2 if the reply was not JSON. */
 int qc_client_call(qc_client_t *self, const cJSON *request, cJSON **reply);
 
+/* ---- Convenience calls (libqueuectl). Each returns 0 on success, -1 if no
+ * broker answered, or 1 if the broker refused (err says why, with its code
+ * first: "duplicate: a job with id ... exists"). err may be NULL. */
+
+/* A client of the default broker: QUEUECTL_BROKER, else the local one in
+ * QUEUECTL_HOME (~/.queuectl), waiting at most 2 s per call. NULL on failure. */
+qc_client_t *qc_client_connect(void);
+
+/* Enqueues one job given as JSON fields (see docs/PROTOCOL.md 2.2); job is
+ * not taken. The id used is written to id_out (at least 129 bytes). */
+int qc_client_enqueue(qc_client_t *self, const cJSON *job, char *id_out, char *err, size_t errlen);
+
+/* Enqueues a plain command with the broker's defaults. */
+int qc_client_enqueue_command(qc_client_t *self, const char *command, char *id_out, char *err,
+                              size_t errlen);
+
+/* Enqueues an array of jobs atomically (all or none). *ids_out (caller owns)
+ * is the array of ids in the same order. */
+int qc_client_enqueue_many(qc_client_t *self, const cJSON *jobs, cJSON **ids_out, char *err,
+                           size_t errlen);
+
+/* The job with every attempt; *job_out is caller-owned. */
+int qc_client_get(qc_client_t *self, const char *id, cJSON **job_out, char *err, size_t errlen);
+
+/* Waits until the job is completed, dead or canceled (polling, at most
+ * timeout_ms; -1 for no limit). *job_out (caller owns) is its final state.
+ * Returns 2 if the time ran out. */
+int qc_client_wait(qc_client_t *self, const char *id, int timeout_ms, cJSON **job_out, char *err,
+                   size_t errlen);
+
+/* Up to limit jobs, newest first, of state (NULL for all). *jobs_out is
+ * caller-owned. */
+int qc_client_list(qc_client_t *self, const char *state, int limit, cJSON **jobs_out, char *err,
+                   size_t errlen);
+
 /* The endpoint this client talks to. */
 const char *qc_client_get_endpoint(qc_client_t *self);
 

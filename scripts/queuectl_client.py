@@ -1,0 +1,100 @@
+"""A small Python client for queuectl (pyzmq only; Debian: python3-zmq).
+
+    from queuectl_client import Client
+    q = Client()                       # QUEUECTL_BROKER, else ~/.queuectl's broker
+    job_id = q.enqueue("echo hi", max_retries=2)
+    ids = q.enqueue_many([{"command": "true"}] * 100)   # atomic
+    job = q.wait(job_id)               # until completed, dead or canceled
+    print(job["state"], job["stdout_tail"])
+    for j in q.list(state="dead", limit=20): ...
+
+Speaks the client protocol in docs/PROTOCOL.md: one JSON object per frame
+over REQ/REP. Each call waits at most `timeout` seconds and never hangs.
+"""
+import json
+import os
+import time
+
+import zmq
+
+
+class QueueError(Exception):
+    """The broker refused a request: .code is its error code."""
+
+    def __init__(self, code, message):
+        super().__init__(f"{code}: {message}")
+        self.code, self.message = code, message
+
+
+class NoBroker(Exception):
+    """No broker answered in time."""
+
+
+def default_endpoint():
+    if os.environ.get("QUEUECTL_BROKER"):
+        return os.environ["QUEUECTL_BROKER"]
+    home = os.environ.get("QUEUECTL_HOME") or os.path.expanduser("~/.queuectl")
+    return "ipc://" + os.path.join(home, "client.sock")
+
+
+class Client:
+    def __init__(self, endpoint=None, timeout=2.0):
+        self.endpoint = endpoint or default_endpoint()
+        self.timeout_ms = int(timeout * 1000)
+        self._ctx = zmq.Context.instance()
+        self._sock = None
+
+    def _socket(self):
+        if self._sock is None:
+            self._sock = self._ctx.socket(zmq.REQ)
+            self._sock.setsockopt(zmq.LINGER, 0)
+            self._sock.connect(self.endpoint)
+        return self._sock
+
+    def call(self, op, **args):
+        sock = self._socket()
+        sock.send_string(json.dumps({"op": op, **args}))
+        if not sock.poll(self.timeout_ms):
+            # REQ is stuck waiting for this reply: start over next time.
+            sock.close()
+            self._sock = None
+            raise NoBroker(f"no broker answered at {self.endpoint}")
+        reply = json.loads(sock.recv())
+        if not reply.get("ok"):
+            raise QueueError(reply["error"]["code"], reply["error"]["message"])
+        return reply
+
+    def enqueue(self, command, **fields):
+        return self.call("enqueue", job={"command": command, **fields})["id"]
+
+    def enqueue_many(self, jobs):
+        return self.call("enqueue", jobs=list(jobs))["ids"]
+
+    def get(self, job_id):
+        return self.call("get", id=job_id)["job"]
+
+    def wait(self, job_id, timeout=None):
+        deadline = None if timeout is None else time.monotonic() + timeout
+        pause = 0.01
+        while True:
+            job = self.get(job_id)
+            if job["state"] in ("completed", "dead", "canceled"):
+                return job
+            if deadline is not None and time.monotonic() >= deadline:
+                raise TimeoutError(f"{job_id} still {job['state']}")
+            time.sleep(pause)
+            pause = min(pause * 2, 0.2)
+
+    def list(self, state=None, limit=100):
+        args = {"limit": limit}
+        if state:
+            args["state"] = state
+        return self.call("list", **args)["jobs"]
+
+    def status(self):
+        return self.call("status")
+
+    def close(self):
+        if self._sock is not None:
+            self._sock.close()
+            self._sock = None
