@@ -76,16 +76,86 @@ int qc_ctl_usage_error(const char *fmt, ...)
 
 typedef int(s_command_fn)(qc_ctl_t *ctl, int argc, char **argv);
 
+/* Each command with its help: usage, what it does, examples. */
 static const struct {
     const char *name;
     s_command_fn *fn;
+    const char *help;
 } s_commands[] = {
-    {"enqueue", qc_cmd_enqueue},     {"status", qc_cmd_status}, {"list", qc_cmd_list},
-    {"show", qc_cmd_show},           {"dlq", qc_cmd_dlq},       {"config", qc_cmd_config},
-    {"worker", qc_cmd_worker},       {"broker", qc_cmd_broker}, {"keygen", qc_cmd_keygen},
-    {"dashboard", qc_cmd_dashboard}, {"cancel", qc_cmd_cancel}, {"prune", qc_cmd_prune},
-    {"events", qc_cmd_events},       {"logs", qc_cmd_logs},     {"wait", qc_cmd_wait},
-    {"watch", qc_cmd_watch},
+    {"enqueue", qc_cmd_enqueue,
+     "usage: queuectl enqueue [options] JSON | FILE.json | [--] COMMAND WORDS...\n"
+     "       queuectl enqueue --file JOBS.jsonl|- [--priority P] [--max-retries N] [--timeout D]\n"
+     "Adds a job and prints its id (after the broker has committed it).\n"
+     "  --id ID            the job's id (default: generated)\n"
+     "  --priority P       high, medium, low or -1000..1000 (higher runs first)\n"
+     "  --max-retries N    retries after the first run (default: config max-retries)\n"
+     "  --delay D          run after D (10s, 5m, 2h) | --run-at ISO-8601 time\n"
+     "  --timeout D        kill the job after D (default: config job-timeout)\n"
+     "  --wait             wait for it; print its output; exit with its exit code\n"
+     "  --file F           one JSON job per line (- for stdin), in atomic batches of 1,000\n"
+     "examples:\n"
+     "  queuectl enqueue echo hello\n"
+     "  queuectl enqueue '{\"id\":\"job1\",\"command\":\"sleep 2\",\"max_retries\":3}'\n"
+     "  queuectl enqueue --priority high --timeout 30s -- make test\n"
+     "  queuectl enqueue --wait -- ./deploy.sh staging\n"
+     "  seq 100 | sed 's/.*/{\"command\":\"echo &\"}/' | queuectl enqueue --file -\n"},
+    {"status", qc_cmd_status,
+     "usage: queuectl status [--json]\n"
+     "Counts per state, workers connected and busy, age of the oldest pending job.\n"},
+    {"list", qc_cmd_list,
+     "usage: queuectl list [--state S] [--limit N] [--json]\n"
+     "Jobs, newest first. S: pending, processing, completed, failed, dead, canceled.\n"
+     "example: queuectl list --state failed --limit 20\n"},
+    {"show", qc_cmd_show,
+     "usage: queuectl show ID [--json]\n"
+     "A job and every attempt: worker, times, outcome, exit code, resources, output.\n"},
+    {"dlq", qc_cmd_dlq,
+     "usage: queuectl dlq list [--limit N] [--json]\n"
+     "       queuectl dlq retry ID        back to pending, attempts reset, history kept\n"
+     "       queuectl dlq purge [--older-than D]\n"
+     "example: queuectl dlq purge --older-than 7d\n"},
+    {"config", qc_cmd_config,
+     "usage: queuectl config get [KEY|all] [--json] | queuectl config set KEY VALUE\n"
+     "keys: max-retries (3), backoff-base (2), backoff-max (300s), job-timeout (300s),\n"
+     "      retention (0 = keep; else delete completed/canceled jobs older than this)\n"
+     "example: queuectl config set backoff-max 10m\n"},
+    {"worker", qc_cmd_worker,
+     "usage: queuectl worker start [--count N] [--concurrency N] [--foreground]\n"
+     "       queuectl worker stop [--id WORKER] [--wait]\n"
+     "       queuectl worker list [--json]\n"
+     "start returns once the workers have registered; stop is graceful (running jobs\n"
+     "finish first) and reaches every worker of this broker, local or remote.\n"
+     "example: queuectl worker start --count 4\n"},
+    {"broker", qc_cmd_broker,
+     "usage: queuectl broker start | stop | status [--json]\n"
+     "The local broker in $QUEUECTL_HOME (log in broker.log).\n"},
+    {"keygen", qc_cmd_keygen,
+     "usage: queuectl keygen NAME [--role worker|client] [--dir DIR]\n"
+     "Writes a CURVE keypair NAME.cert / NAME.cert_secret (default in $QUEUECTL_HOME/keys).\n"
+     "example: queuectl keygen build-box --role worker\n"},
+    {"dashboard", qc_cmd_dashboard,
+     "usage: queuectl dashboard [--listen 127.0.0.1:8080] [--token-file F] [--insecure]\n"
+     "Web dashboard, REST API (/api) and Prometheus metrics (/metrics).\n"},
+    {"cancel", qc_cmd_cancel,
+     "usage: queuectl cancel ID\n"
+     "A pending or failed job is canceled at once; a running one is killed by its worker.\n"},
+    {"prune", qc_cmd_prune,
+     "usage: queuectl prune [--completed] [--dead] [--canceled] [--older-than D]\n"
+     "Deletes finished jobs and their history. example: queuectl prune --completed "
+     "--older-than 7d\n"},
+    {"events", qc_cmd_events,
+     "usage: queuectl events [--state S] [--workers] [--json]\n"
+     "State changes as they happen (until Ctrl-C). example: queuectl events --state dead\n"},
+    {"logs", qc_cmd_logs,
+     "usage: queuectl logs [-f] [--attempt N] ID\n"
+     "The captured stdout/stderr of the latest (or Nth) attempt; -f follows a running job\n"
+     "live and ends when the job does.\n"},
+    {"wait", qc_cmd_wait,
+     "usage: queuectl wait ID... | --all [--json]\n"
+     "Blocks until the jobs finish (progress bar on a terminal); exit 1 if any ended dead.\n"},
+    {"watch", qc_cmd_watch,
+     "usage: queuectl watch [--interval D]\n"
+     "A live view of counts, rates, workers and the latest failures; q or Ctrl-C quits.\n"},
 };
 #define S_COMMAND_COUNT (sizeof s_commands / sizeof s_commands[0])
 
@@ -157,6 +227,12 @@ int main(int argc, char **argv)
         return QC_CTL_USAGE;
     }
     if (strcmp(argv[i], "help") == 0) {
+        for (size_t c = 0; i + 1 < argc && c < S_COMMAND_COUNT; c++) {
+            if (strcmp(argv[i + 1], s_commands[c].name) == 0) {
+                fputs(s_commands[c].help, stdout);
+                return QC_CTL_OK;
+            }
+        }
         s_usage(stdout);
         return QC_CTL_OK;
     }
@@ -173,6 +249,15 @@ int main(int argc, char **argv)
     for (size_t c = 0; c < S_COMMAND_COUNT; c++) {
         if (strcmp(name, s_commands[c].name) != 0)
             continue;
+        /* CMD --help (for enqueue only right after it: later words are the command). */
+        for (int k = i + 1; k < argc && (k == i + 1 || c != 0); k++) {
+            if (strcmp(argv[k], "--") == 0)
+                break;
+            if (strcmp(argv[k], "--help") == 0 || strcmp(argv[k], "-h") == 0) {
+                fputs(s_commands[c].help, stdout);
+                return QC_CTL_OK;
+            }
+        }
         /* Hand the command its own argv: [name, (sub,) args...]. */
         int sub_argc = argc - i + (sub ? 1 : 0);
         char **sub_argv = calloc((size_t)sub_argc + 1, sizeof *sub_argv);
