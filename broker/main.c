@@ -36,6 +36,7 @@ static void s_usage(FILE *out)
         "  --liveness DURATION      a silent worker is lost after this (default 3s)\n"
         "  --heartbeat DURATION     heartbeat interval (default 1s)\n"
         "  --log-level LEVEL        debug, info (default), warn, error\n"
+        "  --log-json               log lines as JSON objects, for log shippers\n"
         "  --help, --version\n"
         "\n"
         "exit codes: 0 clean stop, 1 runtime error, 2 usage, 3 database error,\n"
@@ -78,7 +79,8 @@ int main(int argc, char **argv)
         OPT_HELP,
         OPT_VERSION,
         OPT_AUTHORIZED,
-        OPT_EVENTS
+        OPT_EVENTS,
+        OPT_LOG_JSON
     };
     static const struct option longopts[] = {
         {"db", required_argument, NULL, OPT_DB},
@@ -91,6 +93,7 @@ int main(int argc, char **argv)
         {"liveness", required_argument, NULL, OPT_LIVENESS},
         {"heartbeat", required_argument, NULL, OPT_HEARTBEAT},
         {"log-level", required_argument, NULL, OPT_LOG},
+        {"log-json", no_argument, NULL, OPT_LOG_JSON},
         {"help", no_argument, NULL, OPT_HELP},
         {"version", no_argument, NULL, OPT_VERSION},
         {NULL, 0, NULL, 0}};
@@ -106,6 +109,9 @@ int main(int argc, char **argv)
             break;
         case OPT_CLIENT:
             client_ep = optarg;
+            break;
+        case OPT_LOG_JSON:
+            qc_log_set_json(1);
             break;
         case OPT_EVENTS:
             events_ep = optarg;

@@ -37,6 +37,7 @@ static const char *s_usage =
     "                      (default $QUEUECTL_SERVER_KEY, else $QUEUECTL_HOME/keys/broker.cert)\n"
     "  --insecure          no CURVE, for a broker started with --insecure\n"
     "  --log-level LEVEL   debug, info, warn or error (default info)\n"
+    "  --log-json          log lines as JSON objects, for log shippers\n"
     "  --help              show this help\n"
     "  --version           show the version\n"
     "\n"
@@ -123,6 +124,8 @@ static int s_parse(int argc, char **argv, s_options_t *opts)
             if (rc < 0)
                 return s_usage_error("%s needs a file or a key", "--server-key");
             opts->security.server_key = value;
+        } else if (strcmp(arg, "--log-json") == 0) {
+            qc_log_set_json(1);
         } else if (strcmp(arg, "--insecure") == 0) {
             opts->security.insecure = 1;
         } else if ((rc = s_flag(argc, argv, &i, "--name", &value)) != 0) {
