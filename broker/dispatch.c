@@ -144,6 +144,7 @@ int qc_worker_hold(qc_worker_t *worker, int64_t seq, const char *id, int attempt
     held->seq = seq;
     snprintf(held->id, sizeof held->id, "%s", id);
     held->attempt = attempt;
+    held->draining = 0;
     return 0;
 }
 

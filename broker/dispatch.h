@@ -13,6 +13,7 @@ typedef struct {
     int64_t seq;
     char id[QC_MAX_ID_BYTES + 1];
     int attempt;
+    int draining; /* a stale run being killed: it holds its slot until its RESULT */
 } qc_held_t;
 
 typedef struct {

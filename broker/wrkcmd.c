@@ -70,7 +70,8 @@ static void s_lose_worker(qc_broker_t *broker, qc_worker_t **worker_p, const cha
     qc_worker_t *worker = *worker_p;
     qc_events_worker(broker, why_event(why), worker);
     for (int i = 0; i < worker->held_count; i++)
-        s_lose(broker, worker->held[i].id, worker->held[i].attempt, why);
+        if (!worker->held[i].draining)
+            s_lose(broker, worker->held[i].id, worker->held[i].attempt, why);
     worker->held_count = 0;
     qc_dispatch_remove(broker->dispatch, worker_p);
 }
@@ -211,15 +212,19 @@ static void s_on_hello(qc_broker_t *broker, zframe_t *routing_id, const cJSON *b
             qc_info("job %s: attempt %lld adopted by reconnected worker %s", id, (long long)attempt,
                     worker_id);
         } else {
+            /* Not its job any more: kill it, but count its slot as taken
+             * until its (stale) RESULT says the process is gone. */
             cJSON *cancel = cJSON_CreateObject();
             cJSON_AddStringToObject(cancel, "id", id);
             cJSON_AddNumberToObject(cancel, "attempt", (double)attempt);
             qc_broker_send_worker(broker, routing_id, QC_B_CANCEL, cancel, QC_OUT_ALWAYS);
             cJSON_Delete(cancel);
+            if (qc_worker_hold(worker, 0, id, (int)attempt) == 0)
+                worker->held[worker->held_count - 1].draining = 1;
         }
     }
     for (int i = 0; i < carried_count; i++)
-        if (carried[i].id[0])
+        if (carried[i].id[0] && !carried[i].draining)
             s_lose(broker, carried[i].id, carried[i].attempt, "worker reconnected without it");
 
     cJSON *welcome = cJSON_CreateObject();

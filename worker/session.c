@@ -498,7 +498,11 @@ static void s_on_monitor(qc_session_t *self)
     if (head && zframe_size(head) >= 2)
         memcpy(&code, zframe_data(head), sizeof code);
     zmsg_destroy(&event);
-    if (code == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH)
+    if (self->security.insecure)
+        qc_error("handshake with %s failed: the broker requires CURVE; drop --insecure and give "
+                 "--curve-key/--server-key (retrying in %d ms)",
+                 self->endpoint, self->backoff_ms);
+    else if (code == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH)
         qc_error("key refused by broker %s: add this worker's .cert to the broker's "
                  "authorized/workers/ (retrying in %d ms)",
                  self->endpoint, self->backoff_ms);

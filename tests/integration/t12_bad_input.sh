@@ -69,8 +69,10 @@ grep -q "nobody.sock" "$QUEUECTL_HOME/err" || fail "endpoint not named"
 # bad broker flags
 set +e; "$BROKER" --liveness banana 2>"$QUEUECTL_HOME/err"; rc=$?; set -e
 [ $rc = 2 ] && grep -q "invalid --liveness" "$QUEUECTL_HOME/err" || fail "broker flag: rc=$rc"
-set +e; "$BROKER" --worker-endpoint tcp://127.0.0.1:0 2>"$QUEUECTL_HOME/err"; rc=$?; set -e
-[ $rc = 2 ] && grep -q "refusing to bind TCP" "$QUEUECTL_HOME/err" || fail "tcp without auth: rc=$rc"
+set +e; "$BROKER" --synchronous sometimes 2>"$QUEUECTL_HOME/err"; rc=$?; set -e
+[ $rc = 2 ] && grep_q "invalid --synchronous" "$QUEUECTL_HOME/err" || fail "broker --synchronous: rc=$rc"
+set +e; "$BROKER" 2>"$QUEUECTL_HOME/err"; rc=$?; set -e
+[ $rc = 4 ] && grep_q "another broker" "$QUEUECTL_HOME/err" || fail "second broker: rc=$rc"
 set +e; "$WORKER" --concurrency 0 2>"$QUEUECTL_HOME/err"; rc=$?; set -e
 [ $rc = 2 ] || fail "worker --concurrency 0: rc=$rc"
 note "ok"
