@@ -154,7 +154,8 @@ static const char *s_sql[S_COUNT_STMTS] = {
     [S_LIST_STATE] = "SELECT " S_JOB_COLUMNS " FROM jobs WHERE state = ?3 AND seq < ?1"
                      " ORDER BY seq DESC LIMIT ?2",
     [S_COUNTS] = "SELECT state, n FROM state_counts",
-    [S_OLDEST_PENDING] = "SELECT created_at FROM jobs WHERE state = 0 ORDER BY seq LIMIT 1",
+    /* The longest-waiting job that could run now: due the earliest. */
+    [S_OLDEST_PENDING] = "SELECT MIN(run_at) FROM jobs WHERE state IN (0, 3) AND run_at <= ?1",
     [S_CONFIG_ALL] = "SELECT key, value FROM config",
     [S_CONFIG_SAVE] = "INSERT INTO config (key, value) VALUES (?1, ?2)"
                       " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
@@ -677,7 +678,8 @@ int qc_store_counts(qc_store_t *self, int64_t counts[QC_STATE_COUNT], int64_t *o
         return -1;
     stmt = self->stmt[S_OLDEST_PENDING];
     *oldest_pending_ms = -1;
-    if (sqlite3_step(stmt) == SQLITE_ROW)
+    sqlite3_bind_int64(stmt, 1, qc_clock_wall_ms());
+    if (sqlite3_step(stmt) == SQLITE_ROW && sqlite3_column_type(stmt, 0) != SQLITE_NULL)
         *oldest_pending_ms = sqlite3_column_int64(stmt, 0);
     s_done(stmt);
     return 0;

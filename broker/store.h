@@ -124,7 +124,8 @@ cJSON *qc_store_job_get(qc_store_t *self, const char *id, int with_attempts);
 /* state < 0 for all. cursor 0 for the first page; *next_cursor 0 at the end. */
 cJSON *qc_store_job_list(qc_store_t *self, int state, int limit, int64_t cursor,
                          int64_t *next_cursor);
-/* counts[QC_STATE_COUNT]; *oldest_pending_ms = created_at or -1. 0 or -1. */
+/* counts[QC_STATE_COUNT]; *oldest_pending_ms = since when the longest-waiting
+ * due job (pending or failed, run_at passed) has been due, or -1. 0 or -1. */
 int qc_store_counts(qc_store_t *self, int64_t counts[QC_STATE_COUNT], int64_t *oldest_pending_ms);
 
 #endif

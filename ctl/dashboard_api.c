@@ -201,16 +201,20 @@ static int s_job_matches(const cJSON *job, const char *q)
 }
 
 /* Search cursor "q:SKIP:BROKER_CURSOR": continue the scan at the broker page
- * that starts at BROKER_CURSOR (empty: the newest), skipping SKIP jobs of it. */
-static int s_parse_search_cursor(const char *text, int64_t *skip, char *broker_cursor, size_t len)
+ * that starts at BROKER_CURSOR (empty: the newest), skipping SKIP jobs of it.
+ * "x:" instead of "q:" says the job whose id is q was shown first already. */
+static int s_parse_search_cursor(const char *text, int64_t *skip, char *broker_cursor, size_t len,
+                                 int *shown_exact)
 {
+    *shown_exact = 0;
     if (!text || !*text) {
         *skip = 0;
         broker_cursor[0] = '\0';
         return 0;
     }
-    if (strncmp(text, "q:", 2) != 0)
+    if ((text[0] != 'q' && text[0] != 'x') || text[1] != ':')
         return -1;
+    *shown_exact = text[0] == 'x';
     const char *colon = strchr(text + 2, ':');
     if (!colon || colon - (text + 2) > 8)
         return -1;
@@ -241,7 +245,9 @@ static void s_search_jobs(s_req_t *r, const char *state, int limit, const char *
 {
     int64_t skip;
     char broker_cursor[64];
-    if (s_parse_search_cursor(cursor, &skip, broker_cursor, sizeof broker_cursor) != 0) {
+    int shown_exact = 0;
+    if (s_parse_search_cursor(cursor, &skip, broker_cursor, sizeof broker_cursor, &shown_exact) !=
+        0) {
         qc_dash_reply_error(r->reply, 400, QC_E_BAD_REQUEST,
                             "cursor must be a next_cursor from a search with q");
         return;
@@ -250,6 +256,8 @@ static void s_search_jobs(s_req_t *r, const char *state, int limit, const char *
     cJSON *matches = cJSON_AddArrayToObject(out, "jobs");
     int found = 0, scanned = 0;
     char exact[QC_MAX_ID_BYTES + 1] = "";
+    if (shown_exact && qc_job_id_valid(q))
+        snprintf(exact, sizeof exact, "%s", q);
     /* A whole id finds its job at once, however old. */
     if (!cursor && qc_job_id_valid(q)) {
         cJSON *request = s_request("get");
@@ -273,7 +281,7 @@ static void s_search_jobs(s_req_t *r, const char *state, int limit, const char *
     char next[96] = "";
     int calls = 0, done = found >= limit;
     if (done) /* the exact match alone filled the page: the scan starts from the top */
-        snprintf(next, sizeof next, "q:0:");
+        snprintf(next, sizeof next, "x:0:");
     while (!done && calls < S_SEARCH_MAX_CALLS) {
         cJSON *reply = s_call(r, s_list_request(state, S_SEARCH_PAGE, broker_cursor));
         calls++;
@@ -296,9 +304,9 @@ static void s_search_jobs(s_req_t *r, const char *state, int limit, const char *
                 continue;
             done = 1;
             if (i + 1 < n)
-                snprintf(next, sizeof next, "q:%d:%s", i + 1, broker_cursor);
+                snprintf(next, sizeof next, "%c:%d:%s", exact[0] ? 'x' : 'q', i + 1, broker_cursor);
             else if (page_next && strlen(page_next) < sizeof broker_cursor)
-                snprintf(next, sizeof next, "q:0:%s", page_next);
+                snprintf(next, sizeof next, "%c:0:%s", exact[0] ? 'x' : 'q', page_next);
             break;
         }
         skip = 0;
@@ -308,7 +316,7 @@ static void s_search_jobs(s_req_t *r, const char *state, int limit, const char *
             } else {
                 snprintf(broker_cursor, sizeof broker_cursor, "%s", page_next);
                 if (calls == S_SEARCH_MAX_CALLS)
-                    snprintf(next, sizeof next, "q:0:%s", broker_cursor);
+                    snprintf(next, sizeof next, "%c:0:%s", exact[0] ? 'x' : 'q', broker_cursor);
             }
         }
         cJSON_Delete(reply);
@@ -350,7 +358,7 @@ static void s_get_jobs(s_req_t *r)
         s_search_jobs(r, state, limit, q, cursor);
         return;
     }
-    if (cursor && strncmp(cursor, "q:", 2) == 0) {
+    if (cursor && (strncmp(cursor, "q:", 2) == 0 || strncmp(cursor, "x:", 2) == 0)) {
         qc_dash_reply_error(r->reply, 400, QC_E_BAD_REQUEST,
                             "this cursor belongs to a search: pass the same q");
         return;
@@ -639,6 +647,17 @@ static double s_number(const cJSON *obj, const char *key, double otherwise)
     return cJSON_IsNumber(item) ? item->valuedouble : otherwise;
 }
 
+/* A label value we write unescaped: a state name. */
+static int s_label_ok(const char *value)
+{
+    if (!value || !*value || strlen(value) > 32)
+        return 0;
+    for (const char *c = value; *c; c++)
+        if (!((*c >= 'a' && *c <= 'z') || *c == '_'))
+            return 0;
+    return 1;
+}
+
 /* A histogram in ms from the metrics op, written in seconds. */
 static void s_metric_histogram(s_text_t *text, const cJSON *histogram, const char *name,
                                const char *help)
@@ -687,7 +706,7 @@ static void s_get_metrics(s_req_t *r)
         const cJSON *counts = cJSON_GetObjectItemCaseSensitive(reply, "counts");
         s_metric_head(&text, "queuectl_jobs", "gauge", "Jobs per state.");
         for (const cJSON *item = counts ? counts->child : NULL; item; item = item->next)
-            if (cJSON_IsNumber(item) && qc_job_id_valid(item->string))
+            if (cJSON_IsNumber(item) && s_label_ok(item->string))
                 s_text_add(&text, "queuectl_jobs{state=\"%s\"} %.17g\n", item->string,
                            item->valuedouble);
         const cJSON *totals = cJSON_GetObjectItemCaseSensitive(reply, "totals");
@@ -714,7 +733,7 @@ static void s_get_metrics(s_req_t *r)
                       "Jobs running on connected workers.");
         s_text_add(&text, "queuectl_workers_busy_slots %.17g\n", s_number(reply, "busy", 0));
         s_metric_head(&text, "queuectl_oldest_pending_age_seconds", "gauge",
-                      "Age of the oldest due job waiting for a worker (0 if none).");
+                      "Age of the oldest pending job, as status reports it (0 if none).");
         s_text_add(&text, "queuectl_oldest_pending_age_seconds %.17g\n",
                    s_number(reply, "oldest_pending_age_s", 0));
         s_metric_histogram(&text, cJSON_GetObjectItemCaseSensitive(reply, "dispatch_latency_ms"),

@@ -1,0 +1,160 @@
+// The dashboard in a real browser (Debian's chromium through playwright-core):
+// enqueue through the form and watch the job complete without reloading, see
+// a failing job reach the DLQ and retry it with a click, open a job's detail,
+// check that hostile commands and output render as text, stop a worker.
+// Environment: DASH_URL, OUT_DIR (screenshots), USER_DATA_DIR.
+'use strict';
+const { chromium } = require('playwright-core');
+
+const URL = process.env.DASH_URL;
+const OUT = process.env.OUT_DIR;
+const started = Date.now();
+let checks = 0;
+
+function ok(cond, what) {
+  if (!cond) throw new Error('FAIL: ' + what);
+  checks++;
+  console.log('ok ' + checks + ' - ' + what + ' (' + ((Date.now() - started) / 1000).toFixed(1) + 's)');
+}
+
+async function api(method, path, body) {
+  const response = await fetch(URL + path.replace(/^\//, ''), {
+    method,
+    headers: method === 'GET' ? {} : { 'Content-Type': 'application/json' },
+    body: method === 'GET' ? undefined : JSON.stringify(body || {}),
+  });
+  return { status: response.status, body: await response.json() };
+}
+
+async function waitFor(what, fn, ms = 15000) {
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline) {
+    const value = await fn();
+    if (value) return value;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error('FAIL: timed out waiting for ' + what);
+}
+
+async function enqueueViaForm(page, fields) {
+  await page.fill('#enq-command', fields.command);
+  await page.fill('#enq-id', fields.id || '');
+  await page.fill('#enq-retries', fields.retries === undefined ? '' : String(fields.retries));
+  await page.fill('#enq-priority', fields.priority || '');
+  await page.fill('#enq-delay', fields.delay || '');
+  await page.fill('#enq-timeout', fields.timeout || '');
+  await page.click('#enqueue-form button[type=submit]');
+  await page.waitForFunction((id) => document.getElementById('enq-msg').textContent === 'Enqueued ' + id, fields.id);
+}
+
+const row = (table, id) => `#${table}-body tr[data-id="${id}"]`;
+
+async function main() {
+  const watchdog = setTimeout(() => { console.error('FAIL: the browser test took over 60 s'); process.exit(1); }, 60000);
+  const context = await chromium.launchPersistentContext(process.env.USER_DATA_DIR, {
+    executablePath: '/usr/bin/chromium',
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    viewport: { width: 1440, height: 1000 },
+  });
+  const dialogs = [];
+  const errors = [];
+  try {
+    const page = context.pages()[0] || await context.newPage();
+    page.on('dialog', (dialog) => { dialogs.push(dialog.type() + ': ' + dialog.message()); dialog.dismiss().catch(() => {}); });
+    page.on('pageerror', (error) => errors.push(String(error)));
+    page.on('console', (msg) => { if (msg.type() === 'error') errors.push(msg.text()); });
+    let loads = 0;
+    page.on('load', () => loads++);
+
+    // Some history so the page has something to show.
+    await api('POST', '/api/jobs', { jobs: Array.from({ length: 12 }, (_, i) => ({ id: 'warm-' + i, command: 'echo warm-up ' + i })) });
+    await api('POST', '/api/jobs', { id: 'flaky', command: 'echo trying; exit 1', max_retries: 2 });
+    await api('POST', '/api/jobs', { id: 'nightly', command: './nightly.sh --full', delay_s: 3600, priority: 10 });
+
+    await page.goto(URL);
+    await page.waitForSelector('#live.on', { timeout: 10000 });
+    ok(true, 'the page loads and its event stream is live');
+    await page.waitForSelector(row('jobs', 'warm-0'));
+    ok(Number(await page.textContent('#count-completed')) >= 1, 'counts per state are shown');
+    ok(await page.locator('#workers-body tr[data-worker]').count() === 2, 'both workers are listed');
+    ok(await page.locator('#config-body input[name=max_retries]').count() === 1, 'the configuration is shown');
+
+    // Enqueue through the form; the row goes to completed with no reload.
+    await enqueueViaForm(page, { command: 'echo hello from the browser; sleep 0.5', id: 'web-1', priority: 'high', timeout: '30s' });
+    await page.waitForSelector(row('jobs', 'web-1'));
+    ok(true, 'the new job appears in the table by itself');
+    await page.waitForSelector(row('jobs', 'web-1') + ' .state.completed', { timeout: 10000 });
+    ok(true, 'and turns completed by itself');
+
+    // A failing job with no retries reaches the DLQ; retry it with a click.
+    await enqueueViaForm(page, { command: 'echo boom >&2; exit 7', id: 'web-fail', retries: 0 });
+    await page.waitForSelector(row('dlq', 'web-fail'), { timeout: 10000 });
+    ok(true, 'a failing job with max retries 0 arrives in the DLQ');
+    await page.click(row('dlq', 'web-fail') + ' button.retry');
+    await page.waitForFunction(() => /pending again/.test(document.getElementById('dlq-msg').textContent));
+    await waitFor('the retried job to run again', async () => {
+      const job = (await api('GET', '/api/jobs/web-fail')).body.job;
+      return job.attempts_log.length === 2 && job.state === 'dead';
+    });
+    await page.waitForSelector(row('dlq', 'web-fail'), { timeout: 10000 });
+    ok(true, 'the Retry button ran it again (second attempt, back in the DLQ)');
+
+    // Hostile text: commands and output are shown as text, nothing runs.
+    const xss = '<script>alert(1)</script>';
+    const xssOut = "echo '<img src=x onerror=alert(2)>'";
+    await enqueueViaForm(page, { command: xss, id: 'web-xss' });
+    await enqueueViaForm(page, { command: xssOut, id: 'web-xss2' });
+    await page.waitForSelector(row('jobs', 'web-xss2') + ' .state.completed', { timeout: 10000 });
+    ok(await page.textContent(row('jobs', 'web-xss') + ' td.cmd') === xss, 'the <script> command is shown as text');
+    ok(await page.locator('#jobs-body script, #jobs-body img').count() === 0, 'no element was made from a command');
+    await page.click(row('jobs', 'web-xss2') + ' td.cmd');
+    await page.waitForFunction(() => document.querySelector('#detail pre.stdout'));
+    ok((await page.textContent('#detail pre.stdout')).includes('<img src=x onerror=alert(2)>'), 'output with HTML is shown as text');
+    ok(await page.locator('#detail img, #detail script').count() === 0, 'no element was made from output');
+
+    // A job's detail: every attempt with exit codes and output.
+    await page.click('#detail-close');
+    await waitFor('flaky to die', async () => (await api('GET', '/api/jobs/flaky')).body.job.state === 'dead', 20000);
+    await page.click(row('jobs', 'flaky') + ' td.cmd');
+    await page.waitForFunction(() => document.getElementById('detail-id').textContent === 'flaky' &&
+      document.querySelectorAll('#detail-attempts .attempt').length === 3);
+    ok(true, 'the detail lists all 3 attempts of a job that failed 3 times');
+    ok((await page.textContent('#detail-attempts')).includes('exit 1'), 'with their exit codes');
+    ok((await page.textContent('#detail-attempts pre.stdout')).includes('trying'), 'and their output');
+    await page.screenshot({ path: OUT + '/detail.png' });
+    await page.click('#detail-close');
+
+    // Live output of a running job, and the overview for docs/dashboard.png.
+    await api('POST', '/api/jobs', { id: 'long', command: 'for i in $(seq 20); do echo tick $i; sleep 0.3; done' });
+    await page.waitForSelector(row('jobs', 'long') + ' .state.processing', { timeout: 10000 });
+    await page.click(row('jobs', 'long') + ' td.cmd');
+    await page.waitForFunction(() => /tick [0-9]+/.test(document.getElementById('detail-live-output').textContent), null, { timeout: 10000 });
+    ok(true, 'a running job\'s output streams into its detail');
+    await page.click('#detail-close');
+    await page.waitForTimeout(300); // let the chart draw the last second
+    await page.screenshot({ path: OUT + '/dashboard.png', fullPage: true });
+    ok(true, 'screenshots saved in ' + OUT);
+
+    // Stop one worker from the page.
+    const first = await page.getAttribute('#workers-body tr[data-worker]', 'data-worker');
+    await page.click(`#workers-body tr[data-worker="${first}"] button.stop`);
+    await page.waitForFunction((id) => !document.querySelector(`#workers-body tr[data-worker="${id}"]`) &&
+      document.querySelectorAll('#workers-body tr[data-worker]').length === 1, first, { timeout: 15000 });
+    ok(true, 'Stop on a worker stops it gracefully; it leaves the list');
+
+    ok(loads === 1, 'all of it without reloading the page');
+    ok(dialogs.length === 0, 'no dialog fired (' + dialogs.join(', ') + ')');
+    ok(errors.length === 0, 'no script errors (' + errors.join(' | ') + ')');
+  } finally {
+    clearTimeout(watchdog);
+    await context.close();
+  }
+  console.log(checks + ' passed, 0 failed');
+}
+
+main().catch((error) => {
+  console.error(error.message || error);
+  process.exit(1);
+});

@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# The REST API, /metrics, SSE, the token and CSRF checks against a real broker,
+# two workers and two dashboards (one with --token-file); then flag errors,
+# a broker that stops answering, and a clean stop on SIGTERM.
+. "$(dirname "$0")/lib.sh"
+
+start_broker
+start_worker --concurrency 2
+start_worker --concurrency 2
+wait_for 10 workers_are 2
+
+start_dashboard plain
+PLAIN_URL=$DASH_URL PLAIN_PID=$DASH_PID
+TOKEN=$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')
+printf '%s\n' "$TOKEN" >"$QUEUECTL_HOME/token"
+chmod 600 "$QUEUECTL_HOME/token"
+start_dashboard token --token-file "$QUEUECTL_HOME/token"
+TOKEN_PID=$DASH_PID TOKEN_DASH_URL=$DASH_URL
+
+DASH_URL=$PLAIN_URL TOKEN_URL=$TOKEN_DASH_URL TOKEN=$TOKEN "$PY" "$QC_SOURCE/tests/dashboard/api_test.py"
+
+# Flag errors exit 2 and name the flag.
+expect_usage() {
+    local flag=$1; shift
+    local rc=0 err
+    err=$("$QUEUECTL" dashboard "$@" 2>&1 >/dev/null) || rc=$?
+    [ "$rc" = 2 ] || fail "dashboard $* exited $rc, not 2"
+    echo "$err" | grep_q -e "$flag" || fail "dashboard $*: the message does not name $flag: $err"
+    note "dashboard $*: exit 2: $err"
+}
+expect_usage --listen --listen nonsense
+expect_usage --listen --listen 127.0.0.1:99999
+expect_usage --listen --listen 0.0.0.0:0
+expect_usage --token-file --listen 127.0.0.1:0 --token-file "$QUEUECTL_HOME/missing"
+printf 'short\n' >"$QUEUECTL_HOME/short"
+expect_usage --token-file --listen 127.0.0.1:0 --token-file "$QUEUECTL_HOME/short"
+expect_usage --frobnicate --frobnicate
+expect_usage --listen --listen
+expect_usage --web-dir --web-dir "$QUEUECTL_HOME/nowhere"
+"$QUEUECTL" dashboard --help | grep_q -e --token-file || fail "--help does not list --token-file"
+
+# A non-loopback address is served with a token (or --insecure, loudly).
+start_dashboard wide --listen 0.0.0.0:0 --token-file "$QUEUECTL_HOME/token"
+port=${DASH_URL##*:}; port=${port%/}
+code=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/api/status")
+[ "$code" = 401 ] || fail "0.0.0.0 with a token answered $code without it"
+stop_dashboard "$DASH_PID"
+start_dashboard insecure --listen 0.0.0.0:0 --insecure
+grep_q -e "WARNING" "$QUEUECTL_HOME/insecure.log" || fail "--insecure gave no warning"
+stop_dashboard "$DASH_PID"
+
+# The broker stops answering: the API says 503, /metrics says up 0.
+stop_broker
+code=$(curl -s -o /dev/null -w '%{http_code}' "${PLAIN_URL}api/status")
+[ "$code" = 503 ] || fail "no broker: /api/status answered $code, not 503"
+curl -s "${PLAIN_URL}metrics" | grep_q -x "queuectl_broker_up 0" || fail "no broker: metrics up is not 0"
+note "no broker: 503 and queuectl_broker_up 0"
+
+# SIGTERM with an event stream open still stops it at once.
+curl -sN "${PLAIN_URL}api/events" >"$QUEUECTL_HOME/stream.out" &
+QC_PIDS+=($!)
+wait_for 5 grep_q -e "event: hello" "$QUEUECTL_HOME/stream.out"
+stop_dashboard "$PLAIN_PID"
+stop_dashboard "$TOKEN_PID"
+note "ok"
