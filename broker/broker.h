@@ -27,7 +27,9 @@ typedef struct {
     zlistx_t *outbox;     /* queued replies and jobs, sent after the commit */
     int64_t heartbeat_ms;
     int64_t liveness_ms;
-    int maybe_due;       /* a job may be due: try to claim */
+    int maybe_due;                  /* a job may be due: try to claim */
+    int64_t dispatch_after_mono_ms; /* after a failed commit: no claims before this */
+    int64_t storage_backoff_ms;
     int64_t next_due_ms; /* wall clock of the next waiting job, -1 if none */
     int64_t started_wall_ms;
     int64_t retention_at_mono_ms; /* next retention sweep */
@@ -42,6 +44,8 @@ typedef struct {
 /* Queues a reply to the client whose envelope (routing id + empty frame) is
  * given. Takes ownership of envelope and reply. */
 void qc_broker_reply(qc_broker_t *broker, zmsg_t **envelope_p, cJSON **reply_p);
+void qc_broker_reply_kind(qc_broker_t *broker, zmsg_t **envelope_p, cJSON **reply_p,
+                          qc_out_kind_t kind);
 
 /* Queues a worker-protocol message (body may be NULL; not taken). */
 void qc_broker_send_worker(qc_broker_t *broker, zframe_t *routing_id, const char *command,

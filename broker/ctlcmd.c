@@ -295,7 +295,8 @@ static cJSON *s_op_workers_stop(qc_broker_t *broker, const cJSON *request)
         if (!only)
             return qc_broker_error(QC_E_BAD_REQUEST, "worker_id must be a string");
         if (!qc_dispatch_find_by_name(broker->dispatch, only))
-            return qc_broker_error(QC_E_NOT_FOUND, "no connected worker \"%.128s\"", only);
+            return qc_broker_error(QC_E_NOT_FOUND, "no connected worker \"%.*s\"",
+                                   qc_utf8_prefix(only, 128), only);
     }
     int stopped = qc_wrkcmd_stop(broker, only);
     cJSON *reply = s_ok();
@@ -446,7 +447,7 @@ cJSON *qc_ctlcmd_handle(qc_broker_t *broker, const char *text, size_t len, int w
                                           qc_store_errmsg(broker->store))
                         : s_ops[i].handler(broker, request);
     if (!reply)
-        reply = qc_broker_error(QC_E_UNKNOWN_OP, "unknown op \"%.64s\"", op);
+        reply = qc_broker_error(QC_E_UNKNOWN_OP, "unknown op \"%.*s\"", qc_utf8_prefix(op, 64), op);
     cJSON_Delete(request);
     return reply;
 }

@@ -86,6 +86,17 @@ static void s_add_json(zmsg_t *msg, const cJSON *obj)
     }
 }
 
+void qc_broker_reply_kind(qc_broker_t *broker, zmsg_t **envelope_p, cJSON **reply_p,
+                          qc_out_kind_t kind)
+{
+    zmsg_t *msg = *envelope_p;
+    *envelope_p = NULL;
+    s_add_json(msg, *reply_p);
+    cJSON_Delete(*reply_p);
+    *reply_p = NULL;
+    s_queue(broker, broker->client_sock, msg, kind);
+}
+
 void qc_broker_reply(qc_broker_t *broker, zmsg_t **envelope_p, cJSON **reply_p)
 {
     zmsg_t *msg = *envelope_p;
@@ -172,6 +183,7 @@ static void s_client_message(qc_broker_t *broker, int writable)
     zmsg_t *envelope = zmsg_new();
     zmsg_append(envelope, &routing_id);
     zmsg_append(envelope, &delimiter);
+    int64_t changes_before = qc_store_total_changes(broker->store);
     cJSON *reply;
     if (!qc_broker_key_allowed(broker->client_keys, msg, "client")) {
         reply = qc_broker_error(QC_E_FORBIDDEN, "this key is not authorized as a client");
@@ -191,7 +203,8 @@ static void s_client_message(qc_broker_t *broker, int writable)
         }
     }
     zmsg_destroy(&msg);
-    qc_broker_reply(broker, &envelope, &reply);
+    int wrote = qc_store_total_changes(broker->store) != changes_before;
+    qc_broker_reply_kind(broker, &envelope, &reply, wrote ? QC_OUT_CLIENT_REPLY : QC_OUT_ALWAYS);
 }
 
 static void s_worker_message(qc_broker_t *broker, int writable)
@@ -258,8 +271,14 @@ static void s_pass(qc_broker_t *broker, int64_t *sweep_at_mono)
     }
     qc_wrkcmd_dispatch(broker, qc_clock_wall_ms());
     if (qc_store_commit(broker->store) == 0) {
+        broker->storage_backoff_ms = 0;
         s_flush(broker, 1);
     } else {
+        broker->storage_backoff_ms =
+            broker->storage_backoff_ms ? broker->storage_backoff_ms * 2 : 100;
+        if (broker->storage_backoff_ms > 2000)
+            broker->storage_backoff_ms = 2000;
+        broker->dispatch_after_mono_ms = qc_clock_mono_ms() + broker->storage_backoff_ms;
         qc_error("commit failed (%s): rolled back, clients told to retry",
                  qc_store_errmsg(broker->store));
         qc_store_rollback(broker->store);
@@ -459,8 +478,10 @@ int qc_server_run(const qc_server_options_t *options)
             if (due_mono < wake)
                 wake = due_mono;
         }
-        if (broker.maybe_due)
+        if (broker.maybe_due && now_mono >= broker.dispatch_after_mono_ms)
             wake = now_mono;
+        else if (broker.maybe_due && broker.dispatch_after_mono_ms < wake)
+            wake = broker.dispatch_after_mono_ms;
         long timeout = wake > now_mono ? (long)(wake - now_mono) : 0;
         int rc = zmq_poll(items, 2, timeout);
         if (rc < 0 && zmq_errno() != EINTR) {

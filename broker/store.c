@@ -294,7 +294,16 @@ void qc_store_destroy(qc_store_t **self_p)
 
 int qc_store_begin(qc_store_t *self)
 {
-    return s_exec_stmt(self, S_BEGIN);
+    /* Not logged here: the server logs when writability changes, not every pass. */
+    sqlite3_stmt *stmt = self->stmt[S_BEGIN];
+    int rc = sqlite3_step(stmt);
+    s_done(stmt);
+    return rc == SQLITE_DONE ? 0 : -1;
+}
+
+int64_t qc_store_total_changes(qc_store_t *self)
+{
+    return sqlite3_total_changes64(self->db);
 }
 
 int qc_store_commit(qc_store_t *self)

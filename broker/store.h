@@ -29,6 +29,7 @@ void qc_store_destroy(qc_store_t **self_p);
 
 /* The last SQLite error message, for logs and error replies. */
 const char *qc_store_errmsg(qc_store_t *self);
+int64_t qc_store_total_changes(qc_store_t *self);
 
 /* Transactions: begin (IMMEDIATE) / commit / rollback, and savepoints
  * inside them so one bad request doesn't undo its neighbours. 0 or -1. */

@@ -178,12 +178,15 @@ static void s_on_hello(qc_broker_t *broker, zframe_t *routing_id, const cJSON *b
     if (previous[1] == previous[0])
         previous[1] = NULL;
     qc_held_t carried[2 * QC_MAX_SLOTS];
+    int same_conn[2 * QC_MAX_SLOTS];
     int carried_count = 0;
     for (int p = 0; p < 2; p++) {
         if (!previous[p])
             continue;
-        for (int i = 0; i < previous[p]->held_count; i++)
+        for (int i = 0; i < previous[p]->held_count; i++) {
+            same_conn[carried_count] = (p == 0);
             carried[carried_count++] = previous[p]->held[i];
+        }
         previous[p]->held_count = 0;
         qc_dispatch_remove(broker->dispatch, &previous[p]);
     }
@@ -223,9 +226,19 @@ static void s_on_hello(qc_broker_t *broker, zframe_t *routing_id, const cJSON *b
                 worker->held[worker->held_count - 1].draining = 1;
         }
     }
-    for (int i = 0; i < carried_count; i++)
-        if (carried[i].id[0] && !carried[i].draining)
+    for (int i = 0; i < carried_count; i++) {
+        if (!carried[i].id[0])
+            continue;
+        /* Same connection: a JOB sent after this HELLO left the worker is
+         * still on its way to it (in order): keep holding it. */
+        if (same_conn[i] &&
+            qc_worker_hold(worker, carried[i].seq, carried[i].id, carried[i].attempt) == 0) {
+            worker->held[worker->held_count - 1].draining = carried[i].draining;
+            continue;
+        }
+        if (!carried[i].draining)
             s_lose(broker, carried[i].id, carried[i].attempt, "worker reconnected without it");
+    }
 
     cJSON *welcome = cJSON_CreateObject();
     cJSON_AddNumberToObject(welcome, "heartbeat_ms", (double)broker->heartbeat_ms);
@@ -305,6 +318,8 @@ static int s_give_one(qc_broker_t *broker, qc_worker_t *worker, int64_t now_wall
 
 void qc_wrkcmd_dispatch(qc_broker_t *broker, int64_t now_wall_ms)
 {
+    if (qc_clock_mono_ms() < broker->dispatch_after_mono_ms)
+        return;
     if (!broker->maybe_due && (broker->next_due_ms < 0 || broker->next_due_ms > now_wall_ms))
         return;
     /* Each job goes to the free worker that was given one least recently,

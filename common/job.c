@@ -65,8 +65,9 @@ int qc_job_spec_from_json(const cJSON *obj, qc_job_spec_t *spec, char *err, size
         for (size_t i = 0; i < sizeof s_known_fields / sizeof s_known_fields[0]; i++)
             known |= field->string && strcmp(field->string, s_known_fields[i]) == 0;
         if (!known)
-            FAIL("unknown field \"%.64s\" (known: id, command, max_retries, priority, run_at, "
+            FAIL("unknown field \"%.*s\" (known: id, command, max_retries, priority, run_at, "
                  "delay_s, timeout_s)",
+                 qc_utf8_prefix(field->string ? field->string : "", 64),
                  field->string ? field->string : "");
     }
 
@@ -75,9 +76,9 @@ int qc_job_spec_from_json(const cJSON *obj, qc_job_spec_t *spec, char *err, size
         if (!cJSON_IsString(item))
             FAIL("id must be a string");
         if (!qc_job_id_valid(item->valuestring))
-            FAIL("id \"%.64s\" is invalid: use 1-%d characters of A-Z a-z 0-9 . _ : @ - "
+            FAIL("id \"%.*s\" is invalid: use 1-%d characters of A-Z a-z 0-9 . _ : @ - "
                  "(not starting with -)",
-                 item->valuestring, QC_MAX_ID_BYTES);
+                 qc_utf8_prefix(item->valuestring, 64), item->valuestring, QC_MAX_ID_BYTES);
         snprintf(spec->id, sizeof spec->id, "%s", item->valuestring);
     }
 

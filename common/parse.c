@@ -109,6 +109,16 @@ void qc_utf8_sanitize(char *buf, size_t len)
     }
 }
 
+int qc_utf8_prefix(const char *s, int max)
+{
+    size_t n = strnlen(s, (size_t)max);
+    if (n < (size_t)max)
+        return (int)n;
+    while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
+        n--;
+    return (int)n;
+}
+
 int qc_utf8_valid(const char *s, size_t len)
 {
     size_t i = 0;

@@ -49,7 +49,7 @@ int qc_json_int(const cJSON *obj, const char *key, int64_t *value)
         return -1;
     double d = item->valuedouble;
     /* Integers only, and within the range a double holds exactly. */
-    if (d != (double)(int64_t)d || d > 9007199254740992.0 || d < -9007199254740992.0)
+    if (!(d >= -9007199254740992.0 && d <= 9007199254740992.0) || d != (double)(int64_t)d)
         return -1;
     *value = (int64_t)d;
     return 0;
@@ -60,6 +60,15 @@ cJSON *qc_json_parse_object(const char *text, size_t len, char *err, size_t errl
     if (!qc_utf8_valid(text, len)) {
         snprintf(err, errlen, "message is not valid UTF-8 text");
         return NULL;
+    }
+    for (size_t i = 0; i + 5 < len; i++) {
+        if (text[i] != '\\')
+            continue;
+        if (memcmp(text + i + 1, "u0000", 5) == 0) {
+            snprintf(err, errlen, "strings must not contain NUL (\\u0000)");
+            return NULL;
+        }
+        i++; /* skip the escaped character */
     }
     const char *end = NULL;
     cJSON *obj = cJSON_ParseWithLengthOpts(text, len, &end, 0);
@@ -128,7 +137,10 @@ static char *s_tail_dup(const cJSON *obj, const char *key)
     size_t len = strnlen(s, QC_OUTPUT_TAIL_BYTES + 1);
     if (len > QC_OUTPUT_TAIL_BYTES) /* keep the end: that is where errors are */
         s += strlen(s) - QC_OUTPUT_TAIL_BYTES;
-    return strdup(s);
+    char *copy = strdup(s);
+    if (copy)
+        qc_utf8_sanitize(copy, strlen(copy)); /* the cut may fall inside a character */
+    return copy;
 }
 
 int qc_result_from_json(const cJSON *obj, qc_result_t *r, char *err, size_t errlen)
@@ -166,7 +178,8 @@ int qc_result_from_json(const cJSON *obj, qc_result_t *r, char *err, size_t errl
         r->max_rss_kb = v;
     const char *error = qc_json_string(obj, "error");
     if (error)
-        snprintf(r->error, sizeof r->error, "%s", error);
+        snprintf(r->error, sizeof r->error, "%.*s", qc_utf8_prefix(error, sizeof r->error - 1),
+                 error);
     r->stdout_tail = s_tail_dup(obj, "stdout_tail");
     r->stderr_tail = s_tail_dup(obj, "stderr_tail");
     return 0;

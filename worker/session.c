@@ -36,6 +36,7 @@
 /* A result waiting for its ACK. */
 typedef struct s_pending_t {
     qc_result_t result;
+    int64_t sent_ms;
     struct s_pending_t *next;
 } s_pending_t;
 
@@ -327,6 +328,7 @@ static void s_collect_results(qc_session_t *self)
             self->unacked = pending;
         self->unacked_tail = pending;
         self->unacked_count++;
+        pending->sent_ms = qc_clock_mono_ms();
         s_send_result(self, &pending->result);
     }
 }
@@ -567,6 +569,13 @@ static void s_tick(qc_session_t *self, int64_t now)
             s_schedule_reconnect(self, now);
         } else if (now - self->last_sent_ms >= self->heartbeat_ms) {
             s_send(self, QC_W_HEARTBEAT, NULL);
+        }
+        /* PROTOCOL.md 3.5: a result unacknowledged for liveness_ms goes again. */
+        for (s_pending_t *p = self->unacked; self->sock && p; p = p->next) {
+            if (now - p->sent_ms >= self->liveness_ms) {
+                p->sent_ms = now;
+                s_send_result(self, &p->result);
+            }
         }
     } else if (now >= self->reconnect_at_ms) {
         qc_info("reconnecting to %s (%d running job(s), %d unacknowledged result(s))",

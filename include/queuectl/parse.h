@@ -23,4 +23,8 @@ void qc_utf8_sanitize(char *buf, size_t len);
 /* True if s is well-formed UTF-8 of exactly len bytes. */
 int qc_utf8_valid(const char *s, size_t len);
 
+/* The longest prefix of s, at most max bytes, that does not cut a UTF-8
+ * sequence: for printf("%.*s", qc_utf8_prefix(s, 64), s). */
+int qc_utf8_prefix(const char *s, int max);
+
 #endif

@@ -24,15 +24,16 @@ wait_for 10 workers_are 3
 
 clients=()
 for c in 0 1; do
-    # ~100 jobs/s per client, each job ~50 ms: kills land on running jobs.
-    $QCF enqueue "$CLIENT_EP" $c "$JOBS_PER_CLIENT" 4 100 \
-        "sleep 0.05; echo {id} >> $d/ran.log" "$d/acked.$c" 60 &
+    # At most 200 jobs/s per client; one job in 4 takes 0.2 s, so each kill
+    # finds jobs running (and the others keep the run short).
+    $QCF enqueue "$CLIENT_EP" $c "$JOBS_PER_CLIENT" 4 200 \
+        "{slow}echo {id} >> $d/ran.log" "$d/acked.$c" 60 4 &
     clients+=($!)
     QC_PIDS+=($!)
 done
 
 killed=()
-for k in $(seq "$KILLS"); do
+for _ in $(seq "$KILLS"); do
     sleep_ms "$(rand_ms 200 1200)"
     names=("${!wpid[@]}")
     victim=${names[RANDOM % ${#names[@]}]}

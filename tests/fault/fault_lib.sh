@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Shared helpers for the fault tests, on top of the integration helpers
 # (a fresh QUEUECTL_HOME, clean-up of exactly the processes we started).
 . "$(dirname "${BASH_SOURCE[0]}")/../integration/lib.sh"
@@ -5,7 +6,6 @@
 FAULT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 QCF="$PY $FAULT_DIR/qcfault.py"
 CLIENT_EP="ipc://$QUEUECTL_HOME/client.sock"
-WORKER_EP="ipc://$QUEUECTL_HOME/worker.sock"
 T0=$(date +%s%N)
 
 elapsed() { echo $(( ($(date +%s%N) - T0) / 1000000 ))ms; }
@@ -57,4 +57,5 @@ f_keep() {
     mkdir -p "$QC_FAULT_KEEP"
     cp -r "$QUEUECTL_HOME"/. "$QC_FAULT_KEEP"/ 2>/dev/null || true
 }
-trap 'rc=$?; f_keep; (exit $rc); qc_cleanup' EXIT
+# set +e first: under errexit, "(exit 1)" would end the trap before clean-up.
+trap 'rc=$?; set +e; f_keep; (exit $rc); qc_cleanup' EXIT

@@ -3,9 +3,11 @@
 
   qcfault.py ping ENDPOINT
       exit 0 if a broker answers a ping within 1 s.
-  qcfault.py enqueue ENDPOINT CLIENT COUNT BATCH_MAX RATE COMMAND_FMT OUT DEADLINE_S
+  qcfault.py enqueue ENDPOINT CLIENT COUNT BATCH_MAX RATE COMMAND_FMT OUT DEADLINE_S [SLOW_EVERY]
       enqueues COUNT jobs with ids c<CLIENT>-<n> in batches of 1..BATCH_MAX, at
-      most RATE jobs a second (so the enqueueing overlaps the faults),
+      most RATE jobs a second (so the enqueueing overlaps the faults); in
+      COMMAND_FMT {id} is the job id and {slow} is "sleep 0.2; " for every
+      SLOW_EVERY-th job (so faults find jobs running), "" otherwise;
       Lazy Pirate style: a REQ that gets no answer within 1 s is thrown away
       and the same batch is sent again on a fresh socket. Ids whose enqueue was
       acknowledged go to OUT (one a line), ids that came back "duplicate" on a
@@ -38,12 +40,15 @@ def ping(endpoint):
     return 0 if ok else 1
 
 
-def enqueue(endpoint, client, count, batch_max, rate, command_fmt, out_path, deadline_s):
+def enqueue(endpoint, client, count, batch_max, rate, command_fmt, out_path, deadline_s,
+            slow_every=0):
     ctx = zmq.Context.instance()
     rng = random.Random(os.getpid())
     start = time.monotonic()
     deadline = start + deadline_s
     ids = ["c%d-%d" % (client, i) for i in range(count)]
+    slow = {x: "sleep 0.2; " if slow_every and i % slow_every == 0 else ""
+            for i, x in enumerate(ids)}
     stats = {"requests": 0, "no_answer": 0, "acked": 0, "dup_on_retry": 0, "storage": 0}
     sock = None
     with open(out_path, "w") as acked, open(out_path + ".dup", "w") as dup:
@@ -54,7 +59,7 @@ def enqueue(endpoint, client, count, batch_max, rate, command_fmt, out_path, dea
                 time.sleep(pause)
             batch = ids[i:i + rng.randint(1, batch_max)]
             body = json.dumps({"op": "enqueue", "jobs": [
-                {"id": x, "command": command_fmt.format(id=x), "max_retries": 50}
+                {"id": x, "command": command_fmt.format(id=x, slow=slow[x]), "max_retries": 50}
                 for x in batch]}).encode()
             retried = False
             while True:
@@ -190,7 +195,7 @@ def main(argv):
         return ping(argv[2])
     if argv[1] == "enqueue":
         return enqueue(argv[2], int(argv[3]), int(argv[4]), int(argv[5]), float(argv[6]),
-                       argv[7], argv[8], float(argv[9]))
+                       argv[7], argv[8], float(argv[9]), int(argv[10]) if len(argv) > 10 else 0)
     if argv[1] == "verify":
         args, forbidden = argv[2:], []
         while args and args[0] == "--forbid":

@@ -16,7 +16,7 @@ set +e; out=$(qc enqueue --wait --max-retries 0 -- 'echo visible; exit 7' 2>"$d/
 [ "$(qc enqueue --wait echo fine 2>/dev/null)" = fine ] || fail "enqueue --wait success"
 
 # events: the life of one job, in order
-qc events --json >"$d/events" 2>&1 &
+"$QUEUECTL" events --json >"$d/events" 2>&1 &
 ev=$!; QC_PIDS+=($ev)
 # a PUB subscription takes a moment to reach the broker: wait until one shows
 for i in $(seq 1 50); do

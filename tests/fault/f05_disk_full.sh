@@ -1,0 +1,111 @@
+#!/usr/bin/env bash
+# The database on a small tmpfs that fills up: enqueue is refused with a clear
+# storage error (exit 1) and stores nothing, reads still work, the broker
+# stays up, nothing committed is lost, and once space is freed enqueue works
+# again by itself; then every committed job runs. Root only (mount); skips
+# with 77 otherwise.
+. "$(dirname "$0")/fault_lib.sh"
+[ "$(id -u)" = 0 ] || { echo "SKIP: mounting a tmpfs needs root"; exit 77; }
+command -v sqlite3 >/dev/null || fail "sqlite3 CLI missing"
+mnt=$(mktemp -d /tmp/qcfs.XXXXXX)
+if ! mount -t tmpfs -o size=2m,mode=0700 tmpfs "$mnt" 2>"$QUEUECTL_HOME/mount.err"; then
+    rmdir "$mnt"
+    echo "SKIP: cannot mount a tmpfs here: $(cat "$QUEUECTL_HOME/mount.err")"
+    exit 77
+fi
+# Our own clean-up first (the broker holds files on the tmpfs), then lib.sh's.
+f_unmount() {
+    local rc=$?
+    if [ -n "${BROKER_PID:-}" ] && kill -0 "$BROKER_PID" 2>/dev/null; then
+        kill -TERM "$BROKER_PID" 2>/dev/null || true
+        for _ in $(seq 50); do kill -0 "$BROKER_PID" 2>/dev/null || break; sleep 0.1; done
+        kill -KILL "$BROKER_PID" 2>/dev/null || true
+    fi
+    for p in "${QC_PIDS[@]}"; do kill -KILL "$p" 2>/dev/null || true; done
+    wait 2>/dev/null || true
+    umount "$mnt" 2>/dev/null || umount -l "$mnt" 2>/dev/null || true
+    rmdir "$mnt" 2>/dev/null || true
+    return $rc
+}
+trap 'rc=$?; set +e; (exit $rc); f_unmount; f_keep; (exit $rc); qc_cleanup' EXIT
+d=$QUEUECTL_HOME
+db=$mnt/queue.db
+FLAGS=(--db "$db" --liveness 1s --heartbeat 250ms)
+start_broker "${FLAGS[@]}"
+sqlq() { sqlite3 -readonly -batch "$db" "$1"; }
+# soft MESSAGE: a failed expectation that does not stop the test (reported at the end).
+problems=()
+soft() { echo "FAIL: $*" >&2; problems+=("$*"); }
+
+: >"$d/committed"
+: >"$d/refused"
+for i in $(seq 1 30); do
+    qc enqueue --id "d-$i" -- "echo d-$i" >/dev/null || fail "enqueue d-$i before the disk filled"
+    echo "d-$i" >>"$d/committed"
+done
+
+# Fill the file system to the last block.
+dd if=/dev/zero of="$mnt/filler" bs=4k >/dev/null 2>&1 || true
+note "$(elapsed): tmpfs full: $(df -k "$mnt" | awk 'NR==2 {print $3 "k used, " $4 "k free"}')"
+
+# Enqueue 4 KiB jobs until one is refused: exit 1 with a storage message.
+big=$(head -c 4000 /dev/zero | tr '\0' x)
+refused=0
+for i in $(seq 1 200); do
+    rc=0
+    qc enqueue --id "f-$i" -- "echo $big" >"$d/out" 2>"$d/err" || rc=$?
+    case $rc in
+    0) echo "f-$i" >>"$d/committed" ;;
+    1) echo "f-$i" >>"$d/refused"
+       refused=$((refused + 1))
+       [ $refused = 1 ] && note "refused with exit 1: $(cat "$d/err")"
+       grep_q -iE "storage|database|disk|full" "$d/err" || fail "unclear message: $(cat "$d/err")"
+       [ $refused -ge 3 ] && break ;;
+    *) fail "enqueue f-$i: exit $rc (expected 0 or 1): $(cat "$d/err")" ;;
+    esac
+done
+[ $refused -ge 3 ] || fail "the full disk never refused an enqueue ($(wc -l <"$d/committed") stored)"
+kill -0 "$BROKER_PID" || fail "the broker died on a full disk"
+qc status >/dev/null || fail "status does not answer on a full disk"
+[ "$(job_state d-1)" = pending ] || fail "show d-1 on a full disk"
+# A worker joining now: its claims cannot be committed. The broker must cope
+# without spinning: each failed commit RESETs every worker, and a worker that
+# comes straight back must not turn that into a busy loop (measured over 1 s).
+start_worker --name disk-full-worker --concurrency 2
+failures() { grep -c "commit failed" "$d/broker.log" || true; }
+before=$(failures)
+more_failures() { [ "$(failures)" -gt "$before" ]; }
+wait_for 10 more_failures
+n0=$(failures); sleep 1; n1=$(failures)
+note "$(elapsed): failed commits with a worker on the full disk: $((n1 - n0)) in 1 s"
+[ $((n1 - n0)) -le 20 ] || soft "the broker spins on a full disk: $((n1 - n0)) failed commits (each logged, each RESETting every worker) in 1 s"
+kill -0 "$BROKER_PID" || fail "the broker died with a worker on a full disk"
+# Reads write nothing: a failed commit must not turn their answers into errors.
+for i in 1 2 3 4 5; do
+    qc status >/dev/null 2>"$d/err" || { soft "status with a worker on a full disk (try $i): $(cat "$d/err")"; break; }
+done
+
+# Free the space: the next enqueue works, without a restart.
+rm -f "$mnt/filler"
+note "$(elapsed): space freed"
+tries=0
+until qc enqueue --id "after-$tries" -- "echo after" >/dev/null 2>"$d/err"; do
+    tries=$((tries + 1))
+    [ $tries -lt 3 ] || fail "enqueue still refused after space was freed: $(cat "$d/err")"
+done
+echo "after-$tries" >>"$d/committed"
+note "$(elapsed): enqueue works again (after $tries refusals); $(wc -l <"$d/committed") committed, $(wc -l <"$d/refused") refused"
+
+total=$(wc -l <"$d/committed")
+wait_for 30 count_is completed "$total"
+stop_broker
+forget_pid "$BROKER_PID"
+[ "$(sqlq 'PRAGMA integrity_check')" = ok ] || fail "integrity_check: $(sqlq 'PRAGMA integrity_check' | head -3)"
+sqlq "SELECT id FROM jobs WHERE state = 2 ORDER BY id" >"$d/in_db"
+missing=$(sort "$d/committed" | comm -23 - "$d/in_db")
+[ -z "$missing" ] || fail "committed jobs lost or not completed: $missing"
+# "storage: nothing was stored" must be true.
+ghosts=$(sort "$d/refused" | comm -12 - <(sqlq "SELECT id FROM jobs ORDER BY id"))
+[ -z "$ghosts" ] || fail "jobs refused with a storage error are in the database: $ghosts"
+[ ${#problems[@]} = 0 ] || fail "${#problems[@]} expectation(s) failed (above)"
+note "ok in $(elapsed)"
