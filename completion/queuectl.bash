@@ -1,0 +1,223 @@
+# bash completion for queuectl                              -*- shell-script -*-
+# Installed as share/bash-completion/completions/queuectl. Self-contained: it
+# needs no helper from the bash-completion package, so `source` works too.
+# Job and worker ids are asked of the broker (--timeout 500ms), so completing
+# them never hangs when no broker is running.
+
+_queuectl_commands="enqueue wait logs cancel events watch prune status list show dlq config
+    worker broker keygen dashboard help"
+_queuectl_states="pending processing completed failed dead canceled"
+_queuectl_config_keys="max-retries backoff-base backoff-max job-timeout retention"
+
+# Ids from a table the CLI prints (first column, after the header).
+_queuectl_query()
+{
+    local program=$1
+    shift
+    command -v "$program" >/dev/null 2>&1 || return 0
+    "$program" --timeout 500ms --no-color "${_queuectl_global[@]}" "$@" 2>/dev/null |
+        awk 'NR > 1 && NF > 1 { print $1 }'
+}
+
+_queuectl()
+{
+    local -a w=()
+    local i word cword=0 join=0
+    # COMP_WORDBREAKS splits at ':' ("worker:start", "12:00:00Z"): join back.
+    for ((i = 0; i < ${#COMP_WORDS[@]}; i++)); do
+        word=${COMP_WORDS[i]}
+        if ((${#w[@]} > 0)) && [[ $word == : || $join == 1 ]]; then
+            w[${#w[@]} - 1]+=$word
+        else
+            w+=("$word")
+        fi
+        [[ $word == : ]] && join=1 || join=0
+        ((i == COMP_CWORD)) && cword=$((${#w[@]} - 1))
+    done
+    local cur=${w[cword]} prev=''
+    ((cword > 0)) && prev=${w[cword - 1]}
+    # Words up to the last ':' of cur are already on the line.
+    local colon_prefix=''
+    [[ $cur == *:* ]] && colon_prefix=${cur%"${cur##*:}"}
+
+    # Walk the words before the cursor: global options, command, subcommand.
+    local -a _queuectl_global=()
+    local command='' sub='' positional=0 dashdash=0 words_started=0
+    for ((i = 1; i < cword; i++)); do
+        word=${w[i]}
+        if [[ -z $command ]]; then
+            case $word in
+            --broker | --curve-key | --server-key)
+                _queuectl_global+=("$word" "${w[i + 1]}")
+                ((i++))
+                ;;
+            --timeout) ((i++)) ;;
+            --insecure) _queuectl_global+=("$word") ;;
+            -*) ;;
+            *:*)
+                command=${word%%:*}
+                sub=${word#*:}
+                ;;
+            *) command=$word ;;
+            esac
+            continue
+        fi
+        if ((dashdash || words_started)); then
+            ((positional++))
+            continue
+        fi
+        case $word in
+        --) dashdash=1 ;;
+        --broker | --state | --limit | --id | --priority | --max-retries | --delay | --run-at | \
+            --timeout | --file | --attempt | --interval | --older-than | --count | \
+            --concurrency | --role | --dir | --listen | --events | --token-file | --web-dir)
+            ((i++))
+            ;;
+        -*) ;;
+        *)
+            case $command in
+            worker | dlq | config | broker)
+                if [[ -z $sub ]]; then
+                    sub=$word
+                    continue
+                fi
+                ;;
+            enqueue)
+                # A JSON job or .json file may be followed by flags; other
+                # words are the command and end the flags.
+                [[ $word == '{'* || $word == *.json ]] || words_started=1
+                ;;
+            esac
+            ((positional++))
+            ;;
+        esac
+    done
+
+    local candidates='' files=0 dirs=0 programs=0
+    local common="--json --no-color --broker --help"
+
+    # The value of an option.
+    case $prev in
+    --state) candidates=$_queuectl_states ;;
+    --priority) candidates="high medium low" ;;
+    --role) candidates="worker client" ;;
+    --file)
+        candidates="-"
+        files=1
+        ;;
+    --curve-key | --server-key | --token-file) files=1 ;;
+    --dir | --web-dir) dirs=1 ;;
+    --id)
+        if [[ $command == worker && $sub == stop ]]; then
+            candidates=$(_queuectl_query "${w[0]}" worker list)
+        else
+            return 0
+        fi
+        ;;
+    --broker | --timeout | --limit | --max-retries | --delay | --run-at | --attempt | \
+        --interval | --older-than | --count | --concurrency | --listen | --events)
+        return 0
+        ;;
+    *)
+        if [[ -z $command ]]; then
+            if [[ $cur == -* ]]; then
+                candidates="--broker --json --no-color --timeout --curve-key --server-key
+                    --insecure --help --version"
+            elif [[ -n $colon_prefix ]]; then
+                candidates="worker:start worker:stop worker:list dlq:list dlq:retry dlq:purge
+                    config:get config:set broker:start broker:stop broker:status"
+            else
+                candidates=$_queuectl_commands
+            fi
+        elif [[ $command == enqueue ]] && ((dashdash || words_started)); then
+            ((positional == 0)) && programs=1
+            files=1
+        elif [[ $cur == -* ]]; then
+            case $command in
+            enqueue)
+                candidates="--wait --file --id --priority --max-retries --delay --run-at
+                    --timeout $common --"
+                ;;
+            wait) candidates="--all --json --help" ;;
+            logs) candidates="-f --follow --attempt --help" ;;
+            cancel | show) candidates=$common ;;
+            events) candidates="--state --workers --json --help" ;;
+            watch) candidates="--interval --help" ;;
+            prune) candidates="--completed --dead --canceled --older-than $common" ;;
+            status) candidates=$common ;;
+            list) candidates="--state --limit $common" ;;
+            dlq)
+                case $sub in
+                list) candidates="--limit $common" ;;
+                purge) candidates="--older-than $common" ;;
+                *) candidates=$common ;;
+                esac
+                ;;
+            config) candidates=$common ;;
+            worker)
+                case $sub in
+                start) candidates="--count --concurrency --foreground $common" ;;
+                stop) candidates="--id --wait $common" ;;
+                *) candidates=$common ;;
+                esac
+                ;;
+            broker) candidates=$common ;;
+            keygen) candidates="--role --dir $common" ;;
+            dashboard)
+                candidates="--listen --broker --events --token-file --insecure --web-dir --help"
+                ;;
+            esac
+        else
+            case $command in
+            help) ((positional == 0)) && candidates=$_queuectl_commands ;;
+            enqueue)
+                # A JSON job, a .json file or the command's first word.
+                programs=1
+                files=1
+                ;;
+            wait | logs | show | cancel)
+                [[ $command == wait ]] || ((positional == 0)) &&
+                    candidates=$(_queuectl_query "${w[0]}" list --limit 200)
+                ;;
+            dlq)
+                if [[ -z $sub ]]; then
+                    candidates="list retry purge"
+                elif [[ $sub == retry ]] && ((positional == 0)); then
+                    candidates=$(_queuectl_query "${w[0]}" dlq list --limit 200)
+                fi
+                ;;
+            config)
+                if [[ -z $sub ]]; then
+                    candidates="get set"
+                elif ((positional == 0)); then
+                    candidates=$_queuectl_config_keys
+                    [[ $sub == get ]] && candidates+=" all"
+                fi
+                ;;
+            worker) [[ -z $sub ]] && candidates="start stop list" ;;
+            broker) [[ -z $sub ]] && candidates="start stop status" ;;
+            esac
+        fi
+        ;;
+    esac
+
+    COMPREPLY=()
+    local line
+    if [[ -n $candidates ]]; then
+        while IFS= read -r line; do
+            COMPREPLY+=("${line#"$colon_prefix"}")
+        done < <(compgen -W "$candidates" -- "$cur")
+    fi
+    if ((programs)); then
+        while IFS= read -r line; do COMPREPLY+=("$line"); done < <(compgen -c -- "$cur")
+    fi
+    if ((files || dirs)); then
+        compopt -o filenames 2>/dev/null
+        local kind=-f
+        ((dirs)) && kind=-d
+        while IFS= read -r line; do COMPREPLY+=("$line"); done < <(compgen "$kind" -- "$cur")
+    fi
+    return 0
+}
+
+complete -F _queuectl queuectl
