@@ -42,8 +42,8 @@ typedef struct {
 } qc_broker_t;
 
 /* Queues a reply to the client whose envelope (routing id + empty frame) is
- * given. Takes ownership of envelope and reply. */
-void qc_broker_reply(qc_broker_t *broker, zmsg_t **envelope_p, cJSON **reply_p);
+ * given. Takes ownership of envelope and reply. kind: QC_OUT_CLIENT_REPLY if
+ * the request wrote (its reply becomes an error if the commit fails). */
 void qc_broker_reply_kind(qc_broker_t *broker, zmsg_t **envelope_p, cJSON **reply_p,
                           qc_out_kind_t kind);
 

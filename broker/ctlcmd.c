@@ -156,7 +156,7 @@ static cJSON *s_op_list(qc_broker_t *broker, const cJSON *request)
         state = cJSON_IsString(item) ? qc_state_parse(item->valuestring) : -1;
         if (state < 0)
             return qc_broker_error(QC_E_BAD_REQUEST, "state must be one of pending, processing, "
-                                                     "completed, failed, dead");
+                                                     "completed, failed, dead, canceled");
     }
     return s_list(broker, request, state);
 }

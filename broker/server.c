@@ -97,16 +97,6 @@ void qc_broker_reply_kind(qc_broker_t *broker, zmsg_t **envelope_p, cJSON **repl
     s_queue(broker, broker->client_sock, msg, kind);
 }
 
-void qc_broker_reply(qc_broker_t *broker, zmsg_t **envelope_p, cJSON **reply_p)
-{
-    zmsg_t *msg = *envelope_p;
-    *envelope_p = NULL;
-    s_add_json(msg, *reply_p);
-    cJSON_Delete(*reply_p);
-    *reply_p = NULL;
-    s_queue(broker, broker->client_sock, msg, QC_OUT_CLIENT_REPLY);
-}
-
 void qc_broker_publish(qc_broker_t *broker, const char *topic, const cJSON *body)
 {
     if (!broker->events_sock)
@@ -193,13 +183,20 @@ static void s_client_message(qc_broker_t *broker, int writable)
     } else {
         zframe_t *frame = zmsg_first(msg);
         int in_savepoint = writable && qc_store_savepoint(broker->store) == 0;
+        size_t queued = zlistx_size(broker->outbox);
         reply = qc_ctlcmd_handle(broker, (const char *)zframe_data(frame), zframe_size(frame),
                                  in_savepoint);
         if (in_savepoint) {
-            if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(reply, "ok")))
+            if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(reply, "ok"))) {
                 qc_store_release(broker->store);
-            else
+            } else {
                 qc_store_rollback_savepoint(broker->store);
+                /* What it queued (events of a half-done batch) never happened. */
+                while (zlistx_size(broker->outbox) > queued) {
+                    zlistx_last(broker->outbox);
+                    zlistx_delete(broker->outbox, zlistx_cursor(broker->outbox));
+                }
+            }
         }
     }
     zmsg_destroy(&msg);
@@ -253,6 +250,11 @@ static void s_pass(qc_broker_t *broker, int64_t *sweep_at_mono)
     }
     if (!writable) {
         s_flush(broker, 1); /* only read replies and error replies are queued */
+        /* Don't spin on a past deadline while the store refuses writes. */
+        int64_t retry_at = qc_clock_mono_ms() + 250;
+        if (*sweep_at_mono >= 0 && *sweep_at_mono < retry_at)
+            *sweep_at_mono = retry_at;
+        broker->dispatch_after_mono_ms = retry_at;
         return;
     }
     int64_t now_mono = qc_clock_mono_ms();
@@ -282,6 +284,9 @@ static void s_pass(qc_broker_t *broker, int64_t *sweep_at_mono)
         qc_error("commit failed (%s): rolled back, clients told to retry",
                  qc_store_errmsg(broker->store));
         qc_store_rollback(broker->store);
+        /* Config set in this pass was rolled back too: memory follows the store. */
+        qc_config_defaults(&broker->config);
+        qc_store_config_load(broker->store, &broker->config);
         s_flush(broker, 0);
         qc_wrkcmd_resync(broker);
         s_flush(broker, 1);

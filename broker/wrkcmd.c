@@ -106,7 +106,8 @@ static void s_on_result(qc_broker_t *broker, zframe_t *routing_id, qc_worker_t *
                 rc != 0                             ? "not running"
                 : running.attempt != result.attempt ? "not the current attempt"
                                                     : "held by another worker");
-        qc_worker_release(worker, result.id, result.attempt);
+        if (qc_worker_release(worker, result.id, result.attempt) == 0)
+            broker->maybe_due = 1; /* a draining slot is free again */
         qc_broker_send_worker(broker, routing_id, QC_B_ACK, ack, QC_OUT_ALWAYS);
     } else if (s_finish(broker, &running, &result) == 0) {
         if (qc_worker_release(worker, result.id, result.attempt) == 0)
@@ -195,6 +196,7 @@ static void s_on_hello(qc_broker_t *broker, zframe_t *routing_id, const cJSON *b
                                           qc_clock_mono_ms(), qc_clock_wall_ms());
     if (!worker)
         return;
+    worker->stopping = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(body, "stopping"));
     /* Adopt what it says it runs, if the store agrees it is its current attempt. */
     const cJSON *entry;
     cJSON_ArrayForEach(entry, running_list)
@@ -214,6 +216,8 @@ static void s_on_hello(qc_broker_t *broker, zframe_t *routing_id, const cJSON *b
                     carried[i].id[0] = '\0'; /* adopted: not lost */
             qc_info("job %s: attempt %lld adopted by reconnected worker %s", id, (long long)attempt,
                     worker_id);
+            if (running.cancel_requested) /* canceled while the broker was away */
+                qc_wrkcmd_cancel_running(broker, id);
         } else {
             /* Not its job any more: kill it, but count its slot as taken
              * until its (stale) RESULT says the process is gone. */
@@ -279,6 +283,11 @@ void qc_wrkcmd_handle(qc_broker_t *broker, zframe_t *routing_id, zmsg_t *msg)
             qc_broker_send_worker(broker, routing_id, QC_B_RESET, NULL, QC_OUT_ALWAYS);
     } else if (strcmp(command, QC_W_RESULT) == 0) {
         s_on_result(broker, routing_id, worker, body);
+    } else if (strcmp(command, QC_W_STOPPING) == 0) {
+        if (!worker->stopping)
+            qc_info("worker %s: stopping, finishing %d job(s)", worker->worker_id,
+                    worker->held_count);
+        worker->stopping = 1;
     } else if (strcmp(command, QC_W_OUTPUT) == 0) {
         s_on_output(broker, worker, body);
     } else if (strcmp(command, QC_W_BYE) == 0) {

@@ -2,6 +2,7 @@
 #include "queuectl/protocol.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -25,7 +26,7 @@ int qc_parse_duration_ms(const char *text, int64_t *ms)
     char *end;
     errno = 0;
     double v = strtod(text, &end);
-    if (errno || end == text || v < 0)
+    if (errno || end == text || !isfinite(v) || v < 0)
         return -1;
     double scale;
     if (*end == '\0' || strcmp(end, "s") == 0)

@@ -153,7 +153,7 @@ int qc_result_from_json(const cJSON *obj, qc_result_t *r, char *err, size_t errl
     }
     snprintf(r->id, sizeof r->id, "%s", id);
     int64_t v;
-    if (qc_json_int(obj, "attempt", &v) != 0 || v < 1 || v > QC_MAX_RETRIES_LIMIT + 1) {
+    if (qc_json_int(obj, "attempt", &v) != 0 || v < 1 || v > INT32_MAX) {
         snprintf(err, errlen, "result: attempt missing or out of range");
         return -1;
     }
@@ -204,9 +204,9 @@ int qc_wmsg_send(void *sock, zframe_t *routing_id, const char *command, const cJ
     return zmsg_send(&msg, sock);
 }
 
-static const char *s_commands[] = {QC_W_OUTPUT, QC_W_HELLO,   QC_W_HEARTBEAT, QC_W_RESULT,
-                                   QC_W_BYE,    QC_B_WELCOME, QC_B_JOB,       QC_B_ACK,
-                                   QC_B_CANCEL, QC_B_STOP,    QC_B_RESET};
+static const char *s_commands[] = {QC_W_STOPPING, QC_W_OUTPUT, QC_W_HELLO,   QC_W_HEARTBEAT,
+                                   QC_W_RESULT,   QC_W_BYE,    QC_B_WELCOME, QC_B_JOB,
+                                   QC_B_ACK,      QC_B_CANCEL, QC_B_STOP,    QC_B_RESET};
 
 int qc_wmsg_decode(zmsg_t *msg, const char **command, cJSON **body, char *err, size_t errlen)
 {

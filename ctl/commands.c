@@ -537,7 +537,7 @@ static int s_list_common(qc_ctl_t *ctl, const char *op, const char *command, int
         } else if (allow_state && s_value(argc, argv, &i, "--state", &value)) {
             if (!value || qc_state_parse(value) < 0)
                 return qc_ctl_usage_error("%s: --state must be pending, processing, completed, "
-                                          "failed or dead",
+                                          "failed, dead or canceled",
                                           command);
             state = value;
         } else if (s_value(argc, argv, &i, "--limit", &value)) {
@@ -944,24 +944,34 @@ static int s_worker_start(qc_ctl_t *ctl, int argc, char **argv)
         action.sa_handler = s_on_forward;
         sigaction(SIGTERM, &action, NULL);
         sigaction(SIGINT, &action, NULL);
+        int alive = 0, status, worst = 0;
         for (int i = 0; i < count; i++) {
             pids[i] = fork();
             if (pids[i] == 0) {
                 execv(program, child_argv);
                 _exit(127);
             }
+            if (pids[i] < 0) {
+                fprintf(stderr, "queuectl: cannot start worker %d: %s\n", i + 1, strerror(errno));
+                worst = 1;
+            } else {
+                alive++;
+            }
         }
-        int alive = (int)count, status, worst = 0;
         while (alive > 0) {
             pid_t pid = waitpid(-1, &status, 0);
             if (pid < 0 && errno == EINTR && s_forward_signal) {
                 for (int i = 0; i < count; i++)
-                    kill(pids[i], s_forward_signal);
+                    if (pids[i] > 0) /* never kill(-1) or a reaped pid */
+                        kill(pids[i], s_forward_signal);
                 s_forward_signal = 0;
                 continue;
             }
             if (pid < 0)
                 break;
+            for (int i = 0; i < count; i++)
+                if (pids[i] == pid)
+                    pids[i] = 0;
             alive--;
             if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
                 worst = 1;

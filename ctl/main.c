@@ -152,7 +152,8 @@ static const struct {
      "live and ends when the job does.\n"},
     {"wait", qc_cmd_wait,
      "usage: queuectl wait ID... | --all [--json]\n"
-     "Blocks until the jobs finish (progress bar on a terminal); exit 1 if any ended dead.\n"},
+     "Blocks until the jobs finish (progress bar on a terminal); exit 1 if any ended\n"
+     "dead or canceled.\n"},
     {"watch", qc_cmd_watch,
      "usage: queuectl watch [--interval D]\n"
      "A live view of counts, rates, workers and the latest failures; q or Ctrl-C quits.\n"},

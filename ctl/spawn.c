@@ -83,5 +83,15 @@ int qc_spawn_read_pid(const char *path)
     if (fscanf(file, "%d", &pid) != 1 || pid <= 1)
         pid = 0;
     fclose(file);
-    return (pid && qc_spawn_alive(pid)) ? pid : 0;
+    if (!pid || !qc_spawn_alive(pid))
+        return 0;
+    /* After a crash or a reboot the pid may belong to someone else now. */
+    char path_buf[64], cmdline[4096];
+    snprintf(path_buf, sizeof path_buf, "/proc/%d/cmdline", pid);
+    FILE *proc = fopen(path_buf, "r");
+    size_t len = proc ? fread(cmdline, 1, sizeof cmdline - 1, proc) : 0;
+    if (proc)
+        fclose(proc);
+    cmdline[len] = '\0'; /* argv[0] is the first NUL-terminated string */
+    return strstr(cmdline, "queuectl-broker") ? pid : 0;
 }

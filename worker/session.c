@@ -132,6 +132,8 @@ static void s_send_hello(qc_session_t *self)
     cJSON_AddNumberToObject(body, "slots", qc_runner_slots(self->runner));
     cJSON_AddStringToObject(body, "version", QC_VERSION);
     cJSON_AddItemToObject(body, "running", qc_runner_running_json(self->runner));
+    if (self->stop != S_RUNNING)
+        cJSON_AddBoolToObject(body, "stopping", 1);
     s_send(self, QC_W_HELLO, body);
     cJSON_Delete(body);
 }
@@ -340,6 +342,9 @@ static void s_begin_stop(qc_session_t *self, const char *why)
     self->stop = S_STOPPING;
     qc_info("stopping (%s): taking no more jobs, waiting for %d running job(s)", why,
             qc_runner_busy(self->runner));
+    /* Tell the broker at once, so it stops counting our free slots. */
+    if (self->sock)
+        s_send(self, QC_W_STOPPING, NULL);
 }
 
 /* Reads the id and attempt every job-related message carries. Returns 0,
@@ -349,7 +354,7 @@ static int s_job_ref(const char *command, const cJSON *body, const char **id, in
     int64_t value;
     *id = body ? qc_json_string(body, "id") : NULL;
     if (!*id || !qc_job_id_valid(*id) || qc_json_int(body, "attempt", &value) != 0 || value < 1 ||
-        value > QC_MAX_RETRIES_LIMIT + 1) {
+        value > INT32_MAX) {
         qc_warn("dropped %s from the broker: id or attempt missing or invalid", command);
         return -1;
     }
@@ -380,8 +385,10 @@ static void s_on_job(qc_session_t *self, const cJSON *body)
         qc_runner_reject(self->runner, id, attempt, "invalid JOB: bad timeout_s");
         return;
     }
-    if (self->stop != S_RUNNING) {
-        qc_runner_reject(self->runner, id, attempt, "worker stopping");
+    /* A JOB sent before the broker heard STOPPING is committed as an
+     * attempt: run it (it is the last). Only a forced stop refuses it. */
+    if (self->stop == S_FORCED) {
+        qc_runner_reject(self->runner, id, attempt, "worker shutting down");
         return;
     }
     qc_runner_start(self->runner, id, attempt, command, (int)timeout_s);

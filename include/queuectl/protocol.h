@@ -19,6 +19,7 @@
 #define QC_W_RESULT "RESULT"       /* body: result object, see PROTOCOL.md */
 #define QC_W_BYE "BYE"             /* no body: worker leaves, nothing running */
 #define QC_W_OUTPUT "OUTPUT"       /* body: {id, attempt, stream, data}: live output */
+#define QC_W_STOPPING "STOPPING"   /* no body: taking no more jobs (finishing) */
 
 /* Broker -> worker */
 #define QC_B_WELCOME "WELCOME"     /* body: {heartbeat_ms, liveness_ms} */

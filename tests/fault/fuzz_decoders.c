@@ -84,7 +84,7 @@ static void s_result(const cJSON *obj)
         return;
     }
     S_CHECK(qc_job_id_valid(r.id), "accepted invalid id \"%s\"", r.id);
-    S_CHECK(r.attempt >= 1 && r.attempt <= QC_MAX_RETRIES_LIMIT + 1, "attempt %d", r.attempt);
+    S_CHECK(r.attempt >= 1, "attempt %d", r.attempt);
     S_CHECK(r.outcome >= 0 && r.outcome < QC_OUTCOME_COUNT && r.outcome != QC_OUTCOME_WORKER_LOST,
             "outcome %d", (int)r.outcome);
     S_CHECK(r.exit_code >= -1 && r.exit_code <= 255, "exit_code %d", r.exit_code);

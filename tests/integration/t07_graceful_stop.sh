@@ -16,7 +16,13 @@ start_worker
 wait_for 10 workers_are 1
 qc enqueue --id slow2 -- 'sleep 1; echo finished' >/dev/null
 wait_for 10 state_is slow2 processing
+for i in 1 2 3; do qc enqueue --id "queued$i" --max-retries 1 true >/dev/null; done
 kill -TERM "$WORKER_PID"
 wait "$WORKER_PID" || fail "worker exited with $? after SIGTERM"
 state_is slow2 completed || fail "job not completed after SIGTERM: $(job_state slow2)"
+# a stopping worker takes no more jobs: what was queued waits, no retries burned
+for i in 1 2 3; do
+    state_is "queued$i" pending || fail "queued$i is $(job_state "queued$i") after the worker stopped"
+    [ "$(job_field "queued$i" attempts)" = 0 ] || fail "queued$i lost an attempt"
+done
 note "ok"

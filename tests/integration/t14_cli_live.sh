@@ -25,8 +25,21 @@ for i in $(seq 1 50); do
     sleep 0.1
 done
 grep_q "probe" "$d/events" || fail "the events stream shows nothing"
+# a refused batch publishes nothing (its inserts were rolled back)
+qc enqueue --id evdup true >/dev/null
+"$PY" - <<'PY'
+import os, sys
+sys.path.insert(0, os.environ["QC_SOURCE"] + "/scripts")
+from queuectl_client import Client, QueueError
+try:
+    Client().enqueue_many([{"id": "ghost1", "command": "true"}, {"id": "evdup", "command": "true"}])
+    raise SystemExit("duplicate batch accepted")
+except QueueError as e:
+    assert e.code == "duplicate", e
+PY
 id=$(qc enqueue --id evjob true)
-wait_for 10 grep_q '"topic":"job.completed"' "$d/events"
+wait_for 10 grep_q '"id":"evjob","state":"completed"' "$d/events"
+grep_q ghost1 "$d/events" && fail "an event for a rolled-back job"
 kill $ev
 "$PY" - "$d/events" <<'PY'
 import json, sys
