@@ -138,7 +138,9 @@ static const char *s_sql[S_COUNT_STMTS] = {
                          " signal = ?6, cpu_ms = ?7, max_rss_kb = ?8, error = ?9,"
                          " stdout_tail = ?10, stderr_tail = ?11"
                          " WHERE job_seq = ?1 AND attempt = ?2",
-    [S_JOB_FINISH] = "UPDATE jobs SET state = ?2, run_at = ?3, updated_at = ?4, finished_at = ?4,"
+    /* run_at moves only for a retry: otherwise it keeps when the job was due. */
+    [S_JOB_FINISH] = "UPDATE jobs SET state = ?2, run_at = CASE WHEN ?2 = 3 THEN ?3 ELSE run_at END,"
+                     " updated_at = ?4, finished_at = ?4,"
                      " exit_code = ?5, last_error = ?6, stdout_tail = ?7, stderr_tail = ?8"
                      " WHERE seq = ?1",
     [S_EACH_RUNNING] = "SELECT seq, id, runs, worker_id FROM jobs WHERE state = 1",
