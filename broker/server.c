@@ -356,9 +356,10 @@ int qc_server_run(const qc_server_options_t *options)
     broker.events_endpoint = options->events_endpoint[0] ? options->events_endpoint : NULL;
     qc_config_defaults(&broker.config);
 
-    int curve = !options->insecure && (qc_endpoint_is_network(options->worker_endpoint) ||
-                                       qc_endpoint_is_network(options->client_endpoint) ||
-                                       qc_endpoint_is_network(options->events_endpoint));
+    int curve = !options->insecure &&
+                (qc_endpoint_is_network(options->worker_endpoint) ||
+                 qc_endpoint_is_network(options->client_endpoint) ||
+                 (options->events_endpoint[0] && qc_endpoint_is_network(options->events_endpoint)));
     zcert_t *cert = NULL;
     zactor_t *auth = NULL;
     if (s_lock(options->db_path, &lock_fd) != 0)

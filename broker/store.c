@@ -122,8 +122,10 @@ static const char *s_sql[S_COUNT_STMTS] = {
     [S_ROLLBACK_TO] = "ROLLBACK TO req",
     [S_INSERT] = "INSERT INTO jobs (id, command, state, priority, max_retries, timeout_s, run_at,"
                  " created_at, updated_at) VALUES (?1, ?2, 0, ?3, ?4, ?5, ?6, ?7, ?7)",
+    /* INDEXED BY: left alone, the planner prefers jobs_state and sorts every
+     * waiting job (17 ms a claim at 100,000 waiting instead of 5 us). */
     [S_CLAIM_SELECT] = "SELECT seq, id, command, runs, timeout_s, run_at, attempts, max_retries,"
-                       " priority FROM jobs"
+                       " priority FROM jobs INDEXED BY jobs_ready"
                        " WHERE state IN (0, 3) AND run_at <= ?1"
                        " ORDER BY priority DESC, seq LIMIT 1",
     [S_CLAIM_UPDATE] = "UPDATE jobs SET state = 1, attempts = attempts + 1, runs = runs + 1,"
@@ -131,7 +133,7 @@ static const char *s_sql[S_COUNT_STMTS] = {
                        " WHERE seq = ?1",
     [S_ATTEMPT_INSERT] = "INSERT INTO attempts (job_seq, attempt, worker_id, worker_host,"
                          " worker_pid, started_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-    [S_NEXT_DUE] = "SELECT MIN(run_at) FROM jobs WHERE state IN (0, 3)",
+    [S_NEXT_DUE] = "SELECT MIN(run_at) FROM jobs INDEXED BY jobs_due WHERE state IN (0, 3)",
     [S_RUNNING] = "SELECT seq, runs, attempts, max_retries, worker_id, cancel_requested FROM jobs"
                   " WHERE id = ?1 AND state = 1",
     [S_ATTEMPT_FINISH] = "UPDATE attempts SET finished_at = ?3, outcome = ?4, exit_code = ?5,"
@@ -139,10 +141,11 @@ static const char *s_sql[S_COUNT_STMTS] = {
                          " stdout_tail = ?10, stderr_tail = ?11"
                          " WHERE job_seq = ?1 AND attempt = ?2",
     /* run_at moves only for a retry: otherwise it keeps when the job was due. */
-    [S_JOB_FINISH] = "UPDATE jobs SET state = ?2, run_at = CASE WHEN ?2 = 3 THEN ?3 ELSE run_at END,"
-                     " updated_at = ?4, finished_at = ?4,"
-                     " exit_code = ?5, last_error = ?6, stdout_tail = ?7, stderr_tail = ?8"
-                     " WHERE seq = ?1",
+    [S_JOB_FINISH] =
+        "UPDATE jobs SET state = ?2, run_at = CASE WHEN ?2 = 3 THEN ?3 ELSE run_at END,"
+        " updated_at = ?4, finished_at = ?4,"
+        " exit_code = ?5, last_error = ?6, stdout_tail = ?7, stderr_tail = ?8"
+        " WHERE seq = ?1",
     [S_EACH_RUNNING] = "SELECT seq, id, runs, worker_id FROM jobs WHERE state = 1",
     [S_REVIVE] = "UPDATE jobs SET state = 0, attempts = 0, run_at = ?2, updated_at = ?2"
                  " WHERE id = ?1 AND state = 4",
@@ -157,7 +160,8 @@ static const char *s_sql[S_COUNT_STMTS] = {
                      " ORDER BY seq DESC LIMIT ?2",
     [S_COUNTS] = "SELECT state, n FROM state_counts",
     /* The longest-waiting job that could run now: due the earliest. */
-    [S_OLDEST_PENDING] = "SELECT MIN(run_at) FROM jobs WHERE state IN (0, 3) AND run_at <= ?1",
+    [S_OLDEST_PENDING] = "SELECT MIN(run_at) FROM jobs INDEXED BY jobs_due"
+                         " WHERE state IN (0, 3) AND run_at <= ?1",
     [S_CONFIG_ALL] = "SELECT key, value FROM config",
     [S_CONFIG_SAVE] = "INSERT INTO config (key, value) VALUES (?1, ?2)"
                       " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
@@ -241,8 +245,10 @@ qc_store_t *qc_store_open(const char *path, int synchronous_full, char *err, siz
         snprintf(err, errlen, "out of memory");
         return NULL;
     }
-    if (sqlite3_open_v2(path, &self->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
-        SQLITE_OK) {
+    /* NOMUTEX: one thread owns the connection. */
+    if (sqlite3_open_v2(path, &self->db,
+                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                        NULL) != SQLITE_OK) {
         snprintf(err, errlen, "cannot open %s: %s", path,
                  self->db ? sqlite3_errmsg(self->db) : "out of memory");
         qc_store_destroy(&self);
@@ -253,7 +259,8 @@ qc_store_t *qc_store_open(const char *path, int synchronous_full, char *err, siz
     sqlite3_busy_timeout(self->db, 200);
     char pragmas[160];
     snprintf(pragmas, sizeof pragmas,
-             "PRAGMA journal_mode = WAL; PRAGMA synchronous = %s; PRAGMA foreign_keys = OFF;",
+             "PRAGMA journal_mode = WAL; PRAGMA synchronous = %s; PRAGMA foreign_keys = OFF;"
+             " PRAGMA temp_store = MEMORY;",
              synchronous_full ? "FULL" : "NORMAL");
     char *msg = NULL;
     if (sqlite3_exec(self->db, pragmas, NULL, NULL, &msg) != SQLITE_OK) {
@@ -358,12 +365,17 @@ int qc_store_config_save(qc_store_t *self, const char *key, const char *value)
     return s_exec_stmt(self, S_CONFIG_SAVE);
 }
 
-static void s_generate_id(char *id, size_t len)
+/* Time-ordered ids (ms, then a counter from a random start): new ids land at
+ * the right edge of the UNIQUE index instead of on a random page of it. */
+static void s_generate_id(char *id, size_t len, int64_t now_ms)
 {
-    unsigned char bytes[6];
-    sqlite3_randomness(sizeof bytes, bytes);
-    snprintf(id, len, "j-%02x%02x%02x%02x%02x%02x", bytes[0], bytes[1], bytes[2], bytes[3],
-             bytes[4], bytes[5]);
+    static uint16_t counter;
+    static int seeded;
+    if (!seeded) {
+        sqlite3_randomness(sizeof counter, &counter);
+        seeded = 1;
+    }
+    snprintf(id, len, "j-%011llx%04x", (unsigned long long)now_ms, (unsigned)counter++);
 }
 
 int qc_store_job_insert(qc_store_t *self, const qc_job_spec_t *spec, const qc_config_t *config,
@@ -374,7 +386,7 @@ int qc_store_job_insert(qc_store_t *self, const qc_job_spec_t *spec, const qc_co
         if (spec->id[0])
             snprintf(id_out, QC_MAX_ID_BYTES + 1, "%s", spec->id);
         else
-            s_generate_id(id_out, QC_MAX_ID_BYTES + 1);
+            s_generate_id(id_out, QC_MAX_ID_BYTES + 1, now_ms);
         sqlite3_stmt *stmt = self->stmt[S_INSERT];
         int64_t run_at = spec->run_at_ms ? spec->run_at_ms : now_ms + spec->delay_ms;
         sqlite3_bind_text(stmt, 1, id_out, -1, SQLITE_STATIC);

@@ -1,0 +1,408 @@
+#!/usr/bin/env bash
+# Benchmarks queuectl and prints a Markdown table (paste-able into README).
+#
+# Every figure is the median of QC_BENCH_RUNS runs (default 3) with its range
+# (min-max), beside a baseline measured in the same run of this script.
+# Figures and their baselines are interleaved run by run (baseline, figure,
+# baseline, figure, ...), and ratios are the median of the per-run ratios,
+# so a machine whose speed drifts during the run is compared fairly.
+#
+#   scripts/bench.sh                 about 6-9 minutes on 2 cores
+#
+# Environment: QC_BENCH_RUNS (3), QC_BENCH_FILL (1000000 jobs for the memory
+# section), QC_BENCH_NO_BEANSTALKD=1 to skip the comparison with beanstalkd,
+# QC_BENCH_BIN=DIR to measure the binaries in DIR instead of building them.
+# Progress goes to stderr, the table to stdout. Targets are reported as
+# PASS/MISS; a miss does not fail the script (only a broken run does).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+BUILD=$ROOT/build-bench
+RUNS=${QC_BENCH_RUNS:-3}
+FILL=${QC_BENCH_FILL:-1000000}
+SECS=2 # cap on each throughput run
+
+log() { printf '# [%s] %s\n' "$(date +%T)" "$*" >&2; }
+die() { printf 'bench.sh: %s\n' "$*" >&2; exit 1; }
+
+# ---------------------------------------------------------------- build
+# QC_BENCH_BIN=DIR measures the broker and worker found in DIR instead (to
+# compare a patched build); the driver is still built here.
+if [ -n "${QC_BENCH_BIN:-}" ]; then
+    log "using queuectl-broker and queuectl-worker from $QC_BENCH_BIN"
+else
+    log "building queuectl (Release) in build-bench/"
+    cmake -S . -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
+    cmake --build "$BUILD" --target queuectl-broker queuectl-worker >/dev/null
+fi
+mkdir -p "$BUILD/bench"
+DRV=$BUILD/bench/qc_bench
+# shellcheck disable=SC2046
+cc -O2 -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wformat=2 -Wshadow -Wstrict-prototypes -Werror \
+    -o "$DRV" tests/bench/bench.c $(pkg-config --cflags --libs libczmq libzmq libcjson) -lm
+BROKER=${QC_BENCH_BIN:-$BUILD}/queuectl-broker
+WORKER=${QC_BENCH_BIN:-$BUILD}/queuectl-worker
+[ -x "$BROKER" ] && [ -x "$WORKER" ] || die "no queuectl-broker/queuectl-worker in ${QC_BENCH_BIN:-$BUILD}"
+
+# ---------------------------------------------------------------- processes
+# Short path: ipc socket paths are limited to 107 bytes.
+T=$(mktemp -d /tmp/qcb.XXXXXX)
+PIDS=()
+
+forget_pid() {
+    local keep=() p
+    for p in "${PIDS[@]}"; do [ "$p" = "$1" ] || keep+=("$p"); done
+    PIDS=("${keep[@]+"${keep[@]}"}")
+}
+
+# SIGTERM, up to 10 s to exit, then SIGKILL; always reaped.
+stop_pid() {
+    local pid=$1 i
+    kill -TERM "$pid" 2>/dev/null || true
+    for ((i = 0; i < 100; i++)); do
+        kill -0 "$pid" 2>/dev/null || break
+        [ "$(ps -o stat= -p "$pid" 2>/dev/null | cut -c1)" != Z ] || break
+        sleep 0.1
+    done
+    kill -KILL "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+    forget_pid "$pid"
+}
+
+cleanup() {
+    local rc=$? p
+    trap - EXIT
+    for p in "${PIDS[@]+"${PIDS[@]}"}"; do stop_pid "$p"; done
+    if [ $rc -ne 0 ]; then
+        for f in "$T"/*.log; do
+            [ -s "$f" ] && { echo "--- $f" >&2; tail -n 20 "$f" >&2; }
+        done
+    fi
+    rm -rf "$T"
+    exit $rc
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# Starts a fresh broker in $T/NAME with extra flags; sets HOMEDIR, EP, BROKER_PID.
+start_broker() {
+    local name=$1
+    shift
+    HOMEDIR=$T/$name
+    mkdir -p "$HOMEDIR"
+    QUEUECTL_HOME=$HOMEDIR "$BROKER" --log-level warn "$@" >>"$T/$name.log" 2>&1 &
+    BROKER_PID=$!
+    PIDS+=("$BROKER_PID")
+    EP=ipc://$HOMEDIR/client.sock
+    "$DRV" ping --ep "$EP" --timeout 10 || die "broker $name did not start (see $T/$name.log)"
+}
+
+stop_broker() { stop_pid "$BROKER_PID"; }
+
+# Starts N workers (--concurrency 1 each) on the current broker.
+WORKER_PIDS=()
+start_workers() {
+    local i
+    WORKER_PIDS=()
+    for ((i = 0; i < $1; i++)); do
+        QUEUECTL_HOME=$HOMEDIR "$WORKER" --concurrency 1 --log-level warn >>"$T/worker.log" 2>&1 &
+        WORKER_PIDS+=($!)
+        PIDS+=($!)
+    done
+    "$DRV" wait-workers --ep "$EP" --count "$1" --timeout 10 || die "workers did not register"
+}
+
+stop_workers() {
+    local p
+    for p in "${WORKER_PIDS[@]}"; do stop_pid "$p"; done
+    WORKER_PIDS=()
+}
+
+rss_kib() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
+
+# The driver, bounded in time whatever happens; prints its first field.
+drv1() { timeout 300 "$DRV" "$@" | awk '{print $1}'; }
+# field N WORDS...: the Nth word (the driver prints "median min max" triples).
+field() { local n=$1; shift; [ $# -ge "$n" ] || die "driver printed too little: $*"; echo "${!n}"; }
+# Dies unless every argument is a number (a measurement that did not happen).
+need() {
+    local v
+    for v in "$@"; do
+        [[ $v =~ ^-?[0-9.]+([eE][-+]?[0-9]+)?$ ]] || die "a measurement failed (got \"$v\")"
+    done
+}
+
+# ---------------------------------------------------------------- statistics
+# "median min max" of the arguments.
+stat3() {
+    printf '%s\n' "$@" | sort -g | awk '{a[NR] = $1}
+        END {m = NR % 2 ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2; print m, a[1], a[NR]}'
+}
+med() { stat3 "$@" | awk '{print $1}'; }
+# Median of per-run a/b (op "/") or a-b (op "-") over two space-separated lists.
+paired() {
+    local op=$1 a=$2 b=$3
+    paste <(printf '%s\n' $a) <(printf '%s\n' $b) |
+        awk -v op="$op" '{print (op == "/") ? $1 / $2 : $1 - $2}' | sort -g |
+        awk '{a[NR] = $1} END {print NR % 2 ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2}'
+}
+# 12345.6 -> 12,346
+int() {
+    awk -v v="$1" 'BEGIN {s = sprintf("%.0f", v); n = length(s); o = "";
+        for (i = 1; i <= n; i++) {o = o substr(s, i, 1); if ((n - i) % 3 == 0 && i < n) o = o ","}
+        print o}'
+}
+num() { awk -v v="$1" -v d="${2:-2}" 'BEGIN {printf "%.*f", d, v}'; }
+# "median (min-max)" of a list, as integers or with D decimals.
+# shellcheck disable=SC2046 # word splitting of "median min max" is wanted
+fmt_int() { set -- $(stat3 "$@"); echo "$(int "$1") ($(int "$2")-$(int "$3"))"; }
+fmt_dec() {
+    local d=$1
+    shift
+    # shellcheck disable=SC2046
+    set -- $(stat3 "$@")
+    echo "$(num "$1" "$d") ($(num "$2" "$d")-$(num "$3" "$d"))"
+}
+# pass/miss: verdict VALUE OP LIMIT (OP: ge or le or lt)
+verdict() {
+    awk -v v="$1" -v op="$2" -v l="$3" 'BEGIN {
+        ok = (op == "ge") ? v >= l : (op == "le") ? v <= l : v < l
+        print ok ? "PASS" : "MISS"}'
+}
+
+ROWS=()
+row() { ROWS+=("| $1 | $2 | $3 | $4 | $5 | $6 |"); }
+
+# ---------------------------------------------------------------- measurements
+# Sections 1-3 with the broker's default flags or with "--synchronous full".
+# Sets A_ECHO A_ENQ1 A_ENQ4 A_BATCH A_SPAWN A_E2E (space-separated per-run values).
+measure_core() {
+    local label=$1 r v
+    shift
+    A_ECHO="" A_ENQ1="" A_ENQ4="" A_BATCH="" A_SPAWN="" A_E2E=""
+    log "$label: enqueue, 1 client vs REQ/REP echo, and 4 clients ($RUNS runs each, interleaved)"
+    start_broker "enq-$label" "$@"
+    for ((r = 0; r < RUNS; r++)); do
+        A_ECHO+=" $(drv1 echo --dir "$T" --n 40000 --secs $SECS --runs 1)"
+        A_ENQ1+=" $(drv1 enqueue --ep "$EP" --n 40000 --secs $SECS --runs 1)"
+        A_ENQ4+=" $(drv1 enqueue --ep "$EP" --n 80000 --secs $SECS --runs 1 --clients 4)"
+    done
+    stop_broker
+    log "$label: enqueue in batches of 1,000 ($RUNS runs)"
+    start_broker "batch-$label" "$@"
+    for ((r = 0; r < RUNS; r++)); do
+        A_BATCH+=" $(drv1 enqueue --ep "$EP" --n 400000 --secs $SECS --runs 1 --batch 1000)"
+    done
+    stop_broker
+    log "$label: end to end, 5,000 x true on 2 workers vs posix_spawn, 2 in parallel ($RUNS runs)"
+    start_broker "e2e-$label" "$@"
+    start_workers 2
+    for ((r = 0; r < RUNS; r++)); do
+        A_SPAWN+=" $(drv1 spawn-rate --n 5000 --par 2 --runs 1)"
+        A_E2E+=" $(drv1 e2e --ep "$EP" --n 5000 --batch 1000 --runs 1 --timeout 240)"
+    done
+    if [ "$label" = default ]; then
+        log "$label: pickup latency vs bare spawn latency (500 jobs x $RUNS runs, one at a time)"
+        P_SP50="" P_SP99="" P_QC50="" P_QC99=""
+        for ((r = 0; r < RUNS; r++)); do
+            v=$(timeout 300 "$DRV" spawn-latency --n 500 --runs 1 --fifo "$T/fifo")
+            P_SP50+=" $(field 1 $v)" P_SP99+=" $(field 4 $v)"
+            v=$(timeout 300 "$DRV" pickup --ep "$EP" --n 500 --runs 1 --fifo "$T/fifo")
+            P_QC50+=" $(field 1 $v)" P_QC99+=" $(field 4 $v)"
+        done
+    fi
+    stop_workers
+    stop_broker
+    need $A_ECHO $A_ENQ1 $A_ENQ4 $A_BATCH $A_SPAWN $A_E2E
+}
+
+# Rows for sections 1-3 from the A_* values; targets differ by durability
+# (at FULL every single-job request waits for an fsync the echo never does,
+# so the echo ratio is shown without a target).
+core_rows() {
+    local tag=$1 e2e_target=$2 ratio
+    ratio=$(paired / "$A_ENQ1" "$A_ECHO")
+    if [ -z "$tag" ]; then
+        set -- ">= 0.80 x echo" "$(verdict "$ratio" ge 0.8)"
+    else
+        set -- "- (fsync per request)" "-"
+    fi
+    row "${tag}1 enqueue, 1 client, 1 job/request (jobs/s)" "$(fmt_int $A_ENQ1)" \
+        "ZeroMQ REQ/REP echo: $(fmt_int $A_ECHO) round trips/s" "$(num "$ratio")" "$1" "$2"
+    row "${tag}2a enqueue, batches of 1,000 (jobs/s)" "$(fmt_int $A_BATCH)" "-" "-" \
+        ">= 250,000" "$(verdict "$(med $A_BATCH)" ge 250000)"
+    ratio=$(paired / "$A_ENQ4" "$A_ENQ1")
+    row "${tag}2b enqueue, 4 clients, 1 job/request (jobs/s)" "$(fmt_int $A_ENQ4)" \
+        "1 client: $(int "$(med $A_ENQ1)")" "$(num "$ratio")" ">= 2.0 x 1 client" \
+        "$(verdict "$ratio" ge 2)"
+    ratio=$(paired / "$A_E2E" "$A_SPAWN")
+    local secs
+    secs=$(awk -v r="$(med $A_E2E)" 'BEGIN {printf "%.2f", 5000 / r}')
+    row "${tag}3 end to end, 5,000 x \`true\`, 2 workers (jobs/s; ${secs} s at the median)" \
+        "$(fmt_int $A_E2E)" "posix_spawn \`sh -c true\`, 2 in parallel: $(fmt_int $A_SPAWN)/s" \
+        "$(num "$ratio")" ">= $e2e_target x spawn" "$(verdict "$ratio" ge "$e2e_target")"
+}
+
+log "machine: $(nproc) CPUs, $(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo), load $(cut -d' ' -f1-3 /proc/loadavg)"
+
+# 1-4 with the default durability (synchronous=NORMAL).
+measure_core default
+D_ENQ1=$A_ENQ1 D_BATCH=$A_BATCH D_ENQ4=$A_ENQ4 D_E2E=$A_E2E
+core_rows "" 0.90
+need $P_QC50 $P_SP50 $P_QC99 $P_SP99
+# The driver reports microseconds; the table shows milliseconds.
+ms() { local v out=""; for v in "$@"; do out+=" $(awk -v u="$v" 'BEGIN {print u / 1000}')"; done; echo $out; }
+P_QC50=$(ms $P_QC50) P_SP50=$(ms $P_SP50) P_QC99=$(ms $P_QC99) P_SP99=$(ms $P_SP99)
+diff=$(paired - "$P_QC50" "$P_SP50")
+row "4a pickup latency p50, enqueue ack -> job's shell running (ms)" "$(fmt_dec 2 $P_QC50)" \
+    "bare posix_spawn -> shell running: $(fmt_dec 2 $P_SP50)" "$(printf '%+.2f' "$diff") ms" \
+    "<= +0.25 ms" "$(verdict "$diff" le 0.25)"
+row "4b pickup latency p99 (ms)" "$(fmt_dec 2 $P_QC99)" "bare spawn p99: $(fmt_dec 2 $P_SP99)" \
+    "$(printf '%+.2f' "$(paired - "$P_QC99" "$P_SP99")") ms" "< 2 ms" \
+    "$(verdict "$(med $P_QC99)" lt 2)"
+
+# 5: memory, status and list at size, restart after SIGKILL.
+log "memory: filling $FILL jobs in batches of 1,000 (no workers)"
+start_broker mem
+RSS0=$(rss_kib "$BROKER_PID")
+FILL1=$((FILL / 10))
+v=$(timeout 600 "$DRV" fill --ep "$EP" --n "$FILL1" --batch 1000)
+F1_RATE=$(field 2 $v)
+RSS1=$(rss_kib "$BROKER_PID")
+v=$(timeout 600 "$DRV" fill --ep "$EP" --n $((FILL - FILL1)) --batch 1000)
+F2_RATE=$(field 2 $v)
+RSS2=$(rss_kib "$BROKER_PID")
+log "memory: status and list --limit 50 latency at $FILL jobs"
+v=$(timeout 120 "$DRV" req-latency --ep "$EP" --request '{"op":"status"}' --runs 9)
+read -r ST_M ST_LO ST_HI <<<"$v"
+v=$(timeout 120 "$DRV" req-latency --ep "$EP" --request '{"op":"list","limit":50}' --runs 9)
+read -r LS_M LS_LO LS_HI <<<"$v"
+log "memory: dispatch rate at $FILL pending: 2 workers, the next 200 completions (at most 30 s)"
+start_workers 2
+v=$(timeout 120 "$DRV" drain --ep "$EP" --n 200 --timeout 30)
+DR_RATE=$(field 1 $v) DR_N=$(field 2 $v) DR_S=$(field 3 $v)
+stop_workers
+log "memory: SIGKILL, then restart -> first ping ($RUNS restarts, each ended by SIGKILL)"
+exec 3>&2 2>/dev/null # bash reports a SIGKILLed job on its own stderr: not here
+kill -KILL "$BROKER_PID"
+wait "$BROKER_PID" || true
+exec 2>&3 3>&-
+forget_pid "$BROKER_PID"
+v=$(QUEUECTL_HOME=$HOMEDIR timeout 300 "$DRV" restart --ep "$EP" --runs "$RUNS" -- \
+    "$BROKER" --log-level warn 2>>"$T/mem.log")
+read -r RS_M RS_LO RS_HI <<<"$v"
+need "$RSS0" "$RSS1" "$RSS2" "$F1_RATE" "$F2_RATE" "$ST_M" "$LS_M" "$RS_M" "$DR_RATE"
+mib() { awk -v k="$1" 'BEGIN {printf "%.1f", k / 1024}'; }
+row "5a broker RSS, empty (MiB)" "$(mib "$RSS0")" "-" "-" "-" "-"
+row "5b broker RSS, $(int $FILL1) pending (MiB)" "$(mib "$RSS1")" \
+    "fill: $(int "$F1_RATE") jobs/s" "-" "-" "-"
+row "5c broker RSS, $(int "$FILL") pending (MiB)" "$(mib "$RSS2")" \
+    "fill from $(int $FILL1): $(int "$F2_RATE") jobs/s" "-" "< 16 MiB" \
+    "$(verdict "$RSS2" lt 16384)"
+row "5d \`status\` latency, $(int "$FILL") jobs (ms)" \
+    "$(num "$ST_M") ($(num "$ST_LO")-$(num "$ST_HI"))" "-" "-" "< 20 ms" "$(verdict "$ST_M" lt 20)"
+row "5e \`list --limit 50\` latency, $(int "$FILL") jobs (ms)" \
+    "$(num "$LS_M") ($(num "$LS_LO")-$(num "$LS_HI"))" "-" "-" "< 20 ms" "$(verdict "$LS_M" lt 20)"
+row "5f dispatch at $(int "$FILL") pending, 2 workers: completions/s ($DR_N in ${DR_S} s)" \
+    "$(num "$DR_RATE" 1)" "end to end on an empty queue (row 3): $(int "$(med $D_E2E)")" \
+    "$(num "$(awk -v a="$DR_RATE" -v b="$(med $D_E2E)" 'BEGIN {print a / b}')")" "-" "-"
+row "5g restart after SIGKILL, $(int "$FILL") jobs: spawn -> first ping answered (ms)" \
+    "$(num "$RS_M" 1) ($(num "$RS_LO" 1)-$(num "$RS_HI" 1))" "-" "-" "< 500 ms" \
+    "$(verdict "$RS_M" lt 500)"
+rm -rf "$HOMEDIR" # 150+ MB
+
+# 6: 1-3 again at synchronous=FULL.
+measure_core full --synchronous full
+F_ENQ1=$A_ENQ1 F_BATCH=$A_BATCH F_ENQ4=$A_ENQ4 F_E2E=$A_E2E
+core_rows "6 FULL: " 0.80
+
+# 7: beanstalkd with its binlog, same work.
+BS_NOTE=""
+if [ -z "${QC_BENCH_NO_BEANSTALKD:-}" ] && ! command -v beanstalkd >/dev/null; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+        log "beanstalkd: installing the Debian package"
+        timeout 300 env DEBIAN_FRONTEND=noninteractive apt-get install -y -q beanstalkd \
+            >"$T/apt.log" 2>&1 || BS_NOTE="apt-get install beanstalkd failed"
+    else
+        BS_NOTE="beanstalkd is not installed (and not root, so not installed here)"
+    fi
+fi
+[ -z "${QC_BENCH_NO_BEANSTALKD:-}" ] || BS_NOTE="skipped (QC_BENCH_NO_BEANSTALKD)"
+
+start_beanstalkd() { # name [flags]: fresh binlog dir; sets BS_ADDR, BS_PID
+    local name=$1 port
+    shift
+    mkdir -p "$T/$name"
+    port=$("$DRV" freeport)
+    beanstalkd -l 127.0.0.1 -p "$port" -b "$T/$name" "$@" >>"$T/$name.log" 2>&1 &
+    BS_PID=$!
+    PIDS+=("$BS_PID")
+    BS_ADDR=127.0.0.1:$port
+    local i
+    for ((i = 0; i < 100; i++)); do
+        (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && return 0
+        sleep 0.05
+    done
+    die "beanstalkd did not start"
+}
+
+measure_beanstalkd() { # label qc-enq1 qc-batch qc-enq4 qc-e2e [beanstalkd flags]
+    local label=$1 q1=$2 qb=$3 q4=$4 qe=$5 r
+    shift 5
+    local b1="" bb="" b4="" be=""
+    log "beanstalkd $label: put, 1 client / pipelined 1,000 / 4 clients; end to end ($RUNS runs)"
+    start_beanstalkd "bs-enq-$label" "$@"
+    for ((r = 0; r < RUNS; r++)); do
+        b1+=" $(drv1 bs-enqueue --addr "$BS_ADDR" --n 40000 --secs $SECS --runs 1)"
+        bb+=" $(drv1 bs-enqueue --addr "$BS_ADDR" --n 400000 --secs $SECS --runs 1 --batch 1000)"
+        b4+=" $(drv1 bs-enqueue --addr "$BS_ADDR" --n 80000 --secs $SECS --runs 1 --clients 4)"
+    done
+    stop_pid "$BS_PID"
+    start_beanstalkd "bs-e2e-$label" "$@"
+    for ((r = 0; r < RUNS; r++)); do
+        be+=" $(drv1 bs-e2e --addr "$BS_ADDR" --n 5000 --batch 1000 --workers 2 --runs 1 --timeout 240)"
+    done
+    stop_pid "$BS_PID"
+    need $b1 $bb $b4 $be
+    local q b
+    for q in 1 b 4 e; do
+        case $q in
+        1) set -- "put, 1 client, 1 job/request" "$q1" "$b1" ;;
+        b) set -- "put, pipelined 1,000 per write (queuectl: batch of 1,000)" "$qb" "$bb" ;;
+        4) set -- "put, 4 clients, 1 job/request" "$q4" "$b4" ;;
+        e) set -- "end to end, 5,000 x \`true\`, 2 workers" "$qe" "$be" ;;
+        esac
+        b=$(med $3)
+        row "7 $label: $1 (jobs/s)" "$(fmt_int $2)" "beanstalkd: $(fmt_int $3)" \
+            "$(num "$(awk -v a="$(med $2)" -v b="$b" 'BEGIN {print a / b}')")" "-" "-"
+    done
+}
+
+if [ -z "$BS_NOTE" ]; then
+    measure_beanstalkd "default vs -b DIR" "$D_ENQ1" "$D_BATCH" "$D_ENQ4" "$D_E2E"
+    measure_beanstalkd "FULL vs -b DIR -f0" "$F_ENQ1" "$F_BATCH" "$F_ENQ4" "$F_E2E" -f0
+fi
+
+# ---------------------------------------------------------------- report
+SQLITE_V=$(pkg-config --modversion sqlite3)
+ZMQ_V=$(pkg-config --modversion libzmq)
+BS_V=$(beanstalkd -v 2>/dev/null | awk '{print $2}' || true)
+cat <<EOF
+
+## queuectl benchmark ($(date -u +%Y-%m-%dT%H:%MZ), $(git rev-parse --short HEAD 2>/dev/null || echo "?"))
+
+Machine: $(nproc) CPUs ($(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)), kernel $(uname -r),
+load average at the end $(cut -d' ' -f1-3 /proc/loadavg); SQLite $SQLITE_V, libzmq $ZMQ_V${BS_V:+, beanstalkd $BS_V}.
+$([ -n "${QC_BENCH_BIN:-}" ] && echo "Binaries from $QC_BENCH_BIN" || echo "Release build"); broker flags as shipped (ipc sockets, events socket on), \`--log-level warn\`.
+Each figure: median of $RUNS runs (min-max); ratios are the median of per-run ratios
+against the baseline measured just before each run. End to end is measured with the
+2 workers (\`--concurrency 1\` each) already running: the clock runs from the first
+enqueue (batches of 1,000) until nothing is pending or running. Pickup latency includes
+/bin/sh startup on both sides (the job is \`echo s > FIFO\`, a shell builtin).
+
+| figure | queuectl | baseline | ratio | target | result |
+|---|---|---|---|---|---|
+EOF
+printf '%s\n' "${ROWS[@]}"
+[ -z "$BS_NOTE" ] || printf '\n7 beanstalkd: %s.\n' "$BS_NOTE"
+echo
