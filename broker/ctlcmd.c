@@ -273,6 +273,7 @@ static cJSON *s_op_workers_list(qc_broker_t *broker, const cJSON *request)
         cJSON_AddStringToObject(obj, "host", w->host);
         cJSON_AddNumberToObject(obj, "pid", w->pid);
         cJSON_AddNumberToObject(obj, "slots", w->slots);
+        cJSON_AddNumberToObject(obj, "prefetch", w->prefetch);
         cJSON_AddNumberToObject(obj, "busy", w->held_count);
         cJSON_AddNumberToObject(obj, "jobs_done", (double)w->jobs_done);
         cJSON_AddStringToObject(obj, "connected_at",

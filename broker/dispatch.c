@@ -82,15 +82,15 @@ qc_worker_t *qc_dispatch_find_by_name(qc_dispatch_t *self, const char *worker_id
 }
 
 qc_worker_t *qc_dispatch_add(qc_dispatch_t *self, zframe_t *routing_id, const char *worker_id,
-                             const char *host, int pid, int slots, int64_t now_mono_ms,
-                             int64_t now_wall_ms)
+                             const char *host, int pid, int slots, int prefetch,
+                             int64_t now_mono_ms, int64_t now_wall_ms)
 {
-    if (slots < 1 || slots > QC_MAX_SLOTS)
+    if (slots < 1 || slots > QC_MAX_SLOTS || prefetch < 0 || prefetch > QC_MAX_SLOTS)
         return NULL;
     qc_worker_t *worker = calloc(1, sizeof *worker);
     if (!worker)
         return NULL;
-    worker->held = calloc((size_t)slots, sizeof *worker->held);
+    worker->held = calloc((size_t)(slots + prefetch), sizeof *worker->held);
     if (!worker->held) {
         free(worker);
         return NULL;
@@ -101,6 +101,7 @@ qc_worker_t *qc_dispatch_add(qc_dispatch_t *self, zframe_t *routing_id, const ch
     snprintf(worker->host, sizeof worker->host, "%s", host);
     worker->pid = pid;
     worker->slots = slots;
+    worker->prefetch = prefetch;
     worker->connected_at_ms = now_wall_ms;
     worker->last_seen_mono_ms = now_mono_ms;
     zhashx_delete(self->workers, worker->key);
@@ -133,12 +134,12 @@ size_t qc_dispatch_size(qc_dispatch_t *self)
 
 int qc_worker_free_slots(const qc_worker_t *worker)
 {
-    return worker->stopping ? 0 : worker->slots - worker->held_count;
+    return worker->stopping ? 0 : worker->slots + worker->prefetch - worker->held_count;
 }
 
 int qc_worker_hold(qc_worker_t *worker, int64_t seq, const char *id, int attempt)
 {
-    if (worker->held_count >= worker->slots)
+    if (worker->held_count >= worker->slots + worker->prefetch)
         return -1;
     qc_held_t *held = &worker->held[worker->held_count++];
     held->seq = seq;

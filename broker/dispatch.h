@@ -23,13 +23,14 @@ typedef struct {
     char host[256];
     int pid;
     int slots;
+    int prefetch; /* jobs it may hold beyond its slots, queued on its side */
     int stopping; /* sent STOP: give it no more work */
     int64_t jobs_done;
     uint64_t last_given;     /* dispatch order: least recently given goes first */
     int64_t connected_at_ms; /* wall clock */
     int64_t last_seen_mono_ms;
     int held_count;
-    qc_held_t *held; /* [slots] */
+    qc_held_t *held; /* [slots + prefetch] */
 } qc_worker_t;
 
 typedef struct _qc_dispatch_t qc_dispatch_t;
@@ -45,8 +46,8 @@ qc_worker_t *qc_dispatch_find_by_name(qc_dispatch_t *self, const char *worker_id
 /* Registers a worker (replacing any entry with the same routing id). Returns
  * the registry's record (owned by the registry), or NULL on bad slots. */
 qc_worker_t *qc_dispatch_add(qc_dispatch_t *self, zframe_t *routing_id, const char *worker_id,
-                             const char *host, int pid, int slots, int64_t now_mono_ms,
-                             int64_t now_wall_ms);
+                             const char *host, int pid, int slots, int prefetch,
+                             int64_t now_mono_ms, int64_t now_wall_ms);
 /* Removes and frees a worker. Its held jobs must have been dealt with. */
 void qc_dispatch_remove(qc_dispatch_t *self, qc_worker_t **worker_p);
 

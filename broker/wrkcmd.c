@@ -138,7 +138,8 @@ static void s_on_output(qc_broker_t *broker, qc_worker_t *worker, const cJSON *b
 
 /* Validates HELLO's fields; returns 0 or -1 with the reason. */
 static int s_hello_fields(const cJSON *body, const char **worker_id, const char **host, int *pid,
-                          int *slots, const cJSON **running, char *err, size_t errlen)
+                          int *slots, int *prefetch, const cJSON **running, char *err,
+                          size_t errlen)
 {
     int64_t v;
     *worker_id = qc_json_string(body, "worker_id");
@@ -154,9 +155,15 @@ static int s_hello_fields(const cJSON *body, const char **worker_id, const char 
     if (qc_json_int(body, "slots", &v) != 0 || v < 1 || v > QC_MAX_SLOTS)
         return snprintf(err, errlen, "slots must be 1 to %d", QC_MAX_SLOTS), -1;
     *slots = (int)v;
+    *prefetch = 0;
+    if (cJSON_GetObjectItemCaseSensitive(body, "prefetch")) {
+        if (qc_json_int(body, "prefetch", &v) != 0 || v < 0 || v > *slots)
+            return snprintf(err, errlen, "prefetch must be 0 to slots"), -1;
+        *prefetch = (int)v;
+    }
     if (*running && !cJSON_IsArray(*running))
         return snprintf(err, errlen, "running must be an array"), -1;
-    if (*running && cJSON_GetArraySize(*running) > *slots)
+    if (*running && cJSON_GetArraySize(*running) > *slots + *prefetch)
         return snprintf(err, errlen, "running lists more jobs than slots"), -1;
     return 0;
 }
@@ -164,11 +171,11 @@ static int s_hello_fields(const cJSON *body, const char **worker_id, const char 
 static void s_on_hello(qc_broker_t *broker, zframe_t *routing_id, const cJSON *body)
 {
     const char *worker_id, *host;
-    int pid, slots;
+    int pid, slots, prefetch;
     const cJSON *running_list;
     char err[128];
-    if (!body || s_hello_fields(body, &worker_id, &host, &pid, &slots, &running_list, err,
-                                sizeof err) != 0) {
+    if (!body || s_hello_fields(body, &worker_id, &host, &pid, &slots, &prefetch, &running_list,
+                                err, sizeof err) != 0) {
         qc_warn("malformed HELLO dropped: %s", body ? err : "no body");
         return;
     }
@@ -178,8 +185,8 @@ static void s_on_hello(qc_broker_t *broker, zframe_t *routing_id, const cJSON *b
                                 qc_dispatch_find_by_name(broker->dispatch, worker_id)};
     if (previous[1] == previous[0])
         previous[1] = NULL;
-    qc_held_t carried[2 * QC_MAX_SLOTS];
-    int same_conn[2 * QC_MAX_SLOTS];
+    qc_held_t carried[4 * QC_MAX_SLOTS];
+    int same_conn[4 * QC_MAX_SLOTS];
     int carried_count = 0;
     for (int p = 0; p < 2; p++) {
         if (!previous[p])
@@ -193,7 +200,7 @@ static void s_on_hello(qc_broker_t *broker, zframe_t *routing_id, const cJSON *b
     }
 
     qc_worker_t *worker = qc_dispatch_add(broker->dispatch, routing_id, worker_id, host, pid, slots,
-                                          qc_clock_mono_ms(), qc_clock_wall_ms());
+                                          prefetch, qc_clock_mono_ms(), qc_clock_wall_ms());
     if (!worker)
         return;
     worker->stopping = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(body, "stopping"));
@@ -325,6 +332,15 @@ static int s_give_one(qc_broker_t *broker, qc_worker_t *worker, int64_t now_wall
     return 1;
 }
 
+/* An idle slot beats a prefetch place; then the least recently given wins. */
+static int s_better(const qc_worker_t *a, const qc_worker_t *b)
+{
+    int a_idle = a->held_count < a->slots, b_idle = b->held_count < b->slots;
+    if (a_idle != b_idle)
+        return a_idle;
+    return a->last_given < b->last_given;
+}
+
 void qc_wrkcmd_dispatch(qc_broker_t *broker, int64_t now_wall_ms)
 {
     if (qc_clock_mono_ms() < broker->dispatch_after_mono_ms)
@@ -339,7 +355,7 @@ void qc_wrkcmd_dispatch(qc_broker_t *broker, int64_t now_wall_ms)
         qc_worker_t *best = NULL;
         for (qc_worker_t *w = qc_dispatch_first(broker->dispatch); w;
              w = qc_dispatch_next(broker->dispatch))
-            if (qc_worker_free_slots(w) > 0 && (!best || w->last_given < best->last_given))
+            if (qc_worker_free_slots(w) > 0 && (!best || s_better(w, best)))
                 best = w;
         if (!best)
             break;

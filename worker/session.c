@@ -67,6 +67,15 @@ struct _qc_session_t {
     zmq_pollitem_t *items;
     int items_cap;
     qc_session_security_t security;
+    /* Prefetch: one JOB beyond the slots, started the moment a slot frees,
+     * so a slot never idles for the round trip to the broker. */
+    struct {
+        int used;
+        char id[QC_MAX_ID_BYTES + 1];
+        int attempt;
+        int timeout_s;
+        char *command; /* owned */
+    } next;
     zsock_t *monitor; /* handshake events of sock, to tell a refused key */
     int monitor_seq;
 };
@@ -131,7 +140,15 @@ static void s_send_hello(qc_session_t *self)
     cJSON_AddNumberToObject(body, "pid", (double)getpid());
     cJSON_AddNumberToObject(body, "slots", qc_runner_slots(self->runner));
     cJSON_AddStringToObject(body, "version", QC_VERSION);
-    cJSON_AddItemToObject(body, "running", qc_runner_running_json(self->runner));
+    cJSON *running = qc_runner_running_json(self->runner);
+    if (self->next.used) {
+        cJSON *item = cJSON_CreateObject();
+        cJSON_AddStringToObject(item, "id", self->next.id);
+        cJSON_AddNumberToObject(item, "attempt", self->next.attempt);
+        cJSON_AddItemToArray(running, item);
+    }
+    cJSON_AddItemToObject(body, "running", running);
+    cJSON_AddNumberToObject(body, "prefetch", getenv("QC_NO_PREFETCH") ? 0 : 1);
     if (self->stop != S_RUNNING)
         cJSON_AddBoolToObject(body, "stopping", 1);
     s_send(self, QC_W_HELLO, body);
@@ -278,6 +295,7 @@ void qc_session_destroy(qc_session_t **self_p)
         return;
     qc_session_t *self = *self_p;
     s_disconnect(self);
+    free(self->next.command);
     while (self->unacked) {
         s_pending_t *next = self->unacked->next;
         qc_result_clear(&self->unacked->result);
@@ -335,6 +353,23 @@ static void s_collect_results(qc_session_t *self)
     }
 }
 
+static void s_next_clear(qc_session_t *self)
+{
+    free(self->next.command);
+    self->next.command = NULL;
+    self->next.used = 0;
+}
+
+/* Starts the prefetched job if a slot is free. */
+static void s_start_next(qc_session_t *self)
+{
+    if (!self->next.used || qc_runner_busy(self->runner) >= qc_runner_slots(self->runner))
+        return;
+    qc_runner_start(self->runner, self->next.id, self->next.attempt, self->next.command,
+                    self->next.timeout_s);
+    s_next_clear(self);
+}
+
 static void s_begin_stop(qc_session_t *self, const char *why)
 {
     if (self->stop != S_RUNNING)
@@ -370,7 +405,8 @@ static void s_on_job(qc_session_t *self, const cJSON *body)
         return; /* without a valid id and attempt there is no one to answer */
     /* A repeat of a run we already have: its one result is on the way. */
     if (qc_runner_is_running(self->runner, id, attempt) ||
-        s_unacked_find(self, id, attempt, NULL)) {
+        s_unacked_find(self, id, attempt, NULL) ||
+        (self->next.used && self->next.attempt == attempt && strcmp(self->next.id, id) == 0)) {
         qc_warn("job %s attempt %d: duplicate JOB ignored", id, attempt);
         return;
     }
@@ -390,6 +426,16 @@ static void s_on_job(qc_session_t *self, const cJSON *body)
     if (self->stop == S_FORCED) {
         qc_runner_reject(self->runner, id, attempt, "worker shutting down");
         return;
+    }
+    if (qc_runner_busy(self->runner) >= qc_runner_slots(self->runner) && !self->next.used) {
+        self->next.command = strdup(command);
+        if (self->next.command) {
+            snprintf(self->next.id, sizeof self->next.id, "%s", id);
+            self->next.attempt = attempt;
+            self->next.timeout_s = (int)timeout_s;
+            self->next.used = 1;
+            return;
+        }
     }
     qc_runner_start(self->runner, id, attempt, command, (int)timeout_s);
 }
@@ -424,6 +470,11 @@ static void s_on_cancel(qc_session_t *self, const cJSON *body)
     int attempt;
     if (s_job_ref(QC_B_CANCEL, body, &id, &attempt) != 0)
         return;
+    if (self->next.used && self->next.attempt == attempt && strcmp(self->next.id, id) == 0) {
+        qc_runner_reject(self->runner, id, attempt, "canceled before it started");
+        s_next_clear(self);
+        return;
+    }
     if (qc_runner_cancel(self->runner, id, attempt) != 0)
         qc_info("job %s attempt %d: CANCEL, but it is not running here", id, attempt);
 }
@@ -538,6 +589,11 @@ static void s_on_signals(qc_session_t *self)
             s_begin_stop(self, name);
         } else if (self->signals == 2) {
             self->stop = S_FORCED;
+            if (self->next.used) {
+                qc_runner_reject(self->runner, self->next.id, self->next.attempt,
+                                 "worker shut down before it started");
+                s_next_clear(self);
+            }
             int killed = qc_runner_kill_all(self->runner);
             qc_warn("second %s: killed %d running job(s), leaving", name, killed);
             if (killed > 0)
@@ -603,7 +659,8 @@ static int s_ack_wait_ms(qc_session_t *self)
  * over), say BYE and finish. */
 static void s_check_stop(qc_session_t *self, int64_t now)
 {
-    if (self->stop == S_RUNNING || self->finished || qc_runner_busy(self->runner) > 0)
+    if (self->stop == S_RUNNING || self->finished || qc_runner_busy(self->runner) > 0 ||
+        self->next.used)
         return;
     if (self->jobs_done_ms < 0) {
         self->jobs_done_ms = now;
@@ -686,6 +743,7 @@ int qc_session_run(qc_session_t *self)
         int64_t now = qc_clock_mono_ms();
         qc_runner_flush_output(self->runner, now);
         qc_runner_on_timer(self->runner, now);
+        s_start_next(self);
         s_collect_results(self);
         s_tick(self, now);
         s_check_stop(self, now);
