@@ -396,9 +396,8 @@ typedef struct {
 
 /* One client process: connect, warm up, say ready, wait for go, work until
  * `quota` jobs or the deadline, report. Never returns. */
-static void __attribute__((noreturn))
-client_child(kind_t kind, const opts_t *o, const char *ep, long quota, int ready_w, int go_r,
-             int result_w)
+static void __attribute__((noreturn)) client_child(kind_t kind, const opts_t *o, const char *ep,
+                                                   long quota, int ready_w, int go_r, int result_w)
 {
     child_result_t res = {0, 0, 0};
     zsock_t *s = NULL;
@@ -1000,9 +999,9 @@ static int cmd_bs_e2e(const opts_t *o)
             struct pollfd p = {done[0], POLLIN, 0};
             if (left <= 0 || poll(&p, 1, left) <= 0)
                 die("bs-e2e: %ld of %ld jobs done within %.0f s", got, total, timeout);
-            ssize_t n = read(done[0], sink, sizeof sink < (size_t)(total - got)
-                                                  ? sizeof sink
-                                                  : (size_t)(total - got));
+            ssize_t n =
+                read(done[0], sink,
+                     sizeof sink < (size_t)(total - got) ? sizeof sink : (size_t)(total - got));
             if (n <= 0)
                 die("bs-e2e: a worker died");
             got += n;
