@@ -5,6 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 start=$(date +%s)
 scripts/deps.sh
+if command -v clang-format >/dev/null; then scripts/lint.sh; fi
 scripts/build.sh build
 ctest --test-dir build --output-on-failure -j2 --timeout 180
 scripts/build.sh build-asan -DQC_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug
