@@ -337,12 +337,17 @@ static int s_cutoff(const cJSON *request, int64_t *before_ms)
     return 0;
 }
 
-static cJSON *s_deleted_reply(qc_broker_t *broker, int64_t deleted)
+/* One request deletes at most this many jobs, so the loop (and the client's
+ * wait for its reply) stays short; "more" tells the client to ask again. */
+#define S_PURGE_MAX_ROWS 50000
+
+static cJSON *s_deleted_reply(qc_broker_t *broker, int64_t deleted, int more)
 {
     if (deleted < 0)
         return s_storage_error(broker);
     cJSON *reply = s_ok();
     cJSON_AddNumberToObject(reply, "deleted", (double)deleted);
+    cJSON_AddBoolToObject(reply, "more", more);
     return reply;
 }
 
@@ -351,10 +356,10 @@ static cJSON *s_op_dlq_purge(qc_broker_t *broker, const cJSON *request)
     int64_t before;
     if (s_cutoff(request, &before) != 0)
         return qc_broker_error(QC_E_BAD_REQUEST, "older_than_s must be a whole number >= 0");
-    int64_t deleted = qc_store_purge(broker->store, QC_STATE_DEAD, before, INT64_MAX);
+    int64_t deleted = qc_store_purge(broker->store, QC_STATE_DEAD, before, S_PURGE_MAX_ROWS);
     if (deleted > 0)
         qc_info("dlq: purged %lld dead job(s)", (long long)deleted);
-    return s_deleted_reply(broker, deleted);
+    return s_deleted_reply(broker, deleted, deleted >= S_PURGE_MAX_ROWS);
 }
 
 static cJSON *s_op_prune(qc_broker_t *broker, const cJSON *request)
@@ -377,15 +382,15 @@ static cJSON *s_op_prune(qc_broker_t *broker, const cJSON *request)
     }
     cJSON_ArrayForEach(item, states)
     {
-        int64_t deleted =
-            qc_store_purge(broker->store, qc_state_parse(item->valuestring), before, INT64_MAX);
+        int64_t deleted = qc_store_purge(broker->store, qc_state_parse(item->valuestring), before,
+                                         S_PURGE_MAX_ROWS - total);
         if (deleted < 0)
             return s_storage_error(broker);
         total += deleted;
     }
     if (total > 0)
         qc_info("prune: deleted %lld job(s)", (long long)total);
-    return s_deleted_reply(broker, total);
+    return s_deleted_reply(broker, total, total >= S_PURGE_MAX_ROWS);
 }
 
 static cJSON *s_op_metrics(qc_broker_t *broker, const cJSON *request)

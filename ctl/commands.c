@@ -17,45 +17,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-/* Matches "--name VALUE" or "--name=VALUE" at argv[*i]. Returns 1 on a match
- * (advancing *i past the value), with *value NULL if the value is missing. */
-static int s_value(int argc, char **argv, int *i, const char *name, const char **value)
-{
-    size_t len = strlen(name);
-    if (strncmp(argv[*i], name, len) != 0)
-        return 0;
-    if (argv[*i][len] == '=') {
-        *value = argv[*i] + len + 1;
-        return 1;
-    }
-    if (argv[*i][len] != '\0')
-        return 0;
-    *value = (*i + 1 < argc) ? argv[++*i] : NULL;
-    return 1;
-}
-
-/* Flags every command takes. Returns 1 if argv[*i] was one (*rc set on error). */
-static int s_common(qc_ctl_t *ctl, int argc, char **argv, int *i, int *rc)
-{
-    const char *value;
-    *rc = 0;
-    if (strcmp(argv[*i], "--json") == 0) {
-        ctl->json = 1;
-        return 1;
-    }
-    if (strcmp(argv[*i], "--no-color") == 0) {
-        qc_out_no_color();
-        return 1;
-    }
-    if (s_value(argc, argv, i, "--broker", &value)) {
-        if (!value)
-            *rc = qc_ctl_usage_error("--broker needs an endpoint, e.g. tcp://host:5556");
-        ctl->endpoint_flag = value;
-        return 1;
-    }
-    return 0;
-}
-
 static int s_unknown_flag(const char *command, const char *arg)
 {
     return qc_ctl_usage_error("%s: unknown option \"%s\" (see queuectl --help)", command, arg);
@@ -266,7 +227,7 @@ int qc_cmd_enqueue(qc_ctl_t *ctl, int argc, char **argv)
             first_word = i;
             break;
         }
-        if (s_common(ctl, argc, argv, &i, &rc)) {
+        if (qc_ctl_common_flag(ctl, argc, argv, &i, &rc)) {
             if (rc)
                 return rc;
             continue;
@@ -277,19 +238,19 @@ int qc_cmd_enqueue(qc_ctl_t *ctl, int argc, char **argv)
         }
         const char **target = NULL;
         const char *name = argv[i];
-        if (s_value(argc, argv, &i, "--file", &value))
+        if (qc_ctl_flag_value(argc, argv, &i, "--file", &value))
             target = &file;
-        else if (s_value(argc, argv, &i, "--id", &value))
+        else if (qc_ctl_flag_value(argc, argv, &i, "--id", &value))
             target = &id;
-        else if (s_value(argc, argv, &i, "--max-retries", &value))
+        else if (qc_ctl_flag_value(argc, argv, &i, "--max-retries", &value))
             target = &max_retries;
-        else if (s_value(argc, argv, &i, "--priority", &value))
+        else if (qc_ctl_flag_value(argc, argv, &i, "--priority", &value))
             target = &priority;
-        else if (s_value(argc, argv, &i, "--delay", &value))
+        else if (qc_ctl_flag_value(argc, argv, &i, "--delay", &value))
             target = &delay;
-        else if (s_value(argc, argv, &i, "--run-at", &value))
+        else if (qc_ctl_flag_value(argc, argv, &i, "--run-at", &value))
             target = &run_at;
-        else if (s_value(argc, argv, &i, "--timeout", &value))
+        else if (qc_ctl_flag_value(argc, argv, &i, "--timeout", &value))
             target = &timeout;
         else
             return s_unknown_flag("enqueue", argv[i]);
@@ -437,7 +398,7 @@ static int s_no_args(qc_ctl_t *ctl, const char *command, int argc, char **argv)
 {
     int rc;
     for (int i = 1; i < argc; i++) {
-        if (s_common(ctl, argc, argv, &i, &rc)) {
+        if (qc_ctl_common_flag(ctl, argc, argv, &i, &rc)) {
             if (rc)
                 return rc;
             continue;
@@ -531,16 +492,16 @@ static int s_list_common(qc_ctl_t *ctl, const char *op, const char *command, int
     const char *state = NULL, *limit = NULL, *value;
     int rc;
     for (int i = 1; i < argc; i++) {
-        if (s_common(ctl, argc, argv, &i, &rc)) {
+        if (qc_ctl_common_flag(ctl, argc, argv, &i, &rc)) {
             if (rc)
                 return rc;
-        } else if (allow_state && s_value(argc, argv, &i, "--state", &value)) {
+        } else if (allow_state && qc_ctl_flag_value(argc, argv, &i, "--state", &value)) {
             if (!value || qc_state_parse(value) < 0)
                 return qc_ctl_usage_error("%s: --state must be pending, processing, completed, "
                                           "failed, dead or canceled",
                                           command);
             state = value;
-        } else if (s_value(argc, argv, &i, "--limit", &value)) {
+        } else if (qc_ctl_flag_value(argc, argv, &i, "--limit", &value)) {
             int64_t n;
             if (!value || qc_parse_int(value, 1, 1000, &n) != 0)
                 return qc_ctl_usage_error("%s: --limit must be an integer from 1 to 1000", command);
@@ -594,7 +555,7 @@ static int s_id_arg(const char *command, int argc, char **argv, qc_ctl_t *ctl, c
     int rc;
     *id = NULL;
     for (int i = 1; i < argc; i++) {
-        if (s_common(ctl, argc, argv, &i, &rc)) {
+        if (qc_ctl_common_flag(ctl, argc, argv, &i, &rc)) {
             if (rc)
                 return rc;
         } else if (argv[i][0] == '-' && argv[i][1] != '\0') {
@@ -694,12 +655,12 @@ static int s_purge(qc_ctl_t *ctl, const char *command, int argc, char **argv, in
     cJSON *states = cJSON_CreateArray();
     for (int i = 1; i < argc; i++) {
         const char *state = NULL;
-        if (s_common(ctl, argc, argv, &i, &rc)) {
+        if (qc_ctl_common_flag(ctl, argc, argv, &i, &rc)) {
             if (rc) {
                 cJSON_Delete(states);
                 return rc;
             }
-        } else if (s_value(argc, argv, &i, "--older-than", &value)) {
+        } else if (qc_ctl_flag_value(argc, argv, &i, "--older-than", &value)) {
             if (!value || qc_parse_duration_ms(value, &older_ms) != 0) {
                 cJSON_Delete(states);
                 return qc_ctl_usage_error("%s: --older-than takes a duration such as 7d or 12h",
@@ -729,18 +690,26 @@ static int s_purge(qc_ctl_t *ctl, const char *command, int argc, char **argv, in
     else
         cJSON_AddItemToObject(request, "states", states);
     cJSON_AddNumberToObject(request, "older_than_s", (double)(older_ms / 1000));
-    cJSON *reply;
-    if ((rc = qc_ctl_call(ctl, request, &reply)) != QC_CTL_OK)
-        return rc;
-    int64_t deleted = 0;
-    qc_json_int(reply, "deleted", &deleted);
-    if (ctl->json) {
-        cJSON_DeleteItemFromObject(reply, "ok");
-        qc_out_json(reply);
-    } else {
-        printf("deleted %lld job%s\n", (long long)deleted, deleted == 1 ? "" : "s");
+    /* The broker deletes in bounded steps; ask until it says there is no more. */
+    int64_t deleted = 0, step;
+    int more = 1;
+    for (int round = 0; more && round < 100000; round++) {
+        cJSON *reply;
+        if ((rc = qc_ctl_call(ctl, cJSON_Duplicate(request, 1), &reply)) != QC_CTL_OK) {
+            cJSON_Delete(request);
+            return rc;
+        }
+        step = 0;
+        qc_json_int(reply, "deleted", &step);
+        deleted += step;
+        more = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(reply, "more"));
+        cJSON_Delete(reply);
     }
-    cJSON_Delete(reply);
+    cJSON_Delete(request);
+    if (ctl->json)
+        printf("{\"deleted\": %lld}\n", (long long)deleted);
+    else
+        printf("deleted %lld job%s\n", (long long)deleted, deleted == 1 ? "" : "s");
     return QC_CTL_OK;
 }
 
@@ -806,7 +775,7 @@ int qc_cmd_config(qc_ctl_t *ctl, int argc, char **argv)
     const char *positional[3] = {NULL, NULL, NULL};
     int count = 0, rc;
     for (int i = 2; i < argc; i++) {
-        if (s_common(ctl, argc, argv, &i, &rc)) {
+        if (qc_ctl_common_flag(ctl, argc, argv, &i, &rc)) {
             if (rc)
                 return rc;
         } else if (argv[i][0] == '-' && argv[i][1] == '-') {
@@ -904,13 +873,13 @@ static int s_worker_start(qc_ctl_t *ctl, int argc, char **argv)
     int64_t count = 1, concurrency = 1;
     int foreground = 0, rc;
     for (int i = 2; i < argc; i++) {
-        if (s_common(ctl, argc, argv, &i, &rc)) {
+        if (qc_ctl_common_flag(ctl, argc, argv, &i, &rc)) {
             if (rc)
                 return rc;
-        } else if (s_value(argc, argv, &i, "--count", &value)) {
+        } else if (qc_ctl_flag_value(argc, argv, &i, "--count", &value)) {
             if (!value || qc_parse_int(value, 1, 64, &count) != 0)
                 return qc_ctl_usage_error("worker start: --count must be from 1 to 64");
-        } else if (s_value(argc, argv, &i, "--concurrency", &value)) {
+        } else if (qc_ctl_flag_value(argc, argv, &i, "--concurrency", &value)) {
             if (!value || qc_parse_int(value, 1, QC_MAX_SLOTS, &concurrency) != 0)
                 return qc_ctl_usage_error("worker start: --concurrency must be from 1 to %d",
                                           QC_MAX_SLOTS);
@@ -1032,10 +1001,10 @@ static int s_worker_stop(qc_ctl_t *ctl, int argc, char **argv)
     const char *value, *only = NULL;
     int wait = 0, rc;
     for (int i = 2; i < argc; i++) {
-        if (s_common(ctl, argc, argv, &i, &rc)) {
+        if (qc_ctl_common_flag(ctl, argc, argv, &i, &rc)) {
             if (rc)
                 return rc;
-        } else if (s_value(argc, argv, &i, "--id", &value)) {
+        } else if (qc_ctl_flag_value(argc, argv, &i, "--id", &value)) {
             if (!value)
                 return qc_ctl_usage_error("worker stop: --id needs a worker id");
             only = value;
@@ -1207,14 +1176,14 @@ int qc_cmd_keygen(qc_ctl_t *ctl, int argc, char **argv)
     const char *name = NULL, *role = "client", *dir = NULL, *value;
     int rc;
     for (int i = 1; i < argc; i++) {
-        if (s_common(ctl, argc, argv, &i, &rc)) {
+        if (qc_ctl_common_flag(ctl, argc, argv, &i, &rc)) {
             if (rc)
                 return rc;
-        } else if (s_value(argc, argv, &i, "--role", &value)) {
+        } else if (qc_ctl_flag_value(argc, argv, &i, "--role", &value)) {
             if (!value || (strcmp(value, "worker") != 0 && strcmp(value, "client") != 0))
                 return qc_ctl_usage_error("keygen: --role must be worker or client");
             role = value;
-        } else if (s_value(argc, argv, &i, "--dir", &value)) {
+        } else if (qc_ctl_flag_value(argc, argv, &i, "--dir", &value)) {
             if (!value)
                 return qc_ctl_usage_error("keygen: --dir needs a directory");
             dir = value;

@@ -180,3 +180,42 @@ int qc_ctl_broker_endpoint(qc_ctl_t *ctl, const char *which, char *buf, size_t l
     }
     return QC_CTL_OK;
 }
+
+/* Matches "--name VALUE" or "--name=VALUE" at argv[*i]. Returns 1 on a match
+ * (advancing *i past the value), with *value NULL if the value is missing. */
+int qc_ctl_flag_value(int argc, char **argv, int *i, const char *name, const char **value)
+{
+    size_t len = strlen(name);
+    if (strncmp(argv[*i], name, len) != 0)
+        return 0;
+    if (argv[*i][len] == '=') {
+        *value = argv[*i] + len + 1;
+        return 1;
+    }
+    if (argv[*i][len] != '\0')
+        return 0;
+    *value = (*i + 1 < argc) ? argv[++*i] : NULL;
+    return 1;
+}
+
+/* Flags every command takes. Returns 1 if argv[*i] was one (*rc set on error). */
+int qc_ctl_common_flag(qc_ctl_t *ctl, int argc, char **argv, int *i, int *rc)
+{
+    const char *value;
+    *rc = 0;
+    if (strcmp(argv[*i], "--json") == 0) {
+        ctl->json = 1;
+        return 1;
+    }
+    if (strcmp(argv[*i], "--no-color") == 0) {
+        qc_out_no_color();
+        return 1;
+    }
+    if (qc_ctl_flag_value(argc, argv, i, "--broker", &value)) {
+        if (!value)
+            *rc = qc_ctl_usage_error("--broker needs an endpoint, e.g. tcp://host:5556");
+        ctl->endpoint_flag = value;
+        return 1;
+    }
+    return 0;
+}

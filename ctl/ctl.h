@@ -39,6 +39,13 @@ int qc_ctl_ensure_broker(qc_ctl_t *ctl);
  * by. Returns an exit code. */
 int qc_ctl_broker_endpoint(qc_ctl_t *ctl, const char *which, char *buf, size_t len);
 
+/* Matches "--name VALUE" or "--name=VALUE" at argv[*i]: 1 on a match (*i
+ * advanced past the value; *value NULL if it is missing), else 0. */
+int qc_ctl_flag_value(int argc, char **argv, int *i, const char *name, const char **value);
+/* Flags every command takes (--json, --no-color, --broker): 1 if argv[*i]
+ * was one, with *rc an exit code on a bad value (else 0). */
+int qc_ctl_common_flag(qc_ctl_t *ctl, int argc, char **argv, int *i, int *rc);
+
 /* Usage error: prints "queuectl: <msg>" and returns QC_CTL_USAGE. */
 int qc_ctl_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

@@ -97,9 +97,11 @@ int qc_cmd_events(qc_ctl_t *ctl, int argc, char **argv)
 {
     const char *state = NULL;
     int workers = 0;
+    int rc;
     for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--json") == 0) {
-            ctl->json = 1;
+        if (qc_ctl_common_flag(ctl, argc, argv, &i, &rc)) {
+            if (rc)
+                return rc;
         } else if (strcmp(argv[i], "--workers") == 0) {
             workers = 1;
         } else if (strcmp(argv[i], "--state") == 0 && i + 1 < argc) {
@@ -117,7 +119,7 @@ int qc_cmd_events(qc_ctl_t *ctl, int argc, char **argv)
     snprintf(prefix, sizeof prefix, "job.%s", state ? state : "");
     const char *prefixes[] = {prefix, "worker."};
     zsock_t *sub;
-    int rc = s_subscribe(ctl, prefixes, workers ? 2 : 1, &sub);
+    rc = s_subscribe(ctl, prefixes, workers ? 2 : 1, &sub);
     if (rc != QC_CTL_OK)
         return rc;
     s_catch_interrupts();
@@ -184,8 +186,12 @@ int qc_cmd_logs(qc_ctl_t *ctl, int argc, char **argv)
     const char *id = NULL;
     int follow = 0;
     int64_t want_attempt = 0;
+    int rc;
     for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "-f") == 0 || strcmp(argv[i], "--follow") == 0) {
+        if (qc_ctl_common_flag(ctl, argc, argv, &i, &rc)) {
+            if (rc)
+                return rc;
+        } else if (strcmp(argv[i], "-f") == 0 || strcmp(argv[i], "--follow") == 0) {
             follow = 1;
         } else if (strcmp(argv[i], "--attempt") == 0 && i + 1 < argc) {
             if (qc_parse_int(argv[++i], 1, 100000, &want_attempt) != 0)
@@ -203,7 +209,6 @@ int qc_cmd_logs(qc_ctl_t *ctl, int argc, char **argv)
     if (follow && want_attempt)
         return qc_ctl_usage_error("logs: -f follows the running attempt; drop --attempt");
 
-    int rc;
     zsock_t *sub = NULL;
     if (follow) {
         /* Subscribe before looking, so nothing between the two is missed. */
@@ -362,10 +367,13 @@ int qc_cmd_wait(qc_ctl_t *ctl, int argc, char **argv)
     const char **ids = calloc((size_t)argc, sizeof *ids);
     int count = 0;
     for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--all") == 0)
+        if (qc_ctl_common_flag(ctl, argc, argv, &i, &rc)) {
+            if (rc) {
+                free(ids);
+                return rc;
+            }
+        } else if (strcmp(argv[i], "--all") == 0)
             all = 1;
-        else if (strcmp(argv[i], "--json") == 0)
-            ctl->json = 1;
         else if (argv[i][0] == '-' || !qc_job_id_valid(argv[i])) {
             free(ids);
             return qc_ctl_usage_error("wait: \"%s\" is not a job id (use ID..., or --all)",
@@ -489,8 +497,12 @@ static void s_watch_frame(qc_ctl_t *ctl, int64_t *last_done, int64_t *last_ms)
 int qc_cmd_watch(qc_ctl_t *ctl, int argc, char **argv)
 {
     int64_t interval_ms = 1000;
+    int rc;
     for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--interval") == 0 && i + 1 < argc) {
+        if (qc_ctl_common_flag(ctl, argc, argv, &i, &rc)) {
+            if (rc)
+                return rc;
+        } else if (strcmp(argv[i], "--interval") == 0 && i + 1 < argc) {
             if (qc_parse_duration_ms(argv[++i], &interval_ms) != 0 || interval_ms < 100)
                 return qc_ctl_usage_error("watch: --interval must be at least 100ms");
         } else {
@@ -500,7 +512,7 @@ int qc_cmd_watch(qc_ctl_t *ctl, int argc, char **argv)
     cJSON *request = cJSON_CreateObject();
     cJSON_AddStringToObject(request, "op", "ping");
     cJSON *reply;
-    int rc = qc_ctl_call(ctl, request, &reply);
+    rc = qc_ctl_call(ctl, request, &reply);
     if (rc != QC_CTL_OK)
         return rc;
     cJSON_Delete(reply);
