@@ -574,16 +574,25 @@ static int s_id_arg(const char *command, int argc, char **argv, qc_ctl_t *ctl, c
     return 0;
 }
 
+/* Commands of one job id: parses it, sends {op, id}; on success *reply is
+ * the broker's (caller owns) and *id_out the id. Returns an exit code. */
+static int s_id_request(qc_ctl_t *ctl, const char *command, const char *op, int argc, char **argv,
+                        const char **id_out, cJSON **reply)
+{
+    int rc = s_id_arg(command, argc, argv, ctl, id_out);
+    if (rc)
+        return rc;
+    cJSON *request = s_request(op);
+    cJSON_AddStringToObject(request, "id", *id_out);
+    return qc_ctl_call(ctl, request, reply);
+}
+
 int qc_cmd_show(qc_ctl_t *ctl, int argc, char **argv)
 {
     const char *id;
-    int rc = s_id_arg("show", argc, argv, ctl, &id);
-    if (rc)
-        return rc;
-    cJSON *request = s_request("get");
-    cJSON_AddStringToObject(request, "id", id);
     cJSON *reply;
-    if ((rc = qc_ctl_call(ctl, request, &reply)) != QC_CTL_OK)
+    int rc = s_id_request(ctl, "show", "get", argc, argv, &id, &reply);
+    if (rc != QC_CTL_OK)
         return rc;
     const cJSON *job = cJSON_GetObjectItemCaseSensitive(reply, "job");
     if (ctl->json) {
@@ -721,13 +730,9 @@ int qc_cmd_prune(qc_ctl_t *ctl, int argc, char **argv)
 int qc_cmd_cancel(qc_ctl_t *ctl, int argc, char **argv)
 {
     const char *id;
-    int rc = s_id_arg("cancel", argc, argv, ctl, &id);
-    if (rc)
-        return rc;
-    cJSON *request = s_request("cancel");
-    cJSON_AddStringToObject(request, "id", id);
     cJSON *reply;
-    if ((rc = qc_ctl_call(ctl, request, &reply)) != QC_CTL_OK)
+    int rc = s_id_request(ctl, "cancel", "cancel", argc, argv, &id, &reply);
+    if (rc != QC_CTL_OK)
         return rc;
     const cJSON *job = cJSON_GetObjectItemCaseSensitive(reply, "job");
     if (ctl->json)
@@ -752,13 +757,9 @@ int qc_cmd_dlq(qc_ctl_t *ctl, int argc, char **argv)
         return qc_ctl_usage_error("dlq: unknown subcommand \"%s\" (use list, retry or purge)",
                                   argv[1]);
     const char *id;
-    int rc = s_id_arg("dlq retry", argc - 1, argv + 1, ctl, &id);
-    if (rc)
-        return rc;
-    cJSON *request = s_request("dlq.retry");
-    cJSON_AddStringToObject(request, "id", id);
     cJSON *reply;
-    if ((rc = qc_ctl_call(ctl, request, &reply)) != QC_CTL_OK)
+    int rc = s_id_request(ctl, "dlq retry", "dlq.retry", argc - 1, argv + 1, &id, &reply);
+    if (rc != QC_CTL_OK)
         return rc;
     if (ctl->json)
         qc_out_json(cJSON_GetObjectItemCaseSensitive(reply, "job"));
