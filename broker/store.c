@@ -547,6 +547,17 @@ int qc_store_each_running(qc_store_t *self, qc_store_running_fn *fn, void *arg)
     return rc == SQLITE_DONE ? 0 : -1;
 }
 
+/* Why an update by id changed nothing: the job is not there, or it is but in
+ * the wrong state. QC_STORE_NOT_FOUND, QC_STORE_CONFLICT or -1. */
+static int s_missing_or_conflict(qc_store_t *self, const char *id)
+{
+    sqlite3_stmt *stmt = self->stmt[S_STATE_OF];
+    sqlite3_bind_text(stmt, 1, id, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(stmt);
+    s_done(stmt);
+    return rc == SQLITE_ROW ? QC_STORE_CONFLICT : rc == SQLITE_DONE ? QC_STORE_NOT_FOUND : -1;
+}
+
 int qc_store_job_revive(qc_store_t *self, const char *id, int64_t now_ms)
 {
     sqlite3_stmt *stmt = self->stmt[S_REVIVE];
@@ -556,11 +567,7 @@ int qc_store_job_revive(qc_store_t *self, const char *id, int64_t now_ms)
         return -1;
     if (sqlite3_changes(self->db) == 1)
         return 0;
-    stmt = self->stmt[S_STATE_OF];
-    sqlite3_bind_text(stmt, 1, id, -1, SQLITE_STATIC);
-    int rc = sqlite3_step(stmt);
-    s_done(stmt);
-    return rc == SQLITE_ROW ? QC_STORE_CONFLICT : rc == SQLITE_DONE ? QC_STORE_NOT_FOUND : -1;
+    return s_missing_or_conflict(self, id);
 }
 
 /* JSON helpers: a column as an ISO time, integer or string, null when NULL. */
@@ -724,11 +731,7 @@ int qc_store_job_cancel(qc_store_t *self, const char *id, int64_t now_ms)
         return -1;
     if (sqlite3_changes(self->db) == 1)
         return QC_STORE_RUNNING;
-    stmt = self->stmt[S_STATE_OF];
-    sqlite3_bind_text(stmt, 1, id, -1, SQLITE_STATIC);
-    int rc = sqlite3_step(stmt);
-    s_done(stmt);
-    return rc == SQLITE_ROW ? QC_STORE_CONFLICT : rc == SQLITE_DONE ? QC_STORE_NOT_FOUND : -1;
+    return s_missing_or_conflict(self, id);
 }
 
 int64_t qc_store_purge(qc_store_t *self, int state, int64_t before_ms, int64_t max_rows)

@@ -846,8 +846,6 @@ static int s_registered(qc_ctl_t *ctl, const int *pids, int count)
     if (s_worker_list(ctl, &workers) != QC_CTL_OK)
         return -1;
     int found = 0;
-    char host[256] = "";
-    gethostname(host, sizeof host - 1);
     const cJSON *w;
     cJSON_ArrayForEach(w, workers)
     {
