@@ -13,7 +13,7 @@
 /* What a queued outgoing message becomes if the pass's commit fails. */
 typedef enum {
     QC_OUT_ALWAYS,       /* send anyway (WELCOME, RESET, STOP, HEARTBEAT) */
-    QC_OUT_CLIENT_REPLY, /* replaced by a storage error */
+    QC_OUT_CLIENT_REPLY, /* any client reply: replaced by a storage error */
     QC_OUT_AFTER_COMMIT  /* dropped (JOB, ACK): nothing it announces was stored */
 } qc_out_kind_t;
 
@@ -42,10 +42,10 @@ typedef struct {
 } qc_broker_t;
 
 /* Queues a reply to the client whose envelope (routing id + empty frame) is
- * given. Takes ownership of envelope and reply. kind: QC_OUT_CLIENT_REPLY if
- * the request wrote (its reply becomes an error if the commit fails). */
-void qc_broker_reply_kind(qc_broker_t *broker, zmsg_t **envelope_p, cJSON **reply_p,
-                          qc_out_kind_t kind);
+ * given. Takes ownership of envelope and reply. If the pass's commit fails,
+ * every reply becomes a storage error, reads and refusals included: what they
+ * said was read inside the transaction that was rolled back. */
+void qc_broker_reply(qc_broker_t *broker, zmsg_t **envelope_p, cJSON **reply_p);
 
 /* Queues a worker-protocol message (body may be NULL; not taken). */
 void qc_broker_send_worker(qc_broker_t *broker, zframe_t *routing_id, const char *command,

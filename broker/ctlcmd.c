@@ -179,7 +179,7 @@ static cJSON *s_op_status(qc_broker_t *broker, const cJSON *request)
     int busy = 0;
     for (qc_worker_t *w = qc_dispatch_first(broker->dispatch); w;
          w = qc_dispatch_next(broker->dispatch))
-        busy += w->held_count;
+        busy += qc_worker_running_count(w);
     cJSON_AddNumberToObject(reply, "workers", (double)qc_dispatch_size(broker->dispatch));
     cJSON_AddNumberToObject(reply, "busy", busy);
     if (oldest_ms >= 0)
@@ -273,8 +273,7 @@ static cJSON *s_op_workers_list(qc_broker_t *broker, const cJSON *request)
         cJSON_AddStringToObject(obj, "host", w->host);
         cJSON_AddNumberToObject(obj, "pid", w->pid);
         cJSON_AddNumberToObject(obj, "slots", w->slots);
-        cJSON_AddNumberToObject(obj, "prefetch", w->prefetch);
-        cJSON_AddNumberToObject(obj, "busy", w->held_count);
+        cJSON_AddNumberToObject(obj, "busy", qc_worker_running_count(w));
         cJSON_AddNumberToObject(obj, "jobs_done", (double)w->jobs_done);
         cJSON_AddStringToObject(obj, "connected_at",
                                 qc_clock_format_iso(w->connected_at_ms, iso, sizeof iso));

@@ -19,6 +19,8 @@ void qc_retry_decide(const qc_config_t *config, qc_outcome_t outcome, int attemp
         *next_state = QC_STATE_COMPLETED;
     } else if (outcome == QC_OUTCOME_CANCELED) {
         *next_state = QC_STATE_CANCELED;
+    } else if (outcome == QC_OUTCOME_NOT_STARTED) {
+        *next_state = QC_STATE_PENDING; /* it never ran: due again now, not charged */
     } else if (attempts > max_retries) {
         *next_state = QC_STATE_DEAD;
     } else {

@@ -11,7 +11,8 @@
 int64_t qc_retry_backoff_s(const qc_config_t *config, int attempt);
 
 /* Given a job that has now made `attempts` counted attempts, the last one
- * ending with `outcome`: sets *next_state (completed, failed or dead) and,
+ * ending with `outcome`: sets *next_state (completed, failed, dead, canceled,
+ * or pending again for a run that never started) and,
  * for failed, *next_run_at_ms. */
 void qc_retry_decide(const qc_config_t *config, qc_outcome_t outcome, int attempts, int max_retries,
                      int64_t now_ms, qc_state_t *next_state, int64_t *next_run_at_ms);

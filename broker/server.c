@@ -86,15 +86,14 @@ static void s_add_json(zmsg_t *msg, const cJSON *obj)
     }
 }
 
-void qc_broker_reply_kind(qc_broker_t *broker, zmsg_t **envelope_p, cJSON **reply_p,
-                          qc_out_kind_t kind)
+void qc_broker_reply(qc_broker_t *broker, zmsg_t **envelope_p, cJSON **reply_p)
 {
     zmsg_t *msg = *envelope_p;
     *envelope_p = NULL;
     s_add_json(msg, *reply_p);
     cJSON_Delete(*reply_p);
     *reply_p = NULL;
-    s_queue(broker, broker->client_sock, msg, kind);
+    s_queue(broker, broker->client_sock, msg, QC_OUT_CLIENT_REPLY);
 }
 
 void qc_broker_publish(qc_broker_t *broker, const char *topic, const cJSON *body)
@@ -126,6 +125,9 @@ static void s_flush(qc_broker_t *broker, int committed)
     for (s_out_t *out = zlistx_first(broker->outbox); out; out = zlistx_next(broker->outbox)) {
         if (!committed && out->kind == QC_OUT_AFTER_COMMIT)
             continue;
+        /* Every client reply of a failed pass becomes an error, reads and
+         * refusals included: a "duplicate" or a count read inside the
+         * rolled-back transaction may describe what was never stored. */
         if (!committed && out->kind == QC_OUT_CLIENT_REPLY) {
             zframe_t *last = zmsg_last(out->msg);
             zmsg_remove(out->msg, last);
@@ -173,7 +175,6 @@ static void s_client_message(qc_broker_t *broker, int writable)
     zmsg_t *envelope = zmsg_new();
     zmsg_append(envelope, &routing_id);
     zmsg_append(envelope, &delimiter);
-    int64_t changes_before = qc_store_total_changes(broker->store);
     cJSON *reply;
     if (!qc_broker_key_allowed(broker->client_keys, msg, "client")) {
         reply = qc_broker_error(QC_E_FORBIDDEN, "this key is not authorized as a client");
@@ -200,8 +201,7 @@ static void s_client_message(qc_broker_t *broker, int writable)
         }
     }
     zmsg_destroy(&msg);
-    int wrote = qc_store_total_changes(broker->store) != changes_before;
-    qc_broker_reply_kind(broker, &envelope, &reply, wrote ? QC_OUT_CLIENT_REPLY : QC_OUT_ALWAYS);
+    qc_broker_reply(broker, &envelope, &reply);
 }
 
 static void s_worker_message(qc_broker_t *broker, int writable)
@@ -213,9 +213,11 @@ static void s_worker_message(qc_broker_t *broker, int writable)
         zmsg_destroy(&msg);
         return;
     }
+    zframe_t *last = zmsg_last(msg);
+    const char *curve_key = broker->worker_keys && last ? zframe_meta(last, "User-Id") : NULL;
     zframe_t *routing_id = zmsg_pop(msg);
     if (routing_id && writable)
-        qc_wrkcmd_handle(broker, routing_id, msg);
+        qc_wrkcmd_handle(broker, routing_id, curve_key, msg);
     else if (routing_id)
         qc_wrkcmd_touch(broker, routing_id); /* still a sign of life */
     zframe_destroy(&routing_id);

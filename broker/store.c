@@ -73,6 +73,17 @@ static const char *s_migrations[] = {
     "  WHEN OLD.outcome IS NULL AND NEW.outcome > 0 BEGIN"
     "  UPDATE totals SET n = n + 1 WHERE name = 'failed';"
     "END;",
+
+    /* 3: the instance secret of the worker holding a job, so only that
+     * worker can adopt it after a restart or report on it; jobs.started_at
+     * is NULL until the worker says the shell started; an attempt that
+     * never started (outcome 7) is not a failure. */
+    "ALTER TABLE jobs ADD COLUMN worker_token TEXT;"
+    "DROP TRIGGER attempts_counted_failure;"
+    "CREATE TRIGGER attempts_counted_failure AFTER UPDATE OF outcome ON attempts"
+    "  WHEN OLD.outcome IS NULL AND NEW.outcome > 0 AND NEW.outcome != 7 BEGIN"
+    "  UPDATE totals SET n = n + 1 WHERE name = 'failed';"
+    "END;",
 };
 #define S_MIGRATION_COUNT ((int)(sizeof s_migrations / sizeof s_migrations[0]))
 
@@ -96,6 +107,8 @@ enum {
     S_ATTEMPT_FINISH,
     S_JOB_FINISH,
     S_EACH_RUNNING,
+    S_STARTED_JOB,
+    S_STARTED_ATTEMPT,
     S_REVIVE,
     S_STATE_OF,
     S_GET,
@@ -129,24 +142,29 @@ static const char *s_sql[S_COUNT_STMTS] = {
                        " WHERE state IN (0, 3) AND run_at <= ?1"
                        " ORDER BY priority DESC, seq LIMIT 1",
     [S_CLAIM_UPDATE] = "UPDATE jobs SET state = 1, attempts = attempts + 1, runs = runs + 1,"
-                       " started_at = ?2, finished_at = NULL, updated_at = ?2, worker_id = ?3"
-                       " WHERE seq = ?1",
+                       " started_at = NULL, finished_at = NULL, updated_at = ?2, worker_id = ?3,"
+                       " worker_token = ?4 WHERE seq = ?1",
     [S_ATTEMPT_INSERT] = "INSERT INTO attempts (job_seq, attempt, worker_id, worker_host,"
                          " worker_pid, started_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
     [S_NEXT_DUE] = "SELECT MIN(run_at) FROM jobs INDEXED BY jobs_due WHERE state IN (0, 3)",
-    [S_RUNNING] = "SELECT seq, runs, attempts, max_retries, worker_id, cancel_requested FROM jobs"
-                  " WHERE id = ?1 AND state = 1",
+    [S_RUNNING] = "SELECT seq, runs, attempts, max_retries, worker_id, cancel_requested,"
+                  " worker_token, started_at IS NOT NULL FROM jobs WHERE id = ?1 AND state = 1",
     [S_ATTEMPT_FINISH] = "UPDATE attempts SET finished_at = ?3, outcome = ?4, exit_code = ?5,"
+                         " started_at = CASE WHEN ?12 > 0 THEN ?12 ELSE started_at END,"
                          " signal = ?6, cpu_ms = ?7, max_rss_kb = ?8, error = ?9,"
                          " stdout_tail = ?10, stderr_tail = ?11"
                          " WHERE job_seq = ?1 AND attempt = ?2",
     /* run_at moves only for a retry: otherwise it keeps when the job was due. */
     [S_JOB_FINISH] =
         "UPDATE jobs SET state = ?2, run_at = CASE WHEN ?2 = 3 THEN ?3 ELSE run_at END,"
-        " updated_at = ?4, finished_at = ?4,"
+        " updated_at = ?4, finished_at = ?4, attempts = attempts - ?9,"
+        " started_at = CASE WHEN ?10 > 0 THEN ?10 ELSE started_at END,"
         " exit_code = ?5, last_error = ?6, stdout_tail = ?7, stderr_tail = ?8"
         " WHERE seq = ?1",
     [S_EACH_RUNNING] = "SELECT seq, id, runs, worker_id FROM jobs WHERE state = 1",
+    [S_STARTED_JOB] = "UPDATE jobs SET started_at = ?3, updated_at = ?3"
+                      " WHERE seq = ?1 AND runs = ?2 AND state = 1",
+    [S_STARTED_ATTEMPT] = "UPDATE attempts SET started_at = ?3 WHERE job_seq = ?1 AND attempt = ?2",
     [S_REVIVE] = "UPDATE jobs SET state = 0, attempts = 0, run_at = ?2, updated_at = ?2"
                  " WHERE id = ?1 AND state = 4",
     [S_STATE_OF] = "SELECT state FROM jobs WHERE id = ?1",
@@ -442,6 +460,7 @@ int qc_store_job_claim_next(qc_store_t *self, const qc_worker_ref_t *worker, int
     sqlite3_bind_int64(stmt, 1, claim->seq);
     sqlite3_bind_int64(stmt, 2, now_ms);
     sqlite3_bind_text(stmt, 3, worker->worker_id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(stmt, 4, worker->instance, -1, SQLITE_STATIC);
     if (s_exec_stmt(self, S_CLAIM_UPDATE) != 0)
         goto fail;
     stmt = self->stmt[S_ATTEMPT_INSERT];
@@ -484,6 +503,10 @@ int qc_store_job_running(qc_store_t *self, const char *id, qc_running_t *running
         snprintf(running->worker_id, sizeof running->worker_id, "%s",
                  worker ? (const char *)worker : "");
         running->cancel_requested = sqlite3_column_int(stmt, 5);
+        const unsigned char *token = sqlite3_column_text(stmt, 6);
+        snprintf(running->worker_token, sizeof running->worker_token, "%s",
+                 token ? (const char *)token : "");
+        running->started = sqlite3_column_int(stmt, 7);
     }
     s_done(stmt);
     if (rc == SQLITE_ROW)
@@ -518,6 +541,7 @@ int qc_store_job_finish(qc_store_t *self, const qc_running_t *running, const qc_
     s_bind_text_or_null(stmt, 9, result->error);
     s_bind_text_or_null(stmt, 10, result->stdout_tail);
     s_bind_text_or_null(stmt, 11, result->stderr_tail);
+    sqlite3_bind_int64(stmt, 12, result->started_at_ms);
     if (s_exec_stmt(self, S_ATTEMPT_FINISH) != 0)
         return -1;
 
@@ -531,7 +555,24 @@ int qc_store_job_finish(qc_store_t *self, const qc_running_t *running, const qc_
     s_bind_text_or_null(stmt, 6, result->error);
     s_bind_text_or_null(stmt, 7, result->stdout_tail);
     s_bind_text_or_null(stmt, 8, result->stderr_tail);
+    /* A run that never started is recorded but not charged. */
+    sqlite3_bind_int(stmt, 9, result->outcome == QC_OUTCOME_NOT_STARTED ? 1 : 0);
+    sqlite3_bind_int64(stmt, 10,
+                       result->outcome == QC_OUTCOME_NOT_STARTED ? 0 : result->started_at_ms);
     return s_exec_stmt(self, S_JOB_FINISH);
+}
+
+int qc_store_job_started(qc_store_t *self, int64_t seq, int attempt, int64_t started_at_ms)
+{
+    for (int which = S_STARTED_JOB; which <= S_STARTED_ATTEMPT; which++) {
+        sqlite3_stmt *stmt = self->stmt[which];
+        sqlite3_bind_int64(stmt, 1, seq);
+        sqlite3_bind_int(stmt, 2, attempt);
+        sqlite3_bind_int64(stmt, 3, started_at_ms);
+        if (s_exec_stmt(self, which) != 0)
+            return -1;
+    }
+    return 0;
 }
 
 int qc_store_each_running(qc_store_t *self, qc_store_running_fn *fn, void *arg)

@@ -14,7 +14,7 @@
 
 typedef struct _qc_store_t qc_store_t;
 
-#define QC_STORE_SCHEMA_VERSION 2
+#define QC_STORE_SCHEMA_VERSION 3
 
 /* Return codes beside 0 / -1 (an SQLite error, logged). */
 #define QC_STORE_DUPLICATE 1
@@ -66,6 +66,7 @@ typedef struct {
 /* The worker a claim or attempt belongs to. */
 typedef struct {
     const char *worker_id;
+    const char *instance; /* the worker's instance secret: only it may report on the job */
     const char *host;
     int pid;
 } qc_worker_ref_t;
@@ -86,7 +87,9 @@ typedef struct {
     int attempts; /* counted toward max_retries */
     int max_retries;
     int cancel_requested;
+    int started; /* the worker said its shell started */
     char worker_id[QC_MAX_ID_BYTES + 1];
+    char worker_token[QC_INSTANCE_HEX + 1]; /* instance of the holding worker */
 } qc_running_t;
 
 /* Looks up id; returns 0 if it is processing (fills *running), QC_STORE_NOT_FOUND
@@ -94,9 +97,14 @@ typedef struct {
 int qc_store_job_running(qc_store_t *self, const char *id, qc_running_t *running);
 
 /* Records the end of running->attempt with result and moves the job to
- * next_state (run_at used when failed). Returns 0 or -1. */
+ * next_state (run_at used when failed). An attempt whose outcome is
+ * not_started is recorded but not counted toward max_retries. Returns 0 or -1. */
 int qc_store_job_finish(qc_store_t *self, const qc_running_t *running, const qc_result_t *result,
                         qc_state_t next_state, int64_t run_at_ms, int64_t now_ms);
+
+/* Records that the shell of (seq, attempt) started at started_at_ms (the
+ * job's started_at means a shell ran). Returns 0 or -1. */
+int qc_store_job_started(qc_store_t *self, int64_t seq, int attempt, int64_t started_at_ms);
 
 /* Calls fn for every processing job (used at start-up to rebuild leases). */
 typedef void(qc_store_running_fn)(void *arg, int64_t seq, const char *id, int attempt,

@@ -35,6 +35,9 @@ static int s_finish(qc_broker_t *broker, const qc_running_t *running, const qc_r
         qc_info("job %s: attempt %d %s (%s), retry %d/%d in %llds", result->id, running->attempt,
                 name, result->error[0] ? result->error : "no detail", running->attempts,
                 running->max_retries, (long long)(run_at_ms - now_ms) / 1000);
+    else if (next_state == QC_STATE_PENDING)
+        qc_info("job %s: attempt %d never started (%s): due again, not counted", result->id,
+                running->attempt, result->error[0] ? result->error : "no detail");
     else if (next_state == QC_STATE_CANCELED)
         qc_info("job %s: attempt %d %s, job canceled", result->id, running->attempt, name);
     else
@@ -44,18 +47,23 @@ static int s_finish(qc_broker_t *broker, const qc_running_t *running, const qc_r
     return 0;
 }
 
-/* Fails a held attempt whose worker is gone (or whose lease ran out). */
-static void s_lose(qc_broker_t *broker, const char *id, int attempt, const char *why)
+/* Fails a held attempt whose worker is gone (or whose lease ran out).
+ * started: 1 if a shell ran, 0 if it never did (not charged), -1 to take
+ * the store's word (after a restart, STARTED is what was committed). */
+static void s_lose(qc_broker_t *broker, const char *id, int attempt, int started, const char *why)
 {
     qc_running_t running;
     if (qc_store_job_running(broker->store, id, &running) != 0 || running.attempt != attempt)
         return; /* already finished: nothing to lose */
+    if (started < 0)
+        started = running.started;
     qc_result_t result;
     qc_result_init(&result);
     snprintf(result.id, sizeof result.id, "%s", id);
     result.attempt = attempt;
-    result.outcome = QC_OUTCOME_WORKER_LOST;
-    snprintf(result.error, sizeof result.error, "%s", why);
+    result.outcome = started ? QC_OUTCOME_WORKER_LOST : QC_OUTCOME_NOT_STARTED;
+    snprintf(result.error, sizeof result.error, "%s%s", why,
+             started ? "" : " (it never started: not counted)");
     s_finish(broker, &running, &result);
 }
 
@@ -69,9 +77,11 @@ static void s_lose_worker(qc_broker_t *broker, qc_worker_t **worker_p, const cha
 {
     qc_worker_t *worker = *worker_p;
     qc_events_worker(broker, why_event(why), worker);
-    for (int i = 0; i < worker->held_count; i++)
-        if (!worker->held[i].draining)
-            s_lose(broker, worker->held[i].id, worker->held[i].attempt, why);
+    for (int i = 0; i < worker->held_count; i++) {
+        const qc_held_t *held = &worker->held[i];
+        if (!held->draining) /* a finished run whose result never came did run */
+            s_lose(broker, held->id, held->attempt, held->started || held->finished, why);
+    }
     worker->held_count = 0;
     qc_dispatch_remove(broker->dispatch, worker_p);
 }
@@ -97,15 +107,21 @@ static void s_on_result(qc_broker_t *broker, zframe_t *routing_id, qc_worker_t *
         qc_result_clear(&result);
         return;
     }
+    /* Only the connection that holds the run, of the worker instance the
+     * store gave it to, reports on it: a name proves nothing. */
+    qc_held_t *held = qc_worker_held(worker, result.id, result.attempt);
+    if (held && held->started && result.outcome == QC_OUTCOME_NOT_STARTED)
+        result.outcome = QC_OUTCOME_FAILED; /* it said STARTED: a run is charged */
     if (rc != 0 || running.attempt != result.attempt ||
-        strcmp(running.worker_id, worker->worker_id) != 0) {
+        strcmp(running.worker_token, worker->instance) != 0 || !held || held->draining) {
         /* Stale (already recorded, or its lease expired) or not this worker's:
          * acknowledge so it stops resending, record nothing. */
         qc_info("job %s: result for attempt %d from %s ignored (%s)", result.id, result.attempt,
                 worker->worker_id,
-                rc != 0                             ? "not running"
-                : running.attempt != result.attempt ? "not the current attempt"
-                                                    : "held by another worker");
+                rc != 0                                          ? "not running"
+                : running.attempt != result.attempt              ? "not the current attempt"
+                : strcmp(running.worker_token, worker->instance) ? "held by another worker"
+                                                                 : "not held on this connection");
         if (qc_worker_release(worker, result.id, result.attempt) == 0)
             broker->maybe_due = 1; /* a draining slot is free again */
         qc_broker_send_worker(broker, routing_id, QC_B_ACK, ack, QC_OUT_ALWAYS);
@@ -136,96 +152,112 @@ static void s_on_output(qc_broker_t *broker, qc_worker_t *worker, const cJSON *b
     qc_broker_publish(broker, topic, body);
 }
 
-/* Validates HELLO's fields; returns 0 or -1 with the reason. */
-static int s_hello_fields(const cJSON *body, const char **worker_id, const char **host, int *pid,
-                          int *slots, int *prefetch, const cJSON **running, char *err,
-                          size_t errlen)
+/* HELLO, checked. */
+typedef struct {
+    qc_worker_hello_t who;
+    const cJSON *running;  /* [{id, attempt}]: runs whose shell is going, or NULL */
+    const cJSON *finished; /* [{id, attempt}]: results not yet acknowledged, or NULL */
+    int stopping;
+} s_hello_t;
+
+static int s_instance_valid(const char *instance)
+{
+    if (!instance || strlen(instance) != QC_INSTANCE_HEX)
+        return 0;
+    for (const char *p = instance; *p; p++)
+        if (!((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f')))
+            return 0;
+    return 1;
+}
+
+/* Validates HELLO's fields into hello; returns 0 or -1 with the reason. */
+static int s_hello_parse(const cJSON *body, const char *curve_key, s_hello_t *hello, char *err,
+                         size_t errlen)
 {
     int64_t v;
-    *worker_id = qc_json_string(body, "worker_id");
-    *host = qc_json_string(body, "host");
-    *running = cJSON_GetObjectItemCaseSensitive(body, "running");
-    if (!*worker_id || !qc_job_id_valid(*worker_id))
+    memset(hello, 0, sizeof *hello);
+    hello->who.worker_id = qc_json_string(body, "worker_id");
+    hello->who.instance = qc_json_string(body, "instance");
+    hello->who.host = qc_json_string(body, "host");
+    hello->who.curve_key = curve_key ? curve_key : "";
+    hello->running = cJSON_GetObjectItemCaseSensitive(body, "running");
+    hello->finished = cJSON_GetObjectItemCaseSensitive(body, "finished");
+    hello->stopping = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(body, "stopping"));
+    if (!hello->who.worker_id || !qc_job_id_valid(hello->who.worker_id))
         return snprintf(err, errlen, "worker_id missing or invalid"), -1;
-    if (!*host || strlen(*host) > 255)
+    if (!s_instance_valid(hello->who.instance))
+        return snprintf(err, errlen, "instance must be %d lowercase hex digits", QC_INSTANCE_HEX),
+               -1;
+    if (!hello->who.host || strlen(hello->who.host) > 255)
         return snprintf(err, errlen, "host missing or too long"), -1;
     if (qc_json_int(body, "pid", &v) != 0 || v < 0 || v > INT32_MAX)
         return snprintf(err, errlen, "pid missing or invalid"), -1;
-    *pid = (int)v;
+    hello->who.pid = (int)v;
     if (qc_json_int(body, "slots", &v) != 0 || v < 1 || v > QC_MAX_SLOTS)
         return snprintf(err, errlen, "slots must be 1 to %d", QC_MAX_SLOTS), -1;
-    *slots = (int)v;
-    *prefetch = 0;
-    if (cJSON_GetObjectItemCaseSensitive(body, "prefetch")) {
-        if (qc_json_int(body, "prefetch", &v) != 0 || v < 0 || v > *slots)
-            return snprintf(err, errlen, "prefetch must be 0 to slots"), -1;
-        *prefetch = (int)v;
-    }
-    if (*running && !cJSON_IsArray(*running))
+    hello->who.slots = (int)v;
+    if (hello->running && !cJSON_IsArray(hello->running))
         return snprintf(err, errlen, "running must be an array"), -1;
-    if (*running && cJSON_GetArraySize(*running) > *slots + *prefetch)
+    if (hello->running && cJSON_GetArraySize(hello->running) > hello->who.slots)
         return snprintf(err, errlen, "running lists more jobs than slots"), -1;
+    if (hello->finished && !cJSON_IsArray(hello->finished))
+        return snprintf(err, errlen, "finished must be an array"), -1;
+    if (hello->finished && cJSON_GetArraySize(hello->finished) > QC_MAX_UNACKED)
+        return snprintf(err, errlen, "finished lists more than %d results", QC_MAX_UNACKED), -1;
     return 0;
 }
 
-static void s_on_hello(qc_broker_t *broker, zframe_t *routing_id, const cJSON *body)
+/* A name no live registration holds: worker_id itself, or worker_id.N. */
+static void s_free_name(qc_broker_t *broker, const char *worker_id, char *name, size_t len)
 {
-    const char *worker_id, *host;
-    int pid, slots, prefetch;
-    const cJSON *running_list;
-    char err[128];
-    if (!body || s_hello_fields(body, &worker_id, &host, &pid, &slots, &prefetch, &running_list,
-                                err, sizeof err) != 0) {
-        qc_warn("malformed HELLO dropped: %s", body ? err : "no body");
-        return;
-    }
-    /* The same worker may come back on a new connection: its earlier records
-     * give up their jobs to the new one, or lose them below. */
-    qc_worker_t *previous[2] = {qc_dispatch_find(broker->dispatch, routing_id),
-                                qc_dispatch_find_by_name(broker->dispatch, worker_id)};
-    if (previous[1] == previous[0])
-        previous[1] = NULL;
-    qc_held_t carried[4 * QC_MAX_SLOTS];
-    int same_conn[4 * QC_MAX_SLOTS];
-    int carried_count = 0;
-    for (int p = 0; p < 2; p++) {
-        if (!previous[p])
-            continue;
-        for (int i = 0; i < previous[p]->held_count; i++) {
-            same_conn[carried_count] = (p == 0);
-            carried[carried_count++] = previous[p]->held[i];
-        }
-        previous[p]->held_count = 0;
-        qc_dispatch_remove(broker->dispatch, &previous[p]);
-    }
+    snprintf(name, len, "%s", worker_id);
+    for (int n = 2; qc_dispatch_find_by_name(broker->dispatch, name); n++)
+        snprintf(name, len, "%.*s.%d", QC_MAX_ID_BYTES - 12, worker_id, n);
+}
 
-    qc_worker_t *worker = qc_dispatch_add(broker->dispatch, routing_id, worker_id, host, pid, slots,
-                                          prefetch, qc_clock_mono_ms(), qc_clock_wall_ms());
-    if (!worker)
-        return;
-    worker->stopping = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(body, "stopping"));
-    /* Adopt what it says it runs, if the store agrees it is its current attempt. */
+/* Takes (id, attempt) of a HELLO list entry, or returns -1. */
+static int s_entry_ref(const cJSON *entry, const char **id, int *attempt)
+{
+    int64_t value;
+    *id = qc_json_string(entry, "id");
+    if (!*id || !qc_job_id_valid(*id) || qc_json_int(entry, "attempt", &value) != 0 || value < 1 ||
+        value > INT32_MAX)
+        return -1;
+    *attempt = (int)value;
+    return 0;
+}
+
+/* Adopts the runs a HELLO lists whose current attempt the store gave to
+ * this worker instance; a listed run that isn't its own any more is
+ * cancelled (running) or left to be acknowledged as stale (finished).
+ * Adopted runs are crossed off carried[]. */
+static void s_adopt(qc_broker_t *broker, qc_worker_t *worker, zframe_t *routing_id,
+                    const cJSON *list, int finished, qc_held_t *carried, int carried_count)
+{
     const cJSON *entry;
-    cJSON_ArrayForEach(entry, running_list)
+    cJSON_ArrayForEach(entry, list)
     {
-        const char *id = qc_json_string(entry, "id");
-        int64_t attempt;
-        if (!id || !qc_job_id_valid(id) || qc_json_int(entry, "attempt", &attempt) != 0)
+        const char *id;
+        int attempt;
+        if (s_entry_ref(entry, &id, &attempt) != 0)
             continue;
         qc_running_t running;
+        qc_held_t *held;
         if (qc_store_job_running(broker->store, id, &running) == 0 && running.attempt == attempt &&
-            strcmp(running.worker_id, worker_id) == 0 &&
-            qc_worker_hold(worker, running.seq, id, (int)attempt) == 0) {
+            strcmp(running.worker_token, worker->instance) == 0 &&
+            (held = qc_worker_hold(worker, running.seq, id, attempt)) != NULL) {
+            held->started = 1; /* listed by the worker: its shell ran */
+            held->finished = finished;
             int64_t seq;
-            qc_dispatch_orphan_take(broker->dispatch, id, (int)attempt, &seq);
+            qc_dispatch_orphan_take(broker->dispatch, id, attempt, &seq);
             for (int i = 0; i < carried_count; i++)
                 if (carried[i].attempt == attempt && strcmp(carried[i].id, id) == 0)
                     carried[i].id[0] = '\0'; /* adopted: not lost */
-            qc_info("job %s: attempt %lld adopted by reconnected worker %s", id, (long long)attempt,
-                    worker_id);
-            if (running.cancel_requested) /* canceled while the broker was away */
+            qc_info("job %s: attempt %d adopted by reconnected worker %s%s", id, attempt,
+                    worker->worker_id, finished ? " (finished, result on its way)" : "");
+            if (!finished && running.cancel_requested) /* canceled while the broker was away */
                 qc_wrkcmd_cancel_running(broker, id);
-        } else {
+        } else if (!finished) {
             /* Not its job any more: kill it, but count its slot as taken
              * until its (stale) RESULT says the process is gone. */
             cJSON *cancel = cJSON_CreateObject();
@@ -233,33 +265,122 @@ static void s_on_hello(qc_broker_t *broker, zframe_t *routing_id, const cJSON *b
             cJSON_AddNumberToObject(cancel, "attempt", (double)attempt);
             qc_broker_send_worker(broker, routing_id, QC_B_CANCEL, cancel, QC_OUT_ALWAYS);
             cJSON_Delete(cancel);
-            if (qc_worker_hold(worker, 0, id, (int)attempt) == 0)
-                worker->held[worker->held_count - 1].draining = 1;
+            held = qc_worker_hold(worker, 0, id, attempt);
+            if (held)
+                held->draining = 1;
         }
     }
+}
+
+static void s_on_hello(qc_broker_t *broker, zframe_t *routing_id, const char *curve_key,
+                       const cJSON *body)
+{
+    s_hello_t hello;
+    char err[128];
+    if (!body || s_hello_parse(body, curve_key, &hello, err, sizeof err) != 0) {
+        qc_warn("malformed HELLO dropped: %s", body ? err : "no body");
+        return;
+    }
+    /* A registration belongs to its connection and, with CURVE, its key.
+     * The same worker process (same instance secret) may come back on a new
+     * connection: its earlier records give up their jobs to the new one, or
+     * lose them below. Anyone else never displaces a live registration. */
+    qc_worker_t *previous[2] = {qc_dispatch_find(broker->dispatch, routing_id),
+                                qc_dispatch_find_by_instance(broker->dispatch, hello.who.instance)};
+    if (previous[0] && strcmp(previous[0]->instance, hello.who.instance) != 0) {
+        qc_warn("HELLO from the connection of worker %s with another instance: dropped",
+                previous[0]->worker_id);
+        return;
+    }
+    if (previous[1] == previous[0])
+        previous[1] = NULL;
+    if (previous[1] && strcmp(previous[1]->curve_key, hello.who.curve_key) != 0) {
+        qc_warn("HELLO for worker %s's instance from another CURVE key (%s): refused",
+                previous[1]->worker_id, hello.who.curve_key[0] ? hello.who.curve_key : "none");
+        return;
+    }
+    qc_held_t carried[2 * QC_MAX_SLOTS + QC_MAX_UNACKED];
+    int same_conn[2 * QC_MAX_SLOTS + QC_MAX_UNACKED];
+    int carried_count = 0;
+    for (int p = 0; p < 2; p++) {
+        if (!previous[p])
+            continue;
+        for (int i = 0; i < previous[p]->held_count &&
+                        carried_count < (int)(sizeof carried / sizeof carried[0]);
+             i++) {
+            same_conn[carried_count] = (p == 0);
+            carried[carried_count++] = previous[p]->held[i];
+        }
+        previous[p]->held_count = 0;
+        qc_dispatch_remove(broker->dispatch, &previous[p]);
+    }
+
+    /* Two live workers with one name (cloned hosts, a copied unit file):
+     * the newcomer gets a name of its own instead of knocking the other off. */
+    char name[QC_MAX_ID_BYTES + 1];
+    s_free_name(broker, hello.who.worker_id, name, sizeof name);
+    if (strcmp(name, hello.who.worker_id) != 0) {
+        qc_worker_t *holder = qc_dispatch_find_by_name(broker->dispatch, hello.who.worker_id);
+        qc_warn("worker name %s is held by a live worker (host %s, pid %d); registering the "
+                "worker from host %s, pid %d as %s",
+                hello.who.worker_id, holder ? holder->host : "?", holder ? holder->pid : 0,
+                hello.who.host, hello.who.pid, name);
+    }
+    hello.who.worker_id = name;
+    qc_worker_t *worker = qc_dispatch_add(broker->dispatch, routing_id, &hello.who,
+                                          qc_clock_mono_ms(), qc_clock_wall_ms());
+    if (!worker)
+        return;
+    worker->stopping = hello.stopping;
+    s_adopt(broker, worker, routing_id, hello.running, 0, carried, carried_count);
+    s_adopt(broker, worker, routing_id, hello.finished, 1, carried, carried_count);
     for (int i = 0; i < carried_count; i++) {
         if (!carried[i].id[0])
             continue;
         /* Same connection: a JOB sent after this HELLO left the worker is
          * still on its way to it (in order): keep holding it. */
+        qc_held_t *held;
         if (same_conn[i] &&
-            qc_worker_hold(worker, carried[i].seq, carried[i].id, carried[i].attempt) == 0) {
-            worker->held[worker->held_count - 1].draining = carried[i].draining;
+            (held = qc_worker_hold(worker, carried[i].seq, carried[i].id, carried[i].attempt))) {
+            *held = carried[i];
             continue;
         }
         if (!carried[i].draining)
-            s_lose(broker, carried[i].id, carried[i].attempt, "worker reconnected without it");
+            s_lose(broker, carried[i].id, carried[i].attempt, carried[i].started,
+                   "worker reconnected without it");
     }
 
     cJSON *welcome = cJSON_CreateObject();
+    cJSON_AddStringToObject(welcome, "worker_id", worker->worker_id);
     cJSON_AddNumberToObject(welcome, "heartbeat_ms", (double)broker->heartbeat_ms);
     cJSON_AddNumberToObject(welcome, "liveness_ms", (double)broker->liveness_ms);
     qc_broker_send_worker(broker, routing_id, QC_B_WELCOME, welcome, QC_OUT_ALWAYS);
     cJSON_Delete(welcome);
     qc_events_worker(broker, "joined", worker);
-    qc_info("worker %s registered (host %s, pid %d, %d slot%s, %d running)", worker_id, host, pid,
-            slots, slots == 1 ? "" : "s", worker->held_count);
+    qc_info("worker %s registered (host %s, pid %d, %d slot%s, %d held)", worker->worker_id,
+            worker->host, worker->pid, worker->slots, worker->slots == 1 ? "" : "s",
+            worker->held_count);
     broker->maybe_due = 1;
+}
+
+/* The worker says the shell of a run it holds has started: from now on the
+ * run counts toward max_retries, and started_at is the truth. */
+static void s_on_started(qc_broker_t *broker, qc_worker_t *worker, const cJSON *body)
+{
+    const char *id;
+    int attempt;
+    int64_t started_at_ms;
+    qc_held_t *held;
+    if (!body || s_entry_ref(body, &id, &attempt) != 0 ||
+        qc_json_int(body, "started_at_ms", &started_at_ms) != 0 ||
+        !(held = qc_worker_held(worker, id, attempt)) || held->draining || held->started)
+        return;
+    /* The worker's clock: trusted only within a day of ours. */
+    int64_t now_ms = qc_clock_wall_ms();
+    if (started_at_ms < now_ms - 86400000 || started_at_ms > now_ms + 86400000)
+        started_at_ms = now_ms;
+    held->started = 1;
+    qc_store_job_started(broker->store, held->seq, attempt, started_at_ms);
 }
 
 void qc_wrkcmd_touch(qc_broker_t *broker, zframe_t *routing_id)
@@ -269,7 +390,7 @@ void qc_wrkcmd_touch(qc_broker_t *broker, zframe_t *routing_id)
         worker->last_seen_mono_ms = qc_clock_mono_ms();
 }
 
-void qc_wrkcmd_handle(qc_broker_t *broker, zframe_t *routing_id, zmsg_t *msg)
+void qc_wrkcmd_handle(qc_broker_t *broker, zframe_t *routing_id, const char *curve_key, zmsg_t *msg)
 {
     const char *command;
     cJSON *body;
@@ -283,13 +404,15 @@ void qc_wrkcmd_handle(qc_broker_t *broker, zframe_t *routing_id, zmsg_t *msg)
         worker->last_seen_mono_ms = qc_clock_mono_ms();
 
     if (strcmp(command, QC_W_HELLO) == 0) {
-        s_on_hello(broker, routing_id, body);
+        s_on_hello(broker, routing_id, curve_key, body);
     } else if (!worker) {
         /* Unknown peer (e.g. the broker restarted): ask it to introduce itself. */
         if (strcmp(command, QC_W_HEARTBEAT) == 0 || strcmp(command, QC_W_RESULT) == 0)
             qc_broker_send_worker(broker, routing_id, QC_B_RESET, NULL, QC_OUT_ALWAYS);
     } else if (strcmp(command, QC_W_RESULT) == 0) {
         s_on_result(broker, routing_id, worker, body);
+    } else if (strcmp(command, QC_W_STARTED) == 0) {
+        s_on_started(broker, worker, body);
     } else if (strcmp(command, QC_W_STOPPING) == 0) {
         if (!worker->stopping)
             qc_info("worker %s: stopping, finishing %d job(s)", worker->worker_id,
@@ -309,12 +432,15 @@ void qc_wrkcmd_handle(qc_broker_t *broker, zframe_t *routing_id, zmsg_t *msg)
 /* Gives one due job to worker; returns 1 if it did, 0 if nothing is due, -1 on error. */
 static int s_give_one(qc_broker_t *broker, qc_worker_t *worker, int64_t now_wall_ms)
 {
-    qc_worker_ref_t ref = {worker->worker_id, worker->host, worker->pid};
+    qc_worker_ref_t ref = {worker->worker_id, worker->instance, worker->host, worker->pid};
     qc_claim_t claim;
     int rc = qc_store_job_claim_next(broker->store, &ref, now_wall_ms, &claim);
     if (rc != 1)
         return rc;
-    qc_worker_hold(worker, claim.seq, claim.id, claim.attempt);
+    if (!qc_worker_hold(worker, claim.seq, claim.id, claim.attempt)) {
+        free(claim.command);
+        return -1; /* out of memory: the pass's commit must not keep this claim */
+    }
     qc_histogram_observe(
         &broker->metrics.dispatch_latency,
         (double)(now_wall_ms > claim.run_at_ms ? now_wall_ms - claim.run_at_ms : 0));
@@ -332,12 +458,9 @@ static int s_give_one(qc_broker_t *broker, qc_worker_t *worker, int64_t now_wall
     return 1;
 }
 
-/* An idle slot beats a prefetch place; then the least recently given wins. */
+/* Among workers with a free slot, the least recently given wins. */
 static int s_better(const qc_worker_t *a, const qc_worker_t *b)
 {
-    int a_idle = a->held_count < a->slots, b_idle = b->held_count < b->slots;
-    if (a_idle != b_idle)
-        return a_idle;
     return a->last_given < b->last_given;
 }
 
@@ -395,7 +518,7 @@ int64_t qc_wrkcmd_sweep(qc_broker_t *broker, int64_t now_mono_ms)
     qc_held_t orphan;
     while (qc_dispatch_orphan_expired(broker->dispatch, now_mono_ms, &orphan) == 0) {
         qc_warn("job %s: lease of attempt %d expired after restart", orphan.id, orphan.attempt);
-        s_lose(broker, orphan.id, orphan.attempt, "lease expired: no worker reclaimed the job");
+        s_lose(broker, orphan.id, orphan.attempt, -1, "lease expired: no worker reclaimed the job");
     }
 
     return qc_wrkcmd_sweep_deadline(broker);
@@ -452,12 +575,16 @@ static void s_add_orphan(void *arg, int64_t seq, const char *id, int attempt, co
 int qc_wrkcmd_load_orphans(qc_broker_t *broker, int64_t now_mono_ms)
 {
     qc_dispatch_orphans_clear(broker->dispatch);
-    s_orphan_ctx_t ctx = {broker->dispatch, now_mono_ms + broker->liveness_ms, 0};
+    /* Long enough for every worker that survived the outage to be back: it
+     * notices the silence within a liveness window and retries at least
+     * every QC_RECONNECT_MAX_MS; a second gap is the margin. */
+    int64_t lease_ms = broker->liveness_ms + 2 * QC_RECONNECT_MAX_MS;
+    s_orphan_ctx_t ctx = {broker->dispatch, now_mono_ms + lease_ms, 0};
     if (qc_store_each_running(broker->store, s_add_orphan, &ctx) != 0)
         return -1;
     if (ctx.count)
         qc_info("%d job%s found processing: leased for %lld ms to reconnecting workers", ctx.count,
-                ctx.count == 1 ? "" : "s", (long long)broker->liveness_ms);
+                ctx.count == 1 ? "" : "s", (long long)lease_ms);
     return 0;
 }
 
@@ -479,7 +606,7 @@ void qc_wrkcmd_cancel_running(qc_broker_t *broker, const char *id)
     qc_running_t running;
     if (qc_store_job_running(broker->store, id, &running) != 0)
         return;
-    qc_worker_t *worker = qc_dispatch_find_by_name(broker->dispatch, running.worker_id);
+    qc_worker_t *worker = qc_dispatch_find_by_instance(broker->dispatch, running.worker_token);
     qc_info("job %s: cancel requested; attempt %d %s", id, running.attempt,
             worker ? "is being killed by its worker" : "ends canceled when its lease ends");
     if (!worker)

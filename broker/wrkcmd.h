@@ -6,8 +6,10 @@
 #include "broker.h"
 
 /* Handles one message from the worker socket (routing frame popped into
- * routing_id; msg is what follows). Never trusts the peer. */
-void qc_wrkcmd_handle(qc_broker_t *broker, zframe_t *routing_id, zmsg_t *msg);
+ * routing_id; msg is what follows). curve_key: the sender's CURVE public key
+ * (Z85) on an authenticated socket, else NULL. Never trusts the peer. */
+void qc_wrkcmd_handle(qc_broker_t *broker, zframe_t *routing_id, const char *curve_key,
+                      zmsg_t *msg);
 
 /* Hands due jobs to free slots, committing attempts in the open transaction. */
 void qc_wrkcmd_dispatch(qc_broker_t *broker, int64_t now_wall_ms);
@@ -31,7 +33,8 @@ int qc_wrkcmd_stop(qc_broker_t *broker, const char *worker_id);
 /* Asks the worker holding id (processing, marked canceled) to kill it. */
 void qc_wrkcmd_cancel_running(qc_broker_t *broker, const char *id);
 
-/* Start-up: every job found processing gets a lease of one liveness window. */
+/* Start-up: every job found processing gets a lease of one liveness window
+ * plus two of a worker's longest reconnect gaps. */
 int qc_wrkcmd_load_orphans(qc_broker_t *broker, int64_t now_mono_ms);
 
 /* After a failed commit: rebuild held jobs from the store and ask workers

@@ -7,8 +7,9 @@
 
 static const char *s_state_names[QC_STATE_COUNT] = {"pending", "processing", "completed",
                                                     "failed",  "dead",       "canceled"};
-static const char *s_outcome_names[QC_OUTCOME_COUNT] = {
-    "succeeded", "failed", "timed_out", "killed", "worker_lost", "spawn_failed", "canceled"};
+static const char *s_outcome_names[QC_OUTCOME_COUNT] = {"succeeded", "failed",      "timed_out",
+                                                        "killed",    "worker_lost", "spawn_failed",
+                                                        "canceled",  "not_started"};
 
 const char *qc_state_name(qc_state_t state)
 {
@@ -204,9 +205,9 @@ int qc_wmsg_send(void *sock, zframe_t *routing_id, const char *command, const cJ
     return zmsg_send(&msg, sock);
 }
 
-static const char *s_commands[] = {QC_W_STOPPING, QC_W_OUTPUT, QC_W_HELLO,   QC_W_HEARTBEAT,
-                                   QC_W_RESULT,   QC_W_BYE,    QC_B_WELCOME, QC_B_JOB,
-                                   QC_B_ACK,      QC_B_CANCEL, QC_B_STOP,    QC_B_RESET};
+static const char *s_commands[] = {
+    QC_W_STARTED, QC_W_STOPPING, QC_W_OUTPUT, QC_W_HELLO,  QC_W_HEARTBEAT, QC_W_RESULT, QC_W_BYE,
+    QC_B_WELCOME, QC_B_JOB,      QC_B_ACK,    QC_B_CANCEL, QC_B_STOP,      QC_B_RESET};
 
 int qc_wmsg_decode(zmsg_t *msg, const char **command, cJSON **body, char *err, size_t errlen)
 {

@@ -208,17 +208,29 @@ static void s_push_result(qc_runner_t *self, qc_result_t *result)
     qc_result_init(result);
 }
 
-void qc_runner_reject(qc_runner_t *self, const char *id, int attempt, const char *error)
+static void s_not_run(qc_runner_t *self, const char *id, int attempt, qc_outcome_t outcome,
+                      const char *error)
 {
     qc_result_t result;
     qc_result_init(&result);
     snprintf(result.id, sizeof result.id, "%s", id);
     result.attempt = attempt;
-    result.outcome = QC_OUTCOME_SPAWN_FAILED;
-    result.started_at_ms = result.finished_at_ms = qc_clock_wall_ms();
+    result.outcome = outcome;
+    result.finished_at_ms = qc_clock_wall_ms();
+    result.started_at_ms = outcome == QC_OUTCOME_NOT_STARTED ? 0 : result.finished_at_ms;
     snprintf(result.error, sizeof result.error, "%s", error);
     qc_warn("job %s attempt %d not started: %s", id, attempt, error);
     s_push_result(self, &result);
+}
+
+void qc_runner_reject(qc_runner_t *self, const char *id, int attempt, const char *error)
+{
+    s_not_run(self, id, attempt, QC_OUTCOME_SPAWN_FAILED, error);
+}
+
+void qc_runner_refuse(qc_runner_t *self, const char *id, int attempt, const char *error)
+{
+    s_not_run(self, id, attempt, QC_OUTCOME_NOT_STARTED, error);
 }
 
 /* Starts the job into slot with posix_spawn (a vfork-style clone in glibc:
@@ -300,7 +312,7 @@ int qc_runner_start(qc_runner_t *self, const char *id, int attempt, const char *
         if (!self->slots[i].busy)
             slot = &self->slots[i];
     if (!slot) {
-        qc_runner_reject(self, id, attempt, "no free slot");
+        qc_runner_refuse(self, id, attempt, "no free slot");
         return -1;
     }
     char err[200];

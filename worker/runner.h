@@ -28,14 +28,17 @@ qc_runner_t *qc_runner_new(int slots, qc_guard_t *guard);
 void qc_runner_destroy(qc_runner_t **self_p);
 
 /* Starts a job (command is not taken). Returns 0 if it runs, or -1 if it
- * could not start (no free slot, fork/pipe/exec failure): then a result with
- * outcome spawn_failed is queued instead. Either way exactly one result for
+ * could not start: then a result is queued instead (not_started for no free
+ * slot, spawn_failed for a fork/pipe/exec failure). Either way exactly one result for
  * (id, attempt) will come out of qc_runner_take_result. */
 int qc_runner_start(qc_runner_t *self, const char *id, int attempt, const char *command,
                     int timeout_s);
 
-/* Queues a spawn_failed result for a job that will not be run at all. */
+/* Queues a spawn_failed result for a job that cannot run (a bad JOB). */
 void qc_runner_reject(qc_runner_t *self, const char *id, int attempt, const char *error);
+/* Queues a not_started result for a job this worker will not run (shutting
+ * down, no free slot): not the job's fault, so not counted against it. */
+void qc_runner_refuse(qc_runner_t *self, const char *id, int attempt, const char *error);
 
 /* Fills items (at most 2 x slots) with the output pipes to watch for
  * ZMQ_POLLIN. Returns how many it filled. */

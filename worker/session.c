@@ -45,6 +45,7 @@ typedef enum { S_RUNNING = 0, S_STOPPING, S_FORCED } s_stop_t;
 struct _qc_session_t {
     char *endpoint;
     char worker_id[QC_MAX_ID_BYTES + 1];
+    char instance[QC_INSTANCE_HEX + 1]; /* secret: proves it is us on a reconnect */
     char host[256];
     qc_runner_t *runner; /* not owned */
     qc_guard_t *guard;   /* not owned, may be NULL */
@@ -67,15 +68,6 @@ struct _qc_session_t {
     zmq_pollitem_t *items;
     int items_cap;
     qc_session_security_t security;
-    /* Prefetch: one JOB beyond the slots, started the moment a slot frees,
-     * so a slot never idles for the round trip to the broker. */
-    struct {
-        int used;
-        char id[QC_MAX_ID_BYTES + 1];
-        int attempt;
-        int timeout_s;
-        char *command; /* owned */
-    } next;
     zsock_t *monitor; /* handshake events of sock, to tell a refused key */
     int monitor_seq;
 };
@@ -132,23 +124,27 @@ static int s_send(qc_session_t *self, const char *command, const cJSON *body)
     return 0;
 }
 
+/* HELLO names every run the broker must not give up: those running, and
+ * those finished whose result is not yet acknowledged (their RESULTs follow
+ * on the same connection, so the broker keeps them for it). */
 static void s_send_hello(qc_session_t *self)
 {
     cJSON *body = cJSON_CreateObject();
     cJSON_AddStringToObject(body, "worker_id", self->worker_id);
+    cJSON_AddStringToObject(body, "instance", self->instance);
     cJSON_AddStringToObject(body, "host", self->host);
     cJSON_AddNumberToObject(body, "pid", (double)getpid());
     cJSON_AddNumberToObject(body, "slots", qc_runner_slots(self->runner));
     cJSON_AddStringToObject(body, "version", QC_VERSION);
-    cJSON *running = qc_runner_running_json(self->runner);
-    if (self->next.used) {
+    cJSON_AddItemToObject(body, "running", qc_runner_running_json(self->runner));
+    cJSON *finished = cJSON_AddArrayToObject(body, "finished");
+    int listed = 0;
+    for (s_pending_t *p = self->unacked; p && listed < QC_MAX_UNACKED; p = p->next, listed++) {
         cJSON *item = cJSON_CreateObject();
-        cJSON_AddStringToObject(item, "id", self->next.id);
-        cJSON_AddNumberToObject(item, "attempt", self->next.attempt);
-        cJSON_AddItemToArray(running, item);
+        cJSON_AddStringToObject(item, "id", p->result.id);
+        cJSON_AddNumberToObject(item, "attempt", p->result.attempt);
+        cJSON_AddItemToArray(finished, item);
     }
-    cJSON_AddItemToObject(body, "running", running);
-    cJSON_AddNumberToObject(body, "prefetch", getenv("QC_NO_PREFETCH") ? 0 : 1);
     if (self->stop != S_RUNNING)
         cJSON_AddBoolToObject(body, "stopping", 1);
     s_send(self, QC_W_HELLO, body);
@@ -160,6 +156,17 @@ static void s_send_result(qc_session_t *self, const qc_result_t *result)
     cJSON *body = qc_result_to_json(result);
     if (body)
         s_send(self, QC_W_RESULT, body);
+    cJSON_Delete(body);
+}
+
+/* The shell of a job runs: from now on the broker counts the attempt. */
+static void s_send_started(qc_session_t *self, const char *id, int attempt, int64_t started_at_ms)
+{
+    cJSON *body = cJSON_CreateObject();
+    cJSON_AddStringToObject(body, "id", id);
+    cJSON_AddNumberToObject(body, "attempt", attempt);
+    cJSON_AddNumberToObject(body, "started_at_ms", (double)started_at_ms);
+    s_send(self, QC_W_STARTED, body);
     cJSON_Delete(body);
 }
 
@@ -262,6 +269,15 @@ qc_session_t *qc_session_new(const char *endpoint, const char *name, qc_runner_t
         snprintf(self->worker_id, sizeof self->worker_id, "%s", name);
     else
         s_default_worker_id(self->worker_id, sizeof self->worker_id, self->host);
+    unsigned char secret[QC_INSTANCE_HEX / 2];
+    if (getrandom(secret, sizeof secret, 0) != (ssize_t)sizeof secret) {
+        qc_error("cannot make the worker's instance secret: %s", strerror(errno));
+        free(self->endpoint);
+        free(self);
+        return NULL;
+    }
+    for (size_t i = 0; i < sizeof secret; i++)
+        snprintf(self->instance + 2 * i, 3, "%02x", secret[i]);
     qc_runner_set_output(runner, s_send_output, self);
     /* Pollitems: the signalfd, the socket, its monitor, two per slot. */
     self->items_cap = 3 + qc_runner_poll_max(runner);
@@ -295,7 +311,6 @@ void qc_session_destroy(qc_session_t **self_p)
         return;
     qc_session_t *self = *self_p;
     s_disconnect(self);
-    free(self->next.command);
     while (self->unacked) {
         s_pending_t *next = self->unacked->next;
         qc_result_clear(&self->unacked->result);
@@ -353,23 +368,6 @@ static void s_collect_results(qc_session_t *self)
     }
 }
 
-static void s_next_clear(qc_session_t *self)
-{
-    free(self->next.command);
-    self->next.command = NULL;
-    self->next.used = 0;
-}
-
-/* Starts the prefetched job if a slot is free. */
-static void s_start_next(qc_session_t *self)
-{
-    if (!self->next.used || qc_runner_busy(self->runner) >= qc_runner_slots(self->runner))
-        return;
-    qc_runner_start(self->runner, self->next.id, self->next.attempt, self->next.command,
-                    self->next.timeout_s);
-    s_next_clear(self);
-}
-
 static void s_begin_stop(qc_session_t *self, const char *why)
 {
     if (self->stop != S_RUNNING)
@@ -405,8 +403,7 @@ static void s_on_job(qc_session_t *self, const cJSON *body)
         return; /* without a valid id and attempt there is no one to answer */
     /* A repeat of a run we already have: its one result is on the way. */
     if (qc_runner_is_running(self->runner, id, attempt) ||
-        s_unacked_find(self, id, attempt, NULL) ||
-        (self->next.used && self->next.attempt == attempt && strcmp(self->next.id, id) == 0)) {
+        s_unacked_find(self, id, attempt, NULL)) {
         qc_warn("job %s attempt %d: duplicate JOB ignored", id, attempt);
         return;
     }
@@ -424,20 +421,11 @@ static void s_on_job(qc_session_t *self, const cJSON *body)
     /* A JOB sent before the broker heard STOPPING is committed as an
      * attempt: run it (it is the last). Only a forced stop refuses it. */
     if (self->stop == S_FORCED) {
-        qc_runner_reject(self->runner, id, attempt, "worker shutting down");
+        qc_runner_refuse(self->runner, id, attempt, "worker shutting down");
         return;
     }
-    if (qc_runner_busy(self->runner) >= qc_runner_slots(self->runner) && !self->next.used) {
-        self->next.command = strdup(command);
-        if (self->next.command) {
-            snprintf(self->next.id, sizeof self->next.id, "%s", id);
-            self->next.attempt = attempt;
-            self->next.timeout_s = (int)timeout_s;
-            self->next.used = 1;
-            return;
-        }
-    }
-    qc_runner_start(self->runner, id, attempt, command, (int)timeout_s);
+    if (qc_runner_start(self->runner, id, attempt, command, (int)timeout_s) == 0)
+        s_send_started(self, id, attempt, qc_clock_wall_ms());
 }
 
 static void s_on_ack(qc_session_t *self, const cJSON *body)
@@ -470,11 +458,6 @@ static void s_on_cancel(qc_session_t *self, const cJSON *body)
     int attempt;
     if (s_job_ref(QC_B_CANCEL, body, &id, &attempt) != 0)
         return;
-    if (self->next.used && self->next.attempt == attempt && strcmp(self->next.id, id) == 0) {
-        qc_runner_reject(self->runner, id, attempt, "canceled before it started");
-        s_next_clear(self);
-        return;
-    }
     if (qc_runner_cancel(self->runner, id, attempt) != 0)
         qc_info("job %s attempt %d: CANCEL, but it is not running here", id, attempt);
 }
@@ -495,6 +478,14 @@ static void s_on_welcome(qc_session_t *self, const cJSON *body)
     } else {
         self->heartbeat_ms = (int)heartbeat_ms;
         self->liveness_ms = (int)liveness_ms;
+    }
+    /* Another live worker holds our name: the broker gave us our own. */
+    const char *assigned = body ? qc_json_string(body, "worker_id") : NULL;
+    if (assigned && qc_job_id_valid(assigned) && strcmp(assigned, self->worker_id) != 0) {
+        qc_warn("the name %s is held by another live worker: registered as %s (give each "
+                "worker a unique --name)",
+                self->worker_id, assigned);
+        snprintf(self->worker_id, sizeof self->worker_id, "%s", assigned);
     }
     qc_info("registered with %s as %s (heartbeat %d ms, liveness %d ms)", self->endpoint,
             self->worker_id, self->heartbeat_ms, self->liveness_ms);
@@ -589,11 +580,6 @@ static void s_on_signals(qc_session_t *self)
             s_begin_stop(self, name);
         } else if (self->signals == 2) {
             self->stop = S_FORCED;
-            if (self->next.used) {
-                qc_runner_reject(self->runner, self->next.id, self->next.attempt,
-                                 "worker shut down before it started");
-                s_next_clear(self);
-            }
             int killed = qc_runner_kill_all(self->runner);
             qc_warn("second %s: killed %d running job(s), leaving", name, killed);
             if (killed > 0)
@@ -659,8 +645,7 @@ static int s_ack_wait_ms(qc_session_t *self)
  * over), say BYE and finish. */
 static void s_check_stop(qc_session_t *self, int64_t now)
 {
-    if (self->stop == S_RUNNING || self->finished || qc_runner_busy(self->runner) > 0 ||
-        self->next.used)
+    if (self->stop == S_RUNNING || self->finished || qc_runner_busy(self->runner) > 0)
         return;
     if (self->jobs_done_ms < 0) {
         self->jobs_done_ms = now;
@@ -743,7 +728,6 @@ int qc_session_run(qc_session_t *self)
         int64_t now = qc_clock_mono_ms();
         qc_runner_flush_output(self->runner, now);
         qc_runner_on_timer(self->runner, now);
-        s_start_next(self);
         s_collect_results(self);
         s_tick(self, now);
         s_check_stop(self, now);

@@ -57,7 +57,7 @@ int main(void)
     CHECK(qc_store_commit(store) == 0);
 
     /* claims: priority first, FIFO within a priority, delayed jobs wait */
-    qc_worker_ref_t worker = {"w1", "host", 42};
+    qc_worker_ref_t worker = {"w1", "0123456789abcdef0123456789abcdef", "host", 42};
     const char *order[] = {"hi", "a", "b", "low"};
     CHECK(qc_store_begin(store) == 0);
     for (int i = 0; i < 4; i++) {
@@ -114,6 +114,33 @@ int main(void)
     CHECK(cJSON_GetArraySize(cJSON_GetObjectItem(job, "attempts_log")) == 2);
     CHECK(cJSON_GetObjectItem(job, "attempts")->valueint == 1);
     cJSON_Delete(job);
+
+    /* a run that never started is recorded but not charged; STARTED sets started_at */
+    CHECK(qc_store_job_running(store, "b", &running) == 0);
+    CHECK(running.started == 0 && running.attempts == 1);
+    CHECK(strcmp(running.worker_token, "0123456789abcdef0123456789abcdef") == 0);
+    qc_result_init(&result);
+    strcpy(result.id, "b");
+    result.attempt = running.attempt;
+    result.outcome = QC_OUTCOME_NOT_STARTED;
+    CHECK(qc_store_begin(store) == 0);
+    CHECK(qc_store_job_finish(store, &running, &result, QC_STATE_PENDING, now, now + 40) == 0);
+    CHECK(qc_store_job_claim_next(store, &worker, now + 50, &claim) == 1);
+    CHECK(strcmp(claim.id, "b") == 0 && claim.attempt == 2 && claim.attempts == 1);
+    free(claim.command);
+    CHECK(qc_store_job_running(store, "b", &running) == 0 && running.started == 0);
+    CHECK(qc_store_job_started(store, running.seq, running.attempt, now + 55) == 0);
+    CHECK(qc_store_commit(store) == 0);
+    CHECK(qc_store_job_running(store, "b", &running) == 0 && running.started == 1);
+    job = qc_store_job_get(store, "b", 1);
+    CHECK(job != NULL);
+    CHECK(cJSON_GetObjectItem(job, "attempts")->valueint == 1);
+    cJSON *log0 = cJSON_GetArrayItem(cJSON_GetObjectItem(job, "attempts_log"), 0);
+    CHECK(log0 && strcmp(cJSON_GetObjectItem(log0, "outcome")->valuestring, "not_started") == 0);
+    cJSON_Delete(job);
+    cJSON *totals = qc_store_totals(store);
+    CHECK(totals && cJSON_GetObjectItem(totals, "failed")->valueint == 1); /* only "a" failed */
+    cJSON_Delete(totals);
 
     /* paging by cursor, newest first */
     int64_t cursor = 0, seen = 0;
