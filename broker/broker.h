@@ -31,6 +31,9 @@ typedef struct {
     int64_t dispatch_after_mono_ms; /* after a failed commit: no claims before this */
     int64_t storage_backoff_ms;
     int64_t next_due_ms; /* wall clock of the next waiting job, -1 if none */
+    /* Since when the loop has run without a stall: silence before it is the
+     * broker's own fault, not the workers'. */
+    int64_t awake_since_mono_ms;
     int64_t started_wall_ms;
     int64_t retention_at_mono_ms; /* next retention sweep */
     qc_metrics_t metrics;

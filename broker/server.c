@@ -19,9 +19,11 @@
 #include <sys/file.h>
 #include <unistd.h>
 
-/* Most messages handled in one pass before committing: bounds the latency
- * of the first reply under a flood. */
+/* Most messages and time spent draining in one pass before committing:
+ * bounds the latency of the first reply under a flood, and keeps a burst of
+ * big requests from starving heartbeats and results. */
 #define S_MAX_PASS_MESSAGES 4096
+#define S_MAX_PASS_DRAIN_MS 50
 
 typedef struct {
     zsock_t *sock;
@@ -237,7 +239,8 @@ static void s_pass(qc_broker_t *broker, int64_t *sweep_at_mono)
                     qc_store_errmsg(broker->store));
         was_writable = writable;
     }
-    for (int n = 0; n < S_MAX_PASS_MESSAGES; n++) {
+    int64_t drain_until = qc_clock_mono_ms() + S_MAX_PASS_DRAIN_MS;
+    for (int n = 0; n < S_MAX_PASS_MESSAGES && qc_clock_mono_ms() < drain_until; n++) {
         int got = 0;
         if (zsock_events(broker->client_sock) & ZMQ_POLLIN) {
             s_client_message(broker, writable);
@@ -492,6 +495,7 @@ int qc_server_run(const qc_server_options_t *options)
             wake = broker.dispatch_after_mono_ms;
         long timeout = wake > now_mono ? (long)(wake - now_mono) : 0;
         int rc = zmq_poll(items, 2, timeout);
+        int64_t woke = qc_clock_mono_ms();
         if (rc < 0 && zmq_errno() != EINTR) {
             qc_error("poll failed: %s", zmq_strerror(zmq_errno()));
             exit_code = QC_EXIT_RUNTIME;
@@ -499,7 +503,16 @@ int qc_server_run(const qc_server_options_t *options)
         }
         if (s_stop_signal)
             break;
+        /* Asleep far past the timeout (SIGSTOP, a starved machine): workers
+         * could not be heard meanwhile, so none is blamed for the silence. */
+        if (woke - now_mono > timeout + broker.heartbeat_ms) {
+            qc_warn("the broker was stalled for %lld ms: every worker gets a fresh liveness window",
+                    (long long)(woke - now_mono - timeout));
+            broker.awake_since_mono_ms = woke;
+        }
         s_pass(&broker, &sweep_at);
+        if (qc_clock_mono_ms() - woke > broker.heartbeat_ms)
+            broker.awake_since_mono_ms = qc_clock_mono_ms(); /* a pass longer than a heartbeat */
         if (qc_clock_mono_ms() >= heartbeat_at) {
             qc_wrkcmd_heartbeat(&broker);
             s_flush(&broker, 1);

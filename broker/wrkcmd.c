@@ -496,6 +496,14 @@ void qc_wrkcmd_dispatch(qc_broker_t *broker, int64_t now_wall_ms)
     broker->next_due_ms = nothing_due ? qc_store_next_due_ms(broker->store) : -1;
 }
 
+/* When the worker was last heard, or when the broker could last hear it
+ * again after a stall of its own, whichever is later. */
+static int64_t s_heard_since(const qc_broker_t *broker, const qc_worker_t *worker)
+{
+    return worker->last_seen_mono_ms > broker->awake_since_mono_ms ? worker->last_seen_mono_ms
+                                                                   : broker->awake_since_mono_ms;
+}
+
 int64_t qc_wrkcmd_sweep(qc_broker_t *broker, int64_t now_mono_ms)
 {
     /* Collect first: removing while iterating the registry is not allowed. */
@@ -505,7 +513,7 @@ int64_t qc_wrkcmd_sweep(qc_broker_t *broker, int64_t now_mono_ms)
         lost_count = 0;
         for (qc_worker_t *w = qc_dispatch_first(broker->dispatch); w && lost_count < 64;
              w = qc_dispatch_next(broker->dispatch))
-            if (now_mono_ms - w->last_seen_mono_ms >= broker->liveness_ms)
+            if (now_mono_ms - s_heard_since(broker, w) >= broker->liveness_ms)
                 lost[lost_count++] = w;
         for (int i = 0; i < lost_count; i++) {
             qc_warn("worker %s lost: silent for %lld ms, %d job%s to retry", lost[i]->worker_id,
@@ -529,7 +537,7 @@ int64_t qc_wrkcmd_sweep_deadline(qc_broker_t *broker)
     int64_t next = qc_dispatch_orphan_deadline(broker->dispatch);
     for (qc_worker_t *w = qc_dispatch_first(broker->dispatch); w;
          w = qc_dispatch_next(broker->dispatch)) {
-        int64_t deadline = w->last_seen_mono_ms + broker->liveness_ms;
+        int64_t deadline = s_heard_since(broker, w) + broker->liveness_ms;
         if (next < 0 || deadline < next)
             next = deadline;
     }
