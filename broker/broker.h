@@ -7,6 +7,7 @@
 
 #include "config.h"
 #include "dispatch.h"
+#include "keyring.h"
 #include "metrics.h"
 #include "store.h"
 
@@ -40,8 +41,8 @@ typedef struct {
     const char *worker_endpoint; /* as bound, reported by ping */
     const char *events_endpoint; /* as bound, or NULL */
     /* Keys allowed per role on CURVE sockets; NULL where a socket has no CURVE. */
-    zcertstore_t *worker_keys;
-    zcertstore_t *client_keys;
+    qc_keyring_t *worker_keys;
+    qc_keyring_t *client_keys;
 } qc_broker_t;
 
 /* Queues a reply to the client whose envelope (routing id + empty frame) is
@@ -55,8 +56,8 @@ void qc_broker_send_worker(qc_broker_t *broker, zframe_t *routing_id, const char
                            const cJSON *body, qc_out_kind_t kind);
 
 /* On a CURVE socket, true if the message's sender key is authorized for the
- * role whose store is given (NULL store: no CURVE, always true). Logs refusals. */
-int qc_broker_key_allowed(zcertstore_t *store, zmsg_t *msg, const char *role);
+ * role whose keyring is given (NULL: no CURVE, always true). Logs refusals. */
+int qc_broker_key_allowed(qc_keyring_t *keys, zmsg_t *msg, const char *role);
 
 /* Queues an event (PROTOCOL.md 4) to publish after the commit. body is not taken. */
 void qc_broker_publish(qc_broker_t *broker, const char *topic, const cJSON *body);

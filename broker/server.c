@@ -5,6 +5,7 @@
 #include "server.h"
 #include "broker.h"
 #include "ctlcmd.h"
+#include "keyring.h"
 #include "wrkcmd.h"
 #include "queuectl/clock.h"
 #include "queuectl/curve.h"
@@ -17,6 +18,7 @@
 #include <stdarg.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 /* Most messages and time spent draining in one pass before committing:
@@ -24,6 +26,8 @@
  * big requests from starving heartbeats and results. */
 #define S_MAX_PASS_MESSAGES 4096
 #define S_MAX_PASS_DRAIN_MS 50
+/* Replies queued per client connection (each at most QC_MAX_REPLY_BYTES). */
+#define S_CLIENT_SNDHWM 16
 
 typedef struct {
     zsock_t *sock;
@@ -92,9 +96,25 @@ void qc_broker_reply(qc_broker_t *broker, zmsg_t **envelope_p, cJSON **reply_p)
 {
     zmsg_t *msg = *envelope_p;
     *envelope_p = NULL;
-    s_add_json(msg, *reply_p);
+    char *text = cJSON_PrintUnformatted(*reply_p);
     cJSON_Delete(*reply_p);
     *reply_p = NULL;
+    if (text && strlen(text) > QC_MAX_REPLY_BYTES) {
+        cJSON_free(text);
+        cJSON *error = qc_broker_error(QC_E_TOO_LARGE,
+                                       "the reply would exceed %d bytes: ask for "
+                                       "less (a smaller limit or page)",
+                                       QC_MAX_REPLY_BYTES);
+        text = cJSON_PrintUnformatted(error);
+        cJSON_Delete(error);
+    }
+    if (text) {
+        zmsg_addmem(msg, text, strlen(text));
+        cJSON_free(text);
+    } else {
+        zmsg_addstr(
+            msg, "{\"ok\":false,\"error\":{\"code\":\"storage\",\"message\":\"out of memory\"}}");
+    }
     s_queue(broker, broker->client_sock, msg, QC_OUT_CLIENT_REPLY);
 }
 
@@ -145,13 +165,13 @@ static void s_flush(qc_broker_t *broker, int committed)
     zlistx_purge(broker->outbox);
 }
 
-int qc_broker_key_allowed(zcertstore_t *store, zmsg_t *msg, const char *role)
+int qc_broker_key_allowed(qc_keyring_t *keys, zmsg_t *msg, const char *role)
 {
-    if (!store)
+    if (!keys)
         return 1;
     zframe_t *last = zmsg_last(msg);
     const char *key = last ? zframe_meta(last, "User-Id") : NULL;
-    if (key && zcertstore_lookup(store, key))
+    if (key && qc_keyring_has(keys, key))
         return 1;
     const char *address = last ? zframe_meta(last, "Peer-Address") : NULL;
     qc_warn("refused a message from %s: key %s is not authorized as a %s",
@@ -302,21 +322,22 @@ static void s_pass(qc_broker_t *broker, int64_t *sweep_at_mono)
         *sweep_at_mono = sweep;
 }
 
-/* Binds a ROUTER; with cert, as a CURVE server whose every peer must pass
- * the ZAP handler (zauth). */
-static zsock_t *s_bind(int type, const char *endpoint, zcert_t *cert)
+/* Binds a socket; with cert, as a CURVE server whose every peer must pass
+ * the ZAP handler for the socket's role (domain, keyring.h). */
+static zsock_t *s_bind(int type, const char *endpoint, zcert_t *cert, const char *domain,
+                       int sndhwm)
 {
     zsock_t *sock = zsock_new(type);
     if (!sock)
         return NULL;
     zsock_set_linger(sock, 0);
     zsock_set_maxmsgsize(sock, QC_MAX_MESSAGE_BYTES);
-    zsock_set_sndhwm(sock, 100000);
+    zsock_set_sndhwm(sock, sndhwm);
     zsock_set_rcvhwm(sock, 100000);
     if (cert) {
         zcert_apply(cert, sock);
         zsock_set_curve_server(sock, 1);
-        zsock_set_zap_domain(sock, "queuectl");
+        zsock_set_zap_domain(sock, domain);
         /* Fail closed if no ZAP handler answers (libzmq's ZMQ_ZAP_ENFORCE_DOMAIN,
          * a draft option czmq doesn't wrap in this build). */
         int enforce = 1;
@@ -367,6 +388,9 @@ int qc_server_run(const qc_server_options_t *options)
                  (options->events_endpoint[0] && qc_endpoint_is_network(options->events_endpoint)));
     zcert_t *cert = NULL;
     zactor_t *auth = NULL;
+    /* Whatever the umask: the database, its WAL and the sockets are the
+     * owner's alone (they hold every command and its output). */
+    umask(077);
     if (s_lock(options->db_path, &lock_fd) != 0)
         return QC_EXIT_LOCKED;
 
@@ -396,9 +420,10 @@ int qc_server_run(const qc_server_options_t *options)
     signal(SIGPIPE, SIG_IGN);
 
     if (curve) {
-        /* One ZAP handler for the process, started before any CURVE bind;
-         * it admits keys found under authorized/, and each socket then checks
-         * the key's role directory. */
+        /* One ZAP handler for the process, started before any CURVE bind: it
+         * admits a key at the handshake only into its role's socket. Each
+         * message is checked again against a cached keyring, so a key removed
+         * from authorized/ stops working within a second. */
         char dir[4200];
         err[0] = '\0';
         cert = qc_curve_broker_cert(err, sizeof err);
@@ -411,26 +436,26 @@ int qc_server_run(const qc_server_options_t *options)
             snprintf(dir, sizeof dir, "%s/%s", options->authorized_dir, i ? "clients" : "workers");
             zsys_dir_create("%s", dir);
         }
-        auth = zactor_new(zauth, NULL);
-        zstr_sendx(auth, "VERBOSE", NULL);
-        zsock_wait(auth);
-        zstr_sendx(auth, "CURVE", options->authorized_dir, NULL);
-        zsock_wait(auth);
+        auth = zactor_new(qc_keyring_zap_actor, (void *)options->authorized_dir);
         if (qc_endpoint_is_network(options->worker_endpoint)) {
             snprintf(dir, sizeof dir, "%s/workers", options->authorized_dir);
-            broker.worker_keys = zcertstore_new(dir);
+            broker.worker_keys = qc_keyring_new(dir);
         }
         if (qc_endpoint_is_network(options->client_endpoint)) {
             snprintf(dir, sizeof dir, "%s/clients", options->authorized_dir);
-            broker.client_keys = zcertstore_new(dir);
+            broker.client_keys = qc_keyring_new(dir);
         }
         qc_info("CURVE on: broker public key %s; authorized keys in %s/{workers,clients}",
                 zcert_public_txt(cert), options->authorized_dir);
     }
-    broker.worker_sock =
-        s_bind(ZMQ_ROUTER, options->worker_endpoint, broker.worker_keys ? cert : NULL);
+    /* High-water marks count messages per peer: a client that pipelines
+     * requests and never reads has at most S_CLIENT_SNDHWM replies of at most
+     * QC_MAX_REPLY_BYTES queued (64 MiB); more are dropped. */
+    broker.worker_sock = s_bind(ZMQ_ROUTER, options->worker_endpoint,
+                                broker.worker_keys ? cert : NULL, QC_ZAP_DOMAIN_WORKERS, 100000);
     broker.client_sock =
-        s_bind(ZMQ_ROUTER, options->client_endpoint, broker.client_keys ? cert : NULL);
+        s_bind(ZMQ_ROUTER, options->client_endpoint, broker.client_keys ? cert : NULL,
+               QC_ZAP_DOMAIN_CLIENTS, S_CLIENT_SNDHWM);
     if (!broker.worker_sock || !broker.client_sock) {
         exit_code = QC_EXIT_BIND;
         goto done;
@@ -442,7 +467,8 @@ int qc_server_run(const qc_server_options_t *options)
             exit_code = QC_EXIT_USAGE;
             goto done;
         }
-        broker.events_sock = s_bind(ZMQ_PUB, options->events_endpoint, events_curve ? cert : NULL);
+        broker.events_sock = s_bind(ZMQ_PUB, options->events_endpoint, events_curve ? cert : NULL,
+                                    QC_ZAP_DOMAIN_CLIENTS, 100000);
         if (!broker.events_sock) {
             exit_code = QC_EXIT_BIND;
             goto done;
@@ -529,8 +555,8 @@ done:
     zsock_destroy(&broker.worker_sock);
     zsock_destroy(&broker.events_sock);
     zactor_destroy(&auth); /* after the sockets it authenticates */
-    zcertstore_destroy(&broker.worker_keys);
-    zcertstore_destroy(&broker.client_keys);
+    qc_keyring_destroy(&broker.worker_keys);
+    qc_keyring_destroy(&broker.client_keys);
     zcert_destroy(&cert);
     qc_dispatch_destroy(&broker.dispatch);
     qc_store_destroy(&broker.store);

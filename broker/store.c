@@ -675,6 +675,7 @@ cJSON *qc_store_job_get(qc_store_t *self, const char *id, int with_attempts)
     s_add_text(job, "stdout_tail", stmt, 17);
     s_add_text(job, "stderr_tail", stmt, 18);
     int64_t seq = sqlite3_column_int64(stmt, 0);
+    int runs = sqlite3_column_int(stmt, 16);
     s_done(stmt);
     if (!with_attempts)
         return job;
@@ -699,8 +700,12 @@ cJSON *qc_store_job_get(qc_store_t *self, const char *id, int with_attempts)
         s_add_int(a, "cpu_ms", stmt, 9);
         s_add_int(a, "max_rss_kb", stmt, 10);
         s_add_text(a, "error", stmt, 11);
-        s_add_text(a, "stdout_tail", stmt, 12);
-        s_add_text(a, "stderr_tail", stmt, 13);
+        /* Tails of the last attempts only: a reply stays a few MiB however
+         * many times a job ran. */
+        if (sqlite3_column_int(stmt, 0) > runs - QC_TAILED_ATTEMPTS) {
+            s_add_text(a, "stdout_tail", stmt, 12);
+            s_add_text(a, "stderr_tail", stmt, 13);
+        }
         cJSON_AddItemToArray(log, a);
     }
     s_done(stmt);
@@ -718,19 +723,23 @@ cJSON *qc_store_job_list(qc_store_t *self, int state, int limit, int64_t cursor,
         sqlite3_bind_int(stmt, 3, state);
     cJSON *jobs = cJSON_CreateArray();
     int rows = 0, rc;
-    int64_t last_seq = 0;
-    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+    int64_t last_seq = 0, bytes = 0;
+    /* A page also ends at about QC_LIST_PAGE_BYTES of commands, so a reply
+     * stays small whatever the jobs hold. */
+    while (bytes < QC_LIST_PAGE_BYTES && (rc = sqlite3_step(stmt)) == SQLITE_ROW) {
         cJSON_AddItemToArray(jobs, s_job_row(stmt));
         last_seq = sqlite3_column_int64(stmt, 0);
+        bytes += sqlite3_column_bytes(stmt, 2) + 512;
         rows++;
     }
+    int cut_short = bytes >= QC_LIST_PAGE_BYTES;
     s_done(stmt);
-    if (rc != SQLITE_DONE) {
+    if (!cut_short && rc != SQLITE_DONE) {
         cJSON_Delete(jobs);
         return NULL;
     }
     /* A full page may have more behind it; the next page starts below it. */
-    *next_cursor = rows == limit ? last_seq : 0;
+    *next_cursor = rows == limit || cut_short ? last_seq : 0;
     return jobs;
 }
 

@@ -128,9 +128,13 @@ int64_t qc_store_purge(qc_store_t *self, int state, int64_t before_ms, int64_t m
  * retried, canceled. Caller owns; NULL on error. */
 cJSON *qc_store_totals(qc_store_t *self);
 
-/* JSON views; the caller owns what is returned. NULL on not found / error. */
+/* JSON views; the caller owns what is returned. NULL on not found / error.
+ * With attempts, only the last QC_TAILED_ATTEMPTS carry their output tails. */
+#define QC_TAILED_ATTEMPTS 8
 cJSON *qc_store_job_get(qc_store_t *self, const char *id, int with_attempts);
-/* state < 0 for all. cursor 0 for the first page; *next_cursor 0 at the end. */
+/* state < 0 for all. cursor 0 for the first page; *next_cursor 0 at the end.
+ * A page holds at most limit jobs and about QC_LIST_PAGE_BYTES of commands. */
+#define QC_LIST_PAGE_BYTES (2 * 1024 * 1024)
 cJSON *qc_store_job_list(qc_store_t *self, int state, int limit, int64_t cursor,
                          int64_t *next_cursor);
 /* counts[QC_STATE_COUNT]; *oldest_pending_ms = since when the longest-waiting

@@ -44,6 +44,7 @@
 /* Limits on what a peer may send (documented in PROTOCOL.md). */
 #define QC_MAX_MESSAGE_BYTES (16 * 1024 * 1024) /* ZMQ_MAXMSGSIZE per frame */
 #define QC_MAX_COMMAND_BYTES (64 * 1024)
+#define QC_MAX_REPLY_BYTES (4 * 1024 * 1024) /* larger replies become too_large */
 #define QC_MAX_ID_BYTES 128
 #define QC_MAX_BATCH_JOBS 10000
 #define QC_MAX_JSON_DEPTH 16
