@@ -85,6 +85,15 @@ static int s_spelled_out(const char *text, const char *name)
            (text[2 + len] == '\0' || text[2 + len] == '=');
 }
 
+/* The argv string that copy_arg (an element of the copy) stands for. */
+static char *s_original(char *copy_arg, int argc, char **argv)
+{
+    for (int i = 1; i < argc; i++)
+        if (copy_arg == argv[i] + 1 && argv[i][0] == '-')
+            return argv[i];
+    return copy_arg;
+}
+
 qc_flags_t *qc_flags_parse(const qc_flag_t *const *tables, int argc, char **argv,
                            int (*ends_flags)(const char *arg), char *err, size_t errlen)
 {
@@ -123,9 +132,12 @@ qc_flags_t *qc_flags_parse(const qc_flag_t *const *tables, int argc, char **argv
             }
         }
     }
+    /* A negative number ("-1") is an argument or a value, never a flag:
+     * getopt is shown it without its "-", and s_original puts it back. */
     copy[0] = argc > 0 ? argv[0] : "";
     for (int i = 1; i < argc; i++)
-        copy[i] = argv[i];
+        copy[i] =
+            argv[i][0] == '-' && argv[i][1] >= '0' && argv[i][1] <= '9' ? argv[i] + 1 : argv[i];
     int count = argc > 0 ? argc : 1;
 
     opterr = 0;
@@ -137,13 +149,14 @@ qc_flags_t *qc_flags_parse(const qc_flag_t *const *tables, int argc, char **argv
         if (opt == -1)
             break;
         if (opt == 1) { /* an argument, in order */
-            if (ends_flags && ends_flags(optarg)) {
+            char *arg = s_original(optarg, argc, argv);
+            if (ends_flags && ends_flags(arg)) {
                 for (int i = optind - 1; i < count; i++)
-                    self->args[self->arg_count++] = copy[i];
+                    self->args[self->arg_count++] = s_original(copy[i], argc, argv);
                 optind = count;
                 break;
             }
-            self->args[self->arg_count++] = optarg;
+            self->args[self->arg_count++] = arg;
             continue;
         }
         if (opt == '?' || opt == ':') {
@@ -188,10 +201,10 @@ qc_flags_t *qc_flags_parse(const qc_flag_t *const *tables, int argc, char **argv
         }
         self->seen[n].count++;
         if (self->seen[n].flag->takes_value)
-            self->seen[n].value = optarg;
+            self->seen[n].value = s_original(optarg, argc, argv);
     }
     for (int i = optind; i < count; i++) /* after "--" */
-        self->args[self->arg_count++] = copy[i];
+        self->args[self->arg_count++] = s_original(copy[i], argc, argv);
     free(longopts);
     free(shortopts);
     free(copy);

@@ -4,6 +4,7 @@
  * - "--name VALUE" and "--name=VALUE"; "-x" for flags with a short name;
  * - flags before or after the arguments, unless ends_flags says an argument
  *   ends them (enqueue's command words); "--" always ends them;
+ * - a negative number ("-1") is an argument or a value, never a flag;
  * - names are spelled out: getopt_long's abbreviations ("--con" for
  *   "--concurrency") are refused as unknown options;
  * - given several tables, the first one that names a flag wins, so a

@@ -99,6 +99,17 @@ int main(void)
     flags = s_parse(3, a6, NULL, err);
     CHECK(flags && qc_flags_count(flags, "wait") == 1 && qc_flags_argc(flags) == 1);
     qc_flags_destroy(&flags);
+    /* Negative numbers are arguments and values, not flags. */
+    char *a8[] = {"config", "set", "max-retries", "-3", "--count", "-2"};
+    flags = s_parse(6, a8, NULL, err);
+    CHECK(flags && qc_flags_argc(flags) == 3 && strcmp(qc_flags_arg(flags, 2), "-3") == 0);
+    CHECK(qc_flags_arg(flags, 2) == a8[3]);
+    CHECK(strcmp(qc_flags_value(flags, "count"), "-2") == 0);
+    qc_flags_destroy(&flags);
+    char *a9[] = {"enqueue", "-5", "x"};
+    flags = s_parse(3, a9, s_is_word, err);
+    CHECK(flags && qc_flags_argc(flags) == 2 && strcmp(qc_flags_arg(flags, 0), "-5") == 0);
+    qc_flags_destroy(&flags);
     /* No arguments at all. */
     char *a7[] = {"cmd"};
     flags = s_parse(1, a7, NULL, err);
