@@ -119,7 +119,8 @@ static int s_wait_reply(qc_ctl_t *ctl, const cJSON *request, cJSON **reply)
 {
     int local = qc_endpoint_is_default_client(ctl->endpoint);
     /* Aimed at a broker by name (--broker, QUEUECTL_BROKER): never start one. */
-    int may_start = local && ctl->autostart && !ctl->endpoint_flag && !getenv("QUEUECTL_BROKER");
+    int may_start = local && ctl->autostart && !ctl->no_autostart && !ctl->endpoint_flag &&
+                    !getenv("QUEUECTL_BROKER");
     int64_t deadline = qc_clock_mono_ms() + ctl->timeout_ms;
     int started = 0, status;
     char log_path[4096] = "";

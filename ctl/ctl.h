@@ -23,7 +23,8 @@ typedef struct {
     const char *endpoint_flag; /* --broker, or NULL */
     int json;                  /* --json */
     int timeout_ms;            /* --timeout: how long to wait for each reply */
-    int autostart;             /* may start the local broker (default endpoint only) */
+    int autostart;             /* this command may start the local broker (default endpoint) */
+    int no_autostart;          /* --no-autostart: no command may */
     const char *curve_key;     /* --curve-key: our secret cert for tcp endpoints */
     const char *server_key;    /* --server-key: the broker's public cert or key */
     int insecure;              /* --insecure: no CURVE (broker started --insecure) */
@@ -35,7 +36,7 @@ typedef struct {
 /* ---- Flags (options.c) --------------------------------------------------- */
 
 /* The global flags (--broker, --json, --no-color, --timeout, --curve-key,
- * --server-key, --insecure, --help), accepted before the command and after
+ * --server-key, --insecure, --no-autostart, --help), accepted before the command and after
  * it. */
 extern const qc_flag_t qc_ctl_global_flags[];
 

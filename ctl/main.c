@@ -52,6 +52,7 @@ static void s_usage(FILE *out)
             "  --server-key K the broker's public key: a cert file or 40-char Z85 key (default\n"
             "                 $QUEUECTL_HOME/keys/broker.cert, or $QUEUECTL_SERVER_KEY)\n"
             "  --insecure     talk to a tcp broker without CURVE (broker run with --insecure)\n"
+            "  --no-autostart never start the local broker (for scripts and completion)\n"
             "\n"
             "examples:\n"
             "  queuectl enqueue echo hello\n"

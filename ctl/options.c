@@ -8,9 +8,9 @@
 #include <string.h>
 
 const qc_flag_t qc_ctl_global_flags[] = {
-    {"broker", 0, 1},   {"json", 0, 0},      {"no-color", 0, 0},
-    {"timeout", 0, 1},  {"curve-key", 0, 1}, {"server-key", 0, 1},
-    {"insecure", 0, 0}, {"help", 'h', 0},    {NULL, 0, 0}};
+    {"broker", 0, 1},    {"json", 0, 0},       {"no-color", 0, 0}, {"timeout", 0, 1},
+    {"curve-key", 0, 1}, {"server-key", 0, 1}, {"insecure", 0, 0}, {"no-autostart", 0, 0},
+    {"help", 'h', 0},    {NULL, 0, 0}};
 
 int qc_ctl_usage_error(const char *fmt, ...)
 {
@@ -44,6 +44,9 @@ int qc_ctl_apply_globals(qc_ctl_t *ctl, const qc_flags_t *flags, const qc_flag_t
     s_global(flags, table, "insecure", &given);
     if (given)
         ctl->insecure = 1;
+    s_global(flags, table, "no-autostart", &given);
+    if (given)
+        ctl->no_autostart = 1;
     if ((value = s_global(flags, table, "broker", &given))) {
         if (!*value)
             return qc_ctl_usage_error("--broker needs an endpoint, e.g. tcp://host:5555");
