@@ -132,7 +132,8 @@ static const struct {
      "with exit code 4.\n"
      "example: queuectl worker start --count 4\n"},
     {"broker", qc_cmd_broker,
-     "usage: queuectl broker start | stop [--wait-timeout D] | status [--json]\n"
+     "usage: queuectl broker start | status [--json]\n"
+     "       queuectl broker stop [--wait-timeout D]\n"
      "The local broker in $QUEUECTL_HOME (log in broker.log). stop returns once it has\n"
      "exited (exit code 4 if it is still running after --wait-timeout, default 10s).\n"},
     {"keygen", qc_cmd_keygen,
