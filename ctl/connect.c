@@ -110,7 +110,8 @@ static int s_start_broker(void)
 }
 
 /* Waits for the reply to the outstanding request: 0 with *reply, 1 if none
- * came in time, -1/-2 as qc_client_recv. While it waits on the default
+ * came in time, -1/-2 as qc_client_recv, -3 if a broker could not be
+ * started (said on stderr). While it waits on the default
  * endpoint with autostart allowed, a broker is started the moment it is
  * clear that none runs (no live pid in broker.pid), and the request is sent
  * again, to it: the first copy went nowhere (the socket is reset, so it
@@ -131,14 +132,17 @@ static int s_wait_reply(qc_ctl_t *ctl, const cJSON *request, cJSON **reply)
         int rc = qc_client_recv(
             ctl->client, local ? (left < S_SLICE_MS ? (int)left : S_SLICE_MS) : (int)left, reply);
         if (rc != 1) {
-            if (rc == 0 && started)
+            /* Only if ours is the broker that runs (not one that lost the race). */
+            if (rc == 0 && started > 0 && qc_spawn_broker_pid() == started)
                 fprintf(stderr, "queuectl: started a local broker (pid %d, log %s)\n", started,
                         log_path);
             return rc;
         }
         if (!local)
             continue;
-        if (started) {
+        if (started < 0)
+            continue; /* ours lost the race; the broker that won will answer */
+        if (started > 0) {
             /* Ours died at start-up: give up, unless another broker (started
              * by a concurrent command) holds the database and will answer. */
             if (waitpid(started, &status, WNOHANG) == started) {
@@ -167,9 +171,11 @@ static int s_wait_reply(qc_ctl_t *ctl, const cJSON *request, cJSON **reply)
                    (ctl->timeout_ms > S_START_TIMEOUT_MS ? ctl->timeout_ms : S_START_TIMEOUT_MS);
     }
     qc_client_reset(ctl->client);
-    if (started > 0)
+    if (started > 0) {
         fprintf(stderr, "queuectl: started a broker (pid %d) but it did not answer; see %s\n",
                 started, log_path);
+        return -3;
+    }
     return 1;
 }
 

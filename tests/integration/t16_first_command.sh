@@ -32,6 +32,19 @@ p3=$(broker_pid "$h3"); [ -n "$p3" ] && QC_PIDS+=("$p3")
 [ -n "$p3" ] || fail "list started no broker"
 QUEUECTL_HOME=$h3 "$QUEUECTL" broker stop >/dev/null || fail "broker stop in h3"
 
+# several first commands at once: all succeed, one broker
+h6=$home/h6; mkdir -m 700 "$h6"
+cpids=()
+for i in 1 2 3 4 5; do
+    QUEUECTL_HOME=$h6 "$QUEUECTL" enqueue --id "c$i" true >/dev/null 2>>"$home/err6" &
+    cpids+=($!)
+done
+for p in "${cpids[@]}"; do wait "$p" || fail "a concurrent first command failed: $(cat "$home/err6")"; done
+p6=$(broker_pid "$h6"); [ -n "$p6" ] && QC_PIDS+=("$p6")
+[ "$(QUEUECTL_HOME=$h6 "$QUEUECTL" list --jsonl | wc -l)" = 5 ] || fail "concurrent enqueues lost"
+[ "$(grep -c "started a local broker" "$home/err6")" = 1 ] || fail "not one broker started: $(cat "$home/err6")"
+QUEUECTL_HOME=$h6 "$QUEUECTL" broker stop >/dev/null
+
 # aimed at a broker by name: never started, exit 3, quickly
 for how in flag env; do
     h=$home/r$how; mkdir -m 700 "$h"
