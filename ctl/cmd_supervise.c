@@ -74,16 +74,23 @@ int qc_spawn_detached(char *const argv[], const char *log_path)
     return pid;
 }
 
+/* /proc/PID/WHAT into buf, NUL-terminated (empty if unreadable). */
+static void s_read_proc(int pid, const char *what, char *buf, size_t len)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/%s", pid, what);
+    FILE *file = fopen(path, "r");
+    size_t got = file ? fread(buf, 1, len - 1, file) : 0;
+    if (file)
+        fclose(file);
+    buf[got] = '\0';
+}
+
 /* A zombie has exited: only its parent hasn't collected it yet. */
 static int s_zombie(int pid)
 {
-    char path[64], stat[512];
-    snprintf(path, sizeof path, "/proc/%d/stat", pid);
-    FILE *file = fopen(path, "r");
-    size_t len = file ? fread(stat, 1, sizeof stat - 1, file) : 0;
-    if (file)
-        fclose(file);
-    stat[len] = '\0';
+    char stat[512];
+    s_read_proc(pid, "stat", stat, sizeof stat);
     const char *paren = strrchr(stat, ')'); /* "pid (comm) S ..." */
     return paren && paren[1] == ' ' && paren[2] == 'Z';
 }
@@ -115,13 +122,8 @@ int qc_spawn_broker_pid(void)
     if (!pid || !qc_spawn_alive(pid))
         return 0;
     /* After a crash or a reboot the pid may belong to someone else now. */
-    char path_buf[64], cmdline[4096];
-    snprintf(path_buf, sizeof path_buf, "/proc/%d/cmdline", pid);
-    FILE *proc = fopen(path_buf, "r");
-    size_t len = proc ? fread(cmdline, 1, sizeof cmdline - 1, proc) : 0;
-    if (proc)
-        fclose(proc);
-    cmdline[len] = '\0'; /* argv[0] is the first NUL-terminated string */
+    char cmdline[4096];
+    s_read_proc(pid, "cmdline", cmdline, sizeof cmdline); /* argv[0] is the first string */
     return strstr(cmdline, "queuectl-broker") ? pid : 0;
 }
 
