@@ -17,6 +17,7 @@ struct _qc_client_t {
     char *key_path; /* CURVE settings, NULL for defaults */
     char *server_key;
     int insecure;
+    int pending; /* a request was sent and its reply not received yet */
 };
 
 static int s_connect(qc_client_t *self)
@@ -86,14 +87,15 @@ const char *qc_client_get_endpoint(qc_client_t *self)
     return self->endpoint;
 }
 
-int qc_client_call(qc_client_t *self, const cJSON *request, cJSON **reply)
+int qc_client_send(qc_client_t *self, const cJSON *request)
 {
-    *reply = NULL;
+    if (self->pending)
+        qc_client_reset(self); /* REQ allows one request at a time */
     if (!self->sock && s_connect(self) != 0)
         return -1;
     char *text = cJSON_PrintUnformatted(request);
     if (!text)
-        return -2;
+        return -1;
     zframe_t *frame = zframe_new(text, strlen(text));
     cJSON_free(text);
     if (zframe_send(&frame, self->sock, 0) != 0) {
@@ -101,15 +103,27 @@ int qc_client_call(qc_client_t *self, const cJSON *request, cJSON **reply)
         zsock_destroy(&self->sock);
         return -1;
     }
+    self->pending = 1;
+    return 0;
+}
+
+int qc_client_recv(qc_client_t *self, int timeout_ms, cJSON **reply)
+{
+    *reply = NULL;
+    if (!self->pending || !self->sock)
+        return -1;
     zmq_pollitem_t item = {zsock_resolve(self->sock), 0, ZMQ_POLLIN, 0};
-    int rc = zmq_poll(&item, 1, self->timeout_ms);
-    if (rc <= 0 || !(item.revents & ZMQ_POLLIN)) {
-        zsock_destroy(&self->sock);
+    int rc = zmq_poll(&item, 1, timeout_ms);
+    if (rc == 0)
+        return 1;
+    if (rc < 0 || !(item.revents & ZMQ_POLLIN)) {
+        qc_client_reset(self);
         return -1;
     }
     zframe_t *answer = zframe_recv(self->sock);
+    self->pending = 0;
     if (!answer) {
-        zsock_destroy(&self->sock);
+        qc_client_reset(self);
         return -1;
     }
     char err[128];
@@ -117,6 +131,25 @@ int qc_client_call(qc_client_t *self, const cJSON *request, cJSON **reply)
                                   sizeof err);
     zframe_destroy(&answer);
     return *reply ? 0 : -2;
+}
+
+void qc_client_reset(qc_client_t *self)
+{
+    zsock_destroy(&self->sock); /* linger 0: a queued request is dropped, never sent later */
+    self->pending = 0;
+}
+
+int qc_client_call(qc_client_t *self, const cJSON *request, cJSON **reply)
+{
+    *reply = NULL;
+    if (qc_client_send(self, request) != 0)
+        return -1;
+    int rc = qc_client_recv(self, self->timeout_ms, reply);
+    if (rc == 1) {
+        qc_client_reset(self);
+        return -1;
+    }
+    return rc;
 }
 
 /* ---- Convenience calls ------------------------------------------------- */

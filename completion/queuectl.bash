@@ -15,7 +15,7 @@ _queuectl_query()
     local program=$1
     shift
     command -v "$program" >/dev/null 2>&1 || return 0
-    "$program" --timeout 500ms --no-color "${_queuectl_global[@]}" "$@" 2>/dev/null |
+    "$program" --timeout 500ms --no-color --no-autostart "${_queuectl_global[@]}" "$@" 2>/dev/null |
         awk 'NR > 1 && NF > 1 { print $1 }'
 }
 
@@ -115,14 +115,15 @@ _queuectl()
         fi
         ;;
     --broker | --timeout | --limit | --max-retries | --delay | --run-at | --attempt | \
-        --interval | --older-than | --count | --concurrency | --listen | --events)
+        --interval | --older-than | --count | --concurrency | --listen | --events | --cursor | \
+        --wait-timeout)
         return 0
         ;;
     *)
         if [[ -z $command ]]; then
             if [[ $cur == -* ]]; then
                 candidates="--broker --json --no-color --timeout --curve-key --server-key
-                    --insecure --help --version"
+                    --insecure --no-autostart --help --version"
             elif [[ -n $colon_prefix ]]; then
                 candidates="worker:start worker:stop worker:list dlq:list dlq:retry dlq:purge
                     config:get config:set broker:start broker:stop broker:status"
@@ -145,10 +146,10 @@ _queuectl()
             watch) candidates="--interval --help" ;;
             prune) candidates="--completed --dead --canceled --older-than $common" ;;
             status) candidates=$common ;;
-            list) candidates="--state --limit $common" ;;
+            list) candidates="--state --limit --cursor --all --jsonl $common" ;;
             dlq)
                 case $sub in
-                list) candidates="--limit $common" ;;
+                list) candidates="--limit --cursor --all --jsonl $common" ;;
                 purge) candidates="--older-than $common" ;;
                 *) candidates=$common ;;
                 esac
@@ -157,11 +158,16 @@ _queuectl()
             worker)
                 case $sub in
                 start) candidates="--count --concurrency --foreground $common" ;;
-                stop) candidates="--id --wait $common" ;;
+                stop) candidates="--id --no-wait --wait-timeout $common" ;;
                 *) candidates=$common ;;
                 esac
                 ;;
-            broker) candidates=$common ;;
+            broker)
+                case $sub in
+                stop) candidates="--wait-timeout $common" ;;
+                *) candidates=$common ;;
+                esac
+                ;;
             keygen) candidates="--role --dir $common" ;;
             dashboard)
                 candidates="--listen --broker --events --token-file --insecure --web-dir --help"

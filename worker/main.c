@@ -4,6 +4,7 @@
 #include "guard.h"
 #include "runner.h"
 #include "session.h"
+#include "queuectl/flags.h"
 #include "queuectl/job.h"
 #include "queuectl/log.h"
 #include "queuectl/parse.h"
@@ -69,87 +70,70 @@ static int __attribute__((format(printf, 1, 2))) s_usage_error(const char *fmt, 
     return 2;
 }
 
-/* Matches "--flag VALUE" and "--flag=VALUE". Returns 1 and sets *value if
- * argv[*i] is that flag (advancing *i past its value), 0 if it is another
- * flag, -1 if the value is missing. */
-static int s_flag(int argc, char **argv, int *i, const char *flag, const char **value)
+/* Returns -1 to go on, or an exit status. */
+static int s_apply(const qc_flags_t *flags, s_options_t *opts)
 {
-    size_t len = strlen(flag);
-    if (strncmp(argv[*i], flag, len) != 0)
+    const char *value;
+    int64_t n;
+    if (qc_flags_count(flags, "help")) {
+        fputs(s_usage, stdout);
         return 0;
-    if (argv[*i][len] == '=') {
-        *value = argv[*i] + len + 1;
-        return 1;
     }
-    if (argv[*i][len] != '\0')
+    if (qc_flags_count(flags, "version")) {
+        printf("queuectl-worker %s\n", QC_VERSION);
         return 0;
-    if (*i + 1 >= argc)
-        return -1;
-    *value = argv[++*i];
-    return 1;
+    }
+    if (qc_flags_argc(flags) > 0)
+        return s_usage_error("unexpected argument '%s'", qc_flags_arg(flags, 0));
+    if ((value = qc_flags_value(flags, "broker"))) {
+        if (!*value)
+            return s_usage_error("%s needs an endpoint", "--broker");
+        opts->broker = value;
+    }
+    if ((value = qc_flags_value(flags, "concurrency"))) {
+        if (qc_parse_int(value, 1, QC_MAX_SLOTS, &n) != 0)
+            return s_usage_error("--concurrency must be a whole number from 1 to 256, not '%s'",
+                                 value);
+        opts->concurrency = (int)n;
+    }
+    if ((value = qc_flags_value(flags, "curve-key")))
+        opts->security.key_path = value;
+    if ((value = qc_flags_value(flags, "server-key")))
+        opts->security.server_key = value;
+    if (qc_flags_count(flags, "log-json"))
+        qc_log_set_json(1);
+    if (qc_flags_count(flags, "insecure"))
+        opts->security.insecure = 1;
+    if ((value = qc_flags_value(flags, "name"))) {
+        if (!qc_job_id_valid(value))
+            return s_usage_error("--name must be 1-128 characters of A-Z a-z 0-9 . _ : @ - "
+                                 "not starting with '-', not '%s'",
+                                 value);
+        opts->name = value;
+    }
+    if ((value = qc_flags_value(flags, "log-level"))) {
+        opts->log_level = qc_log_level_parse(value);
+        if (opts->log_level < 0)
+            return s_usage_error("--log-level must be debug, info, warn or error, not '%s'", value);
+    }
+    return -1;
 }
 
 /* Returns -1 to go on, or an exit status. */
 static int s_parse(int argc, char **argv, s_options_t *opts)
 {
-    for (int i = 1; i < argc; i++) {
-        const char *arg = argv[i], *value = NULL;
-        int rc;
-        if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0) {
-            fputs(s_usage, stdout);
-            return 0;
-        }
-        if (strcmp(arg, "--version") == 0) {
-            printf("queuectl-worker %s\n", QC_VERSION);
-            return 0;
-        }
-        if ((rc = s_flag(argc, argv, &i, "--broker", &value)) != 0) {
-            if (rc < 0 || !*value)
-                return s_usage_error("%s needs an endpoint", "--broker");
-            opts->broker = value;
-        } else if ((rc = s_flag(argc, argv, &i, "--concurrency", &value)) != 0) {
-            int64_t n;
-            if (rc < 0)
-                return s_usage_error("%s needs a number", "--concurrency");
-            if (qc_parse_int(value, 1, QC_MAX_SLOTS, &n) != 0)
-                return s_usage_error("--concurrency must be a whole number from 1 to 256, not "
-                                     "'%s'",
-                                     value);
-            opts->concurrency = (int)n;
-        } else if ((rc = s_flag(argc, argv, &i, "--curve-key", &value)) != 0) {
-            if (rc < 0)
-                return s_usage_error("%s needs a file", "--curve-key");
-            opts->security.key_path = value;
-        } else if ((rc = s_flag(argc, argv, &i, "--server-key", &value)) != 0) {
-            if (rc < 0)
-                return s_usage_error("%s needs a file or a key", "--server-key");
-            opts->security.server_key = value;
-        } else if (strcmp(arg, "--log-json") == 0) {
-            qc_log_set_json(1);
-        } else if (strcmp(arg, "--insecure") == 0) {
-            opts->security.insecure = 1;
-        } else if ((rc = s_flag(argc, argv, &i, "--name", &value)) != 0) {
-            if (rc < 0)
-                return s_usage_error("%s needs a name", "--name");
-            if (!qc_job_id_valid(value))
-                return s_usage_error("--name must be 1-128 characters of A-Z a-z 0-9 . _ : @ - "
-                                     "not starting with '-', not '%s'",
-                                     value);
-            opts->name = value;
-        } else if ((rc = s_flag(argc, argv, &i, "--log-level", &value)) != 0) {
-            if (rc < 0)
-                return s_usage_error("%s needs a level", "--log-level");
-            opts->log_level = qc_log_level_parse(value);
-            if (opts->log_level < 0)
-                return s_usage_error("--log-level must be debug, info, warn or error, not '%s'",
-                                     value);
-        } else if (arg[0] == '-') {
-            return s_usage_error("unknown option '%s'", arg);
-        } else {
-            return s_usage_error("unexpected argument '%s'", arg);
-        }
-    }
-    return -1;
+    static const qc_flag_t table[] = {
+        {"broker", 0, 1},     {"concurrency", 0, 1}, {"name", 0, 1},      {"curve-key", 0, 1},
+        {"server-key", 0, 1}, {"insecure", 0, 0},    {"log-level", 0, 1}, {"log-json", 0, 0},
+        {"help", 'h', 0},     {"version", 0, 0},     {NULL, 0, 0}};
+    const qc_flag_t *const tables[] = {table, NULL};
+    char err[256];
+    qc_flags_t *flags = qc_flags_parse(tables, argc, argv, NULL, err, sizeof err);
+    if (!flags)
+        return s_usage_error("%s", err);
+    int status = s_apply(flags, opts);
+    qc_flags_destroy(&flags);
+    return status;
 }
 
 /* Jobs get fds 0-2 from pipes by dup2; make sure no pipe can land there. */

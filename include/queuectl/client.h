@@ -21,6 +21,20 @@ void qc_client_destroy(qc_client_t **self_p);
  * (the socket is reset so the client can retry), -2 if the reply was not JSON. */
 int qc_client_call(qc_client_t *self, const cJSON *request, cJSON **reply);
 
+/* The two halves of a call, for a caller that does something while it
+ * waits (the CLI starts the local broker if nothing answers).
+ * qc_client_send sends request (not taken): 0, or -1 on failure.
+ * qc_client_recv waits at most timeout_ms for its reply: 0 with *reply set
+ * (caller owns), 1 if none yet (the request stays outstanding: call again,
+ * or qc_client_reset), -1 on error or with nothing outstanding, -2 if the
+ * reply was not JSON. */
+int qc_client_send(qc_client_t *self, const cJSON *request);
+int qc_client_recv(qc_client_t *self, int timeout_ms, cJSON **reply);
+
+/* Abandons an outstanding request: the socket is closed (linger 0), so the
+ * request is never delivered later; the next send reconnects. */
+void qc_client_reset(qc_client_t *self);
+
 /* ---- Convenience calls (libqueuectl). Each returns 0 on success, -1 if no
  * broker answered, or 1 if the broker refused (err says why, with its code
  * first: "duplicate: a job with id ... exists"). err may be NULL. */
