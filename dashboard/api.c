@@ -1,19 +1,17 @@
-/* The dashboard's REST API (/api/...) and Prometheus metrics (/metrics):
- * each handler decodes the HTTP request, makes one or a few broker calls
- * and encodes the answer. docs/API.md describes every route. */
-#include "dashboard.h"
+/* The dashboard's REST API under /api: each handler decodes the HTTP
+ * request, makes one broker call (a few for PUT /api/config) on its
+ * thread's client and encodes the answer. docs/API.md describes every route. */
+#include "api.h"
+#include "metrics.h"
+#include "queuectl/clock.h"
 #include "queuectl/job.h"
 #include "queuectl/parse.h"
 #include "queuectl/proto.h"
 #include "queuectl/protocol.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#define S_JSON "application/json; charset=utf-8"
-#define S_PROMETHEUS "text/plain; version=0.0.4; charset=utf-8"
 
 #define S_DEFAULT_LIMIT 50
 #define S_SEARCH_PAGE 200     /* jobs per broker call while searching */
@@ -22,51 +20,46 @@
 #define S_RETRY_ALL_MAX 10000 /* jobs one retry-all revives at most */
 #define S_CONFIG_MAX_KEYS 16  /* keys one PUT /api/config may set */
 
+struct _qc_api_t {
+    qc_upstream_t *upstream;
+    qc_hub_t *hub;
+};
+
 /* A request as the handlers see it. */
 typedef struct {
-    qc_dash_t *dash;
+    qc_api_t *api;
     const char *method;
-    qc_dash_query_fn *query;
+    qc_api_query_fn *query;
     void *query_cls;
     const char *body;
     size_t len;
-    qc_dash_reply_t *reply;
+    qc_reply_t *reply;
 } s_req_t;
 
-void qc_dash_reply_json(qc_dash_reply_t *reply, int status, cJSON *value)
+qc_api_t *qc_api_new(qc_upstream_t *upstream, qc_hub_t *hub)
 {
-    free(reply->body);
-    reply->status = status;
-    reply->content_type = S_JSON;
-    reply->body = value ? cJSON_PrintUnformatted(value) : NULL;
-    reply->len = reply->body ? strlen(reply->body) : 0;
-    cJSON_Delete(value);
-    if (value && !reply->body) {
-        reply->status = 500;
-        reply->content_type = "text/plain; charset=utf-8";
-        reply->body = strdup("out of memory\n");
-        reply->len = reply->body ? strlen(reply->body) : 0;
-    }
+    qc_api_t *self = calloc(1, sizeof *self);
+    if (!self)
+        return NULL;
+    self->upstream = upstream;
+    self->hub = hub;
+    return self;
 }
 
-static cJSON *s_error_object(const char *code, const char *message)
+void qc_api_destroy(qc_api_t **self_p)
 {
-    cJSON *obj = cJSON_CreateObject();
-    cJSON *error = cJSON_AddObjectToObject(obj, "error");
-    cJSON_AddStringToObject(error, "code", code);
-    cJSON_AddStringToObject(error, "message", message);
-    return obj;
+    if (!self_p || !*self_p)
+        return;
+    free(*self_p);
+    *self_p = NULL;
 }
 
-void qc_dash_reply_error(qc_dash_reply_t *reply, int status, const char *code, const char *fmt, ...)
+/* Calls the broker with request (taken). See qc_upstream_call. */
+static cJSON *s_broker_call(s_req_t *r, cJSON *request, int *no_answer)
 {
-    char message[512];
-    va_list args;
-    va_start(args, fmt);
-    vsnprintf(message, sizeof message, fmt, args);
-    va_end(args);
-    qc_utf8_sanitize(message, strlen(message));
-    qc_dash_reply_json(reply, status, s_error_object(code, message));
+    cJSON *reply = qc_upstream_call(r->api->upstream, request, no_answer);
+    cJSON_Delete(request);
+    return reply;
 }
 
 /* The HTTP status for a broker error code (docs/API.md "Status codes"). */
@@ -95,12 +88,12 @@ static cJSON *s_call(s_req_t *r, cJSON *request)
     snprintf(op, sizeof op, "%s",
              qc_json_string(request, "op") ? qc_json_string(request, "op") : "");
     int no_answer = 0;
-    cJSON *reply = qc_dash_broker_call(r->dash, request, &no_answer);
+    cJSON *reply = s_broker_call(r, request, &no_answer);
     if (!reply) {
         if (no_answer)
-            qc_dash_reply_error(r->reply, 503, "unavailable", "the broker did not answer");
+            qc_reply_error(r->reply, 503, "unavailable", "the broker did not answer");
         else
-            qc_dash_reply_error(r->reply, 502, "bad_gateway", "the broker sent a malformed reply");
+            qc_reply_error(r->reply, 502, "bad_gateway", "the broker sent a malformed reply");
         return NULL;
     }
     if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(reply, "ok"))) {
@@ -112,13 +105,13 @@ static cJSON *s_call(s_req_t *r, cJSON *request)
     const char *message = qc_json_string(error, "message");
     int status = s_status_for(code);
     if (status == 501)
-        qc_dash_reply_error(r->reply, 501, QC_E_UNKNOWN_OP,
-                            "this broker does not support \"%s\" (it is older than this "
-                            "dashboard)",
-                            op);
+        qc_reply_error(r->reply, 501, QC_E_UNKNOWN_OP,
+                       "this broker does not support \"%s\" (it is older than this "
+                       "dashboard)",
+                       op);
     else
-        qc_dash_reply_error(r->reply, status, code ? code : "bad_gateway", "%s",
-                            message ? message : "the broker refused the request");
+        qc_reply_error(r->reply, status, code ? code : "bad_gateway", "%s",
+                       message ? message : "the broker refused the request");
     cJSON_Delete(reply);
     return NULL;
 }
@@ -135,7 +128,7 @@ static void s_forward(s_req_t *r, cJSON *request, int status)
 {
     cJSON *reply = s_call(r, request);
     if (reply)
-        qc_dash_reply_json(r->reply, status, reply);
+        qc_reply_json(r->reply, status, reply);
 }
 
 /* The request body as a JSON object; an empty body is {}. NULL (with the
@@ -147,8 +140,7 @@ static cJSON *s_body(s_req_t *r)
     char err[128];
     cJSON *obj = qc_json_parse_object(r->body, r->len, err, sizeof err);
     if (!obj)
-        qc_dash_reply_error(r->reply, 400, QC_E_BAD_REQUEST, "the body must be a JSON object: %s",
-                            err);
+        qc_reply_error(r->reply, 400, QC_E_BAD_REQUEST, "the body must be a JSON object: %s", err);
     return obj;
 }
 
@@ -158,8 +150,8 @@ static int s_limit(s_req_t *r)
     const char *text = r->query(r->query_cls, "limit");
     int64_t limit = S_DEFAULT_LIMIT;
     if (text && *text && qc_parse_int(text, 1, 1000, &limit) != 0) {
-        qc_dash_reply_error(r->reply, 400, QC_E_BAD_REQUEST,
-                            "limit must be an integer from 1 to 1000, not \"%.32s\"", text);
+        qc_reply_error(r->reply, 400, QC_E_BAD_REQUEST,
+                       "limit must be an integer from 1 to 1000, not \"%.32s\"", text);
         return -1;
     }
     return (int)limit;
@@ -182,13 +174,13 @@ static void s_get_status(s_req_t *r)
     cJSON *reply = s_call(r, s_request("status"));
     if (!reply)
         return;
-    cJSON_AddStringToObject(reply, "live", qc_dash_events_mode(r->dash));
-    qc_dash_reply_json(r->reply, 200, reply);
+    cJSON_AddStringToObject(reply, "live", qc_hub_polling(r->api->hub) ? "polling" : "events");
+    qc_reply_json(r->reply, 200, reply);
 }
 
 static void s_get_throughput(s_req_t *r)
 {
-    qc_dash_reply_json(r->reply, 200, qc_dash_throughput(r->dash));
+    qc_reply_json(r->reply, 200, qc_hub_throughput(r->api->hub, qc_clock_wall_ms() / 1000));
 }
 
 /* ---------------------------------------------------------------- jobs */
@@ -248,8 +240,8 @@ static void s_search_jobs(s_req_t *r, const char *state, int limit, const char *
     int shown_exact = 0;
     if (s_parse_search_cursor(cursor, &skip, broker_cursor, sizeof broker_cursor, &shown_exact) !=
         0) {
-        qc_dash_reply_error(r->reply, 400, QC_E_BAD_REQUEST,
-                            "cursor must be a next_cursor from a search with q");
+        qc_reply_error(r->reply, 400, QC_E_BAD_REQUEST,
+                       "cursor must be a next_cursor from a search with q");
         return;
     }
     cJSON *out = cJSON_CreateObject();
@@ -263,7 +255,7 @@ static void s_search_jobs(s_req_t *r, const char *state, int limit, const char *
         cJSON *request = s_request("get");
         cJSON_AddStringToObject(request, "id", q);
         int no_answer = 0;
-        cJSON *reply = qc_dash_broker_call(r->dash, request, &no_answer);
+        cJSON *reply = s_broker_call(r, request, &no_answer);
         cJSON *job = cJSON_GetObjectItemCaseSensitive(reply, "job");
         const char *job_state = qc_json_string(job, "state");
         if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(reply, "ok")) && job_state &&
@@ -327,7 +319,7 @@ static void s_search_jobs(s_req_t *r, const char *state, int limit, const char *
         cJSON_AddNullToObject(out, "next_cursor");
     cJSON_AddNumberToObject(out, "scanned", scanned);
     cJSON_AddBoolToObject(out, "partial", !done);
-    qc_dash_reply_json(r->reply, 200, out);
+    qc_reply_json(r->reply, 200, out);
 }
 
 static void s_get_jobs(s_req_t *r)
@@ -338,10 +330,10 @@ static void s_get_jobs(s_req_t *r)
     if (state && (!*state || strcmp(state, "all") == 0))
         state = NULL;
     if (state && !s_state_valid(state)) {
-        qc_dash_reply_error(r->reply, 400, QC_E_BAD_REQUEST,
-                            "state must be one of pending, processing, completed, failed, dead, "
-                            "canceled, not \"%.32s\"",
-                            state);
+        qc_reply_error(r->reply, 400, QC_E_BAD_REQUEST,
+                       "state must be one of pending, processing, completed, failed, dead, "
+                       "canceled, not \"%.32s\"",
+                       state);
         return;
     }
     int limit = s_limit(r);
@@ -351,16 +343,16 @@ static void s_get_jobs(s_req_t *r)
         cursor = NULL;
     if (q && *q) {
         if (strlen(q) > S_MAX_QUERY_BYTES || !qc_utf8_valid(q, strlen(q))) {
-            qc_dash_reply_error(r->reply, 400, QC_E_BAD_REQUEST,
-                                "q must be UTF-8 text of at most %d bytes", S_MAX_QUERY_BYTES);
+            qc_reply_error(r->reply, 400, QC_E_BAD_REQUEST,
+                           "q must be UTF-8 text of at most %d bytes", S_MAX_QUERY_BYTES);
             return;
         }
         s_search_jobs(r, state, limit, q, cursor);
         return;
     }
     if (cursor && (strncmp(cursor, "q:", 2) == 0 || strncmp(cursor, "x:", 2) == 0)) {
-        qc_dash_reply_error(r->reply, 400, QC_E_BAD_REQUEST,
-                            "this cursor belongs to a search: pass the same q");
+        qc_reply_error(r->reply, 400, QC_E_BAD_REQUEST,
+                       "this cursor belongs to a search: pass the same q");
         return;
     }
     s_forward(r, s_list_request(state, limit, cursor), 200);
@@ -461,12 +453,12 @@ static void s_post_dlq_retry_all(s_req_t *r)
         cJSON *request = s_request("dlq.retry");
         cJSON_AddStringToObject(request, "id", item->valuestring);
         int no_answer = 0;
-        cJSON *reply = qc_dash_broker_call(r->dash, request, &no_answer);
+        cJSON *reply = s_broker_call(r, request, &no_answer);
         if (!reply) {
             cJSON_Delete(ids);
             cJSON_Delete(out);
-            qc_dash_reply_error(r->reply, no_answer ? 503 : 502, "unavailable",
-                                "the broker stopped answering during retry-all");
+            qc_reply_error(r->reply, no_answer ? 503 : 502, "unavailable",
+                           "the broker stopped answering during retry-all");
             return;
         }
         if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(reply, "ok"))) {
@@ -482,7 +474,7 @@ static void s_post_dlq_retry_all(s_req_t *r)
         cJSON_Delete(reply);
     }
     cJSON_Delete(ids);
-    qc_dash_reply_json(r->reply, 200, out);
+    qc_reply_json(r->reply, 200, out);
 }
 
 /* POST /api/dlq/purge {older_than_s?} and POST /api/prune {states, older_than_s}:
@@ -510,16 +502,16 @@ static void s_post_workers_stop(s_req_t *r)
         if (!cJSON_IsString(worker_id) || !worker_id->valuestring[0]) {
             cJSON_Delete(body);
             cJSON_Delete(request);
-            qc_dash_reply_error(r->reply, 400, QC_E_BAD_REQUEST,
-                                "worker_id must be a non-empty string (or absent: all workers)");
+            qc_reply_error(r->reply, 400, QC_E_BAD_REQUEST,
+                           "worker_id must be a non-empty string (or absent: all workers)");
             return;
         }
         cJSON_AddStringToObject(request, "worker_id", worker_id->valuestring);
     }
     for (const cJSON *item = body->child; item; item = item->next)
         if (strcmp(item->string, "worker_id") != 0) {
-            qc_dash_reply_error(r->reply, 400, QC_E_BAD_REQUEST,
-                                "unknown field \"%.64s\" (only worker_id)", item->string);
+            qc_reply_error(r->reply, 400, QC_E_BAD_REQUEST,
+                           "unknown field \"%.64s\" (only worker_id)", item->string);
             cJSON_Delete(body);
             cJSON_Delete(request);
             return;
@@ -534,8 +526,8 @@ static void s_post_workers_stop(s_req_t *r)
 static int s_config_set(s_req_t *r, const char *key, const cJSON *value, const cJSON *applied)
 {
     if (!cJSON_IsString(value) && !cJSON_IsNumber(value)) {
-        qc_dash_reply_error(r->reply, 400, QC_E_INVALID_CONFIG,
-                            "%.64s: the value must be a string or a number", key);
+        qc_reply_error(r->reply, 400, QC_E_INVALID_CONFIG,
+                       "%.64s: the value must be a string or a number", key);
         return -1;
     }
     cJSON *request = s_request("config.set");
@@ -552,7 +544,7 @@ static int s_config_set(s_req_t *r, const char *key, const cJSON *value, const c
             snprintf(text, sizeof text, "%.64s: %s", key, message);
             cJSON_ReplaceItemInObjectCaseSensitive(err, "message", cJSON_CreateString(text));
             cJSON_AddItemToObject(err, "applied", cJSON_Duplicate(applied, 1));
-            qc_dash_reply_json(r->reply, r->reply->status, error);
+            qc_reply_json(r->reply, r->reply->status, error);
         } else {
             cJSON_Delete(error);
         }
@@ -572,14 +564,14 @@ static void s_put_config(s_req_t *r)
     cJSON *applied = cJSON_CreateArray();
     int count = cJSON_GetArraySize(body), rc = 0;
     if (count == 0 || count > S_CONFIG_MAX_KEYS) {
-        qc_dash_reply_error(r->reply, 400, QC_E_BAD_REQUEST,
-                            "the body must be {\"key\": K, \"value\": V} or an object of 1 to %d "
-                            "keys",
-                            S_CONFIG_MAX_KEYS);
+        qc_reply_error(r->reply, 400, QC_E_BAD_REQUEST,
+                       "the body must be {\"key\": K, \"value\": V} or an object of 1 to %d "
+                       "keys",
+                       S_CONFIG_MAX_KEYS);
         rc = -1;
     } else if (key && value && count == 2) {
         if (!cJSON_IsString(key)) {
-            qc_dash_reply_error(r->reply, 400, QC_E_BAD_REQUEST, "key must be a string");
+            qc_reply_error(r->reply, 400, QC_E_BAD_REQUEST, "key must be a string");
             rc = -1;
         } else {
             rc = s_config_set(r, key->valuestring, value, applied);
@@ -595,164 +587,6 @@ static void s_put_config(s_req_t *r)
     cJSON_Delete(body);
     if (rc == 0)
         s_forward(r, s_request("config.get"), 200);
-}
-
-/* ---------------------------------------------------------------- metrics */
-
-/* Appends printf output to a growing buffer; returns -1 when out of memory. */
-typedef struct {
-    char *data;
-    size_t len, cap;
-    int failed;
-} s_text_t;
-
-static void s_text_add(s_text_t *text, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void s_text_add(s_text_t *text, const char *fmt, ...)
-{
-    for (int round = 0; round < 2 && !text->failed; round++) {
-        va_list args;
-        va_start(args, fmt);
-        int n = vsnprintf(text->data ? text->data + text->len : NULL,
-                          text->data ? text->cap - text->len : 0, fmt, args);
-        va_end(args);
-        if (n < 0) {
-            text->failed = 1;
-            return;
-        }
-        if (text->data && text->len + (size_t)n < text->cap) {
-            text->len += (size_t)n;
-            return;
-        }
-        size_t cap = (text->cap ? text->cap : 4096);
-        while (cap <= text->len + (size_t)n)
-            cap *= 2;
-        char *grown = realloc(text->data, cap);
-        if (!grown) {
-            text->failed = 1;
-            return;
-        }
-        text->data = grown;
-        text->cap = cap;
-    }
-}
-
-static void s_metric_head(s_text_t *text, const char *name, const char *type, const char *help)
-{
-    s_text_add(text, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
-}
-
-static double s_number(const cJSON *obj, const char *key, double otherwise)
-{
-    const cJSON *item = cJSON_GetObjectItemCaseSensitive(obj, key);
-    return cJSON_IsNumber(item) ? item->valuedouble : otherwise;
-}
-
-/* A label value we write unescaped: a state name. */
-static int s_label_ok(const char *value)
-{
-    if (!value || !*value || strlen(value) > 32)
-        return 0;
-    for (const char *c = value; *c; c++)
-        if (!((*c >= 'a' && *c <= 'z') || *c == '_'))
-            return 0;
-    return 1;
-}
-
-/* A histogram in ms from the metrics op, written in seconds. */
-static void s_metric_histogram(s_text_t *text, const cJSON *histogram, const char *name,
-                               const char *help)
-{
-    const cJSON *buckets = cJSON_GetObjectItemCaseSensitive(histogram, "buckets");
-    const cJSON *counts = cJSON_GetObjectItemCaseSensitive(histogram, "counts");
-    if (!cJSON_IsArray(buckets) || !cJSON_IsArray(counts))
-        return;
-    double count = s_number(histogram, "count", 0);
-    s_metric_head(text, name, "histogram", help);
-    const cJSON *le = buckets->child, *n = counts->child;
-    int saw_inf = 0;
-    for (; le && n; le = le->next, n = n->next) {
-        if (cJSON_IsString(le) && strcmp(le->valuestring, "+Inf") == 0) {
-            saw_inf = 1;
-            s_text_add(text, "%s_bucket{le=\"+Inf\"} %.17g\n", name, n->valuedouble);
-        } else if (cJSON_IsNumber(le)) {
-            s_text_add(text, "%s_bucket{le=\"%g\"} %.17g\n", name, le->valuedouble / 1000.0,
-                       n->valuedouble);
-        }
-    }
-    if (!saw_inf)
-        s_text_add(text, "%s_bucket{le=\"+Inf\"} %.17g\n", name, count);
-    s_text_add(text, "%s_sum %.17g\n%s_count %.17g\n", name, s_number(histogram, "sum", 0) / 1000.0,
-               name, count);
-}
-
-/* GET /metrics: the metrics op in the Prometheus text format (0.0.4). An
- * older broker without it gives the gauges from status only; a silent one
- * gives queuectl_broker_up 0. */
-static void s_get_metrics(s_req_t *r)
-{
-    int no_answer = 0;
-    cJSON *reply = qc_dash_broker_call(r->dash, s_request("metrics"), &no_answer);
-    const char *code = qc_json_string(cJSON_GetObjectItemCaseSensitive(reply, "error"), "code");
-    if (code && strcmp(code, QC_E_UNKNOWN_OP) == 0) {
-        cJSON_Delete(reply);
-        reply = qc_dash_broker_call(r->dash, s_request("status"), &no_answer);
-    }
-    int up = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(reply, "ok"));
-    s_text_t text = {0};
-    s_metric_head(&text, "queuectl_broker_up", "gauge",
-                  "1 if the broker answered the dashboard's last request.");
-    s_text_add(&text, "queuectl_broker_up %d\n", up);
-    if (up) {
-        const cJSON *counts = cJSON_GetObjectItemCaseSensitive(reply, "counts");
-        s_metric_head(&text, "queuectl_jobs", "gauge", "Jobs per state.");
-        for (const cJSON *item = counts ? counts->child : NULL; item; item = item->next)
-            if (cJSON_IsNumber(item) && s_label_ok(item->string))
-                s_text_add(&text, "queuectl_jobs{state=\"%s\"} %.17g\n", item->string,
-                           item->valuedouble);
-        const cJSON *totals = cJSON_GetObjectItemCaseSensitive(reply, "totals");
-        static const struct {
-            const char *key, *name, *help;
-        } counters[] = {
-            {"enqueued", "queuectl_jobs_enqueued_total", "Jobs enqueued."},
-            {"completed", "queuectl_jobs_completed_total", "Jobs completed."},
-            {"failed", "queuectl_jobs_failed_total", "Failed attempts."},
-            {"dead", "queuectl_jobs_dead_total", "Jobs moved to the dead-letter queue."},
-            {"retried", "queuectl_job_retries_total", "Retries scheduled after a failed attempt."},
-            {"canceled", "queuectl_jobs_canceled_total", "Jobs canceled."},
-        };
-        for (size_t i = 0; totals && i < sizeof counters / sizeof counters[0]; i++) {
-            const cJSON *value = cJSON_GetObjectItemCaseSensitive(totals, counters[i].key);
-            if (!cJSON_IsNumber(value))
-                continue;
-            s_metric_head(&text, counters[i].name, "counter", counters[i].help);
-            s_text_add(&text, "%s %.17g\n", counters[i].name, value->valuedouble);
-        }
-        s_metric_head(&text, "queuectl_workers", "gauge", "Workers connected.");
-        s_text_add(&text, "queuectl_workers %.17g\n", s_number(reply, "workers", 0));
-        s_metric_head(&text, "queuectl_workers_busy_slots", "gauge",
-                      "Jobs running on connected workers.");
-        s_text_add(&text, "queuectl_workers_busy_slots %.17g\n", s_number(reply, "busy", 0));
-        s_metric_head(&text, "queuectl_oldest_pending_age_seconds", "gauge",
-                      "Age of the oldest pending job, as status reports it (0 if none).");
-        s_text_add(&text, "queuectl_oldest_pending_age_seconds %.17g\n",
-                   s_number(reply, "oldest_pending_age_s", 0));
-        s_metric_histogram(&text, cJSON_GetObjectItemCaseSensitive(reply, "dispatch_latency_ms"),
-                           "queuectl_dispatch_latency_seconds",
-                           "Time from a job being due to its dispatch to a worker.");
-        s_metric_histogram(&text, cJSON_GetObjectItemCaseSensitive(reply, "run_time_ms"),
-                           "queuectl_job_run_seconds", "Run time of finished attempts.");
-    }
-    cJSON_Delete(reply);
-    if (text.failed) {
-        free(text.data);
-        qc_dash_reply_error(r->reply, 500, "internal", "out of memory");
-        return;
-    }
-    free(r->reply->body);
-    r->reply->status = 200;
-    r->reply->content_type = S_PROMETHEUS;
-    r->reply->body = text.data;
-    r->reply->len = text.len;
 }
 
 /* ---------------------------------------------------------------- routing */
@@ -777,8 +611,8 @@ static int s_method_is(s_req_t *r, const char *allowed)
     if (strcmp(r->method, allowed) == 0 ||
         (strcmp(allowed, "GET") == 0 && strcmp(r->method, "HEAD") == 0))
         return 1;
-    qc_dash_reply_error(r->reply, 405, "method_not_allowed", "%s is not allowed here (use %s)",
-                        r->method, allowed);
+    qc_reply_error(r->reply, 405, "method_not_allowed", "%s is not allowed here (use %s)",
+                   r->method, allowed);
     r->reply->allow = allowed;
     return 0;
 }
@@ -788,26 +622,26 @@ static int s_path_id(s_req_t *r, const char *id)
 {
     if (qc_job_id_valid(id))
         return 0;
-    qc_dash_reply_error(r->reply, 400, QC_E_BAD_REQUEST,
-                        "\"%.140s\" is not a job id (1-128 of A-Z a-z 0-9 . _ : @ -)", id);
+    qc_reply_error(r->reply, 400, QC_E_BAD_REQUEST,
+                   "\"%.140s\" is not a job id (1-128 of A-Z a-z 0-9 . _ : @ -)", id);
     return -1;
 }
 
-void qc_dash_api_handle(qc_dash_t *dash, const char *method, const char *path,
-                        qc_dash_query_fn *query, void *query_cls, const char *body, size_t len,
-                        qc_dash_reply_t *reply)
+void qc_api_handle(qc_api_t *self, const qc_api_request_t *request, qc_reply_t *reply)
 {
-    s_req_t r = {dash, method, query, query_cls, body, len, reply};
+    const char *method = request->method, *path = request->path;
+    s_req_t r = {self,          method,       request->query, request->query_cls,
+                 request->body, request->len, reply};
     char buf[512];
     char *seg[5];
     int n = strlen(path) < sizeof buf ? s_split(path, buf, sizeof buf, seg, 5) : -1;
     if (n == 1 && strcmp(seg[0], "metrics") == 0) {
         if (s_method_is(&r, "GET"))
-            s_get_metrics(&r);
+            qc_metrics_render(self->upstream, reply);
         return;
     }
     if (n < 2 || strcmp(seg[0], "api") != 0) {
-        qc_dash_reply_error(reply, 404, QC_E_NOT_FOUND, "no such API path");
+        qc_reply_error(reply, 404, QC_E_NOT_FOUND, "no such API path");
         return;
     }
     const char *what = seg[1];
@@ -859,6 +693,6 @@ void qc_dash_api_handle(qc_dash_t *dash, const char *method, const char *path,
         else
             reply->allow = "GET, PUT";
     } else {
-        qc_dash_reply_error(reply, 404, QC_E_NOT_FOUND, "no such API path");
+        qc_reply_error(reply, 404, QC_E_NOT_FOUND, "no such API path");
     }
 }
