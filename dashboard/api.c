@@ -14,11 +14,12 @@
 #include <string.h>
 
 #define S_DEFAULT_LIMIT 50
-#define S_SEARCH_PAGE 200     /* jobs per broker call while searching */
-#define S_SEARCH_MAX_CALLS 25 /* so one search looks at most at 5,000 jobs */
 #define S_MAX_QUERY_BYTES 256 /* longest search text */
+#define S_RETRY_ALL_PAGE 1000 /* jobs the broker revives per dlq.retry all */
 #define S_RETRY_ALL_MAX 10000 /* jobs one retry-all revives at most */
-#define S_CONFIG_MAX_KEYS 16  /* keys one PUT /api/config may set */
+#define S_STATES_MAX_IDS 1000 /* ids one GET /api/states asks for */
+#define S_STATES_MAX_BYTES (S_STATES_MAX_IDS * (QC_MAX_ID_BYTES + 1))
+#define S_CONFIG_MAX_KEYS 16 /* keys one PUT /api/config may set */
 
 struct _qc_api_t {
     qc_upstream_t *upstream;
@@ -185,39 +186,6 @@ static void s_get_throughput(s_req_t *r)
 
 /* ---------------------------------------------------------------- jobs */
 
-static int s_job_matches(const cJSON *job, const char *q)
-{
-    const char *id = qc_json_string(job, "id");
-    const char *command = qc_json_string(job, "command");
-    return (id && strcasestr(id, q)) || (command && strcasestr(command, q));
-}
-
-/* Search cursor "q:SKIP:BROKER_CURSOR": continue the scan at the broker page
- * that starts at BROKER_CURSOR (empty: the newest), skipping SKIP jobs of it.
- * "x:" instead of "q:" says the job whose id is q was shown first already. */
-static int s_parse_search_cursor(const char *text, int64_t *skip, char *broker_cursor, size_t len,
-                                 int *shown_exact)
-{
-    *shown_exact = 0;
-    if (!text || !*text) {
-        *skip = 0;
-        broker_cursor[0] = '\0';
-        return 0;
-    }
-    if ((text[0] != 'q' && text[0] != 'x') || text[1] != ':')
-        return -1;
-    *shown_exact = text[0] == 'x';
-    const char *colon = strchr(text + 2, ':');
-    if (!colon || colon - (text + 2) > 8)
-        return -1;
-    char number[16];
-    snprintf(number, sizeof number, "%.*s", (int)(colon - (text + 2)), text + 2);
-    if (qc_parse_int(number, 0, S_SEARCH_PAGE - 1, skip) != 0 || strlen(colon + 1) >= len)
-        return -1;
-    snprintf(broker_cursor, len, "%s", colon + 1);
-    return 0;
-}
-
 static cJSON *s_list_request(const char *state, int limit, const char *cursor)
 {
     cJSON *request = s_request("list");
@@ -227,99 +195,6 @@ static cJSON *s_list_request(const char *state, int limit, const char *cursor)
     if (cursor && *cursor)
         cJSON_AddStringToObject(request, "cursor", cursor);
     return request;
-}
-
-/* GET /api/jobs?q=: pages through the broker's list (newest first) and keeps
- * the jobs whose id or command contains q (case-insensitive), until limit
- * matches or S_SEARCH_MAX_CALLS pages. */
-static void s_search_jobs(s_req_t *r, const char *state, int limit, const char *q,
-                          const char *cursor)
-{
-    int64_t skip;
-    char broker_cursor[64];
-    int shown_exact = 0;
-    if (s_parse_search_cursor(cursor, &skip, broker_cursor, sizeof broker_cursor, &shown_exact) !=
-        0) {
-        qc_reply_error(r->reply, 400, QC_E_BAD_REQUEST,
-                       "cursor must be a next_cursor from a search with q");
-        return;
-    }
-    cJSON *out = cJSON_CreateObject();
-    cJSON *matches = cJSON_AddArrayToObject(out, "jobs");
-    int found = 0, scanned = 0;
-    char exact[QC_MAX_ID_BYTES + 1] = "";
-    if (shown_exact && qc_job_id_valid(q))
-        snprintf(exact, sizeof exact, "%s", q);
-    /* A whole id finds its job at once, however old. */
-    if (!cursor && qc_job_id_valid(q)) {
-        cJSON *request = s_request("get");
-        cJSON_AddStringToObject(request, "id", q);
-        int no_answer = 0;
-        cJSON *reply = s_broker_call(r, request, &no_answer);
-        cJSON *job = cJSON_GetObjectItemCaseSensitive(reply, "job");
-        const char *job_state = qc_json_string(job, "state");
-        if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(reply, "ok")) && job_state &&
-            (!state || strcmp(state, job_state) == 0)) {
-            cJSON *copy = cJSON_Duplicate(job, 1);
-            cJSON_DeleteItemFromObjectCaseSensitive(copy, "attempts_log");
-            cJSON_DeleteItemFromObjectCaseSensitive(copy, "stdout_tail");
-            cJSON_DeleteItemFromObjectCaseSensitive(copy, "stderr_tail");
-            cJSON_AddItemToArray(matches, copy);
-            snprintf(exact, sizeof exact, "%s", q);
-            found++;
-        }
-        cJSON_Delete(reply);
-    }
-    char next[96] = "";
-    int calls = 0, done = found >= limit;
-    if (done) /* the exact match alone filled the page: the scan starts from the top */
-        snprintf(next, sizeof next, "x:0:");
-    while (!done && calls < S_SEARCH_MAX_CALLS) {
-        cJSON *reply = s_call(r, s_list_request(state, S_SEARCH_PAGE, broker_cursor));
-        calls++;
-        if (!reply) {
-            cJSON_Delete(out);
-            return;
-        }
-        const cJSON *jobs = cJSON_GetObjectItemCaseSensitive(reply, "jobs");
-        const char *page_next = qc_json_string(reply, "next_cursor");
-        int n = cJSON_GetArraySize(jobs), i = 0;
-        for (const cJSON *job = jobs ? jobs->child : NULL; job; job = job->next, i++) {
-            if (i < skip)
-                continue;
-            scanned++;
-            const char *id = qc_json_string(job, "id");
-            if (!s_job_matches(job, q) || (exact[0] && id && strcmp(id, exact) == 0))
-                continue;
-            cJSON_AddItemToArray(matches, cJSON_Duplicate(job, 1));
-            if (++found < limit)
-                continue;
-            done = 1;
-            if (i + 1 < n)
-                snprintf(next, sizeof next, "%c:%d:%s", exact[0] ? 'x' : 'q', i + 1, broker_cursor);
-            else if (page_next && strlen(page_next) < sizeof broker_cursor)
-                snprintf(next, sizeof next, "%c:0:%s", exact[0] ? 'x' : 'q', page_next);
-            break;
-        }
-        skip = 0;
-        if (!done) {
-            if (!page_next || strlen(page_next) >= sizeof broker_cursor) {
-                done = 1;
-            } else {
-                snprintf(broker_cursor, sizeof broker_cursor, "%s", page_next);
-                if (calls == S_SEARCH_MAX_CALLS)
-                    snprintf(next, sizeof next, "%c:0:%s", exact[0] ? 'x' : 'q', broker_cursor);
-            }
-        }
-        cJSON_Delete(reply);
-    }
-    if (next[0])
-        cJSON_AddStringToObject(out, "next_cursor", next);
-    else
-        cJSON_AddNullToObject(out, "next_cursor");
-    cJSON_AddNumberToObject(out, "scanned", scanned);
-    cJSON_AddBoolToObject(out, "partial", !done);
-    qc_reply_json(r->reply, 200, out);
 }
 
 static void s_get_jobs(s_req_t *r)
@@ -341,21 +216,32 @@ static void s_get_jobs(s_req_t *r)
         return;
     if (cursor && !*cursor)
         cursor = NULL;
+    cJSON *request = s_list_request(state, limit, cursor);
     if (q && *q) {
+        /* The broker searches (list with q), a bounded number of jobs per call. */
         if (strlen(q) > S_MAX_QUERY_BYTES || !qc_utf8_valid(q, strlen(q))) {
+            cJSON_Delete(request);
             qc_reply_error(r->reply, 400, QC_E_BAD_REQUEST,
                            "q must be UTF-8 text of at most %d bytes", S_MAX_QUERY_BYTES);
             return;
         }
-        s_search_jobs(r, state, limit, q, cursor);
+        cJSON_AddStringToObject(request, "q", q);
+    }
+    cJSON *reply = s_call(r, request);
+    if (!reply)
+        return;
+    if (q && *q && !cJSON_GetObjectItemCaseSensitive(reply, "scanned")) {
+        cJSON_Delete(reply); /* an older broker ignored q: don't pass its list off as matches */
+        qc_reply_error(r->reply, 501, QC_E_UNKNOWN_OP,
+                       "this broker cannot search (it is older than this dashboard)");
         return;
     }
-    if (cursor && (strncmp(cursor, "q:", 2) == 0 || strncmp(cursor, "x:", 2) == 0)) {
-        qc_reply_error(r->reply, 400, QC_E_BAD_REQUEST,
-                       "this cursor belongs to a search: pass the same q");
-        return;
+    if (q && *q) {
+        int found = cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(reply, "jobs"));
+        cJSON_AddBoolToObject(reply, "partial",
+                              found < limit && qc_json_string(reply, "next_cursor") != NULL);
     }
-    s_forward(r, s_list_request(state, limit, cursor), 200);
+    qc_reply_json(r->reply, 200, reply);
 }
 
 static void s_post_jobs(s_req_t *r)
@@ -409,72 +295,84 @@ static void s_get_dlq(s_req_t *r)
     s_forward(r, request, 200);
 }
 
-/* POST /api/dlq/retry-all: lists the whole DLQ first, then revives each job
- * once (a job that dies again at once is not revived twice). */
+/* POST /api/dlq/retry-all [{ids}]: the broker revives the given jobs, or
+ * every dead job, S_RETRY_ALL_PAGE per call, walking down from the newest
+ * with its cursor so a job that dies again at once is not revived twice. */
 static void s_post_dlq_retry_all(s_req_t *r)
 {
     cJSON *body = s_body(r);
     if (!body)
         return;
+    cJSON *ids = cJSON_DetachItemFromObjectCaseSensitive(body, "ids");
+    int extra = cJSON_GetArraySize(body);
     cJSON_Delete(body);
-    cJSON *ids = cJSON_CreateArray();
-    char cursor[64] = "";
-    int count = 0;
-    for (int calls = 0; calls < S_RETRY_ALL_MAX / 1000 && count < S_RETRY_ALL_MAX; calls++) {
-        cJSON *request = s_request("dlq.list");
-        cJSON_AddNumberToObject(request, "limit", 1000);
+    if (extra) {
+        cJSON_Delete(ids);
+        qc_reply_error(r->reply, 400, QC_E_BAD_REQUEST, "the body may hold only \"ids\"");
+        return;
+    }
+    if (ids) {
+        cJSON *request = s_request("dlq.retry");
+        cJSON_AddItemToObject(request, "ids", ids);
+        s_forward(r, request, 200);
+        return;
+    }
+    cJSON *out = cJSON_CreateObject();
+    cJSON *retried = cJSON_AddArrayToObject(out, "retried");
+    cJSON_AddArrayToObject(out, "failed");
+    char cursor[32] = "";
+    int more = 1;
+    for (int calls = 0; more && calls < S_RETRY_ALL_MAX / S_RETRY_ALL_PAGE; calls++) {
+        cJSON *request = s_request("dlq.retry");
+        cJSON_AddBoolToObject(request, "all", 1);
         if (cursor[0])
             cJSON_AddStringToObject(request, "cursor", cursor);
         cJSON *reply = s_call(r, request);
         if (!reply) {
-            cJSON_Delete(ids);
+            cJSON_Delete(out);
             return;
         }
-        const cJSON *jobs = cJSON_GetObjectItemCaseSensitive(reply, "jobs");
-        for (const cJSON *job = jobs ? jobs->child : NULL; job; job = job->next) {
-            const char *id = qc_json_string(job, "id");
-            if (id && count < S_RETRY_ALL_MAX) {
-                cJSON_AddItemToArray(ids, cJSON_CreateString(id));
-                count++;
-            }
-        }
+        cJSON *page = cJSON_GetObjectItemCaseSensitive(reply, "retried");
+        while (page && page->child)
+            cJSON_AddItemToArray(retried, cJSON_DetachItemViaPointer(page, page->child));
         const char *next = qc_json_string(reply, "next_cursor");
-        int more = next && strlen(next) < sizeof cursor;
+        more = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(reply, "more")) && next &&
+               strlen(next) < sizeof cursor;
         if (more)
             snprintf(cursor, sizeof cursor, "%s", next);
         cJSON_Delete(reply);
-        if (!more)
-            break;
     }
-    cJSON *out = cJSON_CreateObject();
-    cJSON *retried = cJSON_AddArrayToObject(out, "retried");
-    cJSON *failed = cJSON_AddArrayToObject(out, "failed");
-    for (const cJSON *item = ids->child; item; item = item->next) {
-        cJSON *request = s_request("dlq.retry");
-        cJSON_AddStringToObject(request, "id", item->valuestring);
-        int no_answer = 0;
-        cJSON *reply = s_broker_call(r, request, &no_answer);
-        if (!reply) {
+    cJSON_AddBoolToObject(out, "more", more);
+    qc_reply_json(r->reply, 200, out);
+}
+
+/* GET /api/states?ids=a,b,c: each job's state, no output (the broker's states op). */
+static void s_get_states(s_req_t *r)
+{
+    const char *text = r->query(r->query_cls, "ids");
+    if (!text || !*text || strlen(text) > S_STATES_MAX_BYTES) {
+        qc_reply_error(r->reply, 400, QC_E_BAD_REQUEST,
+                       "ids must be 1 to %d job ids separated by commas", S_STATES_MAX_IDS);
+        return;
+    }
+    char *copy = strdup(text);
+    cJSON *ids = cJSON_CreateArray();
+    int count = 0;
+    for (char *save = NULL, *id = copy ? strtok_r(copy, ",", &save) : NULL; id;
+         id = strtok_r(NULL, ",", &save), count++) {
+        if (!qc_job_id_valid(id) || count >= S_STATES_MAX_IDS) {
+            qc_reply_error(r->reply, 400, QC_E_BAD_REQUEST,
+                           "ids must be 1 to %d job ids separated by commas", S_STATES_MAX_IDS);
             cJSON_Delete(ids);
-            cJSON_Delete(out);
-            qc_reply_error(r->reply, no_answer ? 503 : 502, "unavailable",
-                           "the broker stopped answering during retry-all");
+            free(copy);
             return;
         }
-        if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(reply, "ok"))) {
-            cJSON_AddItemToArray(retried, cJSON_CreateString(item->valuestring));
-        } else {
-            /* conflict: retried or removed since the listing; reported, not fatal */
-            cJSON *entry = cJSON_CreateObject();
-            cJSON_AddStringToObject(entry, "id", item->valuestring);
-            cJSON_AddItemToObject(entry, "error",
-                                  cJSON_DetachItemFromObjectCaseSensitive(reply, "error"));
-            cJSON_AddItemToArray(failed, entry);
-        }
-        cJSON_Delete(reply);
+        cJSON_AddItemToArray(ids, cJSON_CreateString(id));
     }
-    cJSON_Delete(ids);
-    qc_reply_json(r->reply, 200, out);
+    free(copy);
+    cJSON *request = s_request("states");
+    cJSON_AddItemToObject(request, "ids", ids);
+    s_forward(r, request, 200);
 }
 
 /* POST /api/dlq/purge {older_than_s?} and POST /api/prune {states, older_than_s}:
@@ -648,6 +546,9 @@ void qc_api_handle(qc_api_t *self, const qc_api_request_t *request, qc_reply_t *
     if (n == 2 && strcmp(what, "status") == 0) {
         if (s_method_is(&r, "GET"))
             s_get_status(&r);
+    } else if (n == 2 && strcmp(what, "states") == 0) {
+        if (s_method_is(&r, "GET"))
+            s_get_states(&r);
     } else if (n == 2 && strcmp(what, "throughput") == 0) {
         if (s_method_is(&r, "GET"))
             s_get_throughput(&r);
