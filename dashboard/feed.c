@@ -63,43 +63,6 @@ void qc_feed_resolve_endpoint(qc_upstream_t *upstream, const char *flag, char *b
     cJSON_Delete(reply);
 }
 
-/* ------------------------------------------------------------ subscriptions */
-
-/* The SUB socket's output.<id> subscriptions, kept equal to what the hub's
- * output streams ask for. */
-typedef struct {
-    char ids[QC_HUB_MAX_STREAMS][QC_MAX_ID_BYTES + 1];
-    int count;
-    int generation;
-} s_outputs_t;
-
-static void s_sync_outputs(qc_hub_t *hub, zsock_t *sub, s_outputs_t *have)
-{
-    s_outputs_t want;
-    want.generation = have->generation;
-    want.count = qc_hub_output_ids(hub, want.ids, QC_HUB_MAX_STREAMS, &want.generation);
-    if (want.count < 0)
-        return;
-    char topic[QC_MAX_ID_BYTES + 16];
-    for (int i = 0; i < have->count; i++) {
-        int keep = 0;
-        for (int j = 0; j < want.count && !keep; j++)
-            keep = strcmp(have->ids[i], want.ids[j]) == 0;
-        snprintf(topic, sizeof topic, "output.%s", have->ids[i]);
-        if (!keep && sub)
-            zsock_set_unsubscribe(sub, topic);
-    }
-    for (int j = 0; j < want.count; j++) {
-        int had = 0;
-        for (int i = 0; i < have->count && !had; i++)
-            had = strcmp(have->ids[i], want.ids[j]) == 0;
-        snprintf(topic, sizeof topic, "output.%s", want.ids[j]);
-        if (!had && sub)
-            zsock_set_subscribe(sub, topic);
-    }
-    *have = want;
-}
-
 /* ------------------------------------------------------------ events */
 
 /* One message from the event stream: topic and JSON body. */
@@ -119,13 +82,19 @@ static void s_on_event(qc_hub_t *hub, zmsg_t *msg, int *dirty, int *completed, i
                 (*completed)++;
             else if (strcmp(topic, "job.failed") == 0 || strcmp(topic, "job.dead") == 0)
                 (*failed)++;
+            if (id) /* a finished attempt's output is stored with it; a new one starts afresh */
+                qc_hub_output_forget(hub, id);
             qc_hub_publish(hub, "job", body, id, 0);
             *dirty = 1;
         } else if (strncmp(topic, "worker.", 7) == 0) {
             qc_hub_publish(hub, "worker", body, NULL, 0);
             *dirty = 1;
         } else if (strncmp(topic, "output.", 7) == 0 && id && strcmp(topic + 7, id) == 0) {
-            qc_hub_publish(hub, "output", body, id, 1);
+            int64_t attempt = 0;
+            const char *stream = qc_json_string(body, "stream");
+            const char *data = qc_json_string(body, "data");
+            if (stream && data && qc_json_int(body, "attempt", &attempt) == 0)
+                qc_hub_output(hub, id, (int)attempt, stream, data);
         }
     } else {
         qc_debug("dashboard: dropped a malformed event (%s)", topic ? topic : "no topic");
@@ -252,6 +221,7 @@ static zsock_t *s_open_sub(qc_feed_t *self)
     }
     zsock_set_subscribe(sub, "job.");
     zsock_set_subscribe(sub, "worker.");
+    zsock_set_subscribe(sub, "output."); /* every running job's, so a panel opened late has it */
     return sub;
 }
 
@@ -266,7 +236,6 @@ static void *s_run(void *arg)
     qc_hub_t *hub = self->hub;
     zsock_t *sub = s_open_sub(self);
     qc_client_t *client = qc_upstream_client_new(self->upstream);
-    s_outputs_t outputs = {.count = 0, .generation = -1};
     int dirty = 1, metrics_ok = 1, have_totals = 0;
     double last_completed = 0, last_failed = 0;
     int64_t last_status_ms = 0, last_check_ms = 0;
@@ -278,7 +247,6 @@ static void *s_run(void *arg)
             s_set_polling(self, !sub || !s_events_available(self));
             last_check_ms = now_ms;
         }
-        s_sync_outputs(hub, sub, &outputs);
         int completed = 0, failed = 0;
         if (sub) {
             zmq_pollitem_t item = {zsock_resolve(sub), 0, ZMQ_POLLIN, 0};

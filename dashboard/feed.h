@@ -1,9 +1,9 @@
 /* The feed: one thread that owns the SUB socket on the broker's event stream
- * (job., worker., and output.<id> for the ids open output streams ask for)
- * and a REQ client of its own for status/metrics. It turns each event into
- * an SSE message on the hub, counts throughput, and pushes status after
- * changes. Without an event stream it polls metrics (or status) every second
- * and pushes "refresh" when something changed. */
+ * (job., worker., output.: the output of every running job, which the hub
+ * keeps so a panel opened late starts from its tail) and a REQ client of its own for
+ * status/metrics. It turns each event into an SSE message on the hub, counts throughput, and pushes
+ * status after changes. Without an event stream it polls metrics (or status) every second and
+ * pushes "refresh" when something changed. */
 #ifndef QC_FEED_H
 #define QC_FEED_H
 

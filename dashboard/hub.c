@@ -26,17 +26,30 @@ struct _qc_hub_stream_t {
     size_t offset;        /* bytes of head already sent */
 };
 
+/* The kept output of one running job: the last QC_HUB_TAIL_BYTES of stdout
+ * ([0]) and stderr ([1]). */
+typedef struct {
+    char id[QC_MAX_ID_BYTES + 1]; /* "" when free */
+    int attempt;
+    int64_t used; /* hub's tail_clock at the last write */
+    char *text[2];
+    size_t len[2];
+} s_tail_t;
+
+static void s_tail_clear(s_tail_t *tail);
+
 struct _qc_hub_t {
     pthread_mutex_t mutex; /* guards everything below */
     pthread_cond_t cond;   /* a stream has messages, or we are stopping */
     int stopping;
     qc_hub_stream_t *streams;
     int stream_count;
-    int generation;    /* bumped when streams come and go (output subscriptions) */
     char *last_status; /* SSE text of the latest status event */
     int polling;
     int64_t tp_sec[QC_HUB_TP_SECONDS];
     int tp_completed[QC_HUB_TP_SECONDS], tp_failed[QC_HUB_TP_SECONDS];
+    s_tail_t tails[QC_HUB_TAIL_JOBS];
+    int64_t tail_clock;
 };
 
 qc_hub_t *qc_hub_new(void)
@@ -60,6 +73,8 @@ void qc_hub_destroy(qc_hub_t **self_p)
     if (!self_p || !*self_p)
         return;
     qc_hub_t *self = *self_p;
+    for (int i = 0; i < QC_HUB_TAIL_JOBS; i++)
+        s_tail_clear(&self->tails[i]);
     free(self->last_status);
     pthread_cond_destroy(&self->cond);
     pthread_mutex_destroy(&self->mutex);
@@ -151,14 +166,10 @@ static char *s_sse_text(const char *event, const cJSON *data, size_t *len)
     return text;
 }
 
-void qc_hub_publish(qc_hub_t *self, const char *event, const cJSON *data, const char *job_id,
-                    int output_only)
+/* Queues text on the streams it is for (hub locked). */
+static void s_fanout(qc_hub_t *self, const char *text, size_t len, const char *job_id,
+                     int output_only)
 {
-    size_t len = 0;
-    char *text = s_sse_text(event, data, &len);
-    if (!text)
-        return;
-    pthread_mutex_lock(&self->mutex);
     int woke = 0;
     for (qc_hub_stream_t *stream = self->streams; stream; stream = stream->next) {
         int main_stream = stream->output_id[0] == '\0';
@@ -168,15 +179,147 @@ void qc_hub_publish(qc_hub_t *self, const char *event, const cJSON *data, const 
             woke = 1;
         }
     }
+    if (woke)
+        pthread_cond_broadcast(&self->cond);
+}
+
+void qc_hub_publish(qc_hub_t *self, const char *event, const cJSON *data, const char *job_id,
+                    int output_only)
+{
+    size_t len = 0;
+    char *text = s_sse_text(event, data, &len);
+    if (!text)
+        return;
+    pthread_mutex_lock(&self->mutex);
+    s_fanout(self, text, len, job_id, output_only);
     if (strcmp(event, "status") == 0) {
         free(self->last_status);
         self->last_status = text;
         text = NULL;
     }
-    if (woke)
-        pthread_cond_broadcast(&self->cond);
     pthread_mutex_unlock(&self->mutex);
     free(text);
+}
+
+/* ------------------------------------------------------------ output tails */
+
+/* The kept tail of job id, or NULL (hub locked). */
+static s_tail_t *s_tail_find(qc_hub_t *self, const char *id)
+{
+    for (int i = 0; i < QC_HUB_TAIL_JOBS; i++)
+        if (self->tails[i].id[0] && strcmp(self->tails[i].id, id) == 0)
+            return &self->tails[i];
+    return NULL;
+}
+
+static void s_tail_clear(s_tail_t *tail)
+{
+    for (int k = 0; k < 2; k++) {
+        free(tail->text[k]);
+        tail->text[k] = NULL;
+        tail->len[k] = 0;
+    }
+    tail->id[0] = '\0';
+}
+
+/* Appends data to the tail of one stream, keeping the last
+ * QC_HUB_TAIL_BYTES, cut at a UTF-8 character boundary. */
+static void s_tail_append(s_tail_t *tail, int k, const char *data, size_t n)
+{
+    if (n >= QC_HUB_TAIL_BYTES) {
+        data += n - QC_HUB_TAIL_BYTES;
+        n = QC_HUB_TAIL_BYTES;
+        tail->len[k] = 0;
+    }
+    if (!tail->text[k]) {
+        tail->text[k] = malloc(QC_HUB_TAIL_BYTES + 1);
+        if (!tail->text[k])
+            return;
+        tail->len[k] = 0;
+    }
+    if (tail->len[k] + n > QC_HUB_TAIL_BYTES) {
+        size_t drop = tail->len[k] + n - QC_HUB_TAIL_BYTES;
+        memmove(tail->text[k], tail->text[k] + drop, tail->len[k] - drop);
+        tail->len[k] -= drop;
+    }
+    memcpy(tail->text[k] + tail->len[k], data, n);
+    tail->len[k] += n;
+    size_t skip = 0; /* never start in the middle of a character */
+    while (skip < tail->len[k] && ((unsigned char)tail->text[k][skip] & 0xC0) == 0x80)
+        skip++;
+    if (skip) {
+        memmove(tail->text[k], tail->text[k] + skip, tail->len[k] - skip);
+        tail->len[k] -= skip;
+    }
+    tail->text[k][tail->len[k]] = '\0';
+}
+
+void qc_hub_output(qc_hub_t *self, const char *id, int attempt, const char *stream,
+                   const char *data)
+{
+    int k = strcmp(stream, "stderr") == 0;
+    cJSON *body = cJSON_CreateObject();
+    cJSON_AddStringToObject(body, "id", id);
+    cJSON_AddNumberToObject(body, "attempt", attempt);
+    cJSON_AddStringToObject(body, "stream", k ? "stderr" : "stdout");
+    cJSON_AddStringToObject(body, "data", data);
+    size_t len = 0;
+    char *text = s_sse_text("output", body, &len);
+    cJSON_Delete(body);
+    if (!text)
+        return;
+    pthread_mutex_lock(&self->mutex);
+    s_tail_t *tail = s_tail_find(self, id);
+    if (tail && tail->attempt != attempt)
+        s_tail_clear(tail);
+    if (!tail || !tail->id[0]) {
+        if (!tail) { /* a free entry, else the one written to least recently */
+            tail = &self->tails[0];
+            for (int i = 0; i < QC_HUB_TAIL_JOBS && tail->id[0]; i++)
+                if (!self->tails[i].id[0] || self->tails[i].used < tail->used)
+                    tail = &self->tails[i];
+            s_tail_clear(tail);
+        }
+        snprintf(tail->id, sizeof tail->id, "%s", id);
+        tail->attempt = attempt;
+    }
+    tail->used = ++self->tail_clock;
+    s_tail_append(tail, k, data, strlen(data));
+    s_fanout(self, text, len, id, 1);
+    pthread_mutex_unlock(&self->mutex);
+    free(text);
+}
+
+void qc_hub_output_forget(qc_hub_t *self, const char *id)
+{
+    pthread_mutex_lock(&self->mutex);
+    s_tail_t *tail = s_tail_find(self, id);
+    if (tail)
+        s_tail_clear(tail);
+    pthread_mutex_unlock(&self->mutex);
+}
+
+/* A new output stream starts with what is kept of its job's output
+ * (hub locked, so nothing falls between this and the live output). */
+static void s_tail_replay(qc_hub_t *self, qc_hub_stream_t *stream)
+{
+    s_tail_t *tail = s_tail_find(self, stream->output_id);
+    for (int k = 0; tail && k < 2; k++) {
+        if (!tail->len[k])
+            continue;
+        cJSON *body = cJSON_CreateObject();
+        cJSON_AddStringToObject(body, "id", tail->id);
+        cJSON_AddNumberToObject(body, "attempt", tail->attempt);
+        cJSON_AddStringToObject(body, "stream", k ? "stderr" : "stdout");
+        cJSON_AddStringToObject(body, "data", tail->text[k]);
+        cJSON_AddBoolToObject(body, "replay", 1);
+        size_t len = 0;
+        char *text = s_sse_text("output", body, &len);
+        cJSON_Delete(body);
+        if (text)
+            s_stream_push(stream, text, len);
+        free(text);
+    }
 }
 
 /* ------------------------------------------------------------ streams */
@@ -201,10 +344,11 @@ qc_hub_stream_t *qc_hub_stream_open(qc_hub_t *self, const char *output_id)
     s_stream_push(stream, hello, (size_t)n);
     if (!stream->output_id[0] && self->last_status)
         s_stream_push(stream, self->last_status, strlen(self->last_status));
+    if (stream->output_id[0])
+        s_tail_replay(self, stream);
     stream->next = self->streams;
     self->streams = stream;
     self->stream_count++;
-    self->generation++;
     pthread_mutex_unlock(&self->mutex);
     return stream;
 }
@@ -267,7 +411,6 @@ void qc_hub_stream_close(qc_hub_stream_t **stream_p)
         if (*link == stream) {
             *link = stream->next;
             self->stream_count--;
-            self->generation++;
             break;
         }
     s_stream_clear(stream);
@@ -314,26 +457,6 @@ int qc_hub_main_streams(qc_hub_t *self)
     pthread_mutex_lock(&self->mutex);
     for (qc_hub_stream_t *s = self->streams; s; s = s->next)
         count += s->output_id[0] == '\0';
-    pthread_mutex_unlock(&self->mutex);
-    return count;
-}
-
-int qc_hub_output_ids(qc_hub_t *self, char ids[][QC_MAX_ID_BYTES + 1], int max, int *generation)
-{
-    pthread_mutex_lock(&self->mutex);
-    if (self->generation == *generation) {
-        pthread_mutex_unlock(&self->mutex);
-        return -1;
-    }
-    *generation = self->generation;
-    int count = 0;
-    for (qc_hub_stream_t *s = self->streams; s && count < max; s = s->next) {
-        int dup = !s->output_id[0];
-        for (int i = 0; i < count && !dup; i++)
-            dup = strcmp(ids[i], s->output_id) == 0;
-        if (!dup)
-            snprintf(ids[count++], QC_MAX_ID_BYTES + 1, "%s", s->output_id);
-    }
     pthread_mutex_unlock(&self->mutex);
     return count;
 }

@@ -16,7 +16,9 @@
 #define QC_HUB_MAX_STREAMS 32         /* concurrent /api/events streams */
 #define QC_HUB_STREAM_MAX_QUEUED 2000 /* messages waiting for one slow stream */
 #define QC_HUB_STREAM_MAX_BYTES (4 * 1024 * 1024)
-#define QC_HUB_TP_SECONDS 600 /* throughput history */
+#define QC_HUB_TP_SECONDS 600         /* throughput history */
+#define QC_HUB_TAIL_BYTES (64 * 1024) /* output kept per running job and stream */
+#define QC_HUB_TAIL_JOBS 128
 
 typedef struct _qc_hub_t qc_hub_t;
 typedef struct _qc_hub_stream_t qc_hub_stream_t;
@@ -36,8 +38,9 @@ void qc_hub_publish(qc_hub_t *self, const char *event, const cJSON *data, const 
                     int output_only);
 
 /* Opens a stream: output_id NULL or "" for the main stream, else a job id
- * (only that job's output and job events). It starts with "hello" (and the
- * latest status for a main stream). NULL when QC_HUB_MAX_STREAMS are open,
+ * (only that job's output and job events). It starts with "hello", then
+ * the latest status (a main stream) or the job's kept output (an output
+ * stream). NULL when QC_HUB_MAX_STREAMS are open,
  * the hub is stopping, or out of memory. Close with qc_hub_stream_close. */
 qc_hub_stream_t *qc_hub_stream_open(qc_hub_t *self, const char *output_id);
 
@@ -60,10 +63,16 @@ int qc_hub_polling(qc_hub_t *self);
 /* Main streams open now (the feed fetches status only when someone looks). */
 int qc_hub_main_streams(qc_hub_t *self);
 
-/* The job ids that open output streams ask for, at most max, into ids.
- * Returns the count; *generation changes whenever streams come and go (pass
- * the last value: returns -1 without copying when nothing changed). */
-int qc_hub_output_ids(qc_hub_t *self, char ids[][QC_MAX_ID_BYTES + 1], int max, int *generation);
+/* Output of a running job (the broker's output.<id> events): sent to that
+ * job's output streams and kept, the last QC_HUB_TAIL_BYTES of stdout and of
+ * stderr for at most QC_HUB_TAIL_JOBS jobs (the least recently written goes
+ * first), so that a stream opened later starts with an "output" event per
+ * stream holding what is kept ("replay": true). A new attempt starts afresh. */
+void qc_hub_output(qc_hub_t *self, const char *id, int attempt, const char *stream,
+                   const char *data);
+
+/* The job left processing: forget its kept output. */
+void qc_hub_output_forget(qc_hub_t *self, const char *id);
 
 /* The latest status event's SSE text, or NULL. Caller frees. */
 char *qc_hub_last_status(qc_hub_t *self);

@@ -275,6 +275,36 @@ conn.close()
 s, _, b = call("GET", "/api/events?output=bad%20id")
 ok(s == 400, "events for an invalid job id: 400")
 
+
+def read_output(job_id, until, seconds=10):
+    """The output events of a stream on job_id's output, up to one holding until."""
+    c = http.client.HTTPConnection(parsed.hostname, parsed.port, timeout=seconds)
+    c.request("GET", "/api/events?output=" + job_id)
+    r = c.getresponse()
+    got, name, end = [], None, time.monotonic() + seconds
+    while time.monotonic() < end:
+        line = r.fp.readline().decode().rstrip("\n")
+        if line.startswith("event: "):
+            name = line[7:]
+        elif line.startswith("data: ") and name == "output":
+            got.append(json.loads(line[6:]))
+            if until in "".join(o["data"] for o in got):
+                break
+    c.close()
+    return got
+
+
+enqueue({"id": "talky", "command": "echo first-line; sleep 0.5; echo second-line; sleep 30"})
+wait_for("talky running", lambda: job_state("talky") == "processing")
+live = read_output("talky", "second-line")
+ok(live and "second-line" in "".join(o["data"] for o in live), "an output stream carries a running job's output")
+late = read_output("talky", "second-line")
+ok(late[0].get("replay") is True and late[0]["stream"] == "stdout"
+   and late[0]["data"] == "first-line\nsecond-line\n",
+   "a stream opened late starts with the kept tail of the output (replay), from its first line")
+s, _, b = call("POST", "/api/jobs/talky/cancel")
+ok(s == 200, "talky canceled")
+
 # ---------------------------------------------------------------- metrics
 s, h, text = call("GET", "/metrics")
 ok(s == 200 and h["Content-Type"].startswith("text/plain; version=0.0.4"), "GET /metrics: Prometheus text")

@@ -133,10 +133,6 @@ static void test_output_streams(void)
     qc_hub_stream_t *main_stream = qc_hub_stream_open(hub, NULL);
     qc_hub_stream_t *one = qc_hub_stream_open(hub, "build");
     qc_hub_stream_t *two = qc_hub_stream_open(hub, "build-2");
-    char ids[QC_HUB_MAX_STREAMS][QC_MAX_ID_BYTES + 1];
-    int generation = -1;
-    CHECK(qc_hub_output_ids(hub, ids, QC_HUB_MAX_STREAMS, &generation) == 2);
-    CHECK(qc_hub_output_ids(hub, ids, QC_HUB_MAX_STREAMS, &generation) == -1);
     CHECK(qc_hub_main_streams(hub) == 1);
     s_drain(main_stream, s_text, sizeof s_text, 4096);
     s_drain(one, s_text, sizeof s_text, 4096);
@@ -149,13 +145,62 @@ static void test_output_streams(void)
     s_drain(one, s_text, sizeof s_text, 4096);
     CHECK(strstr(s_text, "event: output\ndata: {\"i\":1}\n\n") == s_text);
     qc_hub_stream_close(&two);
-    CHECK(qc_hub_output_ids(hub, ids, QC_HUB_MAX_STREAMS, &generation) == 1);
     qc_hub_stop(hub);
     char buf[64];
     CHECK(qc_hub_stream_read(one, buf, sizeof buf, 0) == -1);
     CHECK(qc_hub_stream_open(hub, NULL) == NULL);
     qc_hub_stream_close(&one);
     qc_hub_stream_close(&main_stream);
+    qc_hub_destroy(&hub);
+}
+
+/* A running job's output is kept: a stream opened late starts with it. */
+static void test_output_tail(void)
+{
+    qc_hub_t *hub = qc_hub_new();
+    qc_hub_output(hub, "long", 1, "stdout", "tick 1\n");
+    qc_hub_output(hub, "long", 1, "stderr", "warn\n");
+    qc_hub_output(hub, "long", 1, "stdout", "tick 2\n");
+    qc_hub_stream_t *late = qc_hub_stream_open(hub, "long");
+    qc_hub_output(hub, "long", 1, "stdout", "tick 3\n");
+    s_drain(late, s_text, sizeof s_text, 4096);
+    const char *out = strstr(s_text, "event: output\ndata: ");
+    CHECK(out && strstr(out, "\"data\":\"tick 1\\ntick 2\\n\",\"replay\":true"));
+    CHECK(strstr(out, "\"stream\":\"stderr\",\"data\":\"warn\\n\",\"replay\":true"));
+    const char *live = strstr(out, "tick 3");
+    CHECK(live && !strstr(live, "replay") && !strstr(live + 1, "tick 3")); /* once, live */
+    qc_hub_stream_close(&late);
+    /* a new attempt starts afresh; a tail keeps only its last 64 KiB */
+    qc_hub_output(hub, "long", 2, "stdout", "second run\n");
+    static char big[QC_HUB_TAIL_BYTES + 100];
+    memset(big, 'y', sizeof big - 1);
+    big[0] = 'S';
+    qc_hub_output(hub, "long", 2, "stdout", big);
+    qc_hub_stream_t *again = qc_hub_stream_open(hub, "long");
+    s_drain(again, s_text, sizeof s_text, 1 << 16);
+    CHECK(!strstr(s_text, "tick") && !strstr(s_text, "second run") && !strstr(s_text, "S"));
+    CHECK(strstr(s_text, "yyyy"));
+    qc_hub_stream_close(&again);
+    /* a finished job's output is forgotten */
+    qc_hub_output_forget(hub, "long");
+    again = qc_hub_stream_open(hub, "long");
+    s_drain(again, s_text, sizeof s_text, 4096);
+    CHECK(!strstr(s_text, "event: output"));
+    qc_hub_stream_close(&again);
+    /* more jobs than kept: the least recently written goes */
+    char id[32];
+    for (int i = 0; i <= QC_HUB_TAIL_JOBS; i++) {
+        snprintf(id, sizeof id, "job-%d", i);
+        qc_hub_output(hub, id, 1, "stdout", id);
+    }
+    qc_hub_stream_t *first = qc_hub_stream_open(hub, "job-0");
+    qc_hub_stream_t *last = qc_hub_stream_open(hub, id);
+    s_drain(first, s_text, sizeof s_text, 4096);
+    CHECK(!strstr(s_text, "event: output"));
+    s_drain(last, s_text, sizeof s_text, 4096);
+    CHECK(strstr(s_text, id));
+    qc_hub_stream_close(&first);
+    qc_hub_stream_close(&last);
     qc_hub_destroy(&hub);
 }
 
@@ -187,6 +232,7 @@ int main(void)
     test_overflow_mid_message();
     test_overflow_by_bytes();
     test_output_streams();
+    test_output_tail();
     test_throughput();
     return 0;
 }
