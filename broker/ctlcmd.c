@@ -10,6 +10,7 @@
 #include "queuectl/proto.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -148,6 +149,71 @@ static cJSON *s_list(qc_broker_t *broker, const cJSON *request, int state)
     return reply;
 }
 
+/* Jobs one search request looks at, at most: a search of a million jobs is a
+ * hundred requests, each a short stop of the loop, not one long one. */
+#define S_SEARCH_MAX_SCAN 10000
+#define S_SEARCH_MAX_TEXT 256
+
+static cJSON *s_cursor_text(cJSON *reply, int64_t next_cursor)
+{
+    if (next_cursor > 0) {
+        char text[24];
+        snprintf(text, sizeof text, "%lld", (long long)next_cursor);
+        cJSON_AddStringToObject(reply, "next_cursor", text);
+    } else {
+        cJSON_AddNullToObject(reply, "next_cursor");
+    }
+    return reply;
+}
+
+/* list with "q": jobs whose id or command contains q, paged like list; a
+ * job whose id is q comes first on the first page. */
+static cJSON *s_search(qc_broker_t *broker, const cJSON *request, int state, const char *q)
+{
+    int64_t limit = 100, cursor = 0;
+    const cJSON *item = cJSON_GetObjectItemCaseSensitive(request, "limit");
+    if (item && (qc_json_int(request, "limit", &limit) != 0 || limit < 1 || limit > 1000))
+        return qc_broker_error(QC_E_BAD_REQUEST, "limit must be an integer from 1 to 1000");
+    item = cJSON_GetObjectItemCaseSensitive(request, "cursor");
+    if (item && !cJSON_IsNull(item)) {
+        if (!cJSON_IsString(item) || qc_parse_int(item->valuestring, 1, INT64_MAX, &cursor) != 0)
+            return qc_broker_error(QC_E_BAD_REQUEST, "cursor must be a value from next_cursor");
+    }
+    if (strlen(q) > S_SEARCH_MAX_TEXT)
+        return qc_broker_error(QC_E_BAD_REQUEST, "q must be at most %d bytes", S_SEARCH_MAX_TEXT);
+    cJSON *reply = s_ok();
+    cJSON *jobs = cJSON_AddArrayToObject(reply, "jobs");
+    qc_store_search_t search = {.state = state,
+                                .text = q,
+                                .skip_id = qc_job_id_valid(q) ? q : NULL,
+                                .limit = (int)limit,
+                                .max_scan = S_SEARCH_MAX_SCAN,
+                                .cursor = cursor};
+    cJSON *exact = (!cursor && search.skip_id) ? qc_store_job_brief(broker->store, q) : NULL;
+    if (exact && (state < 0 || qc_state_parse(qc_json_string(exact, "state")) == state)) {
+        cJSON_AddItemToArray(jobs, exact);
+        search.limit--;
+    } else {
+        cJSON_Delete(exact);
+    }
+    int64_t next_cursor = 0;
+    int scanned = 0;
+    if (search.limit == 0) {
+        next_cursor = INT64_MAX; /* the whole id filled the page: the scan starts at the top */
+    } else {
+        cJSON *found = qc_store_job_search(broker->store, &search, &next_cursor, &scanned);
+        if (!found) {
+            cJSON_Delete(reply);
+            return s_storage_error(broker);
+        }
+        while (found->child)
+            cJSON_AddItemToArray(jobs, cJSON_DetachItemViaPointer(found, found->child));
+        cJSON_Delete(found);
+    }
+    cJSON_AddNumberToObject(reply, "scanned", scanned);
+    return s_cursor_text(reply, next_cursor);
+}
+
 static cJSON *s_op_list(qc_broker_t *broker, const cJSON *request)
 {
     int state = -1;
@@ -158,6 +224,11 @@ static cJSON *s_op_list(qc_broker_t *broker, const cJSON *request)
             return qc_broker_error(QC_E_BAD_REQUEST, "state must be one of pending, processing, "
                                                      "completed, failed, dead, canceled");
     }
+    item = cJSON_GetObjectItemCaseSensitive(request, "q");
+    if (item && !cJSON_IsNull(item) && !cJSON_IsString(item))
+        return qc_broker_error(QC_E_BAD_REQUEST, "q must be a string");
+    if (cJSON_IsString(item) && item->valuestring[0])
+        return s_search(broker, request, state, item->valuestring);
     return s_list(broker, request, state);
 }
 
@@ -190,8 +261,119 @@ static cJSON *s_op_status(qc_broker_t *broker, const cJSON *request)
     return reply;
 }
 
+/* Jobs one dlq.retry with "ids" or "all" revives at most. */
+#define S_RETRY_MAX_JOBS 1000
+
+/* A revived job's event, from its row as list shows it. */
+static void s_revived_event(qc_broker_t *broker, const cJSON *job)
+{
+    int64_t max_retries = -1, priority = 0;
+    qc_json_int(job, "max_retries", &max_retries);
+    qc_json_int(job, "priority", &priority);
+    qc_events_job(broker, qc_json_string(job, "id"), QC_STATE_PENDING,
+                  qc_json_string(job, "command"), 0, (int)max_retries, (int)priority, 0, -1, NULL,
+                  NULL);
+}
+
+/* dlq.retry with "all": true (the newest S_RETRY_MAX_JOBS dead jobs below
+ * "cursor") or "ids": [...] (each reported retried or failed). */
+static cJSON *s_dlq_retry_many(qc_broker_t *broker, const cJSON *request)
+{
+    const cJSON *ids = cJSON_GetObjectItemCaseSensitive(request, "ids");
+    const cJSON *all = cJSON_GetObjectItemCaseSensitive(request, "all");
+    if ((ids && all) || cJSON_GetObjectItemCaseSensitive(request, "id"))
+        return qc_broker_error(QC_E_BAD_REQUEST, "dlq.retry takes one of \"id\", \"ids\", \"all\"");
+    int64_t now_ms = qc_clock_wall_ms();
+    cJSON *reply = s_ok();
+    cJSON *retried = cJSON_AddArrayToObject(reply, "retried");
+    cJSON *jobs = NULL;
+    int64_t next_cursor = 0;
+    if (all) {
+        int64_t cursor = 0;
+        const cJSON *item = cJSON_GetObjectItemCaseSensitive(request, "cursor");
+        if (!cJSON_IsTrue(all)) {
+            cJSON_Delete(reply);
+            return qc_broker_error(QC_E_BAD_REQUEST, "all must be true");
+        }
+        if (item && !cJSON_IsNull(item) &&
+            (!cJSON_IsString(item) ||
+             qc_parse_int(item->valuestring, 1, INT64_MAX, &cursor) != 0)) {
+            cJSON_Delete(reply);
+            return qc_broker_error(QC_E_BAD_REQUEST, "cursor must be a value from next_cursor");
+        }
+        jobs =
+            qc_store_job_list(broker->store, QC_STATE_DEAD, S_RETRY_MAX_JOBS, cursor, &next_cursor);
+    } else {
+        int count = cJSON_GetArraySize(ids);
+        if (!cJSON_IsArray(ids) || count < 1) {
+            cJSON_Delete(reply);
+            return qc_broker_error(QC_E_BAD_REQUEST, "ids must be an array of 1 to %d job ids",
+                                   S_RETRY_MAX_JOBS);
+        }
+        if (count > S_RETRY_MAX_JOBS) {
+            cJSON_Delete(reply);
+            return qc_broker_error(QC_E_TOO_LARGE, "ids holds at most %d job ids, not %d",
+                                   S_RETRY_MAX_JOBS, count);
+        }
+        for (const cJSON *item = ids->child; item; item = item->next)
+            if (!cJSON_IsString(item) || !qc_job_id_valid(item->valuestring)) {
+                cJSON_Delete(reply);
+                return qc_broker_error(QC_E_BAD_REQUEST, "ids must hold valid job ids");
+            }
+        jobs = cJSON_CreateArray();
+        for (const cJSON *item = ids->child; item; item = item->next) {
+            cJSON *job = cJSON_CreateObject();
+            cJSON_AddStringToObject(job, "id", item->valuestring);
+            cJSON_AddItemToArray(jobs, job);
+        }
+    }
+    if (!jobs) {
+        cJSON_Delete(reply);
+        return s_storage_error(broker);
+    }
+    cJSON *failed = ids ? cJSON_AddArrayToObject(reply, "failed") : NULL;
+    for (const cJSON *job = jobs->child; job; job = job->next) {
+        const char *id = qc_json_string(job, "id");
+        int rc = qc_store_job_revive(broker->store, id, now_ms);
+        if (rc == 0) {
+            cJSON_AddItemToArray(retried, cJSON_CreateString(id));
+            cJSON *brief = all ? NULL : qc_store_job_brief(broker->store, id);
+            s_revived_event(broker, all ? job : brief);
+            cJSON_Delete(brief);
+        } else if (rc == -1) {
+            cJSON_Delete(jobs);
+            cJSON_Delete(reply);
+            return s_storage_error(broker);
+        } else if (failed) {
+            cJSON *entry = cJSON_CreateObject();
+            cJSON_AddStringToObject(entry, "id", id);
+            cJSON *error = cJSON_AddObjectToObject(entry, "error");
+            cJSON_AddStringToObject(error, "code",
+                                    rc == QC_STORE_NOT_FOUND ? QC_E_NOT_FOUND : QC_E_CONFLICT);
+            cJSON_AddStringToObject(error, "message",
+                                    rc == QC_STORE_NOT_FOUND ? "no such job"
+                                                             : "not in the dead-letter queue");
+            cJSON_AddItemToArray(failed, entry);
+        }
+    }
+    cJSON_Delete(jobs);
+    int count = cJSON_GetArraySize(retried);
+    if (count > 0) {
+        qc_info("dlq: revived %d job(s)", count);
+        broker->maybe_due = 1;
+    }
+    if (all) {
+        cJSON_AddBoolToObject(reply, "more", next_cursor > 0);
+        s_cursor_text(reply, next_cursor);
+    }
+    return reply;
+}
+
 static cJSON *s_op_dlq_retry(qc_broker_t *broker, const cJSON *request)
 {
+    if (cJSON_GetObjectItemCaseSensitive(request, "ids") ||
+        cJSON_GetObjectItemCaseSensitive(request, "all"))
+        return s_dlq_retry_many(broker, request);
     const char *id = s_required_id(request);
     if (!id)
         return qc_broker_error(QC_E_BAD_REQUEST, "dlq.retry needs a valid \"id\"");
@@ -411,6 +593,39 @@ static cJSON *s_op_metrics(qc_broker_t *broker, const cJSON *request)
     return reply;
 }
 
+/* What a waiter needs of many jobs at once: each one's state, no output. */
+static cJSON *s_op_states(qc_broker_t *broker, const cJSON *request)
+{
+    const cJSON *ids = cJSON_GetObjectItemCaseSensitive(request, "ids");
+    int count = cJSON_GetArraySize(ids);
+    if (!cJSON_IsArray(ids) || count < 1)
+        return qc_broker_error(QC_E_BAD_REQUEST, "states needs \"ids\": an array of 1 to %d ids",
+                               QC_MAX_BATCH_JOBS);
+    if (count > QC_MAX_BATCH_JOBS)
+        return qc_broker_error(QC_E_TOO_LARGE, "states takes at most %d ids, not %d",
+                               QC_MAX_BATCH_JOBS, count);
+    const char **list = calloc((size_t)count, sizeof *list);
+    if (!list)
+        return qc_broker_error(QC_E_STORAGE, "out of memory");
+    int n = 0;
+    for (const cJSON *item = ids->child; item; item = item->next) {
+        if (!cJSON_IsString(item) || !qc_job_id_valid(item->valuestring)) {
+            free(list);
+            return qc_broker_error(QC_E_BAD_REQUEST, "ids[%d] is not a valid job id", n);
+        }
+        list[n++] = item->valuestring;
+    }
+    cJSON *reply = s_ok();
+    cJSON *jobs = cJSON_AddArrayToObject(reply, "jobs");
+    int rc = qc_store_job_states(broker->store, list, n, jobs);
+    free(list);
+    if (rc != 0) {
+        cJSON_Delete(reply);
+        return s_storage_error(broker);
+    }
+    return reply;
+}
+
 static const struct {
     const char *op;
     s_handler_fn *handler;
@@ -431,6 +646,7 @@ static const struct {
     {"dlq.purge", s_op_dlq_purge, 1},
     {"prune", s_op_prune, 1},
     {"metrics", s_op_metrics, 0},
+    {"states", s_op_states, 0},
 };
 
 cJSON *qc_ctlcmd_handle(qc_broker_t *broker, const char *text, size_t len, int writable)

@@ -123,6 +123,7 @@ enum {
     S_CANCEL_REQUEST,
     S_PURGE,
     S_TOTALS,
+    S_JOB_BRIEF,
     S_COUNT_STMTS
 };
 
@@ -191,6 +192,7 @@ static const char *s_sql[S_COUNT_STMTS] = {
     [S_PURGE] = "DELETE FROM jobs WHERE seq IN (SELECT seq FROM jobs WHERE state = ?1"
                 " AND updated_at < ?2 LIMIT 5000)",
     [S_TOTALS] = "SELECT name, n FROM totals",
+    [S_JOB_BRIEF] = "SELECT " S_JOB_COLUMNS " FROM jobs WHERE id = ?1",
 };
 
 struct _qc_store_t {
@@ -815,4 +817,80 @@ cJSON *qc_store_totals(qc_store_t *self)
         return NULL;
     }
     return totals;
+}
+
+cJSON *qc_store_job_brief(qc_store_t *self, const char *id)
+{
+    sqlite3_stmt *stmt = self->stmt[S_JOB_BRIEF];
+    sqlite3_bind_text(stmt, 1, id, -1, SQLITE_STATIC);
+    cJSON *job = sqlite3_step(stmt) == SQLITE_ROW ? s_job_row(stmt) : NULL;
+    s_done(stmt);
+    return job;
+}
+
+int qc_store_job_states(qc_store_t *self, const char *const *ids, int count, cJSON *out)
+{
+    sqlite3_stmt *stmt = self->stmt[S_JOB_BRIEF];
+    for (int i = 0; i < count; i++) {
+        sqlite3_bind_text(stmt, 1, ids[i], -1, SQLITE_STATIC);
+        int rc = sqlite3_step(stmt);
+        cJSON *obj = cJSON_CreateObject();
+        cJSON_AddStringToObject(obj, "id", ids[i]);
+        if (rc == SQLITE_ROW) {
+            cJSON_AddStringToObject(obj, "state", qc_state_name(sqlite3_column_int(stmt, 3)));
+            s_add_int(obj, "attempts", stmt, 5);
+            s_add_int(obj, "max_retries", stmt, 6);
+            s_add_int(obj, "exit_code", stmt, 13);
+            s_add_text(obj, "last_error", stmt, 14);
+            s_add_time(obj, "updated_at", stmt, 10);
+            s_add_time(obj, "finished_at", stmt, 12);
+        } else {
+            cJSON_AddNullToObject(obj, "state");
+        }
+        cJSON_AddItemToArray(out, obj);
+        s_done(stmt);
+        if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+            qc_error("store: states of %s: %s", ids[i], sqlite3_errmsg(self->db));
+            return -1;
+        }
+    }
+    return 0;
+}
+
+cJSON *qc_store_job_search(qc_store_t *self, const qc_store_search_t *search, int64_t *next_cursor,
+                           int *scanned)
+{
+    int which = search->state < 0 ? S_LIST_ALL : S_LIST_STATE;
+    sqlite3_stmt *stmt = self->stmt[which];
+    sqlite3_bind_int64(stmt, 1, search->cursor > 0 ? search->cursor : INT64_MAX);
+    sqlite3_bind_int(stmt, 2, search->max_scan);
+    if (search->state >= 0)
+        sqlite3_bind_int(stmt, 3, search->state);
+    cJSON *jobs = cJSON_CreateArray();
+    int matches = 0, rc = SQLITE_DONE;
+    int64_t last_seq = 0;
+    *scanned = 0;
+    while (matches < search->limit && (rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+        (*scanned)++;
+        last_seq = sqlite3_column_int64(stmt, 0);
+        const char *id = (const char *)sqlite3_column_text(stmt, 1);
+        const char *command = (const char *)sqlite3_column_text(stmt, 2);
+        if (search->skip_id && id && strcmp(id, search->skip_id) == 0)
+            continue;
+        if ((id && strcasestr(id, search->text)) ||
+            (command && strcasestr(command, search->text))) {
+            cJSON_AddItemToArray(jobs, s_job_row(stmt));
+            matches++;
+        }
+    }
+    s_done(stmt);
+    if (matches < search->limit && rc != SQLITE_DONE) {
+        qc_error("store: search: %s", sqlite3_errmsg(self->db));
+        cJSON_Delete(jobs);
+        return NULL;
+    }
+    /* Go on below the last job looked at: after a full page of matches, or
+     * when the scan stopped at max_scan before the end. */
+    *next_cursor = (matches == search->limit || *scanned == search->max_scan) ? last_seq : 0;
+    return jobs;
 }

@@ -137,6 +137,32 @@ cJSON *qc_store_job_get(qc_store_t *self, const char *id, int with_attempts);
 #define QC_LIST_PAGE_BYTES (2 * 1024 * 1024)
 cJSON *qc_store_job_list(qc_store_t *self, int state, int limit, int64_t cursor,
                          int64_t *next_cursor);
+/* The job as list shows it (no output tails, no attempts). NULL if not
+ * found or on error. */
+cJSON *qc_store_job_brief(qc_store_t *self, const char *id);
+
+/* For each of ids[count], appends to out (an array) {id, state, attempts,
+ * max_retries, exit_code, last_error, updated_at, finished_at}, or {id,
+ * state: null} for an id that doesn't exist. 0, or -1 on error. */
+int qc_store_job_states(qc_store_t *self, const char *const *ids, int count, cJSON *out);
+
+/* A search: jobs whose id or command contains text (ASCII letters
+ * case-insensitively), newest first. */
+typedef struct {
+    int state;           /* < 0 for all */
+    const char *text;    /* what to look for */
+    const char *skip_id; /* a job to leave out (the caller showed it already), or NULL */
+    int limit;           /* matches wanted */
+    int max_scan;        /* jobs looked at, at most */
+    int64_t cursor;      /* 0 from the newest, else below this next_cursor */
+} qc_store_search_t;
+
+/* Up to search->limit matches, looking at no more than search->max_scan jobs.
+ * *next_cursor is where to go on (0 at the end), *scanned how many jobs were
+ * looked at. Caller owns; NULL on error. */
+cJSON *qc_store_job_search(qc_store_t *self, const qc_store_search_t *search, int64_t *next_cursor,
+                           int *scanned);
+
 /* counts[QC_STATE_COUNT]; *oldest_pending_ms = since when the longest-waiting
  * due job (pending or failed, run_at passed) has been due, or -1. 0 or -1. */
 int qc_store_counts(qc_store_t *self, int64_t counts[QC_STATE_COUNT], int64_t *oldest_pending_ms);

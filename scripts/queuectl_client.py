@@ -7,6 +7,7 @@
     job = q.wait(job_id)               # until completed, dead or canceled
     print(job["state"], job["stdout_tail"])
     for j in q.list(state="dead", limit=20): ...
+    q.search("deploy"); q.states(ids); q.retry_dead()
 
 Speaks the client protocol in docs/PROTOCOL.md: one JSON object per frame
 over REQ/REP. Each call waits at most `timeout` seconds and never hangs.
@@ -90,6 +91,39 @@ class Client:
         if state:
             args["state"] = state
         return self.call("list", **args)["jobs"]
+
+    def search(self, text, state=None, limit=100):
+        """Every job whose id or command contains text, newest first (the
+        broker looks at 10,000 jobs per request and pages on by itself)."""
+        args = {"q": text, "limit": limit}
+        if state:
+            args["state"] = state
+        found, cursor = [], None
+        while len(found) < limit:
+            reply = self.call("list", **args, **({"cursor": cursor} if cursor else {}))
+            found += reply["jobs"]
+            cursor = reply["next_cursor"]
+            if not cursor:
+                break
+            args["limit"] = limit - len(found)
+        return found
+
+    def states(self, ids):
+        """{id: state} for many jobs in one request (None for an unknown id)."""
+        return {j["id"]: j["state"] for j in self.call("states", ids=list(ids))["jobs"]}
+
+    def retry_dead(self, ids=None):
+        """Back to pending: the dead jobs named in ids, or every dead job.
+        Returns the ids retried."""
+        if ids is not None:
+            return self.call("dlq.retry", ids=list(ids))["retried"]
+        retried, cursor = [], None
+        while True:
+            reply = self.call("dlq.retry", all=True, **({"cursor": cursor} if cursor else {}))
+            retried += reply["retried"]
+            cursor = reply["next_cursor"]
+            if not reply["more"]:
+                return retried
 
     def status(self):
         return self.call("status")
