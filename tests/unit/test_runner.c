@@ -211,12 +211,12 @@ static void test_slots_and_kill_all(void)
     CHECK(cJSON_GetArraySize(running) == 2);
     cJSON_Delete(running);
 
-    /* A third job is refused at once, not dropped. */
+    /* A third job is refused at once, not dropped, and not charged: it never ran. */
     CHECK(qc_runner_start(runner, "c", 1, "true", 60) == -1);
     qc_result_t r;
     CHECK(qc_runner_take_result(runner, &r) == 0);
     CHECK(strcmp(r.id, "c") == 0);
-    CHECK(r.outcome == QC_OUTCOME_SPAWN_FAILED);
+    CHECK(r.outcome == QC_OUTCOME_NOT_STARTED && r.started_at_ms == 0);
     CHECK(strcmp(r.error, "no free slot") == 0);
     qc_result_clear(&r);
 
