@@ -155,8 +155,9 @@ static int s_list_common(qc_ctl_t *ctl, const char *op, int argc, char **argv, i
     if (rc == QC_CTL_OK) {
         s_print_end(&out);
         if (cursor[0])
-            fprintf(stderr, "queuectl: more jobs: queuectl %s --cursor %s (or --all)\n", command,
-                    cursor);
+            fprintf(stderr, "queuectl: more jobs: queuectl %s%s%s%s%s --cursor %s (or --all)\n",
+                    command, state ? " --state " : "", state ? state : "", limit ? " --limit " : "",
+                    limit ? limit : "", cursor);
     }
     qc_flags_destroy(&flags);
     return rc;
