@@ -33,6 +33,7 @@ typedef struct {
     int64_t next_due_ms; /* wall clock of the next waiting job, -1 if none */
     int64_t started_wall_ms;
     int64_t retention_at_mono_ms; /* next retention sweep */
+    int stepped_down;             /* lost the lease: send nothing more, stop serving */
     qc_metrics_t metrics;
     const char *worker_endpoint; /* as bound, reported by ping */
     const char *events_endpoint; /* as bound, or NULL */

@@ -42,6 +42,9 @@ typedef struct {
                        int64_t *next_cursor);
     int (*counts)(qc_store_backend_t *self, int64_t counts[QC_STATE_COUNT],
                   int64_t *oldest_pending_ms);
+    /* NULL: the backend needs no lease (always held). */
+    int (*lease_acquire)(qc_store_backend_t *self);
+    int (*lease_valid)(qc_store_backend_t *self);
 } qc_store_ops_t;
 
 /* SQLite (store_sqlite.c): path is a file name. NULL with the reason in err. */
@@ -49,5 +52,12 @@ qc_store_backend_t *qc_sqlite_open(const char *path, int synchronous_full, char 
                                    size_t errlen);
 void qc_sqlite_destroy(qc_store_backend_t **self_p);
 extern const qc_store_ops_t qc_sqlite_ops;
+
+/* PostgreSQL (store_pg.c): uri is a libpq connection URI. NULL with
+ * *failure (QC_STORE_FAIL_) and the reason in err. */
+qc_store_backend_t *qc_pg_open(const char *uri, int64_t lease_ms, int *failure, char *err,
+                               size_t errlen);
+void qc_pg_destroy(qc_store_backend_t **self_p);
+extern const qc_store_ops_t qc_pg_ops;
 
 #endif

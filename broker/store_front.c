@@ -4,26 +4,90 @@
 
 #include <stdlib.h>
 #include <stdio.h>
+#include <string.h>
 
 struct _qc_store_t {
     const qc_store_ops_t *ops;
     qc_store_backend_t *backend;
 };
 
-qc_store_t *qc_store_open(const char *path, int synchronous_full, char *err, size_t errlen)
+int qc_store_is_postgres(const char *db)
 {
+    return db && (strncmp(db, "postgresql://", 13) == 0 || strncmp(db, "postgres://", 11) == 0);
+}
+
+const char *qc_store_display_name(const char *db, char *out, size_t outlen)
+{
+    snprintf(out, outlen, "%s", db);
+    if (!qc_store_is_postgres(out))
+        return out;
+    /* user:password@ in the authority */
+    char *start = strstr(out, "://") + 3;
+    char *at = strchr(start, '@');
+    char *slash = strchr(start, '/');
+    if (at && (!slash || at < slash)) {
+        char *colon = memchr(start, ':', (size_t)(at - start));
+        if (colon) {
+            memmove(colon + 4, at, strlen(at) + 1);
+            memcpy(colon, ":***", 4);
+        }
+    }
+    /* password=... in the query */
+    char *query = strchr(out, '?');
+    for (char *p = query; p && (p = strstr(p, "password=")) != NULL;) {
+        if (p[-1] != '?' && p[-1] != '&') {
+            p += 9;
+            continue;
+        }
+        char *value = p + 9;
+        char *end = value + strcspn(value, "&");
+        memmove(value + 3, end, strlen(end) + 1);
+        memcpy(value, "***", 3);
+        p = value + 3;
+    }
+    return out;
+}
+
+qc_store_t *qc_store_connect(const char *db, int synchronous_full, int64_t lease_ms, int *failure,
+                             char *err, size_t errlen)
+{
+    int why = QC_STORE_FAIL_OTHER;
     qc_store_t *self = calloc(1, sizeof *self);
     if (!self) {
         snprintf(err, errlen, "out of memory");
+        if (failure)
+            *failure = why;
         return NULL;
     }
-    self->ops = &qc_sqlite_ops;
-    self->backend = qc_sqlite_open(path, synchronous_full, err, errlen);
+    if (qc_store_is_postgres(db)) {
+        self->ops = &qc_pg_ops;
+        self->backend = qc_pg_open(db, lease_ms, &why, err, errlen);
+    } else {
+        self->ops = &qc_sqlite_ops;
+        self->backend = qc_sqlite_open(db, synchronous_full, err, errlen);
+    }
     if (!self->backend) {
         free(self);
+        if (failure)
+            *failure = why;
         return NULL;
     }
     return self;
+}
+
+qc_store_t *qc_store_open(const char *path, int synchronous_full, char *err, size_t errlen)
+{
+    return qc_store_connect(path, synchronous_full, 0, NULL, err, errlen);
+}
+
+int qc_store_lease_acquire(qc_store_t *self)
+{
+    return self->ops->lease_acquire ? self->ops->lease_acquire(self->backend) : 1;
+}
+
+int qc_store_lease_valid(qc_store_t *self)
+{
+    return self->ops->lease_valid ? self->ops->lease_valid(self->backend) : 1;
 }
 
 void qc_store_destroy(qc_store_t **self_p)
