@@ -37,6 +37,7 @@ typedef struct {
     int64_t awake_since_mono_ms;
     int64_t started_wall_ms;
     int64_t retention_at_mono_ms; /* next retention sweep */
+    int stepped_down;             /* lost the lease: send nothing more, stop serving */
     qc_metrics_t metrics;
     const char *worker_endpoint; /* as bound, reported by ping */
     const char *events_endpoint; /* as bound, or NULL */

@@ -1,12 +1,14 @@
 /* queuectl-broker: parse flags, configure, run the loop. */
 #include "server.h"
 #include "queuectl/flags.h"
+#include "store.h"
 #include "queuectl/log.h"
 #include "queuectl/parse.h"
 #include "queuectl/paths.h"
 #include "queuectl/protocol.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static void s_usage(FILE *out)
@@ -21,7 +23,9 @@ static void s_usage(FILE *out)
         "(created on first use); only keys under --authorized-keys may connect.\n"
         "\n"
         "options:\n"
-        "  --db PATH                database file (default $QUEUECTL_HOME/queue.db)\n"
+        "  --db PATH|URI            SQLite file (default $QUEUECTL_HOME/queue.db), or a\n"
+        "                           postgresql:// URI (also $QUEUECTL_DB): brokers on one\n"
+        "                           PostgreSQL database elect one active, the others wait\n"
         "  --worker-endpoint EP     where workers connect (default "
         "ipc://$QUEUECTL_HOME/worker.sock)\n"
         "  --client-endpoint EP     where clients connect (default "
@@ -40,7 +44,9 @@ static void s_usage(FILE *out)
         "  --help, --version\n"
         "\n"
         "exit codes: 0 clean stop, 1 runtime error, 2 usage, 3 database error,\n"
-        "            4 another broker holds the database, 5 cannot bind an endpoint\n"
+        "            4 another broker holds the database, 5 cannot bind an endpoint,\n"
+        "            6 database unreachable, 7 database authentication failed,\n"
+        "            8 no such database, 9 not a valid database URI\n"
         "\n"
         "example:\n"
         "  QUEUECTL_HOME=/tmp/q queuectl-broker --log-level debug\n");
@@ -118,6 +124,27 @@ static int s_apply_flags(const qc_flags_t *flags, qc_server_options_t *options, 
     return -1;
 }
 
+/* A password given in --db's URI is overwritten in our argv (ps shows
+ * argv); the copy in options is what we use. Prefer PGPASSFILE. */
+static void s_hide_password(int argc, char **argv)
+{
+    for (int i = 1; i < argc; i++) {
+        char *uri = strstr(argv[i], "://");
+        if (!uri ||
+            !(strstr(argv[i], "postgres") == argv[i] || strstr(argv[i], "--db=") == argv[i]))
+            continue;
+        char *authority = uri + 3, *at = strchr(authority, '@'), *slash = strchr(authority, '/');
+        if (at && (!slash || at < slash)) {
+            char *colon = memchr(authority, ':', (size_t)(at - authority));
+            for (char *c = colon ? colon + 1 : at; c < at; c++)
+                *c = '*';
+        }
+        for (char *p = strstr(argv[i], "password="); p; p = strstr(p + 1, "password="))
+            for (char *c = p + 9; *c && *c != '&'; c++)
+                *c = '*';
+    }
+}
+
 int main(int argc, char **argv)
 {
     qc_log_init("broker");
@@ -157,8 +184,11 @@ int main(int argc, char **argv)
     }
     if (!qc_home())
         return QC_EXIT_USAGE;
-    if (paths.db)
-        snprintf(options.db_path, sizeof options.db_path, "%s", paths.db);
+    const char *db = paths.db;
+    if (!db && getenv("QUEUECTL_DB") && *getenv("QUEUECTL_DB"))
+        db = getenv("QUEUECTL_DB");
+    if (db)
+        snprintf(options.db_path, sizeof options.db_path, "%s", db);
     else if (qc_home_path(options.db_path, sizeof options.db_path, "queue.db") != 0)
         return QC_EXIT_USAGE;
     if (qc_home_path(options.pid_path, sizeof options.pid_path, "broker.pid") != 0)
@@ -184,5 +214,9 @@ int main(int argc, char **argv)
     else if (qc_default_events_endpoint(options.events_endpoint, sizeof options.events_endpoint) !=
              0)
         return QC_EXIT_USAGE;
-    return qc_server_run(&options);
+    s_hide_password(argc, argv);
+    /* A broker that lost the lease steps down and waits as a passive one. */
+    while ((rc = qc_server_run(&options)) == QC_EXIT_STEPPED_DOWN)
+        options.keep_trying = 1;
+    return rc;
 }

@@ -144,6 +144,17 @@ void qc_broker_send_worker(qc_broker_t *broker, zframe_t *routing_id, const char
  * become storage errors and jobs/acks are dropped. */
 static void s_flush(qc_broker_t *broker, int committed)
 {
+    /* The fence: once the lease may have passed to another broker, nothing
+     * this one queued goes out (no JOB, no ACK, no reply). */
+    if (!qc_store_lease_valid(broker->store)) {
+        if (!broker->stepped_down)
+            qc_warn("the lease may have passed to another broker: %zu queued message(s) "
+                    "dropped, stepping down",
+                    zlistx_size(broker->outbox));
+        zlistx_purge(broker->outbox);
+        broker->stepped_down = 1;
+        return;
+    }
     for (s_out_t *out = zlistx_first(broker->outbox); out; out = zlistx_next(broker->outbox)) {
         if (!committed && out->kind == QC_OUT_AFTER_COMMIT)
             continue;
@@ -250,7 +261,13 @@ static void s_worker_message(qc_broker_t *broker, int writable)
 static void s_pass(qc_broker_t *broker, int64_t *sweep_at_mono)
 {
     static int was_writable = 1;
-    int writable = qc_store_begin(broker->store) == 0;
+    int begun = qc_store_begin(broker->store);
+    if (begun == QC_STORE_LEASE_LOST) { /* another broker took over */
+        zlistx_purge(broker->outbox);
+        broker->stepped_down = 1;
+        return;
+    }
+    int writable = begun == 0;
     if (writable != was_writable) {
         if (writable)
             qc_info("database writable again");
@@ -350,6 +367,40 @@ static zsock_t *s_bind(int type, const char *endpoint, zcert_t *cert, const char
     return sock;
 }
 
+static int s_failure_exit(int failure)
+{
+    switch (failure) {
+    case QC_STORE_FAIL_UNREACHABLE:
+        return QC_EXIT_DB_UNREACHABLE;
+    case QC_STORE_FAIL_AUTH:
+        return QC_EXIT_DB_AUTH;
+    case QC_STORE_FAIL_NO_DATABASE:
+        return QC_EXIT_DB_MISSING;
+    case QC_STORE_FAIL_BAD_URI:
+        return QC_EXIT_DB_URI;
+    default:
+        return QC_EXIT_DATABASE;
+    }
+}
+
+/* Passive: binds nothing and waits until the lease is free (the active
+ * broker died, stopped or was cut off), then takes it. 0, or -1 if stopped. */
+static int s_wait_for_lease(qc_broker_t *broker)
+{
+    int said = 0;
+    while (!s_stop_signal) {
+        int rc = qc_store_lease_acquire(broker->store);
+        if (rc == 1)
+            return 0;
+        if (!said || rc < 0)
+            qc_info("passive: %s; waiting for the lease",
+                    rc < 0 ? qc_store_errmsg(broker->store) : "another broker is active");
+        said = 1;
+        usleep(rc < 0 ? 1000 * 1000 : 250 * 1000);
+    }
+    return -1;
+}
+
 static int s_lock(const char *db_path, int *fd_out)
 {
     char path[4096 + 8];
@@ -391,14 +442,27 @@ int qc_server_run(const qc_server_options_t *options)
     /* Whatever the umask: the database, its WAL and the sockets are the
      * owner's alone (they hold every command and its output). */
     umask(077);
-    if (s_lock(options->db_path, &lock_fd) != 0)
+    /* SQLite: the data directory's lock is the fence. PostgreSQL: the lease. */
+    int postgres = qc_store_is_postgres(options->db_path);
+    if (!postgres && s_lock(options->db_path, &lock_fd) != 0)
         return QC_EXIT_LOCKED;
 
-    char err[512];
-    broker.store = qc_store_open(options->db_path, options->synchronous_full, err, sizeof err);
+    char err[512], db_name[sizeof options->db_path];
+    qc_store_display_name(options->db_path, db_name, sizeof db_name);
+    int failure = 0;
+    for (;;) {
+        broker.store = qc_store_connect(options->db_path, options->synchronous_full,
+                                        options->liveness_ms, &failure, err, sizeof err);
+        /* After stepping down, a database that is away is waited for. */
+        if (broker.store || !options->keep_trying || failure != QC_STORE_FAIL_UNREACHABLE ||
+            s_stop_signal)
+            break;
+        qc_warn("%s: %s; trying again", db_name, err);
+        usleep(1000 * 1000);
+    }
     if (!broker.store) {
-        qc_error("%s", err);
-        exit_code = QC_EXIT_DATABASE;
+        qc_error("%s: %s", db_name, err);
+        exit_code = s_failure_exit(failure);
         goto done;
     }
     if (qc_store_config_load(broker.store, &broker.config) != 0) {
@@ -418,6 +482,13 @@ int qc_server_run(const qc_server_options_t *options)
     sigaction(SIGTERM, &action, NULL);
     sigaction(SIGINT, &action, NULL);
     signal(SIGPIPE, SIG_IGN);
+
+    if (postgres) {
+        if (s_wait_for_lease(&broker) != 0)
+            goto done;                      /* stopped while passive */
+        qc_config_defaults(&broker.config); /* it may have changed while we waited */
+        qc_store_config_load(broker.store, &broker.config);
+    }
 
     if (curve) {
         /* One ZAP handler for the process, started before any CURVE bind: it
@@ -498,8 +569,10 @@ int qc_server_run(const qc_server_options_t *options)
     qc_info("broker %s ready: workers on %s, clients on %s, events on %s, database %s "
             "(synchronous=%s)",
             QC_VERSION, options->worker_endpoint, options->client_endpoint,
-            options->events_endpoint[0] ? options->events_endpoint : "(none)", options->db_path,
-            options->synchronous_full ? "FULL" : "NORMAL");
+            options->events_endpoint[0] ? options->events_endpoint : "(none)", db_name,
+            postgres                    ? "postgresql"
+            : options->synchronous_full ? "FULL"
+                                        : "NORMAL");
 
     zmq_pollitem_t items[2] = {{zsock_resolve(broker.client_sock), 0, ZMQ_POLLIN, 0},
                                {zsock_resolve(broker.worker_sock), 0, ZMQ_POLLIN, 0}};
@@ -544,6 +617,11 @@ int qc_server_run(const qc_server_options_t *options)
             s_flush(&broker, 1);
             heartbeat_at = qc_clock_mono_ms() + broker.heartbeat_ms;
         }
+        if (broker.stepped_down) {
+            qc_warn("stepped down: another broker holds the lease; closing sockets");
+            exit_code = QC_EXIT_STEPPED_DOWN;
+            break;
+        }
     }
     if (s_stop_signal)
         qc_info("received %s: shutting down", strsignal(s_stop_signal));
@@ -560,7 +638,7 @@ done:
     zcert_destroy(&cert);
     qc_dispatch_destroy(&broker.dispatch);
     qc_store_destroy(&broker.store);
-    if (options->pid_path[0] && exit_code != QC_EXIT_LOCKED)
+    if (options->pid_path[0] && exit_code != QC_EXIT_LOCKED && exit_code != QC_EXIT_STEPPED_DOWN)
         unlink(options->pid_path);
     if (lock_fd >= 0)
         close(lock_fd);

@@ -11,6 +11,12 @@
 #define QC_EXIT_DATABASE 3
 #define QC_EXIT_LOCKED 4
 #define QC_EXIT_BIND 5
+#define QC_EXIT_DB_UNREACHABLE 6 /* PostgreSQL: server down or unreachable */
+#define QC_EXIT_DB_AUTH 7        /* PostgreSQL: password/authentication refused */
+#define QC_EXIT_DB_MISSING 8     /* PostgreSQL: no such database */
+#define QC_EXIT_DB_URI 9         /* not a valid connection URI */
+/* Internal: lost the lease; main runs the broker again, as a passive one. */
+#define QC_EXIT_STEPPED_DOWN 10
 
 typedef struct {
     char db_path[4096];
@@ -22,7 +28,8 @@ typedef struct {
     int insecure;              /* allow TCP without authentication */
     char authorized_dir[4096]; /* authorized/{workers,clients}/ *.cert */
     int64_t heartbeat_ms;
-    int64_t liveness_ms;
+    int64_t liveness_ms; /* also the PostgreSQL lease */
+    int keep_trying;     /* wait for an unreachable database (after stepping down) */
 } qc_server_options_t;
 
 /* Runs until SIGTERM/SIGINT. Returns one of the QC_EXIT_ codes. */

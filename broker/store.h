@@ -21,10 +21,39 @@ typedef struct _qc_store_t qc_store_t;
 #define QC_STORE_NOT_FOUND 2
 #define QC_STORE_CONFLICT 3
 #define QC_STORE_RUNNING 4
+/* qc_store_begin: this broker no longer holds the lease (PostgreSQL): step down. */
+#define QC_STORE_LEASE_LOST 5
+
+/* Why qc_store_connect failed (each a distinct broker exit code). */
+#define QC_STORE_FAIL_OTHER 1       /* cannot open or migrate */
+#define QC_STORE_FAIL_UNREACHABLE 2 /* database server down or unreachable */
+#define QC_STORE_FAIL_AUTH 3        /* password or authentication refused */
+#define QC_STORE_FAIL_NO_DATABASE 4 /* the server has no such database */
+#define QC_STORE_FAIL_BAD_URI 5     /* not a valid connection URI */
 
 /* Opens (creating or migrating) the database at path. synchronous_full picks
  * PRAGMA synchronous=FULL over NORMAL. Returns NULL with the reason in err. */
 qc_store_t *qc_store_open(const char *path, int synchronous_full, char *err, size_t errlen);
+
+/* True if db names a PostgreSQL database (postgresql:// or postgres://). */
+int qc_store_is_postgres(const char *db);
+
+/* db's printable form: the password in a URI masked. Returns out. */
+const char *qc_store_display_name(const char *db, char *out, size_t outlen);
+
+/* Opens db: a PostgreSQL URI, else an SQLite file. lease_ms: how long a
+ * PostgreSQL lease lasts without renewal. On NULL, *failure (if given) says
+ * why (QC_STORE_FAIL_) and err holds a message without any password. */
+qc_store_t *qc_store_connect(const char *db, int synchronous_full, int64_t lease_ms, int *failure,
+                             char *err, size_t errlen);
+
+/* The fence. Takes the lease if it is free or expired: 1 taken, 0 another
+ * broker holds it, -1 error (logged). SQLite: always 1 (the data directory's
+ * lock is the fence). */
+int qc_store_lease_acquire(qc_store_t *self);
+/* True while the lease, last renewed by qc_store_begin, is surely still ours
+ * (by the local monotonic clock, with a margin). SQLite: always true. */
+int qc_store_lease_valid(qc_store_t *self);
 void qc_store_destroy(qc_store_t **self_p);
 
 /* The last SQLite error message, for logs and error replies. */

@@ -30,7 +30,7 @@ static int s_connect(qc_client_t *self)
     char err[512];
     if (qc_curve_client_apply(self->sock, self->endpoint, self->key_path, self->server_key,
                               "client", self->insecure, err, sizeof err) != 0 ||
-        zsock_connect(self->sock, "%s", self->endpoint) != 0) {
+        qc_endpoint_connect(self->sock, self->endpoint) != 0) {
         zsock_destroy(&self->sock);
         return -1;
     }

@@ -11,6 +11,29 @@ int qc_endpoint_is_network(const char *endpoint)
     return strncmp(endpoint, "ipc://", 6) != 0 && strncmp(endpoint, "inproc://", 9) != 0;
 }
 
+int qc_endpoint_connect(zsock_t *sock, const char *endpoints)
+{
+    if (strchr(endpoints, ',')) {
+        zsock_set_immediate(sock, 1);
+        zsock_set_heartbeat_ivl(sock, 1000);
+        zsock_set_heartbeat_timeout(sock, 3000);
+    }
+    char one[1024];
+    for (const char *p = endpoints; *p;) {
+        size_t n = strcspn(p, ",");
+        if (n == 0 || n >= sizeof one)
+            return -1;
+        memcpy(one, p, n);
+        one[n] = '\0';
+        if (zsock_connect(sock, "%s", one) != 0)
+            return -1;
+        p += n;
+        if (*p == ',')
+            p++;
+    }
+    return 0;
+}
+
 static int s_ensure_dir(const char *path, char *err, size_t errlen)
 {
     if (mkdir(path, 0700) != 0 && errno != EEXIST) {

@@ -236,7 +236,7 @@ static int s_connect(qc_session_t *self)
     }
     if (qc_endpoint_is_network(self->endpoint))
         s_monitor_start(self);
-    if (zsock_connect(self->sock, "%s", self->endpoint) != 0) {
+    if (qc_endpoint_connect(self->sock, self->endpoint) != 0) {
         qc_error("cannot connect to %s: %s", self->endpoint, zmq_strerror(errno));
         s_disconnect(self);
         return -1;

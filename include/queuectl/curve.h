@@ -14,6 +14,12 @@
 /* True for endpoints that need authentication (anything but ipc/inproc). */
 int qc_endpoint_is_network(const char *endpoint);
 
+/* Connects sock to every endpoint of a comma-separated list (brokers of
+ * which one is active). With more than one, ZMQ_IMMEDIATE queues messages
+ * only on live connections (a passive broker doesn't bind) and ZMTP
+ * heartbeats drop a connection to a paused peer. Returns 0 or -1. */
+int qc_endpoint_connect(zsock_t *sock, const char *endpoints);
+
 /* Loads the broker's keypair from keys/broker.cert_secret in the home,
  * creating it (0600) if missing. Caller owns the result; NULL with err. */
 zcert_t *qc_curve_broker_cert(char *err, size_t errlen);

@@ -12,7 +12,18 @@ PY=/usr/bin/python3 # Debian's python3, which has python3-zmq
 # Short path: ipc socket paths are limited to 107 bytes.
 QUEUECTL_HOME=$(mktemp -d /tmp/qct.XXXXXX)
 export QUEUECTL_HOME
-unset QUEUECTL_BROKER QUEUECTL_WORKER_BROKER
+unset QUEUECTL_BROKER QUEUECTL_WORKER_BROKER QUEUECTL_DB
+# QC_PG_DIR (the "pg" label's runs): the same test on a fresh database of the
+# PostgreSQL the group started (tests/pg/server.sh); every broker started,
+# by the test or by the CLI, finds it through QUEUECTL_DB.
+if [ -n "${QC_PG_DIR:-}" ]; then
+    . "$(dirname "${BASH_SOURCE[0]}")/../pg/lib.sh"
+    pg_env_load "$QC_PG_DIR"
+    QC_PG_DB="t_$(basename "$0" .sh)_$$"
+    pg_createdb "$QC_PG_DB"
+    QUEUECTL_DB=$(pg_uri "$QC_PG_DB")
+    export QUEUECTL_DB
+fi
 export NO_COLOR=1
 QC_PIDS=()
 
@@ -33,6 +44,7 @@ qc_cleanup() {
         done
     fi
     rm -rf "$QUEUECTL_HOME"
+    [ -n "${QC_PG_DB:-}" ] && pg_sql postgres "DROP DATABASE IF EXISTS \"$QC_PG_DB\" WITH (FORCE)" >/dev/null 2>&1
     exit $rc
 }
 trap qc_cleanup EXIT
@@ -95,6 +107,13 @@ job_state() { job_field "$1" state; }
 state_is() { [ "$(job_state "$1")" = "$2" ]; }
 count_is() { [ "$(qc status --json | json "j['counts']['$1']")" = "$2" ]; }
 workers_are() { [ "$(qc status --json | json "j['workers']")" = "$1" ]; }
+# db_sql SQLITE_QUERY [PG_QUERY]: one query on the test's database, whichever
+# backend runs (the PostgreSQL form defaults to the SQLite one).
+db_sql() {
+    if [ -n "${QC_PG_DB:-}" ]; then pg_sql "$QC_PG_DB" "${2:-$1}"
+    else sqlite3 "$QUEUECTL_HOME/queue.db" "$1"; fi
+}
+
 # grep that reads all its input (grep -q exits early, and with pipefail the
 # writer's broken pipe would fail the pipeline).
 grep_q() { grep "$@" >/dev/null; }

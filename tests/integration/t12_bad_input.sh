@@ -7,7 +7,7 @@ qc enqueue --id keep -- 'echo keep' >/dev/null
 qc config set max-retries 4 >/dev/null
 snapshot() { qc list --json --limit 1000; qc config get --json; }
 before=$(snapshot)
-checksum=$(sqlite3 "$QUEUECTL_HOME/queue.db" 'SELECT group_concat(id||state||command||attempts) FROM jobs')
+checksum=$(db_sql 'SELECT group_concat(id||state||command||attempts) FROM jobs' 'SELECT string_agg(id||state||command||attempts, '"','"' ORDER BY seq) FROM jobs')
 
 check() { # expected_rc message_substring args...
     local want=$1 needle=$2; shift 2
@@ -56,7 +56,7 @@ check 2 "--count must be" worker start --count 0
 check 2 "unknown option" status --verbose
 check 2 "invalid --timeout" --timeout forever status
 [ "$(snapshot)" = "$before" ] || fail "database changed"
-[ "$(sqlite3 "$QUEUECTL_HOME/queue.db" 'SELECT group_concat(id||state||command||attempts) FROM jobs')" = "$checksum" ] || fail "rows changed"
+[ "$(db_sql 'SELECT group_concat(id||state||command||attempts) FROM jobs' 'SELECT string_agg(id||state||command||attempts, '"','"' ORDER BY seq) FROM jobs')" = "$checksum" ] || fail "rows changed"
 # a command that is too long is refused by the CLI and by the broker
 long=$(head -c 70000 /dev/zero | tr '\0' 'a')
 check 2 "longer than the limit" enqueue "echo $long"
@@ -71,8 +71,10 @@ set +e; "$BROKER" --liveness banana 2>"$QUEUECTL_HOME/err"; rc=$?; set -e
 [ $rc = 2 ] && grep -q "invalid --liveness" "$QUEUECTL_HOME/err" || fail "broker flag: rc=$rc"
 set +e; "$BROKER" --synchronous sometimes 2>"$QUEUECTL_HOME/err"; rc=$?; set -e
 [ $rc = 2 ] && grep_q "invalid --synchronous" "$QUEUECTL_HOME/err" || fail "broker --synchronous: rc=$rc"
-set +e; "$BROKER" 2>"$QUEUECTL_HOME/err"; rc=$?; set -e
-[ $rc = 4 ] && grep_q "another broker" "$QUEUECTL_HOME/err" || fail "second broker: rc=$rc"
+if [ -z "${QC_PG_DB:-}" ]; then # on PostgreSQL a second broker waits (t05, pg03)
+    set +e; "$BROKER" 2>"$QUEUECTL_HOME/err"; rc=$?; set -e
+    [ $rc = 4 ] && grep_q "another broker" "$QUEUECTL_HOME/err" || fail "second broker: rc=$rc"
+fi
 set +e; "$WORKER" --concurrency 0 2>"$QUEUECTL_HOME/err"; rc=$?; set -e
 [ $rc = 2 ] || fail "worker --concurrency 0: rc=$rc"
 note "ok"

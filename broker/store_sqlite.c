@@ -1,7 +1,7 @@
 /* SQLite job store. Statements are prepared once at open; every call binds,
  * steps and resets. Schema changes go through s_migrations, in order, each
  * bumping PRAGMA user_version by one (never edit a shipped migration: add one). */
-#include "store.h"
+#include "store_backend.h"
 #include "queuectl/clock.h"
 #include "queuectl/log.h"
 
@@ -195,12 +195,12 @@ static const char *s_sql[S_COUNT_STMTS] = {
     [S_JOB_BRIEF] = "SELECT " S_JOB_COLUMNS " FROM jobs WHERE id = ?1",
 };
 
-struct _qc_store_t {
+struct _qc_store_backend_t {
     sqlite3 *db;
     sqlite3_stmt *stmt[S_COUNT_STMTS];
 };
 
-const char *qc_store_errmsg(qc_store_t *self)
+const char *qc_sqlite_errmsg(qc_store_backend_t *self)
 {
     return sqlite3_errmsg(self->db);
 }
@@ -212,7 +212,7 @@ static void s_done(sqlite3_stmt *stmt)
     sqlite3_clear_bindings(stmt);
 }
 
-static int s_exec_stmt(qc_store_t *self, int which)
+static int s_exec_stmt(qc_store_backend_t *self, int which)
 {
     sqlite3_stmt *stmt = self->stmt[which];
     int rc = sqlite3_step(stmt);
@@ -224,7 +224,7 @@ static int s_exec_stmt(qc_store_t *self, int which)
     return 0;
 }
 
-static int s_migrate(qc_store_t *self, char *err, size_t errlen)
+static int s_migrate(qc_store_backend_t *self, char *err, size_t errlen)
 {
     sqlite3_stmt *stmt;
     int version = 0;
@@ -258,9 +258,9 @@ static int s_migrate(qc_store_t *self, char *err, size_t errlen)
     return 0;
 }
 
-qc_store_t *qc_store_open(const char *path, int synchronous_full, char *err, size_t errlen)
+qc_store_backend_t *qc_sqlite_open(const char *path, int synchronous_full, char *err, size_t errlen)
 {
-    qc_store_t *self = calloc(1, sizeof *self);
+    qc_store_backend_t *self = calloc(1, sizeof *self);
     if (!self) {
         snprintf(err, errlen, "out of memory");
         return NULL;
@@ -271,7 +271,7 @@ qc_store_t *qc_store_open(const char *path, int synchronous_full, char *err, siz
                         NULL) != SQLITE_OK) {
         snprintf(err, errlen, "cannot open %s: %s", path,
                  self->db ? sqlite3_errmsg(self->db) : "out of memory");
-        qc_store_destroy(&self);
+        qc_sqlite_destroy(&self);
         return NULL;
     }
     /* A short busy timeout: the broker is the only writer, so waiting longer
@@ -286,29 +286,29 @@ qc_store_t *qc_store_open(const char *path, int synchronous_full, char *err, siz
     if (sqlite3_exec(self->db, pragmas, NULL, NULL, &msg) != SQLITE_OK) {
         snprintf(err, errlen, "cannot set up %s: %s", path, msg ? msg : "?");
         sqlite3_free(msg);
-        qc_store_destroy(&self);
+        qc_sqlite_destroy(&self);
         return NULL;
     }
     if (s_migrate(self, err, errlen) != 0) {
-        qc_store_destroy(&self);
+        qc_sqlite_destroy(&self);
         return NULL;
     }
     for (int i = 0; i < S_COUNT_STMTS; i++) {
         if (sqlite3_prepare_v3(self->db, s_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &self->stmt[i],
                                NULL) != SQLITE_OK) {
             snprintf(err, errlen, "cannot prepare \"%s\": %s", s_sql[i], sqlite3_errmsg(self->db));
-            qc_store_destroy(&self);
+            qc_sqlite_destroy(&self);
             return NULL;
         }
     }
     return self;
 }
 
-void qc_store_destroy(qc_store_t **self_p)
+void qc_sqlite_destroy(qc_store_backend_t **self_p)
 {
     if (!self_p || !*self_p)
         return;
-    qc_store_t *self = *self_p;
+    qc_store_backend_t *self = *self_p;
     for (int i = 0; i < S_COUNT_STMTS; i++)
         sqlite3_finalize(self->stmt[i]);
     if (self->db) {
@@ -321,7 +321,7 @@ void qc_store_destroy(qc_store_t **self_p)
     *self_p = NULL;
 }
 
-int qc_store_begin(qc_store_t *self)
+int qc_sqlite_begin(qc_store_backend_t *self)
 {
     /* Not logged here: the server logs when writability changes, not every pass. */
     sqlite3_stmt *stmt = self->stmt[S_BEGIN];
@@ -330,39 +330,39 @@ int qc_store_begin(qc_store_t *self)
     return rc == SQLITE_DONE ? 0 : -1;
 }
 
-int64_t qc_store_total_changes(qc_store_t *self)
+int64_t qc_sqlite_total_changes(qc_store_backend_t *self)
 {
     return sqlite3_total_changes64(self->db);
 }
 
-int qc_store_commit(qc_store_t *self)
+int qc_sqlite_commit(qc_store_backend_t *self)
 {
     return s_exec_stmt(self, S_COMMIT);
 }
 
-void qc_store_rollback(qc_store_t *self)
+void qc_sqlite_rollback(qc_store_backend_t *self)
 {
     if (!sqlite3_get_autocommit(self->db))
         s_exec_stmt(self, S_ROLLBACK);
 }
 
-int qc_store_savepoint(qc_store_t *self)
+int qc_sqlite_savepoint(qc_store_backend_t *self)
 {
     return s_exec_stmt(self, S_SAVEPOINT);
 }
 
-int qc_store_release(qc_store_t *self)
+int qc_sqlite_release(qc_store_backend_t *self)
 {
     return s_exec_stmt(self, S_RELEASE);
 }
 
-void qc_store_rollback_savepoint(qc_store_t *self)
+void qc_sqlite_rollback_savepoint(qc_store_backend_t *self)
 {
     if (s_exec_stmt(self, S_ROLLBACK_TO) == 0)
         s_exec_stmt(self, S_RELEASE);
 }
 
-int qc_store_config_load(qc_store_t *self, qc_config_t *config)
+int qc_sqlite_config_load(qc_store_backend_t *self, qc_config_t *config)
 {
     sqlite3_stmt *stmt = self->stmt[S_CONFIG_ALL];
     int rc;
@@ -377,7 +377,7 @@ int qc_store_config_load(qc_store_t *self, qc_config_t *config)
     return rc == SQLITE_DONE ? 0 : -1;
 }
 
-int qc_store_config_save(qc_store_t *self, const char *key, const char *value)
+int qc_sqlite_config_save(qc_store_backend_t *self, const char *key, const char *value)
 {
     sqlite3_stmt *stmt = self->stmt[S_CONFIG_SAVE];
     sqlite3_bind_text(stmt, 1, key, -1, SQLITE_STATIC);
@@ -398,8 +398,8 @@ static void s_generate_id(char *id, size_t len, int64_t now_ms)
     snprintf(id, len, "j-%011llx%04x", (unsigned long long)now_ms, (unsigned)counter++);
 }
 
-int qc_store_job_insert(qc_store_t *self, const qc_job_spec_t *spec, const qc_config_t *config,
-                        int64_t now_ms, char *id_out)
+int qc_sqlite_job_insert(qc_store_backend_t *self, const qc_job_spec_t *spec,
+                         const qc_config_t *config, int64_t now_ms, char *id_out)
 {
     /* A generated id may collide (48 random bits): try a few. */
     for (int tries = 0; tries < 4; tries++) {
@@ -432,8 +432,8 @@ int qc_store_job_insert(qc_store_t *self, const qc_job_spec_t *spec, const qc_co
     return -1;
 }
 
-int qc_store_job_claim_next(qc_store_t *self, const qc_worker_ref_t *worker, int64_t now_ms,
-                            qc_claim_t *claim)
+int qc_sqlite_job_claim_next(qc_store_backend_t *self, const qc_worker_ref_t *worker,
+                             int64_t now_ms, qc_claim_t *claim)
 {
     sqlite3_stmt *stmt = self->stmt[S_CLAIM_SELECT];
     sqlite3_bind_int64(stmt, 1, now_ms);
@@ -481,7 +481,7 @@ fail:
     return -1;
 }
 
-int64_t qc_store_next_due_ms(qc_store_t *self)
+int64_t qc_sqlite_next_due_ms(qc_store_backend_t *self)
 {
     sqlite3_stmt *stmt = self->stmt[S_NEXT_DUE];
     int64_t due = -1;
@@ -491,7 +491,7 @@ int64_t qc_store_next_due_ms(qc_store_t *self)
     return due;
 }
 
-int qc_store_job_running(qc_store_t *self, const char *id, qc_running_t *running)
+int qc_sqlite_job_running(qc_store_backend_t *self, const char *id, qc_running_t *running)
 {
     sqlite3_stmt *stmt = self->stmt[S_RUNNING];
     sqlite3_bind_text(stmt, 1, id, -1, SQLITE_STATIC);
@@ -527,8 +527,9 @@ static void s_bind_text_or_null(sqlite3_stmt *stmt, int index, const char *text)
         sqlite3_bind_null(stmt, index);
 }
 
-int qc_store_job_finish(qc_store_t *self, const qc_running_t *running, const qc_result_t *result,
-                        qc_state_t next_state, int64_t run_at_ms, int64_t now_ms)
+int qc_sqlite_job_finish(qc_store_backend_t *self, const qc_running_t *running,
+                         const qc_result_t *result, qc_state_t next_state, int64_t run_at_ms,
+                         int64_t now_ms)
 {
     sqlite3_stmt *stmt = self->stmt[S_ATTEMPT_FINISH];
     sqlite3_bind_int64(stmt, 1, running->seq);
@@ -564,7 +565,7 @@ int qc_store_job_finish(qc_store_t *self, const qc_running_t *running, const qc_
     return s_exec_stmt(self, S_JOB_FINISH);
 }
 
-int qc_store_job_started(qc_store_t *self, int64_t seq, int attempt, int64_t started_at_ms)
+int qc_sqlite_job_started(qc_store_backend_t *self, int64_t seq, int attempt, int64_t started_at_ms)
 {
     for (int which = S_STARTED_JOB; which <= S_STARTED_ATTEMPT; which++) {
         sqlite3_stmt *stmt = self->stmt[which];
@@ -577,7 +578,7 @@ int qc_store_job_started(qc_store_t *self, int64_t seq, int attempt, int64_t sta
     return 0;
 }
 
-int qc_store_each_running(qc_store_t *self, qc_store_running_fn *fn, void *arg)
+int qc_sqlite_each_running(qc_store_backend_t *self, qc_store_running_fn *fn, void *arg)
 {
     sqlite3_stmt *stmt = self->stmt[S_EACH_RUNNING];
     int rc;
@@ -592,7 +593,7 @@ int qc_store_each_running(qc_store_t *self, qc_store_running_fn *fn, void *arg)
 
 /* Why an update by id changed nothing: the job is not there, or it is but in
  * the wrong state. QC_STORE_NOT_FOUND, QC_STORE_CONFLICT or -1. */
-static int s_missing_or_conflict(qc_store_t *self, const char *id)
+static int s_missing_or_conflict(qc_store_backend_t *self, const char *id)
 {
     sqlite3_stmt *stmt = self->stmt[S_STATE_OF];
     sqlite3_bind_text(stmt, 1, id, -1, SQLITE_STATIC);
@@ -601,7 +602,7 @@ static int s_missing_or_conflict(qc_store_t *self, const char *id)
     return rc == SQLITE_ROW ? QC_STORE_CONFLICT : rc == SQLITE_DONE ? QC_STORE_NOT_FOUND : -1;
 }
 
-int qc_store_job_revive(qc_store_t *self, const char *id, int64_t now_ms)
+int qc_sqlite_job_revive(qc_store_backend_t *self, const char *id, int64_t now_ms)
 {
     sqlite3_stmt *stmt = self->stmt[S_REVIVE];
     sqlite3_bind_text(stmt, 1, id, -1, SQLITE_STATIC);
@@ -665,7 +666,7 @@ static cJSON *s_job_row(sqlite3_stmt *stmt)
     return job;
 }
 
-cJSON *qc_store_job_get(qc_store_t *self, const char *id, int with_attempts)
+cJSON *qc_sqlite_job_get(qc_store_backend_t *self, const char *id, int with_attempts)
 {
     sqlite3_stmt *stmt = self->stmt[S_GET];
     sqlite3_bind_text(stmt, 1, id, -1, SQLITE_STATIC);
@@ -714,8 +715,8 @@ cJSON *qc_store_job_get(qc_store_t *self, const char *id, int with_attempts)
     return job;
 }
 
-cJSON *qc_store_job_list(qc_store_t *self, int state, int limit, int64_t cursor,
-                         int64_t *next_cursor)
+cJSON *qc_sqlite_job_list(qc_store_backend_t *self, int state, int limit, int64_t cursor,
+                          int64_t *next_cursor)
 {
     int which = state < 0 ? S_LIST_ALL : S_LIST_STATE;
     sqlite3_stmt *stmt = self->stmt[which];
@@ -745,7 +746,8 @@ cJSON *qc_store_job_list(qc_store_t *self, int state, int limit, int64_t cursor,
     return jobs;
 }
 
-int qc_store_counts(qc_store_t *self, int64_t counts[QC_STATE_COUNT], int64_t *oldest_pending_ms)
+int qc_sqlite_counts(qc_store_backend_t *self, int64_t counts[QC_STATE_COUNT],
+                     int64_t *oldest_pending_ms)
 {
     memset(counts, 0, sizeof(int64_t) * QC_STATE_COUNT);
     sqlite3_stmt *stmt = self->stmt[S_COUNTS];
@@ -767,7 +769,7 @@ int qc_store_counts(qc_store_t *self, int64_t counts[QC_STATE_COUNT], int64_t *o
     return 0;
 }
 
-int qc_store_job_cancel(qc_store_t *self, const char *id, int64_t now_ms)
+int qc_sqlite_job_cancel(qc_store_backend_t *self, const char *id, int64_t now_ms)
 {
     sqlite3_stmt *stmt = self->stmt[S_CANCEL_WAITING];
     sqlite3_bind_text(stmt, 1, id, -1, SQLITE_STATIC);
@@ -786,7 +788,7 @@ int qc_store_job_cancel(qc_store_t *self, const char *id, int64_t now_ms)
     return s_missing_or_conflict(self, id);
 }
 
-int64_t qc_store_purge(qc_store_t *self, int state, int64_t before_ms, int64_t max_rows)
+int64_t qc_sqlite_purge(qc_store_backend_t *self, int state, int64_t before_ms, int64_t max_rows)
 {
     int64_t deleted = 0;
     while (deleted < max_rows) {
@@ -803,7 +805,7 @@ int64_t qc_store_purge(qc_store_t *self, int state, int64_t before_ms, int64_t m
     return deleted;
 }
 
-cJSON *qc_store_totals(qc_store_t *self)
+cJSON *qc_sqlite_totals(qc_store_backend_t *self)
 {
     sqlite3_stmt *stmt = self->stmt[S_TOTALS];
     cJSON *totals = cJSON_CreateObject();
@@ -819,7 +821,7 @@ cJSON *qc_store_totals(qc_store_t *self)
     return totals;
 }
 
-cJSON *qc_store_job_brief(qc_store_t *self, const char *id)
+cJSON *qc_sqlite_job_brief(qc_store_backend_t *self, const char *id)
 {
     sqlite3_stmt *stmt = self->stmt[S_JOB_BRIEF];
     sqlite3_bind_text(stmt, 1, id, -1, SQLITE_STATIC);
@@ -828,7 +830,7 @@ cJSON *qc_store_job_brief(qc_store_t *self, const char *id)
     return job;
 }
 
-int qc_store_job_states(qc_store_t *self, const char *const *ids, int count, cJSON *out)
+int qc_sqlite_job_states(qc_store_backend_t *self, const char *const *ids, int count, cJSON *out)
 {
     sqlite3_stmt *stmt = self->stmt[S_JOB_BRIEF];
     for (int i = 0; i < count; i++) {
@@ -857,7 +859,7 @@ int qc_store_job_states(qc_store_t *self, const char *const *ids, int count, cJS
     return 0;
 }
 
-cJSON *qc_store_job_search(qc_store_t *self, const qc_store_search_t *search, int64_t *next_cursor,
+cJSON *qc_sqlite_job_search(qc_store_backend_t *self, const qc_store_search_t *search, int64_t *next_cursor,
                            int *scanned)
 {
     int which = search->state < 0 ? S_LIST_ALL : S_LIST_STATE;
@@ -894,3 +896,35 @@ cJSON *qc_store_job_search(qc_store_t *self, const qc_store_search_t *search, in
     *next_cursor = (matches == search->limit || *scanned == search->max_scan) ? last_seq : 0;
     return jobs;
 }
+
+const qc_store_ops_t qc_sqlite_ops = {
+    .name = "sqlite",
+    .destroy = qc_sqlite_destroy,
+    .errmsg = qc_sqlite_errmsg,
+    .total_changes = qc_sqlite_total_changes,
+    .begin = qc_sqlite_begin,
+    .commit = qc_sqlite_commit,
+    .rollback = qc_sqlite_rollback,
+    .savepoint = qc_sqlite_savepoint,
+    .release = qc_sqlite_release,
+    .rollback_savepoint = qc_sqlite_rollback_savepoint,
+    .config_load = qc_sqlite_config_load,
+    .config_save = qc_sqlite_config_save,
+    .job_insert = qc_sqlite_job_insert,
+    .job_claim_next = qc_sqlite_job_claim_next,
+    .next_due_ms = qc_sqlite_next_due_ms,
+    .job_running = qc_sqlite_job_running,
+    .job_finish = qc_sqlite_job_finish,
+    .each_running = qc_sqlite_each_running,
+    .job_revive = qc_sqlite_job_revive,
+    .job_cancel = qc_sqlite_job_cancel,
+    .purge = qc_sqlite_purge,
+    .totals = qc_sqlite_totals,
+    .job_get = qc_sqlite_job_get,
+    .job_list = qc_sqlite_job_list,
+    .counts = qc_sqlite_counts,
+    .job_started = qc_sqlite_job_started,
+    .job_brief = qc_sqlite_job_brief,
+    .job_states = qc_sqlite_job_states,
+    .job_search = qc_sqlite_job_search,
+};

@@ -1,0 +1,255 @@
+/* The store's front: picks the backend from the database name and passes
+ * every call to it. The broker above knows nothing of which one runs. */
+#include "store_backend.h"
+#include "queuectl/log.h"
+
+#include <stdlib.h>
+#include <stdio.h>
+#include <string.h>
+
+struct _qc_store_t {
+    const qc_store_ops_t *ops;
+    qc_store_backend_t *backend;
+};
+
+int qc_store_is_postgres(const char *db)
+{
+    return db && (strncmp(db, "postgresql://", 13) == 0 || strncmp(db, "postgres://", 11) == 0);
+}
+
+const char *qc_store_display_name(const char *db, char *out, size_t outlen)
+{
+    snprintf(out, outlen, "%s", db);
+    if (!qc_store_is_postgres(out))
+        return out;
+    /* user:password@ in the authority */
+    char *start = strstr(out, "://") + 3;
+    char *at = strchr(start, '@');
+    char *slash = strchr(start, '/');
+    if (at && (!slash || at < slash)) {
+        char *colon = memchr(start, ':', (size_t)(at - start));
+        if (colon) {
+            memmove(colon + 4, at, strlen(at) + 1);
+            memcpy(colon, ":***", 4);
+        }
+    }
+    /* password=... in the query */
+    char *query = strchr(out, '?');
+    for (char *p = query; p && (p = strstr(p, "password=")) != NULL;) {
+        if (p[-1] != '?' && p[-1] != '&') {
+            p += 9;
+            continue;
+        }
+        char *value = p + 9;
+        char *end = value + strcspn(value, "&");
+        memmove(value + 3, end, strlen(end) + 1);
+        memcpy(value, "***", 3);
+        p = value + 3;
+    }
+    return out;
+}
+
+qc_store_t *qc_store_connect(const char *db, int synchronous_full, int64_t lease_ms, int *failure,
+                             char *err, size_t errlen)
+{
+    int why = QC_STORE_FAIL_OTHER;
+    qc_store_t *self = calloc(1, sizeof *self);
+    if (!self) {
+        snprintf(err, errlen, "out of memory");
+        if (failure)
+            *failure = why;
+        return NULL;
+    }
+    if (qc_store_is_postgres(db)) {
+        self->ops = &qc_pg_ops;
+        self->backend = qc_pg_open(db, lease_ms, &why, err, errlen);
+    } else {
+        self->ops = &qc_sqlite_ops;
+        self->backend = qc_sqlite_open(db, synchronous_full, err, errlen);
+    }
+    if (!self->backend) {
+        free(self);
+        if (failure)
+            *failure = why;
+        return NULL;
+    }
+    return self;
+}
+
+qc_store_t *qc_store_open(const char *path, int synchronous_full, char *err, size_t errlen)
+{
+    return qc_store_connect(path, synchronous_full, 0, NULL, err, errlen);
+}
+
+int qc_store_lease_acquire(qc_store_t *self)
+{
+    return self->ops->lease_acquire ? self->ops->lease_acquire(self->backend) : 1;
+}
+
+int qc_store_lease_valid(qc_store_t *self)
+{
+    return self->ops->lease_valid ? self->ops->lease_valid(self->backend) : 1;
+}
+
+void qc_store_destroy(qc_store_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    qc_store_t *self = *self_p;
+    self->ops->destroy(&self->backend);
+    free(self);
+    *self_p = NULL;
+}
+
+const char *qc_store_errmsg(qc_store_t *self)
+{
+    return self->ops->errmsg(self->backend);
+}
+
+int64_t qc_store_total_changes(qc_store_t *self)
+{
+    return self->ops->total_changes(self->backend);
+}
+
+int qc_store_begin(qc_store_t *self)
+{
+    return self->ops->begin(self->backend);
+}
+
+int qc_store_commit(qc_store_t *self)
+{
+    return self->ops->commit(self->backend);
+}
+
+void qc_store_rollback(qc_store_t *self)
+{
+    self->ops->rollback(self->backend);
+}
+
+int qc_store_savepoint(qc_store_t *self)
+{
+    return self->ops->savepoint(self->backend);
+}
+
+int qc_store_release(qc_store_t *self)
+{
+    return self->ops->release(self->backend);
+}
+
+void qc_store_rollback_savepoint(qc_store_t *self)
+{
+    self->ops->rollback_savepoint(self->backend);
+}
+
+int qc_store_config_load(qc_store_t *self, qc_config_t *config)
+{
+    return self->ops->config_load(self->backend, config);
+}
+
+int qc_store_config_save(qc_store_t *self, const char *key, const char *value)
+{
+    return self->ops->config_save(self->backend, key, value);
+}
+
+int qc_store_job_insert(qc_store_t *self, const qc_job_spec_t *spec, const qc_config_t *config,
+                        int64_t now_ms, char *id_out)
+{
+    return self->ops->job_insert(self->backend, spec, config, now_ms, id_out);
+}
+
+int qc_store_job_claim_next(qc_store_t *self, const qc_worker_ref_t *worker, int64_t now_ms,
+                            qc_claim_t *claim)
+{
+    return self->ops->job_claim_next(self->backend, worker, now_ms, claim);
+}
+
+int64_t qc_store_next_due_ms(qc_store_t *self)
+{
+    return self->ops->next_due_ms(self->backend);
+}
+
+int qc_store_job_running(qc_store_t *self, const char *id, qc_running_t *running)
+{
+    return self->ops->job_running(self->backend, id, running);
+}
+
+int qc_store_job_finish(qc_store_t *self, const qc_running_t *running, const qc_result_t *result,
+                        qc_state_t next_state, int64_t run_at_ms, int64_t now_ms)
+{
+    return self->ops->job_finish(self->backend, running, result, next_state, run_at_ms, now_ms);
+}
+
+int qc_store_each_running(qc_store_t *self, qc_store_running_fn *fn, void *arg)
+{
+    return self->ops->each_running(self->backend, fn, arg);
+}
+
+int qc_store_job_revive(qc_store_t *self, const char *id, int64_t now_ms)
+{
+    return self->ops->job_revive(self->backend, id, now_ms);
+}
+
+int qc_store_job_cancel(qc_store_t *self, const char *id, int64_t now_ms)
+{
+    return self->ops->job_cancel(self->backend, id, now_ms);
+}
+
+int64_t qc_store_purge(qc_store_t *self, int state, int64_t before_ms, int64_t max_rows)
+{
+    return self->ops->purge(self->backend, state, before_ms, max_rows);
+}
+
+cJSON *qc_store_totals(qc_store_t *self)
+{
+    return self->ops->totals(self->backend);
+}
+
+/* Operations a backend may not have yet: refused as a storage error. */
+#define S_OPTIONAL(self, op, fail)                                                                 \
+    do {                                                                                           \
+        if (!(self)->ops->op) {                                                                    \
+            qc_error("store: %s is not available on %s", #op, (self)->ops->name);                 \
+            return fail;                                                                           \
+        }                                                                                          \
+    } while (0)
+
+int qc_store_job_started(qc_store_t *self, int64_t seq, int attempt, int64_t started_at_ms)
+{
+    S_OPTIONAL(self, job_started, -1);
+    return self->ops->job_started(self->backend, seq, attempt, started_at_ms);
+}
+
+cJSON *qc_store_job_brief(qc_store_t *self, const char *id)
+{
+    S_OPTIONAL(self, job_brief, NULL);
+    return self->ops->job_brief(self->backend, id);
+}
+
+int qc_store_job_states(qc_store_t *self, const char *const *ids, int count, cJSON *out)
+{
+    S_OPTIONAL(self, job_states, -1);
+    return self->ops->job_states(self->backend, ids, count, out);
+}
+
+cJSON *qc_store_job_search(qc_store_t *self, const qc_store_search_t *search, int64_t *next_cursor,
+                           int *scanned)
+{
+    S_OPTIONAL(self, job_search, NULL);
+    return self->ops->job_search(self->backend, search, next_cursor, scanned);
+}
+
+cJSON *qc_store_job_get(qc_store_t *self, const char *id, int with_attempts)
+{
+    return self->ops->job_get(self->backend, id, with_attempts);
+}
+
+cJSON *qc_store_job_list(qc_store_t *self, int state, int limit, int64_t cursor,
+                         int64_t *next_cursor)
+{
+    return self->ops->job_list(self->backend, state, limit, cursor, next_cursor);
+}
+
+int qc_store_counts(qc_store_t *self, int64_t counts[QC_STATE_COUNT], int64_t *oldest_pending_ms)
+{
+    return self->ops->counts(self->backend, counts, oldest_pending_ms);
+}

@@ -1,0 +1,1045 @@
+/* PostgreSQL job store (libpq). Every statement is PQexecParams with its
+ * values as parameters: nothing from a job is ever spliced into SQL. Each
+ * store call is one statement (one round trip): claims and results are
+ * single statements with data-modifying CTEs. Savepoints are opened lazily,
+ * on a request's first write, so reads cost no extra round trip.
+ *
+ * The fence: a one-row table `leader` (epoch, holder, expires_at). The
+ * active broker took it with an expired lease and renews it as the first
+ * statement of every pass's transaction, matching its epoch; the row lock
+ * it then holds until COMMIT means no one can take over mid-transaction, and
+ * a renewal that matches nothing means someone did: the transaction rolls
+ * back and the broker steps down. A session paused inside a transaction is
+ * killed by the server (idle_in_transaction_session_timeout = the lease).
+ *
+ * Counts per state live in memory (one writer: the active broker), read at
+ * takeover and moved by each committed transaction's deltas, so status is
+ * O(1) and no row is updated by every commit for them. Totals are rows,
+ * bumped once per committing transaction that changed them. */
+#include "store_backend.h"
+#include "queuectl/clock.h"
+#include "queuectl/log.h"
+
+#include <libpq-fe.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* Upgrade recipe: version N's script takes a version N-1 schema to N. Never
+ * edit a shipped one: add one. Applied under an advisory transaction lock,
+ * so brokers starting together migrate once. */
+static const char *s_migrations[] = {
+    /* 1: initial schema. Times are ms since the epoch (as in SQLite). The jobs
+     * table is updated several times per job: a low fillfactor keeps updates
+     * HOT and aggressive autovacuum keeps dead tuples from slowing claims. */
+    "CREATE TABLE jobs ("
+    "  seq bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,"
+    "  id text NOT NULL UNIQUE,"
+    "  command text NOT NULL,"
+    "  state smallint NOT NULL,"
+    "  priority integer NOT NULL,"
+    "  attempts integer NOT NULL DEFAULT 0,"
+    "  runs integer NOT NULL DEFAULT 0,"
+    "  max_retries integer NOT NULL,"
+    "  timeout_s integer NOT NULL,"
+    "  run_at bigint NOT NULL,"
+    "  created_at bigint NOT NULL,"
+    "  updated_at bigint NOT NULL,"
+    "  started_at bigint, finished_at bigint, worker_id text,"
+    "  exit_code integer, last_error text, stdout_tail text, stderr_tail text,"
+    "  cancel_requested smallint NOT NULL DEFAULT 0"
+    ") WITH (fillfactor = 70, autovacuum_vacuum_scale_factor = 0.01,"
+    "  autovacuum_vacuum_threshold = 1000, autovacuum_vacuum_insert_scale_factor = 0.05,"
+    "  autovacuum_analyze_scale_factor = 0.02, autovacuum_vacuum_cost_delay = 1);"
+    "CREATE INDEX jobs_ready ON jobs (priority DESC, seq) WHERE state IN (0, 3);"
+    "CREATE INDEX jobs_due ON jobs (run_at) WHERE state IN (0, 3);"
+    "CREATE INDEX jobs_state ON jobs (state, seq);"
+    "CREATE TABLE attempts ("
+    "  job_seq bigint NOT NULL, attempt integer NOT NULL,"
+    "  worker_id text, worker_host text, worker_pid integer,"
+    "  started_at bigint NOT NULL, finished_at bigint, outcome smallint,"
+    "  exit_code integer, signal integer, cpu_ms bigint, max_rss_kb bigint,"
+    "  error text, stdout_tail text, stderr_tail text,"
+    "  PRIMARY KEY (job_seq, attempt)"
+    ") WITH (fillfactor = 80, autovacuum_vacuum_scale_factor = 0.02);"
+    "CREATE TABLE config (key text PRIMARY KEY, value text NOT NULL);"
+    "CREATE TABLE totals (name text PRIMARY KEY, n bigint NOT NULL);"
+    "INSERT INTO totals VALUES ('enqueued', 0), ('completed', 0), ('failed', 0), ('dead', 0),"
+    "  ('retried', 0), ('canceled', 0);"
+    "CREATE TABLE leader (id integer PRIMARY KEY CHECK (id = 1), epoch bigint NOT NULL,"
+    "  holder text NOT NULL, expires_at timestamptz NOT NULL);"
+    "INSERT INTO leader VALUES (1, 0, '', '-infinity');",
+};
+#define S_MIGRATION_COUNT ((int)(sizeof s_migrations / sizeof s_migrations[0]))
+
+#define S_JOB_COLUMNS                                                                              \
+    "seq, id, command, state, priority, attempts, max_retries, timeout_s, run_at, created_at, "    \
+    "updated_at, started_at, finished_at, exit_code, last_error, worker_id, runs"
+
+static const char *s_sql_insert =
+    "INSERT INTO jobs (id, command, state, priority, max_retries, timeout_s, run_at, created_at,"
+    " updated_at) VALUES ($1, $2, 0, $3, $4, $5, $6, $7, $7) ON CONFLICT (id) DO NOTHING"
+    " RETURNING seq";
+/* Select, mark and open the attempt in one statement; SKIP LOCKED so a
+ * second writer (there should be none) never blocks or double-claims. */
+static const char *s_sql_claim =
+    "WITH next AS (SELECT seq, state FROM jobs WHERE state IN (0, 3) AND run_at <= $1"
+    "  ORDER BY priority DESC, seq LIMIT 1 FOR UPDATE SKIP LOCKED),"
+    " claimed AS (UPDATE jobs j SET state = 1, attempts = j.attempts + 1, runs = j.runs + 1,"
+    "  started_at = $1, finished_at = NULL, updated_at = $1, worker_id = $2 FROM next"
+    "  WHERE j.seq = next.seq RETURNING j.seq, j.id, j.command, j.runs, j.timeout_s, j.run_at,"
+    "  j.attempts, j.max_retries, j.priority, next.state AS old_state),"
+    " opened AS (INSERT INTO attempts (job_seq, attempt, worker_id, worker_host, worker_pid,"
+    "  started_at) SELECT seq, runs, $2, $3, $4, $1 FROM claimed)"
+    " SELECT * FROM claimed";
+static const char *s_sql_next_due = "SELECT MIN(run_at) FROM jobs WHERE state IN (0, 3)";
+static const char *s_sql_running = "SELECT seq, runs, attempts, max_retries, worker_id,"
+                                   " cancel_requested FROM jobs WHERE id = $1 AND state = 1";
+/* run_at moves only for a retry: otherwise it keeps when the job was due. */
+static const char *s_sql_finish =
+    "WITH a AS (UPDATE attempts SET finished_at = $3, outcome = $4, exit_code = $5,"
+    "  signal = $6, cpu_ms = $7, max_rss_kb = $8, error = $9, stdout_tail = $10,"
+    "  stderr_tail = $11 WHERE job_seq = $1 AND attempt = $2)"
+    " UPDATE jobs SET state = $12::smallint,"
+    "  run_at = CASE WHEN $12::smallint = 3 THEN $13::bigint ELSE run_at END,"
+    "  updated_at = $14, finished_at = $14, exit_code = $5, last_error = $9,"
+    "  stdout_tail = $10, stderr_tail = $11 WHERE seq = $1 AND state = 1";
+static const char *s_sql_each_running = "SELECT seq, id, runs, worker_id FROM jobs WHERE state = 1";
+static const char *s_sql_revive = "UPDATE jobs SET state = 0, attempts = 0, run_at = $2,"
+                                  " updated_at = $2 WHERE id = $1 AND state = 4";
+static const char *s_sql_state_of = "SELECT state FROM jobs WHERE id = $1";
+static const char *s_sql_get =
+    "SELECT " S_JOB_COLUMNS ", stdout_tail, stderr_tail FROM jobs WHERE id = $1";
+static const char *s_sql_attempts_of =
+    "SELECT attempt, worker_id, worker_host, worker_pid, started_at, finished_at, outcome,"
+    " exit_code, signal, cpu_ms, max_rss_kb, error, stdout_tail, stderr_tail FROM attempts"
+    " WHERE job_seq = $1 ORDER BY attempt";
+static const char *s_sql_list_all =
+    "SELECT " S_JOB_COLUMNS " FROM jobs WHERE seq < $1 ORDER BY seq DESC LIMIT $2";
+static const char *s_sql_list_state = "SELECT " S_JOB_COLUMNS " FROM jobs WHERE state = $3"
+                                      " AND seq < $1 ORDER BY seq DESC LIMIT $2";
+static const char *s_sql_count_all = "SELECT state, count(*) FROM jobs GROUP BY state";
+static const char *s_sql_oldest =
+    "SELECT MIN(run_at) FROM jobs WHERE state IN (0, 3) AND run_at <= $1";
+static const char *s_sql_config_all = "SELECT key, value FROM config";
+static const char *s_sql_config_save = "INSERT INTO config (key, value) VALUES ($1, $2)"
+                                       " ON CONFLICT (key) DO UPDATE SET value = excluded.value";
+static const char *s_sql_cancel_waiting =
+    "WITH old AS (SELECT seq, state FROM jobs WHERE id = $1 AND state IN (0, 3) FOR UPDATE)"
+    " UPDATE jobs SET state = 5, updated_at = $2, finished_at = $2, last_error = 'canceled'"
+    " FROM old WHERE jobs.seq = old.seq RETURNING old.state";
+static const char *s_sql_cancel_request = "UPDATE jobs SET cancel_requested = 1, updated_at = $2"
+                                          " WHERE id = $1 AND state = 1";
+/* Bounded, so a purge of millions never stalls the loop for long. */
+static const char *s_sql_purge =
+    "WITH d AS (SELECT seq FROM jobs WHERE state = $1 AND updated_at < $2 LIMIT 5000"
+    "  FOR UPDATE SKIP LOCKED),"
+    " a AS (DELETE FROM attempts WHERE job_seq IN (SELECT seq FROM d))"
+    " DELETE FROM jobs WHERE seq IN (SELECT seq FROM d)";
+static const char *s_sql_totals = "SELECT name, n FROM totals";
+static const char *s_sql_totals_add =
+    "UPDATE totals SET n = n + CASE name WHEN 'enqueued' THEN $1::bigint"
+    " WHEN 'completed' THEN $2::bigint WHEN 'failed' THEN $3::bigint WHEN 'dead' THEN $4::bigint"
+    " WHEN 'retried' THEN $5::bigint WHEN 'canceled' THEN $6::bigint ELSE 0 END";
+/* The lease: taken only when expired (the database's clock decides), renewed
+ * only by the epoch that took it. */
+static const char *s_sql_lease_take =
+    "UPDATE leader SET epoch = epoch + 1, holder = $1,"
+    " expires_at = clock_timestamp() + $2::bigint * interval '1 millisecond'"
+    " WHERE id = 1 AND expires_at < clock_timestamp() RETURNING epoch";
+static const char *s_sql_lease_renew =
+    "UPDATE leader SET expires_at = clock_timestamp() + $2::bigint * interval '1 millisecond'"
+    " WHERE id = 1 AND epoch = $1";
+static const char *s_sql_lease_release =
+    "UPDATE leader SET expires_at = '-infinity' WHERE id = 1 AND epoch = $1";
+
+enum { S_T_ENQUEUED, S_T_COMPLETED, S_T_FAILED, S_T_DEAD, S_T_RETRIED, S_T_CANCELED, S_T_COUNT };
+
+struct _qc_store_backend_t {
+    PGconn *conn;
+    char err[512];
+    int64_t changes; /* rows written, like sqlite3_total_changes */
+    int in_tx;
+    int sp_wanted, sp_open; /* a request's savepoint: asked for / opened */
+    int counts_loaded;
+    int64_t counts[QC_STATE_COUNT]; /* committed */
+    int64_t tx_counts[QC_STATE_COUNT], sp_counts[QC_STATE_COUNT];
+    int64_t tx_totals[S_T_COUNT], sp_totals[S_T_COUNT];
+    int64_t lease_ms;
+    int64_t epoch;            /* the lease we hold; 0 for none */
+    int64_t lease_until_mono; /* when we must assume it is gone */
+    char holder[128];
+};
+
+/* Integer parameters as text (the values are ours, never spliced into SQL). */
+typedef struct {
+    char buf[16][24];
+} s_ints_t;
+
+static const char *s_int(s_ints_t *ints, int slot, int64_t value)
+{
+    snprintf(ints->buf[slot], sizeof ints->buf[slot], "%lld", (long long)value);
+    return ints->buf[slot];
+}
+
+static void s_set_error(qc_store_backend_t *self, const char *what)
+{
+    const char *msg = PQerrorMessage(self->conn);
+    snprintf(self->err, sizeof self->err, "%s%s%s", what ? what : "", what ? ": " : "",
+             msg && *msg ? msg : "unknown error");
+    size_t n = strlen(self->err);
+    while (n > 0 && (self->err[n - 1] == '\n' || self->err[n - 1] == ' '))
+        self->err[--n] = '\0';
+}
+
+/* Runs one statement; returns its result if it succeeded (caller PQclears),
+ * NULL after logging otherwise. */
+static PGresult *s_exec(qc_store_backend_t *self, const char *sql, int n, const char *const *params)
+{
+    PGresult *res = PQexecParams(self->conn, sql, n, NULL, params, NULL, NULL, 0);
+    ExecStatusType status = PQresultStatus(res);
+    if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK) {
+        const char *rows = PQcmdTuples(res);
+        if (rows && *rows && strncmp(sql, "SELECT", 6) != 0)
+            self->changes += atoll(rows);
+        return res;
+    }
+    s_set_error(self, NULL);
+    qc_error("store: %.60s...: %s", sql, self->err);
+    PQclear(res);
+    return NULL;
+}
+
+static int s_exec_ok(qc_store_backend_t *self, const char *sql, int n, const char *const *params)
+{
+    PGresult *res = s_exec(self, sql, n, params);
+    PQclear(res);
+    return res ? 0 : -1;
+}
+
+/* Before a write inside a request: opens its savepoint if asked for. */
+static int s_write(qc_store_backend_t *self)
+{
+    if (self->sp_wanted && !self->sp_open) {
+        if (s_exec_ok(self, "SAVEPOINT req", 0, NULL) != 0)
+            return -1;
+        self->sp_open = 1;
+    }
+    return 0;
+}
+
+static void s_move(qc_store_backend_t *self, int from, int to)
+{
+    if (from >= 0 && from < QC_STATE_COUNT)
+        self->tx_counts[from]--;
+    if (to >= 0 && to < QC_STATE_COUNT)
+        self->tx_counts[to]++;
+}
+
+static const char *s_text(PGresult *res, int row, int col)
+{
+    return PQgetisnull(res, row, col) ? NULL : PQgetvalue(res, row, col);
+}
+
+static int64_t s_i64(PGresult *res, int row, int col)
+{
+    return PQgetisnull(res, row, col) ? 0 : atoll(PQgetvalue(res, row, col));
+}
+
+const char *qc_pg_errmsg(qc_store_backend_t *self)
+{
+    return self->err[0] ? self->err : "no error";
+}
+
+/* Session settings: a paused or cut broker's open transaction is ended by
+ * the server after one lease; waits on locks are bounded. */
+static int s_session_setup(qc_store_backend_t *self)
+{
+    s_ints_t ints;
+    const char *p[1] = {s_int(&ints, 0, self->lease_ms)};
+    PGresult *res = s_exec(self,
+                           "SELECT set_config('idle_in_transaction_session_timeout', $1, false),"
+                           " set_config('lock_timeout', '500', false),"
+                           " set_config('statement_timeout', '30000', false),"
+                           " set_config('tcp_keepalives_idle', '1', false),"
+                           " set_config('tcp_keepalives_interval', '1', false),"
+                           " set_config('tcp_keepalives_count', '3', false),"
+                           " set_config('synchronous_commit', 'on', false)",
+                           1, p);
+    PQclear(res);
+    return res ? 0 : -1;
+}
+
+/* After a lost connection: one reconnect attempt (bounded by connect_timeout). */
+static int s_reconnect(qc_store_backend_t *self)
+{
+    if (PQstatus(self->conn) == CONNECTION_OK)
+        return 0;
+    PQreset(self->conn);
+    if (PQstatus(self->conn) != CONNECTION_OK) {
+        s_set_error(self, "reconnect");
+        return -1;
+    }
+    self->in_tx = self->sp_wanted = self->sp_open = 0;
+    qc_info("store: reconnected to the database");
+    return s_session_setup(self);
+}
+
+static int s_migrate(qc_store_backend_t *self, char *err, size_t errlen)
+{
+    PGresult *res = PQexec(self->conn, "BEGIN");
+    PQclear(res);
+    /* One migrator at a time, whatever broker starts first. */
+    res =
+        PQexec(self->conn, "SELECT pg_advisory_xact_lock(7170775968471654011);"
+                           "CREATE TABLE IF NOT EXISTS queuectl_schema (version integer NOT NULL);"
+                           "INSERT INTO queuectl_schema SELECT 0 WHERE NOT EXISTS"
+                           " (SELECT 1 FROM queuectl_schema)");
+    int ok = PQresultStatus(res) == PGRES_COMMAND_OK;
+    PQclear(res);
+    int version = -1;
+    if (ok) {
+        res = PQexec(self->conn, "SELECT version FROM queuectl_schema");
+        if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1)
+            version = atoi(PQgetvalue(res, 0, 0));
+        PQclear(res);
+    }
+    if (version < 0) {
+        snprintf(err, errlen, "cannot read the schema version: %s", PQerrorMessage(self->conn));
+        goto fail;
+    }
+    if (version > S_MIGRATION_COUNT) {
+        snprintf(err, errlen, "database schema version %d is newer than this broker's (%d)",
+                 version, S_MIGRATION_COUNT);
+        goto fail;
+    }
+    for (int v = version; v < S_MIGRATION_COUNT; v++) {
+        res = PQexec(self->conn, s_migrations[v]);
+        ok = PQresultStatus(res) == PGRES_COMMAND_OK;
+        PQclear(res);
+        s_ints_t ints;
+        const char *p[1] = {s_int(&ints, 0, v + 1)};
+        if (!ok || s_exec_ok(self, "UPDATE queuectl_schema SET version = $1::integer", 1, p) != 0) {
+            snprintf(err, errlen, "migration to schema %d failed: %s", v + 1,
+                     PQerrorMessage(self->conn));
+            goto fail;
+        }
+        if (version > 0)
+            qc_info("store: migrated database to schema %d", v + 1);
+    }
+    res = PQexec(self->conn, "COMMIT");
+    ok = PQresultStatus(res) == PGRES_COMMAND_OK;
+    PQclear(res);
+    if (!ok) {
+        snprintf(err, errlen, "migration commit failed: %s", PQerrorMessage(self->conn));
+        return -1;
+    }
+    return 0;
+fail:
+    PQclear(PQexec(self->conn, "ROLLBACK"));
+    return -1;
+}
+
+/* Why a connection failed, from libpq's message (its server errors come
+ * before the session exists, so there is no SQLSTATE to read). */
+static int s_classify(PGconn *conn)
+{
+    const char *msg = PQerrorMessage(conn);
+    if (PQconnectionNeedsPassword(conn) || strstr(msg, "password authentication failed") ||
+        strstr(msg, "no password supplied") || strstr(msg, "authentication failed") ||
+        strstr(msg, "no pg_hba.conf entry"))
+        return QC_STORE_FAIL_AUTH;
+    if (strstr(msg, "database \"") && strstr(msg, "does not exist"))
+        return QC_STORE_FAIL_NO_DATABASE;
+    return QC_STORE_FAIL_UNREACHABLE;
+}
+
+qc_store_backend_t *qc_pg_open(const char *uri, int64_t lease_ms, int *failure, char *err,
+                               size_t errlen)
+{
+    *failure = QC_STORE_FAIL_OTHER;
+    char *perr = NULL;
+    PQconninfoOption *parsed = PQconninfoParse(uri, &perr);
+    if (!parsed) {
+        *failure = QC_STORE_FAIL_BAD_URI;
+        snprintf(err, errlen, "not a valid PostgreSQL connection URI: %s",
+                 perr ? perr : "out of memory");
+        size_t n = strlen(err);
+        while (n > 0 && err[n - 1] == '\n')
+            err[--n] = '\0';
+        PQfreemem(perr);
+        return NULL;
+    }
+    PQconninfoFree(parsed);
+    qc_store_backend_t *self = calloc(1, sizeof *self);
+    if (!self) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    self->lease_ms = lease_ms > 0 ? lease_ms : 3000;
+    char host[64] = "?";
+    gethostname(host, sizeof host - 1);
+    snprintf(self->holder, sizeof self->holder, "%s:%d", host, (int)getpid());
+    /* Defaults first: the URI's own values override them (expand_dbname).
+     * tcp_user_timeout bounds a write on a cut link; keepalives notice one. */
+    char timeout_ms[24];
+    snprintf(timeout_ms, sizeof timeout_ms, "%lld", (long long)self->lease_ms);
+    const char *keys[] = {"connect_timeout",     "tcp_user_timeout", "keepalives_idle",
+                          "keepalives_interval", "keepalives_count", "application_name",
+                          "client_encoding",     "dbname",           NULL};
+    const char *values[] = {"2", timeout_ms, "1", "1", "3", "queuectl-broker", "UTF8", uri, NULL};
+    self->conn = PQconnectdbParams(keys, values, 1);
+    if (!self->conn || PQstatus(self->conn) != CONNECTION_OK) {
+        *failure = self->conn ? s_classify(self->conn) : QC_STORE_FAIL_OTHER;
+        s_set_error(self, NULL);
+        snprintf(err, errlen, "cannot connect to the database: %s", self->err);
+        qc_pg_destroy(&self);
+        return NULL;
+    }
+    PQclear(PQexec(self->conn, "SET client_min_messages = warning"));
+    if (s_session_setup(self) != 0 || s_migrate(self, err, errlen) != 0) {
+        if (!err[0])
+            snprintf(err, errlen, "cannot set up the session: %s", self->err);
+        qc_pg_destroy(&self);
+        return NULL;
+    }
+    return self;
+}
+
+void qc_pg_destroy(qc_store_backend_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    qc_store_backend_t *self = *self_p;
+    if (self->conn && PQstatus(self->conn) == CONNECTION_OK) {
+        if (self->in_tx)
+            PQclear(PQexec(self->conn, "ROLLBACK"));
+        if (self->epoch > 0) { /* a clean stop hands over at once */
+            s_ints_t ints;
+            const char *p[1] = {s_int(&ints, 0, self->epoch)};
+            PQclear(PQexecParams(self->conn, s_sql_lease_release, 1, NULL, p, NULL, NULL, 0));
+        }
+    }
+    PQfinish(self->conn);
+    free(self);
+    *self_p = NULL;
+}
+
+static int s_load_counts(qc_store_backend_t *self)
+{
+    PGresult *res = s_exec(self, s_sql_count_all, 0, NULL);
+    if (!res)
+        return -1;
+    memset(self->counts, 0, sizeof self->counts);
+    for (int i = 0; i < PQntuples(res); i++) {
+        int state = atoi(PQgetvalue(res, i, 0));
+        if (state >= 0 && state < QC_STATE_COUNT)
+            self->counts[state] = atoll(PQgetvalue(res, i, 1));
+    }
+    PQclear(res);
+    self->counts_loaded = 1;
+    return 0;
+}
+
+int qc_pg_lease_acquire(qc_store_backend_t *self)
+{
+    if (s_reconnect(self) != 0)
+        return -1;
+    s_ints_t ints;
+    const char *p[2] = {self->holder, s_int(&ints, 0, self->lease_ms)};
+    int64_t sent_mono = qc_clock_mono_ms();
+    PGresult *res = s_exec(self, s_sql_lease_take, 2, p);
+    if (!res)
+        return -1;
+    int got = PQntuples(res) == 1;
+    if (got)
+        self->epoch = atoll(PQgetvalue(res, 0, 0));
+    PQclear(res);
+    if (!got)
+        return 0;
+    self->lease_until_mono = sent_mono + self->lease_ms - self->lease_ms / 5;
+    /* Counts are ours to keep from now on: read them once. */
+    if (s_load_counts(self) != 0) {
+        self->epoch = 0;
+        return -1;
+    }
+    qc_info("store: took the lease (epoch %lld, %lld ms)", (long long)self->epoch,
+            (long long)self->lease_ms);
+    return 1;
+}
+
+int qc_pg_lease_valid(qc_store_backend_t *self)
+{
+    return self->epoch > 0 && qc_clock_mono_ms() < self->lease_until_mono;
+}
+
+int qc_pg_begin(qc_store_backend_t *self)
+{
+    if (self->epoch <= 0)
+        return QC_STORE_LEASE_LOST;
+    if (s_reconnect(self) != 0)
+        return -1;
+    memset(self->tx_counts, 0, sizeof self->tx_counts);
+    memset(self->tx_totals, 0, sizeof self->tx_totals);
+    self->sp_wanted = self->sp_open = 0;
+    int64_t sent_mono = qc_clock_mono_ms();
+    PGresult *res = PQexec(self->conn, "BEGIN");
+    int ok = PQresultStatus(res) == PGRES_COMMAND_OK;
+    PQclear(res);
+    if (!ok) {
+        s_set_error(self, "begin");
+        return -1;
+    }
+    self->in_tx = 1;
+    s_ints_t ints;
+    const char *p[2] = {s_int(&ints, 0, self->epoch), s_int(&ints, 1, self->lease_ms)};
+    res = s_exec(self, s_sql_lease_renew, 2, p);
+    if (!res) {
+        PQclear(PQexec(self->conn, "ROLLBACK"));
+        self->in_tx = 0;
+        return -1;
+    }
+    int renewed = atoi(PQcmdTuples(res)) == 1;
+    PQclear(res);
+    if (!renewed) {
+        PQclear(PQexec(self->conn, "ROLLBACK"));
+        self->in_tx = 0;
+        qc_warn("store: the lease (epoch %lld) was taken over by another broker",
+                (long long)self->epoch);
+        snprintf(self->err, sizeof self->err, "the lease was taken over by another broker");
+        self->epoch = 0;
+        return QC_STORE_LEASE_LOST;
+    }
+    self->lease_until_mono = sent_mono + self->lease_ms - self->lease_ms / 5;
+    return 0;
+}
+
+int64_t qc_pg_total_changes(qc_store_backend_t *self)
+{
+    return self->changes;
+}
+
+int qc_pg_commit(qc_store_backend_t *self)
+{
+    int any = 0;
+    for (int i = 0; i < S_T_COUNT; i++)
+        any |= self->tx_totals[i] != 0;
+    if (any) {
+        s_ints_t ints;
+        const char *p[S_T_COUNT];
+        for (int i = 0; i < S_T_COUNT; i++)
+            p[i] = s_int(&ints, i, self->tx_totals[i]);
+        if (s_exec_ok(self, s_sql_totals_add, S_T_COUNT, p) != 0)
+            return -1; /* the caller rolls back */
+    }
+    /* A long pass renews again: we hold the row, so this always matches, and
+     * what we send after the commit is covered from here. */
+    int64_t renew_mono = qc_clock_mono_ms();
+    if (renew_mono > self->lease_until_mono - self->lease_ms / 2) {
+        s_ints_t ints;
+        const char *p[2] = {s_int(&ints, 0, self->epoch), s_int(&ints, 1, self->lease_ms)};
+        PGresult *renewed = s_exec(self, s_sql_lease_renew, 2, p);
+        if (renewed && atoi(PQcmdTuples(renewed)) == 1)
+            self->lease_until_mono = renew_mono + self->lease_ms - self->lease_ms / 5;
+        PQclear(renewed);
+    }
+    PGresult *res = PQexec(self->conn, "COMMIT");
+    /* COMMIT of an aborted transaction answers ROLLBACK: that is a failure. */
+    int ok = PQresultStatus(res) == PGRES_COMMAND_OK && strcmp(PQcmdStatus(res), "COMMIT") == 0;
+    PQclear(res);
+    self->in_tx = 0;
+    if (!ok) {
+        s_set_error(self, "commit");
+        if (!strstr(self->err, "ROLLBACK") && PQstatus(self->conn) == CONNECTION_OK &&
+            !*PQerrorMessage(self->conn))
+            snprintf(self->err, sizeof self->err, "commit: the transaction was aborted");
+        return -1;
+    }
+    for (int i = 0; i < QC_STATE_COUNT; i++)
+        self->counts[i] += self->tx_counts[i];
+    memset(self->tx_counts, 0, sizeof self->tx_counts);
+    memset(self->tx_totals, 0, sizeof self->tx_totals);
+    return 0;
+}
+
+void qc_pg_rollback(qc_store_backend_t *self)
+{
+    if (self->in_tx && PQstatus(self->conn) == CONNECTION_OK)
+        PQclear(PQexec(self->conn, "ROLLBACK"));
+    self->in_tx = 0;
+    memset(self->tx_counts, 0, sizeof self->tx_counts);
+    memset(self->tx_totals, 0, sizeof self->tx_totals);
+}
+
+int qc_pg_savepoint(qc_store_backend_t *self)
+{
+    if (!self->in_tx)
+        return -1;
+    self->sp_wanted = 1;
+    self->sp_open = 0;
+    memcpy(self->sp_counts, self->tx_counts, sizeof self->sp_counts);
+    memcpy(self->sp_totals, self->tx_totals, sizeof self->sp_totals);
+    return 0;
+}
+
+int qc_pg_release(qc_store_backend_t *self)
+{
+    int rc = 0;
+    if (self->sp_open)
+        rc = s_exec_ok(self, "RELEASE req", 0, NULL);
+    self->sp_wanted = self->sp_open = 0;
+    return rc;
+}
+
+void qc_pg_rollback_savepoint(qc_store_backend_t *self)
+{
+    if (self->sp_open && s_exec_ok(self, "ROLLBACK TO req", 0, NULL) == 0)
+        s_exec_ok(self, "RELEASE req", 0, NULL);
+    memcpy(self->tx_counts, self->sp_counts, sizeof self->tx_counts);
+    memcpy(self->tx_totals, self->sp_totals, sizeof self->tx_totals);
+    self->sp_wanted = self->sp_open = 0;
+}
+
+int qc_pg_config_load(qc_store_backend_t *self, qc_config_t *config)
+{
+    PGresult *res = s_exec(self, s_sql_config_all, 0, NULL);
+    if (!res)
+        return -1;
+    for (int i = 0; i < PQntuples(res); i++) {
+        char err[200];
+        if (qc_config_set(config, PQgetvalue(res, i, 0), PQgetvalue(res, i, 1), err, sizeof err) !=
+            0)
+            qc_warn("store: ignoring stored config: %s", err);
+    }
+    PQclear(res);
+    return 0;
+}
+
+int qc_pg_config_save(qc_store_backend_t *self, const char *key, const char *value)
+{
+    if (s_write(self) != 0)
+        return -1;
+    const char *p[2] = {key, value};
+    return s_exec_ok(self, s_sql_config_save, 2, p);
+}
+
+/* Time-ordered ids, as in the SQLite store. */
+static void s_generate_id(char *id, size_t len, int64_t now_ms)
+{
+    static uint16_t counter;
+    static int seeded;
+    if (!seeded) {
+        counter = (uint16_t)(getpid() ^ (now_ms * 2654435761u));
+        seeded = 1;
+    }
+    snprintf(id, len, "j-%011llx%04x", (unsigned long long)now_ms, (unsigned)counter++);
+}
+
+int qc_pg_job_insert(qc_store_backend_t *self, const qc_job_spec_t *spec, const qc_config_t *config,
+                     int64_t now_ms, char *id_out)
+{
+    if (s_write(self) != 0)
+        return -1;
+    for (int tries = 0; tries < 4; tries++) {
+        if (spec->id[0])
+            snprintf(id_out, QC_MAX_ID_BYTES + 1, "%s", spec->id);
+        else
+            s_generate_id(id_out, QC_MAX_ID_BYTES + 1, now_ms);
+        int64_t run_at = spec->run_at_ms ? spec->run_at_ms : now_ms + spec->delay_ms;
+        s_ints_t ints;
+        const char *p[7] = {
+            id_out,
+            spec->command,
+            s_int(&ints, 0, spec->priority),
+            s_int(&ints, 1, spec->max_retries >= 0 ? spec->max_retries : config->max_retries),
+            s_int(&ints, 2, spec->timeout_s > 0 ? spec->timeout_s : config->job_timeout_s),
+            s_int(&ints, 3, run_at),
+            s_int(&ints, 4, now_ms)};
+        PGresult *res = s_exec(self, s_sql_insert, 7, p);
+        if (!res)
+            return -1;
+        int inserted = PQntuples(res) == 1;
+        PQclear(res);
+        if (inserted) {
+            s_move(self, -1, QC_STATE_PENDING);
+            self->tx_totals[S_T_ENQUEUED]++;
+            return 0;
+        }
+        if (spec->id[0])
+            return QC_STORE_DUPLICATE;
+    }
+    return -1;
+}
+
+int qc_pg_job_claim_next(qc_store_backend_t *self, const qc_worker_ref_t *worker, int64_t now_ms,
+                         qc_claim_t *claim)
+{
+    if (s_write(self) != 0)
+        return -1;
+    s_ints_t ints;
+    const char *p[4] = {s_int(&ints, 0, now_ms), worker->worker_id, worker->host,
+                        s_int(&ints, 1, worker->pid)};
+    PGresult *res = s_exec(self, s_sql_claim, 4, p);
+    if (!res)
+        return -1;
+    if (PQntuples(res) != 1) {
+        PQclear(res);
+        return 0;
+    }
+    claim->seq = s_i64(res, 0, 0);
+    snprintf(claim->id, sizeof claim->id, "%s", PQgetvalue(res, 0, 1));
+    claim->command = strdup(PQgetvalue(res, 0, 2));
+    claim->attempt = (int)s_i64(res, 0, 3);
+    claim->timeout_s = (int)s_i64(res, 0, 4);
+    claim->run_at_ms = s_i64(res, 0, 5);
+    claim->attempts = (int)s_i64(res, 0, 6);
+    claim->max_retries = (int)s_i64(res, 0, 7);
+    claim->priority = (int)s_i64(res, 0, 8);
+    s_move(self, (int)s_i64(res, 0, 9), QC_STATE_PROCESSING);
+    PQclear(res);
+    return claim->command ? 1 : -1;
+}
+
+int64_t qc_pg_next_due_ms(qc_store_backend_t *self)
+{
+    PGresult *res = s_exec(self, s_sql_next_due, 0, NULL);
+    int64_t due = -1;
+    if (res && PQntuples(res) == 1 && !PQgetisnull(res, 0, 0))
+        due = s_i64(res, 0, 0);
+    PQclear(res);
+    return due;
+}
+
+int qc_pg_job_running(qc_store_backend_t *self, const char *id, qc_running_t *running)
+{
+    const char *p[1] = {id};
+    PGresult *res = s_exec(self, s_sql_running, 1, p);
+    if (!res)
+        return -1;
+    int found = PQntuples(res) == 1;
+    if (found) {
+        running->seq = s_i64(res, 0, 0);
+        running->attempt = (int)s_i64(res, 0, 1);
+        running->attempts = (int)s_i64(res, 0, 2);
+        running->max_retries = (int)s_i64(res, 0, 3);
+        const char *worker = s_text(res, 0, 4);
+        snprintf(running->worker_id, sizeof running->worker_id, "%s", worker ? worker : "");
+        running->cancel_requested = (int)s_i64(res, 0, 5);
+    }
+    PQclear(res);
+    return found ? 0 : QC_STORE_NOT_FOUND;
+}
+
+static const char *s_or_null(const char *text)
+{
+    return text && *text ? text : NULL;
+}
+
+int qc_pg_job_finish(qc_store_backend_t *self, const qc_running_t *running,
+                     const qc_result_t *result, qc_state_t next_state, int64_t run_at_ms,
+                     int64_t now_ms)
+{
+    if (s_write(self) != 0)
+        return -1;
+    s_ints_t ints;
+    const char *p[14] = {s_int(&ints, 0, running->seq),
+                         s_int(&ints, 1, running->attempt),
+                         s_int(&ints, 2, result->finished_at_ms ? result->finished_at_ms : now_ms),
+                         s_int(&ints, 3, result->outcome),
+                         result->exit_code >= 0 ? s_int(&ints, 4, result->exit_code) : NULL,
+                         s_int(&ints, 5, result->signal),
+                         s_int(&ints, 6, result->cpu_ms),
+                         s_int(&ints, 7, result->max_rss_kb),
+                         s_or_null(result->error),
+                         s_or_null(result->stdout_tail),
+                         s_or_null(result->stderr_tail),
+                         s_int(&ints, 8, next_state),
+                         s_int(&ints, 9, run_at_ms),
+                         s_int(&ints, 10, now_ms)};
+    PGresult *res = s_exec(self, s_sql_finish, 14, p);
+    if (!res)
+        return -1;
+    int changed = atoi(PQcmdTuples(res)) == 1;
+    PQclear(res);
+    if (changed) {
+        s_move(self, QC_STATE_PROCESSING, next_state);
+        if (result->outcome != QC_OUTCOME_SUCCEEDED)
+            self->tx_totals[S_T_FAILED]++;
+        if (next_state == QC_STATE_COMPLETED)
+            self->tx_totals[S_T_COMPLETED]++;
+        else if (next_state == QC_STATE_FAILED)
+            self->tx_totals[S_T_RETRIED]++;
+        else if (next_state == QC_STATE_DEAD)
+            self->tx_totals[S_T_DEAD]++;
+        else if (next_state == QC_STATE_CANCELED)
+            self->tx_totals[S_T_CANCELED]++;
+    }
+    return 0;
+}
+
+int qc_pg_each_running(qc_store_backend_t *self, qc_store_running_fn *fn, void *arg)
+{
+    PGresult *res = s_exec(self, s_sql_each_running, 0, NULL);
+    if (!res)
+        return -1;
+    for (int i = 0; i < PQntuples(res); i++) {
+        const char *worker = s_text(res, i, 3);
+        fn(arg, s_i64(res, i, 0), PQgetvalue(res, i, 1), (int)s_i64(res, i, 2),
+           worker ? worker : "");
+    }
+    PQclear(res);
+    return 0;
+}
+
+static int s_missing_or_conflict(qc_store_backend_t *self, const char *id)
+{
+    const char *p[1] = {id};
+    PGresult *res = s_exec(self, s_sql_state_of, 1, p);
+    if (!res)
+        return -1;
+    int found = PQntuples(res) == 1;
+    PQclear(res);
+    return found ? QC_STORE_CONFLICT : QC_STORE_NOT_FOUND;
+}
+
+int qc_pg_job_revive(qc_store_backend_t *self, const char *id, int64_t now_ms)
+{
+    if (s_write(self) != 0)
+        return -1;
+    s_ints_t ints;
+    const char *p[2] = {id, s_int(&ints, 0, now_ms)};
+    PGresult *res = s_exec(self, s_sql_revive, 2, p);
+    if (!res)
+        return -1;
+    int changed = atoi(PQcmdTuples(res)) == 1;
+    PQclear(res);
+    if (changed) {
+        s_move(self, QC_STATE_DEAD, QC_STATE_PENDING);
+        return 0;
+    }
+    return s_missing_or_conflict(self, id);
+}
+
+int qc_pg_job_cancel(qc_store_backend_t *self, const char *id, int64_t now_ms)
+{
+    if (s_write(self) != 0)
+        return -1;
+    s_ints_t ints;
+    const char *p[2] = {id, s_int(&ints, 0, now_ms)};
+    PGresult *res = s_exec(self, s_sql_cancel_waiting, 2, p);
+    if (!res)
+        return -1;
+    if (PQntuples(res) == 1) {
+        s_move(self, (int)s_i64(res, 0, 0), QC_STATE_CANCELED);
+        PQclear(res);
+        return 0;
+    }
+    PQclear(res);
+    res = s_exec(self, s_sql_cancel_request, 2, p);
+    if (!res)
+        return -1;
+    int changed = atoi(PQcmdTuples(res)) == 1;
+    PQclear(res);
+    return changed ? QC_STORE_RUNNING : s_missing_or_conflict(self, id);
+}
+
+int64_t qc_pg_purge(qc_store_backend_t *self, int state, int64_t before_ms, int64_t max_rows)
+{
+    if (s_write(self) != 0)
+        return -1;
+    int64_t deleted = 0;
+    while (deleted < max_rows) {
+        s_ints_t ints;
+        const char *p[2] = {s_int(&ints, 0, state), s_int(&ints, 1, before_ms)};
+        PGresult *res = s_exec(self, s_sql_purge, 2, p);
+        if (!res)
+            return -1;
+        int64_t changed = atoll(PQcmdTuples(res));
+        PQclear(res);
+        deleted += changed;
+        if (state >= 0 && state < QC_STATE_COUNT)
+            self->tx_counts[state] -= changed;
+        if (changed == 0)
+            break;
+    }
+    return deleted;
+}
+
+cJSON *qc_pg_totals(qc_store_backend_t *self)
+{
+    PGresult *res = s_exec(self, s_sql_totals, 0, NULL);
+    if (!res)
+        return NULL;
+    cJSON *totals = cJSON_CreateObject();
+    static const char *names[S_T_COUNT] = {"enqueued", "completed", "failed",
+                                           "dead",     "retried",   "canceled"};
+    for (int i = 0; i < PQntuples(res); i++) {
+        const char *name = PQgetvalue(res, i, 0);
+        int64_t n = s_i64(res, i, 1);
+        for (int t = 0; t < S_T_COUNT; t++)
+            if (strcmp(names[t], name) == 0)
+                n += self->tx_totals[t]; /* this transaction's, as SQLite would show */
+        cJSON_AddNumberToObject(totals, name, (double)n);
+    }
+    PQclear(res);
+    return totals;
+}
+
+static void s_add_time(cJSON *obj, const char *key, PGresult *res, int row, int col)
+{
+    if (PQgetisnull(res, row, col)) {
+        cJSON_AddNullToObject(obj, key);
+        return;
+    }
+    char iso[32];
+    cJSON_AddStringToObject(obj, key, qc_clock_format_iso(s_i64(res, row, col), iso, sizeof iso));
+}
+
+static void s_add_int(cJSON *obj, const char *key, PGresult *res, int row, int col)
+{
+    if (PQgetisnull(res, row, col))
+        cJSON_AddNullToObject(obj, key);
+    else
+        cJSON_AddNumberToObject(obj, key, (double)s_i64(res, row, col));
+}
+
+static void s_add_text(cJSON *obj, const char *key, PGresult *res, int row, int col)
+{
+    const char *text = s_text(res, row, col);
+    if (text)
+        cJSON_AddStringToObject(obj, key, text);
+    else
+        cJSON_AddNullToObject(obj, key);
+}
+
+static cJSON *s_job_row(PGresult *res, int row)
+{
+    cJSON *job = cJSON_CreateObject();
+    s_add_text(job, "id", res, row, 1);
+    s_add_text(job, "command", res, row, 2);
+    cJSON_AddStringToObject(job, "state", qc_state_name((int)s_i64(res, row, 3)));
+    s_add_int(job, "priority", res, row, 4);
+    s_add_int(job, "attempts", res, row, 5);
+    s_add_int(job, "max_retries", res, row, 6);
+    s_add_int(job, "timeout_s", res, row, 7);
+    s_add_time(job, "run_at", res, row, 8);
+    s_add_time(job, "created_at", res, row, 9);
+    s_add_time(job, "updated_at", res, row, 10);
+    s_add_time(job, "started_at", res, row, 11);
+    s_add_time(job, "finished_at", res, row, 12);
+    s_add_int(job, "exit_code", res, row, 13);
+    s_add_text(job, "last_error", res, row, 14);
+    s_add_text(job, "worker_id", res, row, 15);
+    s_add_int(job, "runs", res, row, 16);
+    return job;
+}
+
+cJSON *qc_pg_job_get(qc_store_backend_t *self, const char *id, int with_attempts)
+{
+    const char *p[1] = {id};
+    PGresult *res = s_exec(self, s_sql_get, 1, p);
+    if (!res || PQntuples(res) != 1) {
+        PQclear(res);
+        return NULL;
+    }
+    cJSON *job = s_job_row(res, 0);
+    s_add_text(job, "stdout_tail", res, 0, 17);
+    s_add_text(job, "stderr_tail", res, 0, 18);
+    s_ints_t ints;
+    const char *seq[1] = {s_int(&ints, 0, s_i64(res, 0, 0))};
+    PQclear(res);
+    if (!with_attempts)
+        return job;
+    cJSON *log = cJSON_AddArrayToObject(job, "attempts_log");
+    res = s_exec(self, s_sql_attempts_of, 1, seq);
+    for (int i = 0; res && i < PQntuples(res); i++) {
+        cJSON *a = cJSON_CreateObject();
+        s_add_int(a, "attempt", res, i, 0);
+        s_add_text(a, "worker_id", res, i, 1);
+        s_add_text(a, "worker_host", res, i, 2);
+        s_add_int(a, "worker_pid", res, i, 3);
+        s_add_time(a, "started_at", res, i, 4);
+        s_add_time(a, "finished_at", res, i, 5);
+        if (PQgetisnull(res, i, 6))
+            cJSON_AddNullToObject(a, "outcome");
+        else
+            cJSON_AddStringToObject(a, "outcome", qc_outcome_name((int)s_i64(res, i, 6)));
+        s_add_int(a, "exit_code", res, i, 7);
+        s_add_int(a, "signal", res, i, 8);
+        s_add_int(a, "cpu_ms", res, i, 9);
+        s_add_int(a, "max_rss_kb", res, i, 10);
+        s_add_text(a, "error", res, i, 11);
+        s_add_text(a, "stdout_tail", res, i, 12);
+        s_add_text(a, "stderr_tail", res, i, 13);
+        cJSON_AddItemToArray(log, a);
+    }
+    PQclear(res);
+    return job;
+}
+
+cJSON *qc_pg_job_list(qc_store_backend_t *self, int state, int limit, int64_t cursor,
+                      int64_t *next_cursor)
+{
+    s_ints_t ints;
+    const char *p[3] = {s_int(&ints, 0, cursor > 0 ? cursor : INT64_MAX), s_int(&ints, 1, limit),
+                        s_int(&ints, 2, state)};
+    PGresult *res =
+        s_exec(self, state < 0 ? s_sql_list_all : s_sql_list_state, state < 0 ? 2 : 3, p);
+    if (!res)
+        return NULL;
+    cJSON *jobs = cJSON_CreateArray();
+    int rows = PQntuples(res);
+    for (int i = 0; i < rows; i++)
+        cJSON_AddItemToArray(jobs, s_job_row(res, i));
+    *next_cursor = rows == limit && rows > 0 ? s_i64(res, rows - 1, 0) : 0;
+    PQclear(res);
+    return jobs;
+}
+
+int qc_pg_counts(qc_store_backend_t *self, int64_t counts[QC_STATE_COUNT],
+                 int64_t *oldest_pending_ms)
+{
+    if (!self->counts_loaded && s_load_counts(self) != 0)
+        return -1;
+    for (int i = 0; i < QC_STATE_COUNT; i++)
+        counts[i] = self->counts[i] + (self->in_tx ? self->tx_counts[i] : 0);
+    s_ints_t ints;
+    const char *p[1] = {s_int(&ints, 0, qc_clock_wall_ms())};
+    PGresult *res = s_exec(self, s_sql_oldest, 1, p);
+    if (!res)
+        return -1;
+    *oldest_pending_ms = PQgetisnull(res, 0, 0) ? -1 : s_i64(res, 0, 0);
+    PQclear(res);
+    return 0;
+}
+
+const qc_store_ops_t qc_pg_ops = {
+    .name = "postgresql",
+    .destroy = qc_pg_destroy,
+    .errmsg = qc_pg_errmsg,
+    .total_changes = qc_pg_total_changes,
+    .begin = qc_pg_begin,
+    .commit = qc_pg_commit,
+    .rollback = qc_pg_rollback,
+    .savepoint = qc_pg_savepoint,
+    .release = qc_pg_release,
+    .rollback_savepoint = qc_pg_rollback_savepoint,
+    .config_load = qc_pg_config_load,
+    .config_save = qc_pg_config_save,
+    .job_insert = qc_pg_job_insert,
+    .job_claim_next = qc_pg_job_claim_next,
+    .next_due_ms = qc_pg_next_due_ms,
+    .job_running = qc_pg_job_running,
+    .job_finish = qc_pg_job_finish,
+    .each_running = qc_pg_each_running,
+    .job_revive = qc_pg_job_revive,
+    .job_cancel = qc_pg_job_cancel,
+    .purge = qc_pg_purge,
+    .totals = qc_pg_totals,
+    .job_get = qc_pg_job_get,
+    .job_list = qc_pg_job_list,
+    .counts = qc_pg_counts,
+    .lease_acquire = qc_pg_lease_acquire,
+    .lease_valid = qc_pg_lease_valid,
+};

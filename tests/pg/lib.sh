@@ -1,0 +1,82 @@
+# shellcheck shell=bash
+# PostgreSQL 15 for the tests: a throw-away cluster in a temporary directory,
+# its socket in that directory, TCP on a free loopback port, stopped by pid.
+# initdb refuses root, so as root the cluster runs as the postgres user.
+#   pg_start DIR [postgresql.conf lines...]   initdb + start; sets PG_DIR PG_PORT PG_PID
+#   pg_stop DIR                               fast stop by pid (SIGINT), bounded
+#   pg_uri DB                                 a URI for DB over the socket (trusted)
+#   pg_sql DB SQL                             one query through psql, tuples only
+PG_BIN=${PG_BIN:-/usr/lib/postgresql/15/bin}
+PG_ADMIN=qcadmin
+PG_PASSWORD=${PG_PASSWORD:-s3cret-pw-$RANDOM$RANDOM}
+
+pg_as() {
+    if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+}
+
+pg_free_port() {
+    local port
+    for _ in $(seq 50); do
+        port=$(( 20000 + RANDOM % 40000 ))
+        ss -Hltn "sport = :$port" 2>/dev/null | grep -q . || { echo "$port"; return 0; }
+    done
+    return 1
+}
+
+# pg_start DIR [extra postgresql.conf lines]
+pg_start() {
+    local dir=$1; shift
+    mkdir -p "$dir"
+    chmod 0777 "$dir"
+    [ "$(id -u)" = 0 ] && chown postgres "$dir"
+    printf '%s\n' "$PG_PASSWORD" >"$dir/pw"
+    chmod 0644 "$dir/pw"
+    pg_as "$PG_BIN/initdb" -D "$dir/data" -U "$PG_ADMIN" --pwfile="$dir/pw" -E UTF8 \
+        --locale=C -N --auth-local=trust --auth-host=scram-sha-256 >"$dir/initdb.log" 2>&1 ||
+        { cat "$dir/initdb.log" >&2; return 1; }
+    PG_PORT=$(pg_free_port)
+    {
+        echo "listen_addresses = '127.0.0.1'"
+        echo "port = $PG_PORT"
+        echo "unix_socket_directories = '$dir'"
+        echo "max_connections = 60"
+        echo "shared_buffers = 32MB"
+        echo "fsync = off"
+        echo "full_page_writes = off"
+        echo "log_min_messages = warning"
+        printf '%s\n' "$@"
+    } | pg_as tee -a "$dir/data/postgresql.conf" >/dev/null
+    pg_as "$PG_BIN/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 30 start >/dev/null ||
+        { tail -20 "$dir/server.log" >&2; return 1; }
+    PG_DIR=$dir
+    PG_PID=$(head -1 "$dir/data/postmaster.pid")
+    echo "PG_DIR=$dir PG_PORT=$PG_PORT PG_PID=$PG_PID" >"$dir/env"
+}
+
+# pg_stop DIR: SIGINT (fast shutdown) to the postmaster by pid, then SIGKILL
+# after 10 s.
+pg_stop() {
+    local dir=$1 pid
+    pid=$(head -1 "$dir/data/postmaster.pid" 2>/dev/null) || return 0
+    kill -INT "$pid" 2>/dev/null || return 0
+    for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.1; done
+    kill -KILL "$pid" 2>/dev/null || true
+}
+
+pg_env_load() { # pg_env_load DIR: PG_DIR PG_PORT PG_PID of a running cluster
+    # shellcheck disable=SC1090
+    eval "$(cat "$1/env")"
+}
+
+pg_uri() { echo "postgresql:///$1?host=$PG_DIR&port=$PG_PORT&user=$PG_ADMIN"; }
+
+pg_sql() {
+    "$PG_BIN/psql" -X -q -At -v ON_ERROR_STOP=1 -h "$PG_DIR" -p "$PG_PORT" -U "$PG_ADMIN" \
+        -d "$1" -c "$2"
+}
+
+# pg_createdb NAME: a fresh database for one test.
+pg_createdb() {
+    pg_sql postgres "DROP DATABASE IF EXISTS \"$1\"" >/dev/null
+    pg_sql postgres "CREATE DATABASE \"$1\"" >/dev/null
+}
