@@ -208,7 +208,7 @@ cJSON *qc_store_totals(qc_store_t *self)
 #define S_OPTIONAL(self, op, fail)                                                                 \
     do {                                                                                           \
         if (!(self)->ops->op) {                                                                    \
-            qc_error("store: %s is not available on %s", #op, (self)->ops->name);                 \
+            qc_error("store: %s is not available on %s", #op, (self)->ops->name);                  \
             return fail;                                                                           \
         }                                                                                          \
     } while (0)

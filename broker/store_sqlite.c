@@ -859,8 +859,8 @@ int qc_sqlite_job_states(qc_store_backend_t *self, const char *const *ids, int c
     return 0;
 }
 
-cJSON *qc_sqlite_job_search(qc_store_backend_t *self, const qc_store_search_t *search, int64_t *next_cursor,
-                           int *scanned)
+cJSON *qc_sqlite_job_search(qc_store_backend_t *self, const qc_store_search_t *search,
+                            int64_t *next_cursor, int *scanned)
 {
     int which = search->state < 0 ? S_LIST_ALL : S_LIST_STATE;
     sqlite3_stmt *stmt = self->stmt[which];
