@@ -245,10 +245,60 @@ core_rows() {
 
 log "machine: $(nproc) CPUs, $(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo), load $(cut -d' ' -f1-3 /proc/loadavg)"
 
+# 3m: mixed lengths. One 6 s job and then 200 x 10 ms jobs on 3 one-slot
+# workers, against the same 200 jobs alone on 2 workers (the slots left to
+# them): a short job must never wait behind the long one.
+measure_mixed() {
+    local r
+    M_BASE="" M_MIX=""
+    log "mixed lengths: 1 x sleep 6 then 200 x sleep 0.01 on 3 workers vs the 200 alone on 2 ($RUNS runs)"
+    start_broker mixed
+    for ((r = 0; r < RUNS; r++)); do
+        start_workers 2
+        M_BASE+=" $(drv1 mixed --ep "$EP" --n 200 --count 0 --secs 6 --runs 1 --timeout 120)"
+        stop_workers
+        start_workers 3
+        M_MIX+=" $(drv1 mixed --ep "$EP" --n 200 --count 1 --secs 6 --runs 1 --timeout 120)"
+        stop_workers
+    done
+    stop_broker
+    need $M_BASE $M_MIX
+    local ratio
+    ratio=$(paired / "$M_MIX" "$M_BASE")
+    row "3m mixed lengths: 200 x 10 ms behind one 6 s job, 3 one-slot workers (s until the 200 are done)" \
+        "$(fmt_dec 2 $M_MIX)" "the 200 alone on 2 workers: $(fmt_dec 2 $M_BASE) s" "$(num "$ratio")" \
+        "<= 1.25 x" "$(verdict "$ratio" le 1.25)"
+}
+
+# QC_BENCH_QUICK=1: only end to end (row 3) and mixed lengths (row 3m), for
+# comparing builds quickly (QC_BENCH_BIN=DIR).
+if [ -n "${QC_BENCH_QUICK:-}" ]; then
+    A_SPAWN="" A_E2E=""
+    log "quick: end to end, 5,000 x true on 2 workers vs posix_spawn, 2 in parallel ($RUNS runs)"
+    start_broker e2e-quick
+    start_workers 2
+    for ((r = 0; r < RUNS; r++)); do
+        A_SPAWN+=" $(drv1 spawn-rate --n 5000 --par 2 --runs 1)"
+        A_E2E+=" $(drv1 e2e --ep "$EP" --n 5000 --batch 1000 --runs 1 --timeout 240)"
+    done
+    stop_workers
+    stop_broker
+    need $A_SPAWN $A_E2E
+    ratio=$(paired / "$A_E2E" "$A_SPAWN")
+    row "3 end to end, 5,000 x \`true\`, 2 workers (jobs/s)" "$(fmt_int $A_E2E)" \
+        "posix_spawn \`sh -c true\`, 2 in parallel: $(fmt_int $A_SPAWN)/s" "$(num "$ratio")" \
+        ">= 0.90 x spawn" "$(verdict "$ratio" ge 0.90)"
+    measure_mixed
+    printf '\n| figure | queuectl | baseline | ratio | target | result |\n|---|---|---|---|---|---|\n'
+    printf '%s\n' "${ROWS[@]}"
+    exit 0
+fi
+
 # 1-4 with the default durability (synchronous=NORMAL).
 measure_core default
 D_ENQ1=$A_ENQ1 D_BATCH=$A_BATCH D_ENQ4=$A_ENQ4 D_E2E=$A_E2E
 core_rows "" 0.90
+measure_mixed
 need $P_QC50 $P_SP50 $P_QC99 $P_SP99
 # The driver reports microseconds; the table shows milliseconds.
 ms() { local v out=""; for v in "$@"; do out+=" $(awk -v u="$v" 'BEGIN {print u / 1000}')"; done; echo $out; }
