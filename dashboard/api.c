@@ -1,5 +1,5 @@
 /* The dashboard's REST API under /api: each handler decodes the HTTP
- * request, makes one broker call (a few for PUT /api/config) on its
+ * request, makes one broker call (a few for PUT /api/config and retry-all) on its
  * thread's client and encodes the answer. docs/API.md describes every route. */
 #include "api.h"
 #include "metrics.h"
