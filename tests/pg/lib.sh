@@ -66,6 +66,7 @@ pg_stop() {
 pg_env_load() { # pg_env_load DIR: PG_DIR PG_PORT PG_PID of a running cluster
     # shellcheck disable=SC1090
     eval "$(cat "$1/env")"
+    PG_PASSWORD=$(cat "$1/pw")
 }
 
 pg_uri() { echo "postgresql:///$1?host=$PG_DIR&port=$PG_PORT&user=$PG_ADMIN"; }
