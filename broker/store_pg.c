@@ -372,6 +372,9 @@ static int s_classify(PGconn *conn)
         return QC_STORE_FAIL_AUTH;
     if (strstr(msg, "database \"") && strstr(msg, "does not exist"))
         return QC_STORE_FAIL_NO_DATABASE;
+    /* Refused by libpq before connecting: a value in the URI is wrong. */
+    if (strncmp(msg, "invalid ", 8) == 0)
+        return QC_STORE_FAIL_BAD_URI;
     return QC_STORE_FAIL_UNREACHABLE;
 }
 
