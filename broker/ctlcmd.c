@@ -118,9 +118,12 @@ static cJSON *s_op_get(qc_broker_t *broker, const cJSON *request)
     const char *id = s_required_id(request);
     if (!id)
         return qc_broker_error(QC_E_BAD_REQUEST, "get needs a valid \"id\"");
-    cJSON *job = qc_store_job_get(broker->store, id, 1);
-    if (!job)
+    cJSON *job;
+    int rc = qc_store_job_get(broker->store, id, 1, &job);
+    if (rc == QC_STORE_NOT_FOUND)
         return qc_broker_error(QC_E_NOT_FOUND, "no job with id \"%s\"", id);
+    if (rc != 0)
+        return s_storage_error(broker);
     cJSON *reply = s_ok();
     cJSON_AddItemToObject(reply, "job", job);
     return reply;
