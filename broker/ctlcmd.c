@@ -50,9 +50,14 @@ static cJSON *s_insert_one(qc_broker_t *broker, const cJSON *obj, const char *wh
         return qc_broker_error(QC_E_INVALID_JOB, "%s%s", where, err);
     int rc = qc_store_job_insert(broker->store, &spec, &broker->config, now_ms, id_out);
     if (rc == 0)
-        qc_events_job(broker, id_out, QC_STATE_PENDING, spec.command, 0,
-                      spec.max_retries >= 0 ? spec.max_retries : broker->config.max_retries,
-                      spec.priority, 0, -1, NULL, NULL);
+        qc_events_job(broker, &(qc_job_event_t){.id = id_out,
+                                                .state = QC_STATE_PENDING,
+                                                .command = spec.command,
+                                                .with_counts = 1,
+                                                .max_retries = spec.max_retries >= 0
+                                                                   ? spec.max_retries
+                                                                   : broker->config.max_retries,
+                                                .priority = spec.priority});
     qc_job_spec_clear(&spec);
     if (rc == QC_STORE_DUPLICATE)
         return qc_broker_error(QC_E_DUPLICATE, "%sa job with id \"%s\" already exists", where,
@@ -113,9 +118,12 @@ static cJSON *s_op_get(qc_broker_t *broker, const cJSON *request)
     const char *id = s_required_id(request);
     if (!id)
         return qc_broker_error(QC_E_BAD_REQUEST, "get needs a valid \"id\"");
-    cJSON *job = qc_store_job_get(broker->store, id, 1);
-    if (!job)
+    cJSON *job;
+    int rc = qc_store_job_get(broker->store, id, 1, &job);
+    if (rc == QC_STORE_NOT_FOUND)
         return qc_broker_error(QC_E_NOT_FOUND, "no job with id \"%s\"", id);
+    if (rc != 0)
+        return s_storage_error(broker);
     cJSON *reply = s_ok();
     cJSON_AddItemToObject(reply, "job", job);
     return reply;
@@ -277,9 +285,12 @@ static void s_revived_event(qc_broker_t *broker, const cJSON *job)
     int64_t max_retries = -1, priority = 0;
     qc_json_int(job, "max_retries", &max_retries);
     qc_json_int(job, "priority", &priority);
-    qc_events_job(broker, qc_json_string(job, "id"), QC_STATE_PENDING,
-                  qc_json_string(job, "command"), 0, (int)max_retries, (int)priority, 0, -1, NULL,
-                  NULL);
+    qc_events_job(broker, &(qc_job_event_t){.id = qc_json_string(job, "id"),
+                                            .state = QC_STATE_PENDING,
+                                            .command = qc_json_string(job, "command"),
+                                            .with_counts = 1,
+                                            .max_retries = (int)max_retries,
+                                            .priority = (int)priority});
 }
 
 /* dlq.retry with "all": true (the newest S_RETRY_MAX_JOBS dead jobs below
@@ -393,8 +404,12 @@ static cJSON *s_op_dlq_retry(qc_broker_t *broker, const cJSON *request)
     int64_t max_retries = -1, priority = 0;
     qc_json_int(job, "max_retries", &max_retries);
     qc_json_int(job, "priority", &priority);
-    qc_events_job(broker, id, QC_STATE_PENDING, qc_json_string(job, "command"), 0, (int)max_retries,
-                  (int)priority, 0, -1, NULL, NULL);
+    qc_events_job(broker, &(qc_job_event_t){.id = id,
+                                            .state = QC_STATE_PENDING,
+                                            .command = qc_json_string(job, "command"),
+                                            .with_counts = 1,
+                                            .max_retries = (int)max_retries,
+                                            .priority = (int)priority});
     return reply;
 }
 
@@ -502,7 +517,8 @@ static cJSON *s_op_cancel(qc_broker_t *broker, const cJSON *request)
         return s_storage_error(broker);
     if (rc == 0) {
         qc_info("job %s: canceled", id);
-        qc_events_job(broker, id, QC_STATE_CANCELED, NULL, -1, -1, 0, 0, -1, "canceled", NULL);
+        qc_events_job(broker,
+                      &(qc_job_event_t){.id = id, .state = QC_STATE_CANCELED, .error = "canceled"});
     } else {
         qc_wrkcmd_cancel_running(broker, id);
     }

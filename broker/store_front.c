@@ -263,9 +263,9 @@ cJSON *qc_store_job_search(qc_store_t *self, const qc_store_search_t *search, in
     return self->ops->job_search(self->backend, search, next_cursor, scanned);
 }
 
-cJSON *qc_store_job_get(qc_store_t *self, const char *id, int with_attempts)
+int qc_store_job_get(qc_store_t *self, const char *id, int with_attempts, cJSON **job_out)
 {
-    return self->ops->job_get(self->backend, id, with_attempts);
+    return self->ops->job_get(self->backend, id, with_attempts, job_out);
 }
 
 cJSON *qc_store_job_list(qc_store_t *self, int state, int limit, int64_t cursor,

@@ -965,13 +965,15 @@ static cJSON *s_job_row(PGresult *res, int row)
     return job;
 }
 
-cJSON *qc_pg_job_get(qc_store_backend_t *self, const char *id, int with_attempts)
+int qc_pg_job_get(qc_store_backend_t *self, const char *id, int with_attempts, cJSON **job_out)
 {
     const char *p[1] = {id};
+    *job_out = NULL;
     PGresult *res = s_exec(self, s_sql_get, 1, p);
     if (!res || PQntuples(res) != 1) {
+        int rc = res ? QC_STORE_NOT_FOUND : -1;
         PQclear(res);
-        return NULL;
+        return rc;
     }
     cJSON *job = s_job_row(res, 0);
     s_add_text(job, "stdout_tail", res, 0, 17);
@@ -980,10 +982,16 @@ cJSON *qc_pg_job_get(qc_store_backend_t *self, const char *id, int with_attempts
     const char *seq[1] = {s_int(&ints, 0, s_i64(res, 0, 0))};
     int runs = (int)s_i64(res, 0, 16);
     PQclear(res);
-    if (!with_attempts)
-        return job;
+    if (!with_attempts) {
+        *job_out = job;
+        return 0;
+    }
     cJSON *log = cJSON_AddArrayToObject(job, "attempts_log");
     res = s_exec(self, s_sql_attempts_of, 1, seq);
+    if (!res) {
+        cJSON_Delete(job);
+        return -1;
+    }
     for (int i = 0; res && i < PQntuples(res); i++) {
         cJSON *a = cJSON_CreateObject();
         s_add_int(a, "attempt", res, i, 0);
@@ -1009,7 +1017,8 @@ cJSON *qc_pg_job_get(qc_store_backend_t *self, const char *id, int with_attempts
         cJSON_AddItemToArray(log, a);
     }
     PQclear(res);
-    return job;
+    *job_out = job;
+    return 0;
 }
 
 cJSON *qc_pg_job_list(qc_store_backend_t *self, int state, int limit, int64_t cursor,
