@@ -20,8 +20,10 @@ typedef struct {
     qc_config_t config;
     zsock_t *client_sock;
     zsock_t *worker_sock;
-    zsock_t *events_sock; /* PUB: state changes and live output */
-    qc_outbox_t *outbox;  /* queued replies, jobs and events, sent after the commit */
+    zsock_t *events_sock; /* XPUB: state changes and live output */
+    /* The prefixes its subscribers hold (events.h); NULL without events_sock. */
+    struct _qc_events_subs_t *event_subs;
+    qc_outbox_t *outbox; /* queued replies, jobs and events, sent after the commit */
     int64_t heartbeat_ms;
     int64_t liveness_ms;
     int maybe_due;                  /* a job may be due: try to claim */

@@ -5,6 +5,7 @@
 #include "server.h"
 #include "broker.h"
 #include "ctlcmd.h"
+#include "events.h"
 #include "keyring.h"
 #include "timers.h"
 #include "wrkcmd.h"
@@ -117,6 +118,23 @@ static void s_worker_message(qc_broker_t *broker, int writable)
         qc_wrkcmd_touch(broker, routing_id); /* still a sign of life */
     zframe_destroy(&routing_id);
     zmsg_destroy(&msg);
+}
+
+/* Reads what the events socket (XPUB) says about subscriptions: which topic
+ * prefixes anyone listens to, so no event is built for nobody. */
+static void s_subscriptions(qc_broker_t *broker)
+{
+    void *xpub = zsock_resolve(broker->events_sock);
+    for (int n = 0; n < S_MAX_PASS_MESSAGES; n++) {
+        zmq_msg_t msg;
+        zmq_msg_init(&msg);
+        if (zmq_msg_recv(&msg, xpub, ZMQ_DONTWAIT) < 0) {
+            zmq_msg_close(&msg);
+            break;
+        }
+        qc_events_subs_apply(broker->event_subs, zmq_msg_data(&msg), zmq_msg_size(&msg));
+        zmq_msg_close(&msg);
+    }
 }
 
 /* One pass: drain, apply, dispatch, commit, send. */
@@ -389,9 +407,11 @@ int qc_server_run(const qc_server_options_t *options)
             exit_code = QC_EXIT_USAGE;
             goto done;
         }
-        broker.events_sock = s_bind(ZMQ_PUB, options->events_endpoint, events_curve ? cert : NULL,
+        /* XPUB, not PUB: its subscriptions tell whether anyone listens. */
+        broker.events_sock = s_bind(ZMQ_XPUB, options->events_endpoint, events_curve ? cert : NULL,
                                     QC_ZAP_DOMAIN_CLIENTS, 100000);
-        if (!broker.events_sock) {
+        broker.event_subs = qc_events_subs_new();
+        if (!broker.events_sock || !broker.event_subs) {
             exit_code = QC_EXIT_BIND;
             goto done;
         }
@@ -425,8 +445,11 @@ int qc_server_run(const qc_server_options_t *options)
             : options->synchronous_full ? "FULL"
                                         : "NORMAL");
 
-    zmq_pollitem_t items[2] = {{zsock_resolve(broker.client_sock), 0, ZMQ_POLLIN, 0},
-                               {zsock_resolve(broker.worker_sock), 0, ZMQ_POLLIN, 0}};
+    zmq_pollitem_t items[3] = {
+        {zsock_resolve(broker.client_sock), 0, ZMQ_POLLIN, 0},
+        {zsock_resolve(broker.worker_sock), 0, ZMQ_POLLIN, 0},
+        {broker.events_sock ? zsock_resolve(broker.events_sock) : NULL, 0, ZMQ_POLLIN, 0}};
+    int item_count = broker.events_sock ? 3 : 2;
     int64_t heartbeat_at = qc_clock_mono_ms() + broker.heartbeat_ms;
     int64_t sweep_at = qc_timers_deadline(&broker);
     while (!s_stop_signal) {
@@ -444,7 +467,7 @@ int qc_server_run(const qc_server_options_t *options)
         else if (broker.maybe_due && broker.dispatch_after_mono_ms < wake)
             wake = broker.dispatch_after_mono_ms;
         long timeout = wake > now_mono ? (long)(wake - now_mono) : 0;
-        int rc = zmq_poll(items, 2, timeout);
+        int rc = zmq_poll(items, item_count, timeout);
         int64_t woke = qc_clock_mono_ms();
         if (rc < 0 && zmq_errno() != EINTR) {
             qc_error("poll failed: %s", zmq_strerror(zmq_errno()));
@@ -460,6 +483,8 @@ int qc_server_run(const qc_server_options_t *options)
                     (long long)(woke - now_mono - timeout));
             broker.awake_since_mono_ms = woke;
         }
+        if (rc > 0 && item_count == 3 && (items[2].revents & ZMQ_POLLIN))
+            s_subscriptions(&broker); /* before the pass builds its events */
         s_pass(&broker, &sweep_at);
         if (qc_clock_mono_ms() - woke > broker.heartbeat_ms)
             broker.awake_since_mono_ms = qc_clock_mono_ms(); /* a pass longer than a heartbeat */
@@ -483,6 +508,7 @@ done:
     zsock_destroy(&broker.client_sock);
     zsock_destroy(&broker.worker_sock);
     zsock_destroy(&broker.events_sock);
+    qc_events_subs_destroy(&broker.event_subs);
     zactor_destroy(&auth); /* after the sockets it authenticates */
     qc_keyring_destroy(&broker.worker_keys);
     qc_keyring_destroy(&broker.client_keys);

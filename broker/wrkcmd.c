@@ -76,11 +76,12 @@ static void s_on_output(qc_broker_t *broker, qc_worker_t *worker, const cJSON *b
     int64_t attempt;
     if (!id || !qc_job_id_valid(id) || qc_json_int(body, "attempt", &attempt) != 0 || !data ||
         !stream || (strcmp(stream, "stdout") != 0 && strcmp(stream, "stderr") != 0) ||
-        !qc_worker_holds(worker, id, (int)attempt) || !broker->events_sock)
+        !qc_worker_holds(worker, id, (int)attempt))
         return;
     char topic[QC_MAX_ID_BYTES + 16];
     snprintf(topic, sizeof topic, "output.%s", id);
-    qc_outbox_publish(broker->outbox, topic, body);
+    if (qc_events_wanted(broker, topic))
+        qc_outbox_publish(broker->outbox, topic, body);
 }
 
 /* HELLO, checked. */
