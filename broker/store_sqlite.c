@@ -258,8 +258,24 @@ static int s_migrate(qc_store_backend_t *self, char *err, size_t errlen)
     return 0;
 }
 
+/* One thread uses SQLite in this process (the broker's loop, or a test's
+ * main): no mutexes at all (NOMUTEX below still took the allocator's and the
+ * page cache's global ones), and no memory statistics (kept under a mutex on
+ * every malloc and free). Only possible before SQLite initializes: later
+ * calls are refused (SQLITE_MISUSE) and change nothing. */
+static void s_configure_process(void)
+{
+    static int done;
+    if (done)
+        return;
+    done = 1;
+    sqlite3_config(SQLITE_CONFIG_SINGLETHREAD);
+    sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+}
+
 qc_store_backend_t *qc_sqlite_open(const char *path, int synchronous_full, char *err, size_t errlen)
 {
+    s_configure_process();
     qc_store_backend_t *self = calloc(1, sizeof *self);
     if (!self) {
         snprintf(err, errlen, "out of memory");
