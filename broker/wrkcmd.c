@@ -259,7 +259,7 @@ static void s_on_hello(qc_broker_t *broker, zframe_t *routing_id, const char *cu
     }
     hello.who.worker_id = name;
     qc_worker_t *worker = qc_dispatch_add(broker->dispatch, routing_id, &hello.who,
-                                          qc_clock_mono_ms(), qc_clock_wall_ms());
+                                          qc_broker_mono_ms(broker), qc_broker_wall_ms(broker));
     if (!worker)
         return;
     worker->stopping = hello.stopping;
@@ -307,7 +307,7 @@ static void s_on_started(qc_broker_t *broker, qc_worker_t *worker, const cJSON *
         !(held = qc_worker_held(worker, id, attempt)) || held->draining || held->started)
         return;
     /* The worker's clock: trusted only within a day of ours. */
-    int64_t now_ms = qc_clock_wall_ms();
+    int64_t now_ms = qc_broker_wall_ms(broker);
     if (started_at_ms < now_ms - 86400000 || started_at_ms > now_ms + 86400000)
         started_at_ms = now_ms;
     held->started = 1;
@@ -318,7 +318,7 @@ void qc_wrkcmd_touch(qc_broker_t *broker, zframe_t *routing_id)
 {
     qc_worker_t *worker = qc_dispatch_find(broker->dispatch, routing_id);
     if (worker)
-        worker->last_seen_mono_ms = qc_clock_mono_ms();
+        worker->last_seen_mono_ms = qc_broker_mono_ms(broker);
 }
 
 void qc_wrkcmd_handle(qc_broker_t *broker, zframe_t *routing_id, const char *curve_key, zmsg_t *msg)
@@ -332,7 +332,7 @@ void qc_wrkcmd_handle(qc_broker_t *broker, zframe_t *routing_id, const char *cur
     }
     qc_worker_t *worker = qc_dispatch_find(broker->dispatch, routing_id);
     if (worker)
-        worker->last_seen_mono_ms = qc_clock_mono_ms();
+        worker->last_seen_mono_ms = qc_broker_mono_ms(broker);
 
     if (strcmp(command, QC_W_HELLO) == 0) {
         s_on_hello(broker, routing_id, curve_key, body);
@@ -398,7 +398,7 @@ static int s_give_one(qc_broker_t *broker, qc_worker_t *worker, int64_t now_wall
 
 void qc_wrkcmd_dispatch(qc_broker_t *broker, int64_t now_wall_ms)
 {
-    if (qc_clock_mono_ms() < broker->dispatch_after_mono_ms)
+    if (qc_broker_mono_ms(broker) < broker->dispatch_after_mono_ms)
         return;
     if (!broker->maybe_due && (broker->next_due_ms < 0 || broker->next_due_ms > now_wall_ms))
         return;
@@ -453,7 +453,7 @@ void qc_wrkcmd_resync(qc_broker_t *broker)
         s_send(broker, w->routing_id, QC_B_RESET, NULL, QC_OUT_ALWAYS);
         qc_dispatch_remove(broker->dispatch, &w);
     }
-    qc_timers_load_orphans(broker, qc_clock_mono_ms());
+    qc_timers_load_orphans(broker, qc_broker_mono_ms(broker));
     broker->maybe_due = 1;
 }
 
