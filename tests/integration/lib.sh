@@ -117,3 +117,22 @@ db_sql() {
 # grep that reads all its input (grep -q exits early, and with pipefail the
 # writer's broken pipe would fail the pipeline).
 grep_q() { grep "$@" >/dev/null; }
+# "Not there" checks that can fail: the test fails with MESSAGE if grep
+# (or pgrep) finds a match, and also if it could not look at all (no such
+# file, a bad pattern: exit status 2 or more), which "&& fail" would pass.
+grep_none() { # grep_none MESSAGE GREP-ARGS... (no file: reads stdin)
+    local message=$1 rc=0
+    shift
+    grep "$@" >/dev/null || rc=$?
+    [ $rc = 1 ] && return 0
+    [ $rc = 0 ] && fail "$message"
+    fail "grep $* could not look (exit $rc): $message"
+}
+pgrep_none() { # pgrep_none MESSAGE PGREP-ARGS...
+    local message=$1 rc=0
+    shift
+    pgrep "$@" >/dev/null || rc=$?
+    [ $rc = 1 ] && return 0
+    [ $rc = 0 ] && fail "$message"
+    fail "pgrep $* could not look (exit $rc): $message"
+}
