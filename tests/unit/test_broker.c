@@ -61,14 +61,12 @@ static void s_enqueue(qc_broker_t *broker, const char *id)
 static void s_from_worker(qc_broker_t *broker, const char *conn, const char *command,
                           const char *body)
 {
-    cJSON *json = NULL;
-    if (body) {
-        json = cJSON_Parse(body);
-        CHECK(json != NULL);
-    }
-    zmsg_t *msg = qc_wmsg_new(command, json);
-    cJSON_Delete(json);
-    CHECK(msg != NULL);
+    /* The frames as they come off the socket: the handler decodes them. */
+    zmsg_t *msg = zmsg_new();
+    zmsg_addstr(msg, QC_WORKER_HEADER);
+    zmsg_addstr(msg, command);
+    if (body)
+        zmsg_addstr(msg, body);
     zframe_t *routing_id = zframe_new(conn, strlen(conn));
     CHECK(qc_store_begin(broker->store) == 0);
     qc_wrkcmd_handle(broker, routing_id, NULL, msg);
@@ -179,21 +177,32 @@ static void s_started(qc_broker_t *broker, const char *conn, const char *id, int
     s_from_worker(broker, conn, QC_W_STARTED, body);
 }
 
-static qc_store_t *s_store(char *dir)
+/* A broker on the fake clock over a fresh store in its own directory. */
+typedef struct {
+    char dir[32];
+    qc_store_t *store;
+    qc_broker_t *broker;
+} s_fixture_t;
+
+static void s_setup(s_fixture_t *f)
 {
-    char path[128], err[256];
-    CHECK(mkdtemp(dir) != NULL);
-    snprintf(path, sizeof path, "%s/q.db", dir);
-    qc_store_t *store = qc_store_open(path, 0, err, sizeof err);
-    CHECK(store != NULL);
-    return store;
+    char path[64], err[256];
+    snprintf(f->dir, sizeof f->dir, "/tmp/qc-broker-XXXXXX");
+    CHECK(mkdtemp(f->dir) != NULL);
+    snprintf(path, sizeof path, "%s/q.db", f->dir);
+    f->store = qc_store_open(path, 0, err, sizeof err);
+    CHECK(f->store != NULL);
+    f->broker = qc_broker_new(f->store, &s_clock);
+    CHECK(f->broker != NULL);
 }
 
-static void s_cleanup(qc_store_t **store_p, char *dir)
+static void s_teardown(s_fixture_t *f)
 {
-    qc_store_destroy(store_p);
-    char command[128];
-    snprintf(command, sizeof command, "rm -rf %s", dir);
+    qc_broker_destroy(&f->broker);
+    CHECK(f->broker == NULL);
+    qc_store_destroy(&f->store);
+    char command[64];
+    snprintf(command, sizeof command, "rm -rf %s", f->dir);
     CHECK(system(command) == 0);
 }
 
@@ -201,10 +210,9 @@ static void s_cleanup(qc_store_t **store_p, char *dir)
  * no more jobs than free slots; a freed slot is filled on the next pass. */
 static void test_dispatch_order(void)
 {
-    char dir[] = "/tmp/qc-broker-XXXXXX";
-    qc_store_t *store = s_store(dir);
-    qc_broker_t *broker = qc_broker_new(store, &s_clock);
-    CHECK(broker);
+    s_fixture_t f;
+    s_setup(&f);
+    qc_broker_t *broker = f.broker;
     s_hello(broker, "A", "a", S_INSTANCE_A, 1, NULL, NULL);
     s_hello(broker, "B", "b", S_INSTANCE_B, 2, NULL, NULL);
     CHECK(qc_dispatch_size(broker->dispatch) == 2);
@@ -261,9 +269,7 @@ static void test_dispatch_order(void)
     CHECK(s_jobs_for(broker, "A") == 0 && s_jobs_for(broker, "B") == 1);
     qc_outbox_purge(broker->outbox);
 
-    qc_broker_destroy(&broker);
-    CHECK(broker == NULL);
-    s_cleanup(&store, dir);
+    s_teardown(&f);
 }
 
 /* HELLO adoption: the same worker process (instance) on a new connection
@@ -272,10 +278,10 @@ static void test_dispatch_order(void)
  * holds its slot (draining) until its RESULT. */
 static void test_hello_adoption_and_draining(void)
 {
-    char dir[] = "/tmp/qc-broker-XXXXXX";
-    qc_store_t *store = s_store(dir);
-    qc_broker_t *broker = qc_broker_new(store, &s_clock);
-    CHECK(broker);
+    s_fixture_t f;
+    s_setup(&f);
+    qc_broker_t *broker = f.broker;
+    qc_store_t *store = f.store;
     s_hello(broker, "c1", "w", S_INSTANCE_A, 2, NULL, NULL);
     s_enqueue(broker, "run");
     s_enqueue(broker, "done");
@@ -350,8 +356,7 @@ static void test_hello_adoption_and_draining(void)
     CHECK(strcmp(given, "later") == 0);
     qc_outbox_purge(broker->outbox);
 
-    qc_broker_destroy(&broker);
-    s_cleanup(&store, dir);
+    s_teardown(&f);
 }
 
 /* A worker silent for the liveness window is lost, by the fake clock: its
@@ -359,10 +364,11 @@ static void test_hello_adoption_and_draining(void)
  * due again uncharged. A message in time keeps it. */
 static void test_lost_worker(void)
 {
-    char dir[] = "/tmp/qc-broker-XXXXXX";
-    qc_store_t *store = s_store(dir);
-    qc_broker_t *broker = qc_broker_new(store, &s_clock);
-    CHECK(broker && broker->liveness_ms == QC_LIVENESS_MS);
+    s_fixture_t f;
+    s_setup(&f);
+    qc_broker_t *broker = f.broker;
+    qc_store_t *store = f.store;
+    CHECK(broker->liveness_ms == QC_LIVENESS_MS);
     s_hello(broker, "c1", "w", S_INSTANCE_A, 2, NULL, NULL);
     s_enqueue(broker, "ran");
     s_enqueue(broker, "queued");
@@ -393,8 +399,7 @@ static void test_lost_worker(void)
     CHECK(cJSON_GetObjectItem(job, "attempts")->valueint == 0); /* not charged */
     cJSON_Delete(job);
 
-    qc_broker_destroy(&broker);
-    s_cleanup(&store, dir);
+    s_teardown(&f);
 }
 
 /* After a restart, jobs found processing are leased to reconnecting
@@ -402,10 +407,10 @@ static void test_lost_worker(void)
  * adopted, one nobody claims fails worker_lost when the lease ends. */
 static void test_restart_lease(void)
 {
-    char dir[] = "/tmp/qc-broker-XXXXXX";
-    qc_store_t *store = s_store(dir);
-    qc_broker_t *broker = qc_broker_new(store, &s_clock);
-    CHECK(broker);
+    s_fixture_t f;
+    s_setup(&f);
+    qc_broker_t *broker = f.broker;
+    qc_store_t *store = f.store;
     s_hello(broker, "c1", "w1", S_INSTANCE_A, 1, NULL, NULL);
     s_hello(broker, "c2", "w2", S_INSTANCE_B, 1, NULL, NULL);
     s_enqueue(broker, "k1");
@@ -447,8 +452,8 @@ static void test_restart_lease(void)
     s_result(broker, "c1b", on_c1, 1);
     CHECK(strcmp(s_state(broker, on_c1, state, sizeof state), "completed") == 0);
 
-    qc_broker_destroy(&broker);
-    s_cleanup(&store, dir);
+    f.broker = broker; /* the broker made after the "restart" */
+    s_teardown(&f);
 }
 
 int main(void)
