@@ -96,16 +96,6 @@ done
 echo "after-$tries" >>"$d/committed"
 note "$(elapsed): enqueue works again (after $tries refusals); $(wc -l <"$d/committed") committed, $(wc -l <"$d/refused") refused"
 
-total=$(wc -l <"$d/committed")
-wait_for 30 count_is completed "$total"
-stop_broker
-forget_pid "$BROKER_PID"
-[ "$(sqlq 'PRAGMA integrity_check')" = ok ] || fail "integrity_check: $(sqlq 'PRAGMA integrity_check' | head -3)"
-sqlq "SELECT id FROM jobs WHERE state = 2 ORDER BY id" >"$d/in_db"
-missing=$(sort "$d/committed" | comm -23 - "$d/in_db")
-[ -z "$missing" ] || fail "committed jobs lost or not completed: $missing"
-# "storage: nothing was stored" must be true.
-ghosts=$(sort "$d/refused" | comm -12 - <(sqlq "SELECT id FROM jobs ORDER BY id"))
-[ -z "$ghosts" ] || fail "jobs refused with a storage error are in the database: $ghosts"
+storage_accounting sqlq 30
 [ ${#problems[@]} = 0 ] || fail "${#problems[@]} expectation(s) failed (above)"
 note "ok in $(elapsed)"
