@@ -88,12 +88,7 @@ done
 # Free the space: the next enqueue works, without a restart.
 rm -f "$mnt/filler"
 note "$(elapsed): space freed"
-tries=0
-until qc enqueue --id "after-$tries" -- "echo after" >/dev/null 2>"$d/err"; do
-    tries=$((tries + 1))
-    [ $tries -lt 3 ] || fail "enqueue still refused after space was freed: $(cat "$d/err")"
-done
-echo "after-$tries" >>"$d/committed"
+enqueue_recovers "space was freed"
 note "$(elapsed): enqueue works again (after $tries refusals); $(wc -l <"$d/committed") committed, $(wc -l <"$d/refused") refused"
 
 storage_accounting sqlq 30

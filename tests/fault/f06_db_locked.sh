@@ -68,12 +68,7 @@ n=$(grep -c "not writable" "$d/broker.log" || true)
 touch "$d/unlock"
 reap "$locker" || fail "the locker failed"
 note "$(elapsed): lock released"
-tries=0
-until qc enqueue --id "after-$tries" -- "echo after" >/dev/null 2>"$d/err"; do
-    tries=$((tries + 1))
-    [ $tries -lt 3 ] || fail "enqueue still refused after the lock was released: $(cat "$d/err")"
-done
-echo "after-$tries" >>"$d/committed"
+enqueue_recovers "the lock was released"
 grep_q "writable again" "$d/broker.log" || soft "the broker did not log that the database is writable again"
 # The worker resends a result that got no ACK (PROTOCOL.md 3.5: after
 # liveness_ms, here 1 s), so the slow job completes once, without a rerun.

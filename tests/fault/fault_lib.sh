@@ -95,6 +95,18 @@ finish_load() {
         "$(verified_db)" "$d/ran.log" "$d/acked.0" "$d/acked.1" || fail "end state (above)"
 }
 
+# enqueue_recovers WHY: once a storage fault is over (WHY: "space was
+# freed"), enqueue works again within 3 tries, without a restart; the job's
+# id goes to $d/committed, the refusals before it are counted in tries.
+enqueue_recovers() {
+    tries=0
+    until qc enqueue --id "after-$tries" -- "echo after" >/dev/null 2>"$d/err"; do
+        tries=$((tries + 1))
+        [ $tries -lt 3 ] || fail "enqueue still refused after $1: $(cat "$d/err")"
+    done
+    echo "after-$tries" >>"$d/committed"
+}
+
 # The end of f05/f06 (a storage fault): storage_accounting SQL_FN SECONDS
 # waits for every job in $d/committed to complete, stops the broker, and
 # checks with SQL_FN (a read-only query function) that the database is
