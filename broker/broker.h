@@ -20,10 +20,13 @@ typedef struct {
     qc_clock_t clock;  /* every decision's time: qc_broker_wall_ms, qc_broker_mono_ms */
     qc_dispatch_t *dispatch;
     qc_config_t config;
+    /* The loop's sockets (server.c); handlers never touch them. NULL in a
+     * broker without sockets. */
     zsock_t *client_sock;
     zsock_t *worker_sock;
     zsock_t *events_sock; /* PUB: state changes and live output */
     qc_outbox_t *outbox;  /* queued replies, jobs and events, sent after the commit */
+    int publishing;       /* events are published (an events socket, or a test) */
     int64_t heartbeat_ms;
     int64_t liveness_ms;
     int maybe_due;                  /* a job may be due: try to claim */

@@ -12,7 +12,7 @@ static void s_add_now(qc_broker_t *broker, cJSON *body)
 
 void qc_events_job(qc_broker_t *broker, const qc_job_event_t *event)
 {
-    if (!broker->events_sock)
+    if (!broker->publishing)
         return;
     cJSON *body = cJSON_CreateObject();
     cJSON_AddStringToObject(body, "id", event->id);
@@ -42,7 +42,7 @@ void qc_events_job(qc_broker_t *broker, const qc_job_event_t *event)
 
 void qc_events_worker(qc_broker_t *broker, const char *what, const qc_worker_t *worker)
 {
-    if (!broker->events_sock)
+    if (!broker->publishing)
         return;
     cJSON *body = cJSON_CreateObject();
     cJSON_AddStringToObject(body, "worker_id", worker->worker_id);

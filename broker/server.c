@@ -395,6 +395,7 @@ int qc_server_run(const qc_server_options_t *options)
             exit_code = QC_EXIT_BIND;
             goto done;
         }
+        broker->publishing = 1;
     }
     for (int i = 0; i < 3 && options->insecure; i++) {
         const char *endpoint = i == 2   ? options->events_endpoint

@@ -68,7 +68,7 @@ static void s_on_result(qc_broker_t *broker, zframe_t *routing_id, qc_worker_t *
 static void s_on_output(qc_broker_t *broker, qc_worker_t *worker, const qc_wmsg_t *msg)
 {
     const char *id = msg->run.id;
-    if (!msg->valid || !qc_worker_holds(worker, id, msg->run.attempt) || !broker->events_sock)
+    if (!msg->valid || !qc_worker_holds(worker, id, msg->run.attempt) || !broker->publishing)
         return;
     char topic[QC_MAX_ID_BYTES + 16];
     snprintf(topic, sizeof topic, "output.%s", id);

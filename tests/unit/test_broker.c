@@ -143,6 +143,22 @@ static int s_jobs_for(qc_broker_t *broker, const char *conn)
     return count;
 }
 
+/* The body of the first queued event on topic (caller owns), or NULL. */
+static cJSON *s_published(qc_broker_t *broker, const char *topic)
+{
+    qc_out_to_t to;
+    qc_out_kind_t kind;
+    for (zmsg_t *msg = qc_outbox_first(broker->outbox, &to, &kind); msg;
+         msg = qc_outbox_next(broker->outbox, &to, &kind)) {
+        if (to != QC_OUT_TO_EVENTS || !zframe_streq(zmsg_first(msg), topic))
+            continue;
+        CHECK(kind == QC_OUT_AFTER_COMMIT); /* never announced before it is stored */
+        zframe_t *body = zmsg_next(msg);
+        return cJSON_ParseWithLength((const char *)zframe_data(body), zframe_size(body));
+    }
+    return NULL;
+}
+
 static qc_worker_t *s_worker(qc_broker_t *broker, const char *conn)
 {
     zframe_t *routing_id = zframe_new(conn, strlen(conn));
@@ -456,12 +472,68 @@ static void test_restart_lease(void)
     s_teardown(&f);
 }
 
+/* Events (with publishing on): each state change is queued after the
+ * commit with the fields the event struct says, and nothing without it. */
+static void test_events(void)
+{
+    s_fixture_t f;
+    s_setup(&f);
+    qc_broker_t *broker = f.broker;
+    s_enqueue(broker, "quiet");
+    CHECK(qc_outbox_size(broker->outbox) == 0); /* no events socket: nothing queued */
+    broker->publishing = 1;
+    s_hello(broker, "c1", "w", S_INSTANCE_A, 1, NULL, NULL);
+    cJSON *event = s_published(broker, "worker.joined");
+    CHECK(event && strcmp(qc_json_string(event, "worker_id"), "w") == 0);
+    cJSON_Delete(event);
+    qc_outbox_purge(broker->outbox);
+
+    s_enqueue(broker, "loud");
+    event = s_published(broker, "job.pending");
+    CHECK(event && strcmp(qc_json_string(event, "id"), "loud") == 0);
+    CHECK(strcmp(qc_json_string(event, "command"), "true") == 0);
+    int64_t v;
+    CHECK(qc_json_int(event, "attempts", &v) == 0 && v == 0);
+    CHECK(qc_json_int(event, "max_retries", &v) == 0 && v == broker->config.max_retries);
+    CHECK(!cJSON_GetObjectItem(event, "attempt") && !cJSON_GetObjectItem(event, "exit_code"));
+    cJSON_Delete(event);
+    qc_outbox_purge(broker->outbox);
+
+    s_pass(broker); /* "quiet" goes first (FIFO) */
+    event = s_published(broker, "job.processing");
+    CHECK(event && strcmp(qc_json_string(event, "id"), "quiet") == 0);
+    CHECK(qc_json_int(event, "attempt", &v) == 0 && v == 1);
+    CHECK(strcmp(qc_json_string(event, "worker_id"), "w") == 0);
+    cJSON_Delete(event);
+    qc_outbox_purge(broker->outbox);
+    s_result(broker, "c1", "quiet", 1);
+    event = s_published(broker, "job.completed");
+    CHECK(event && qc_json_int(event, "exit_code", &v) == 0 && v == 0);
+    CHECK(!cJSON_GetObjectItem(event, "error"));
+    cJSON_Delete(event);
+    qc_outbox_purge(broker->outbox);
+
+    /* A pending job canceled: state and error only, no counts. */
+    const char *cancel = "{\"op\":\"cancel\",\"id\":\"loud\"}";
+    CHECK(qc_store_begin(f.store) == 0);
+    cJSON *reply = qc_ctlcmd_handle(broker, cancel, strlen(cancel), 1);
+    CHECK(cJSON_IsTrue(cJSON_GetObjectItem(reply, "ok")));
+    cJSON_Delete(reply);
+    CHECK(qc_store_commit(f.store) == 0);
+    event = s_published(broker, "job.canceled");
+    CHECK(event && strcmp(qc_json_string(event, "error"), "canceled") == 0);
+    CHECK(!cJSON_GetObjectItem(event, "attempts") && !cJSON_GetObjectItem(event, "max_retries"));
+    cJSON_Delete(event);
+    s_teardown(&f);
+}
+
 int main(void)
 {
     test_dispatch_order();
     test_hello_adoption_and_draining();
     test_lost_worker();
     test_restart_lease();
+    test_events();
     printf("test_broker: all passed\n");
     return 0;
 }
