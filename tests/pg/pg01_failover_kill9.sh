@@ -35,10 +35,10 @@ for k in 1 2; do
     sleep_ms "$(rand_ms 1200 2000)"
     before=$(completed)
     pid_var=FO_PID_$active
-    t_kill=$(now_ms)
     note "$(elapsed): kill -9 broker $active (completed so far: $before)"
     kill -KILL "${!pid_var}"
     wait "${!pid_var}" 2>/dev/null || true
+    t_kill=$(now_ms) # once it is gone: whatever it committed came before
     forget_pid "${!pid_var}"
     wait_for 10 fo_answers $passive
     t_up=$(now_ms)
