@@ -174,7 +174,8 @@ struct _qc_store_backend_t {
     char err[512];
     int64_t changes;                /* rows written, like sqlite3_total_changes */
     int prepared[S_PREPARED_COUNT]; /* in this session */
-    int client_wrote;               /* this transaction holds acknowledged client writes */
+    int durable;                    /* this transaction must be flushed before its replies */
+    int synchronous_full;           /* every transaction is flushed (--synchronous full) */
     int in_tx;
     int sp_wanted, sp_open; /* a request's savepoint: asked for / opened */
     int counts_loaded;
@@ -260,7 +261,7 @@ static int s_write(qc_store_backend_t *self)
         if (s_exec_ok(self, "SAVEPOINT req", 0, NULL) != 0)
             return -1;
         self->sp_open = 1;
-        self->client_wrote = 1;
+        self->durable = 1; /* a client write: acknowledged after the commit */
     }
     return 0;
 }
@@ -307,6 +308,8 @@ static int s_session_setup(qc_store_backend_t *self)
     return res ? 0 : -1;
 }
 
+static int s_load_counts(qc_store_backend_t *self);
+
 /* After a lost connection: one reconnect attempt (bounded by connect_timeout). */
 static int s_reconnect(qc_store_backend_t *self)
 {
@@ -320,7 +323,11 @@ static int s_reconnect(qc_store_backend_t *self)
     self->in_tx = self->sp_wanted = self->sp_open = 0;
     memset(self->prepared, 0, sizeof self->prepared); /* a new session */
     qc_info("store: reconnected to the database");
-    return s_session_setup(self);
+    if (s_session_setup(self) != 0)
+        return -1;
+    /* The server may have lost our last unflushed commits (a crash) or be
+     * another one (a promoted standby): count again rather than trust memory. */
+    return self->epoch > 0 ? s_load_counts(self) : 0;
 }
 
 static int s_migrate(qc_store_backend_t *self, char *err, size_t errlen)
@@ -395,8 +402,8 @@ static int s_classify(PGconn *conn)
     return QC_STORE_FAIL_UNREACHABLE;
 }
 
-qc_store_backend_t *qc_pg_open(const char *uri, int64_t lease_ms, int *failure, char *err,
-                               size_t errlen)
+qc_store_backend_t *qc_pg_open(const char *uri, int synchronous_full, int64_t lease_ms,
+                               int *failure, char *err, size_t errlen)
 {
     *failure = QC_STORE_FAIL_OTHER;
     char *perr = NULL;
@@ -418,6 +425,7 @@ qc_store_backend_t *qc_pg_open(const char *uri, int64_t lease_ms, int *failure, 
         return NULL;
     }
     self->lease_ms = lease_ms > 0 ? lease_ms : 3000;
+    self->synchronous_full = synchronous_full;
     char host[64] = "?";
     gethostname(host, sizeof host - 1);
     snprintf(self->holder, sizeof self->holder, "%s:%d", host, (int)getpid());
@@ -522,7 +530,7 @@ int qc_pg_begin(qc_store_backend_t *self)
         return -1;
     memset(self->tx_counts, 0, sizeof self->tx_counts);
     memset(self->tx_totals, 0, sizeof self->tx_totals);
-    self->sp_wanted = self->sp_open = self->client_wrote = 0;
+    self->sp_wanted = self->sp_open = self->durable = 0;
     int64_t sent_mono = qc_clock_mono_ms();
     PGresult *res = PQexec(self->conn, "BEGIN");
     int ok = PQresultStatus(res) == PGRES_COMMAND_OK;
@@ -584,12 +592,14 @@ int qc_pg_commit(qc_store_backend_t *self)
             self->lease_until_mono = renew_mono + self->lease_ms - self->lease_ms / 5;
         PQclear(renewed);
     }
-    /* Only client writes are acknowledged as durable: a transaction without
-     * any (claims, results, sweeps) commits without waiting for its WAL flush
-     * (and a synchronous standby). Lost in a database crash, such a change
-     * is redone: a claim's job is claimed again, a result's job is retried
-     * after its orphan lease (at least once, as the README says). */
-    if (!self->client_wrote)
+    /* Client writes are acknowledged after the commit: they are flushed, and
+     * reach a synchronous standby, before COMMIT returns. With --synchronous
+     * normal (the default) a transaction without any (claims, results,
+     * sweeps) doesn't wait for that: lost in a database crash, a claim is
+     * made again and a result's job is retried after its orphan lease (at
+     * least once; a job may briefly run twice at once, until the first
+     * worker reconnects and is told CANCEL). --synchronous full flushes all. */
+    if (!self->durable && !self->synchronous_full)
         PQclear(PQexec(self->conn, "SET LOCAL synchronous_commit = off"));
     PGresult *res = PQexec(self->conn, "COMMIT");
     /* COMMIT of an aborted transaction answers ROLLBACK: that is a failure. */

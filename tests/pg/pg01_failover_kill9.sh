@@ -17,7 +17,7 @@ fo_setup
 fo_start a "${FLAGS[@]}"
 wait_for 10 fo_answers a
 fo_start b "${FLAGS[@]}"
-wait_for 10 grep_q "passive: another broker is active" "$FO_B/broker.log"
+wait_for 10 grep_q "passive: another broker is active" "$QUEUECTL_HOME/broker_b.log"
 qc config set backoff-base 1 >/dev/null
 for w in 1 2; do start_worker --broker "$FO_WORKER_EP" --concurrency 3 --name "w$w"; done
 wait_for 10 workers_are 2
