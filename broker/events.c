@@ -98,7 +98,8 @@ size_t qc_events_subs_size(const qc_events_subs_t *self)
 
 int qc_events_wanted(const qc_broker_t *broker, const char *topic)
 {
-    return broker->events_sock && qc_events_subs_match(broker->event_subs, topic);
+    return broker->publishing &&
+           (!broker->event_subs || qc_events_subs_match(broker->event_subs, topic));
 }
 
 /* "job.<state>" into topic (at least 32 bytes). */
@@ -113,10 +114,11 @@ static void s_job_topic(qc_state_t state, char *topic)
     topic[4 + len] = '\0';
 }
 
-static void s_add_now(cJSON *body)
+static void s_add_now(qc_broker_t *broker, cJSON *body)
 {
     char iso[32];
-    cJSON_AddStringToObject(body, "at", qc_clock_format_iso(qc_clock_wall_ms(), iso, sizeof iso));
+    cJSON_AddStringToObject(body, "at",
+                            qc_clock_format_iso(qc_broker_wall_ms(broker), iso, sizeof iso));
 }
 
 void qc_events_job(qc_broker_t *broker, const qc_job_event_t *event)
@@ -144,7 +146,7 @@ void qc_events_job(qc_broker_t *broker, const qc_job_event_t *event)
         cJSON_AddStringToObject(body, "error", event->error);
     if (event->worker_id)
         cJSON_AddStringToObject(body, "worker_id", event->worker_id);
-    s_add_now(body);
+    s_add_now(broker, body);
     qc_outbox_publish(broker->outbox, topic, body);
     cJSON_Delete(body);
 }
@@ -160,7 +162,7 @@ void qc_events_worker(qc_broker_t *broker, const char *what, const qc_worker_t *
     cJSON_AddStringToObject(body, "host", worker->host);
     cJSON_AddNumberToObject(body, "pid", worker->pid);
     cJSON_AddNumberToObject(body, "slots", worker->slots);
-    s_add_now(body);
+    s_add_now(broker, body);
     qc_outbox_publish(broker->outbox, topic, body);
     cJSON_Delete(body);
 }

@@ -24,8 +24,9 @@ int qc_events_subs_match(const qc_events_subs_t *self, const char *topic);
 /* Prefixes held (for tests and logs). */
 size_t qc_events_subs_size(const qc_events_subs_t *self);
 
-/* 1 if an event with this topic would reach anyone: the broker has an events
- * socket and a subscriber's prefix matches. Build an event only if so. */
+/* 1 if an event with this topic would reach anyone: the broker publishes,
+ * and a subscriber's prefix matches (or, without a subscription set, as in
+ * a test's broker without sockets, always). Build an event only if so. */
 int qc_events_wanted(const qc_broker_t *broker, const char *topic);
 
 /* A job changed state. Fields left zero are left out of the event. */
