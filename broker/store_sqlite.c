@@ -84,6 +84,21 @@ static const char *s_migrations[] = {
     "  WHEN OLD.outcome IS NULL AND NEW.outcome > 0 AND NEW.outcome != 7 BEGIN"
     "  UPDATE totals SET n = n + 1 WHERE name = 'failed';"
     "END;",
+
+    /* 4: counts and totals kept by the store instead of row triggers. Each
+     * write adds to the open transaction's deltas (s_move), and the deltas
+     * go into state_counts and totals once, just before COMMIT, in the same
+     * transaction: a rollback or a crash takes them with the rows they
+     * counted. The triggers cost two or three extra statements per row and
+     * made every write a multi-row statement with its own statement journal.
+     * Deleting a job still deletes its attempts. */
+    "DROP TRIGGER jobs_counted_insert;"
+    "DROP TRIGGER jobs_counted_update;"
+    "DROP TRIGGER jobs_counted_delete;"
+    "DROP TRIGGER attempts_counted_failure;"
+    "CREATE TRIGGER jobs_deleted AFTER DELETE ON jobs BEGIN"
+    "  DELETE FROM attempts WHERE job_seq = OLD.seq;"
+    "END;",
 };
 #define S_MIGRATION_COUNT ((int)(sizeof s_migrations / sizeof s_migrations[0]))
 
@@ -124,6 +139,9 @@ enum {
     S_PURGE,
     S_TOTALS,
     S_JOB_BRIEF,
+    S_STATE_OF_SEQ,
+    S_COUNT_ADD,
+    S_TOTAL_ADD,
     S_COUNT_STMTS
 };
 
@@ -193,11 +211,24 @@ static const char *s_sql[S_COUNT_STMTS] = {
                 " AND updated_at < ?2 LIMIT 5000)",
     [S_TOTALS] = "SELECT name, n FROM totals",
     [S_JOB_BRIEF] = "SELECT " S_JOB_COLUMNS " FROM jobs WHERE id = ?1",
+    [S_STATE_OF_SEQ] = "SELECT state FROM jobs WHERE seq = ?1",
+    [S_COUNT_ADD] = "UPDATE state_counts SET n = n + ?2 WHERE state = ?1",
+    [S_TOTAL_ADD] = "UPDATE totals SET n = n + ?2 WHERE name = ?1",
 };
+
+/* Totals since creation, in the order of s_total_names. */
+enum { S_T_ENQUEUED, S_T_COMPLETED, S_T_FAILED, S_T_DEAD, S_T_RETRIED, S_T_CANCELED, S_T_COUNT };
+static const char *s_total_names[S_T_COUNT] = {"enqueued", "completed", "failed",
+                                               "dead",     "retried",   "canceled"};
 
 struct _qc_store_backend_t {
     sqlite3 *db;
     sqlite3_stmt *stmt[S_COUNT_STMTS];
+    /* What the open transaction changed in state_counts and totals, written
+     * just before its COMMIT; the request savepoint's copy is restored when
+     * the request is rolled back. */
+    int64_t tx_counts[QC_STATE_COUNT], sp_counts[QC_STATE_COUNT];
+    int64_t tx_totals[S_T_COUNT], sp_totals[S_T_COUNT];
 };
 
 const char *qc_sqlite_errmsg(qc_store_backend_t *self)
@@ -222,6 +253,65 @@ static int s_exec_stmt(qc_store_backend_t *self, int which)
         return -1;
     }
     return 0;
+}
+
+static void s_deltas_clear(qc_store_backend_t *self)
+{
+    memset(self->tx_counts, 0, sizeof self->tx_counts);
+    memset(self->tx_totals, 0, sizeof self->tx_totals);
+}
+
+/* Adds the open transaction's deltas to state_counts and totals (in it). */
+static int s_deltas_write(qc_store_backend_t *self)
+{
+    for (int i = 0; i < QC_STATE_COUNT; i++) {
+        if (!self->tx_counts[i])
+            continue;
+        sqlite3_stmt *stmt = self->stmt[S_COUNT_ADD];
+        sqlite3_bind_int(stmt, 1, i);
+        sqlite3_bind_int64(stmt, 2, self->tx_counts[i]);
+        if (s_exec_stmt(self, S_COUNT_ADD) != 0)
+            return -1;
+    }
+    for (int i = 0; i < S_T_COUNT; i++) {
+        if (!self->tx_totals[i])
+            continue;
+        sqlite3_stmt *stmt = self->stmt[S_TOTAL_ADD];
+        sqlite3_bind_text(stmt, 1, s_total_names[i], -1, SQLITE_STATIC);
+        sqlite3_bind_int64(stmt, 2, self->tx_totals[i]);
+        if (s_exec_stmt(self, S_TOTAL_ADD) != 0)
+            return -1;
+    }
+    s_deltas_clear(self);
+    return 0;
+}
+
+/* A write outside any transaction (autocommit: unit tests) has committed
+ * already; its deltas are written at once, in a transaction of their own. */
+static void s_moved(qc_store_backend_t *self)
+{
+    if (sqlite3_get_autocommit(self->db) && s_deltas_write(self) != 0)
+        s_deltas_clear(self);
+}
+
+/* A job went from state from to state to (-1: none, it was inserted or
+ * deleted), with what that adds to the totals. */
+static void s_move(qc_store_backend_t *self, int from, int to)
+{
+    if (from >= 0 && from < QC_STATE_COUNT)
+        self->tx_counts[from]--;
+    if (to >= 0 && to < QC_STATE_COUNT)
+        self->tx_counts[to]++;
+    if (from < 0)
+        self->tx_totals[S_T_ENQUEUED]++;
+    else if (to == QC_STATE_COMPLETED)
+        self->tx_totals[S_T_COMPLETED]++;
+    else if (to == QC_STATE_FAILED)
+        self->tx_totals[S_T_RETRIED]++;
+    else if (to == QC_STATE_DEAD)
+        self->tx_totals[S_T_DEAD]++;
+    else if (to == QC_STATE_CANCELED)
+        self->tx_totals[S_T_CANCELED]++;
 }
 
 static int s_migrate(qc_store_backend_t *self, char *err, size_t errlen)
@@ -343,6 +433,7 @@ int qc_sqlite_begin(qc_store_backend_t *self)
     sqlite3_stmt *stmt = self->stmt[S_BEGIN];
     int rc = sqlite3_step(stmt);
     s_done(stmt);
+    s_deltas_clear(self);
     return rc == SQLITE_DONE ? 0 : -1;
 }
 
@@ -353,17 +444,23 @@ int64_t qc_sqlite_total_changes(qc_store_backend_t *self)
 
 int qc_sqlite_commit(qc_store_backend_t *self)
 {
+    /* On failure the caller rolls back, deltas included. */
+    if (s_deltas_write(self) != 0)
+        return -1;
     return s_exec_stmt(self, S_COMMIT);
 }
 
 void qc_sqlite_rollback(qc_store_backend_t *self)
 {
+    s_deltas_clear(self);
     if (!sqlite3_get_autocommit(self->db))
         s_exec_stmt(self, S_ROLLBACK);
 }
 
 int qc_sqlite_savepoint(qc_store_backend_t *self)
 {
+    memcpy(self->sp_counts, self->tx_counts, sizeof self->sp_counts);
+    memcpy(self->sp_totals, self->tx_totals, sizeof self->sp_totals);
     return s_exec_stmt(self, S_SAVEPOINT);
 }
 
@@ -374,6 +471,8 @@ int qc_sqlite_release(qc_store_backend_t *self)
 
 void qc_sqlite_rollback_savepoint(qc_store_backend_t *self)
 {
+    memcpy(self->tx_counts, self->sp_counts, sizeof self->tx_counts);
+    memcpy(self->tx_totals, self->sp_totals, sizeof self->tx_totals);
     if (s_exec_stmt(self, S_ROLLBACK_TO) == 0)
         s_exec_stmt(self, S_RELEASE);
 }
@@ -435,8 +534,11 @@ int qc_sqlite_job_insert(qc_store_backend_t *self, const qc_job_spec_t *spec,
         int rc = sqlite3_step(stmt);
         int ext = sqlite3_extended_errcode(self->db);
         s_done(stmt);
-        if (rc == SQLITE_DONE)
+        if (rc == SQLITE_DONE) {
+            s_move(self, -1, QC_STATE_PENDING);
+            s_moved(self);
             return 0;
+        }
         if (ext == SQLITE_CONSTRAINT_UNIQUE) {
             if (spec->id[0])
                 return QC_STORE_DUPLICATE;
@@ -473,6 +575,16 @@ int qc_sqlite_job_claim_next(qc_store_backend_t *self, const qc_worker_ref_t *wo
     s_done(stmt);
     if (!claim->command)
         return -1;
+    /* Pending or failed: which one leaves its count. */
+    stmt = self->stmt[S_STATE_OF_SEQ];
+    sqlite3_bind_int64(stmt, 1, claim->seq);
+    rc = sqlite3_step(stmt);
+    int was = rc == SQLITE_ROW ? sqlite3_column_int(stmt, 0) : -1;
+    s_done(stmt);
+    if (was < 0) {
+        qc_error("store: claim: %s", sqlite3_errmsg(self->db));
+        goto fail;
+    }
 
     stmt = self->stmt[S_CLAIM_UPDATE];
     sqlite3_bind_int64(stmt, 1, claim->seq);
@@ -490,6 +602,8 @@ int qc_sqlite_job_claim_next(qc_store_backend_t *self, const qc_worker_ref_t *wo
     sqlite3_bind_int64(stmt, 6, now_ms);
     if (s_exec_stmt(self, S_ATTEMPT_INSERT) != 0)
         goto fail;
+    s_move(self, was, QC_STATE_PROCESSING);
+    s_moved(self);
     return 1;
 fail:
     free(claim->command);
@@ -578,7 +692,16 @@ int qc_sqlite_job_finish(qc_store_backend_t *self, const qc_running_t *running,
     sqlite3_bind_int(stmt, 9, result->outcome == QC_OUTCOME_NOT_STARTED ? 1 : 0);
     sqlite3_bind_int64(stmt, 10,
                        result->outcome == QC_OUTCOME_NOT_STARTED ? 0 : result->started_at_ms);
-    return s_exec_stmt(self, S_JOB_FINISH);
+    if (s_exec_stmt(self, S_JOB_FINISH) != 0)
+        return -1;
+    if (sqlite3_changes(self->db) == 1) {
+        /* The caller read the job running, with this attempt unfinished. */
+        s_move(self, QC_STATE_PROCESSING, next_state);
+        if (result->outcome != QC_OUTCOME_SUCCEEDED && result->outcome != QC_OUTCOME_NOT_STARTED)
+            self->tx_totals[S_T_FAILED]++;
+        s_moved(self);
+    }
+    return 0;
 }
 
 int qc_sqlite_job_started(qc_store_backend_t *self, int64_t seq, int attempt, int64_t started_at_ms)
@@ -625,8 +748,11 @@ int qc_sqlite_job_revive(qc_store_backend_t *self, const char *id, int64_t now_m
     sqlite3_bind_int64(stmt, 2, now_ms);
     if (s_exec_stmt(self, S_REVIVE) != 0)
         return -1;
-    if (sqlite3_changes(self->db) == 1)
+    if (sqlite3_changes(self->db) == 1) {
+        s_move(self, QC_STATE_DEAD, QC_STATE_PENDING);
+        s_moved(self);
         return 0;
+    }
     return s_missing_or_conflict(self, id);
 }
 
@@ -780,7 +906,7 @@ int qc_sqlite_counts(qc_store_backend_t *self, int64_t counts[QC_STATE_COUNT],
     while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
         int state = sqlite3_column_int(stmt, 0);
         if (state >= 0 && state < QC_STATE_COUNT)
-            counts[state] = sqlite3_column_int64(stmt, 1);
+            counts[state] = sqlite3_column_int64(stmt, 1) + self->tx_counts[state];
     }
     s_done(stmt);
     if (rc != SQLITE_DONE)
@@ -796,13 +922,24 @@ int qc_sqlite_counts(qc_store_backend_t *self, int64_t counts[QC_STATE_COUNT],
 
 int qc_sqlite_job_cancel(qc_store_backend_t *self, const char *id, int64_t now_ms)
 {
-    sqlite3_stmt *stmt = self->stmt[S_CANCEL_WAITING];
+    /* Its state now: pending and failed jobs are canceled at once. */
+    sqlite3_stmt *stmt = self->stmt[S_STATE_OF];
+    sqlite3_bind_text(stmt, 1, id, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(stmt);
+    int was = rc == SQLITE_ROW ? sqlite3_column_int(stmt, 0) : -1;
+    s_done(stmt);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return -1;
+    stmt = self->stmt[S_CANCEL_WAITING];
     sqlite3_bind_text(stmt, 1, id, -1, SQLITE_STATIC);
     sqlite3_bind_int64(stmt, 2, now_ms);
     if (s_exec_stmt(self, S_CANCEL_WAITING) != 0)
         return -1;
-    if (sqlite3_changes(self->db) == 1)
+    if (sqlite3_changes(self->db) == 1) {
+        s_move(self, was, QC_STATE_CANCELED);
+        s_moved(self);
         return 0;
+    }
     stmt = self->stmt[S_CANCEL_REQUEST];
     sqlite3_bind_text(stmt, 1, id, -1, SQLITE_STATIC);
     sqlite3_bind_int64(stmt, 2, now_ms);
@@ -822,8 +959,11 @@ int64_t qc_sqlite_purge(qc_store_backend_t *self, int state, int64_t before_ms, 
         sqlite3_bind_int64(stmt, 2, before_ms);
         if (s_exec_stmt(self, S_PURGE) != 0)
             return -1;
-        int changed = sqlite3_changes(self->db);
+        int changed = sqlite3_changes(self->db); /* jobs only, not their attempts */
         deleted += changed;
+        if (state >= 0 && state < QC_STATE_COUNT)
+            self->tx_counts[state] -= changed;
+        s_moved(self);
         if (changed == 0)
             break;
     }
@@ -835,9 +975,14 @@ cJSON *qc_sqlite_totals(qc_store_backend_t *self)
     sqlite3_stmt *stmt = self->stmt[S_TOTALS];
     cJSON *totals = cJSON_CreateObject();
     int rc;
-    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW)
-        cJSON_AddNumberToObject(totals, (const char *)sqlite3_column_text(stmt, 0),
-                                (double)sqlite3_column_int64(stmt, 1));
+    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+        const char *name = (const char *)sqlite3_column_text(stmt, 0);
+        int64_t n = sqlite3_column_int64(stmt, 1);
+        for (int t = 0; t < S_T_COUNT; t++)
+            if (strcmp(name, s_total_names[t]) == 0)
+                n += self->tx_totals[t]; /* this transaction's, not yet written */
+        cJSON_AddNumberToObject(totals, name, (double)n);
+    }
     s_done(stmt);
     if (rc != SQLITE_DONE) {
         cJSON_Delete(totals);
