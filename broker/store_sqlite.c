@@ -510,7 +510,24 @@ static void s_generate_id(char *id, size_t len, int64_t now_ms)
         sqlite3_randomness(sizeof counter, &counter);
         seeded = 1;
     }
-    snprintf(id, len, "j-%011llx%04x", (unsigned long long)now_ms, (unsigned)counter++);
+    /* "j-%011llx%04x", without printf (snprintf was 3 % of a batch insert). */
+    char text[2 + 16 + 4];
+    uint64_t ms = (uint64_t)now_ms;
+    int digits = 11;
+    while (digits < 16 && (ms >> (4 * digits)) != 0)
+        digits++;
+    text[0] = 'j';
+    text[1] = '-';
+    for (int i = 0; i < digits; i++)
+        text[2 + i] = "0123456789abcdef"[(ms >> (4 * (digits - 1 - i))) & 15];
+    unsigned n = counter++;
+    for (int i = 0; i < 4; i++)
+        text[2 + digits + i] = "0123456789abcdef"[(n >> (4 * (3 - i))) & 15];
+    size_t used = (size_t)(2 + digits + 4);
+    if (used >= len)
+        used = len - 1;
+    memcpy(id, text, used);
+    id[used] = '\0';
 }
 
 int qc_sqlite_job_insert(qc_store_backend_t *self, const qc_job_spec_t *spec,
