@@ -422,9 +422,7 @@ int qc_server_run(const qc_server_options_t *options)
             "(synchronous=%s)",
             QC_VERSION, options->worker_endpoint, options->client_endpoint,
             options->events_endpoint[0] ? options->events_endpoint : "(none)", db_name,
-            postgres                    ? "postgresql"
-            : options->synchronous_full ? "FULL"
-                                        : "NORMAL");
+            options->synchronous_full ? "FULL" : "NORMAL");
 
     zmq_pollitem_t items[2] = {{zsock_resolve(broker->client_sock), 0, ZMQ_POLLIN, 0},
                                {zsock_resolve(broker->worker_sock), 0, ZMQ_POLLIN, 0}};
