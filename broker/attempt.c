@@ -1,7 +1,6 @@
 #include "attempt.h"
 #include "events.h"
 #include "retry.h"
-#include "queuectl/clock.h"
 #include "queuectl/log.h"
 
 #include <stdio.h>

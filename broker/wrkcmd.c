@@ -2,8 +2,6 @@
 #include "attempt.h"
 #include "events.h"
 #include "timers.h"
-#include "queuectl/clock.h"
-#include "queuectl/job.h"
 #include "queuectl/log.h"
 #include "queuectl/proto.h"
 
