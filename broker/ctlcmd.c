@@ -57,6 +57,9 @@ static cJSON *s_insert_one(qc_broker_t *broker, const cJSON *obj, const char *wh
     if (rc == QC_STORE_DUPLICATE)
         return qc_broker_error(QC_E_DUPLICATE, "%sa job with id \"%s\" already exists", where,
                                id_out);
+    if (rc == QC_STORE_UNSUPPORTED)
+        return qc_broker_error(
+            QC_E_STORAGE, "%sthis broker's database backend cannot store env or cwd yet", where);
     if (rc != 0)
         return s_storage_error(broker);
     return NULL;

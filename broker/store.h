@@ -14,7 +14,7 @@
 
 typedef struct _qc_store_t qc_store_t;
 
-#define QC_STORE_SCHEMA_VERSION 3
+#define QC_STORE_SCHEMA_VERSION 4
 
 /* Return codes beside 0 / -1 (an SQLite error, logged). */
 #define QC_STORE_DUPLICATE 1
@@ -23,6 +23,8 @@ typedef struct _qc_store_t qc_store_t;
 #define QC_STORE_RUNNING 4
 /* qc_store_begin: this broker no longer holds the lease (PostgreSQL): step down. */
 #define QC_STORE_LEASE_LOST 5
+/* qc_store_job_insert: the job uses a field this backend cannot store yet. */
+#define QC_STORE_UNSUPPORTED 6
 
 /* Why qc_store_connect failed (each a distinct broker exit code). */
 #define QC_STORE_FAIL_OTHER 1       /* cannot open or migrate */
@@ -73,9 +75,13 @@ void qc_store_rollback_savepoint(qc_store_t *self);
 int qc_store_config_load(qc_store_t *self, qc_config_t *config);
 int qc_store_config_save(qc_store_t *self, const char *key, const char *value);
 
+/* Job fields beyond the first schema that a backend may not store yet: a
+ * job using one is refused (storage error) rather than run without it. */
+#define QC_STORE_FEAT_ENV 0x1 /* env, cwd */
+
 /* Inserts a new pending job. spec->id may be empty (an id is generated); the
  * id used is written to id_out (QC_MAX_ID_BYTES + 1). Unset fields take the
- * config's defaults. Returns 0, QC_STORE_DUPLICATE or -1. */
+ * config's defaults. Returns 0, QC_STORE_DUPLICATE, QC_STORE_UNSUPPORTED or -1. */
 int qc_store_job_insert(qc_store_t *self, const qc_job_spec_t *spec, const qc_config_t *config,
                         int64_t now_ms, char *id_out);
 
@@ -89,8 +95,13 @@ typedef struct {
     int attempts;      /* counted toward max_retries, this one included */
     int max_retries;
     int priority;
-    char *command; /* owned: free() */
+    char *command;  /* owned */
+    char *env_json; /* owned, NULL if the job sets no environment */
+    char *cwd;      /* owned, NULL: the worker's directory */
 } qc_claim_t;
+
+/* Frees what a claim owns (accepts a zeroed claim). */
+void qc_claim_clear(qc_claim_t *claim);
 
 /* The worker a claim or attempt belongs to. */
 typedef struct {

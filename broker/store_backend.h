@@ -12,6 +12,7 @@ typedef struct _qc_store_backend_t qc_store_backend_t;
 /* One entry per qc_store_ function, same meaning and return values. */
 typedef struct {
     const char *name;
+    unsigned features; /* QC_STORE_FEAT_ bits this backend stores */
     void (*destroy)(qc_store_backend_t **self_p);
     const char *(*errmsg)(qc_store_backend_t *self);
     int64_t (*total_changes)(qc_store_backend_t *self);

@@ -151,15 +151,39 @@ int qc_store_config_save(qc_store_t *self, const char *key, const char *value)
     return self->ops->config_save(self->backend, key, value);
 }
 
+void qc_claim_clear(qc_claim_t *claim)
+{
+    free(claim->command);
+    free(claim->env_json);
+    free(claim->cwd);
+    claim->command = claim->env_json = claim->cwd = NULL;
+}
+
+/* The QC_STORE_FEAT_ bits a job spec needs. */
+static unsigned s_features_of(const qc_job_spec_t *spec)
+{
+    unsigned needs = 0;
+    if (spec->env_json || spec->cwd)
+        needs |= QC_STORE_FEAT_ENV;
+    return needs;
+}
+
 int qc_store_job_insert(qc_store_t *self, const qc_job_spec_t *spec, const qc_config_t *config,
                         int64_t now_ms, char *id_out)
 {
+    unsigned missing = s_features_of(spec) & ~self->ops->features;
+    if (missing) {
+        qc_warn("store: job %s uses fields (0x%x) not available on %s yet", spec->id, missing,
+                self->ops->name);
+        return QC_STORE_UNSUPPORTED;
+    }
     return self->ops->job_insert(self->backend, spec, config, now_ms, id_out);
 }
 
 int qc_store_job_claim_next(qc_store_t *self, const qc_worker_ref_t *worker, int64_t now_ms,
                             qc_claim_t *claim)
 {
+    memset(claim, 0, sizeof *claim);
     return self->ops->job_claim_next(self->backend, worker, now_ms, claim);
 }
 
@@ -208,7 +232,7 @@ cJSON *qc_store_totals(qc_store_t *self)
 #define S_OPTIONAL(self, op, fail)                                                                 \
     do {                                                                                           \
         if (!(self)->ops->op) {                                                                    \
-            qc_error("store: %s is not available on %s", #op, (self)->ops->name);                 \
+            qc_error("store: %s is not available on %s", #op, (self)->ops->name);                  \
             return fail;                                                                           \
         }                                                                                          \
     } while (0)

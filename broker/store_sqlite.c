@@ -84,6 +84,10 @@ static const char *s_migrations[] = {
     "  WHEN OLD.outcome IS NULL AND NEW.outcome > 0 AND NEW.outcome != 7 BEGIN"
     "  UPDATE totals SET n = n + 1 WHERE name = 'failed';"
     "END;",
+
+    /* 4: a job's own environment (JSON object text) and working directory. */
+    "ALTER TABLE jobs ADD COLUMN env TEXT;"
+    "ALTER TABLE jobs ADD COLUMN cwd TEXT;",
 };
 #define S_MIGRATION_COUNT ((int)(sizeof s_migrations / sizeof s_migrations[0]))
 
@@ -135,11 +139,12 @@ static const char *s_sql[S_COUNT_STMTS] = {
     [S_RELEASE] = "RELEASE req",
     [S_ROLLBACK_TO] = "ROLLBACK TO req",
     [S_INSERT] = "INSERT INTO jobs (id, command, state, priority, max_retries, timeout_s, run_at,"
-                 " created_at, updated_at) VALUES (?1, ?2, 0, ?3, ?4, ?5, ?6, ?7, ?7)",
+                 " created_at, updated_at, env, cwd) VALUES (?1, ?2, 0, ?3, ?4, ?5, ?6, ?7, ?7,"
+                 " ?8, ?9)",
     /* INDEXED BY: left alone, the planner prefers jobs_state and sorts every
      * waiting job (17 ms a claim at 100,000 waiting instead of 5 us). */
     [S_CLAIM_SELECT] = "SELECT seq, id, command, runs, timeout_s, run_at, attempts, max_retries,"
-                       " priority FROM jobs INDEXED BY jobs_ready"
+                       " priority, env, cwd FROM jobs INDEXED BY jobs_ready"
                        " WHERE state IN (0, 3) AND run_at <= ?1"
                        " ORDER BY priority DESC, seq LIMIT 1",
     [S_CLAIM_UPDATE] = "UPDATE jobs SET state = 1, attempts = attempts + 1, runs = runs + 1,"
@@ -169,7 +174,8 @@ static const char *s_sql[S_COUNT_STMTS] = {
     [S_REVIVE] = "UPDATE jobs SET state = 0, attempts = 0, run_at = ?2, updated_at = ?2"
                  " WHERE id = ?1 AND state = 4",
     [S_STATE_OF] = "SELECT state FROM jobs WHERE id = ?1",
-    [S_GET] = "SELECT " S_JOB_COLUMNS ", stdout_tail, stderr_tail FROM jobs WHERE id = ?1",
+    [S_GET] =
+        "SELECT " S_JOB_COLUMNS ", stdout_tail, stderr_tail, env, cwd FROM jobs WHERE id = ?1",
     [S_ATTEMPTS_OF] = "SELECT attempt, worker_id, worker_host, worker_pid, started_at,"
                       " finished_at, outcome, exit_code, signal, cpu_ms, max_rss_kb, error,"
                       " stdout_tail, stderr_tail FROM attempts WHERE job_seq = ?1"
@@ -385,6 +391,14 @@ int qc_sqlite_config_save(qc_store_backend_t *self, const char *key, const char 
     return s_exec_stmt(self, S_CONFIG_SAVE);
 }
 
+static void s_bind_text_or_null(sqlite3_stmt *stmt, int index, const char *text)
+{
+    if (text && *text)
+        sqlite3_bind_text(stmt, index, text, -1, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(stmt, index);
+}
+
 /* Time-ordered ids (ms, then a counter from a random start): new ids land at
  * the right edge of the UNIQUE index instead of on a random page of it. */
 static void s_generate_id(char *id, size_t len, int64_t now_ms)
@@ -416,6 +430,8 @@ int qc_sqlite_job_insert(qc_store_backend_t *self, const qc_job_spec_t *spec,
         sqlite3_bind_int(stmt, 5, spec->timeout_s > 0 ? spec->timeout_s : config->job_timeout_s);
         sqlite3_bind_int64(stmt, 6, run_at);
         sqlite3_bind_int64(stmt, 7, now_ms);
+        s_bind_text_or_null(stmt, 8, spec->env_json);
+        s_bind_text_or_null(stmt, 9, spec->cwd);
         int rc = sqlite3_step(stmt);
         int ext = sqlite3_extended_errcode(self->db);
         s_done(stmt);
@@ -454,9 +470,13 @@ int qc_sqlite_job_claim_next(qc_store_backend_t *self, const qc_worker_ref_t *wo
     claim->attempts = sqlite3_column_int(stmt, 6) + 1;
     claim->max_retries = sqlite3_column_int(stmt, 7);
     claim->priority = sqlite3_column_int(stmt, 8);
+    const unsigned char *text = sqlite3_column_text(stmt, 9);
+    claim->env_json = text ? strdup((const char *)text) : NULL;
+    text = sqlite3_column_text(stmt, 10);
+    claim->cwd = text ? strdup((const char *)text) : NULL;
     s_done(stmt);
     if (!claim->command)
-        return -1;
+        goto fail;
 
     stmt = self->stmt[S_CLAIM_UPDATE];
     sqlite3_bind_int64(stmt, 1, claim->seq);
@@ -476,8 +496,7 @@ int qc_sqlite_job_claim_next(qc_store_backend_t *self, const qc_worker_ref_t *wo
         goto fail;
     return 1;
 fail:
-    free(claim->command);
-    claim->command = NULL;
+    qc_claim_clear(claim);
     return -1;
 }
 
@@ -517,14 +536,6 @@ int qc_sqlite_job_running(qc_store_backend_t *self, const char *id, qc_running_t
         return QC_STORE_NOT_FOUND;
     qc_error("store: lookup %s: %s", id, sqlite3_errmsg(self->db));
     return -1;
-}
-
-static void s_bind_text_or_null(sqlite3_stmt *stmt, int index, const char *text)
-{
-    if (text && *text)
-        sqlite3_bind_text(stmt, index, text, -1, SQLITE_STATIC);
-    else
-        sqlite3_bind_null(stmt, index);
 }
 
 int qc_sqlite_job_finish(qc_store_backend_t *self, const qc_running_t *running,
@@ -677,6 +688,13 @@ cJSON *qc_sqlite_job_get(qc_store_backend_t *self, const char *id, int with_atte
     cJSON *job = s_job_row(stmt);
     s_add_text(job, "stdout_tail", stmt, 17);
     s_add_text(job, "stderr_tail", stmt, 18);
+    const unsigned char *env = sqlite3_column_text(stmt, 19);
+    cJSON *env_obj = env ? cJSON_Parse((const char *)env) : NULL;
+    if (env_obj)
+        cJSON_AddItemToObject(job, "env", env_obj);
+    else
+        cJSON_AddNullToObject(job, "env");
+    s_add_text(job, "cwd", stmt, 20);
     int64_t seq = sqlite3_column_int64(stmt, 0);
     int runs = sqlite3_column_int(stmt, 16);
     s_done(stmt);
@@ -859,8 +877,8 @@ int qc_sqlite_job_states(qc_store_backend_t *self, const char *const *ids, int c
     return 0;
 }
 
-cJSON *qc_sqlite_job_search(qc_store_backend_t *self, const qc_store_search_t *search, int64_t *next_cursor,
-                           int *scanned)
+cJSON *qc_sqlite_job_search(qc_store_backend_t *self, const qc_store_search_t *search,
+                            int64_t *next_cursor, int *scanned)
 {
     int which = search->state < 0 ? S_LIST_ALL : S_LIST_STATE;
     sqlite3_stmt *stmt = self->stmt[which];
@@ -899,6 +917,7 @@ cJSON *qc_sqlite_job_search(qc_store_backend_t *self, const qc_store_search_t *s
 
 const qc_store_ops_t qc_sqlite_ops = {
     .name = "sqlite",
+    .features = QC_STORE_FEAT_ENV,
     .destroy = qc_sqlite_destroy,
     .errmsg = qc_sqlite_errmsg,
     .total_changes = qc_sqlite_total_changes,

@@ -438,7 +438,7 @@ static int s_give_one(qc_broker_t *broker, qc_worker_t *worker, int64_t now_wall
     if (rc != 1)
         return rc;
     if (!qc_worker_hold(worker, claim.seq, claim.id, claim.attempt)) {
-        free(claim.command);
+        qc_claim_clear(&claim);
         return -1; /* out of memory: the pass's commit must not keep this claim */
     }
     qc_histogram_observe(
@@ -451,10 +451,15 @@ static int s_give_one(qc_broker_t *broker, qc_worker_t *worker, int64_t now_wall
     cJSON_AddNumberToObject(job, "attempt", claim.attempt);
     cJSON_AddStringToObject(job, "command", claim.command);
     cJSON_AddNumberToObject(job, "timeout_s", claim.timeout_s);
+    cJSON *env = claim.env_json ? cJSON_Parse(claim.env_json) : NULL;
+    if (env)
+        cJSON_AddItemToObject(job, "env", env);
+    if (claim.cwd)
+        cJSON_AddStringToObject(job, "cwd", claim.cwd);
     qc_broker_send_worker(broker, worker->routing_id, QC_B_JOB, job, QC_OUT_AFTER_COMMIT);
     cJSON_Delete(job);
     qc_debug("job %s: attempt %d sent to worker %s", claim.id, claim.attempt, worker->worker_id);
-    free(claim.command);
+    qc_claim_clear(&claim);
     return 1;
 }
 

@@ -17,6 +17,8 @@ void qc_job_spec_init(qc_job_spec_t *spec)
 void qc_job_spec_clear(qc_job_spec_t *spec)
 {
     free(spec->command);
+    free(spec->env_json);
+    free(spec->cwd);
     qc_job_spec_init(spec);
 }
 
@@ -52,8 +54,78 @@ int qc_json_depth_ok(const cJSON *item, int max_depth)
         return -1;                                                                                 \
     } while (0)
 
-static const char *s_known_fields[] = {"id",     "command", "max_retries", "priority",
-                                       "run_at", "delay_s", "timeout_s"};
+static const char *s_known_fields[] = {"id",      "command",   "max_retries", "priority", "run_at",
+                                       "delay_s", "timeout_s", "env",         "cwd"};
+#define S_KNOWN_LIST "id, command, max_retries, priority, run_at, delay_s, timeout_s, env, cwd"
+
+int qc_job_env_name_valid(const char *name, char *err, size_t errlen)
+{
+    size_t len = strlen(name);
+    if (len == 0 || len > QC_MAX_ENV_NAME_BYTES) {
+        snprintf(err, errlen, "env name must be 1-%d characters", QC_MAX_ENV_NAME_BYTES);
+        return 0;
+    }
+    for (size_t i = 0; i < len; i++) {
+        char c = name[i];
+        int ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' ||
+                 (i > 0 && c >= '0' && c <= '9');
+        if (!ok) {
+            snprintf(err, errlen,
+                     "env name \"%.*s\" is invalid: use letters, digits and _, not starting "
+                     "with a digit",
+                     qc_utf8_prefix(name, 64), name);
+            return 0;
+        }
+    }
+    if (strncmp(name, "QUEUECTL_", 9) == 0) {
+        snprintf(err, errlen,
+                 "env name \"%.*s\" is reserved: queuectl sets QUEUECTL_JOB_ID, "
+                 "QUEUECTL_ATTEMPT, QUEUECTL_QUEUE and QUEUECTL_WORKER_ID itself",
+                 qc_utf8_prefix(name, 64), name);
+        return 0;
+    }
+    return 1;
+}
+
+/* env: an object of string values with valid names; its compact text into
+ * *out (caller frees). 0, or -1 with the reason in err. */
+static int s_env_parse(const cJSON *item, char **out, char *err, size_t errlen)
+{
+    if (!cJSON_IsObject(item)) {
+        snprintf(err, errlen, "env must be an object of \"NAME\": \"value\" strings");
+        return -1;
+    }
+    size_t bytes = 0;
+    int count = 0;
+    char why[200];
+    for (const cJSON *var = item->child; var; var = var->next, count++) {
+        if (count >= QC_MAX_ENV_VARS) {
+            snprintf(err, errlen, "env has more than %d variables", QC_MAX_ENV_VARS);
+            return -1;
+        }
+        if (!qc_job_env_name_valid(var->string ? var->string : "", why, sizeof why)) {
+            snprintf(err, errlen, "%s", why);
+            return -1;
+        }
+        if (!cJSON_IsString(var)) {
+            snprintf(err, errlen, "env value of %s must be a string", var->string);
+            return -1;
+        }
+        for (const cJSON *prev = item->child; prev != var; prev = prev->next)
+            if (strcmp(prev->string, var->string) == 0) {
+                snprintf(err, errlen, "env sets %s twice", var->string);
+                return -1;
+            }
+        bytes += strlen(var->string) + strlen(var->valuestring) + 2;
+    }
+    if (bytes > QC_MAX_ENV_BYTES) {
+        snprintf(err, errlen, "env is %zu bytes, longer than the limit of %d", bytes,
+                 QC_MAX_ENV_BYTES);
+        return -1;
+    }
+    *out = count ? cJSON_PrintUnformatted(item) : NULL;
+    return 0;
+}
 
 int qc_job_spec_from_json(const cJSON *obj, qc_job_spec_t *spec, char *err, size_t errlen)
 {
@@ -65,8 +137,7 @@ int qc_job_spec_from_json(const cJSON *obj, qc_job_spec_t *spec, char *err, size
         for (size_t i = 0; i < sizeof s_known_fields / sizeof s_known_fields[0]; i++)
             known |= field->string && strcmp(field->string, s_known_fields[i]) == 0;
         if (!known)
-            FAIL("unknown field \"%.*s\" (known: id, command, max_retries, priority, run_at, "
-                 "delay_s, timeout_s)",
+            FAIL("unknown field \"%.*s\" (known: " S_KNOWN_LIST ")",
                  qc_utf8_prefix(field->string ? field->string : "", 64),
                  field->string ? field->string : "");
     }
@@ -140,6 +211,22 @@ int qc_job_spec_from_json(const cJSON *obj, qc_job_spec_t *spec, char *err, size
             FAIL("timeout_s must be an integer between 1 and %d", QC_MAX_TIMEOUT_S);
         spec->timeout_s = (int)v;
     }
+
+    item = cJSON_GetObjectItemCaseSensitive(obj, "env");
+    if (item && !cJSON_IsNull(item)) {
+        char why[256];
+        if (s_env_parse(item, &spec->env_json, why, sizeof why) != 0)
+            FAIL("%s", why);
+    }
+
+    item = cJSON_GetObjectItemCaseSensitive(obj, "cwd");
+    if (item && !cJSON_IsNull(item)) {
+        if (!cJSON_IsString(item) || item->valuestring[0] != '/')
+            FAIL("cwd must be an absolute directory path (starting with /)");
+        if (strlen(item->valuestring) > QC_MAX_CWD_BYTES)
+            FAIL("cwd is longer than %d bytes", QC_MAX_CWD_BYTES);
+        spec->cwd = strdup(item->valuestring);
+    }
     return 0;
 }
 
@@ -162,5 +249,9 @@ cJSON *qc_job_spec_to_json(const qc_job_spec_t *spec)
         cJSON_AddNumberToObject(obj, "delay_s", (double)spec->delay_ms / 1000.0);
     if (spec->timeout_s)
         cJSON_AddNumberToObject(obj, "timeout_s", spec->timeout_s);
+    if (spec->env_json)
+        cJSON_AddItemToObject(obj, "env", cJSON_Parse(spec->env_json));
+    if (spec->cwd)
+        cJSON_AddStringToObject(obj, "cwd", spec->cwd);
     return obj;
 }

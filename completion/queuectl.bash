@@ -69,7 +69,7 @@ _queuectl()
         case $word in
         --) dashdash=1 ;;
         --broker | --state | --limit | --id | --priority | --max-retries | --delay | --run-at | \
-            --timeout | --file | --attempt | --interval | --older-than | --count | \
+            --timeout | --file | --attempt | --interval | --older-than | --count | --env | --cwd | \
             --concurrency | --role | --dir | --listen | --events | --token-file | --web-dir)
             ((i++))
             ;;
@@ -114,7 +114,11 @@ _queuectl()
             return 0
         fi
         ;;
-    --broker | --timeout | --limit | --max-retries | --delay | --run-at | --attempt | \
+    --cwd)
+        compopt -o filenames 2>/dev/null
+        candidates=$(compgen -d -- "$cur")
+        ;;
+    --broker | --timeout | --limit | --max-retries | --delay | --run-at | --attempt | --env | \
         --interval | --older-than | --count | --concurrency | --listen | --events | --cursor | \
         --wait-timeout)
         return 0
@@ -137,7 +141,7 @@ _queuectl()
             case $command in
             enqueue)
                 candidates="--wait --file --id --priority --max-retries --delay --run-at
-                    --timeout $common --"
+                    --timeout --env --cwd $common --"
                 ;;
             wait) candidates="--all --json --help" ;;
             logs) candidates="-f --follow --attempt --help" ;;

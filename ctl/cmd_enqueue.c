@@ -197,8 +197,53 @@ static int s_ends_flags(const char *arg)
 }
 
 static const qc_flag_t s_enqueue_flags[] = {
-    {"file", 0, 1},   {"id", 0, 1},      {"max-retries", 0, 1}, {"priority", 0, 1}, {"delay", 0, 1},
-    {"run-at", 0, 1}, {"timeout", 0, 1}, {"wait", 0, 0},        {NULL, 0, 0}};
+    {"file", 0, 1},  {"id", 0, 1},     {"max-retries", 0, 1}, {"priority", 0, 1},
+    {"delay", 0, 1}, {"run-at", 0, 1}, {"timeout", 0, 1},     {"wait", 0, 0},
+    {"env", 0, 1},   {"cwd", 0, 1},    {NULL, 0, 0}};
+
+/* --env NAME=VALUE (repeatable; a later one wins, over the JSON's env too)
+ * and --cwd DIR (a relative DIR is made absolute against ours: the worker
+ * has no idea where we were). Returns QC_CTL_OK or a usage error. */
+static int s_apply_env_cwd(cJSON *job, const qc_flags_t *flags)
+{
+    char why[256];
+    const char *text;
+    for (int i = 0; (text = qc_flags_value_at(flags, "env", i)) != NULL; i++) {
+        const char *eq = strchr(text, '=');
+        if (!eq || eq == text)
+            return qc_ctl_usage_error("enqueue: invalid --env \"%s\": use NAME=VALUE", text);
+        char name[QC_MAX_ENV_NAME_BYTES + 2];
+        snprintf(name, sizeof name, "%.*s", (int)(eq - text), text);
+        if ((size_t)(eq - text) > QC_MAX_ENV_NAME_BYTES ||
+            !qc_job_env_name_valid(name, why, sizeof why))
+            return qc_ctl_usage_error("enqueue: invalid --env \"%s\": %s", text, why);
+        cJSON *env = cJSON_GetObjectItemCaseSensitive(job, "env");
+        if (!cJSON_IsObject(env)) {
+            cJSON_DeleteItemFromObject(job, "env");
+            env = cJSON_AddObjectToObject(job, "env");
+        }
+        cJSON_DeleteItemFromObjectCaseSensitive(env, name);
+        cJSON_AddStringToObject(env, name, eq + 1);
+    }
+    const char *cwd = qc_flags_value(flags, "cwd");
+    if (cwd) {
+        if (!*cwd)
+            return qc_ctl_usage_error("enqueue: invalid --cwd \"\": give a directory");
+        char *path = NULL;
+        char here[QC_MAX_CWD_BYTES];
+        if (cwd[0] == '/')
+            path = strdup(cwd);
+        else if (getcwd(here, sizeof here) && asprintf(&path, "%s/%s", here, cwd) < 0)
+            path = NULL;
+        if (!path)
+            return qc_ctl_usage_error("enqueue: invalid --cwd \"%s\": cannot make it absolute",
+                                      cwd);
+        cJSON_DeleteItemFromObject(job, "cwd");
+        cJSON_AddStringToObject(job, "cwd", path);
+        free(path);
+    }
+    return QC_CTL_OK;
+}
 
 int qc_cmd_enqueue(qc_ctl_t *ctl, int argc, char **argv)
 {
@@ -229,6 +274,9 @@ static int s_enqueue(qc_ctl_t *ctl, const qc_flags_t *flags)
     if (file) {
         if (argc > 0 || id || wait)
             return qc_ctl_usage_error("enqueue: --file takes its jobs from the file only");
+        if (qc_flags_count(flags, "env") || qc_flags_value(flags, "cwd"))
+            return qc_ctl_usage_error("enqueue: --env and --cwd are for one job; with --file, "
+                                      "give each line its \"env\" and \"cwd\"");
         return s_enqueue_file(ctl, file, max_retries, priority, timeout);
     }
 
@@ -328,6 +376,11 @@ static int s_enqueue(qc_ctl_t *ctl, const qc_flags_t *flags)
         }
         cJSON_DeleteItemFromObject(job, "timeout_s");
         cJSON_AddNumberToObject(job, "timeout_s", (double)(ms / 1000));
+    }
+
+    if ((rc = s_apply_env_cwd(job, flags)) != QC_CTL_OK) {
+        cJSON_Delete(job);
+        return rc;
     }
 
     /* Validate here too, so bad input never needs a broker to be refused. */

@@ -237,6 +237,11 @@ int qc_cmd_show(qc_ctl_t *ctl, int argc, char **argv)
     printf("  attempts    %lld of at most %lld\n", (long long)attempts, (long long)max_retries + 1);
     printf("  priority    %lld\n", (long long)priority);
     printf("  timeout     %llds\n", (long long)timeout_s);
+    if (qc_json_string(job, "cwd"))
+        printf("  cwd         %s\n", qc_json_string(job, "cwd"));
+    const cJSON *env = cJSON_GetObjectItemCaseSensitive(job, "env");
+    for (const cJSON *var = cJSON_IsObject(env) ? env->child : NULL; var; var = var->next)
+        printf("  env         %s=%s\n", var->string, cJSON_IsString(var) ? var->valuestring : "");
     printf("  created     %s\n", qc_out_text(job, "created_at", "-"));
     printf("  run at      %s\n", qc_out_text(job, "run_at", "-"));
     printf("  updated     %s\n", qc_out_text(job, "updated_at", "-"));

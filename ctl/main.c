@@ -87,6 +87,10 @@ static const struct {
      "  --max-retries N    retries after the first run (default: config max-retries)\n"
      "  --delay D          run after D (10s, 5m, 2h) | --run-at ISO-8601 time\n"
      "  --timeout D        kill the job after D (default: config job-timeout)\n"
+     "  --env NAME=VALUE   set a variable for the command (repeatable; names not QUEUECTL_)\n"
+     "  --cwd DIR          run the command in DIR on the worker (made absolute here)\n"
+     "                     every job also sees QUEUECTL_JOB_ID, QUEUECTL_ATTEMPT,\n"
+     "                     QUEUECTL_QUEUE and QUEUECTL_WORKER_ID\n"
      "  --wait             wait for it; print its output; exit with its exit code\n"
      "  --file F           one JSON job per line (- for stdin), in atomic batches of 1,000\n"
      "examples:\n"
@@ -94,6 +98,7 @@ static const struct {
      "  queuectl enqueue '{\"id\":\"job1\",\"command\":\"sleep 2\",\"max_retries\":3}'\n"
      "  queuectl enqueue --priority high --timeout 30s -- make test\n"
      "  queuectl enqueue --wait -- ./deploy.sh staging\n"
+     "  queuectl enqueue --env STAGE=prod --env DEBUG= --cwd /srv/app -- ./migrate.sh\n"
      "  seq 100 | sed 's/.*/{\"command\":\"echo &\"}/' | queuectl enqueue --file -\n"},
     {"status", qc_cmd_status,
      "usage: queuectl status [--json]\n"

@@ -418,13 +418,48 @@ static void s_on_job(qc_session_t *self, const cJSON *body)
         qc_runner_reject(self->runner, id, attempt, "invalid JOB: bad timeout_s");
         return;
     }
+    /* env and cwd: checked again here, the broker is a peer too. */
+    const cJSON *env = cJSON_GetObjectItemCaseSensitive(body, "env");
+    const cJSON *cwd = cJSON_GetObjectItemCaseSensitive(body, "cwd");
+    const char *queue = qc_json_string(body, "queue");
+    char why[200];
+    if (env && !cJSON_IsNull(env)) {
+        int ok = cJSON_IsObject(env) && cJSON_GetArraySize(env) <= QC_MAX_ENV_VARS;
+        for (const cJSON *var = ok ? env->child : NULL; var && ok; var = var->next)
+            ok = cJSON_IsString(var) && var->string &&
+                 qc_job_env_name_valid(var->string, why, sizeof why);
+        if (!ok) {
+            qc_runner_reject(self->runner, id, attempt, "invalid JOB: bad env");
+            return;
+        }
+    } else {
+        env = NULL;
+    }
+    if (cwd && !cJSON_IsNull(cwd) &&
+        (!cJSON_IsString(cwd) || cwd->valuestring[0] != '/' ||
+         strlen(cwd->valuestring) > QC_MAX_CWD_BYTES)) {
+        qc_runner_reject(self->runner, id, attempt, "invalid JOB: bad cwd");
+        return;
+    }
+    if (queue && !qc_job_id_valid(queue)) {
+        qc_runner_reject(self->runner, id, attempt, "invalid JOB: bad queue");
+        return;
+    }
     /* A JOB sent before the broker heard STOPPING is committed as an
      * attempt: run it (it is the last). Only a forced stop refuses it. */
     if (self->stop == S_FORCED) {
         qc_runner_refuse(self->runner, id, attempt, "worker shutting down");
         return;
     }
-    if (qc_runner_start(self->runner, id, attempt, command, (int)timeout_s) == 0)
+    qc_runner_job_t job = {.id = id,
+                           .attempt = attempt,
+                           .command = command,
+                           .timeout_s = (int)timeout_s,
+                           .env = env,
+                           .cwd = cJSON_IsString(cwd) ? cwd->valuestring : NULL,
+                           .queue = queue,
+                           .worker_id = self->worker_id};
+    if (qc_runner_start(self->runner, &job) == 0)
         s_send_started(self, id, attempt, qc_clock_wall_ms());
 }
 

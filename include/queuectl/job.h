@@ -17,7 +17,15 @@ typedef struct {
     int64_t run_at_ms;            /* 0: now */
     int64_t delay_ms;             /* added to now when run_at_ms is 0 */
     int timeout_s;                /* 0: the broker's configured default */
+    char *env_json; /* owned: {"NAME":"value",...} compact, names checked; NULL: none */
+    char *cwd;      /* owned: absolute directory the command runs in; NULL: the worker's */
 } qc_job_spec_t;
+
+/* Limits of a job's environment and working directory. */
+#define QC_MAX_ENV_VARS 128
+#define QC_MAX_ENV_NAME_BYTES 128
+#define QC_MAX_ENV_BYTES (64 * 1024) /* names and values together */
+#define QC_MAX_CWD_BYTES 4096
 
 /* Sets every field to its "unset" value. */
 void qc_job_spec_init(qc_job_spec_t *spec);
@@ -30,6 +38,11 @@ int qc_job_spec_from_json(const cJSON *obj, qc_job_spec_t *spec, char *err, size
 
 /* Caller owns the returned object. Unset fields are left out. */
 cJSON *qc_job_spec_to_json(const qc_job_spec_t *spec);
+
+/* A variable name a job may set: [A-Za-z_][A-Za-z0-9_]*, at most
+ * QC_MAX_ENV_NAME_BYTES, not starting with QUEUECTL_ (queuectl sets those).
+ * Returns 1 if valid; else 0 with the reason in err. */
+int qc_job_env_name_valid(const char *name, char *err, size_t errlen);
 
 /* Ids: 1..QC_MAX_ID_BYTES of [A-Za-z0-9._:@-], not starting with '-'. */
 int qc_job_id_valid(const char *id);
