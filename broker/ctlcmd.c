@@ -58,8 +58,10 @@ static cJSON *s_insert_one(qc_broker_t *broker, const cJSON *obj, const char *wh
         return qc_broker_error(QC_E_DUPLICATE, "%sa job with id \"%s\" already exists", where,
                                id_out);
     if (rc == QC_STORE_UNSUPPORTED)
-        return qc_broker_error(
-            QC_E_STORAGE, "%sthis broker's database backend cannot store env or cwd yet", where);
+        return qc_broker_error(QC_E_STORAGE,
+                               "%sthis broker's database backend cannot store env, cwd or an "
+                               "exit-code retry policy yet",
+                               where);
     if (rc != 0)
         return s_storage_error(broker);
     return NULL;
@@ -408,7 +410,8 @@ static cJSON *s_op_config_get(qc_broker_t *broker, const cJSON *request)
         if (!key)
             return qc_broker_error(QC_E_INVALID_CONFIG,
                                    "unknown config key (known: max-retries, backoff-base, "
-                                   "backoff-max, job-timeout, retention)");
+                                   "backoff-max, job-timeout, retention, retry-on-exit, "
+                                   "no-retry-on-exit)");
     }
     cJSON *reply = s_ok();
     cJSON_AddItemToObject(reply, "config", qc_config_to_json(&broker->config, key));
@@ -419,7 +422,7 @@ static cJSON *s_op_config_set(qc_broker_t *broker, const cJSON *request)
 {
     const char *key = qc_json_string(request, "key");
     const cJSON *value = cJSON_GetObjectItemCaseSensitive(request, "value");
-    char text[64];
+    char text[QC_CONFIG_VALUE_BYTES + 64];
     if (cJSON_IsString(value))
         snprintf(text, sizeof text, "%s", value->valuestring);
     else if (cJSON_IsNumber(value))
@@ -433,8 +436,12 @@ static cJSON *s_op_config_set(qc_broker_t *broker, const cJSON *request)
     if (qc_config_set(&updated, key, text, err, sizeof err) != 0)
         return qc_broker_error(QC_E_INVALID_CONFIG, "%s", err);
     const char *canonical = qc_config_key_canonical(key);
-    char stored[32];
+    char stored[QC_CONFIG_VALUE_BYTES];
     qc_config_format(&updated, canonical, stored, sizeof stored);
+    if (strstr(canonical, "retry_on_exit") && stored[0] &&
+        !qc_store_supports(broker->store, QC_STORE_FEAT_EXIT_POLICY))
+        return qc_broker_error(QC_E_STORAGE, "this broker's database backend cannot store an "
+                                             "exit-code retry policy yet");
     if (qc_store_config_save(broker->store, canonical, stored) != 0)
         return s_storage_error(broker);
     broker->config = updated;

@@ -14,7 +14,7 @@
 
 typedef struct _qc_store_t qc_store_t;
 
-#define QC_STORE_SCHEMA_VERSION 4
+#define QC_STORE_SCHEMA_VERSION 5
 
 /* Return codes beside 0 / -1 (an SQLite error, logged). */
 #define QC_STORE_DUPLICATE 1
@@ -77,7 +77,11 @@ int qc_store_config_save(qc_store_t *self, const char *key, const char *value);
 
 /* Job fields beyond the first schema that a backend may not store yet: a
  * job using one is refused (storage error) rather than run without it. */
-#define QC_STORE_FEAT_ENV 0x1 /* env, cwd */
+#define QC_STORE_FEAT_ENV 0x1         /* env, cwd */
+#define QC_STORE_FEAT_EXIT_POLICY 0x2 /* retry_on_exit, no_retry_on_exit (or config defaults) */
+
+/* True if the backend stores every field of features (QC_STORE_FEAT_ bits). */
+int qc_store_supports(qc_store_t *self, unsigned features);
 
 /* Inserts a new pending job. spec->id may be empty (an id is generated); the
  * id used is written to id_out (QC_MAX_ID_BYTES + 1). Unset fields take the
@@ -130,6 +134,8 @@ typedef struct {
     int started; /* the worker said its shell started */
     char worker_id[QC_MAX_ID_BYTES + 1];
     char worker_token[QC_INSTANCE_HEX + 1]; /* instance of the holding worker */
+    char retry_on_exit[QC_EXIT_LIST_BYTES]; /* the job's exit policy ("" for none) */
+    char no_retry_on_exit[QC_EXIT_LIST_BYTES];
 } qc_running_t;
 
 /* Looks up id; returns 0 if it is processing (fills *running), QC_STORE_NOT_FOUND

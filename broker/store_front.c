@@ -159,19 +159,27 @@ void qc_claim_clear(qc_claim_t *claim)
     claim->command = claim->env_json = claim->cwd = NULL;
 }
 
+int qc_store_supports(qc_store_t *self, unsigned features)
+{
+    return (features & ~self->ops->features) == 0;
+}
+
 /* The QC_STORE_FEAT_ bits a job spec needs. */
-static unsigned s_features_of(const qc_job_spec_t *spec)
+static unsigned s_features_of(const qc_job_spec_t *spec, const qc_config_t *config)
 {
     unsigned needs = 0;
     if (spec->env_json || spec->cwd)
         needs |= QC_STORE_FEAT_ENV;
+    if ((spec->retry_on_exit ? spec->retry_on_exit : config->retry_on_exit)[0] ||
+        (spec->no_retry_on_exit ? spec->no_retry_on_exit : config->no_retry_on_exit)[0])
+        needs |= QC_STORE_FEAT_EXIT_POLICY;
     return needs;
 }
 
 int qc_store_job_insert(qc_store_t *self, const qc_job_spec_t *spec, const qc_config_t *config,
                         int64_t now_ms, char *id_out)
 {
-    unsigned missing = s_features_of(spec) & ~self->ops->features;
+    unsigned missing = s_features_of(spec, config) & ~self->ops->features;
     if (missing) {
         qc_warn("store: job %s uses fields (0x%x) not available on %s yet", spec->id, missing,
                 self->ops->name);
@@ -194,6 +202,7 @@ int64_t qc_store_next_due_ms(qc_store_t *self)
 
 int qc_store_job_running(qc_store_t *self, const char *id, qc_running_t *running)
 {
+    memset(running, 0, sizeof *running);
     return self->ops->job_running(self->backend, id, running);
 }
 

@@ -88,6 +88,10 @@ static const char *s_migrations[] = {
     /* 4: a job's own environment (JSON object text) and working directory. */
     "ALTER TABLE jobs ADD COLUMN env TEXT;"
     "ALTER TABLE jobs ADD COLUMN cwd TEXT;",
+
+    /* 5: retry policy by exit code (canonical lists, '' for none). */
+    "ALTER TABLE jobs ADD COLUMN retry_on_exit TEXT NOT NULL DEFAULT '';"
+    "ALTER TABLE jobs ADD COLUMN no_retry_on_exit TEXT NOT NULL DEFAULT '';",
 };
 #define S_MIGRATION_COUNT ((int)(sizeof s_migrations / sizeof s_migrations[0]))
 
@@ -139,8 +143,8 @@ static const char *s_sql[S_COUNT_STMTS] = {
     [S_RELEASE] = "RELEASE req",
     [S_ROLLBACK_TO] = "ROLLBACK TO req",
     [S_INSERT] = "INSERT INTO jobs (id, command, state, priority, max_retries, timeout_s, run_at,"
-                 " created_at, updated_at, env, cwd) VALUES (?1, ?2, 0, ?3, ?4, ?5, ?6, ?7, ?7,"
-                 " ?8, ?9)",
+                 " created_at, updated_at, env, cwd, retry_on_exit, no_retry_on_exit)"
+                 " VALUES (?1, ?2, 0, ?3, ?4, ?5, ?6, ?7, ?7, ?8, ?9, ?10, ?11)",
     /* INDEXED BY: left alone, the planner prefers jobs_state and sorts every
      * waiting job (17 ms a claim at 100,000 waiting instead of 5 us). */
     [S_CLAIM_SELECT] = "SELECT seq, id, command, runs, timeout_s, run_at, attempts, max_retries,"
@@ -154,7 +158,8 @@ static const char *s_sql[S_COUNT_STMTS] = {
                          " worker_pid, started_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
     [S_NEXT_DUE] = "SELECT MIN(run_at) FROM jobs INDEXED BY jobs_due WHERE state IN (0, 3)",
     [S_RUNNING] = "SELECT seq, runs, attempts, max_retries, worker_id, cancel_requested,"
-                  " worker_token, started_at IS NOT NULL FROM jobs WHERE id = ?1 AND state = 1",
+                  " worker_token, started_at IS NOT NULL, retry_on_exit, no_retry_on_exit"
+                  " FROM jobs WHERE id = ?1 AND state = 1",
     [S_ATTEMPT_FINISH] = "UPDATE attempts SET finished_at = ?3, outcome = ?4, exit_code = ?5,"
                          " started_at = CASE WHEN ?12 > 0 THEN ?12 ELSE started_at END,"
                          " signal = ?6, cpu_ms = ?7, max_rss_kb = ?8, error = ?9,"
@@ -174,8 +179,8 @@ static const char *s_sql[S_COUNT_STMTS] = {
     [S_REVIVE] = "UPDATE jobs SET state = 0, attempts = 0, run_at = ?2, updated_at = ?2"
                  " WHERE id = ?1 AND state = 4",
     [S_STATE_OF] = "SELECT state FROM jobs WHERE id = ?1",
-    [S_GET] =
-        "SELECT " S_JOB_COLUMNS ", stdout_tail, stderr_tail, env, cwd FROM jobs WHERE id = ?1",
+    [S_GET] = "SELECT " S_JOB_COLUMNS ", stdout_tail, stderr_tail, env, cwd, retry_on_exit,"
+              " no_retry_on_exit FROM jobs WHERE id = ?1",
     [S_ATTEMPTS_OF] = "SELECT attempt, worker_id, worker_host, worker_pid, started_at,"
                       " finished_at, outcome, exit_code, signal, cpu_ms, max_rss_kb, error,"
                       " stdout_tail, stderr_tail FROM attempts WHERE job_seq = ?1"
@@ -432,6 +437,12 @@ int qc_sqlite_job_insert(qc_store_backend_t *self, const qc_job_spec_t *spec,
         sqlite3_bind_int64(stmt, 7, now_ms);
         s_bind_text_or_null(stmt, 8, spec->env_json);
         s_bind_text_or_null(stmt, 9, spec->cwd);
+        sqlite3_bind_text(stmt, 10,
+                          spec->retry_on_exit ? spec->retry_on_exit : config->retry_on_exit, -1,
+                          SQLITE_STATIC);
+        sqlite3_bind_text(
+            stmt, 11, spec->no_retry_on_exit ? spec->no_retry_on_exit : config->no_retry_on_exit,
+            -1, SQLITE_STATIC);
         int rc = sqlite3_step(stmt);
         int ext = sqlite3_extended_errcode(self->db);
         s_done(stmt);
@@ -528,6 +539,12 @@ int qc_sqlite_job_running(qc_store_backend_t *self, const char *id, qc_running_t
         snprintf(running->worker_token, sizeof running->worker_token, "%s",
                  token ? (const char *)token : "");
         running->started = sqlite3_column_int(stmt, 7);
+        const unsigned char *list = sqlite3_column_text(stmt, 8);
+        snprintf(running->retry_on_exit, sizeof running->retry_on_exit, "%s",
+                 list ? (const char *)list : "");
+        list = sqlite3_column_text(stmt, 9);
+        snprintf(running->no_retry_on_exit, sizeof running->no_retry_on_exit, "%s",
+                 list ? (const char *)list : "");
     }
     s_done(stmt);
     if (rc == SQLITE_ROW)
@@ -695,6 +712,10 @@ cJSON *qc_sqlite_job_get(qc_store_backend_t *self, const char *id, int with_atte
     else
         cJSON_AddNullToObject(job, "env");
     s_add_text(job, "cwd", stmt, 20);
+    cJSON_AddItemToObject(job, "retry_on_exit",
+                          qc_exit_list_to_json((const char *)sqlite3_column_text(stmt, 21)));
+    cJSON_AddItemToObject(job, "no_retry_on_exit",
+                          qc_exit_list_to_json((const char *)sqlite3_column_text(stmt, 22)));
     int64_t seq = sqlite3_column_int64(stmt, 0);
     int runs = sqlite3_column_int(stmt, 16);
     s_done(stmt);
@@ -917,7 +938,7 @@ cJSON *qc_sqlite_job_search(qc_store_backend_t *self, const qc_store_search_t *s
 
 const qc_store_ops_t qc_sqlite_ops = {
     .name = "sqlite",
-    .features = QC_STORE_FEAT_ENV,
+    .features = QC_STORE_FEAT_ENV | QC_STORE_FEAT_EXIT_POLICY,
     .destroy = qc_sqlite_destroy,
     .errmsg = qc_sqlite_errmsg,
     .total_changes = qc_sqlite_total_changes,

@@ -19,6 +19,8 @@ void qc_job_spec_clear(qc_job_spec_t *spec)
     free(spec->command);
     free(spec->env_json);
     free(spec->cwd);
+    free(spec->retry_on_exit);
+    free(spec->no_retry_on_exit);
     qc_job_spec_init(spec);
 }
 
@@ -54,9 +56,66 @@ int qc_json_depth_ok(const cJSON *item, int max_depth)
         return -1;                                                                                 \
     } while (0)
 
-static const char *s_known_fields[] = {"id",      "command",   "max_retries", "priority", "run_at",
-                                       "delay_s", "timeout_s", "env",         "cwd"};
-#define S_KNOWN_LIST "id, command, max_retries, priority, run_at, delay_s, timeout_s, env, cwd"
+static const char *s_known_fields[] = {"id",     "command",       "max_retries",     "priority",
+                                       "run_at", "delay_s",       "timeout_s",       "env",
+                                       "cwd",    "retry_on_exit", "no_retry_on_exit"};
+#define S_KNOWN_LIST                                                                               \
+    "id, command, max_retries, priority, run_at, delay_s, timeout_s, env, cwd, retry_on_exit, "    \
+    "no_retry_on_exit"
+
+cJSON *qc_exit_list_to_json(const char *list)
+{
+    cJSON *array = cJSON_CreateArray();
+    for (const char *p = list; p && *p;) {
+        size_t n = strcspn(p, ",");
+        char item[16];
+        snprintf(item, sizeof item, "%.*s", (int)(n < 15 ? n : 15), p);
+        if (item[0] >= '0' && item[0] <= '9')
+            cJSON_AddItemToArray(array, cJSON_CreateNumber(atoi(item)));
+        else
+            cJSON_AddItemToArray(array, cJSON_CreateString(item));
+        p += n;
+        if (*p == ',')
+            p++;
+    }
+    return array;
+}
+
+/* An exit list field: an array of exit codes 1-255 (and, when allow_words,
+ * "timeout" and "lost"); its canonical text into *out (caller frees). */
+static int s_exit_list_parse(const cJSON *item, const char *field, int allow_words, char **out,
+                             char *err, size_t errlen)
+{
+    const char *rule = allow_words ? "an array of exit codes 1-255, \"timeout\" or \"lost\""
+                                   : "an array of exit codes 1-255";
+    if (!cJSON_IsArray(item) || cJSON_GetArraySize(item) > QC_MAX_EXIT_CODES + 2) {
+        snprintf(err, errlen, "%s must be %s", field, rule);
+        return -1;
+    }
+    char text[QC_MAX_EXIT_CODES * 8 + 32] = "";
+    size_t used = 0;
+    for (const cJSON *e = item->child; e; e = e->next) {
+        double v = e->valuedouble;
+        if (cJSON_IsNumber(e) && v >= 1 && v <= 255 && v == (double)(int)v)
+            used +=
+                (size_t)snprintf(text + used, sizeof text - used, "%s%d", used ? "," : "", (int)v);
+        else if (allow_words && cJSON_IsString(e) &&
+                 (strcmp(e->valuestring, "timeout") == 0 || strcmp(e->valuestring, "lost") == 0))
+            used += (size_t)snprintf(text + used, sizeof text - used, "%s%s", used ? "," : "",
+                                     e->valuestring);
+        else {
+            snprintf(err, errlen, "%s must be %s", field, rule);
+            return -1;
+        }
+    }
+    char canonical[QC_EXIT_LIST_BYTES], why[128];
+    if (qc_parse_exit_list(text, allow_words, canonical, sizeof canonical, why, sizeof why) != 0) {
+        snprintf(err, errlen, "%s: %s", field, why);
+        return -1;
+    }
+    *out = strdup(canonical);
+    return 0;
+}
 
 int qc_job_env_name_valid(const char *name, char *err, size_t errlen)
 {
@@ -227,6 +286,18 @@ int qc_job_spec_from_json(const cJSON *obj, qc_job_spec_t *spec, char *err, size
             FAIL("cwd is longer than %d bytes", QC_MAX_CWD_BYTES);
         spec->cwd = strdup(item->valuestring);
     }
+
+    static const char *lists[] = {"retry_on_exit", "no_retry_on_exit"};
+    for (int i = 0; i < 2; i++) {
+        item = cJSON_GetObjectItemCaseSensitive(obj, lists[i]);
+        if (!item || cJSON_IsNull(item))
+            continue;
+        char why[256];
+        if (s_exit_list_parse(item, lists[i], i == 1,
+                              i == 0 ? &spec->retry_on_exit : &spec->no_retry_on_exit, why,
+                              sizeof why) != 0)
+            FAIL("%s", why);
+    }
     return 0;
 }
 
@@ -253,5 +324,10 @@ cJSON *qc_job_spec_to_json(const qc_job_spec_t *spec)
         cJSON_AddItemToObject(obj, "env", cJSON_Parse(spec->env_json));
     if (spec->cwd)
         cJSON_AddStringToObject(obj, "cwd", spec->cwd);
+    if (spec->retry_on_exit)
+        cJSON_AddItemToObject(obj, "retry_on_exit", qc_exit_list_to_json(spec->retry_on_exit));
+    if (spec->no_retry_on_exit)
+        cJSON_AddItemToObject(obj, "no_retry_on_exit",
+                              qc_exit_list_to_json(spec->no_retry_on_exit));
     return obj;
 }

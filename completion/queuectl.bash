@@ -7,7 +7,7 @@
 _queuectl_commands="enqueue wait logs cancel events watch prune status list show dlq config
     worker broker keygen dashboard help"
 _queuectl_states="pending processing completed failed dead canceled"
-_queuectl_config_keys="max-retries backoff-base backoff-max job-timeout retention"
+_queuectl_config_keys="max-retries backoff-base backoff-max job-timeout retention retry-on-exit no-retry-on-exit"
 
 # Ids from a table the CLI prints (first column, after the header).
 _queuectl_query()
@@ -70,6 +70,7 @@ _queuectl()
         --) dashdash=1 ;;
         --broker | --state | --limit | --id | --priority | --max-retries | --delay | --run-at | \
             --timeout | --file | --attempt | --interval | --older-than | --count | --env | --cwd | \
+            --retry-on-exit | --no-retry-on-exit | \
             --concurrency | --role | --dir | --listen | --events | --token-file | --web-dir)
             ((i++))
             ;;
@@ -118,7 +119,7 @@ _queuectl()
         compopt -o filenames 2>/dev/null
         candidates=$(compgen -d -- "$cur")
         ;;
-    --broker | --timeout | --limit | --max-retries | --delay | --run-at | --attempt | --env | \
+    --broker | --timeout | --limit | --max-retries | --delay | --run-at | --attempt | --env | --retry-on-exit | --no-retry-on-exit | \
         --interval | --older-than | --count | --concurrency | --listen | --events | --cursor | \
         --wait-timeout)
         return 0
@@ -141,7 +142,7 @@ _queuectl()
             case $command in
             enqueue)
                 candidates="--wait --file --id --priority --max-retries --delay --run-at
-                    --timeout --env --cwd $common --"
+                    --timeout --env --cwd --retry-on-exit --no-retry-on-exit $common --"
                 ;;
             wait) candidates="--all --json --help" ;;
             logs) candidates="-f --follow --attempt --help" ;;

@@ -86,7 +86,10 @@ int qc_cmd_config(qc_ctl_t *ctl, int argc, char **argv)
             snprintf(name, sizeof name, "%s", item->string);
             for (char *p = name; *p; p++)
                 *p = *p == '_' ? '-' : *p;
-            printf("%-13s %lld\n", name, (long long)item->valuedouble);
+            if (cJSON_IsString(item))
+                printf("%-16s %s\n", name, item->valuestring[0] ? item->valuestring : "none");
+            else
+                printf("%-16s %lld\n", name, (long long)item->valuedouble);
         }
     }
     cJSON_Delete(reply);

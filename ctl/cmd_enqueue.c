@@ -197,9 +197,29 @@ static int s_ends_flags(const char *arg)
 }
 
 static const qc_flag_t s_enqueue_flags[] = {
-    {"file", 0, 1},  {"id", 0, 1},     {"max-retries", 0, 1}, {"priority", 0, 1},
-    {"delay", 0, 1}, {"run-at", 0, 1}, {"timeout", 0, 1},     {"wait", 0, 0},
-    {"env", 0, 1},   {"cwd", 0, 1},    {NULL, 0, 0}};
+    {"file", 0, 1},  {"id", 0, 1},     {"max-retries", 0, 1},   {"priority", 0, 1},
+    {"delay", 0, 1}, {"run-at", 0, 1}, {"timeout", 0, 1},       {"wait", 0, 0},
+    {"env", 0, 1},   {"cwd", 0, 1},    {"retry-on-exit", 0, 1}, {"no-retry-on-exit", 0, 1},
+    {NULL, 0, 0}};
+
+/* --retry-on-exit LIST and --no-retry-on-exit LIST ("none": an empty list,
+ * so the config's default doesn't apply to this job). */
+static int s_apply_exit_policy(cJSON *job, const qc_flags_t *flags)
+{
+    static const char *names[] = {"retry-on-exit", "no-retry-on-exit"};
+    static const char *fields[] = {"retry_on_exit", "no_retry_on_exit"};
+    for (int i = 0; i < 2; i++) {
+        const char *text = qc_flags_value(flags, names[i]);
+        if (!text)
+            continue;
+        char list[QC_EXIT_LIST_BYTES], why[128];
+        if (qc_parse_exit_list(text, i == 1, list, sizeof list, why, sizeof why) != 0)
+            return qc_ctl_usage_error("enqueue: invalid --%s \"%s\": %s", names[i], text, why);
+        cJSON_DeleteItemFromObject(job, fields[i]);
+        cJSON_AddItemToObject(job, fields[i], qc_exit_list_to_json(list));
+    }
+    return QC_CTL_OK;
+}
 
 /* --env NAME=VALUE (repeatable; a later one wins, over the JSON's env too)
  * and --cwd DIR (a relative DIR is made absolute against ours: the worker
@@ -277,6 +297,10 @@ static int s_enqueue(qc_ctl_t *ctl, const qc_flags_t *flags)
         if (qc_flags_count(flags, "env") || qc_flags_value(flags, "cwd"))
             return qc_ctl_usage_error("enqueue: --env and --cwd are for one job; with --file, "
                                       "give each line its \"env\" and \"cwd\"");
+        if (qc_flags_value(flags, "retry-on-exit") || qc_flags_value(flags, "no-retry-on-exit"))
+            return qc_ctl_usage_error("enqueue: --retry-on-exit and --no-retry-on-exit are for "
+                                      "one job; with --file, give each line its lists (or set "
+                                      "the config defaults)");
         return s_enqueue_file(ctl, file, max_retries, priority, timeout);
     }
 
@@ -378,7 +402,8 @@ static int s_enqueue(qc_ctl_t *ctl, const qc_flags_t *flags)
         cJSON_AddNumberToObject(job, "timeout_s", (double)(ms / 1000));
     }
 
-    if ((rc = s_apply_env_cwd(job, flags)) != QC_CTL_OK) {
+    if ((rc = s_apply_env_cwd(job, flags)) != QC_CTL_OK ||
+        (rc = s_apply_exit_policy(job, flags)) != QC_CTL_OK) {
         cJSON_Delete(job);
         return rc;
     }

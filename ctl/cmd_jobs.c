@@ -239,6 +239,25 @@ int qc_cmd_show(qc_ctl_t *ctl, int argc, char **argv)
     printf("  timeout     %llds\n", (long long)timeout_s);
     if (qc_json_string(job, "cwd"))
         printf("  cwd         %s\n", qc_json_string(job, "cwd"));
+    static const char *lists[][2] = {{"retry_on_exit", "retry on  "},
+                                     {"no_retry_on_exit", "no retry  "}};
+    for (int i = 0; i < 2; i++) {
+        const cJSON *list = cJSON_GetObjectItemCaseSensitive(job, lists[i][0]);
+        if (!cJSON_IsArray(list) || cJSON_GetArraySize(list) == 0)
+            continue;
+        printf("  %s", lists[i][1]);
+        const cJSON *e;
+        const char *sep = "";
+        cJSON_ArrayForEach(e, list)
+        {
+            if (cJSON_IsNumber(e))
+                printf("%s%d", sep, e->valueint);
+            else if (cJSON_IsString(e))
+                printf("%s%s", sep, e->valuestring);
+            sep = ",";
+        }
+        printf(" (exit codes)\n");
+    }
     const cJSON *env = cJSON_GetObjectItemCaseSensitive(job, "env");
     for (const cJSON *var = cJSON_IsObject(env) ? env->child : NULL; var; var = var->next)
         printf("  env         %s=%s\n", var->string, cJSON_IsString(var) ? var->valuestring : "");

@@ -91,6 +91,9 @@ static const struct {
      "  --cwd DIR          run the command in DIR on the worker (made absolute here)\n"
      "                     every job also sees QUEUECTL_JOB_ID, QUEUECTL_ATTEMPT,\n"
      "                     QUEUECTL_QUEUE and QUEUECTL_WORKER_ID\n"
+     "  --retry-on-exit L  only these exit codes retry (75,111); others go to the DLQ\n"
+     "  --no-retry-on-exit L  these go straight to the DLQ (2,64; also timeout, lost)\n"
+     "                     none: not the config default (retry-on-exit, no-retry-on-exit)\n"
      "  --wait             wait for it; print its output; exit with its exit code\n"
      "  --file F           one JSON job per line (- for stdin), in atomic batches of 1,000\n"
      "examples:\n"
@@ -99,6 +102,7 @@ static const struct {
      "  queuectl enqueue --priority high --timeout 30s -- make test\n"
      "  queuectl enqueue --wait -- ./deploy.sh staging\n"
      "  queuectl enqueue --env STAGE=prod --env DEBUG= --cwd /srv/app -- ./migrate.sh\n"
+     "  queuectl enqueue --retry-on-exit 75 --no-retry-on-exit timeout -- ./sync.sh\n"
      "  seq 100 | sed 's/.*/{\"command\":\"echo &\"}/' | queuectl enqueue --file -\n"},
     {"status", qc_cmd_status,
      "usage: queuectl status [--json]\n"
@@ -124,7 +128,9 @@ static const struct {
     {"config", qc_cmd_config,
      "usage: queuectl config get [KEY|all] [--json] | queuectl config set KEY VALUE\n"
      "keys: max-retries (3), backoff-base (2), backoff-max (300s), job-timeout (300s),\n"
-     "      retention (0 = keep; else delete completed/canceled jobs older than this)\n"
+     "      retention (0 = keep; else delete completed/canceled jobs older than this),\n"
+     "      retry-on-exit, no-retry-on-exit (exit-code lists for jobs that give none,\n"
+     "      as --retry-on-exit and --no-retry-on-exit; none clears)\n"
      "example: queuectl config set backoff-max 10m\n"},
     {"worker", qc_cmd_worker,
      "usage: queuectl worker start [--count N] [--concurrency N] [--foreground]\n"

@@ -19,6 +19,10 @@ typedef struct {
     int timeout_s;                /* 0: the broker's configured default */
     char *env_json; /* owned: {"NAME":"value",...} compact, names checked; NULL: none */
     char *cwd;      /* owned: absolute directory the command runs in; NULL: the worker's */
+    /* owned: canonical exit lists (qc_parse_exit_list); NULL: the config's
+     * default, "": explicitly none. */
+    char *retry_on_exit;    /* only these exit codes retry */
+    char *no_retry_on_exit; /* these exit codes (and timeout, lost) go to the DLQ */
 } qc_job_spec_t;
 
 /* Limits of a job's environment and working directory. */
@@ -43,6 +47,9 @@ cJSON *qc_job_spec_to_json(const qc_job_spec_t *spec);
  * QC_MAX_ENV_NAME_BYTES, not starting with QUEUECTL_ (queuectl sets those).
  * Returns 1 if valid; else 0 with the reason in err. */
 int qc_job_env_name_valid(const char *name, char *err, size_t errlen);
+
+/* A canonical exit list as JSON: [75, 111, "timeout"]. Caller owns. */
+cJSON *qc_exit_list_to_json(const char *list);
 
 /* Ids: 1..QC_MAX_ID_BYTES of [A-Za-z0-9._:@-], not starting with '-'. */
 int qc_job_id_valid(const char *id);
