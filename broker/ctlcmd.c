@@ -1,6 +1,7 @@
 /* The client request table: one handler per op, each decoding its arguments,
  * calling the store or the registry, and building exactly one reply. */
 #include "ctlcmd.h"
+#include "enqueue.h"
 #include "events.h"
 #include "wrkcmd.h"
 #include "queuectl/clock.h"
@@ -37,73 +38,6 @@ static cJSON *s_op_ping(qc_broker_t *broker, const cJSON *request)
     cJSON_AddStringToObject(reply, "worker_endpoint", broker->worker_endpoint);
     if (broker->events_endpoint)
         cJSON_AddStringToObject(reply, "events_endpoint", broker->events_endpoint);
-    return reply;
-}
-
-/* Stores one job; returns NULL on success (id in id_out) or an error reply. */
-static cJSON *s_insert_one(qc_broker_t *broker, const cJSON *obj, const char *where, int64_t now_ms,
-                           char *id_out)
-{
-    qc_job_spec_t spec;
-    char err[256];
-    if (qc_job_spec_from_json(obj, &spec, err, sizeof err) != 0)
-        return qc_broker_error(QC_E_INVALID_JOB, "%s%s", where, err);
-    int rc = qc_store_job_insert(broker->store, &spec, &broker->config, now_ms, id_out);
-    if (rc == 0)
-        qc_events_job(broker, id_out, QC_STATE_PENDING, spec.command, 0,
-                      spec.max_retries >= 0 ? spec.max_retries : broker->config.max_retries,
-                      spec.priority, 0, -1, NULL, NULL);
-    qc_job_spec_clear(&spec);
-    if (rc == QC_STORE_DUPLICATE)
-        return qc_broker_error(QC_E_DUPLICATE, "%sa job with id \"%s\" already exists", where,
-                               id_out);
-    if (rc == QC_STORE_UNSUPPORTED)
-        return qc_broker_error(QC_E_STORAGE,
-                               "%sthis broker's database backend cannot store env, cwd or an "
-                               "exit-code retry policy yet",
-                               where);
-    if (rc != 0)
-        return s_storage_error(broker);
-    return NULL;
-}
-
-static cJSON *s_op_enqueue(qc_broker_t *broker, const cJSON *request)
-{
-    const cJSON *job = cJSON_GetObjectItemCaseSensitive(request, "job");
-    const cJSON *jobs = cJSON_GetObjectItemCaseSensitive(request, "jobs");
-    int64_t now_ms = qc_clock_wall_ms();
-    char id[QC_MAX_ID_BYTES + 1];
-    if ((job == NULL) == (jobs == NULL))
-        return qc_broker_error(QC_E_BAD_REQUEST, "enqueue needs either \"job\" or \"jobs\"");
-    if (job) {
-        cJSON *error = s_insert_one(broker, job, "", now_ms, id);
-        if (error)
-            return error;
-        broker->maybe_due = 1;
-        cJSON *reply = s_ok();
-        cJSON_AddStringToObject(reply, "id", id);
-        return reply;
-    }
-    if (!cJSON_IsArray(jobs))
-        return qc_broker_error(QC_E_BAD_REQUEST, "\"jobs\" must be an array");
-    int count = cJSON_GetArraySize(jobs);
-    if (count < 1 || count > QC_MAX_BATCH_JOBS)
-        return qc_broker_error(QC_E_TOO_LARGE, "a batch holds 1 to %d jobs, not %d",
-                               QC_MAX_BATCH_JOBS, count);
-    cJSON *reply = s_ok();
-    cJSON *ids = cJSON_AddArrayToObject(reply, "ids");
-    int index = 0;
-    for (const cJSON *item = jobs->child; item; item = item->next, index++) {
-        char where[32];
-        snprintf(where, sizeof where, "jobs[%d]: ", index);
-        cJSON *error = s_insert_one(broker, item, where, now_ms, id);
-        if (error) { /* the caller's savepoint undoes the jobs already inserted */
-            cJSON_Delete(reply);
-            return error;
-        }
-        cJSON_AddItemToArray(ids, cJSON_CreateString(id));
-    }
-    broker->maybe_due = 1;
     return reply;
 }
 
@@ -357,7 +291,9 @@ static cJSON *s_dlq_retry_many(qc_broker_t *broker, const cJSON *request)
                                     rc == QC_STORE_NOT_FOUND ? QC_E_NOT_FOUND : QC_E_CONFLICT);
             cJSON_AddStringToObject(error, "message",
                                     rc == QC_STORE_NOT_FOUND ? "no such job"
-                                                             : "not in the dead-letter queue");
+                                    : rc == QC_STORE_UNIQUE_HELD
+                                        ? "its unique key is held by an unfinished job"
+                                        : "not in the dead-letter queue");
             cJSON_AddItemToArray(failed, entry);
         }
     }
@@ -387,6 +323,11 @@ static cJSON *s_op_dlq_retry(qc_broker_t *broker, const cJSON *request)
         return qc_broker_error(QC_E_NOT_FOUND, "no job with id \"%s\"", id);
     if (rc == QC_STORE_CONFLICT)
         return qc_broker_error(QC_E_CONFLICT, "job \"%s\" is not in the dead-letter queue", id);
+    if (rc == QC_STORE_UNIQUE_HELD)
+        return qc_broker_error(QC_E_CONFLICT,
+                               "job \"%s\" stays in the dead-letter queue: its unique key is "
+                               "held by an unfinished job",
+                               id);
     if (rc != 0)
         return s_storage_error(broker);
     qc_info("job %s: revived from the dead-letter queue", id);
@@ -642,7 +583,7 @@ static const struct {
     int writes; /* needs the pass's transaction */
 } s_ops[] = {
     {"ping", s_op_ping, 0},
-    {"enqueue", s_op_enqueue, 1},
+    {"enqueue", qc_enqueue_handle, 1},
     {"get", s_op_get, 0},
     {"list", s_op_list, 0},
     {"status", s_op_status, 0},

@@ -14,7 +14,7 @@
 
 typedef struct _qc_store_t qc_store_t;
 
-#define QC_STORE_SCHEMA_VERSION 5
+#define QC_STORE_SCHEMA_VERSION 6
 
 /* Return codes beside 0 / -1 (an SQLite error, logged). */
 #define QC_STORE_DUPLICATE 1
@@ -25,6 +25,8 @@ typedef struct _qc_store_t qc_store_t;
 #define QC_STORE_LEASE_LOST 5
 /* qc_store_job_insert: the job uses a field this backend cannot store yet. */
 #define QC_STORE_UNSUPPORTED 6
+/* An unfinished job holds the unique key (insert: its id is in id_out). */
+#define QC_STORE_UNIQUE_HELD 7
 
 /* Why qc_store_connect failed (each a distinct broker exit code). */
 #define QC_STORE_FAIL_OTHER 1       /* cannot open or migrate */
@@ -78,6 +80,7 @@ int qc_store_config_save(qc_store_t *self, const char *key, const char *value);
 /* Job fields beyond the first schema that a backend may not store yet: a
  * job using one is refused (storage error) rather than run without it. */
 #define QC_STORE_FEAT_ENV 0x1         /* env, cwd */
+#define QC_STORE_FEAT_UNIQUE 0x4      /* unique_key */
 #define QC_STORE_FEAT_EXIT_POLICY 0x2 /* retry_on_exit, no_retry_on_exit (or config defaults) */
 
 /* True if the backend stores every field of features (QC_STORE_FEAT_ bits). */
@@ -85,7 +88,10 @@ int qc_store_supports(qc_store_t *self, unsigned features);
 
 /* Inserts a new pending job. spec->id may be empty (an id is generated); the
  * id used is written to id_out (QC_MAX_ID_BYTES + 1). Unset fields take the
- * config's defaults. Returns 0, QC_STORE_DUPLICATE, QC_STORE_UNSUPPORTED or -1. */
+ * config's defaults. A job with a unique key that an unfinished job (not
+ * completed, dead or canceled) holds is not inserted: QC_STORE_UNIQUE_HELD,
+ * with that job's id in id_out. Returns 0, QC_STORE_DUPLICATE (the id is
+ * taken), QC_STORE_UNIQUE_HELD, QC_STORE_UNSUPPORTED or -1. */
 int qc_store_job_insert(qc_store_t *self, const qc_job_spec_t *spec, const qc_config_t *config,
                         int64_t now_ms, char *id_out);
 
@@ -158,7 +164,8 @@ typedef void(qc_store_running_fn)(void *arg, int64_t seq, const char *id, int at
 int qc_store_each_running(qc_store_t *self, qc_store_running_fn *fn, void *arg);
 
 /* A dead job back to pending with attempts reset (its history kept).
- * Returns 0, QC_STORE_NOT_FOUND, QC_STORE_CONFLICT (not dead) or -1. */
+ * Returns 0, QC_STORE_NOT_FOUND, QC_STORE_CONFLICT (not dead),
+ * QC_STORE_UNIQUE_HELD (an unfinished job holds its unique key) or -1. */
 int qc_store_job_revive(qc_store_t *self, const char *id, int64_t now_ms);
 
 /* Cancels id: 0 if it was waiting (now canceled), QC_STORE_RUNNING if it is

@@ -170,6 +170,8 @@ static unsigned s_features_of(const qc_job_spec_t *spec, const qc_config_t *conf
     unsigned needs = 0;
     if (spec->env_json || spec->cwd)
         needs |= QC_STORE_FEAT_ENV;
+    if (spec->unique_key[0])
+        needs |= QC_STORE_FEAT_UNIQUE;
     if ((spec->retry_on_exit ? spec->retry_on_exit : config->retry_on_exit)[0] ||
         (spec->no_retry_on_exit ? spec->no_retry_on_exit : config->no_retry_on_exit)[0])
         needs |= QC_STORE_FEAT_EXIT_POLICY;

@@ -92,6 +92,13 @@ static const char *s_migrations[] = {
     /* 5: retry policy by exit code (canonical lists, '' for none). */
     "ALTER TABLE jobs ADD COLUMN retry_on_exit TEXT NOT NULL DEFAULT '';"
     "ALTER TABLE jobs ADD COLUMN no_retry_on_exit TEXT NOT NULL DEFAULT '';",
+
+    /* 6: unique keys: at most one unfinished job (any state but completed,
+     * dead, canceled) per key, enforced by a partial unique index that is
+     * also the lookup. */
+    "ALTER TABLE jobs ADD COLUMN unique_key TEXT;"
+    "CREATE UNIQUE INDEX jobs_unique_key ON jobs(unique_key)"
+    "  WHERE unique_key IS NOT NULL AND state NOT IN (2, 4, 5);",
 };
 #define S_MIGRATION_COUNT ((int)(sizeof s_migrations / sizeof s_migrations[0]))
 
@@ -132,6 +139,8 @@ enum {
     S_PURGE,
     S_TOTALS,
     S_JOB_BRIEF,
+    S_UNIQUE_HOLDER,
+    S_UNIQUE_OF_DEAD,
     S_COUNT_STMTS
 };
 
@@ -143,8 +152,8 @@ static const char *s_sql[S_COUNT_STMTS] = {
     [S_RELEASE] = "RELEASE req",
     [S_ROLLBACK_TO] = "ROLLBACK TO req",
     [S_INSERT] = "INSERT INTO jobs (id, command, state, priority, max_retries, timeout_s, run_at,"
-                 " created_at, updated_at, env, cwd, retry_on_exit, no_retry_on_exit)"
-                 " VALUES (?1, ?2, 0, ?3, ?4, ?5, ?6, ?7, ?7, ?8, ?9, ?10, ?11)",
+                 " created_at, updated_at, env, cwd, retry_on_exit, no_retry_on_exit, unique_key)"
+                 " VALUES (?1, ?2, 0, ?3, ?4, ?5, ?6, ?7, ?7, ?8, ?9, ?10, ?11, ?12)",
     /* INDEXED BY: left alone, the planner prefers jobs_state and sorts every
      * waiting job (17 ms a claim at 100,000 waiting instead of 5 us). */
     [S_CLAIM_SELECT] = "SELECT seq, id, command, runs, timeout_s, run_at, attempts, max_retries,"
@@ -180,7 +189,7 @@ static const char *s_sql[S_COUNT_STMTS] = {
                  " WHERE id = ?1 AND state = 4",
     [S_STATE_OF] = "SELECT state FROM jobs WHERE id = ?1",
     [S_GET] = "SELECT " S_JOB_COLUMNS ", stdout_tail, stderr_tail, env, cwd, retry_on_exit,"
-              " no_retry_on_exit FROM jobs WHERE id = ?1",
+              " no_retry_on_exit, unique_key FROM jobs WHERE id = ?1",
     [S_ATTEMPTS_OF] = "SELECT attempt, worker_id, worker_host, worker_pid, started_at,"
                       " finished_at, outcome, exit_code, signal, cpu_ms, max_rss_kb, error,"
                       " stdout_tail, stderr_tail FROM attempts WHERE job_seq = ?1"
@@ -204,6 +213,10 @@ static const char *s_sql[S_COUNT_STMTS] = {
                 " AND updated_at < ?2 LIMIT 5000)",
     [S_TOTALS] = "SELECT name, n FROM totals",
     [S_JOB_BRIEF] = "SELECT " S_JOB_COLUMNS " FROM jobs WHERE id = ?1",
+    [S_UNIQUE_HOLDER] = "SELECT id FROM jobs INDEXED BY jobs_unique_key WHERE unique_key = ?1"
+                        " AND unique_key IS NOT NULL AND state NOT IN (2, 4, 5)",
+    [S_UNIQUE_OF_DEAD] = "SELECT unique_key FROM jobs WHERE id = ?1 AND state = 4"
+                         " AND unique_key IS NOT NULL",
 };
 
 struct _qc_store_backend_t {
@@ -417,9 +430,31 @@ static void s_generate_id(char *id, size_t len, int64_t now_ms)
     snprintf(id, len, "j-%011llx%04x", (unsigned long long)now_ms, (unsigned)counter++);
 }
 
+/* The unfinished job holding key into holder (QC_MAX_ID_BYTES + 1): 1 if
+ * there is one, 0 if not, -1 on error. */
+static int s_unique_holder(qc_store_backend_t *self, const char *key, char *holder)
+{
+    sqlite3_stmt *stmt = self->stmt[S_UNIQUE_HOLDER];
+    sqlite3_bind_text(stmt, 1, key, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(stmt);
+    if (rc == SQLITE_ROW)
+        snprintf(holder, QC_MAX_ID_BYTES + 1, "%s", (const char *)sqlite3_column_text(stmt, 0));
+    s_done(stmt);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+        qc_error("store: unique key lookup: %s", sqlite3_errmsg(self->db));
+        return -1;
+    }
+    return rc == SQLITE_ROW;
+}
+
 int qc_sqlite_job_insert(qc_store_backend_t *self, const qc_job_spec_t *spec,
                          const qc_config_t *config, int64_t now_ms, char *id_out)
 {
+    if (spec->unique_key[0]) {
+        int held = s_unique_holder(self, spec->unique_key, id_out);
+        if (held != 0)
+            return held > 0 ? QC_STORE_UNIQUE_HELD : -1;
+    }
     /* A generated id may collide (48 random bits): try a few. */
     for (int tries = 0; tries < 4; tries++) {
         if (spec->id[0])
@@ -443,6 +478,7 @@ int qc_sqlite_job_insert(qc_store_backend_t *self, const qc_job_spec_t *spec,
         sqlite3_bind_text(
             stmt, 11, spec->no_retry_on_exit ? spec->no_retry_on_exit : config->no_retry_on_exit,
             -1, SQLITE_STATIC);
+        s_bind_text_or_null(stmt, 12, spec->unique_key);
         int rc = sqlite3_step(stmt);
         int ext = sqlite3_extended_errcode(self->db);
         s_done(stmt);
@@ -632,6 +668,21 @@ static int s_missing_or_conflict(qc_store_backend_t *self, const char *id)
 
 int qc_sqlite_job_revive(qc_store_backend_t *self, const char *id, int64_t now_ms)
 {
+    /* A dead job whose unique key an unfinished job took meanwhile stays dead. */
+    sqlite3_stmt *key_stmt = self->stmt[S_UNIQUE_OF_DEAD];
+    sqlite3_bind_text(key_stmt, 1, id, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(key_stmt);
+    char key[QC_MAX_ID_BYTES + 1] = "", holder[QC_MAX_ID_BYTES + 1];
+    if (rc == SQLITE_ROW)
+        snprintf(key, sizeof key, "%s", (const char *)sqlite3_column_text(key_stmt, 0));
+    s_done(key_stmt);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return -1;
+    if (key[0]) {
+        int held = s_unique_holder(self, key, holder);
+        if (held != 0)
+            return held > 0 ? QC_STORE_UNIQUE_HELD : -1;
+    }
     sqlite3_stmt *stmt = self->stmt[S_REVIVE];
     sqlite3_bind_text(stmt, 1, id, -1, SQLITE_STATIC);
     sqlite3_bind_int64(stmt, 2, now_ms);
@@ -716,6 +767,7 @@ cJSON *qc_sqlite_job_get(qc_store_backend_t *self, const char *id, int with_atte
                           qc_exit_list_to_json((const char *)sqlite3_column_text(stmt, 21)));
     cJSON_AddItemToObject(job, "no_retry_on_exit",
                           qc_exit_list_to_json((const char *)sqlite3_column_text(stmt, 22)));
+    s_add_text(job, "unique_key", stmt, 23);
     int64_t seq = sqlite3_column_int64(stmt, 0);
     int runs = sqlite3_column_int(stmt, 16);
     s_done(stmt);
@@ -938,7 +990,7 @@ cJSON *qc_sqlite_job_search(qc_store_backend_t *self, const qc_store_search_t *s
 
 const qc_store_ops_t qc_sqlite_ops = {
     .name = "sqlite",
-    .features = QC_STORE_FEAT_ENV | QC_STORE_FEAT_EXIT_POLICY,
+    .features = QC_STORE_FEAT_ENV | QC_STORE_FEAT_EXIT_POLICY | QC_STORE_FEAT_UNIQUE,
     .destroy = qc_sqlite_destroy,
     .errmsg = qc_sqlite_errmsg,
     .total_changes = qc_sqlite_total_changes,

@@ -56,12 +56,12 @@ int qc_json_depth_ok(const cJSON *item, int max_depth)
         return -1;                                                                                 \
     } while (0)
 
-static const char *s_known_fields[] = {"id",     "command",       "max_retries",     "priority",
-                                       "run_at", "delay_s",       "timeout_s",       "env",
-                                       "cwd",    "retry_on_exit", "no_retry_on_exit"};
+static const char *s_known_fields[] = {"id",     "command",       "max_retries",      "priority",
+                                       "run_at", "delay_s",       "timeout_s",        "env",
+                                       "cwd",    "retry_on_exit", "no_retry_on_exit", "unique_key"};
 #define S_KNOWN_LIST                                                                               \
     "id, command, max_retries, priority, run_at, delay_s, timeout_s, env, cwd, retry_on_exit, "    \
-    "no_retry_on_exit"
+    "no_retry_on_exit, unique_key"
 
 cJSON *qc_exit_list_to_json(const char *list)
 {
@@ -287,6 +287,15 @@ int qc_job_spec_from_json(const cJSON *obj, qc_job_spec_t *spec, char *err, size
         spec->cwd = strdup(item->valuestring);
     }
 
+    item = cJSON_GetObjectItemCaseSensitive(obj, "unique_key");
+    if (item && !cJSON_IsNull(item)) {
+        if (!cJSON_IsString(item) || !qc_job_id_valid(item->valuestring))
+            FAIL("unique_key must be 1-%d characters of A-Z a-z 0-9 . _ : @ - (not starting "
+                 "with -)",
+                 QC_MAX_ID_BYTES);
+        snprintf(spec->unique_key, sizeof spec->unique_key, "%s", item->valuestring);
+    }
+
     static const char *lists[] = {"retry_on_exit", "no_retry_on_exit"};
     for (int i = 0; i < 2; i++) {
         item = cJSON_GetObjectItemCaseSensitive(obj, lists[i]);
@@ -324,6 +333,8 @@ cJSON *qc_job_spec_to_json(const qc_job_spec_t *spec)
         cJSON_AddItemToObject(obj, "env", cJSON_Parse(spec->env_json));
     if (spec->cwd)
         cJSON_AddStringToObject(obj, "cwd", spec->cwd);
+    if (spec->unique_key[0])
+        cJSON_AddStringToObject(obj, "unique_key", spec->unique_key);
     if (spec->retry_on_exit)
         cJSON_AddItemToObject(obj, "retry_on_exit", qc_exit_list_to_json(spec->retry_on_exit));
     if (spec->no_retry_on_exit)

@@ -70,7 +70,7 @@ _queuectl()
         --) dashdash=1 ;;
         --broker | --state | --limit | --id | --priority | --max-retries | --delay | --run-at | \
             --timeout | --file | --attempt | --interval | --older-than | --count | --env | --cwd | \
-            --retry-on-exit | --no-retry-on-exit | \
+            --retry-on-exit | --no-retry-on-exit | --unique-key | \
             --concurrency | --role | --dir | --listen | --events | --token-file | --web-dir)
             ((i++))
             ;;
@@ -119,7 +119,8 @@ _queuectl()
         compopt -o filenames 2>/dev/null
         candidates=$(compgen -d -- "$cur")
         ;;
-    --broker | --timeout | --limit | --max-retries | --delay | --run-at | --attempt | --env | --retry-on-exit | --no-retry-on-exit | \
+    --broker | --timeout | --limit | --max-retries | --delay | --run-at | --attempt | --env | \
+        --retry-on-exit | --no-retry-on-exit | --unique-key | \
         --interval | --older-than | --count | --concurrency | --listen | --events | --cursor | \
         --wait-timeout)
         return 0
@@ -142,7 +143,7 @@ _queuectl()
             case $command in
             enqueue)
                 candidates="--wait --file --id --priority --max-retries --delay --run-at
-                    --timeout --env --cwd --retry-on-exit --no-retry-on-exit $common --"
+                    --timeout --env --cwd --retry-on-exit --no-retry-on-exit --unique-key $common --"
                 ;;
             wait) candidates="--all --json --help" ;;
             logs) candidates="-f --follow --attempt --help" ;;

@@ -95,7 +95,7 @@ static void s_apply_file_flags(cJSON *job, int64_t max_retries, int priority, in
 }
 
 /* Sends one batch; returns an exit code. */
-static int s_send_batch(qc_ctl_t *ctl, cJSON **batch, int64_t *stored)
+static int s_send_batch(qc_ctl_t *ctl, cJSON **batch, int64_t *stored, int64_t *duplicates)
 {
     cJSON *request = qc_ctl_request("enqueue");
     int n = cJSON_GetArraySize(*batch);
@@ -110,8 +110,13 @@ static int s_send_batch(qc_ctl_t *ctl, cJSON **batch, int64_t *stored)
         cJSON_ArrayForEach(item, cJSON_GetObjectItem(reply, "ids"))
             printf("%s\n", item->valuestring);
     }
+    const cJSON *item;
+    int dups = 0;
+    cJSON_ArrayForEach(item, cJSON_GetObjectItem(reply, "duplicate_of")) dups +=
+        cJSON_IsString(item);
     cJSON_Delete(reply);
     *stored += n;
+    *duplicates += dups;
     return QC_CTL_OK;
 }
 
@@ -136,7 +141,7 @@ static int s_enqueue_file(qc_ctl_t *ctl, const char *path, const char *max_retri
         return qc_ctl_usage_error("enqueue: cannot read %s: %s", path, strerror(errno));
     int progress = isatty(STDERR_FILENO) && !ctl->json;
     cJSON *batch = cJSON_CreateArray();
-    int64_t line_no = 0, stored = 0;
+    int64_t line_no = 0, stored = 0, duplicates = 0;
     int rc = QC_CTL_OK;
     char *line = NULL;
     size_t cap = 0;
@@ -171,7 +176,7 @@ static int s_enqueue_file(qc_ctl_t *ctl, const char *path, const char *max_retri
         }
         cJSON_AddItemToArray(batch, job);
         if (cJSON_GetArraySize(batch) == 1000) {
-            rc = s_send_batch(ctl, &batch, &stored);
+            rc = s_send_batch(ctl, &batch, &stored, &duplicates);
             if (progress)
                 fprintf(stderr, "\r%lld jobs enqueued", (long long)stored);
         }
@@ -180,12 +185,17 @@ static int s_enqueue_file(qc_ctl_t *ctl, const char *path, const char *max_retri
     if (in != stdin)
         fclose(in);
     if (rc == QC_CTL_OK && cJSON_GetArraySize(batch) > 0)
-        rc = s_send_batch(ctl, &batch, &stored);
+        rc = s_send_batch(ctl, &batch, &stored, &duplicates);
     cJSON_Delete(batch);
     if (progress)
         fprintf(stderr, "\r");
     if (rc == QC_CTL_OK && !ctl->json)
-        printf("%lld job%s enqueued\n", (long long)stored, stored == 1 ? "" : "s");
+        printf("%lld job%s enqueued", (long long)(stored - duplicates),
+               stored - duplicates == 1 ? "" : "s");
+    if (rc == QC_CTL_OK && !ctl->json && duplicates)
+        printf(", %lld not added (an unfinished job has its unique key)", (long long)duplicates);
+    if (rc == QC_CTL_OK && !ctl->json)
+        printf("\n");
     return rc;
 }
 
@@ -197,10 +207,10 @@ static int s_ends_flags(const char *arg)
 }
 
 static const qc_flag_t s_enqueue_flags[] = {
-    {"file", 0, 1},  {"id", 0, 1},     {"max-retries", 0, 1},   {"priority", 0, 1},
-    {"delay", 0, 1}, {"run-at", 0, 1}, {"timeout", 0, 1},       {"wait", 0, 0},
-    {"env", 0, 1},   {"cwd", 0, 1},    {"retry-on-exit", 0, 1}, {"no-retry-on-exit", 0, 1},
-    {NULL, 0, 0}};
+    {"file", 0, 1},       {"id", 0, 1},     {"max-retries", 0, 1},   {"priority", 0, 1},
+    {"delay", 0, 1},      {"run-at", 0, 1}, {"timeout", 0, 1},       {"wait", 0, 0},
+    {"env", 0, 1},        {"cwd", 0, 1},    {"retry-on-exit", 0, 1}, {"no-retry-on-exit", 0, 1},
+    {"unique-key", 0, 1}, {NULL, 0, 0}};
 
 /* --retry-on-exit LIST and --no-retry-on-exit LIST ("none": an empty list,
  * so the config's default doesn't apply to this job). */
@@ -297,6 +307,9 @@ static int s_enqueue(qc_ctl_t *ctl, const qc_flags_t *flags)
         if (qc_flags_count(flags, "env") || qc_flags_value(flags, "cwd"))
             return qc_ctl_usage_error("enqueue: --env and --cwd are for one job; with --file, "
                                       "give each line its \"env\" and \"cwd\"");
+        if (qc_flags_value(flags, "unique-key"))
+            return qc_ctl_usage_error("enqueue: --unique-key is for one job; with --file, give "
+                                      "each line its \"unique_key\"");
         if (qc_flags_value(flags, "retry-on-exit") || qc_flags_value(flags, "no-retry-on-exit"))
             return qc_ctl_usage_error("enqueue: --retry-on-exit and --no-retry-on-exit are for "
                                       "one job; with --file, give each line its lists (or set "
@@ -342,6 +355,17 @@ static int s_enqueue(qc_ctl_t *ctl, const qc_flags_t *flags)
     }
 
     /* Flags override the JSON's fields. */
+    const char *unique_key = qc_flags_value(flags, "unique-key");
+    if (unique_key) {
+        if (!qc_job_id_valid(unique_key)) {
+            cJSON_Delete(job);
+            return qc_ctl_usage_error("enqueue: invalid --unique-key \"%s\": use 1-%d characters "
+                                      "of A-Z a-z 0-9 . _ : @ - (not starting with -)",
+                                      unique_key, QC_MAX_ID_BYTES);
+        }
+        cJSON_DeleteItemFromObject(job, "unique_key");
+        cJSON_AddStringToObject(job, "unique_key", unique_key);
+    }
     if (id) {
         cJSON_DeleteItemFromObject(job, "id");
         cJSON_AddStringToObject(job, "id", id);
@@ -421,6 +445,11 @@ static int s_enqueue(qc_ctl_t *ctl, const qc_flags_t *flags)
     cJSON *reply;
     if ((rc = qc_ctl_call(ctl, request, &reply)) != QC_CTL_OK)
         return rc;
+    /* A unique key held by an unfinished job: that job's id, and success. */
+    const char *duplicate_of = qc_json_string(reply, "duplicate_of");
+    if (duplicate_of && !ctl->json)
+        fprintf(stderr, "queuectl: not added: unfinished job %s has this unique key\n",
+                duplicate_of);
     if (wait) {
         char job_id[QC_MAX_ID_BYTES + 1];
         snprintf(job_id, sizeof job_id, "%s", qc_json_string(reply, "id"));

@@ -237,6 +237,8 @@ int qc_cmd_show(qc_ctl_t *ctl, int argc, char **argv)
     printf("  attempts    %lld of at most %lld\n", (long long)attempts, (long long)max_retries + 1);
     printf("  priority    %lld\n", (long long)priority);
     printf("  timeout     %llds\n", (long long)timeout_s);
+    if (qc_json_string(job, "unique_key"))
+        printf("  unique key  %s\n", qc_json_string(job, "unique_key"));
     if (qc_json_string(job, "cwd"))
         printf("  cwd         %s\n", qc_json_string(job, "cwd"));
     static const char *lists[][2] = {{"retry_on_exit", "retry on  "},

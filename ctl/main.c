@@ -91,6 +91,8 @@ static const struct {
      "  --cwd DIR          run the command in DIR on the worker (made absolute here)\n"
      "                     every job also sees QUEUECTL_JOB_ID, QUEUECTL_ATTEMPT,\n"
      "                     QUEUECTL_QUEUE and QUEUECTL_WORKER_ID\n"
+     "  --unique-key KEY   while an unfinished job has KEY, print its id (exit 0) and add\n"
+     "                     nothing (--json: \"duplicate_of\"); makes retrying an enqueue safe\n"
      "  --retry-on-exit L  only these exit codes retry (75,111); others go to the DLQ\n"
      "  --no-retry-on-exit L  these go straight to the DLQ (2,64; also timeout, lost)\n"
      "                     none: not the config default (retry-on-exit, no-retry-on-exit)\n"
@@ -103,6 +105,7 @@ static const struct {
      "  queuectl enqueue --wait -- ./deploy.sh staging\n"
      "  queuectl enqueue --env STAGE=prod --env DEBUG= --cwd /srv/app -- ./migrate.sh\n"
      "  queuectl enqueue --retry-on-exit 75 --no-retry-on-exit timeout -- ./sync.sh\n"
+     "  queuectl enqueue --unique-key report:2026-11-30 -- ./report.sh 2026-11-30\n"
      "  seq 100 | sed 's/.*/{\"command\":\"echo &\"}/' | queuectl enqueue --file -\n"},
     {"status", qc_cmd_status,
      "usage: queuectl status [--json]\n"

@@ -23,6 +23,9 @@ typedef struct {
      * default, "": explicitly none. */
     char *retry_on_exit;    /* only these exit codes retry */
     char *no_retry_on_exit; /* these exit codes (and timeout, lost) go to the DLQ */
+    /* While a job with this key is unfinished, enqueueing another returns
+     * it instead; "" for none. Same rules as ids. */
+    char unique_key[QC_MAX_ID_BYTES + 1];
 } qc_job_spec_t;
 
 /* Limits of a job's environment and working directory. */
