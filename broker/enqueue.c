@@ -30,9 +30,14 @@ static cJSON *s_insert_one(qc_broker_t *broker, const cJSON *obj, const char *wh
         return qc_broker_error(QC_E_INVALID_JOB, "%s%s", where, err);
     int rc = qc_store_job_insert(broker->store, &spec, &broker->config, now_ms, out->id);
     if (rc == 0)
-        qc_events_job(broker, out->id, QC_STATE_PENDING, spec.command, 0,
-                      spec.max_retries >= 0 ? spec.max_retries : broker->config.max_retries,
-                      spec.priority, 0, -1, NULL, NULL);
+        qc_events_job(broker, &(qc_job_event_t){.id = out->id,
+                                                .state = QC_STATE_PENDING,
+                                                .command = spec.command,
+                                                .with_counts = 1,
+                                                .max_retries = spec.max_retries >= 0
+                                                                   ? spec.max_retries
+                                                                   : broker->config.max_retries,
+                                                .priority = spec.priority});
     if (rc == QC_STORE_UNIQUE_HELD) {
         qc_info("enqueue: unique key %s is held by unfinished job %s: not added", spec.unique_key,
                 out->id);

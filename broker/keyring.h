@@ -26,6 +26,11 @@ int qc_keyring_has(qc_keyring_t *self, const char *key);
 /* Number of keys loaded (after the last reload). */
 size_t qc_keyring_size(qc_keyring_t *self);
 
+/* On a CURVE socket, true if the message's sender key (User-Id metadata)
+ * is in keys, the keyring of the socket's role (NULL: no CURVE, always
+ * true). Logs refusals with the peer's address. */
+int qc_keyring_allowed(qc_keyring_t *keys, zmsg_t *msg, const char *role);
+
 /* The ZAP handler, as a czmq actor: args is the authorized directory (with
  * workers/ and clients/ inside); it binds inproc://zeromq.zap.01. Create it
  * before any CURVE socket binds; destroy it after they are closed. */

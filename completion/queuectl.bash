@@ -71,7 +71,8 @@ _queuectl()
         --broker | --state | --limit | --id | --priority | --max-retries | --delay | --run-at | \
             --timeout | --file | --attempt | --interval | --older-than | --count | --env | --cwd | \
             --retry-on-exit | --no-retry-on-exit | --unique-key | \
-            --concurrency | --role | --dir | --listen | --events | --token-file | --web-dir)
+            --concurrency | --role | --dir | --listen | --events | --token-file | --web-dir | \
+            --curve-key | --server-key)
             ((i++))
             ;;
         -*) ;;
@@ -176,7 +177,8 @@ _queuectl()
                 ;;
             keygen) candidates="--role --dir $common" ;;
             dashboard)
-                candidates="--listen --broker --events --token-file --insecure --web-dir --help"
+                candidates="--listen --broker --events --token-file --insecure --web-dir --timeout
+                    --curve-key --server-key --broker-insecure --help"
                 ;;
             esac
         else

@@ -155,8 +155,12 @@ static const struct {
      "Writes a CURVE keypair NAME.cert / NAME.cert_secret (default in $QUEUECTL_HOME/keys).\n"
      "example: queuectl keygen build-box --role worker\n"},
     {"dashboard", qc_cmd_dashboard,
-     "usage: queuectl dashboard [--listen 127.0.0.1:8080] [--token-file F] [--insecure]\n"
-     "Web dashboard, REST API (/api) and Prometheus metrics (/metrics).\n"},
+     "usage: queuectl dashboard [--listen 127.0.0.1:8080] [--events EP] [--token-file F | "
+     "--insecure]\n"
+     "                          [--web-dir DIR]\n"
+     "Web dashboard, REST API (/api) and Prometheus metrics (/metrics): runs\n"
+     "queuectl-dashboard with these flags and the global --broker, --curve-key, --server-key,\n"
+     "--timeout (see queuectl-dashboard --help, docs/API.md).\n"},
     {"cancel", qc_cmd_cancel,
      "usage: queuectl cancel ID\n"
      "A pending or failed job is canceled at once; a running one is killed by its worker.\n"},
