@@ -2,6 +2,7 @@
  * calling the store or the registry, and building exactly one reply. */
 #include "ctlcmd.h"
 #include "enqueue.h"
+#include "queues.h"
 #include "events.h"
 #include "wrkcmd.h"
 #include "queuectl/clock.h"
@@ -173,9 +174,17 @@ static cJSON *s_op_list(qc_broker_t *broker, const cJSON *request)
             return qc_broker_error(QC_E_BAD_REQUEST, "state must be one of pending, processing, "
                                                      "completed, failed, dead, canceled");
     }
+    const char *queue;
+    cJSON *error = qc_queues_filter(request, &queue);
+    if (error)
+        return error;
     item = cJSON_GetObjectItemCaseSensitive(request, "q");
     if (item && !cJSON_IsNull(item) && !cJSON_IsString(item))
         return qc_broker_error(QC_E_BAD_REQUEST, "q must be a string");
+    if (queue && cJSON_IsString(item) && item->valuestring[0])
+        return qc_broker_error(QC_E_BAD_REQUEST, "list takes q or queue, not both");
+    if (queue)
+        return qc_queues_jobs(broker, request, queue, state);
     if (cJSON_IsString(item) && item->valuestring[0])
         return s_search(broker, request, state, item->valuestring);
     return s_list(broker, request, state);
@@ -188,7 +197,12 @@ static cJSON *s_op_dlq_list(qc_broker_t *broker, const cJSON *request)
 
 static cJSON *s_op_status(qc_broker_t *broker, const cJSON *request)
 {
-    (void)request;
+    const char *queue;
+    cJSON *error = qc_queues_filter(request, &queue);
+    if (error)
+        return error;
+    if (queue)
+        return qc_queues_status(broker, queue);
     int64_t counts[QC_STATE_COUNT], oldest_ms;
     if (qc_store_counts(broker->store, counts, &oldest_ms) != 0)
         return s_storage_error(broker);
@@ -426,6 +440,10 @@ static cJSON *s_op_workers_list(qc_broker_t *broker, const cJSON *request)
             obj, "last_seen",
             qc_clock_format_iso(now_wall - (now_mono - w->last_seen_mono_ms), iso, sizeof iso));
         cJSON_AddBoolToObject(obj, "stopping", w->stopping);
+        if (w->queues)
+            cJSON_AddStringToObject(obj, "queues", w->queues);
+        else
+            cJSON_AddNullToObject(obj, "queues");
         cJSON_AddItemToArray(workers, obj);
     }
     return reply;
@@ -597,6 +615,10 @@ static const struct {
 } s_ops[] = {
     {"ping", s_op_ping, 0},
     {"enqueue", qc_enqueue_handle, 1},
+    {"queue.list", qc_queues_list, 0},
+    {"queue.pause", qc_queues_pause, 1},
+    {"queue.resume", qc_queues_resume, 1},
+    {"queue.set", qc_queues_set, 1},
     {"get", s_op_get, 0},
     {"list", s_op_list, 0},
     {"status", s_op_status, 0},

@@ -14,7 +14,7 @@
 
 typedef struct _qc_store_t qc_store_t;
 
-#define QC_STORE_SCHEMA_VERSION 6
+#define QC_STORE_SCHEMA_VERSION 7
 
 /* Return codes beside 0 / -1 (an SQLite error, logged). */
 #define QC_STORE_DUPLICATE 1
@@ -81,6 +81,7 @@ int qc_store_config_save(qc_store_t *self, const char *key, const char *value);
  * job using one is refused (storage error) rather than run without it. */
 #define QC_STORE_FEAT_ENV 0x1         /* env, cwd */
 #define QC_STORE_FEAT_UNIQUE 0x4      /* unique_key */
+#define QC_STORE_FEAT_QUEUE 0x8       /* a queue other than "default" */
 #define QC_STORE_FEAT_EXIT_POLICY 0x2 /* retry_on_exit, no_retry_on_exit (or config defaults) */
 
 /* True if the backend stores every field of features (QC_STORE_FEAT_ bits). */
@@ -105,9 +106,10 @@ typedef struct {
     int attempts;      /* counted toward max_retries, this one included */
     int max_retries;
     int priority;
-    char *command;  /* owned */
-    char *env_json; /* owned, NULL if the job sets no environment */
-    char *cwd;      /* owned, NULL: the worker's directory */
+    char *command;                   /* owned */
+    char *env_json;                  /* owned, NULL if the job sets no environment */
+    char *cwd;                       /* owned, NULL: the worker's directory */
+    char queue[QC_MAX_ID_BYTES + 1]; /* "" means "default" */
 } qc_claim_t;
 
 /* Frees what a claim owns (accepts a zeroed claim). */
@@ -126,6 +128,40 @@ typedef struct {
  * nothing is due, -1 on error. */
 int qc_store_job_claim_next(qc_store_t *self, const qc_worker_ref_t *worker, int64_t now_ms,
                             qc_claim_t *claim);
+
+/* Claims the next due job for a worker serving queues (a comma-separated
+ * preference list, or NULL for every queue), skipping paused queues and
+ * queues at their max_running. With a list, the first queue in it with a
+ * due job wins; over every queue, the best (priority, then oldest) head of
+ * a queue that may run. Same returns as qc_store_job_claim_next. */
+int qc_store_job_claim_for(qc_store_t *self, const qc_worker_ref_t *worker, int64_t now_ms,
+                           const char *queues, qc_claim_t *claim);
+
+/* Named queues' settings: paused and max_running (-1 leaves one as it is;
+ * max_running 0 lifts the cap). 0 or -1. */
+typedef struct {
+    const char *name;
+    int paused;
+    int max_running;
+} qc_queue_update_t;
+int qc_store_queue_update(qc_store_t *self, const qc_queue_update_t *update);
+
+/* Every queue that has jobs or settings: [{name, counts: {state: n},
+ * paused, max_running (null for none), oldest_pending_age_s (null)}],
+ * unordered. Caller owns; NULL on error. */
+cJSON *qc_store_queue_list(qc_store_t *self, int64_t now_ms);
+
+/* Counts per state of one queue's jobs. 0 or -1. */
+int qc_store_queue_counts(qc_store_t *self, const char *queue, int64_t counts[QC_STATE_COUNT]);
+
+/* A page of one queue's jobs (newest first), in one state or all (< 0). */
+typedef struct {
+    const char *queue;
+    int state;
+    int limit;
+    int64_t cursor;
+} qc_store_list_t;
+cJSON *qc_store_job_list_in(qc_store_t *self, const qc_store_list_t *list, int64_t *next_cursor);
 
 /* The earliest run_at of a waiting job, or -1 if none waits. */
 int64_t qc_store_next_due_ms(qc_store_t *self);

@@ -48,6 +48,15 @@ typedef struct {
     int (*job_states)(qc_store_backend_t *self, const char *const *ids, int count, cJSON *out);
     cJSON *(*job_search)(qc_store_backend_t *self, const qc_store_search_t *search,
                          int64_t *next_cursor, int *scanned);
+    /* Named queues (NULL where a backend has none yet: refused). */
+    int (*job_claim_for)(qc_store_backend_t *self, const qc_worker_ref_t *worker, int64_t now_ms,
+                         const char *queues, qc_claim_t *claim);
+    int (*queue_update)(qc_store_backend_t *self, const qc_queue_update_t *update);
+    cJSON *(*queue_list)(qc_store_backend_t *self, int64_t now_ms);
+    int (*queue_counts)(qc_store_backend_t *self, const char *queue,
+                        int64_t counts[QC_STATE_COUNT]);
+    cJSON *(*job_list_in)(qc_store_backend_t *self, const qc_store_list_t *list,
+                          int64_t *next_cursor);
     /* NULL: the backend needs no lease (always held). */
     int (*lease_acquire)(qc_store_backend_t *self);
     int (*lease_valid)(qc_store_backend_t *self);

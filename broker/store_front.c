@@ -197,6 +197,8 @@ static unsigned s_features_of(const qc_job_spec_t *spec, const qc_config_t *conf
         needs |= QC_STORE_FEAT_ENV;
     if (spec->unique_key[0])
         needs |= QC_STORE_FEAT_UNIQUE;
+    if (spec->queue[0] && strcmp(spec->queue, "default") != 0)
+        needs |= QC_STORE_FEAT_QUEUE;
     if ((spec->retry_on_exit ? spec->retry_on_exit : config->retry_on_exit)[0] ||
         (spec->no_retry_on_exit ? spec->no_retry_on_exit : config->no_retry_on_exit)[0])
         needs |= QC_STORE_FEAT_EXIT_POLICY;
@@ -296,6 +298,40 @@ cJSON *qc_store_job_search(qc_store_t *self, const qc_store_search_t *search, in
 {
     S_OPTIONAL(self, job_search, NULL);
     return self->ops->job_search(self->backend, search, next_cursor, scanned);
+}
+
+int qc_store_job_claim_for(qc_store_t *self, const qc_worker_ref_t *worker, int64_t now_ms,
+                           const char *queues, qc_claim_t *claim)
+{
+    memset(claim, 0, sizeof *claim);
+    if (!self->ops->job_claim_for && !queues) /* no queues here: every job is "default" */
+        return self->ops->job_claim_next(self->backend, worker, now_ms, claim);
+    S_OPTIONAL(self, job_claim_for, -1);
+    return self->ops->job_claim_for(self->backend, worker, now_ms, queues, claim);
+}
+
+int qc_store_queue_update(qc_store_t *self, const qc_queue_update_t *update)
+{
+    S_OPTIONAL(self, queue_update, -1);
+    return self->ops->queue_update(self->backend, update);
+}
+
+cJSON *qc_store_queue_list(qc_store_t *self, int64_t now_ms)
+{
+    S_OPTIONAL(self, queue_list, NULL);
+    return self->ops->queue_list(self->backend, now_ms);
+}
+
+int qc_store_queue_counts(qc_store_t *self, const char *queue, int64_t counts[QC_STATE_COUNT])
+{
+    S_OPTIONAL(self, queue_counts, -1);
+    return self->ops->queue_counts(self->backend, queue, counts);
+}
+
+cJSON *qc_store_job_list_in(qc_store_t *self, const qc_store_list_t *list, int64_t *next_cursor)
+{
+    S_OPTIONAL(self, job_list_in, NULL);
+    return self->ops->job_list_in(self->backend, list, next_cursor);
 }
 
 int qc_store_job_get(qc_store_t *self, const char *id, int with_attempts, cJSON **job_out)

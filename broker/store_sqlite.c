@@ -99,12 +99,42 @@ static const char *s_migrations[] = {
     "ALTER TABLE jobs ADD COLUMN unique_key TEXT;"
     "CREATE UNIQUE INDEX jobs_unique_key ON jobs(unique_key)"
     "  WHERE unique_key IS NOT NULL AND state NOT IN (2, 4, 5);",
+
+    /* 7: named queues. Waiting jobs indexed per queue for claims and due
+     * times; (queue, seq) never changes, (queue, state, seq) pages list
+     * --queue --state. Settings per queue (paused, cap on running jobs), and
+     * counts per queue and state kept by triggers like state_counts. */
+    "ALTER TABLE jobs ADD COLUMN queue TEXT NOT NULL DEFAULT 'default';"
+    "CREATE INDEX jobs_ready_q ON jobs(queue, priority DESC, seq) WHERE state IN (0, 3);"
+    "CREATE INDEX jobs_due_q ON jobs(queue, run_at) WHERE state IN (0, 3);"
+    "CREATE INDEX jobs_queue ON jobs(queue, seq);"
+    "CREATE INDEX jobs_queue_state ON jobs(queue, state, seq);"
+    "CREATE TABLE queues (name TEXT PRIMARY KEY, paused INTEGER NOT NULL DEFAULT 0,"
+    "  max_running INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID;"
+    "CREATE TABLE queue_counts (queue TEXT NOT NULL, state INTEGER NOT NULL, n INTEGER NOT NULL,"
+    "  PRIMARY KEY (queue, state)) WITHOUT ROWID;"
+    "INSERT INTO queue_counts SELECT 'default', state, COUNT(*) FROM jobs GROUP BY state;"
+    "CREATE TRIGGER jobs_queue_counted_insert AFTER INSERT ON jobs BEGIN"
+    "  INSERT INTO queue_counts VALUES (NEW.queue, NEW.state, 1)"
+    "    ON CONFLICT (queue, state) DO UPDATE SET n = n + 1;"
+    "END;"
+    "CREATE TRIGGER jobs_queue_counted_update AFTER UPDATE OF state ON jobs"
+    "  WHEN OLD.state != NEW.state BEGIN"
+    "  UPDATE queue_counts SET n = n - 1 WHERE queue = OLD.queue AND state = OLD.state;"
+    "  INSERT INTO queue_counts VALUES (NEW.queue, NEW.state, 1)"
+    "    ON CONFLICT (queue, state) DO UPDATE SET n = n + 1;"
+    "END;"
+    "CREATE TRIGGER jobs_queue_counted_delete AFTER DELETE ON jobs BEGIN"
+    "  UPDATE queue_counts SET n = n - 1 WHERE queue = OLD.queue AND state = OLD.state;"
+    "END;",
 };
 #define S_MIGRATION_COUNT ((int)(sizeof s_migrations / sizeof s_migrations[0]))
 
 #define S_JOB_COLUMNS                                                                              \
     "seq, id, command, state, priority, attempts, max_retries, timeout_s, run_at, created_at, "    \
-    "updated_at, started_at, finished_at, exit_code, last_error, worker_id, runs"
+    "updated_at, started_at, finished_at, exit_code, last_error, worker_id, runs, queue"
+/* Columns of S_JOB_COLUMNS: what a statement selects after them starts here. */
+#define S_JOB_NCOLS 18
 
 enum {
     S_BEGIN,
@@ -141,6 +171,18 @@ enum {
     S_JOB_BRIEF,
     S_UNIQUE_HOLDER,
     S_UNIQUE_OF_DEAD,
+    S_RESTRICTED,
+    S_QUEUE_BLOCKED,
+    S_QUEUES_WAITING,
+    S_CLAIM_HEAD_Q,
+    S_CLAIM_BY_SEQ,
+    S_QUEUE_COUNTS,
+    S_QUEUE_SETTINGS,
+    S_QUEUE_OLDEST,
+    S_QUEUE_UPDATE,
+    S_QUEUE_COUNTS_OF,
+    S_LIST_QUEUE,
+    S_LIST_QUEUE_STATE,
     S_COUNT_STMTS
 };
 
@@ -152,12 +194,12 @@ static const char *s_sql[S_COUNT_STMTS] = {
     [S_RELEASE] = "RELEASE req",
     [S_ROLLBACK_TO] = "ROLLBACK TO req",
     [S_INSERT] = "INSERT INTO jobs (id, command, state, priority, max_retries, timeout_s, run_at,"
-                 " created_at, updated_at, env, cwd, retry_on_exit, no_retry_on_exit, unique_key)"
-                 " VALUES (?1, ?2, 0, ?3, ?4, ?5, ?6, ?7, ?7, ?8, ?9, ?10, ?11, ?12)",
+                 " created_at, updated_at, env, cwd, retry_on_exit, no_retry_on_exit, unique_key,"
+                 " queue) VALUES (?1, ?2, 0, ?3, ?4, ?5, ?6, ?7, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
     /* INDEXED BY: left alone, the planner prefers jobs_state and sorts every
      * waiting job (17 ms a claim at 100,000 waiting instead of 5 us). */
     [S_CLAIM_SELECT] = "SELECT seq, id, command, runs, timeout_s, run_at, attempts, max_retries,"
-                       " priority, env, cwd FROM jobs INDEXED BY jobs_ready"
+                       " priority, env, cwd, queue FROM jobs INDEXED BY jobs_ready"
                        " WHERE state IN (0, 3) AND run_at <= ?1"
                        " ORDER BY priority DESC, seq LIMIT 1",
     [S_CLAIM_UPDATE] = "UPDATE jobs SET state = 1, attempts = attempts + 1, runs = runs + 1,"
@@ -215,6 +257,31 @@ static const char *s_sql[S_COUNT_STMTS] = {
     [S_JOB_BRIEF] = "SELECT " S_JOB_COLUMNS " FROM jobs WHERE id = ?1",
     [S_UNIQUE_HOLDER] = "SELECT id FROM jobs INDEXED BY jobs_unique_key WHERE unique_key = ?1"
                         " AND unique_key IS NOT NULL AND state NOT IN (2, 4, 5)",
+    [S_RESTRICTED] = "SELECT EXISTS (SELECT 1 FROM queues WHERE paused != 0 OR max_running > 0)",
+    /* Paused, or at its cap of running jobs. */
+    [S_QUEUE_BLOCKED] = "SELECT paused != 0 OR (max_running > 0 AND COALESCE((SELECT n FROM"
+                        " queue_counts WHERE queue = ?1 AND state = 1), 0) >= max_running)"
+                        " FROM queues WHERE name = ?1",
+    [S_QUEUES_WAITING] = "SELECT DISTINCT queue FROM queue_counts WHERE state IN (0, 3) AND n > 0",
+    [S_CLAIM_HEAD_Q] = "SELECT seq, priority FROM jobs INDEXED BY jobs_ready_q"
+                       " WHERE queue = ?1 AND state IN (0, 3) AND run_at <= ?2"
+                       " ORDER BY priority DESC, seq LIMIT 1",
+    [S_CLAIM_BY_SEQ] = "SELECT seq, id, command, runs, timeout_s, run_at, attempts, max_retries,"
+                       " priority, env, cwd, queue FROM jobs WHERE seq = ?1",
+    [S_QUEUE_COUNTS] = "SELECT queue, state, n FROM queue_counts WHERE n > 0",
+    [S_QUEUE_SETTINGS] = "SELECT name, paused, max_running FROM queues",
+    [S_QUEUE_OLDEST] = "SELECT MIN(run_at) FROM jobs INDEXED BY jobs_due_q"
+                       " WHERE queue = ?1 AND state IN (0, 3) AND run_at <= ?2",
+    [S_QUEUE_UPDATE] =
+        "INSERT INTO queues (name, paused, max_running)"
+        " VALUES (?1, COALESCE(?2, 0), COALESCE(?3, 0)) ON CONFLICT (name) DO UPDATE"
+        " SET paused = COALESCE(?2, paused), max_running = COALESCE(?3, max_running)",
+    [S_QUEUE_COUNTS_OF] = "SELECT state, n FROM queue_counts WHERE queue = ?1",
+    [S_LIST_QUEUE] = "SELECT " S_JOB_COLUMNS " FROM jobs INDEXED BY jobs_queue WHERE queue = ?3"
+                     " AND seq < ?1 ORDER BY seq DESC LIMIT ?2",
+    [S_LIST_QUEUE_STATE] =
+        "SELECT " S_JOB_COLUMNS " FROM jobs INDEXED BY jobs_queue_state"
+        " WHERE queue = ?3 AND state = ?4 AND seq < ?1 ORDER BY seq DESC LIMIT ?2",
     [S_UNIQUE_OF_DEAD] = "SELECT unique_key FROM jobs WHERE id = ?1 AND state = 4"
                          " AND unique_key IS NOT NULL",
 };
@@ -479,6 +546,7 @@ int qc_sqlite_job_insert(qc_store_backend_t *self, const qc_job_spec_t *spec,
             stmt, 11, spec->no_retry_on_exit ? spec->no_retry_on_exit : config->no_retry_on_exit,
             -1, SQLITE_STATIC);
         s_bind_text_or_null(stmt, 12, spec->unique_key);
+        sqlite3_bind_text(stmt, 13, spec->queue[0] ? spec->queue : "default", -1, SQLITE_STATIC);
         int rc = sqlite3_step(stmt);
         int ext = sqlite3_extended_errcode(self->db);
         s_done(stmt);
@@ -495,11 +563,11 @@ int qc_sqlite_job_insert(qc_store_backend_t *self, const qc_job_spec_t *spec,
     return -1;
 }
 
-int qc_sqlite_job_claim_next(qc_store_backend_t *self, const qc_worker_ref_t *worker,
-                             int64_t now_ms, qc_claim_t *claim)
+/* Claims the job the statement which (bound) selects first. */
+static int s_claim(qc_store_backend_t *self, int which, const qc_worker_ref_t *worker,
+                   int64_t now_ms, qc_claim_t *claim)
 {
-    sqlite3_stmt *stmt = self->stmt[S_CLAIM_SELECT];
-    sqlite3_bind_int64(stmt, 1, now_ms);
+    sqlite3_stmt *stmt = self->stmt[which];
     int rc = sqlite3_step(stmt);
     if (rc != SQLITE_ROW) {
         s_done(stmt);
@@ -521,6 +589,7 @@ int qc_sqlite_job_claim_next(qc_store_backend_t *self, const qc_worker_ref_t *wo
     claim->env_json = text ? strdup((const char *)text) : NULL;
     text = sqlite3_column_text(stmt, 10);
     claim->cwd = text ? strdup((const char *)text) : NULL;
+    snprintf(claim->queue, sizeof claim->queue, "%s", (const char *)sqlite3_column_text(stmt, 11));
     s_done(stmt);
     if (!claim->command)
         goto fail;
@@ -545,6 +614,196 @@ int qc_sqlite_job_claim_next(qc_store_backend_t *self, const qc_worker_ref_t *wo
 fail:
     qc_claim_clear(claim);
     return -1;
+}
+
+int qc_sqlite_job_claim_next(qc_store_backend_t *self, const qc_worker_ref_t *worker,
+                             int64_t now_ms, qc_claim_t *claim)
+{
+    sqlite3_bind_int64(self->stmt[S_CLAIM_SELECT], 1, now_ms);
+    return s_claim(self, S_CLAIM_SELECT, worker, now_ms, claim);
+}
+
+/* 1 if queue is paused or at its cap, 0 if not, -1 on error. */
+static int s_queue_blocked(qc_store_backend_t *self, const char *queue)
+{
+    sqlite3_stmt *stmt = self->stmt[S_QUEUE_BLOCKED];
+    sqlite3_bind_text(stmt, 1, queue, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(stmt);
+    int blocked = rc == SQLITE_ROW && sqlite3_column_int(stmt, 0);
+    s_done(stmt);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? blocked : -1;
+}
+
+/* The head of queue's due jobs: 1 with *seq and *priority, 0 if none, -1. */
+static int s_queue_head(qc_store_backend_t *self, const char *queue, int64_t now_ms, int64_t *seq,
+                        int *priority)
+{
+    sqlite3_stmt *stmt = self->stmt[S_CLAIM_HEAD_Q];
+    sqlite3_bind_text(stmt, 1, queue, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(stmt, 2, now_ms);
+    int rc = sqlite3_step(stmt);
+    if (rc == SQLITE_ROW) {
+        *seq = sqlite3_column_int64(stmt, 0);
+        *priority = sqlite3_column_int(stmt, 1);
+    }
+    s_done(stmt);
+    return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
+}
+
+#define S_MAX_QUEUES_SCANNED 1024
+
+int qc_sqlite_job_claim_for(qc_store_backend_t *self, const qc_worker_ref_t *worker, int64_t now_ms,
+                            const char *queues, qc_claim_t *claim)
+{
+    sqlite3_stmt *stmt;
+    int rc;
+    if (!queues) {
+        /* Every queue: the one global index, unless a queue is paused or capped. */
+        stmt = self->stmt[S_RESTRICTED];
+        rc = sqlite3_step(stmt);
+        int restricted = rc == SQLITE_ROW && sqlite3_column_int(stmt, 0);
+        s_done(stmt);
+        if (rc != SQLITE_ROW)
+            return -1;
+        if (!restricted)
+            return qc_sqlite_job_claim_next(self, worker, now_ms, claim);
+    }
+    /* The queues to look at: the worker's, in its order, or every queue
+     * with waiting jobs (then the best head wins: priority, then age). */
+    char *names[S_MAX_QUEUES_SCANNED];
+    int count = 0;
+    char *list = queues ? strdup(queues) : NULL;
+    if (queues) {
+        for (char *save = NULL, *q = strtok_r(list, ",", &save); q && count < S_MAX_QUEUES_SCANNED;
+             q = strtok_r(NULL, ",", &save))
+            names[count++] = q;
+    } else {
+        stmt = self->stmt[S_QUEUES_WAITING];
+        while ((rc = sqlite3_step(stmt)) == SQLITE_ROW && count < S_MAX_QUEUES_SCANNED)
+            if ((names[count] = strdup((const char *)sqlite3_column_text(stmt, 0))) != NULL)
+                count++;
+        s_done(stmt);
+    }
+    int64_t best_seq = -1;
+    int best_priority = 0, result = 0;
+    for (int i = 0; i < count; i++) {
+        int64_t seq = -1;
+        int priority = 0, blocked = s_queue_blocked(self, names[i]);
+        int found = blocked == 0 ? s_queue_head(self, names[i], now_ms, &seq, &priority)
+                                 : (blocked < 0 ? -1 : 0);
+        if (blocked < 0 || found < 0) {
+            result = -1;
+            break;
+        }
+        if (found && (best_seq < 0 || priority > best_priority ||
+                      (priority == best_priority && seq < best_seq))) {
+            best_seq = seq;
+            best_priority = priority;
+            if (queues)
+                break; /* the worker's order is strict: its first queue with a due job */
+        }
+    }
+    if (queues)
+        free(list);
+    else
+        for (int i = 0; i < count; i++)
+            free(names[i]);
+    if (result < 0 || best_seq < 0)
+        return result;
+    sqlite3_bind_int64(self->stmt[S_CLAIM_BY_SEQ], 1, best_seq);
+    return s_claim(self, S_CLAIM_BY_SEQ, worker, now_ms, claim);
+}
+
+int qc_sqlite_queue_update(qc_store_backend_t *self, const qc_queue_update_t *update)
+{
+    sqlite3_stmt *stmt = self->stmt[S_QUEUE_UPDATE];
+    sqlite3_bind_text(stmt, 1, update->name, -1, SQLITE_STATIC);
+    if (update->paused >= 0)
+        sqlite3_bind_int(stmt, 2, update->paused);
+    if (update->max_running >= 0)
+        sqlite3_bind_int(stmt, 3, update->max_running);
+    return s_exec_stmt(self, S_QUEUE_UPDATE);
+}
+
+/* The entry for name in queues (an object keyed by name), made if new. */
+static cJSON *s_queue_entry(cJSON *queues, const char *name)
+{
+    cJSON *entry = cJSON_GetObjectItemCaseSensitive(queues, name);
+    if (entry)
+        return entry;
+    entry = cJSON_AddObjectToObject(queues, name);
+    cJSON *counts = cJSON_AddObjectToObject(entry, "counts");
+    for (int s = 0; s < QC_STATE_COUNT; s++)
+        cJSON_AddNumberToObject(counts, qc_state_name(s), 0);
+    cJSON_AddBoolToObject(entry, "paused", 0);
+    cJSON_AddNullToObject(entry, "max_running");
+    return entry;
+}
+
+cJSON *qc_sqlite_queue_list(qc_store_backend_t *self, int64_t now_ms)
+{
+    cJSON *by_name = cJSON_CreateObject();
+    sqlite3_stmt *stmt = self->stmt[S_QUEUE_COUNTS];
+    int rc;
+    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+        int state = sqlite3_column_int(stmt, 1);
+        cJSON *counts = cJSON_GetObjectItemCaseSensitive(
+            s_queue_entry(by_name, (const char *)sqlite3_column_text(stmt, 0)), "counts");
+        if (state >= 0 && state < QC_STATE_COUNT)
+            cJSON_SetNumberValue(cJSON_GetObjectItemCaseSensitive(counts, qc_state_name(state)),
+                                 (double)sqlite3_column_int64(stmt, 2));
+    }
+    s_done(stmt);
+    if (rc != SQLITE_DONE)
+        goto fail;
+    stmt = self->stmt[S_QUEUE_SETTINGS];
+    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+        cJSON *entry = s_queue_entry(by_name, (const char *)sqlite3_column_text(stmt, 0));
+        cJSON_ReplaceItemInObjectCaseSensitive(entry, "paused",
+                                               cJSON_CreateBool(sqlite3_column_int(stmt, 1)));
+        int cap = sqlite3_column_int(stmt, 2);
+        cJSON_ReplaceItemInObjectCaseSensitive(
+            entry, "max_running", cap > 0 ? cJSON_CreateNumber(cap) : cJSON_CreateNull());
+    }
+    s_done(stmt);
+    if (rc != SQLITE_DONE)
+        goto fail;
+    cJSON *list = cJSON_CreateArray();
+    for (cJSON *entry = by_name->child; entry; entry = entry->next) {
+        cJSON *item = cJSON_Duplicate(entry, 1);
+        cJSON_AddStringToObject(item, "name", entry->string);
+        stmt = self->stmt[S_QUEUE_OLDEST];
+        sqlite3_bind_text(stmt, 1, entry->string, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(stmt, 2, now_ms);
+        if (sqlite3_step(stmt) == SQLITE_ROW && sqlite3_column_type(stmt, 0) != SQLITE_NULL)
+            cJSON_AddNumberToObject(item, "oldest_pending_age_s",
+                                    (double)(now_ms - sqlite3_column_int64(stmt, 0)) / 1000.0);
+        else
+            cJSON_AddNullToObject(item, "oldest_pending_age_s");
+        s_done(stmt);
+        cJSON_AddItemToArray(list, item);
+    }
+    cJSON_Delete(by_name);
+    return list;
+fail:
+    cJSON_Delete(by_name);
+    return NULL;
+}
+
+int qc_sqlite_queue_counts(qc_store_backend_t *self, const char *queue,
+                           int64_t counts[QC_STATE_COUNT])
+{
+    memset(counts, 0, sizeof(int64_t) * QC_STATE_COUNT);
+    sqlite3_stmt *stmt = self->stmt[S_QUEUE_COUNTS_OF];
+    sqlite3_bind_text(stmt, 1, queue, -1, SQLITE_STATIC);
+    int rc;
+    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+        int state = sqlite3_column_int(stmt, 0);
+        if (state >= 0 && state < QC_STATE_COUNT)
+            counts[state] = sqlite3_column_int64(stmt, 1);
+    }
+    s_done(stmt);
+    return rc == SQLITE_DONE ? 0 : -1;
 }
 
 int64_t qc_sqlite_next_due_ms(qc_store_backend_t *self)
@@ -742,6 +1001,7 @@ static cJSON *s_job_row(sqlite3_stmt *stmt)
     s_add_text(job, "last_error", stmt, 14);
     s_add_text(job, "worker_id", stmt, 15);
     s_add_int(job, "runs", stmt, 16);
+    s_add_text(job, "queue", stmt, 17);
     return job;
 }
 
@@ -756,20 +1016,22 @@ int qc_sqlite_job_get(qc_store_backend_t *self, const char *id, int with_attempt
         return rc == SQLITE_DONE ? QC_STORE_NOT_FOUND : -1;
     }
     cJSON *job = s_job_row(stmt);
-    s_add_text(job, "stdout_tail", stmt, 17);
-    s_add_text(job, "stderr_tail", stmt, 18);
-    const unsigned char *env = sqlite3_column_text(stmt, 19);
+    s_add_text(job, "stdout_tail", stmt, S_JOB_NCOLS);
+    s_add_text(job, "stderr_tail", stmt, S_JOB_NCOLS + 1);
+    const unsigned char *env = sqlite3_column_text(stmt, S_JOB_NCOLS + 2);
     cJSON *env_obj = env ? cJSON_Parse((const char *)env) : NULL;
     if (env_obj)
         cJSON_AddItemToObject(job, "env", env_obj);
     else
         cJSON_AddNullToObject(job, "env");
-    s_add_text(job, "cwd", stmt, 20);
-    cJSON_AddItemToObject(job, "retry_on_exit",
-                          qc_exit_list_to_json((const char *)sqlite3_column_text(stmt, 21)));
-    cJSON_AddItemToObject(job, "no_retry_on_exit",
-                          qc_exit_list_to_json((const char *)sqlite3_column_text(stmt, 22)));
-    s_add_text(job, "unique_key", stmt, 23);
+    s_add_text(job, "cwd", stmt, S_JOB_NCOLS + 3);
+    cJSON_AddItemToObject(
+        job, "retry_on_exit",
+        qc_exit_list_to_json((const char *)sqlite3_column_text(stmt, S_JOB_NCOLS + 4)));
+    cJSON_AddItemToObject(
+        job, "no_retry_on_exit",
+        qc_exit_list_to_json((const char *)sqlite3_column_text(stmt, S_JOB_NCOLS + 5)));
+    s_add_text(job, "unique_key", stmt, S_JOB_NCOLS + 6);
     int64_t seq = sqlite3_column_int64(stmt, 0);
     int runs = sqlite3_column_int(stmt, 16);
     s_done(stmt);
@@ -815,6 +1077,9 @@ int qc_sqlite_job_get(qc_store_backend_t *self, const char *id, int with_attempt
     return 0;
 }
 
+/* A page of the bound statement which's rows. */
+static cJSON *s_list_page(qc_store_backend_t *self, int which, int limit, int64_t *next_cursor);
+
 cJSON *qc_sqlite_job_list(qc_store_backend_t *self, int state, int limit, int64_t cursor,
                           int64_t *next_cursor)
 {
@@ -824,6 +1089,25 @@ cJSON *qc_sqlite_job_list(qc_store_backend_t *self, int state, int limit, int64_
     sqlite3_bind_int(stmt, 2, limit);
     if (state >= 0)
         sqlite3_bind_int(stmt, 3, state);
+    return s_list_page(self, which, limit, next_cursor);
+}
+
+cJSON *qc_sqlite_job_list_in(qc_store_backend_t *self, const qc_store_list_t *list,
+                             int64_t *next_cursor)
+{
+    int which = list->state < 0 ? S_LIST_QUEUE : S_LIST_QUEUE_STATE;
+    sqlite3_stmt *stmt = self->stmt[which];
+    sqlite3_bind_int64(stmt, 1, list->cursor > 0 ? list->cursor : INT64_MAX);
+    sqlite3_bind_int(stmt, 2, list->limit);
+    sqlite3_bind_text(stmt, 3, list->queue, -1, SQLITE_STATIC);
+    if (list->state >= 0)
+        sqlite3_bind_int(stmt, 4, list->state);
+    return s_list_page(self, which, list->limit, next_cursor);
+}
+
+static cJSON *s_list_page(qc_store_backend_t *self, int which, int limit, int64_t *next_cursor)
+{
+    sqlite3_stmt *stmt = self->stmt[which];
     cJSON *jobs = cJSON_CreateArray();
     int rows = 0, rc;
     int64_t last_seq = 0, bytes = 0;
@@ -999,7 +1283,13 @@ cJSON *qc_sqlite_job_search(qc_store_backend_t *self, const qc_store_search_t *s
 
 const qc_store_ops_t qc_sqlite_ops = {
     .name = "sqlite",
-    .features = QC_STORE_FEAT_ENV | QC_STORE_FEAT_EXIT_POLICY | QC_STORE_FEAT_UNIQUE,
+    .features =
+        QC_STORE_FEAT_ENV | QC_STORE_FEAT_EXIT_POLICY | QC_STORE_FEAT_UNIQUE | QC_STORE_FEAT_QUEUE,
+    .job_claim_for = qc_sqlite_job_claim_for,
+    .queue_update = qc_sqlite_queue_update,
+    .queue_list = qc_sqlite_queue_list,
+    .queue_counts = qc_sqlite_queue_counts,
+    .job_list_in = qc_sqlite_job_list_in,
     .destroy = qc_sqlite_destroy,
     .errmsg = qc_sqlite_errmsg,
     .total_changes = qc_sqlite_total_changes,

@@ -86,8 +86,9 @@ static void s_on_output(qc_broker_t *broker, qc_worker_t *worker, const cJSON *b
 /* HELLO, checked. */
 typedef struct {
     qc_worker_hello_t who;
-    const cJSON *running;  /* [{id, attempt}]: runs whose shell is going, or NULL */
-    const cJSON *finished; /* [{id, attempt}]: results not yet acknowledged, or NULL */
+    const cJSON *running;             /* [{id, attempt}]: runs whose shell is going, or NULL */
+    const cJSON *finished;            /* [{id, attempt}]: results not yet acknowledged, or NULL */
+    char queues[QC_QUEUE_LIST_BYTES]; /* what who.queues points at */
     int stopping;
 } s_hello_t;
 
@@ -135,6 +136,29 @@ static int s_hello_parse(const cJSON *body, const char *curve_key, s_hello_t *he
         return snprintf(err, errlen, "finished must be an array"), -1;
     if (hello->finished && cJSON_GetArraySize(hello->finished) > QC_MAX_UNACKED)
         return snprintf(err, errlen, "finished lists more than %d results", QC_MAX_UNACKED), -1;
+    /* queues: ["a", "b"], in preference order; absent or null: every queue. */
+    const cJSON *queues = cJSON_GetObjectItemCaseSensitive(body, "queues");
+    if (queues && !cJSON_IsNull(queues)) {
+        char text[QC_QUEUE_LIST_BYTES + QC_MAX_ID_BYTES] = "";
+        size_t used = 0;
+        const cJSON *name;
+        if (!cJSON_IsArray(queues) || cJSON_GetArraySize(queues) < 1 ||
+            cJSON_GetArraySize(queues) > QC_MAX_WORKER_QUEUES)
+            return snprintf(err, errlen, "queues must be an array of 1 to %d names",
+                            QC_MAX_WORKER_QUEUES),
+                   -1;
+        cJSON_ArrayForEach(name, queues)
+        {
+            if (!cJSON_IsString(name) || strlen(name->valuestring) > QC_MAX_ID_BYTES ||
+                strchr(name->valuestring, ','))
+                return snprintf(err, errlen, "queues must hold queue names"), -1;
+            used += (size_t)snprintf(text + used, sizeof text - used, "%s%s", used ? "," : "",
+                                     name->valuestring);
+        }
+        if (qc_queue_list_parse(text, hello->queues, sizeof hello->queues, err, errlen) != 0)
+            return -1;
+        hello->who.queues = hello->queues;
+    }
     return 0;
 }
 
@@ -288,9 +312,10 @@ static void s_on_hello(qc_broker_t *broker, zframe_t *routing_id, const char *cu
     s_send(broker, routing_id, QC_B_WELCOME, welcome, QC_OUT_ALWAYS);
     cJSON_Delete(welcome);
     qc_events_worker(broker, "joined", worker);
-    qc_info("worker %s registered (host %s, pid %d, %d slot%s, %d held)", worker->worker_id,
-            worker->host, worker->pid, worker->slots, worker->slots == 1 ? "" : "s",
-            worker->held_count);
+    qc_info("worker %s registered (host %s, pid %d, %d slot%s, %d held, queues %s)",
+            worker->worker_id, worker->host, worker->pid, worker->slots,
+            worker->slots == 1 ? "" : "s", worker->held_count,
+            worker->queues ? worker->queues : "all");
     broker->maybe_due = 1;
 }
 
@@ -365,7 +390,7 @@ static int s_give_one(qc_broker_t *broker, qc_worker_t *worker, int64_t now_wall
 {
     qc_worker_ref_t ref = {worker->worker_id, worker->instance, worker->host, worker->pid};
     qc_claim_t claim;
-    int rc = qc_store_job_claim_next(broker->store, &ref, now_wall_ms, &claim);
+    int rc = qc_store_job_claim_for(broker->store, &ref, now_wall_ms, worker->queues, &claim);
     if (rc != 1)
         return rc;
     if (!qc_worker_hold(worker, claim.seq, claim.id, claim.attempt)) {
@@ -394,6 +419,8 @@ static int s_give_one(qc_broker_t *broker, qc_worker_t *worker, int64_t now_wall
         cJSON_AddItemToObject(job, "env", env);
     if (claim.cwd)
         cJSON_AddStringToObject(job, "cwd", claim.cwd);
+    if (claim.queue[0])
+        cJSON_AddStringToObject(job, "queue", claim.queue);
     s_send(broker, worker->routing_id, QC_B_JOB, job, QC_OUT_AFTER_COMMIT);
     cJSON_Delete(job);
     qc_debug("job %s: attempt %d sent to worker %s", claim.id, claim.attempt, worker->worker_id);
@@ -409,6 +436,7 @@ void qc_wrkcmd_dispatch(qc_broker_t *broker, int64_t now_wall_ms)
         return;
     /* Which worker gets each job is the registry's policy (dispatch.h). */
     int nothing_due = 0;
+    qc_dispatch_pass_begin(broker->dispatch);
     for (;;) {
         qc_worker_t *best = qc_dispatch_pick(broker->dispatch);
         if (!best)
@@ -418,13 +446,22 @@ void qc_wrkcmd_dispatch(qc_broker_t *broker, int64_t now_wall_ms)
             return; /* storage trouble: try again on the next pass */
         if (rc == 0) {
             nothing_due = 1;
-            break;
+            if (!best->queues)
+                break; /* it serves every queue: nothing is due for anyone */
+            /* Nothing in its queues: a worker serving others may find some. */
+            qc_dispatch_nothing_due(broker->dispatch, best);
+            continue;
         }
         qc_dispatch_given(broker->dispatch, best);
     }
     /* Nothing more is due now (or nobody is free): remember when to look again. */
     broker->maybe_due = 0;
     broker->next_due_ms = nothing_due ? qc_store_next_due_ms(broker->store) : -1;
+    /* Due, yet nobody may take it (its queue is paused or full, or no worker
+     * serves it): a resume, a finished job or a new worker set maybe_due;
+     * meanwhile look again in a second rather than spin. */
+    if (nothing_due && broker->next_due_ms >= 0 && broker->next_due_ms <= now_wall_ms)
+        broker->next_due_ms = now_wall_ms + 1000;
 }
 
 void qc_wrkcmd_heartbeat(qc_broker_t *broker)

@@ -56,12 +56,12 @@ int qc_json_depth_ok(const cJSON *item, int max_depth)
         return -1;                                                                                 \
     } while (0)
 
-static const char *s_known_fields[] = {"id",     "command",       "max_retries",      "priority",
-                                       "run_at", "delay_s",       "timeout_s",        "env",
-                                       "cwd",    "retry_on_exit", "no_retry_on_exit", "unique_key"};
+static const char *s_known_fields[] = {
+    "id",  "command", "max_retries",   "priority",         "run_at",     "delay_s", "timeout_s",
+    "env", "cwd",     "retry_on_exit", "no_retry_on_exit", "unique_key", "queue"};
 #define S_KNOWN_LIST                                                                               \
     "id, command, max_retries, priority, run_at, delay_s, timeout_s, env, cwd, retry_on_exit, "    \
-    "no_retry_on_exit, unique_key"
+    "no_retry_on_exit, unique_key, queue"
 
 cJSON *qc_exit_list_to_json(const char *list)
 {
@@ -115,6 +115,42 @@ static int s_exit_list_parse(const cJSON *item, const char *field, int allow_wor
     }
     *out = strdup(canonical);
     return 0;
+}
+
+int qc_queue_list_parse(const char *text, char *out, size_t outlen, char *err, size_t errlen)
+{
+    size_t used = 0;
+    int count = 0;
+    out[0] = '\0';
+    for (const char *p = text;; p++) {
+        size_t len = strcspn(p, ",");
+        char name[QC_MAX_ID_BYTES + 2];
+        snprintf(name, sizeof name, "%.*s", (int)(len < sizeof name - 1 ? len : sizeof name - 1),
+                 p);
+        if (len == 0 || len > QC_MAX_ID_BYTES || !qc_job_id_valid(name)) {
+            snprintf(err, errlen,
+                     "queue name \"%.*s\" is invalid: use 1-%d characters of A-Z a-z 0-9 . _ "
+                     ": @ - (not starting with -), names separated by commas",
+                     (int)(len < 64 ? len : 64), p, QC_MAX_ID_BYTES);
+            return -1;
+        }
+        for (const char *q = out; *q;) { /* each once */
+            size_t n = strcspn(q, ",");
+            if (n == len && strncmp(q, name, len) == 0) {
+                snprintf(err, errlen, "queue %s is listed twice", name);
+                return -1;
+            }
+            q += n + (q[n] == ',');
+        }
+        if (++count > QC_MAX_WORKER_QUEUES) {
+            snprintf(err, errlen, "more than %d queues", QC_MAX_WORKER_QUEUES);
+            return -1;
+        }
+        used += (size_t)snprintf(out + used, outlen - used, "%s%s", used ? "," : "", name);
+        p += len;
+        if (!*p)
+            return 0;
+    }
 }
 
 int qc_job_env_name_valid(const char *name, char *err, size_t errlen)
@@ -296,6 +332,14 @@ int qc_job_spec_from_json(const cJSON *obj, qc_job_spec_t *spec, char *err, size
         snprintf(spec->unique_key, sizeof spec->unique_key, "%s", item->valuestring);
     }
 
+    item = cJSON_GetObjectItemCaseSensitive(obj, "queue");
+    if (item && !cJSON_IsNull(item)) {
+        if (!cJSON_IsString(item) || !qc_job_id_valid(item->valuestring))
+            FAIL("queue must be 1-%d characters of A-Z a-z 0-9 . _ : @ - (not starting with -)",
+                 QC_MAX_ID_BYTES);
+        snprintf(spec->queue, sizeof spec->queue, "%s", item->valuestring);
+    }
+
     static const char *lists[] = {"retry_on_exit", "no_retry_on_exit"};
     for (int i = 0; i < 2; i++) {
         item = cJSON_GetObjectItemCaseSensitive(obj, lists[i]);
@@ -335,6 +379,8 @@ cJSON *qc_job_spec_to_json(const qc_job_spec_t *spec)
         cJSON_AddStringToObject(obj, "cwd", spec->cwd);
     if (spec->unique_key[0])
         cJSON_AddStringToObject(obj, "unique_key", spec->unique_key);
+    if (spec->queue[0])
+        cJSON_AddStringToObject(obj, "queue", spec->queue);
     if (spec->retry_on_exit)
         cJSON_AddItemToObject(obj, "retry_on_exit", qc_exit_list_to_json(spec->retry_on_exit));
     if (spec->no_retry_on_exit)

@@ -4,7 +4,7 @@
 # Job and worker ids are asked of the broker (--timeout 500ms), so completing
 # them never hangs when no broker is running.
 
-_queuectl_commands="enqueue wait logs cancel events watch prune status list show dlq config
+_queuectl_commands="enqueue wait logs cancel events watch prune status list show dlq queue config
     worker broker keygen dashboard help"
 _queuectl_states="pending processing completed failed dead canceled"
 _queuectl_config_keys="max-retries backoff-base backoff-max job-timeout retention retry-on-exit no-retry-on-exit"
@@ -70,7 +70,7 @@ _queuectl()
         --) dashdash=1 ;;
         --broker | --state | --limit | --id | --priority | --max-retries | --delay | --run-at | \
             --timeout | --file | --attempt | --interval | --older-than | --count | --env | --cwd | \
-            --retry-on-exit | --no-retry-on-exit | --unique-key | \
+            --retry-on-exit | --no-retry-on-exit | --unique-key | --queue | --queues | --max-running | \
             --concurrency | --role | --dir | --listen | --events | --token-file | --web-dir | \
             --curve-key | --server-key)
             ((i++))
@@ -78,7 +78,7 @@ _queuectl()
         -*) ;;
         *)
             case $command in
-            worker | dlq | config | broker)
+            worker | dlq | config | broker | queue)
                 if [[ -z $sub ]]; then
                     sub=$word
                     continue
@@ -121,7 +121,7 @@ _queuectl()
         candidates=$(compgen -d -- "$cur")
         ;;
     --broker | --timeout | --limit | --max-retries | --delay | --run-at | --attempt | --env | \
-        --retry-on-exit | --no-retry-on-exit | --unique-key | \
+        --retry-on-exit | --no-retry-on-exit | --unique-key | --queue | --queues | --max-running | \
         --interval | --older-than | --count | --concurrency | --listen | --events | --cursor | \
         --wait-timeout)
         return 0
@@ -144,7 +144,7 @@ _queuectl()
             case $command in
             enqueue)
                 candidates="--wait --file --id --priority --max-retries --delay --run-at
-                    --timeout --env --cwd --retry-on-exit --no-retry-on-exit --unique-key $common --"
+                    --timeout --env --cwd --retry-on-exit --no-retry-on-exit --unique-key --queue $common --"
                 ;;
             wait) candidates="--all --json --help" ;;
             logs) candidates="-f --follow --attempt --help" ;;
@@ -152,8 +152,14 @@ _queuectl()
             events) candidates="--state --workers --json --help" ;;
             watch) candidates="--interval --help" ;;
             prune) candidates="--completed --dead --canceled --older-than $common" ;;
-            status) candidates=$common ;;
-            list) candidates="--state --limit --cursor --all --jsonl $common" ;;
+            status) candidates="--queue $common" ;;
+            list) candidates="--state --queue --limit --cursor --all --jsonl $common" ;;
+            queue)
+                case $sub in
+                set) candidates="--max-running $common" ;;
+                *) candidates=$common ;;
+                esac
+                ;;
             dlq)
                 case $sub in
                 list) candidates="--limit --cursor --all --jsonl $common" ;;
@@ -164,7 +170,7 @@ _queuectl()
             config) candidates=$common ;;
             worker)
                 case $sub in
-                start) candidates="--count --concurrency --foreground $common" ;;
+                start) candidates="--count --concurrency --queues --foreground $common" ;;
                 stop) candidates="--id --no-wait --wait-timeout $common" ;;
                 *) candidates=$common ;;
                 esac

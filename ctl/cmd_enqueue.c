@@ -206,11 +206,21 @@ static int s_ends_flags(const char *arg)
     return !(arg[0] == '{' || s_ends_with(arg, ".json"));
 }
 
-static const qc_flag_t s_enqueue_flags[] = {
-    {"file", 0, 1},       {"id", 0, 1},     {"max-retries", 0, 1},   {"priority", 0, 1},
-    {"delay", 0, 1},      {"run-at", 0, 1}, {"timeout", 0, 1},       {"wait", 0, 0},
-    {"env", 0, 1},        {"cwd", 0, 1},    {"retry-on-exit", 0, 1}, {"no-retry-on-exit", 0, 1},
-    {"unique-key", 0, 1}, {NULL, 0, 0}};
+static const qc_flag_t s_enqueue_flags[] = {{"file", 0, 1},
+                                            {"id", 0, 1},
+                                            {"max-retries", 0, 1},
+                                            {"priority", 0, 1},
+                                            {"delay", 0, 1},
+                                            {"run-at", 0, 1},
+                                            {"timeout", 0, 1},
+                                            {"wait", 0, 0},
+                                            {"env", 0, 1},
+                                            {"cwd", 0, 1},
+                                            {"retry-on-exit", 0, 1},
+                                            {"no-retry-on-exit", 0, 1},
+                                            {"unique-key", 0, 1},
+                                            {"queue", 0, 1},
+                                            {NULL, 0, 0}};
 
 /* --retry-on-exit LIST and --no-retry-on-exit LIST ("none": an empty list,
  * so the config's default doesn't apply to this job). */
@@ -355,6 +365,17 @@ static int s_enqueue(qc_ctl_t *ctl, const qc_flags_t *flags)
     }
 
     /* Flags override the JSON's fields. */
+    const char *queue = qc_flags_value(flags, "queue");
+    if (queue) {
+        if (!qc_job_id_valid(queue)) {
+            cJSON_Delete(job);
+            return qc_ctl_usage_error("enqueue: invalid --queue \"%s\": use 1-%d characters of "
+                                      "A-Z a-z 0-9 . _ : @ - (not starting with -)",
+                                      queue, QC_MAX_ID_BYTES);
+        }
+        cJSON_DeleteItemFromObject(job, "queue");
+        cJSON_AddStringToObject(job, "queue", queue);
+    }
     const char *unique_key = qc_flags_value(flags, "unique-key");
     if (unique_key) {
         if (!qc_job_id_valid(unique_key)) {

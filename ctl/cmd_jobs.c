@@ -16,7 +16,7 @@ typedef struct {
     int format; /* S_TABLE, S_JSON, S_JSONL */
     int all;    /* every page, streamed */
     long rows;  /* printed so far */
-    size_t width[6];
+    size_t width[7];
 } s_listing_t;
 
 enum { S_TABLE, S_JSON, S_JSONL };
@@ -26,9 +26,9 @@ static void s_print_table_page(s_listing_t *out, const cJSON *jobs)
     int rows = cJSON_GetArraySize(jobs);
     if (rows == 0)
         return;
-    static const char *const header[] = {"ID",       "STATE",   "ATTEMPTS",
+    static const char *const header[] = {"ID",       "STATE",   "QUEUE",  "ATTEMPTS",
                                          "PRIORITY", "UPDATED", "COMMAND"};
-    enum { COLUMNS = 6 };
+    enum { COLUMNS = 7 };
     char(*text)[3][48] = calloc((size_t)rows, sizeof *text);
     const char **cells = calloc((size_t)rows * COLUMNS, sizeof *cells);
     if (!text || !cells) {
@@ -50,10 +50,11 @@ static void s_print_table_page(s_listing_t *out, const cJSON *jobs)
         qc_out_ago(qc_out_text(job, "updated_at", ""), text[r][2], sizeof text[r][2]);
         cells[r * COLUMNS + 0] = qc_json_string(job, "id");
         cells[r * COLUMNS + 1] = qc_json_string(job, "state");
-        cells[r * COLUMNS + 2] = text[r][0];
-        cells[r * COLUMNS + 3] = text[r][1];
-        cells[r * COLUMNS + 4] = text[r][2];
-        cells[r * COLUMNS + 5] = qc_json_string(job, "command");
+        cells[r * COLUMNS + 2] = qc_out_text(job, "queue", "default");
+        cells[r * COLUMNS + 3] = text[r][0];
+        cells[r * COLUMNS + 4] = text[r][1];
+        cells[r * COLUMNS + 5] = text[r][2];
+        cells[r * COLUMNS + 6] = qc_json_string(job, "command");
         r++;
     }
     qc_out_table_part(header, COLUMNS, cells, rows, out->width, out->rows == 0);
@@ -96,7 +97,8 @@ static void s_print_end(const s_listing_t *out)
 }
 
 static const qc_flag_t s_list_flags[] = {{"state", 0, 1}, {"limit", 0, 1}, {"cursor", 0, 1},
-                                         {"all", 0, 0},   {"jsonl", 0, 0}, {NULL, 0, 0}};
+                                         {"all", 0, 0},   {"jsonl", 0, 0}, {"queue", 0, 1},
+                                         {NULL, 0, 0}};
 
 /* list and dlq list: one page (--limit, --cursor; the next page's cursor is
  * named on stderr), or every page from there on (--all), asked for and
@@ -109,7 +111,8 @@ static int s_list_common(qc_ctl_t *ctl, const char *op, int argc, char **argv, i
         return rc;
     const char *command = ctl->command;
     const char *state = qc_flags_value(flags, "state"), *limit = qc_flags_value(flags, "limit"),
-               *cursor_flag = qc_flags_value(flags, "cursor");
+               *cursor_flag = qc_flags_value(flags, "cursor"),
+               *queue = qc_flags_value(flags, "queue");
     s_listing_t out = {.format = qc_flags_count(flags, "jsonl") ? S_JSONL
                                  : ctl->json                    ? S_JSON
                                                                 : S_TABLE,
@@ -127,6 +130,11 @@ static int s_list_common(qc_ctl_t *ctl, const char *op, int argc, char **argv, i
     else if (limit && qc_parse_int(limit, 1, 1000, &page) != 0)
         rc = qc_ctl_usage_error("%s: --limit must be an integer from 1 to 1000%s", command,
                                 out.all ? " (with --all: the page size)" : "");
+    else if (queue && (!allow_state || !qc_job_id_valid(queue)))
+        rc = qc_ctl_usage_error(allow_state ? "%s: invalid --queue \"%s\": use a queue name (A-Z "
+                                              "a-z 0-9 . _ : @ -)"
+                                            : "%s: unknown option \"--queue\" (%s)",
+                                command, queue);
     else if (cursor_flag && !*cursor_flag)
         rc = qc_ctl_usage_error("%s: --cursor needs the value a previous page named", command);
     if (rc != QC_CTL_OK) {
@@ -141,6 +149,8 @@ static int s_list_common(qc_ctl_t *ctl, const char *op, int argc, char **argv, i
         cJSON *request = qc_ctl_request(op);
         if (state)
             cJSON_AddStringToObject(request, "state", state);
+        if (queue)
+            cJSON_AddStringToObject(request, "queue", queue);
         if (page)
             cJSON_AddNumberToObject(request, "limit", (double)page);
         if (cursor[0])
@@ -155,9 +165,9 @@ static int s_list_common(qc_ctl_t *ctl, const char *op, int argc, char **argv, i
     if (rc == QC_CTL_OK) {
         s_print_end(&out);
         if (cursor[0])
-            fprintf(stderr, "queuectl: more jobs: queuectl %s%s%s%s%s --cursor %s (or --all)\n",
-                    command, state ? " --state " : "", state ? state : "", limit ? " --limit " : "",
-                    limit ? limit : "", cursor);
+            fprintf(stderr, "queuectl: more jobs: queuectl %s%s%s%s%s%s%s --cursor %s (or --all)\n",
+                    command, state ? " --state " : "", state ? state : "", queue ? " --queue " : "",
+                    queue ? queue : "", limit ? " --limit " : "", limit ? limit : "", cursor);
     }
     qc_flags_destroy(&flags);
     return rc;
@@ -234,6 +244,7 @@ int qc_cmd_show(qc_ctl_t *ctl, int argc, char **argv)
     printf("Job %s\n", qc_out_text(job, "id", "?"));
     printf("  command     %s\n", qc_out_text(job, "command", ""));
     printf("  state       %s%s%s\n", qc_out_state_color(state), state, qc_out_reset());
+    printf("  queue       %s\n", qc_out_text(job, "queue", "default"));
     printf("  attempts    %lld of at most %lld\n", (long long)attempts, (long long)max_retries + 1);
     printf("  priority    %lld\n", (long long)priority);
     printf("  timeout     %llds\n", (long long)timeout_s);

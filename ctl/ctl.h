@@ -118,6 +118,8 @@ int qc_spawn_broker_pid(void);
 
 /* cmd_enqueue.c */
 int qc_cmd_enqueue(qc_ctl_t *ctl, int argc, char **argv);
+/* cmd_queue.c */
+int qc_cmd_queue(qc_ctl_t *ctl, int argc, char **argv);
 /* cmd_jobs.c: views of jobs and the changes to one job */
 int qc_cmd_list(qc_ctl_t *ctl, int argc, char **argv);
 int qc_cmd_show(qc_ctl_t *ctl, int argc, char **argv);

@@ -28,12 +28,13 @@ static void s_usage(FILE *out)
             "  events [--state S] [--workers]   state changes as they happen\n"
             "  watch                       live view of counts, rates, workers, failures\n"
             "  prune --completed|--dead|--canceled [--older-than 7d]\n"
-            "  status                      counts per state, workers, oldest pending job\n"
-            "  list [--state S] [--limit N] [--cursor C | --all] [--jsonl]\n"
+            "  status [--queue Q]          counts per state, workers, oldest pending job\n"
+            "  queue list | pause Q | resume Q | set Q --max-running N   named queues\n"
+            "  list [--state S] [--queue Q] [--limit N] [--cursor C | --all] [--jsonl]\n"
             "  show ID                     a job and every attempt, with output\n"
             "  dlq list | dlq retry ID | dlq purge [--older-than D]   the dead-letter queue\n"
             "  config get [KEY|all] | config set KEY VALUE\n"
-            "  worker start [--count N] [--concurrency N] [--foreground]\n"
+            "  worker start [--count N] [--concurrency N] [--queues Q,...] [--foreground]\n"
             "  worker stop [--id WORKER] [--no-wait] [--wait-timeout D] | worker list\n"
             "  broker start | stop | status\n"
             "  keygen NAME [--role worker|client] [--dir DIR]   a CURVE keypair for tcp\n"
@@ -91,6 +92,7 @@ static const struct {
      "  --cwd DIR          run the command in DIR on the worker (made absolute here)\n"
      "                     every job also sees QUEUECTL_JOB_ID, QUEUECTL_ATTEMPT,\n"
      "                     QUEUECTL_QUEUE and QUEUECTL_WORKER_ID\n"
+     "  --queue NAME       the queue (default: default); workers serve --queues\n"
      "  --unique-key KEY   while an unfinished job has KEY, print its id (exit 0) and add\n"
      "                     nothing (--json: \"duplicate_of\"); makes retrying an enqueue safe\n"
      "  --retry-on-exit L  only these exit codes retry (75,111); others go to the DLQ\n"
@@ -107,12 +109,26 @@ static const struct {
      "  queuectl enqueue --retry-on-exit 75 --no-retry-on-exit timeout -- ./sync.sh\n"
      "  queuectl enqueue --unique-key report:2026-11-30 -- ./report.sh 2026-11-30\n"
      "  seq 100 | sed 's/.*/{\"command\":\"echo &\"}/' | queuectl enqueue --file -\n"},
+    {"queue", qc_cmd_queue,
+     "usage: queuectl queue list [--json]\n"
+     "       queuectl queue pause NAME | queue resume NAME\n"
+     "       queuectl queue set NAME --max-running N|none\n"
+     "Named queues (enqueue --queue NAME; workers serve --queues a,b, default all).\n"
+     "list: per queue, jobs per state, paused, the limit, how long the oldest due job waited.\n"
+     "pause: nothing new starts from it (running jobs finish); resume undoes it. set\n"
+     "--max-running: at most N of its jobs run at once over all workers (0 or none: no limit).\n"
+     "examples:\n"
+     "  queuectl queue pause emails\n"
+     "  queuectl queue set reports --max-running 2\n"},
     {"status", qc_cmd_status,
-     "usage: queuectl status [--json]\n"
-     "Counts per state, workers connected and busy, age of the oldest pending job.\n"},
+     "usage: queuectl status [--queue Q] [--json]\n"
+     "Counts per state, workers connected and busy, age of the oldest pending job.\n"
+     "  --queue Q    one queue's counts and the workers that serve it\n"},
     {"list", qc_cmd_list,
-     "usage: queuectl list [--state S] [--limit N] [--cursor C | --all] [--json | --jsonl]\n"
+     "usage: queuectl list [--state S] [--queue Q] [--limit N] [--cursor C | --all] [--json | "
+     "--jsonl]\n"
      "Jobs, newest first. S: pending, processing, completed, failed, dead, canceled.\n"
+     "  --queue Q    only the jobs of queue Q\n"
      "  --limit N    jobs per page, 1-1000 (default 100)\n"
      "  --cursor C   the page after the one that named C (on stderr: \"more jobs: ...\")\n"
      "  --all        every page from there on, asked for and printed one page at a time\n"
@@ -136,7 +152,7 @@ static const struct {
      "      as --retry-on-exit and --no-retry-on-exit; none clears)\n"
      "example: queuectl config set backoff-max 10m\n"},
     {"worker", qc_cmd_worker,
-     "usage: queuectl worker start [--count N] [--concurrency N] [--foreground]\n"
+     "usage: queuectl worker start [--count N] [--concurrency N] [--queues Q,...] [--foreground]\n"
      "       queuectl worker stop [--id WORKER] [--no-wait] [--wait-timeout D]\n"
      "       queuectl worker list [--json]\n"
      "start returns once the workers have registered; stop is graceful (running jobs\n"

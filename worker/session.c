@@ -45,6 +45,7 @@ typedef enum { S_RUNNING = 0, S_STOPPING, S_FORCED } s_stop_t;
 struct _qc_session_t {
     char *endpoint;
     char worker_id[QC_MAX_ID_BYTES + 1];
+    char queues[QC_QUEUE_LIST_BYTES];   /* "a,b", "" for every queue */
     char instance[QC_INSTANCE_HEX + 1]; /* secret: proves it is us on a reconnect */
     char host[256];
     qc_runner_t *runner; /* not owned */
@@ -136,6 +137,16 @@ static void s_send_hello(qc_session_t *self)
     cJSON_AddNumberToObject(body, "pid", (double)getpid());
     cJSON_AddNumberToObject(body, "slots", qc_runner_slots(self->runner));
     cJSON_AddStringToObject(body, "version", QC_VERSION);
+    if (self->queues[0]) {
+        cJSON *queues = cJSON_AddArrayToObject(body, "queues");
+        for (const char *p = self->queues; *p;) {
+            size_t n = strcspn(p, ",");
+            char name[QC_MAX_ID_BYTES + 1];
+            snprintf(name, sizeof name, "%.*s", (int)n, p);
+            cJSON_AddItemToArray(queues, cJSON_CreateString(name));
+            p += n + (p[n] == ',');
+        }
+    }
     cJSON_AddItemToObject(body, "running", qc_runner_running_json(self->runner));
     cJSON *finished = cJSON_AddArrayToObject(body, "finished");
     int listed = 0;
@@ -246,12 +257,17 @@ static int s_connect(qc_session_t *self)
     return 0;
 }
 
-qc_session_t *qc_session_new(const char *endpoint, const char *name, qc_runner_t *runner,
-                             qc_guard_t *guard, const qc_session_security_t *security)
+qc_session_t *qc_session_new(const qc_session_config_t *config)
 {
+    const char *endpoint = config->endpoint, *name = config->name;
+    qc_runner_t *runner = config->runner;
+    qc_guard_t *guard = config->guard;
+    const qc_session_security_t *security = config->security;
     qc_session_t *self = calloc(1, sizeof *self);
     if (!self)
         return NULL;
+    if (config->queues)
+        snprintf(self->queues, sizeof self->queues, "%s", config->queues);
     if (security)
         self->security = *security;
     self->sigfd = -1;

@@ -26,6 +26,7 @@ typedef struct {
     /* While a job with this key is unfinished, enqueueing another returns
      * it instead; "" for none. Same rules as ids. */
     char unique_key[QC_MAX_ID_BYTES + 1];
+    char queue[QC_MAX_ID_BYTES + 1]; /* "" means "default"; same rules as ids */
 } qc_job_spec_t;
 
 /* Limits of a job's environment and working directory. */
@@ -53,6 +54,11 @@ int qc_job_env_name_valid(const char *name, char *err, size_t errlen);
 
 /* A canonical exit list as JSON: [75, 111, "timeout"]. Caller owns. */
 cJSON *qc_exit_list_to_json(const char *list);
+
+/* A worker's queues: "a,b" (names as ids, each once, at most
+ * QC_MAX_WORKER_QUEUES; order is preference). Copies it to out (at least
+ * QC_QUEUE_LIST_BYTES). Returns 0, or -1 with the reason in err. */
+int qc_queue_list_parse(const char *text, char *out, size_t outlen, char *err, size_t errlen);
 
 /* Ids: 1..QC_MAX_ID_BYTES of [A-Za-z0-9._:@-], not starting with '-'. */
 int qc_job_id_valid(const char *id);
