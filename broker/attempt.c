@@ -1,4 +1,5 @@
 #include "attempt.h"
+#include "deps.h"
 #include "events.h"
 #include "retry.h"
 #include "queuectl/clock.h"
@@ -52,6 +53,10 @@ int qc_attempt_finish(qc_broker_t *broker, const qc_running_t *running, const qc
                                             .exit_code = result->exit_code,
                                             .error = result->error,
                                             .worker_id = running->worker_id});
+    if ((next_state == QC_STATE_COMPLETED || next_state == QC_STATE_DEAD ||
+         next_state == QC_STATE_CANCELED) &&
+        qc_deps_settled(broker, result->id) != 0)
+        return -1;
     const char *name = qc_outcome_name(result->outcome);
     if (next_state == QC_STATE_COMPLETED)
         qc_info("job %s: attempt %d succeeded", result->id, running->attempt);

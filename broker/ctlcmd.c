@@ -1,6 +1,7 @@
 /* The client request table: one handler per op, each decoding its arguments,
  * calling the store or the registry, and building exactly one reply. */
 #include "ctlcmd.h"
+#include "deps.h"
 #include "enqueue.h"
 #include "queues.h"
 #include "events.h"
@@ -59,6 +60,10 @@ static cJSON *s_op_get(qc_broker_t *broker, const cJSON *request)
         return qc_broker_error(QC_E_NOT_FOUND, "no job with id \"%s\"", id);
     if (rc != 0)
         return s_storage_error(broker);
+    if (qc_deps_annotate(broker, job) != 0) {
+        cJSON_Delete(job);
+        return s_storage_error(broker);
+    }
     cJSON *reply = s_ok();
     cJSON_AddItemToObject(reply, "job", job);
     return reply;
@@ -172,7 +177,7 @@ static cJSON *s_op_list(qc_broker_t *broker, const cJSON *request)
         state = cJSON_IsString(item) ? qc_state_parse(item->valuestring) : -1;
         if (state < 0)
             return qc_broker_error(QC_E_BAD_REQUEST, "state must be one of pending, processing, "
-                                                     "completed, failed, dead, canceled");
+                                                     "completed, failed, dead, canceled, waiting");
     }
     const char *queue;
     cJSON *error = qc_queues_filter(request, &queue);
@@ -296,6 +301,8 @@ static cJSON *s_dlq_retry_many(qc_broker_t *broker, const cJSON *request)
     for (const cJSON *job = jobs->child; job; job = job->next) {
         const char *id = qc_json_string(job, "id");
         int rc = qc_store_job_revive(broker->store, id, now_ms);
+        if (rc == 0 && qc_deps_revived(broker, id) != 0)
+            rc = -1;
         if (rc == 0) {
             cJSON_AddItemToArray(retried, cJSON_CreateString(id));
             cJSON *brief = all ? NULL : qc_store_job_brief(broker->store, id);
@@ -341,6 +348,8 @@ static cJSON *s_op_dlq_retry(qc_broker_t *broker, const cJSON *request)
     if (!id)
         return qc_broker_error(QC_E_BAD_REQUEST, "dlq.retry needs a valid \"id\"");
     int rc = qc_store_job_revive(broker->store, id, qc_clock_wall_ms());
+    if (rc == 0 && qc_deps_revived(broker, id) != 0)
+        rc = -1;
     if (rc == QC_STORE_NOT_FOUND)
         return qc_broker_error(QC_E_NOT_FOUND, "no job with id \"%s\"", id);
     if (rc == QC_STORE_CONFLICT)
@@ -483,6 +492,8 @@ static cJSON *s_op_cancel(qc_broker_t *broker, const cJSON *request)
         qc_info("job %s: canceled", id);
         qc_events_job(broker,
                       &(qc_job_event_t){.id = id, .state = QC_STATE_CANCELED, .error = "canceled"});
+        if (qc_deps_settled(broker, id) != 0)
+            return s_storage_error(broker);
     } else {
         qc_wrkcmd_cancel_running(broker, id);
     }

@@ -29,9 +29,18 @@ static cJSON *s_insert_one(qc_broker_t *broker, const cJSON *obj, const char *wh
     if (qc_job_spec_from_json(obj, &spec, err, sizeof err) != 0)
         return qc_broker_error(QC_E_INVALID_JOB, "%s%s", where, err);
     int rc = qc_store_job_insert(broker->store, &spec, &broker->config, now_ms, out->id);
+    qc_state_t state = QC_STATE_PENDING;
+    if (rc == 0 && spec.after_count) { /* waiting, unless every dependency has completed */
+        cJSON *brief = qc_store_job_brief(broker->store, out->id);
+        if (!brief)
+            rc = -1;
+        else if (qc_state_parse(qc_json_string(brief, "state")) == QC_STATE_WAITING)
+            state = QC_STATE_WAITING;
+        cJSON_Delete(brief);
+    }
     if (rc == 0)
         qc_events_job(broker, &(qc_job_event_t){.id = out->id,
-                                                .state = QC_STATE_PENDING,
+                                                .state = state,
                                                 .command = spec.command,
                                                 .with_counts = 1,
                                                 .max_retries = spec.max_retries >= 0
@@ -48,10 +57,20 @@ static cJSON *s_insert_one(qc_broker_t *broker, const cJSON *obj, const char *wh
     if (rc == QC_STORE_DUPLICATE)
         return qc_broker_error(QC_E_DUPLICATE, "%sa job with id \"%s\" already exists", where,
                                out->id);
+    if (rc == QC_STORE_DEP_MISSING)
+        return qc_broker_error(QC_E_NOT_FOUND,
+                               "%safter: no job with id \"%s\" (a dependency must exist, or come "
+                               "earlier in the same batch)",
+                               where, out->id);
+    if (rc == QC_STORE_DEP_ENDED)
+        return qc_broker_error(QC_E_CONFLICT,
+                               "%safter: job \"%s\" has ended dead or canceled, so this job could "
+                               "never run (retry it first)",
+                               where, out->id);
     if (rc == QC_STORE_UNSUPPORTED)
         return qc_broker_error(QC_E_STORAGE,
                                "%sthis broker's database backend cannot store env, cwd, an "
-                               "exit-code retry policy or a unique key yet",
+                               "exit-code retry policy, a unique key, a queue or dependencies yet",
                                where);
     if (rc != 0)
         return qc_broker_error(QC_E_STORAGE, "database error: %s", qc_store_errmsg(broker->store));

@@ -14,7 +14,7 @@
 
 typedef struct _qc_store_t qc_store_t;
 
-#define QC_STORE_SCHEMA_VERSION 7
+#define QC_STORE_SCHEMA_VERSION 8
 
 /* Return codes beside 0 / -1 (an SQLite error, logged). */
 #define QC_STORE_DUPLICATE 1
@@ -27,6 +27,10 @@ typedef struct _qc_store_t qc_store_t;
 #define QC_STORE_UNSUPPORTED 6
 /* An unfinished job holds the unique key (insert: its id is in id_out). */
 #define QC_STORE_UNIQUE_HELD 7
+/* qc_store_job_insert: a dependency does not exist / ended dead or canceled
+ * (its id in id_out). */
+#define QC_STORE_DEP_MISSING 8
+#define QC_STORE_DEP_ENDED 9
 
 /* Why qc_store_connect failed (each a distinct broker exit code). */
 #define QC_STORE_FAIL_OTHER 1       /* cannot open or migrate */
@@ -82,6 +86,7 @@ int qc_store_config_save(qc_store_t *self, const char *key, const char *value);
 #define QC_STORE_FEAT_ENV 0x1         /* env, cwd */
 #define QC_STORE_FEAT_UNIQUE 0x4      /* unique_key */
 #define QC_STORE_FEAT_QUEUE 0x8       /* a queue other than "default" */
+#define QC_STORE_FEAT_DEPS 0x10       /* after */
 #define QC_STORE_FEAT_EXIT_POLICY 0x2 /* retry_on_exit, no_retry_on_exit (or config defaults) */
 
 /* True if the backend stores every field of features (QC_STORE_FEAT_ bits). */
@@ -162,6 +167,27 @@ typedef struct {
     int64_t cursor;
 } qc_store_list_t;
 cJSON *qc_store_job_list_in(qc_store_t *self, const qc_store_list_t *list, int64_t *next_cursor);
+
+/* Dependencies. fn is told of each job whose state a call changed (reason:
+ * why it was canceled, else NULL). */
+typedef void(qc_store_dep_fn)(void *arg, const char *id, qc_state_t state, const char *reason);
+
+/* Job id just ended (completed, dead or canceled): completed releases its
+ * waiting dependents whose last dependency it was (to pending, due now);
+ * dead or canceled cancels every waiting job downstream, each with a reason
+ * naming its dependency and id. 0, or -1 on error. */
+int qc_store_deps_settle(qc_store_t *self, const char *id, int64_t now_ms, qc_store_dep_fn *fn,
+                         void *arg);
+
+/* Job id was revived (dlq retry): the jobs its end canceled go back to
+ * waiting (or pending if nothing is left to wait for), unless another of
+ * their dependencies is dead or canceled. 0 or -1. */
+int qc_store_deps_revive(qc_store_t *self, const char *id, int64_t now_ms, qc_store_dep_fn *fn,
+                         void *arg);
+
+/* {after: [{id, state}], dependents: [{id, state}] (at most max_dependents),
+ * more_dependents}. Caller owns; NULL if not found or on error. */
+cJSON *qc_store_job_deps(qc_store_t *self, const char *id, int max_dependents);
 
 /* The earliest run_at of a waiting job, or -1 if none waits. */
 int64_t qc_store_next_due_ms(qc_store_t *self);

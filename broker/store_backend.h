@@ -57,6 +57,12 @@ typedef struct {
                         int64_t counts[QC_STATE_COUNT]);
     cJSON *(*job_list_in)(qc_store_backend_t *self, const qc_store_list_t *list,
                           int64_t *next_cursor);
+    /* Dependencies (NULL where a backend has none yet). */
+    int (*deps_settle)(qc_store_backend_t *self, const char *id, int64_t now_ms,
+                       qc_store_dep_fn *fn, void *arg);
+    int (*deps_revive)(qc_store_backend_t *self, const char *id, int64_t now_ms,
+                       qc_store_dep_fn *fn, void *arg);
+    cJSON *(*job_deps)(qc_store_backend_t *self, const char *id, int max_dependents);
     /* NULL: the backend needs no lease (always held). */
     int (*lease_acquire)(qc_store_backend_t *self);
     int (*lease_valid)(qc_store_backend_t *self);

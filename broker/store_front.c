@@ -199,6 +199,8 @@ static unsigned s_features_of(const qc_job_spec_t *spec, const qc_config_t *conf
         needs |= QC_STORE_FEAT_UNIQUE;
     if (spec->queue[0] && strcmp(spec->queue, "default") != 0)
         needs |= QC_STORE_FEAT_QUEUE;
+    if (spec->after_count)
+        needs |= QC_STORE_FEAT_DEPS;
     if ((spec->retry_on_exit ? spec->retry_on_exit : config->retry_on_exit)[0] ||
         (spec->no_retry_on_exit ? spec->no_retry_on_exit : config->no_retry_on_exit)[0])
         needs |= QC_STORE_FEAT_EXIT_POLICY;
@@ -308,6 +310,29 @@ int qc_store_job_claim_for(qc_store_t *self, const qc_worker_ref_t *worker, int6
         return self->ops->job_claim_next(self->backend, worker, now_ms, claim);
     S_OPTIONAL(self, job_claim_for, -1);
     return self->ops->job_claim_for(self->backend, worker, now_ms, queues, claim);
+}
+
+int qc_store_deps_settle(qc_store_t *self, const char *id, int64_t now_ms, qc_store_dep_fn *fn,
+                         void *arg)
+{
+    if (!self->ops->deps_settle) /* no dependencies can exist there */
+        return 0;
+    return self->ops->deps_settle(self->backend, id, now_ms, fn, arg);
+}
+
+int qc_store_deps_revive(qc_store_t *self, const char *id, int64_t now_ms, qc_store_dep_fn *fn,
+                         void *arg)
+{
+    if (!self->ops->deps_revive)
+        return 0;
+    return self->ops->deps_revive(self->backend, id, now_ms, fn, arg);
+}
+
+cJSON *qc_store_job_deps(qc_store_t *self, const char *id, int max_dependents)
+{
+    if (!self->ops->job_deps) /* none there: empty lists */
+        return cJSON_Parse("{\"after\":[],\"dependents\":[],\"more_dependents\":false}");
+    return self->ops->job_deps(self->backend, id, max_dependents);
 }
 
 int qc_store_queue_update(qc_store_t *self, const qc_queue_update_t *update)

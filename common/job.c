@@ -21,6 +21,7 @@ void qc_job_spec_clear(qc_job_spec_t *spec)
     free(spec->cwd);
     free(spec->retry_on_exit);
     free(spec->no_retry_on_exit);
+    free(spec->after);
     qc_job_spec_init(spec);
 }
 
@@ -58,10 +59,10 @@ int qc_json_depth_ok(const cJSON *item, int max_depth)
 
 static const char *s_known_fields[] = {
     "id",  "command", "max_retries",   "priority",         "run_at",     "delay_s", "timeout_s",
-    "env", "cwd",     "retry_on_exit", "no_retry_on_exit", "unique_key", "queue"};
+    "env", "cwd",     "retry_on_exit", "no_retry_on_exit", "unique_key", "queue",   "after"};
 #define S_KNOWN_LIST                                                                               \
     "id, command, max_retries, priority, run_at, delay_s, timeout_s, env, cwd, retry_on_exit, "    \
-    "no_retry_on_exit, unique_key, queue"
+    "no_retry_on_exit, unique_key, queue, after"
 
 cJSON *qc_exit_list_to_json(const char *list)
 {
@@ -340,6 +341,27 @@ int qc_job_spec_from_json(const cJSON *obj, qc_job_spec_t *spec, char *err, size
         snprintf(spec->queue, sizeof spec->queue, "%s", item->valuestring);
     }
 
+    item = cJSON_GetObjectItemCaseSensitive(obj, "after");
+    if (item && !cJSON_IsNull(item)) {
+        int count = cJSON_GetArraySize(item);
+        if (!cJSON_IsArray(item) || count > QC_MAX_DEPS)
+            FAIL("after must be an array of at most %d job ids", QC_MAX_DEPS);
+        spec->after = count ? calloc((size_t)count, sizeof *spec->after) : NULL;
+        if (count && !spec->after)
+            FAIL("out of memory");
+        for (const cJSON *dep = item->child; dep; dep = dep->next) {
+            if (!cJSON_IsString(dep) || !qc_job_id_valid(dep->valuestring))
+                FAIL("after must hold job ids (1-%d characters of A-Z a-z 0-9 . _ : @ -)",
+                     QC_MAX_ID_BYTES);
+            if (spec->id[0] && strcmp(dep->valuestring, spec->id) == 0)
+                FAIL("after names the job itself (%s)", spec->id);
+            for (int i = 0; i < spec->after_count; i++)
+                if (strcmp(spec->after[i], dep->valuestring) == 0)
+                    FAIL("after names %s twice", dep->valuestring);
+            snprintf(spec->after[spec->after_count++], QC_MAX_ID_BYTES + 1, "%s", dep->valuestring);
+        }
+    }
+
     static const char *lists[] = {"retry_on_exit", "no_retry_on_exit"};
     for (int i = 0; i < 2; i++) {
         item = cJSON_GetObjectItemCaseSensitive(obj, lists[i]);
@@ -381,6 +403,11 @@ cJSON *qc_job_spec_to_json(const qc_job_spec_t *spec)
         cJSON_AddStringToObject(obj, "unique_key", spec->unique_key);
     if (spec->queue[0])
         cJSON_AddStringToObject(obj, "queue", spec->queue);
+    if (spec->after_count) {
+        cJSON *after = cJSON_AddArrayToObject(obj, "after");
+        for (int i = 0; i < spec->after_count; i++)
+            cJSON_AddItemToArray(after, cJSON_CreateString(spec->after[i]));
+    }
     if (spec->retry_on_exit)
         cJSON_AddItemToObject(obj, "retry_on_exit", qc_exit_list_to_json(spec->retry_on_exit));
     if (spec->no_retry_on_exit)

@@ -5,8 +5,8 @@
 #include <stdio.h>
 #include <string.h>
 
-static const char *s_state_names[QC_STATE_COUNT] = {"pending", "processing", "completed",
-                                                    "failed",  "dead",       "canceled"};
+static const char *s_state_names[QC_STATE_COUNT] = {"pending", "processing", "completed", "failed",
+                                                    "dead",    "canceled",   "waiting"};
 static const char *s_outcome_names[QC_OUTCOME_COUNT] = {"succeeded", "failed",      "timed_out",
                                                         "killed",    "worker_lost", "spawn_failed",
                                                         "canceled",  "not_started"};

@@ -6,7 +6,7 @@
 
 _queuectl_commands="enqueue wait logs cancel events watch prune status list show dlq queue config
     worker broker keygen dashboard help"
-_queuectl_states="pending processing completed failed dead canceled"
+_queuectl_states="pending processing completed failed dead canceled waiting"
 _queuectl_config_keys="max-retries backoff-base backoff-max job-timeout retention retry-on-exit no-retry-on-exit"
 
 # Ids from a table the CLI prints (first column, after the header).
@@ -70,7 +70,7 @@ _queuectl()
         --) dashdash=1 ;;
         --broker | --state | --limit | --id | --priority | --max-retries | --delay | --run-at | \
             --timeout | --file | --attempt | --interval | --older-than | --count | --env | --cwd | \
-            --retry-on-exit | --no-retry-on-exit | --unique-key | --queue | --queues | --max-running | \
+            --retry-on-exit | --no-retry-on-exit | --unique-key | --queue | --queues | --max-running | --after | \
             --concurrency | --role | --dir | --listen | --events | --token-file | --web-dir | \
             --curve-key | --server-key)
             ((i++))
@@ -121,7 +121,7 @@ _queuectl()
         candidates=$(compgen -d -- "$cur")
         ;;
     --broker | --timeout | --limit | --max-retries | --delay | --run-at | --attempt | --env | \
-        --retry-on-exit | --no-retry-on-exit | --unique-key | --queue | --queues | --max-running | \
+        --retry-on-exit | --no-retry-on-exit | --unique-key | --queue | --queues | --max-running | --after | \
         --interval | --older-than | --count | --concurrency | --listen | --events | --cursor | \
         --wait-timeout)
         return 0
@@ -144,7 +144,7 @@ _queuectl()
             case $command in
             enqueue)
                 candidates="--wait --file --id --priority --max-retries --delay --run-at
-                    --timeout --env --cwd --retry-on-exit --no-retry-on-exit --unique-key --queue $common --"
+                    --timeout --env --cwd --retry-on-exit --no-retry-on-exit --unique-key --queue --after $common --"
                 ;;
             wait) candidates="--all --json --help" ;;
             logs) candidates="-f --follow --attempt --help" ;;

@@ -206,21 +206,11 @@ static int s_ends_flags(const char *arg)
     return !(arg[0] == '{' || s_ends_with(arg, ".json"));
 }
 
-static const qc_flag_t s_enqueue_flags[] = {{"file", 0, 1},
-                                            {"id", 0, 1},
-                                            {"max-retries", 0, 1},
-                                            {"priority", 0, 1},
-                                            {"delay", 0, 1},
-                                            {"run-at", 0, 1},
-                                            {"timeout", 0, 1},
-                                            {"wait", 0, 0},
-                                            {"env", 0, 1},
-                                            {"cwd", 0, 1},
-                                            {"retry-on-exit", 0, 1},
-                                            {"no-retry-on-exit", 0, 1},
-                                            {"unique-key", 0, 1},
-                                            {"queue", 0, 1},
-                                            {NULL, 0, 0}};
+static const qc_flag_t s_enqueue_flags[] = {
+    {"file", 0, 1},       {"id", 0, 1},     {"max-retries", 0, 1},   {"priority", 0, 1},
+    {"delay", 0, 1},      {"run-at", 0, 1}, {"timeout", 0, 1},       {"wait", 0, 0},
+    {"env", 0, 1},        {"cwd", 0, 1},    {"retry-on-exit", 0, 1}, {"no-retry-on-exit", 0, 1},
+    {"unique-key", 0, 1}, {"queue", 0, 1},  {"after", 0, 1},         {NULL, 0, 0}};
 
 /* --retry-on-exit LIST and --no-retry-on-exit LIST ("none": an empty list,
  * so the config's default doesn't apply to this job). */
@@ -317,6 +307,9 @@ static int s_enqueue(qc_ctl_t *ctl, const qc_flags_t *flags)
         if (qc_flags_count(flags, "env") || qc_flags_value(flags, "cwd"))
             return qc_ctl_usage_error("enqueue: --env and --cwd are for one job; with --file, "
                                       "give each line its \"env\" and \"cwd\"");
+        if (qc_flags_count(flags, "after"))
+            return qc_ctl_usage_error("enqueue: --after is for one job; with --file, give each "
+                                      "line its \"after\" (earlier lines may be named)");
         if (qc_flags_value(flags, "unique-key"))
             return qc_ctl_usage_error("enqueue: --unique-key is for one job; with --file, give "
                                       "each line its \"unique_key\"");
@@ -365,6 +358,32 @@ static int s_enqueue(qc_ctl_t *ctl, const qc_flags_t *flags)
     }
 
     /* Flags override the JSON's fields. */
+    /* --after A,B (repeatable): over the JSON's "after". */
+    if (qc_flags_count(flags, "after")) {
+        cJSON *after = cJSON_CreateArray();
+        const char *text;
+        for (int i = 0; (text = qc_flags_value_at(flags, "after", i)) != NULL; i++) {
+            for (const char *p = text;; p++) {
+                size_t len = strcspn(p, ",");
+                char dep[QC_MAX_ID_BYTES + 2];
+                snprintf(dep, sizeof dep, "%.*s",
+                         (int)(len < sizeof dep - 1 ? len : sizeof dep - 1), p);
+                if (len == 0 || len > QC_MAX_ID_BYTES || !qc_job_id_valid(dep)) {
+                    cJSON_Delete(after);
+                    cJSON_Delete(job);
+                    return qc_ctl_usage_error("enqueue: invalid --after \"%s\": give job ids "
+                                              "separated by commas",
+                                              text);
+                }
+                cJSON_AddItemToArray(after, cJSON_CreateString(dep));
+                p += len;
+                if (!*p)
+                    break;
+            }
+        }
+        cJSON_DeleteItemFromObject(job, "after");
+        cJSON_AddItemToObject(job, "after", after);
+    }
     const char *queue = qc_flags_value(flags, "queue");
     if (queue) {
         if (!qc_job_id_valid(queue)) {

@@ -125,7 +125,7 @@ static int s_list_common(qc_ctl_t *ctl, const char *op, int argc, char **argv, i
                                 command);
     else if (state && qc_state_parse(state) < 0)
         rc = qc_ctl_usage_error("%s: --state must be pending, processing, completed, failed, "
-                                "dead or canceled",
+                                "dead, canceled or waiting",
                                 command);
     else if (limit && qc_parse_int(limit, 1, 1000, &page) != 0)
         rc = qc_ctl_usage_error("%s: --limit must be an integer from 1 to 1000%s", command,
@@ -245,6 +245,25 @@ int qc_cmd_show(qc_ctl_t *ctl, int argc, char **argv)
     printf("  command     %s\n", qc_out_text(job, "command", ""));
     printf("  state       %s%s%s\n", qc_out_state_color(state), state, qc_out_reset());
     printf("  queue       %s\n", qc_out_text(job, "queue", "default"));
+    /* Dependencies and dependents, with their states. */
+    static const char *links[][2] = {{"after", "after       "}, {"dependents", "dependents  "}};
+    for (int l = 0; l < 2; l++) {
+        const cJSON *list = cJSON_GetObjectItemCaseSensitive(job, links[l][0]), *dep;
+        if (!cJSON_IsArray(list) || cJSON_GetArraySize(list) == 0)
+            continue;
+        printf("  %s", links[l][1]);
+        const char *sep = "";
+        cJSON_ArrayForEach(dep, list)
+        {
+            const char *dep_state = qc_out_text(dep, "state", "?");
+            printf("%s%s (%s%s%s)", sep, qc_out_text(dep, "id", "?"), qc_out_state_color(dep_state),
+                   dep_state, qc_out_reset());
+            sep = ", ";
+        }
+        if (l == 1 && cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(job, "more_dependents")))
+            printf(", ...");
+        printf("\n");
+    }
     printf("  attempts    %lld of at most %lld\n", (long long)attempts, (long long)max_retries + 1);
     printf("  priority    %lld\n", (long long)priority);
     printf("  timeout     %llds\n", (long long)timeout_s);

@@ -93,6 +93,8 @@ static const struct {
      "                     every job also sees QUEUECTL_JOB_ID, QUEUECTL_ATTEMPT,\n"
      "                     QUEUECTL_QUEUE and QUEUECTL_WORKER_ID\n"
      "  --queue NAME       the queue (default: default); workers serve --queues\n"
+     "  --after ID,...     waiting until these jobs complete (if one ends dead or\n"
+     "                     canceled, this job is canceled; dlq retry of it brings it back)\n"
      "  --unique-key KEY   while an unfinished job has KEY, print its id (exit 0) and add\n"
      "                     nothing (--json: \"duplicate_of\"); makes retrying an enqueue safe\n"
      "  --retry-on-exit L  only these exit codes retry (75,111); others go to the DLQ\n"
@@ -108,6 +110,7 @@ static const struct {
      "  queuectl enqueue --env STAGE=prod --env DEBUG= --cwd /srv/app -- ./migrate.sh\n"
      "  queuectl enqueue --retry-on-exit 75 --no-retry-on-exit timeout -- ./sync.sh\n"
      "  queuectl enqueue --unique-key report:2026-11-30 -- ./report.sh 2026-11-30\n"
+     "  queuectl enqueue --id build -- make && queuectl enqueue --after build -- make test\n"
      "  seq 100 | sed 's/.*/{\"command\":\"echo &\"}/' | queuectl enqueue --file -\n"},
     {"queue", qc_cmd_queue,
      "usage: queuectl queue list [--json]\n"
@@ -127,7 +130,7 @@ static const struct {
     {"list", qc_cmd_list,
      "usage: queuectl list [--state S] [--queue Q] [--limit N] [--cursor C | --all] [--json | "
      "--jsonl]\n"
-     "Jobs, newest first. S: pending, processing, completed, failed, dead, canceled.\n"
+     "Jobs, newest first. S: pending, processing, completed, failed, dead, canceled, waiting.\n"
      "  --queue Q    only the jobs of queue Q\n"
      "  --limit N    jobs per page, 1-1000 (default 100)\n"
      "  --cursor C   the page after the one that named C (on stderr: \"more jobs: ...\")\n"

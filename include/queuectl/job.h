@@ -27,7 +27,14 @@ typedef struct {
      * it instead; "" for none. Same rules as ids. */
     char unique_key[QC_MAX_ID_BYTES + 1];
     char queue[QC_MAX_ID_BYTES + 1]; /* "" means "default"; same rules as ids */
+    /* owned: ids of jobs that must complete first (after_count of them, each
+     * once, not the job's own id); NULL when none. */
+    char (*after)[QC_MAX_ID_BYTES + 1];
+    int after_count;
 } qc_job_spec_t;
+
+/* Dependencies one job may have. */
+#define QC_MAX_DEPS 100
 
 /* Limits of a job's environment and working directory. */
 #define QC_MAX_ENV_VARS 128

@@ -82,6 +82,7 @@ typedef enum {
     QC_STATE_FAILED, /* waiting for its next retry */
     QC_STATE_DEAD,
     QC_STATE_CANCELED,
+    QC_STATE_WAITING, /* for its dependencies to complete */
     QC_STATE_COUNT
 } qc_state_t;
 
