@@ -4,6 +4,7 @@
 #include "deps.h"
 #include "enqueue.h"
 #include "queues.h"
+#include "schedule.h"
 #include "events.h"
 #include "wrkcmd.h"
 #include "queuectl/clock.h"
@@ -627,6 +628,12 @@ static const struct {
     {"ping", s_op_ping, 0},
     {"enqueue", qc_enqueue_handle, 1},
     {"queue.list", qc_queues_list, 0},
+    {"schedule.add", qc_schedule_add, 1},
+    {"schedule.list", qc_schedule_list, 0},
+    {"schedule.get", qc_schedule_get, 0},
+    {"schedule.remove", qc_schedule_remove, 1},
+    {"schedule.pause", qc_schedule_pause, 1},
+    {"schedule.resume", qc_schedule_resume, 1},
     {"queue.pause", qc_queues_pause, 1},
     {"queue.resume", qc_queues_resume, 1},
     {"queue.set", qc_queues_set, 1},

@@ -6,6 +6,7 @@
 #include "broker.h"
 #include "ctlcmd.h"
 #include "keyring.h"
+#include "schedule.h"
 #include "timers.h"
 #include "wrkcmd.h"
 #include "queuectl/clock.h"
@@ -165,6 +166,8 @@ static void s_pass(qc_broker_t *broker, int64_t *sweep_at_mono)
     if (*sweep_at_mono >= 0 && now_mono >= *sweep_at_mono)
         *sweep_at_mono = qc_timers_sweep(broker, now_mono);
     qc_timers_retention(broker, now_mono);
+    if (qc_schedule_fire_due(broker, qc_clock_wall_ms()) != 0)
+        qc_warn("schedules: %s", qc_store_errmsg(broker->store)); /* the commit decides */
     qc_wrkcmd_dispatch(broker, qc_clock_wall_ms());
     if (qc_store_commit(broker->store) == 0) {
         broker->storage_backoff_ms = 0;
@@ -178,6 +181,7 @@ static void s_pass(qc_broker_t *broker, int64_t *sweep_at_mono)
         qc_error("commit failed (%s): rolled back, clients told to retry",
                  qc_store_errmsg(broker->store));
         qc_store_rollback(broker->store);
+        qc_schedule_forget(broker);
         /* Config set in this pass was rolled back too: memory follows the store. */
         qc_config_defaults(&broker->config);
         qc_store_config_load(broker->store, &broker->config);

@@ -14,7 +14,7 @@
 
 typedef struct _qc_store_t qc_store_t;
 
-#define QC_STORE_SCHEMA_VERSION 8
+#define QC_STORE_SCHEMA_VERSION 9
 
 /* Return codes beside 0 / -1 (an SQLite error, logged). */
 #define QC_STORE_DUPLICATE 1
@@ -188,6 +188,46 @@ int qc_store_deps_revive(qc_store_t *self, const char *id, int64_t now_ms, qc_st
 /* {after: [{id, state}], dependents: [{id, state}] (at most max_dependents),
  * more_dependents}. Caller owns; NULL if not found or on error. */
 cJSON *qc_store_job_deps(qc_store_t *self, const char *id, int max_dependents);
+
+/* Recurring jobs. */
+typedef struct {
+    const char *name;
+    const char *cron;
+    const char *tz;
+    const char *job_json; /* the job each tick enqueues */
+    int skip_if_running;
+    int64_t next_run_ms; /* -1: none */
+    int64_t created_at_ms;
+} qc_schedule_t;
+/* 0, QC_STORE_DUPLICATE (the name is taken) or -1. */
+int qc_store_schedule_add(qc_store_t *self, const qc_schedule_t *schedule);
+
+/* Changes to a schedule; -1 (NULL) leaves a field as it is; ran and skipped
+ * are added to its counts. 0, QC_STORE_NOT_FOUND or -1. */
+typedef struct {
+    const char *name;
+    int paused;
+    int64_t next_run_ms;
+    int64_t last_tick_ms;
+    const char *last_job;
+    int ran;
+    int skipped;
+} qc_schedule_update_t;
+int qc_store_schedule_update(qc_store_t *self, const qc_schedule_update_t *update);
+int qc_store_schedule_remove(qc_store_t *self, const char *name);
+
+/* Schedules as [{name, cron, tz, job, skip_if_running, paused, next_run_ms,
+ * last_tick_ms, last_job, runs, skipped, created_at}]: the one named (name
+ * not NULL), those due by due_by_ms (>= 0; at most 100, unpaused), or all.
+ * Caller owns; NULL on error. */
+cJSON *qc_store_schedule_list(qc_store_t *self, const char *name, int64_t due_by_ms);
+
+/* The latest jobs a schedule enqueued (ids NAME@...), newest first:
+ * [{id, state, run_at, finished_at, exit_code, last_error}]. NULL on error. */
+cJSON *qc_store_schedule_runs(qc_store_t *self, const char *name, int limit);
+
+/* The earliest next run of an unpaused schedule, -1 if none, -2 on error. */
+int64_t qc_store_schedule_next_due(qc_store_t *self);
 
 /* The earliest run_at of a waiting job, or -1 if none waits. */
 int64_t qc_store_next_due_ms(qc_store_t *self);

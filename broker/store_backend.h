@@ -57,6 +57,13 @@ typedef struct {
                         int64_t counts[QC_STATE_COUNT]);
     cJSON *(*job_list_in)(qc_store_backend_t *self, const qc_store_list_t *list,
                           int64_t *next_cursor);
+    /* Recurring jobs (NULL where a backend has none yet: refused). */
+    int (*schedule_add)(qc_store_backend_t *self, const qc_schedule_t *schedule);
+    int (*schedule_update)(qc_store_backend_t *self, const qc_schedule_update_t *update);
+    int (*schedule_remove)(qc_store_backend_t *self, const char *name);
+    cJSON *(*schedule_list)(qc_store_backend_t *self, const char *name, int64_t due_by_ms);
+    cJSON *(*schedule_runs)(qc_store_backend_t *self, const char *name, int limit);
+    int64_t (*schedule_next_due)(qc_store_backend_t *self);
     /* Dependencies (NULL where a backend has none yet). */
     int (*deps_settle)(qc_store_backend_t *self, const char *id, int64_t now_ms,
                        qc_store_dep_fn *fn, void *arg);

@@ -312,6 +312,43 @@ int qc_store_job_claim_for(qc_store_t *self, const qc_worker_ref_t *worker, int6
     return self->ops->job_claim_for(self->backend, worker, now_ms, queues, claim);
 }
 
+int qc_store_schedule_add(qc_store_t *self, const qc_schedule_t *schedule)
+{
+    S_OPTIONAL(self, schedule_add, -1);
+    return self->ops->schedule_add(self->backend, schedule);
+}
+
+int qc_store_schedule_update(qc_store_t *self, const qc_schedule_update_t *update)
+{
+    S_OPTIONAL(self, schedule_update, -1);
+    return self->ops->schedule_update(self->backend, update);
+}
+
+int qc_store_schedule_remove(qc_store_t *self, const char *name)
+{
+    S_OPTIONAL(self, schedule_remove, -1);
+    return self->ops->schedule_remove(self->backend, name);
+}
+
+cJSON *qc_store_schedule_list(qc_store_t *self, const char *name, int64_t due_by_ms)
+{
+    S_OPTIONAL(self, schedule_list, NULL);
+    return self->ops->schedule_list(self->backend, name, due_by_ms);
+}
+
+cJSON *qc_store_schedule_runs(qc_store_t *self, const char *name, int limit)
+{
+    S_OPTIONAL(self, schedule_runs, NULL);
+    return self->ops->schedule_runs(self->backend, name, limit);
+}
+
+int64_t qc_store_schedule_next_due(qc_store_t *self)
+{
+    if (!self->ops->schedule_next_due) /* no schedules there */
+        return -1;
+    return self->ops->schedule_next_due(self->backend);
+}
+
 int qc_store_deps_settle(qc_store_t *self, const char *id, int64_t now_ms, qc_store_dep_fn *fn,
                          void *arg)
 {

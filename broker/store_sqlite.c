@@ -144,6 +144,15 @@ static const char *s_migrations[] = {
     "  DELETE FROM deps WHERE job_seq = OLD.seq;"
     "  DELETE FROM deps WHERE dep_seq = OLD.seq;"
     "END;",
+
+    /* 9: recurring jobs. job is the JSON of the job each tick enqueues;
+     * next_run the next tick (ms); last_job the id of the last one enqueued. */
+    "CREATE TABLE schedules (name TEXT PRIMARY KEY, cron TEXT NOT NULL, tz TEXT NOT NULL,"
+    "  job TEXT NOT NULL, skip_if_running INTEGER NOT NULL DEFAULT 0,"
+    "  paused INTEGER NOT NULL DEFAULT 0, next_run INTEGER, last_tick INTEGER, last_job TEXT,"
+    "  runs INTEGER NOT NULL DEFAULT 0, skipped INTEGER NOT NULL DEFAULT 0,"
+    "  created_at INTEGER NOT NULL) WITHOUT ROWID;"
+    "CREATE INDEX schedules_due ON schedules(next_run) WHERE paused = 0;",
 };
 #define S_MIGRATION_COUNT ((int)(sizeof s_migrations / sizeof s_migrations[0]))
 
@@ -209,6 +218,14 @@ enum {
     S_DEP_REVIVE,
     S_DEPS_OF,
     S_DEPENDENTS_OF,
+    S_SCHED_ADD,
+    S_SCHED_UPDATE,
+    S_SCHED_REMOVE,
+    S_SCHED_ALL,
+    S_SCHED_ONE,
+    S_SCHED_DUE,
+    S_SCHED_NEXT,
+    S_SCHED_RUNS,
     S_COUNT_STMTS
 };
 
@@ -336,6 +353,25 @@ static const char *s_sql[S_COUNT_STMTS] = {
                   " ON x.seq = d.dep_seq WHERE d.job_seq = ?1 ORDER BY x.seq",
     [S_DEPENDENTS_OF] = "SELECT x.id, x.state FROM deps d JOIN jobs x ON x.seq = d.job_seq"
                         " WHERE d.dep_seq = ?1 ORDER BY x.seq LIMIT ?2",
+    [S_SCHED_ADD] = "INSERT INTO schedules (name, cron, tz, job, skip_if_running, next_run,"
+                    " created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    [S_SCHED_UPDATE] = "UPDATE schedules SET paused = COALESCE(?2, paused),"
+                       " next_run = COALESCE(?3, next_run), last_tick = COALESCE(?4, last_tick),"
+                       " last_job = COALESCE(?5, last_job), runs = runs + ?6,"
+                       " skipped = skipped + ?7 WHERE name = ?1",
+    [S_SCHED_REMOVE] = "DELETE FROM schedules WHERE name = ?1",
+#define S_SCHED_COLUMNS                                                                            \
+    "name, cron, tz, job, skip_if_running, paused, next_run, last_tick, last_job, runs, skipped, " \
+    "created_at"
+    [S_SCHED_ALL] = "SELECT " S_SCHED_COLUMNS " FROM schedules ORDER BY name",
+    [S_SCHED_ONE] = "SELECT " S_SCHED_COLUMNS " FROM schedules WHERE name = ?1",
+    [S_SCHED_DUE] = "SELECT " S_SCHED_COLUMNS " FROM schedules INDEXED BY schedules_due"
+                    " WHERE paused = 0 AND next_run <= ?1 ORDER BY next_run LIMIT 100",
+    [S_SCHED_NEXT] =
+        "SELECT MIN(next_run) FROM schedules INDEXED BY schedules_due WHERE paused = 0",
+    /* A schedule's jobs are NAME@<tick>: a range of the id index, newest first. */
+    [S_SCHED_RUNS] = "SELECT id, state, run_at, finished_at, exit_code, last_error FROM jobs"
+                     " WHERE id > ?1 AND id < ?2 ORDER BY id DESC LIMIT ?3",
     [S_UNIQUE_OF_DEAD] = "SELECT unique_key FROM jobs WHERE id = ?1 AND state = 4"
                          " AND unique_key IS NOT NULL",
 };
@@ -1376,10 +1412,23 @@ int qc_sqlite_deps_revive(qc_store_backend_t *self, const char *id, int64_t now_
                           qc_store_dep_fn *fn, void *arg);
 cJSON *qc_sqlite_job_deps(qc_store_backend_t *self, const char *id, int max_dependents);
 
+int qc_sqlite_schedule_add(qc_store_backend_t *self, const qc_schedule_t *schedule);
+int qc_sqlite_schedule_update(qc_store_backend_t *self, const qc_schedule_update_t *update);
+int qc_sqlite_schedule_remove(qc_store_backend_t *self, const char *name);
+cJSON *qc_sqlite_schedule_list(qc_store_backend_t *self, const char *name, int64_t due_by_ms);
+cJSON *qc_sqlite_schedule_runs(qc_store_backend_t *self, const char *name, int limit);
+int64_t qc_sqlite_schedule_next_due(qc_store_backend_t *self);
+
 const qc_store_ops_t qc_sqlite_ops = {
     .name = "sqlite",
     .features = QC_STORE_FEAT_ENV | QC_STORE_FEAT_EXIT_POLICY | QC_STORE_FEAT_UNIQUE |
                 QC_STORE_FEAT_QUEUE | QC_STORE_FEAT_DEPS,
+    .schedule_add = qc_sqlite_schedule_add,
+    .schedule_update = qc_sqlite_schedule_update,
+    .schedule_remove = qc_sqlite_schedule_remove,
+    .schedule_list = qc_sqlite_schedule_list,
+    .schedule_runs = qc_sqlite_schedule_runs,
+    .schedule_next_due = qc_sqlite_schedule_next_due,
     .deps_settle = qc_sqlite_deps_settle,
     .deps_revive = qc_sqlite_deps_revive,
     .job_deps = qc_sqlite_job_deps,
@@ -1597,4 +1646,132 @@ cJSON *qc_sqlite_job_deps(qc_store_backend_t *self, const char *id, int max_depe
         cJSON_DeleteItemFromArray(dependents, max_dependents);
     cJSON_AddBoolToObject(deps, "more_dependents", more);
     return deps;
+}
+
+/* ---- recurring jobs ------------------------------------------------------- */
+
+int qc_sqlite_schedule_add(qc_store_backend_t *self, const qc_schedule_t *schedule)
+{
+    sqlite3_stmt *stmt = self->stmt[S_SCHED_ADD];
+    sqlite3_bind_text(stmt, 1, schedule->name, -1, SQLITE_STATIC);
+    sqlite3_bind_text(stmt, 2, schedule->cron, -1, SQLITE_STATIC);
+    sqlite3_bind_text(stmt, 3, schedule->tz, -1, SQLITE_STATIC);
+    sqlite3_bind_text(stmt, 4, schedule->job_json, -1, SQLITE_STATIC);
+    sqlite3_bind_int(stmt, 5, schedule->skip_if_running);
+    if (schedule->next_run_ms >= 0)
+        sqlite3_bind_int64(stmt, 6, schedule->next_run_ms);
+    sqlite3_bind_int64(stmt, 7, schedule->created_at_ms);
+    int rc = sqlite3_step(stmt);
+    int ext = sqlite3_extended_errcode(self->db);
+    s_done(stmt);
+    if (rc == SQLITE_DONE)
+        return 0;
+    if (ext == SQLITE_CONSTRAINT_PRIMARYKEY || ext == SQLITE_CONSTRAINT_UNIQUE)
+        return QC_STORE_DUPLICATE;
+    qc_error("store: schedule add %s: %s", schedule->name, sqlite3_errmsg(self->db));
+    return -1;
+}
+
+int qc_sqlite_schedule_update(qc_store_backend_t *self, const qc_schedule_update_t *update)
+{
+    sqlite3_stmt *stmt = self->stmt[S_SCHED_UPDATE];
+    sqlite3_bind_text(stmt, 1, update->name, -1, SQLITE_STATIC);
+    if (update->paused >= 0)
+        sqlite3_bind_int(stmt, 2, update->paused);
+    if (update->next_run_ms >= 0)
+        sqlite3_bind_int64(stmt, 3, update->next_run_ms);
+    if (update->last_tick_ms >= 0)
+        sqlite3_bind_int64(stmt, 4, update->last_tick_ms);
+    if (update->last_job)
+        sqlite3_bind_text(stmt, 5, update->last_job, -1, SQLITE_STATIC);
+    sqlite3_bind_int(stmt, 6, update->ran);
+    sqlite3_bind_int(stmt, 7, update->skipped);
+    if (s_exec_stmt(self, S_SCHED_UPDATE) != 0)
+        return -1;
+    return sqlite3_changes(self->db) == 1 ? 0 : QC_STORE_NOT_FOUND;
+}
+
+int qc_sqlite_schedule_remove(qc_store_backend_t *self, const char *name)
+{
+    sqlite3_stmt *stmt = self->stmt[S_SCHED_REMOVE];
+    sqlite3_bind_text(stmt, 1, name, -1, SQLITE_STATIC);
+    if (s_exec_stmt(self, S_SCHED_REMOVE) != 0)
+        return -1;
+    return sqlite3_changes(self->db) == 1 ? 0 : QC_STORE_NOT_FOUND;
+}
+
+cJSON *qc_sqlite_schedule_list(qc_store_backend_t *self, const char *name, int64_t due_by_ms)
+{
+    int which = name ? S_SCHED_ONE : due_by_ms >= 0 ? S_SCHED_DUE : S_SCHED_ALL;
+    sqlite3_stmt *stmt = self->stmt[which];
+    if (name)
+        sqlite3_bind_text(stmt, 1, name, -1, SQLITE_STATIC);
+    else if (due_by_ms >= 0)
+        sqlite3_bind_int64(stmt, 1, due_by_ms);
+    cJSON *list = cJSON_CreateArray();
+    int rc;
+    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+        cJSON *s = cJSON_CreateObject();
+        s_add_text(s, "name", stmt, 0);
+        s_add_text(s, "cron", stmt, 1);
+        s_add_text(s, "tz", stmt, 2);
+        cJSON *job = cJSON_Parse((const char *)sqlite3_column_text(stmt, 3));
+        cJSON_AddItemToObject(s, "job", job ? job : cJSON_CreateNull());
+        cJSON_AddBoolToObject(s, "skip_if_running", sqlite3_column_int(stmt, 4));
+        cJSON_AddBoolToObject(s, "paused", sqlite3_column_int(stmt, 5));
+        s_add_int(s, "next_run_ms", stmt, 6);
+        s_add_int(s, "last_tick_ms", stmt, 7);
+        s_add_text(s, "last_job", stmt, 8);
+        s_add_int(s, "runs", stmt, 9);
+        s_add_int(s, "skipped", stmt, 10);
+        s_add_time(s, "created_at", stmt, 11);
+        cJSON_AddItemToArray(list, s);
+    }
+    s_done(stmt);
+    if (rc != SQLITE_DONE) {
+        qc_error("store: schedules: %s", sqlite3_errmsg(self->db));
+        cJSON_Delete(list);
+        return NULL;
+    }
+    return list;
+}
+
+cJSON *qc_sqlite_schedule_runs(qc_store_backend_t *self, const char *name, int limit)
+{
+    char low[QC_MAX_ID_BYTES + 2], high[QC_MAX_ID_BYTES + 2];
+    snprintf(low, sizeof low, "%s@", name);
+    snprintf(high, sizeof high, "%s@~", name);
+    sqlite3_stmt *stmt = self->stmt[S_SCHED_RUNS];
+    sqlite3_bind_text(stmt, 1, low, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(stmt, 2, high, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int(stmt, 3, limit);
+    cJSON *runs = cJSON_CreateArray();
+    int rc;
+    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+        cJSON *run = cJSON_CreateObject();
+        s_add_text(run, "id", stmt, 0);
+        cJSON_AddStringToObject(run, "state", qc_state_name(sqlite3_column_int(stmt, 1)));
+        s_add_time(run, "run_at", stmt, 2);
+        s_add_time(run, "finished_at", stmt, 3);
+        s_add_int(run, "exit_code", stmt, 4);
+        s_add_text(run, "last_error", stmt, 5);
+        cJSON_AddItemToArray(runs, run);
+    }
+    s_done(stmt);
+    if (rc != SQLITE_DONE) {
+        cJSON_Delete(runs);
+        return NULL;
+    }
+    return runs;
+}
+
+int64_t qc_sqlite_schedule_next_due(qc_store_backend_t *self)
+{
+    sqlite3_stmt *stmt = self->stmt[S_SCHED_NEXT];
+    int64_t due = -1;
+    int rc = sqlite3_step(stmt);
+    if (rc == SQLITE_ROW && sqlite3_column_type(stmt, 0) != SQLITE_NULL)
+        due = sqlite3_column_int64(stmt, 0);
+    s_done(stmt);
+    return rc == SQLITE_ROW ? due : -2;
 }

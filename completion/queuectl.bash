@@ -4,7 +4,7 @@
 # Job and worker ids are asked of the broker (--timeout 500ms), so completing
 # them never hangs when no broker is running.
 
-_queuectl_commands="enqueue wait logs cancel events watch prune status list show dlq queue config
+_queuectl_commands="enqueue wait logs cancel events watch prune status list show dlq queue schedule config
     worker broker keygen dashboard help"
 _queuectl_states="pending processing completed failed dead canceled waiting"
 _queuectl_config_keys="max-retries backoff-base backoff-max job-timeout retention retry-on-exit no-retry-on-exit"
@@ -70,7 +70,7 @@ _queuectl()
         --) dashdash=1 ;;
         --broker | --state | --limit | --id | --priority | --max-retries | --delay | --run-at | \
             --timeout | --file | --attempt | --interval | --older-than | --count | --env | --cwd | \
-            --retry-on-exit | --no-retry-on-exit | --unique-key | --queue | --queues | --max-running | --after | \
+            --retry-on-exit | --no-retry-on-exit | --unique-key | --queue | --queues | --max-running | --after | --cron | --tz | \
             --concurrency | --role | --dir | --listen | --events | --token-file | --web-dir | \
             --curve-key | --server-key)
             ((i++))
@@ -78,7 +78,7 @@ _queuectl()
         -*) ;;
         *)
             case $command in
-            worker | dlq | config | broker | queue)
+            worker | dlq | config | broker | queue | schedule)
                 if [[ -z $sub ]]; then
                     sub=$word
                     continue
@@ -121,7 +121,7 @@ _queuectl()
         candidates=$(compgen -d -- "$cur")
         ;;
     --broker | --timeout | --limit | --max-retries | --delay | --run-at | --attempt | --env | \
-        --retry-on-exit | --no-retry-on-exit | --unique-key | --queue | --queues | --max-running | --after | \
+        --retry-on-exit | --no-retry-on-exit | --unique-key | --queue | --queues | --max-running | --after | --cron | --tz | \
         --interval | --older-than | --count | --concurrency | --listen | --events | --cursor | \
         --wait-timeout)
         return 0
@@ -154,6 +154,13 @@ _queuectl()
             prune) candidates="--completed --dead --canceled --older-than $common" ;;
             status) candidates="--queue $common" ;;
             list) candidates="--state --queue --limit --cursor --all --jsonl $common" ;;
+            schedule)
+                case $sub in
+                add) candidates="--cron --tz --skip-if-running --queue --priority --max-retries
+                    --timeout --env --cwd --retry-on-exit --no-retry-on-exit --unique-key $common --" ;;
+                *) candidates=$common ;;
+                esac
+                ;;
             queue)
                 case $sub in
                 set) candidates="--max-running $common" ;;

@@ -13,6 +13,19 @@
 #include <unistd.h>
 
 static int s_enqueue(qc_ctl_t *ctl, const qc_flags_t *flags);
+static int s_apply_exit_policy(cJSON *job, const qc_flags_t *flags);
+static int s_apply_env_cwd(cJSON *job, const qc_flags_t *flags);
+
+const qc_flag_t qc_job_flag_table[] = {{"max-retries", 0, 1},
+                                       {"priority", 0, 1},
+                                       {"timeout", 0, 1},
+                                       {"env", 0, 1},
+                                       {"cwd", 0, 1},
+                                       {"retry-on-exit", 0, 1},
+                                       {"no-retry-on-exit", 0, 1},
+                                       {"unique-key", 0, 1},
+                                       {"queue", 0, 1},
+                                       {NULL, 0, 0}};
 
 static int s_ends_with(const char *s, const char *suffix)
 {
@@ -197,6 +210,72 @@ static int s_enqueue_file(qc_ctl_t *ctl, const char *path, const char *max_retri
     if (rc == QC_CTL_OK && !ctl->json)
         printf("\n");
     return rc;
+}
+
+/* The flags a job takes from enqueue and schedule add alike, over the
+ * JSON's fields: --queue, --unique-key, --max-retries, --priority, --timeout,
+ * --env, --cwd, --retry-on-exit, --no-retry-on-exit. */
+int qc_job_flags_apply(cJSON *job, const qc_flags_t *flags)
+{
+    const char *max_retries = qc_flags_value(flags, "max-retries"),
+               *priority = qc_flags_value(flags, "priority"),
+               *timeout = qc_flags_value(flags, "timeout");
+    int rc;
+    const char *queue = qc_flags_value(flags, "queue");
+    if (queue) {
+        if (!qc_job_id_valid(queue)) {
+            return qc_ctl_usage_error("enqueue: invalid --queue \"%s\": use 1-%d characters of "
+                                      "A-Z a-z 0-9 . _ : @ - (not starting with -)",
+                                      queue, QC_MAX_ID_BYTES);
+        }
+        cJSON_DeleteItemFromObject(job, "queue");
+        cJSON_AddStringToObject(job, "queue", queue);
+    }
+    const char *unique_key = qc_flags_value(flags, "unique-key");
+    if (unique_key) {
+        if (!qc_job_id_valid(unique_key)) {
+            return qc_ctl_usage_error("enqueue: invalid --unique-key \"%s\": use 1-%d characters "
+                                      "of A-Z a-z 0-9 . _ : @ - (not starting with -)",
+                                      unique_key, QC_MAX_ID_BYTES);
+        }
+        cJSON_DeleteItemFromObject(job, "unique_key");
+        cJSON_AddStringToObject(job, "unique_key", unique_key);
+    }
+    int64_t number;
+    if (max_retries) {
+        if (qc_parse_int(max_retries, 0, QC_MAX_RETRIES_LIMIT, &number) != 0) {
+            return qc_ctl_usage_error("enqueue: invalid --max-retries \"%s\": use 0 to %d",
+                                      max_retries, QC_MAX_RETRIES_LIMIT);
+        }
+        cJSON_DeleteItemFromObject(job, "max_retries");
+        cJSON_AddNumberToObject(job, "max_retries", (double)number);
+    }
+    if (priority) {
+        int p;
+        if (qc_parse_priority(priority, &p) != 0) {
+            return qc_ctl_usage_error("enqueue: invalid --priority \"%s\": use high, medium, low "
+                                      "or an integer from -%d to %d",
+                                      priority, QC_MAX_PRIORITY, QC_MAX_PRIORITY);
+        }
+        cJSON_DeleteItemFromObject(job, "priority");
+        cJSON_AddNumberToObject(job, "priority", p);
+    }
+    if (timeout) {
+        int64_t ms;
+        if (qc_parse_duration_ms(timeout, &ms) != 0 || ms < 1000 || ms % 1000 != 0 ||
+            ms > (int64_t)QC_MAX_TIMEOUT_S * 1000) {
+            return qc_ctl_usage_error("enqueue: invalid --timeout \"%s\": use whole seconds "
+                                      "such as 30s or 5m",
+                                      timeout);
+        }
+        cJSON_DeleteItemFromObject(job, "timeout_s");
+        cJSON_AddNumberToObject(job, "timeout_s", (double)(ms / 1000));
+    }
+
+    if ((rc = s_apply_env_cwd(job, flags)) != QC_CTL_OK ||
+        (rc = s_apply_exit_policy(job, flags)) != QC_CTL_OK)
+        return rc;
+    return QC_CTL_OK;
 }
 
 /* The first argument that is neither a JSON object nor a .json file ends
@@ -384,52 +463,9 @@ static int s_enqueue(qc_ctl_t *ctl, const qc_flags_t *flags)
         cJSON_DeleteItemFromObject(job, "after");
         cJSON_AddItemToObject(job, "after", after);
     }
-    const char *queue = qc_flags_value(flags, "queue");
-    if (queue) {
-        if (!qc_job_id_valid(queue)) {
-            cJSON_Delete(job);
-            return qc_ctl_usage_error("enqueue: invalid --queue \"%s\": use 1-%d characters of "
-                                      "A-Z a-z 0-9 . _ : @ - (not starting with -)",
-                                      queue, QC_MAX_ID_BYTES);
-        }
-        cJSON_DeleteItemFromObject(job, "queue");
-        cJSON_AddStringToObject(job, "queue", queue);
-    }
-    const char *unique_key = qc_flags_value(flags, "unique-key");
-    if (unique_key) {
-        if (!qc_job_id_valid(unique_key)) {
-            cJSON_Delete(job);
-            return qc_ctl_usage_error("enqueue: invalid --unique-key \"%s\": use 1-%d characters "
-                                      "of A-Z a-z 0-9 . _ : @ - (not starting with -)",
-                                      unique_key, QC_MAX_ID_BYTES);
-        }
-        cJSON_DeleteItemFromObject(job, "unique_key");
-        cJSON_AddStringToObject(job, "unique_key", unique_key);
-    }
     if (id) {
         cJSON_DeleteItemFromObject(job, "id");
         cJSON_AddStringToObject(job, "id", id);
-    }
-    int64_t number;
-    if (max_retries) {
-        if (qc_parse_int(max_retries, 0, QC_MAX_RETRIES_LIMIT, &number) != 0) {
-            cJSON_Delete(job);
-            return qc_ctl_usage_error("enqueue: invalid --max-retries \"%s\": use 0 to %d",
-                                      max_retries, QC_MAX_RETRIES_LIMIT);
-        }
-        cJSON_DeleteItemFromObject(job, "max_retries");
-        cJSON_AddNumberToObject(job, "max_retries", (double)number);
-    }
-    if (priority) {
-        int p;
-        if (qc_parse_priority(priority, &p) != 0) {
-            cJSON_Delete(job);
-            return qc_ctl_usage_error("enqueue: invalid --priority \"%s\": use high, medium, low "
-                                      "or an integer from -%d to %d",
-                                      priority, QC_MAX_PRIORITY, QC_MAX_PRIORITY);
-        }
-        cJSON_DeleteItemFromObject(job, "priority");
-        cJSON_AddNumberToObject(job, "priority", p);
     }
     if (delay) {
         int64_t ms;
@@ -453,21 +489,7 @@ static int s_enqueue(qc_ctl_t *ctl, const qc_flags_t *flags)
         cJSON_DeleteItemFromObject(job, "run_at");
         cJSON_AddStringToObject(job, "run_at", run_at);
     }
-    if (timeout) {
-        int64_t ms;
-        if (qc_parse_duration_ms(timeout, &ms) != 0 || ms < 1000 || ms % 1000 != 0 ||
-            ms > (int64_t)QC_MAX_TIMEOUT_S * 1000) {
-            cJSON_Delete(job);
-            return qc_ctl_usage_error("enqueue: invalid --timeout \"%s\": use whole seconds "
-                                      "such as 30s or 5m",
-                                      timeout);
-        }
-        cJSON_DeleteItemFromObject(job, "timeout_s");
-        cJSON_AddNumberToObject(job, "timeout_s", (double)(ms / 1000));
-    }
-
-    if ((rc = s_apply_env_cwd(job, flags)) != QC_CTL_OK ||
-        (rc = s_apply_exit_policy(job, flags)) != QC_CTL_OK) {
+    if ((rc = qc_job_flags_apply(job, flags)) != QC_CTL_OK) {
         cJSON_Delete(job);
         return rc;
     }
