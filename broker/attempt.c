@@ -11,7 +11,7 @@
 /* Records the end of an attempt and applies the retry policy. */
 int qc_attempt_finish(qc_broker_t *broker, const qc_running_t *running, const qc_result_t *reported)
 {
-    int64_t now_ms = qc_clock_wall_ms();
+    int64_t now_ms = qc_broker_wall_ms(broker);
     /* A job canceled while it ran ends canceled, however its run ended
      * (unless it managed to succeed first). */
     qc_outcome_t outcome = running->cancel_requested && reported->outcome != QC_OUTCOME_SUCCEEDED

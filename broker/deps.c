@@ -23,12 +23,12 @@ static void s_changed(void *arg, const char *id, qc_state_t state, const char *r
 
 int qc_deps_settled(qc_broker_t *broker, const char *id)
 {
-    return qc_store_deps_settle(broker->store, id, qc_clock_wall_ms(), s_changed, broker);
+    return qc_store_deps_settle(broker->store, id, qc_broker_wall_ms(broker), s_changed, broker);
 }
 
 int qc_deps_revived(qc_broker_t *broker, const char *id)
 {
-    return qc_store_deps_revive(broker->store, id, qc_clock_wall_ms(), s_changed, broker);
+    return qc_store_deps_revive(broker->store, id, qc_broker_wall_ms(broker), s_changed, broker);
 }
 
 int qc_deps_annotate(qc_broker_t *broker, cJSON *job)

@@ -81,7 +81,7 @@ cJSON *qc_enqueue_handle(qc_broker_t *broker, const cJSON *request)
 {
     const cJSON *job = cJSON_GetObjectItemCaseSensitive(request, "job");
     const cJSON *jobs = cJSON_GetObjectItemCaseSensitive(request, "jobs");
-    int64_t now_ms = qc_clock_wall_ms();
+    int64_t now_ms = qc_broker_wall_ms(broker);
     s_inserted_t inserted;
     if ((job == NULL) == (jobs == NULL))
         return qc_broker_error(QC_E_BAD_REQUEST, "enqueue needs either \"job\" or \"jobs\"");

@@ -50,7 +50,7 @@ static int s_by_name(const void *a, const void *b)
 /* The store's list, sorted, "running" added, "default" always there. */
 static cJSON *s_sorted_list(qc_broker_t *broker)
 {
-    cJSON *list = qc_store_queue_list(broker->store, qc_clock_wall_ms());
+    cJSON *list = qc_store_queue_list(broker->store, qc_broker_wall_ms(broker));
     if (!list)
         return NULL;
     int count = cJSON_GetArraySize(list);

@@ -102,7 +102,7 @@ cJSON *qc_schedule_add(qc_broker_t *broker, const cJSON *request)
     cJSON *error = s_check_job(job);
     if (error)
         return error;
-    int64_t now_ms = qc_clock_wall_ms();
+    int64_t now_ms = qc_broker_wall_ms(broker);
     int64_t next = qc_cron_next(&cron, tz, now_ms);
     if (next < 0)
         return qc_broker_error(QC_E_BAD_REQUEST, "cron: \"%s\" never fires", expr);
@@ -201,7 +201,8 @@ static cJSON *s_set_paused(qc_broker_t *broker, const cJSON *request, int paused
         qc_cron_t cron;
         char err[256];
         if (s && qc_cron_parse(qc_json_string(s, "cron"), &cron, err, sizeof err) == 0)
-            update.next_run_ms = qc_cron_next(&cron, qc_json_string(s, "tz"), qc_clock_wall_ms());
+            update.next_run_ms =
+                qc_cron_next(&cron, qc_json_string(s, "tz"), qc_broker_wall_ms(broker));
         cJSON_Delete(list);
         if (!list)
             return s_storage_error(broker);
@@ -247,7 +248,8 @@ static int s_enqueue_tick(qc_broker_t *broker, const cJSON *s, int64_t tick_ms, 
     snprintf(spec.id, sizeof spec.id, "%s", job_id);
     spec.run_at_ms = tick_ms;
     char id[QC_MAX_ID_BYTES + 1];
-    int rc = qc_store_job_insert(broker->store, &spec, &broker->config, qc_clock_wall_ms(), id);
+    int rc =
+        qc_store_job_insert(broker->store, &spec, &broker->config, qc_broker_wall_ms(broker), id);
     if (rc == 0)
         qc_events_job(broker, &(qc_job_event_t){.id = id,
                                                 .state = QC_STATE_PENDING,

@@ -87,16 +87,16 @@ bad:
     snprintf(err, errlen, "%s field \"%.32s\" is invalid (%d-%d%s, *, a-b, lists, /step)",
              field->name, text, field->min, field->max,
              field->names == s_month_names ? " or jan-dec"
-             : field->names              ? " or sun-sat"
-                                         : "");
+             : field->names                ? " or sun-sat"
+                                           : "");
     return -1;
 }
 
 static const struct {
     const char *name;
     const char *expr;
-} s_macros[] = {{"@hourly", "0 * * * *"},   {"@daily", "0 0 * * *"},   {"@midnight", "0 0 * * *"},
-                {"@weekly", "0 0 * * 0"},   {"@monthly", "0 0 1 * *"}, {"@yearly", "0 0 1 1 *"},
+} s_macros[] = {{"@hourly", "0 * * * *"},  {"@daily", "0 0 * * *"},   {"@midnight", "0 0 * * *"},
+                {"@weekly", "0 0 * * 0"},  {"@monthly", "0 0 1 * *"}, {"@yearly", "0 0 1 1 *"},
                 {"@annually", "0 0 1 1 *"}};
 
 int qc_cron_parse(const char *expr, qc_cron_t *cron, char *err, size_t errlen)

@@ -11,13 +11,13 @@
 #include <stdint.h>
 
 typedef struct {
-    uint64_t minutes;  /* bit m: minute m (0-59) */
-    uint32_t hours;    /* bit h (0-23) */
-    uint32_t days;     /* bit d: day of month d (1-31) */
-    uint16_t months;   /* bit m: month m (1-12) */
-    uint8_t weekdays;  /* bit w: weekday w (0 = Sunday .. 6) */
-    int days_any;      /* the day-of-month field was * */
-    int weekdays_any;  /* the day-of-week field was * */
+    uint64_t minutes; /* bit m: minute m (0-59) */
+    uint32_t hours;   /* bit h (0-23) */
+    uint32_t days;    /* bit d: day of month d (1-31) */
+    uint16_t months;  /* bit m: month m (1-12) */
+    uint8_t weekdays; /* bit w: weekday w (0 = Sunday .. 6) */
+    int days_any;     /* the day-of-month field was * */
+    int weekdays_any; /* the day-of-week field was * */
 } qc_cron_t;
 
 /* Parses expr into cron. Returns 0, or -1 with a message naming the field. */

@@ -70,7 +70,4 @@ int qc_queue_list_parse(const char *text, char *out, size_t outlen, char *err, s
 /* Ids: 1..QC_MAX_ID_BYTES of [A-Za-z0-9._:@-], not starting with '-'. */
 int qc_job_id_valid(const char *id);
 
-/* Checks a parsed JSON value's nesting depth <= max_depth. */
-int qc_json_depth_ok(const cJSON *item, int max_depth);
-
 #endif

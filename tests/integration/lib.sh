@@ -138,3 +138,18 @@ raw_refused() {
         | grep_q -x True || fail "broker should refuse $3 with $1 ('$2'): $reply"
     echo "# broker: $3 -> $1: $(echo "$reply" | json "j['error']['message']")"
 }
+# "Not there" checks that can fail: the test fails with MESSAGE if grep
+# (or pgrep) finds a match, and also if it could not look at all (no such
+# file, a bad pattern: exit status 2 or more), which "&& fail" would pass.
+# none_found MESSAGE COMMAND...: COMMAND is a grep or a pgrep (exit 0:
+# found, 1: none, more: could not look).
+none_found() {
+    local message=$1 rc=0
+    shift
+    "$@" >/dev/null || rc=$?
+    [ $rc = 1 ] && return 0
+    [ $rc = 0 ] && fail "$message"
+    fail "$* could not look (exit $rc): $message"
+}
+grep_none() { none_found "$1" grep "${@:2}"; }   # grep_none MESSAGE GREP-ARGS... (no file: stdin)
+pgrep_none() { none_found "$1" pgrep "${@:2}"; } # pgrep_none MESSAGE PGREP-ARGS...

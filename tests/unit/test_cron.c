@@ -27,8 +27,8 @@ static void s_next(const char *expr, const char *zone, const char *after, const 
     char iso[32];
     qc_clock_format_iso(got, iso, sizeof iso);
     if (got != s_iso(want))
-        fprintf(stderr, "next(%s, %s, %s) = %s, want %s\n", expr, zone ? zone : "UTC", after,
-                iso, want);
+        fprintf(stderr, "next(%s, %s, %s) = %s, want %s\n", expr, zone ? zone : "UTC", after, iso,
+                want);
     CHECK(got == s_iso(want));
 }
 
@@ -47,7 +47,8 @@ int main(void)
     /* UTC basics */
     s_next("* * * * *", NULL, "2026-11-30T10:00:30Z", "2026-11-30T10:01:00Z");
     s_next("*/15 * * * *", NULL, "2026-11-30T10:00:00Z", "2026-11-30T10:15:00Z");
-    s_next("0 9 * * mon-fri", NULL, "2026-11-28T12:00:00Z", "2026-11-30T09:00:00Z"); /* Sat -> Mon */
+    s_next("0 9 * * mon-fri", NULL, "2026-11-28T12:00:00Z",
+           "2026-11-30T09:00:00Z"); /* Sat -> Mon */
     s_next("30 2 1 jan *", NULL, "2026-11-30T00:00:00Z", "2027-01-01T02:30:00Z");
     s_next("@hourly", NULL, "2026-11-30T10:59:59Z", "2026-11-30T11:00:00Z");
     s_next("@daily", NULL, "2026-11-30T10:00:00Z", "2026-12-01T00:00:00Z");
@@ -62,10 +63,13 @@ int main(void)
     s_next("0 12 * * *", "America/New_York", "2026-11-30T10:00:00Z", "2026-11-30T17:00:00Z");
     /* Europe/Berlin: spring forward on 2026-03-29 (02:00 CET -> 03:00 CEST) */
     s_next("30 1 * * *", "Europe/Berlin", "2026-03-28T12:00:00Z", "2026-03-29T00:30:00Z");
-    s_next("30 2 * * *", "Europe/Berlin", "2026-03-28T12:00:00Z", "2026-03-29T01:30:00Z"); /* 03:30 CEST */
+    s_next("30 2 * * *", "Europe/Berlin", "2026-03-28T12:00:00Z",
+           "2026-03-29T01:30:00Z"); /* 03:30 CEST */
     s_next("30 3 * * *", "Europe/Berlin", "2026-03-28T12:00:00Z", "2026-03-29T01:30:00Z");
-    s_next("30 2 * * *", "Europe/Berlin", "2026-03-29T01:30:00Z", "2026-03-30T00:30:00Z"); /* once */
-    s_next("0 * * * *", "Europe/Berlin", "2026-03-29T00:00:00Z", "2026-03-29T01:00:00Z"); /* 03:00 */
+    s_next("30 2 * * *", "Europe/Berlin", "2026-03-29T01:30:00Z",
+           "2026-03-30T00:30:00Z"); /* once */
+    s_next("0 * * * *", "Europe/Berlin", "2026-03-29T00:00:00Z",
+           "2026-03-29T01:00:00Z"); /* 03:00 */
     /* fall back on 2026-10-25 (03:00 CEST -> 02:00 CET): 02:30 happens twice, fires once */
     qc_cron_t cron;
     char err[256];
@@ -76,8 +80,10 @@ int main(void)
     CHECK(second == s_iso("2026-10-26T01:30:00Z"));
     s_next("0 12 * * *", "Europe/Berlin", "2026-10-25T00:00:00Z", "2026-10-25T11:00:00Z"); /* CET */
     /* prev: the last tick at or before */
-    CHECK(qc_cron_prev(&cron, NULL, s_iso("2026-11-30T02:30:00Z")) == s_iso("2026-11-30T02:30:00Z"));
-    CHECK(qc_cron_prev(&cron, NULL, s_iso("2026-11-30T02:29:59Z")) == s_iso("2026-11-29T02:30:00Z"));
+    CHECK(qc_cron_prev(&cron, NULL, s_iso("2026-11-30T02:30:00Z")) ==
+          s_iso("2026-11-30T02:30:00Z"));
+    CHECK(qc_cron_prev(&cron, NULL, s_iso("2026-11-30T02:29:59Z")) ==
+          s_iso("2026-11-29T02:30:00Z"));
     CHECK(qc_cron_parse("0 * * * *", &cron, err, sizeof err) == 0);
     CHECK(qc_cron_prev(&cron, "Europe/Berlin", s_iso("2026-11-30T10:59:00Z")) ==
           s_iso("2026-11-30T10:00:00Z"));
