@@ -7,6 +7,7 @@
 #include "ctlcmd.h"
 #include "events.h"
 #include "keyring.h"
+#include "schedule.h"
 #include "timers.h"
 #include "wrkcmd.h"
 #include "queuectl/clock.h"
@@ -30,6 +31,19 @@
 /* Replies queued per client connection (each at most QC_MAX_REPLY_BYTES). */
 #define S_CLIENT_SNDHWM 16
 
+/* What the loop owns beside the broker: the sockets and the keyrings that
+ * guard them. The broker object (broker.h) has no socket: handlers queue in
+ * its outbox and s_flush sends. */
+typedef struct {
+    qc_broker_t *broker;
+    zsock_t *client_sock;
+    zsock_t *worker_sock;
+    zsock_t *events_sock; /* XPUB: state changes and live output, or NULL */
+    /* Keys allowed per role on CURVE sockets; NULL where a socket has no CURVE. */
+    qc_keyring_t *worker_keys;
+    qc_keyring_t *client_keys;
+} s_server_t;
+
 static volatile sig_atomic_t s_stop_signal = 0;
 
 static void s_on_signal(int signo)
@@ -39,8 +53,9 @@ static void s_on_signal(int signo)
 
 /* Sends everything queued. committed = 0 after a failed commit: replies
  * become storage errors and jobs/acks are dropped. */
-static void s_flush(qc_broker_t *broker, int committed)
+static void s_flush(s_server_t *server, int committed)
 {
+    qc_broker_t *broker = server->broker;
     /* The fence: once the lease may have passed to another broker, nothing
      * this one queued goes out (no JOB, no ACK, no reply). */
     if (!qc_store_lease_valid(broker->store)) {
@@ -52,13 +67,14 @@ static void s_flush(qc_broker_t *broker, int committed)
         broker->stepped_down = 1;
         return;
     }
-    qc_outbox_flush(broker->outbox, broker->client_sock, broker->worker_sock, broker->events_sock,
+    qc_outbox_flush(broker->outbox, server->client_sock, server->worker_sock, server->events_sock,
                     committed);
 }
 
-static void s_client_message(qc_broker_t *broker, int writable)
+static void s_client_message(s_server_t *server, int writable)
 {
-    zmsg_t *msg = zmsg_recv(broker->client_sock);
+    qc_broker_t *broker = server->broker;
+    zmsg_t *msg = zmsg_recv(server->client_sock);
     if (!msg)
         return;
     /* A REQ envelope is: routing id, empty delimiter, then our one frame. */
@@ -75,7 +91,7 @@ static void s_client_message(qc_broker_t *broker, int writable)
     zmsg_append(envelope, &routing_id);
     zmsg_append(envelope, &delimiter);
     cJSON *reply;
-    if (!qc_keyring_allowed(broker->client_keys, msg, "client")) {
+    if (!qc_keyring_allowed(server->client_keys, msg, "client")) {
         reply = qc_broker_error(QC_E_FORBIDDEN, "this key is not authorized as a client");
     } else if (zmsg_size(msg) != 1) {
         reply = qc_broker_error(QC_E_BAD_REQUEST, "a request is exactly one frame, not %zu",
@@ -100,17 +116,18 @@ static void s_client_message(qc_broker_t *broker, int writable)
     qc_outbox_reply(broker->outbox, &envelope, &reply);
 }
 
-static void s_worker_message(qc_broker_t *broker, int writable)
+static void s_worker_message(s_server_t *server, int writable)
 {
-    zmsg_t *msg = zmsg_recv(broker->worker_sock);
+    qc_broker_t *broker = server->broker;
+    zmsg_t *msg = zmsg_recv(server->worker_sock);
     if (!msg)
         return;
-    if (!qc_keyring_allowed(broker->worker_keys, msg, "worker")) {
+    if (!qc_keyring_allowed(server->worker_keys, msg, "worker")) {
         zmsg_destroy(&msg);
         return;
     }
     zframe_t *last = zmsg_last(msg);
-    const char *curve_key = broker->worker_keys && last ? zframe_meta(last, "User-Id") : NULL;
+    const char *curve_key = server->worker_keys && last ? zframe_meta(last, "User-Id") : NULL;
     zframe_t *routing_id = zmsg_pop(msg);
     if (routing_id && writable)
         qc_wrkcmd_handle(broker, routing_id, curve_key, msg);
@@ -122,9 +139,9 @@ static void s_worker_message(qc_broker_t *broker, int writable)
 
 /* Reads what the events socket (XPUB) says about subscriptions: which topic
  * prefixes anyone listens to, so no event is built for nobody. */
-static void s_subscriptions(qc_broker_t *broker)
+static void s_subscriptions(s_server_t *server)
 {
-    void *xpub = zsock_resolve(broker->events_sock);
+    void *xpub = zsock_resolve(server->events_sock);
     for (int n = 0; n < S_MAX_PASS_MESSAGES; n++) {
         zmq_msg_t msg;
         zmq_msg_init(&msg);
@@ -132,14 +149,15 @@ static void s_subscriptions(qc_broker_t *broker)
             zmq_msg_close(&msg);
             break;
         }
-        qc_events_subs_apply(broker->event_subs, zmq_msg_data(&msg), zmq_msg_size(&msg));
+        qc_events_subs_apply(server->broker->event_subs, zmq_msg_data(&msg), zmq_msg_size(&msg));
         zmq_msg_close(&msg);
     }
 }
 
 /* One pass: drain, apply, dispatch, commit, send. */
-static void s_pass(qc_broker_t *broker, int64_t *sweep_at_mono)
+static void s_pass(s_server_t *server, int64_t *sweep_at_mono)
 {
+    qc_broker_t *broker = server->broker;
     static int was_writable = 1;
     int begun = qc_store_begin(broker->store);
     if (begun == QC_STORE_LEASE_LOST) { /* another broker took over */
@@ -159,19 +177,19 @@ static void s_pass(qc_broker_t *broker, int64_t *sweep_at_mono)
     int64_t drain_until = qc_broker_mono_ms(broker) + S_MAX_PASS_DRAIN_MS;
     for (int n = 0; n < S_MAX_PASS_MESSAGES && qc_broker_mono_ms(broker) < drain_until; n++) {
         int got = 0;
-        if (zsock_events(broker->client_sock) & ZMQ_POLLIN) {
-            s_client_message(broker, writable);
+        if (zsock_events(server->client_sock) & ZMQ_POLLIN) {
+            s_client_message(server, writable);
             got = 1;
         }
-        if (zsock_events(broker->worker_sock) & ZMQ_POLLIN) {
-            s_worker_message(broker, writable);
+        if (zsock_events(server->worker_sock) & ZMQ_POLLIN) {
+            s_worker_message(server, writable);
             got = 1;
         }
         if (!got)
             break;
     }
     if (!writable) {
-        s_flush(broker, 1); /* only read replies and error replies are queued */
+        s_flush(server, 1); /* only read replies and error replies are queued */
         /* Don't spin on a past deadline while the store refuses writes. */
         int64_t retry_at = qc_broker_mono_ms(broker) + 250;
         if (*sweep_at_mono >= 0 && *sweep_at_mono < retry_at)
@@ -183,10 +201,12 @@ static void s_pass(qc_broker_t *broker, int64_t *sweep_at_mono)
     if (*sweep_at_mono >= 0 && now_mono >= *sweep_at_mono)
         *sweep_at_mono = qc_timers_sweep(broker, now_mono);
     qc_timers_retention(broker, now_mono);
+    if (qc_schedule_fire_due(broker, qc_broker_wall_ms(broker)) != 0)
+        qc_warn("schedules: %s", qc_store_errmsg(broker->store)); /* the commit decides */
     qc_wrkcmd_dispatch(broker, qc_broker_wall_ms(broker));
     if (qc_store_commit(broker->store) == 0) {
         broker->storage_backoff_ms = 0;
-        s_flush(broker, 1);
+        s_flush(server, 1);
     } else {
         broker->storage_backoff_ms =
             broker->storage_backoff_ms ? broker->storage_backoff_ms * 2 : 100;
@@ -196,12 +216,13 @@ static void s_pass(qc_broker_t *broker, int64_t *sweep_at_mono)
         qc_error("commit failed (%s): rolled back, clients told to retry",
                  qc_store_errmsg(broker->store));
         qc_store_rollback(broker->store);
+        qc_schedule_forget(broker);
         /* Config set in this pass was rolled back too: memory follows the store. */
         qc_config_defaults(&broker->config);
         qc_store_config_load(broker->store, &broker->config);
-        s_flush(broker, 0);
+        s_flush(server, 0);
         qc_wrkcmd_resync(broker);
-        s_flush(broker, 1);
+        s_flush(server, 1);
     }
     /* A new worker or a lease adds a deadline; recompute cheaply. */
     int64_t sweep = qc_timers_deadline(broker);
@@ -295,6 +316,7 @@ int qc_server_run(const qc_server_options_t *options)
     int lock_fd = -1;
     qc_store_t *store = NULL;
     qc_broker_t *broker = NULL;
+    s_server_t server = {0};
 
     int curve = !options->insecure &&
                 (qc_endpoint_is_network(options->worker_endpoint) ||
@@ -333,6 +355,7 @@ int qc_server_run(const qc_server_options_t *options)
         exit_code = QC_EXIT_RUNTIME;
         goto done;
     }
+    server.broker = broker;
     broker->heartbeat_ms = options->heartbeat_ms;
     broker->liveness_ms = options->liveness_ms;
     broker->worker_endpoint = options->worker_endpoint;
@@ -379,11 +402,11 @@ int qc_server_run(const qc_server_options_t *options)
         auth = zactor_new(qc_keyring_zap_actor, (void *)options->authorized_dir);
         if (qc_endpoint_is_network(options->worker_endpoint)) {
             snprintf(dir, sizeof dir, "%s/workers", options->authorized_dir);
-            broker->worker_keys = qc_keyring_new(dir);
+            server.worker_keys = qc_keyring_new(dir);
         }
         if (qc_endpoint_is_network(options->client_endpoint)) {
             snprintf(dir, sizeof dir, "%s/clients", options->authorized_dir);
-            broker->client_keys = qc_keyring_new(dir);
+            server.client_keys = qc_keyring_new(dir);
         }
         qc_info("CURVE on: broker public key %s; authorized keys in %s/{workers,clients}",
                 zcert_public_txt(cert), options->authorized_dir);
@@ -391,12 +414,12 @@ int qc_server_run(const qc_server_options_t *options)
     /* High-water marks count messages per peer: a client that pipelines
      * requests and never reads has at most S_CLIENT_SNDHWM replies of at most
      * QC_MAX_REPLY_BYTES queued (64 MiB); more are dropped. */
-    broker->worker_sock = s_bind(ZMQ_ROUTER, options->worker_endpoint,
-                                 broker->worker_keys ? cert : NULL, QC_ZAP_DOMAIN_WORKERS, 100000);
-    broker->client_sock =
-        s_bind(ZMQ_ROUTER, options->client_endpoint, broker->client_keys ? cert : NULL,
+    server.worker_sock = s_bind(ZMQ_ROUTER, options->worker_endpoint,
+                                server.worker_keys ? cert : NULL, QC_ZAP_DOMAIN_WORKERS, 100000);
+    server.client_sock =
+        s_bind(ZMQ_ROUTER, options->client_endpoint, server.client_keys ? cert : NULL,
                QC_ZAP_DOMAIN_CLIENTS, S_CLIENT_SNDHWM);
-    if (!broker->worker_sock || !broker->client_sock) {
+    if (!server.worker_sock || !server.client_sock) {
         exit_code = QC_EXIT_BIND;
         goto done;
     }
@@ -408,10 +431,10 @@ int qc_server_run(const qc_server_options_t *options)
             goto done;
         }
         /* XPUB, not PUB: its subscriptions tell whether anyone listens. */
-        broker->events_sock = s_bind(ZMQ_XPUB, options->events_endpoint, events_curve ? cert : NULL,
-                                     QC_ZAP_DOMAIN_CLIENTS, 100000);
+        server.events_sock = s_bind(ZMQ_XPUB, options->events_endpoint, events_curve ? cert : NULL,
+                                    QC_ZAP_DOMAIN_CLIENTS, 100000);
         broker->event_subs = qc_events_subs_new();
-        if (!broker->events_sock || !broker->event_subs) {
+        if (!server.events_sock || !broker->event_subs) {
             exit_code = QC_EXIT_BIND;
             goto done;
         }
@@ -445,10 +468,10 @@ int qc_server_run(const qc_server_options_t *options)
             options->synchronous_full ? "FULL" : "NORMAL");
 
     zmq_pollitem_t items[3] = {
-        {zsock_resolve(broker->client_sock), 0, ZMQ_POLLIN, 0},
-        {zsock_resolve(broker->worker_sock), 0, ZMQ_POLLIN, 0},
-        {broker->events_sock ? zsock_resolve(broker->events_sock) : NULL, 0, ZMQ_POLLIN, 0}};
-    int item_count = broker->events_sock ? 3 : 2;
+        {zsock_resolve(server.client_sock), 0, ZMQ_POLLIN, 0},
+        {zsock_resolve(server.worker_sock), 0, ZMQ_POLLIN, 0},
+        {server.events_sock ? zsock_resolve(server.events_sock) : NULL, 0, ZMQ_POLLIN, 0}};
+    int item_count = server.events_sock ? 3 : 2;
     int64_t heartbeat_at = qc_broker_mono_ms(broker) + broker->heartbeat_ms;
     int64_t sweep_at = qc_timers_deadline(broker);
     while (!s_stop_signal) {
@@ -483,14 +506,14 @@ int qc_server_run(const qc_server_options_t *options)
             broker->awake_since_mono_ms = woke;
         }
         if (rc > 0 && item_count == 3 && (items[2].revents & ZMQ_POLLIN))
-            s_subscriptions(broker); /* before the pass builds its events */
-        s_pass(broker, &sweep_at);
+            s_subscriptions(&server); /* before the pass builds its events */
+        s_pass(&server, &sweep_at);
         if (qc_broker_mono_ms(broker) - woke > broker->heartbeat_ms)
             broker->awake_since_mono_ms =
                 qc_broker_mono_ms(broker); /* a pass longer than a heartbeat */
         if (qc_broker_mono_ms(broker) >= heartbeat_at) {
             qc_wrkcmd_heartbeat(broker);
-            s_flush(broker, 1);
+            s_flush(&server, 1);
             heartbeat_at = qc_broker_mono_ms(broker) + broker->heartbeat_ms;
         }
         if (broker->stepped_down) {
@@ -504,15 +527,16 @@ int qc_server_run(const qc_server_options_t *options)
 
 done:
     /* Reverse order of creation; the store rolls back anything still open. */
-    if (broker) {
-        zsock_destroy(&broker->client_sock);
-        zsock_destroy(&broker->worker_sock);
-        zsock_destroy(&broker->events_sock);
+    zsock_destroy(&server.client_sock);
+    zsock_destroy(&server.worker_sock);
+    zsock_destroy(&server.events_sock);
+    if (broker)
         qc_events_subs_destroy(&broker->event_subs);
-    }
     zactor_destroy(&auth); /* after the sockets it authenticates */
+    qc_keyring_destroy(&server.worker_keys);
+    qc_keyring_destroy(&server.client_keys);
     zcert_destroy(&cert);
-    qc_broker_destroy(&broker); /* its outbox, registry and keyrings */
+    qc_broker_destroy(&broker); /* its outbox and registry */
     qc_store_destroy(&store);
     if (options->pid_path[0] && exit_code != QC_EXIT_LOCKED && exit_code != QC_EXIT_STEPPED_DOWN)
         unlink(options->pid_path);

@@ -207,7 +207,7 @@ int main(void)
         CHECK(system(command) == 0);
         return 0;
     }
-    /* the counts kept with each commit are the rows' (schema 4 keeps them
+    /* the counts kept with each commit are the rows' (schema 10 keeps them
      * without triggers) */
     snprintf(command, sizeof command,
              "test \"$(sqlite3 %s 'SELECT COUNT(*) FROM state_counts s WHERE n !="
