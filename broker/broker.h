@@ -23,6 +23,7 @@ typedef struct {
     qc_dispatch_t *dispatch;
     qc_config_t config;
     zsock_t *client_sock;
+    zsock_t *local_sock; /* ipc in the home when client_sock is on the network, or NULL */
     zsock_t *worker_sock;
     zsock_t *events_sock; /* PUB: state changes and live output */
     zlistx_t *outbox;     /* queued replies and jobs, sent after the commit */
@@ -44,6 +45,13 @@ typedef struct {
     /* Keys allowed per role on CURVE sockets; NULL where a socket has no CURVE. */
     qc_keyring_t *worker_keys;
     qc_keyring_t *client_keys;
+    /* Remote access (enroll.h): where keys are written, the client endpoint
+     * as bound, the broker's public key ("" without CURVE), the invite book
+     * (NULL without CURVE). */
+    const char *authorized_dir;
+    const char *client_endpoint;
+    char public_key[41];
+    struct _qc_invites_t *invites;
 } qc_broker_t;
 
 /* Queues a reply to the client whose envelope (routing id + empty frame) is
@@ -55,10 +63,6 @@ void qc_broker_reply(qc_broker_t *broker, zmsg_t **envelope_p, cJSON **reply_p);
 /* Queues a worker-protocol message (body may be NULL; not taken). */
 void qc_broker_send_worker(qc_broker_t *broker, zframe_t *routing_id, const char *command,
                            const cJSON *body, qc_out_kind_t kind);
-
-/* On a CURVE socket, true if the message's sender key is authorized for the
- * role whose keyring is given (NULL: no CURVE, always true). Logs refusals. */
-int qc_broker_key_allowed(qc_keyring_t *keys, zmsg_t *msg, const char *role);
 
 /* Queues an event (PROTOCOL.md 4) to publish after the commit. body is not taken. */
 void qc_broker_publish(qc_broker_t *broker, const char *topic, const cJSON *body);

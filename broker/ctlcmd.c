@@ -647,17 +647,37 @@ static const struct {
     {"prune", s_op_prune, 1},
     {"metrics", s_op_metrics, 0},
     {"states", s_op_states, 0},
+    /* Remote access (enroll.c): files under authorized/, not the database. */
+    {"invite", qc_enroll_op_invite, 0},
+    {"keys.list", qc_enroll_op_keys_list, 0},
+    {"keys.revoke", qc_enroll_op_keys_revoke, 0},
 };
 
-cJSON *qc_ctlcmd_handle(qc_broker_t *broker, const char *text, size_t len, int writable)
+cJSON *qc_ctlcmd_handle(qc_broker_t *broker, const char *text, size_t len, int writable,
+                        const qc_peer_t *peer)
 {
     char err[128];
+    int guest = peer && peer->key && !peer->enrolled;
     cJSON *request = qc_json_parse_object(text, len, err, sizeof err);
-    if (!request)
-        return qc_broker_error(QC_E_BAD_REQUEST, "%s", err);
+    if (!request) {
+        if (guest)
+            qc_warn("refused a message from %s: key %s is not authorized as a client",
+                    peer->address ? peer->address : "an unknown address", peer->key);
+        return guest ? qc_broker_error(QC_E_FORBIDDEN, "this key is not authorized as a client")
+                     : qc_broker_error(QC_E_BAD_REQUEST, "%s", err);
+    }
     const char *op = qc_json_string(request, "op");
     cJSON *reply = NULL;
-    if (!op)
+    if (op && strcmp(op, "enroll") == 0) {
+        static const qc_peer_t local = {NULL, NULL, 0};
+        reply = qc_enroll_handle(broker, "client", peer ? peer : &local, request);
+    } else if (guest) {
+        qc_warn("refused a message from %s: key %s is not authorized as a client",
+                peer->address ? peer->address : "an unknown address", peer->key);
+        reply = qc_broker_error(QC_E_FORBIDDEN,
+                                "this key is not authorized as a client (revoked, or never "
+                                "enrolled: join with a token from 'queuectl invite')");
+    } else if (!op)
         reply = qc_broker_error(QC_E_BAD_REQUEST, "request needs a string \"op\"");
     for (size_t i = 0; op && !reply && i < sizeof s_ops / sizeof s_ops[0]; i++)
         if (strcmp(op, s_ops[i].op) == 0)

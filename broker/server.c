@@ -5,11 +5,15 @@
 #include "server.h"
 #include "broker.h"
 #include "ctlcmd.h"
+#include "enroll.h"
+#include "invites.h"
 #include "keyring.h"
 #include "wrkcmd.h"
 #include "queuectl/clock.h"
 #include "queuectl/curve.h"
 #include "queuectl/log.h"
+#include "queuectl/paths.h"
+#include "queuectl/proto.h"
 #include "queuectl/protocol.h"
 
 #include <errno.h>
@@ -92,7 +96,8 @@ static void s_add_json(zmsg_t *msg, const cJSON *obj)
     }
 }
 
-void qc_broker_reply(qc_broker_t *broker, zmsg_t **envelope_p, cJSON **reply_p)
+/* qc_broker_reply on the socket the request came from. */
+static void s_reply_on(qc_broker_t *broker, zsock_t *sock, zmsg_t **envelope_p, cJSON **reply_p)
 {
     zmsg_t *msg = *envelope_p;
     *envelope_p = NULL;
@@ -115,7 +120,12 @@ void qc_broker_reply(qc_broker_t *broker, zmsg_t **envelope_p, cJSON **reply_p)
         zmsg_addstr(
             msg, "{\"ok\":false,\"error\":{\"code\":\"storage\",\"message\":\"out of memory\"}}");
     }
-    s_queue(broker, broker->client_sock, msg, QC_OUT_CLIENT_REPLY);
+    s_queue(broker, sock, msg, QC_OUT_CLIENT_REPLY);
+}
+
+void qc_broker_reply(qc_broker_t *broker, zmsg_t **envelope_p, cJSON **reply_p)
+{
+    s_reply_on(broker, broker->client_sock, envelope_p, reply_p);
 }
 
 void qc_broker_publish(qc_broker_t *broker, const char *topic, const cJSON *body)
@@ -176,23 +186,24 @@ static void s_flush(qc_broker_t *broker, int committed)
     zlistx_purge(broker->outbox);
 }
 
-int qc_broker_key_allowed(qc_keyring_t *keys, zmsg_t *msg, const char *role)
+/* Who sent msg (its last frame's metadata): on a CURVE socket (keys not
+ * NULL) the key and whether it is in the role's keyring. */
+static void s_peer(qc_keyring_t *keys, zmsg_t *msg, qc_peer_t *peer)
 {
-    if (!keys)
-        return 1;
     zframe_t *last = zmsg_last(msg);
-    const char *key = last ? zframe_meta(last, "User-Id") : NULL;
-    if (key && qc_keyring_has(keys, key))
-        return 1;
-    const char *address = last ? zframe_meta(last, "Peer-Address") : NULL;
-    qc_warn("refused a message from %s: key %s is not authorized as a %s",
-            address ? address : "an unknown address", key ? key : "(none)", role);
-    return 0;
+    peer->key = keys && last ? zframe_meta(last, "User-Id") : NULL;
+    peer->address = last ? zframe_meta(last, "Peer-Address") : NULL;
+    if (keys && peer->key && !*peer->key)
+        peer->key = NULL;
+    peer->enrolled = !keys || (peer->key && qc_keyring_has(keys, peer->key));
 }
 
-static void s_client_message(qc_broker_t *broker, int writable)
+/* One request from sock: the client socket, or the local one (ipc in the
+ * home, no CURVE: its peers are the home's owner). */
+static void s_client_message(qc_broker_t *broker, zsock_t *sock, int writable)
 {
-    zmsg_t *msg = zmsg_recv(broker->client_sock);
+    qc_keyring_t *keys = sock == broker->client_sock ? broker->client_keys : NULL;
+    zmsg_t *msg = zmsg_recv(sock);
     if (!msg)
         return;
     /* A REQ envelope is: routing id, empty delimiter, then our one frame. */
@@ -209,7 +220,9 @@ static void s_client_message(qc_broker_t *broker, int writable)
     zmsg_append(envelope, &routing_id);
     zmsg_append(envelope, &delimiter);
     cJSON *reply;
-    if (!qc_broker_key_allowed(broker->client_keys, msg, "client")) {
+    qc_peer_t peer;
+    s_peer(keys, msg, &peer);
+    if (keys && !peer.key) {
         reply = qc_broker_error(QC_E_FORBIDDEN, "this key is not authorized as a client");
     } else if (zmsg_size(msg) != 1) {
         reply = qc_broker_error(QC_E_BAD_REQUEST, "a request is exactly one frame, not %zu",
@@ -219,7 +232,7 @@ static void s_client_message(qc_broker_t *broker, int writable)
         int in_savepoint = writable && qc_store_savepoint(broker->store) == 0;
         size_t queued = zlistx_size(broker->outbox);
         reply = qc_ctlcmd_handle(broker, (const char *)zframe_data(frame), zframe_size(frame),
-                                 in_savepoint);
+                                 in_savepoint, &peer);
         if (in_savepoint) {
             if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(reply, "ok"))) {
                 qc_store_release(broker->store);
@@ -234,7 +247,41 @@ static void s_client_message(qc_broker_t *broker, int writable)
         }
     }
     zmsg_destroy(&msg);
-    qc_broker_reply(broker, &envelope, &reply);
+    s_reply_on(broker, sock, &envelope, &reply);
+}
+
+/* ENROLL from anyone, or any message from a key not enrolled as a worker (a
+ * guest admitted while an invite is open, or a key revoked since it
+ * connected): ENROLL is answered ENROLLED or DENIED; anything else DENIED,
+ * and nothing of it is done. */
+static void s_worker_guest(qc_broker_t *broker, zframe_t *routing_id, const qc_peer_t *peer,
+                           zmsg_t *msg)
+{
+    const char *command;
+    cJSON *body;
+    char err[128];
+    if (qc_wmsg_decode(msg, &command, &body, err, sizeof err) == 0 &&
+        strcmp(command, QC_W_ENROLL) == 0) {
+        cJSON *reply = qc_enroll_handle(broker, "worker", peer, body ? body : &(cJSON){0});
+        int ok = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(reply, "ok"));
+        cJSON_DeleteItemFromObjectCaseSensitive(reply, "ok");
+        const cJSON *error = cJSON_GetObjectItemCaseSensitive(reply, "error");
+        qc_broker_send_worker(broker, routing_id, ok ? QC_B_ENROLLED : QC_B_DENIED,
+                              ok ? reply : error, QC_OUT_ALWAYS);
+        cJSON_Delete(reply);
+        cJSON_Delete(body);
+        return;
+    }
+    cJSON_Delete(body);
+    qc_warn("refused a message from %s: key %s is not authorized as a worker",
+            peer->address ? peer->address : "an unknown address", peer->key ? peer->key : "(none)");
+    cJSON *denied = cJSON_CreateObject();
+    cJSON_AddStringToObject(denied, "code", QC_E_FORBIDDEN);
+    cJSON_AddStringToObject(denied, "message",
+                            "this key is not authorized as a worker (revoked, or never enrolled: "
+                            "join with a token from 'queuectl invite')");
+    qc_broker_send_worker(broker, routing_id, QC_B_DENIED, denied, QC_OUT_ALWAYS);
+    cJSON_Delete(denied);
 }
 
 static void s_worker_message(qc_broker_t *broker, int writable)
@@ -242,17 +289,24 @@ static void s_worker_message(qc_broker_t *broker, int writable)
     zmsg_t *msg = zmsg_recv(broker->worker_sock);
     if (!msg)
         return;
-    if (!qc_broker_key_allowed(broker->worker_keys, msg, "worker")) {
-        zmsg_destroy(&msg);
-        return;
-    }
-    zframe_t *last = zmsg_last(msg);
-    const char *curve_key = broker->worker_keys && last ? zframe_meta(last, "User-Id") : NULL;
+    qc_peer_t peer;
+    s_peer(broker->worker_keys, msg, &peer);
     zframe_t *routing_id = zmsg_pop(msg);
-    if (routing_id && writable)
-        qc_wrkcmd_handle(broker, routing_id, curve_key, msg);
-    else if (routing_id)
+    int enroll = 0; /* ENROLL (join) is answered whoever sends it */
+    if (zmsg_size(msg) >= 2) {
+        zmsg_first(msg);
+        enroll = zframe_streq(zmsg_next(msg), QC_W_ENROLL);
+    }
+    if (routing_id && (!peer.enrolled || enroll)) {
+        s_worker_guest(broker, routing_id, &peer, msg);
+        /* What a revoked key still has registered goes now. */
+        if (!peer.enrolled && peer.key && qc_dispatch_find(broker->dispatch, routing_id))
+            qc_wrkcmd_drop_key(broker, peer.key);
+    } else if (routing_id && writable) {
+        qc_wrkcmd_handle(broker, routing_id, broker->worker_keys ? peer.key : NULL, msg);
+    } else if (routing_id) {
         qc_wrkcmd_touch(broker, routing_id); /* still a sign of life */
+    }
     zframe_destroy(&routing_id);
     zmsg_destroy(&msg);
 }
@@ -280,7 +334,11 @@ static void s_pass(qc_broker_t *broker, int64_t *sweep_at_mono)
     for (int n = 0; n < S_MAX_PASS_MESSAGES && qc_clock_mono_ms() < drain_until; n++) {
         int got = 0;
         if (zsock_events(broker->client_sock) & ZMQ_POLLIN) {
-            s_client_message(broker, writable);
+            s_client_message(broker, broker->client_sock, writable);
+            got = 1;
+        }
+        if (broker->local_sock && (zsock_events(broker->local_sock) & ZMQ_POLLIN)) {
+            s_client_message(broker, broker->local_sock, writable);
             got = 1;
         }
         if (zsock_events(broker->worker_sock) & ZMQ_POLLIN) {
@@ -430,6 +488,8 @@ int qc_server_run(const qc_server_options_t *options)
     broker.maybe_due = 1;
     broker.started_wall_ms = qc_clock_wall_ms();
     broker.worker_endpoint = options->worker_endpoint;
+    broker.client_endpoint = options->client_endpoint;
+    broker.authorized_dir = options->authorized_dir;
     broker.events_endpoint = options->events_endpoint[0] ? options->events_endpoint : NULL;
     qc_config_defaults(&broker.config);
 
@@ -439,6 +499,9 @@ int qc_server_run(const qc_server_options_t *options)
                  (options->events_endpoint[0] && qc_endpoint_is_network(options->events_endpoint)));
     zcert_t *cert = NULL;
     zactor_t *auth = NULL;
+    char invites_path[4200];
+    snprintf(invites_path, sizeof invites_path, "%s/invites.json", options->authorized_dir);
+    qc_zap_config_t zap = {options->authorized_dir, invites_path};
     /* Whatever the umask: the database, its WAL and the sockets are the
      * owner's alone (they hold every command and its output). */
     umask(077);
@@ -507,7 +570,9 @@ int qc_server_run(const qc_server_options_t *options)
             snprintf(dir, sizeof dir, "%s/%s", options->authorized_dir, i ? "clients" : "workers");
             zsys_dir_create("%s", dir);
         }
-        auth = zactor_new(qc_keyring_zap_actor, (void *)options->authorized_dir);
+        snprintf(broker.public_key, sizeof broker.public_key, "%s", zcert_public_txt(cert));
+        broker.invites = qc_invites_new(invites_path);
+        auth = zactor_new(qc_keyring_zap_actor, &zap);
         if (qc_endpoint_is_network(options->worker_endpoint)) {
             snprintf(dir, sizeof dir, "%s/workers", options->authorized_dir);
             broker.worker_keys = qc_keyring_new(dir);
@@ -530,6 +595,16 @@ int qc_server_run(const qc_server_options_t *options)
     if (!broker.worker_sock || !broker.client_sock) {
         exit_code = QC_EXIT_BIND;
         goto done;
+    }
+    /* A client endpoint on the network: the broker's own machine keeps its
+     * local socket (ipc in the home, owner only), so its CLI needs no key
+     * (queuectl invite, keys). Not fatal if it can't be bound. */
+    char local_endpoint[1024];
+    if (qc_endpoint_is_network(options->client_endpoint) &&
+        qc_default_client_endpoint(local_endpoint, sizeof local_endpoint) == 0) {
+        broker.local_sock = s_bind(ZMQ_ROUTER, local_endpoint, NULL, NULL, S_CLIENT_SNDHWM);
+        if (!broker.local_sock)
+            qc_warn("no local client socket: the CLI on this machine needs a client key");
     }
     if (options->events_endpoint[0]) {
         int events_curve = curve && qc_endpoint_is_network(options->events_endpoint);
@@ -566,16 +641,19 @@ int qc_server_run(const qc_server_options_t *options)
             fclose(pid_file);
         }
     }
-    qc_info("broker %s ready: workers on %s, clients on %s, events on %s, database %s "
+    qc_info("broker %s ready: workers on %s, clients on %s%s%s, events on %s, database %s "
             "(synchronous=%s)",
             QC_VERSION, options->worker_endpoint, options->client_endpoint,
+            broker.local_sock ? " and locally on " : "", broker.local_sock ? local_endpoint : "",
             options->events_endpoint[0] ? options->events_endpoint : "(none)", db_name,
             postgres                    ? "postgresql"
             : options->synchronous_full ? "FULL"
                                         : "NORMAL");
 
-    zmq_pollitem_t items[2] = {{zsock_resolve(broker.client_sock), 0, ZMQ_POLLIN, 0},
-                               {zsock_resolve(broker.worker_sock), 0, ZMQ_POLLIN, 0}};
+    zmq_pollitem_t items[3] = {
+        {zsock_resolve(broker.client_sock), 0, ZMQ_POLLIN, 0},
+        {zsock_resolve(broker.worker_sock), 0, ZMQ_POLLIN, 0},
+        {broker.local_sock ? zsock_resolve(broker.local_sock) : NULL, 0, ZMQ_POLLIN, 0}};
     int64_t heartbeat_at = qc_clock_mono_ms() + broker.heartbeat_ms;
     int64_t sweep_at = qc_wrkcmd_sweep_deadline(&broker);
     while (!s_stop_signal) {
@@ -593,7 +671,7 @@ int qc_server_run(const qc_server_options_t *options)
         else if (broker.maybe_due && broker.dispatch_after_mono_ms < wake)
             wake = broker.dispatch_after_mono_ms;
         long timeout = wake > now_mono ? (long)(wake - now_mono) : 0;
-        int rc = zmq_poll(items, 2, timeout);
+        int rc = zmq_poll(items, broker.local_sock ? 3 : 2, timeout);
         int64_t woke = qc_clock_mono_ms();
         if (rc < 0 && zmq_errno() != EINTR) {
             qc_error("poll failed: %s", zmq_strerror(zmq_errno()));
@@ -630,11 +708,13 @@ done:
     /* Reverse order of creation; the store rolls back anything still open. */
     zlistx_destroy(&broker.outbox);
     zsock_destroy(&broker.client_sock);
+    zsock_destroy(&broker.local_sock);
     zsock_destroy(&broker.worker_sock);
     zsock_destroy(&broker.events_sock);
     zactor_destroy(&auth); /* after the sockets it authenticates */
     qc_keyring_destroy(&broker.worker_keys);
     qc_keyring_destroy(&broker.client_keys);
+    qc_invites_destroy(&broker.invites);
     zcert_destroy(&cert);
     qc_dispatch_destroy(&broker.dispatch);
     qc_store_destroy(&broker.store);

@@ -205,9 +205,10 @@ int qc_wmsg_send(void *sock, zframe_t *routing_id, const char *command, const cJ
     return zmsg_send(&msg, sock);
 }
 
-static const char *s_commands[] = {
-    QC_W_STARTED, QC_W_STOPPING, QC_W_OUTPUT, QC_W_HELLO,  QC_W_HEARTBEAT, QC_W_RESULT, QC_W_BYE,
-    QC_B_WELCOME, QC_B_JOB,      QC_B_ACK,    QC_B_CANCEL, QC_B_STOP,      QC_B_RESET};
+static const char *s_commands[] = {QC_W_STARTED,   QC_W_STOPPING, QC_W_OUTPUT,   QC_W_HELLO,
+                                   QC_W_HEARTBEAT, QC_W_RESULT,   QC_W_BYE,      QC_B_WELCOME,
+                                   QC_B_JOB,       QC_B_ACK,      QC_B_CANCEL,   QC_B_STOP,
+                                   QC_B_RESET,     QC_W_ENROLL,   QC_B_ENROLLED, QC_B_DENIED};
 
 int qc_wmsg_decode(zmsg_t *msg, const char **command, cJSON **body, char *err, size_t errlen)
 {

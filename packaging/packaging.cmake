@@ -81,7 +81,7 @@ if(QC_DPKG_SHLIBDEPS)
   set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
 else()
   set(CPACK_DEBIAN_PACKAGE_DEPENDS
-    "libc6, libzmq5, libczmq4, libsqlite3-0, libcjson1, libmicrohttpd12")
+    "libc6, libzmq5, libczmq4, libsodium23, libsqlite3-0, libcjson1, libmicrohttpd12")
 endif()
 # Maintainer scripts: create the queuectl user; stop and disable the services
 # on removal.

@@ -491,11 +491,24 @@ static void s_on_welcome(qc_session_t *self, const cJSON *body)
             self->worker_id, self->heartbeat_ms, self->liveness_ms);
 }
 
+static void s_schedule_reconnect(qc_session_t *self, int64_t now);
+static void s_disconnect(qc_session_t *self);
+
+/* DENIED: the broker refuses this key (revoked, or never enrolled). Like a
+ * refusal at the handshake: say so, drop the socket, try again later. */
+static void s_on_denied(qc_session_t *self, const cJSON *body)
+{
+    const char *message = qc_json_string(body, "message");
+    qc_error("key refused by broker %s: %s (retrying in %d ms)", self->endpoint,
+             message ? message : "this key is not authorized as a worker", self->backoff_ms);
+    s_disconnect(self);
+    s_schedule_reconnect(self, qc_clock_mono_ms());
+}
+
 static void s_on_message(qc_session_t *self, zmsg_t *msg)
 {
     /* Anything at all from the broker proves it is alive. */
     self->last_heard_ms = qc_clock_mono_ms();
-    self->backoff_ms = QC_BACKOFF_MIN_MS;
     const char *command;
     cJSON *body;
     char err[200];
@@ -504,6 +517,12 @@ static void s_on_message(qc_session_t *self, zmsg_t *msg)
         cJSON_Delete(body);
         return;
     }
+    if (strcmp(command, QC_B_DENIED) == 0) {
+        s_on_denied(self, body);
+        cJSON_Delete(body);
+        return;
+    }
+    self->backoff_ms = QC_BACKOFF_MIN_MS;
     if (strcmp(command, QC_B_JOB) == 0) {
         s_on_job(self, body);
     } else if (strcmp(command, QC_B_ACK) == 0) {
@@ -536,8 +555,6 @@ static void s_on_socket(qc_session_t *self)
         zmsg_destroy(&msg);
     }
 }
-
-static void s_schedule_reconnect(qc_session_t *self, int64_t now);
 
 static void s_on_monitor(qc_session_t *self)
 {
