@@ -1,4 +1,6 @@
-/* The broker's shared state, passed to every handler. One thread owns it. */
+/* The broker's shared state, passed to every handler. One thread owns it.
+ * Handlers queue what they send in the outbox (outbox.h); only the loop
+ * (server.c) sends it. */
 #ifndef QC_BROKER_H
 #define QC_BROKER_H
 
@@ -9,14 +11,8 @@
 #include "dispatch.h"
 #include "keyring.h"
 #include "metrics.h"
+#include "outbox.h"
 #include "store.h"
-
-/* What a queued outgoing message becomes if the pass's commit fails. */
-typedef enum {
-    QC_OUT_ALWAYS,       /* send anyway (WELCOME, RESET, STOP, HEARTBEAT) */
-    QC_OUT_CLIENT_REPLY, /* any client reply: replaced by a storage error */
-    QC_OUT_AFTER_COMMIT  /* dropped (JOB, ACK): nothing it announces was stored */
-} qc_out_kind_t;
 
 typedef struct {
     qc_store_t *store;
@@ -26,7 +22,7 @@ typedef struct {
     zsock_t *local_sock; /* ipc in the home when client_sock is on the network, or NULL */
     zsock_t *worker_sock;
     zsock_t *events_sock; /* PUB: state changes and live output */
-    zlistx_t *outbox;     /* queued replies and jobs, sent after the commit */
+    qc_outbox_t *outbox;  /* queued replies, jobs and events, sent after the commit */
     int64_t heartbeat_ms;
     int64_t liveness_ms;
     int maybe_due;                  /* a job may be due: try to claim */
@@ -53,19 +49,6 @@ typedef struct {
     char public_key[41];
     struct _qc_invites_t *invites;
 } qc_broker_t;
-
-/* Queues a reply to the client whose envelope (routing id + empty frame) is
- * given. Takes ownership of envelope and reply. If the pass's commit fails,
- * every reply becomes a storage error, reads and refusals included: what they
- * said was read inside the transaction that was rolled back. */
-void qc_broker_reply(qc_broker_t *broker, zmsg_t **envelope_p, cJSON **reply_p);
-
-/* Queues a worker-protocol message (body may be NULL; not taken). */
-void qc_broker_send_worker(qc_broker_t *broker, zframe_t *routing_id, const char *command,
-                           const cJSON *body, qc_out_kind_t kind);
-
-/* Queues an event (PROTOCOL.md 4) to publish after the commit. body is not taken. */
-void qc_broker_publish(qc_broker_t *broker, const char *topic, const cJSON *body);
 
 /* Error reply object. Caller owns. */
 cJSON *qc_broker_error(const char *code, const char *fmt, ...)

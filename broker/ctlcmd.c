@@ -50,9 +50,14 @@ static cJSON *s_insert_one(qc_broker_t *broker, const cJSON *obj, const char *wh
         return qc_broker_error(QC_E_INVALID_JOB, "%s%s", where, err);
     int rc = qc_store_job_insert(broker->store, &spec, &broker->config, now_ms, id_out);
     if (rc == 0)
-        qc_events_job(broker, id_out, QC_STATE_PENDING, spec.command, 0,
-                      spec.max_retries >= 0 ? spec.max_retries : broker->config.max_retries,
-                      spec.priority, 0, -1, NULL, NULL);
+        qc_events_job(broker, &(qc_job_event_t){.id = id_out,
+                                                .state = QC_STATE_PENDING,
+                                                .command = spec.command,
+                                                .with_counts = 1,
+                                                .max_retries = spec.max_retries >= 0
+                                                                   ? spec.max_retries
+                                                                   : broker->config.max_retries,
+                                                .priority = spec.priority});
     qc_job_spec_clear(&spec);
     if (rc == QC_STORE_DUPLICATE)
         return qc_broker_error(QC_E_DUPLICATE, "%sa job with id \"%s\" already exists", where,
@@ -113,47 +118,41 @@ static cJSON *s_op_get(qc_broker_t *broker, const cJSON *request)
     const char *id = s_required_id(request);
     if (!id)
         return qc_broker_error(QC_E_BAD_REQUEST, "get needs a valid \"id\"");
-    cJSON *job = qc_store_job_get(broker->store, id, 1);
-    if (!job)
+    cJSON *job;
+    int rc = qc_store_job_get(broker->store, id, 1, &job);
+    if (rc == QC_STORE_NOT_FOUND)
         return qc_broker_error(QC_E_NOT_FOUND, "no job with id \"%s\"", id);
+    if (rc != 0)
+        return s_storage_error(broker);
     cJSON *reply = s_ok();
     cJSON_AddItemToObject(reply, "job", job);
     return reply;
 }
 
-/* Shared by list and dlq.list. */
-static cJSON *s_list(qc_broker_t *broker, const cJSON *request, int state)
+/* A paged request's "cursor" (a next_cursor; 0 if absent). NULL, or the
+ * error reply. */
+static cJSON *s_cursor_arg(const cJSON *request, int64_t *cursor)
 {
-    int64_t limit = 100, cursor = 0;
-    const cJSON *item = cJSON_GetObjectItemCaseSensitive(request, "limit");
-    if (item && (qc_json_int(request, "limit", &limit) != 0 || limit < 1 || limit > 1000))
-        return qc_broker_error(QC_E_BAD_REQUEST, "limit must be an integer from 1 to 1000");
-    item = cJSON_GetObjectItemCaseSensitive(request, "cursor");
-    if (item && !cJSON_IsNull(item)) {
-        if (!cJSON_IsString(item) || qc_parse_int(item->valuestring, 1, INT64_MAX, &cursor) != 0)
-            return qc_broker_error(QC_E_BAD_REQUEST, "cursor must be a value from next_cursor");
-    }
-    int64_t next_cursor = 0;
-    cJSON *jobs = qc_store_job_list(broker->store, state, (int)limit, cursor, &next_cursor);
-    if (!jobs)
-        return s_storage_error(broker);
-    cJSON *reply = s_ok();
-    cJSON_AddItemToObject(reply, "jobs", jobs);
-    if (next_cursor > 0) {
-        char text[24];
-        snprintf(text, sizeof text, "%lld", (long long)next_cursor);
-        cJSON_AddStringToObject(reply, "next_cursor", text);
-    } else {
-        cJSON_AddNullToObject(reply, "next_cursor");
-    }
-    return reply;
+    *cursor = 0;
+    const cJSON *item = cJSON_GetObjectItemCaseSensitive(request, "cursor");
+    if (item && !cJSON_IsNull(item) &&
+        (!cJSON_IsString(item) || qc_parse_int(item->valuestring, 1, INT64_MAX, cursor) != 0))
+        return qc_broker_error(QC_E_BAD_REQUEST, "cursor must be a value from next_cursor");
+    return NULL;
 }
 
-/* Jobs one search request looks at, at most: a search of a million jobs is a
- * hundred requests, each a short stop of the loop, not one long one. */
-#define S_SEARCH_MAX_SCAN 10000
-#define S_SEARCH_MAX_TEXT 256
+/* A paged request's "limit" (1-1000, default 100) and "cursor". NULL, or
+ * the error reply. */
+static cJSON *s_page_args(const cJSON *request, int64_t *limit, int64_t *cursor)
+{
+    *limit = 100;
+    const cJSON *item = cJSON_GetObjectItemCaseSensitive(request, "limit");
+    if (item && (qc_json_int(request, "limit", limit) != 0 || *limit < 1 || *limit > 1000))
+        return qc_broker_error(QC_E_BAD_REQUEST, "limit must be an integer from 1 to 1000");
+    return s_cursor_arg(request, cursor);
+}
 
+/* Adds next_cursor (a string, or null at the end) to reply. */
 static cJSON *s_cursor_text(cJSON *reply, int64_t next_cursor)
 {
     if (next_cursor > 0) {
@@ -166,19 +165,35 @@ static cJSON *s_cursor_text(cJSON *reply, int64_t next_cursor)
     return reply;
 }
 
+/* Shared by list and dlq.list. */
+static cJSON *s_list(qc_broker_t *broker, const cJSON *request, int state)
+{
+    int64_t limit, cursor;
+    cJSON *error = s_page_args(request, &limit, &cursor);
+    if (error)
+        return error;
+    int64_t next_cursor = 0;
+    cJSON *jobs = qc_store_job_list(broker->store, state, (int)limit, cursor, &next_cursor);
+    if (!jobs)
+        return s_storage_error(broker);
+    cJSON *reply = s_ok();
+    cJSON_AddItemToObject(reply, "jobs", jobs);
+    return s_cursor_text(reply, next_cursor);
+}
+
+/* Jobs one search request looks at, at most: a search of a million jobs is a
+ * hundred requests, each a short stop of the loop, not one long one. */
+#define S_SEARCH_MAX_SCAN 10000
+#define S_SEARCH_MAX_TEXT 256
+
 /* list with "q": jobs whose id or command contains q, paged like list; a
  * job whose id is q comes first on the first page. */
 static cJSON *s_search(qc_broker_t *broker, const cJSON *request, int state, const char *q)
 {
-    int64_t limit = 100, cursor = 0;
-    const cJSON *item = cJSON_GetObjectItemCaseSensitive(request, "limit");
-    if (item && (qc_json_int(request, "limit", &limit) != 0 || limit < 1 || limit > 1000))
-        return qc_broker_error(QC_E_BAD_REQUEST, "limit must be an integer from 1 to 1000");
-    item = cJSON_GetObjectItemCaseSensitive(request, "cursor");
-    if (item && !cJSON_IsNull(item)) {
-        if (!cJSON_IsString(item) || qc_parse_int(item->valuestring, 1, INT64_MAX, &cursor) != 0)
-            return qc_broker_error(QC_E_BAD_REQUEST, "cursor must be a value from next_cursor");
-    }
+    int64_t limit, cursor;
+    cJSON *error = s_page_args(request, &limit, &cursor);
+    if (error)
+        return error;
     if (strlen(q) > S_SEARCH_MAX_TEXT)
         return qc_broker_error(QC_E_BAD_REQUEST, "q must be at most %d bytes", S_SEARCH_MAX_TEXT);
     cJSON *reply = s_ok();
@@ -270,9 +285,12 @@ static void s_revived_event(qc_broker_t *broker, const cJSON *job)
     int64_t max_retries = -1, priority = 0;
     qc_json_int(job, "max_retries", &max_retries);
     qc_json_int(job, "priority", &priority);
-    qc_events_job(broker, qc_json_string(job, "id"), QC_STATE_PENDING,
-                  qc_json_string(job, "command"), 0, (int)max_retries, (int)priority, 0, -1, NULL,
-                  NULL);
+    qc_events_job(broker, &(qc_job_event_t){.id = qc_json_string(job, "id"),
+                                            .state = QC_STATE_PENDING,
+                                            .command = qc_json_string(job, "command"),
+                                            .with_counts = 1,
+                                            .max_retries = (int)max_retries,
+                                            .priority = (int)priority});
 }
 
 /* dlq.retry with "all": true (the newest S_RETRY_MAX_JOBS dead jobs below
@@ -289,17 +307,12 @@ static cJSON *s_dlq_retry_many(qc_broker_t *broker, const cJSON *request)
     cJSON *jobs = NULL;
     int64_t next_cursor = 0;
     if (all) {
-        int64_t cursor = 0;
-        const cJSON *item = cJSON_GetObjectItemCaseSensitive(request, "cursor");
-        if (!cJSON_IsTrue(all)) {
+        int64_t cursor;
+        cJSON *error = cJSON_IsTrue(all) ? s_cursor_arg(request, &cursor)
+                                         : qc_broker_error(QC_E_BAD_REQUEST, "all must be true");
+        if (error) {
             cJSON_Delete(reply);
-            return qc_broker_error(QC_E_BAD_REQUEST, "all must be true");
-        }
-        if (item && !cJSON_IsNull(item) &&
-            (!cJSON_IsString(item) ||
-             qc_parse_int(item->valuestring, 1, INT64_MAX, &cursor) != 0)) {
-            cJSON_Delete(reply);
-            return qc_broker_error(QC_E_BAD_REQUEST, "cursor must be a value from next_cursor");
+            return error;
         }
         jobs =
             qc_store_job_list(broker->store, QC_STATE_DEAD, S_RETRY_MAX_JOBS, cursor, &next_cursor);
@@ -391,8 +404,12 @@ static cJSON *s_op_dlq_retry(qc_broker_t *broker, const cJSON *request)
     int64_t max_retries = -1, priority = 0;
     qc_json_int(job, "max_retries", &max_retries);
     qc_json_int(job, "priority", &priority);
-    qc_events_job(broker, id, QC_STATE_PENDING, qc_json_string(job, "command"), 0, (int)max_retries,
-                  (int)priority, 0, -1, NULL, NULL);
+    qc_events_job(broker, &(qc_job_event_t){.id = id,
+                                            .state = QC_STATE_PENDING,
+                                            .command = qc_json_string(job, "command"),
+                                            .with_counts = 1,
+                                            .max_retries = (int)max_retries,
+                                            .priority = (int)priority});
     return reply;
 }
 
@@ -500,7 +517,8 @@ static cJSON *s_op_cancel(qc_broker_t *broker, const cJSON *request)
         return s_storage_error(broker);
     if (rc == 0) {
         qc_info("job %s: canceled", id);
-        qc_events_job(broker, id, QC_STATE_CANCELED, NULL, -1, -1, 0, 0, -1, "canceled", NULL);
+        qc_events_job(broker,
+                      &(qc_job_event_t){.id = id, .state = QC_STATE_CANCELED, .error = "canceled"});
     } else {
         qc_wrkcmd_cancel_running(broker, id);
     }

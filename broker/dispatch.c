@@ -11,6 +11,7 @@ typedef struct {
 struct _qc_dispatch_t {
     zhashx_t *workers; /* key -> qc_worker_t*, owned */
     zlistx_t *orphans; /* s_orphan_t*, owned */
+    uint64_t given;    /* jobs given so far: each worker's last_given is one of these */
 };
 
 static void s_worker_free(void **item)
@@ -143,6 +144,26 @@ qc_worker_t *qc_dispatch_next(qc_dispatch_t *self)
 size_t qc_dispatch_size(qc_dispatch_t *self)
 {
     return zhashx_size(self->workers);
+}
+
+/* Among workers with a free slot, the least recently given wins. */
+static int s_better(const qc_worker_t *a, const qc_worker_t *b)
+{
+    return a->last_given < b->last_given;
+}
+
+qc_worker_t *qc_dispatch_pick(qc_dispatch_t *self)
+{
+    qc_worker_t *best = NULL;
+    for (qc_worker_t *w = zhashx_first(self->workers); w; w = zhashx_next(self->workers))
+        if (qc_worker_free_slots(w) > 0 && (!best || s_better(w, best)))
+            best = w;
+    return best;
+}
+
+void qc_dispatch_given(qc_dispatch_t *self, qc_worker_t *worker)
+{
+    worker->last_given = ++self->given;
 }
 
 int qc_worker_free_slots(const qc_worker_t *worker)

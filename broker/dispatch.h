@@ -1,5 +1,6 @@
 /* The worker registry: who is connected, their slots, the jobs each holds,
- * liveness, and the leases of jobs found running after a broker restart.
+ * liveness, the leases of jobs found running after a broker restart, and
+ * the dispatch policy (which free worker gets the next job).
  * In memory only; the store is the truth it can be rebuilt from. */
 #ifndef QC_DISPATCH_H
 #define QC_DISPATCH_H
@@ -73,6 +74,13 @@ void qc_dispatch_remove(qc_dispatch_t *self, qc_worker_t **worker_p);
 qc_worker_t *qc_dispatch_first(qc_dispatch_t *self);
 qc_worker_t *qc_dispatch_next(qc_dispatch_t *self);
 size_t qc_dispatch_size(qc_dispatch_t *self);
+
+/* The dispatch policy: the worker the next job goes to, among those with a
+ * free slot the one given a job least recently (so load spreads instead of
+ * filling the first worker). NULL if no worker has a free slot. */
+qc_worker_t *qc_dispatch_pick(qc_dispatch_t *self);
+/* Records that worker was just given a job: it goes last in the order. */
+void qc_dispatch_given(qc_dispatch_t *self, qc_worker_t *worker);
 
 /* Held jobs. hold returns the new entry (zeroed flags), or NULL if out of
  * memory. release returns 0 if the worker held (id, attempt), -1 if not. */

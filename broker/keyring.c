@@ -179,3 +179,17 @@ void qc_keyring_zap_actor(zsock_t *pipe, void *args)
     qc_keyring_destroy(&clients);
     qc_invites_destroy(&invites);
 }
+
+int qc_keyring_allowed(qc_keyring_t *keys, zmsg_t *msg, const char *role)
+{
+    if (!keys)
+        return 1;
+    zframe_t *last = zmsg_last(msg);
+    const char *key = last ? zframe_meta(last, "User-Id") : NULL;
+    if (key && qc_keyring_has(keys, key))
+        return 1;
+    const char *address = last ? zframe_meta(last, "Peer-Address") : NULL;
+    qc_warn("refused a message from %s: key %s is not authorized as a %s",
+            address ? address : "an unknown address", key ? key : "(none)", role);
+    return 0;
+}

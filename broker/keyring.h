@@ -30,6 +30,11 @@ void qc_keyring_reload(qc_keyring_t *self);
 /* Number of keys loaded (after the last reload). */
 size_t qc_keyring_size(qc_keyring_t *self);
 
+/* On a CURVE socket, true if the message's sender key (User-Id metadata)
+ * is in keys, the keyring of the socket's role (NULL: no CURVE, always
+ * true). Logs refusals with the peer's address. */
+int qc_keyring_allowed(qc_keyring_t *keys, zmsg_t *msg, const char *role);
+
 /* What the ZAP handler reads: the authorized directory (with workers/ and
  * clients/ inside) and the invite book (invites.h). Strings not copied:
  * they must outlive the actor. */

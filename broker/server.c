@@ -8,6 +8,7 @@
 #include "enroll.h"
 #include "invites.h"
 #include "keyring.h"
+#include "timers.h"
 #include "wrkcmd.h"
 #include "queuectl/clock.h"
 #include "queuectl/curve.h"
@@ -19,7 +20,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
@@ -33,121 +33,11 @@
 /* Replies queued per client connection (each at most QC_MAX_REPLY_BYTES). */
 #define S_CLIENT_SNDHWM 16
 
-typedef struct {
-    zsock_t *sock;
-    zmsg_t *msg;
-    qc_out_kind_t kind;
-} s_out_t;
-
 static volatile sig_atomic_t s_stop_signal = 0;
 
 static void s_on_signal(int signo)
 {
     s_stop_signal = signo;
-}
-
-static void s_out_free(void **item)
-{
-    s_out_t *out = *item;
-    if (out) {
-        zmsg_destroy(&out->msg);
-        free(out);
-    }
-    *item = NULL;
-}
-
-cJSON *qc_broker_error(const char *code, const char *fmt, ...)
-{
-    char message[512];
-    va_list args;
-    va_start(args, fmt);
-    vsnprintf(message, sizeof message, fmt, args);
-    va_end(args);
-    cJSON *reply = cJSON_CreateObject();
-    cJSON_AddBoolToObject(reply, "ok", 0);
-    cJSON *error = cJSON_AddObjectToObject(reply, "error");
-    cJSON_AddStringToObject(error, "code", code);
-    cJSON_AddStringToObject(error, "message", message);
-    return reply;
-}
-
-static void s_queue(qc_broker_t *broker, zsock_t *sock, zmsg_t *msg, qc_out_kind_t kind)
-{
-    s_out_t *out = calloc(1, sizeof *out);
-    if (!out) {
-        zmsg_destroy(&msg);
-        return;
-    }
-    out->sock = sock;
-    out->msg = msg;
-    out->kind = kind;
-    zlistx_add_end(broker->outbox, out);
-}
-
-static void s_add_json(zmsg_t *msg, const cJSON *obj)
-{
-    char *text = cJSON_PrintUnformatted(obj);
-    if (text) {
-        zmsg_addmem(msg, text, strlen(text));
-        cJSON_free(text);
-    } else {
-        zmsg_addstr(
-            msg, "{\"ok\":false,\"error\":{\"code\":\"storage\",\"message\":\"out of memory\"}}");
-    }
-}
-
-/* qc_broker_reply on the socket the request came from. */
-static void s_reply_on(qc_broker_t *broker, zsock_t *sock, zmsg_t **envelope_p, cJSON **reply_p)
-{
-    zmsg_t *msg = *envelope_p;
-    *envelope_p = NULL;
-    char *text = cJSON_PrintUnformatted(*reply_p);
-    cJSON_Delete(*reply_p);
-    *reply_p = NULL;
-    if (text && strlen(text) > QC_MAX_REPLY_BYTES) {
-        cJSON_free(text);
-        cJSON *error = qc_broker_error(QC_E_TOO_LARGE,
-                                       "the reply would exceed %d bytes: ask for "
-                                       "less (a smaller limit or page)",
-                                       QC_MAX_REPLY_BYTES);
-        text = cJSON_PrintUnformatted(error);
-        cJSON_Delete(error);
-    }
-    if (text) {
-        zmsg_addmem(msg, text, strlen(text));
-        cJSON_free(text);
-    } else {
-        zmsg_addstr(
-            msg, "{\"ok\":false,\"error\":{\"code\":\"storage\",\"message\":\"out of memory\"}}");
-    }
-    s_queue(broker, sock, msg, QC_OUT_CLIENT_REPLY);
-}
-
-void qc_broker_reply(qc_broker_t *broker, zmsg_t **envelope_p, cJSON **reply_p)
-{
-    s_reply_on(broker, broker->client_sock, envelope_p, reply_p);
-}
-
-void qc_broker_publish(qc_broker_t *broker, const char *topic, const cJSON *body)
-{
-    if (!broker->events_sock)
-        return;
-    zmsg_t *msg = zmsg_new();
-    zmsg_addstr(msg, topic);
-    s_add_json(msg, body);
-    s_queue(broker, broker->events_sock, msg, QC_OUT_AFTER_COMMIT);
-}
-
-void qc_broker_send_worker(qc_broker_t *broker, zframe_t *routing_id, const char *command,
-                           const cJSON *body, qc_out_kind_t kind)
-{
-    zmsg_t *msg = zmsg_new();
-    zmsg_append(msg, &(zframe_t *){zframe_dup(routing_id)});
-    zmsg_addstr(msg, QC_WORKER_HEADER);
-    zmsg_addstr(msg, command);
-    if (body)
-        s_add_json(msg, body);
-    s_queue(broker, broker->worker_sock, msg, kind);
 }
 
 /* Sends everything queued. committed = 0 after a failed commit: replies
@@ -160,30 +50,13 @@ static void s_flush(qc_broker_t *broker, int committed)
         if (!broker->stepped_down)
             qc_warn("the lease may have passed to another broker: %zu queued message(s) "
                     "dropped, stepping down",
-                    zlistx_size(broker->outbox));
-        zlistx_purge(broker->outbox);
+                    qc_outbox_size(broker->outbox));
+        qc_outbox_purge(broker->outbox);
         broker->stepped_down = 1;
         return;
     }
-    for (s_out_t *out = zlistx_first(broker->outbox); out; out = zlistx_next(broker->outbox)) {
-        if (!committed && out->kind == QC_OUT_AFTER_COMMIT)
-            continue;
-        /* Every client reply of a failed pass becomes an error, reads and
-         * refusals included: a "duplicate" or a count read inside the
-         * rolled-back transaction may describe what was never stored. */
-        if (!committed && out->kind == QC_OUT_CLIENT_REPLY) {
-            zframe_t *last = zmsg_last(out->msg);
-            zmsg_remove(out->msg, last);
-            zframe_destroy(&last);
-            cJSON *error = qc_broker_error(QC_E_STORAGE, "the database could not commit: "
-                                                         "nothing was stored, try again");
-            s_add_json(out->msg, error);
-            cJSON_Delete(error);
-        }
-        /* A send can only fail for a vanished peer: that is the peer's loss. */
-        zmsg_send(&out->msg, out->sock);
-    }
-    zlistx_purge(broker->outbox);
+    qc_outbox_flush(broker->outbox, broker->client_sock, broker->worker_sock, broker->events_sock,
+                    broker->local_sock, committed);
 }
 
 /* Who sent msg (its last frame's metadata): on a CURVE socket (keys not
@@ -202,7 +75,8 @@ static void s_peer(qc_keyring_t *keys, zmsg_t *msg, qc_peer_t *peer)
  * home, no CURVE: its peers are the home's owner). */
 static void s_client_message(qc_broker_t *broker, zsock_t *sock, int writable)
 {
-    qc_keyring_t *keys = sock == broker->client_sock ? broker->client_keys : NULL;
+    int local = sock != broker->client_sock;
+    qc_keyring_t *keys = local ? NULL : broker->client_keys;
     zmsg_t *msg = zmsg_recv(sock);
     if (!msg)
         return;
@@ -230,7 +104,7 @@ static void s_client_message(qc_broker_t *broker, zsock_t *sock, int writable)
     } else {
         zframe_t *frame = zmsg_first(msg);
         int in_savepoint = writable && qc_store_savepoint(broker->store) == 0;
-        size_t queued = zlistx_size(broker->outbox);
+        size_t queued = qc_outbox_size(broker->outbox);
         reply = qc_ctlcmd_handle(broker, (const char *)zframe_data(frame), zframe_size(frame),
                                  in_savepoint, &peer);
         if (in_savepoint) {
@@ -239,15 +113,21 @@ static void s_client_message(qc_broker_t *broker, zsock_t *sock, int writable)
             } else {
                 qc_store_rollback_savepoint(broker->store);
                 /* What it queued (events of a half-done batch) never happened. */
-                while (zlistx_size(broker->outbox) > queued) {
-                    zlistx_last(broker->outbox);
-                    zlistx_delete(broker->outbox, zlistx_cursor(broker->outbox));
-                }
+                qc_outbox_truncate(broker->outbox, queued);
             }
         }
     }
     zmsg_destroy(&msg);
-    s_reply_on(broker, sock, &envelope, &reply);
+    qc_outbox_reply_to(broker->outbox, local ? QC_OUT_TO_LOCAL : QC_OUT_TO_CLIENT, &envelope,
+                       &reply);
+}
+
+/* Queues a worker-protocol message (body not taken). */
+static void s_send_worker(qc_broker_t *broker, zframe_t *routing_id, const char *command,
+                          const cJSON *body)
+{
+    zmsg_t *msg = qc_wmsg_new(command, body);
+    qc_outbox_send_worker(broker->outbox, routing_id, &msg, QC_OUT_ALWAYS);
 }
 
 /* ENROLL from anyone, or any message from a key not enrolled as a worker (a
@@ -266,8 +146,7 @@ static void s_worker_guest(qc_broker_t *broker, zframe_t *routing_id, const qc_p
         int ok = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(reply, "ok"));
         cJSON_DeleteItemFromObjectCaseSensitive(reply, "ok");
         const cJSON *error = cJSON_GetObjectItemCaseSensitive(reply, "error");
-        qc_broker_send_worker(broker, routing_id, ok ? QC_B_ENROLLED : QC_B_DENIED,
-                              ok ? reply : error, QC_OUT_ALWAYS);
+        s_send_worker(broker, routing_id, ok ? QC_B_ENROLLED : QC_B_DENIED, ok ? reply : error);
         cJSON_Delete(reply);
         cJSON_Delete(body);
         return;
@@ -280,7 +159,7 @@ static void s_worker_guest(qc_broker_t *broker, zframe_t *routing_id, const qc_p
     cJSON_AddStringToObject(denied, "message",
                             "this key is not authorized as a worker (revoked, or never enrolled: "
                             "join with a token from 'queuectl invite')");
-    qc_broker_send_worker(broker, routing_id, QC_B_DENIED, denied, QC_OUT_ALWAYS);
+    s_send_worker(broker, routing_id, QC_B_DENIED, denied);
     cJSON_Delete(denied);
 }
 
@@ -317,7 +196,7 @@ static void s_pass(qc_broker_t *broker, int64_t *sweep_at_mono)
     static int was_writable = 1;
     int begun = qc_store_begin(broker->store);
     if (begun == QC_STORE_LEASE_LOST) { /* another broker took over */
-        zlistx_purge(broker->outbox);
+        qc_outbox_purge(broker->outbox);
         broker->stepped_down = 1;
         return;
     }
@@ -359,18 +238,8 @@ static void s_pass(qc_broker_t *broker, int64_t *sweep_at_mono)
     }
     int64_t now_mono = qc_clock_mono_ms();
     if (*sweep_at_mono >= 0 && now_mono >= *sweep_at_mono)
-        *sweep_at_mono = qc_wrkcmd_sweep(broker, now_mono);
-    if (broker->config.retention_s > 0 && now_mono >= broker->retention_at_mono_ms) {
-        /* At most a batch per state per minute: retention never stalls the loop. */
-        int64_t before = qc_clock_wall_ms() - (int64_t)broker->config.retention_s * 1000;
-        int64_t gone = qc_store_purge(broker->store, QC_STATE_COMPLETED, before, 5000);
-        int64_t canceled = qc_store_purge(broker->store, QC_STATE_CANCELED, before, 5000);
-        if (gone > 0 || canceled > 0)
-            qc_info("retention: deleted %lld finished job(s) older than %ds",
-                    (long long)((gone > 0 ? gone : 0) + (canceled > 0 ? canceled : 0)),
-                    broker->config.retention_s);
-        broker->retention_at_mono_ms = now_mono + 60000;
-    }
+        *sweep_at_mono = qc_timers_sweep(broker, now_mono);
+    qc_timers_retention(broker, now_mono);
     qc_wrkcmd_dispatch(broker, qc_clock_wall_ms());
     if (qc_store_commit(broker->store) == 0) {
         broker->storage_backoff_ms = 0;
@@ -392,7 +261,7 @@ static void s_pass(qc_broker_t *broker, int64_t *sweep_at_mono)
         s_flush(broker, 1);
     }
     /* A new worker or a lease adds a deadline; recompute cheaply. */
-    int64_t sweep = qc_wrkcmd_sweep_deadline(broker);
+    int64_t sweep = qc_timers_deadline(broker);
     if (sweep >= 0 && (*sweep_at_mono < 0 || sweep < *sweep_at_mono))
         *sweep_at_mono = sweep;
 }
@@ -534,8 +403,7 @@ int qc_server_run(const qc_server_options_t *options)
         goto done;
     }
     broker.dispatch = qc_dispatch_new();
-    broker.outbox = zlistx_new();
-    zlistx_set_destructor(broker.outbox, s_out_free);
+    broker.outbox = qc_outbox_new();
 
     /* Our own handlers, without SA_RESTART, so the poll wakes on a signal. */
     zsys_handler_set(NULL);
@@ -629,7 +497,7 @@ int qc_server_run(const qc_server_options_t *options)
                     "commands on your workers",
                     endpoint);
     }
-    if (qc_wrkcmd_load_orphans(&broker, qc_clock_mono_ms()) != 0) {
+    if (qc_timers_load_orphans(&broker, qc_clock_mono_ms()) != 0) {
         qc_error("cannot read running jobs: %s", qc_store_errmsg(broker.store));
         exit_code = QC_EXIT_DATABASE;
         goto done;
@@ -655,7 +523,7 @@ int qc_server_run(const qc_server_options_t *options)
         {zsock_resolve(broker.worker_sock), 0, ZMQ_POLLIN, 0},
         {broker.local_sock ? zsock_resolve(broker.local_sock) : NULL, 0, ZMQ_POLLIN, 0}};
     int64_t heartbeat_at = qc_clock_mono_ms() + broker.heartbeat_ms;
-    int64_t sweep_at = qc_wrkcmd_sweep_deadline(&broker);
+    int64_t sweep_at = qc_timers_deadline(&broker);
     while (!s_stop_signal) {
         int64_t now_mono = qc_clock_mono_ms();
         int64_t wake = heartbeat_at;
@@ -706,7 +574,7 @@ int qc_server_run(const qc_server_options_t *options)
 
 done:
     /* Reverse order of creation; the store rolls back anything still open. */
-    zlistx_destroy(&broker.outbox);
+    qc_outbox_destroy(&broker.outbox);
     zsock_destroy(&broker.client_sock);
     zsock_destroy(&broker.local_sock);
     zsock_destroy(&broker.worker_sock);

@@ -157,10 +157,14 @@ int64_t qc_store_purge(qc_store_t *self, int state, int64_t before_ms, int64_t m
  * retried, canceled. Caller owns; NULL on error. */
 cJSON *qc_store_totals(qc_store_t *self);
 
-/* JSON views; the caller owns what is returned. NULL on not found / error.
- * With attempts, only the last QC_TAILED_ATTEMPTS carry their output tails. */
+/* The job id as JSON, with its attempts if with_attempts (only the last
+ * QC_TAILED_ATTEMPTS carry their output tails). Returns 0 with *job_out
+ * set (caller owns), QC_STORE_NOT_FOUND, or -1 on a read error; *job_out
+ * is NULL unless 0. */
 #define QC_TAILED_ATTEMPTS 8
-cJSON *qc_store_job_get(qc_store_t *self, const char *id, int with_attempts);
+int qc_store_job_get(qc_store_t *self, const char *id, int with_attempts, cJSON **job_out);
+
+/* JSON views; the caller owns what is returned. NULL on not found / error. */
 /* state < 0 for all. cursor 0 for the first page; *next_cursor 0 at the end.
  * A page holds at most limit jobs and about QC_LIST_PAGE_BYTES of commands. */
 #define QC_LIST_PAGE_BYTES (2 * 1024 * 1024)

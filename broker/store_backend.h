@@ -37,7 +37,7 @@ typedef struct {
     int (*job_cancel)(qc_store_backend_t *self, const char *id, int64_t now_ms);
     int64_t (*purge)(qc_store_backend_t *self, int state, int64_t before_ms, int64_t max_rows);
     cJSON *(*totals)(qc_store_backend_t *self);
-    cJSON *(*job_get)(qc_store_backend_t *self, const char *id, int with_attempts);
+    int (*job_get)(qc_store_backend_t *self, const char *id, int with_attempts, cJSON **job_out);
     cJSON *(*job_list)(qc_store_backend_t *self, int state, int limit, int64_t cursor,
                        int64_t *next_cursor);
     int (*counts)(qc_store_backend_t *self, int64_t counts[QC_STATE_COUNT],

@@ -49,6 +49,30 @@ const char *qc_store_display_name(const char *db, char *out, size_t outlen)
     return out;
 }
 
+/* Removes db's password from text (a libpq message may quote the URI). */
+static void s_scrub_password(const char *db, char *text)
+{
+    char password[256] = "";
+    const char *start = strstr(db, "://");
+    if (!start)
+        return;
+    start += 3;
+    const char *at = strchr(start, '@'), *slash = strchr(start, '/');
+    const char *colon = at ? memchr(start, ':', (size_t)(at - start)) : NULL;
+    if (at && (!slash || at < slash) && colon && (size_t)(at - colon - 1) < sizeof password)
+        snprintf(password, sizeof password, "%.*s", (int)(at - colon - 1), colon + 1);
+    const char *query = strstr(db, "password=");
+    if (!password[0] && query)
+        snprintf(password, sizeof password, "%.*s", (int)strcspn(query + 9, "&"), query + 9);
+    size_t n = strlen(password);
+    if (n == 0)
+        return;
+    for (char *hit; (hit = strstr(text, password)) != NULL;) {
+        memmove(hit + 3, hit + n, strlen(hit + n) + 1);
+        memcpy(hit, "***", 3);
+    }
+}
+
 qc_store_t *qc_store_connect(const char *db, int synchronous_full, int64_t lease_ms, int *failure,
                              char *err, size_t errlen)
 {
@@ -69,6 +93,7 @@ qc_store_t *qc_store_connect(const char *db, int synchronous_full, int64_t lease
     }
     if (!self->backend) {
         free(self);
+        s_scrub_password(db, err);
         if (failure)
             *failure = why;
         return NULL;
@@ -238,9 +263,9 @@ cJSON *qc_store_job_search(qc_store_t *self, const qc_store_search_t *search, in
     return self->ops->job_search(self->backend, search, next_cursor, scanned);
 }
 
-cJSON *qc_store_job_get(qc_store_t *self, const char *id, int with_attempts)
+int qc_store_job_get(qc_store_t *self, const char *id, int with_attempts, cJSON **job_out)
 {
-    return self->ops->job_get(self->backend, id, with_attempts);
+    return self->ops->job_get(self->backend, id, with_attempts, job_out);
 }
 
 cJSON *qc_store_job_list(qc_store_t *self, int state, int limit, int64_t cursor,

@@ -120,6 +120,11 @@ static const char *s_sql_started =
     "WITH a AS (UPDATE attempts SET started_at = $3 WHERE job_seq = $1 AND attempt = $2)"
     " UPDATE jobs SET started_at = $3, updated_at = $3 WHERE seq = $1 AND runs = $2 AND state = 1";
 static const char *s_sql_brief = "SELECT " S_JOB_COLUMNS " FROM jobs WHERE id = $1";
+/* Many ids in one round trip: ids never hold a comma (the id character set). */
+static const char *s_sql_states =
+    "SELECT w.id, j.state, j.attempts, j.max_retries, j.exit_code, j.last_error, j.updated_at,"
+    " j.finished_at FROM unnest(string_to_array($1, ',')) WITH ORDINALITY AS w(id, n)"
+    " LEFT JOIN jobs j ON j.id = w.id ORDER BY w.n";
 static const char *s_sql_each_running = "SELECT seq, id, runs, worker_id FROM jobs WHERE state = 1";
 static const char *s_sql_revive = "UPDATE jobs SET state = 0, attempts = 0, run_at = $2,"
                                   " updated_at = $2 WHERE id = $1 AND state = 4";
@@ -367,6 +372,9 @@ static int s_classify(PGconn *conn)
         return QC_STORE_FAIL_AUTH;
     if (strstr(msg, "database \"") && strstr(msg, "does not exist"))
         return QC_STORE_FAIL_NO_DATABASE;
+    /* Refused by libpq before connecting: a value in the URI is wrong. */
+    if (strncmp(msg, "invalid ", 8) == 0)
+        return QC_STORE_FAIL_BAD_URI;
     return QC_STORE_FAIL_UNREACHABLE;
 }
 
@@ -957,13 +965,15 @@ static cJSON *s_job_row(PGresult *res, int row)
     return job;
 }
 
-cJSON *qc_pg_job_get(qc_store_backend_t *self, const char *id, int with_attempts)
+int qc_pg_job_get(qc_store_backend_t *self, const char *id, int with_attempts, cJSON **job_out)
 {
     const char *p[1] = {id};
+    *job_out = NULL;
     PGresult *res = s_exec(self, s_sql_get, 1, p);
     if (!res || PQntuples(res) != 1) {
+        int rc = res ? QC_STORE_NOT_FOUND : -1;
         PQclear(res);
-        return NULL;
+        return rc;
     }
     cJSON *job = s_job_row(res, 0);
     s_add_text(job, "stdout_tail", res, 0, 17);
@@ -972,10 +982,16 @@ cJSON *qc_pg_job_get(qc_store_backend_t *self, const char *id, int with_attempts
     const char *seq[1] = {s_int(&ints, 0, s_i64(res, 0, 0))};
     int runs = (int)s_i64(res, 0, 16);
     PQclear(res);
-    if (!with_attempts)
-        return job;
+    if (!with_attempts) {
+        *job_out = job;
+        return 0;
+    }
     cJSON *log = cJSON_AddArrayToObject(job, "attempts_log");
     res = s_exec(self, s_sql_attempts_of, 1, seq);
+    if (!res) {
+        cJSON_Delete(job);
+        return -1;
+    }
     for (int i = 0; res && i < PQntuples(res); i++) {
         cJSON *a = cJSON_CreateObject();
         s_add_int(a, "attempt", res, i, 0);
@@ -1001,7 +1017,8 @@ cJSON *qc_pg_job_get(qc_store_backend_t *self, const char *id, int with_attempts
         cJSON_AddItemToArray(log, a);
     }
     PQclear(res);
-    return job;
+    *job_out = job;
+    return 0;
 }
 
 cJSON *qc_pg_job_list(qc_store_backend_t *self, int state, int limit, int64_t cursor,
@@ -1049,27 +1066,37 @@ cJSON *qc_pg_job_brief(qc_store_backend_t *self, const char *id)
 
 int qc_pg_job_states(qc_store_backend_t *self, const char *const *ids, int count, cJSON *out)
 {
-    for (int i = 0; i < count; i++) {
-        const char *p[1] = {ids[i]};
-        PGresult *res = s_exec(self, s_sql_brief, 1, p);
-        if (!res)
-            return -1;
+    size_t len = 1;
+    for (int i = 0; i < count; i++)
+        len += strlen(ids[i]) + 1;
+    char *joined = malloc(len), *at = joined;
+    if (!joined)
+        return -1;
+    *at = '\0';
+    for (int i = 0; i < count; i++)
+        at += sprintf(at, "%s%s", i ? "," : "", ids[i]);
+    const char *p[1] = {joined};
+    PGresult *res = s_exec(self, s_sql_states, 1, p);
+    free(joined);
+    if (!res)
+        return -1;
+    for (int i = 0; i < PQntuples(res); i++) {
         cJSON *obj = cJSON_CreateObject();
-        cJSON_AddStringToObject(obj, "id", ids[i]);
-        if (PQntuples(res) == 1) {
-            cJSON_AddStringToObject(obj, "state", qc_state_name((int)s_i64(res, 0, 3)));
-            s_add_int(obj, "attempts", res, 0, 5);
-            s_add_int(obj, "max_retries", res, 0, 6);
-            s_add_int(obj, "exit_code", res, 0, 13);
-            s_add_text(obj, "last_error", res, 0, 14);
-            s_add_time(obj, "updated_at", res, 0, 10);
-            s_add_time(obj, "finished_at", res, 0, 12);
+        cJSON_AddStringToObject(obj, "id", PQgetvalue(res, i, 0));
+        if (!PQgetisnull(res, i, 1)) {
+            cJSON_AddStringToObject(obj, "state", qc_state_name((int)s_i64(res, i, 1)));
+            s_add_int(obj, "attempts", res, i, 2);
+            s_add_int(obj, "max_retries", res, i, 3);
+            s_add_int(obj, "exit_code", res, i, 4);
+            s_add_text(obj, "last_error", res, i, 5);
+            s_add_time(obj, "updated_at", res, i, 6);
+            s_add_time(obj, "finished_at", res, i, 7);
         } else {
             cJSON_AddNullToObject(obj, "state");
         }
         cJSON_AddItemToArray(out, obj);
-        PQclear(res);
     }
+    PQclear(res);
     return 0;
 }
 

@@ -666,13 +666,15 @@ static cJSON *s_job_row(sqlite3_stmt *stmt)
     return job;
 }
 
-cJSON *qc_sqlite_job_get(qc_store_backend_t *self, const char *id, int with_attempts)
+int qc_sqlite_job_get(qc_store_backend_t *self, const char *id, int with_attempts, cJSON **job_out)
 {
+    *job_out = NULL;
     sqlite3_stmt *stmt = self->stmt[S_GET];
     sqlite3_bind_text(stmt, 1, id, -1, SQLITE_STATIC);
-    if (sqlite3_step(stmt) != SQLITE_ROW) {
+    int rc = sqlite3_step(stmt);
+    if (rc != SQLITE_ROW) {
         s_done(stmt);
-        return NULL;
+        return rc == SQLITE_DONE ? QC_STORE_NOT_FOUND : -1;
     }
     cJSON *job = s_job_row(stmt);
     s_add_text(job, "stdout_tail", stmt, 17);
@@ -680,13 +682,15 @@ cJSON *qc_sqlite_job_get(qc_store_backend_t *self, const char *id, int with_atte
     int64_t seq = sqlite3_column_int64(stmt, 0);
     int runs = sqlite3_column_int(stmt, 16);
     s_done(stmt);
-    if (!with_attempts)
-        return job;
+    if (!with_attempts) {
+        *job_out = job;
+        return 0;
+    }
 
     cJSON *log = cJSON_AddArrayToObject(job, "attempts_log");
     stmt = self->stmt[S_ATTEMPTS_OF];
     sqlite3_bind_int64(stmt, 1, seq);
-    while (sqlite3_step(stmt) == SQLITE_ROW) {
+    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
         cJSON *a = cJSON_CreateObject();
         s_add_int(a, "attempt", stmt, 0);
         s_add_text(a, "worker_id", stmt, 1);
@@ -712,7 +716,12 @@ cJSON *qc_sqlite_job_get(qc_store_backend_t *self, const char *id, int with_atte
         cJSON_AddItemToArray(log, a);
     }
     s_done(stmt);
-    return job;
+    if (rc != SQLITE_DONE) { /* a history cut short by an error is not the job */
+        cJSON_Delete(job);
+        return -1;
+    }
+    *job_out = job;
+    return 0;
 }
 
 cJSON *qc_sqlite_job_list(qc_store_backend_t *self, int state, int limit, int64_t cursor,

@@ -1,6 +1,7 @@
 #include "wrkcmd.h"
+#include "attempt.h"
 #include "events.h"
-#include "retry.h"
+#include "timers.h"
 #include "queuectl/clock.h"
 #include "queuectl/job.h"
 #include "queuectl/log.h"
@@ -8,82 +9,12 @@
 
 #include <string.h>
 
-/* Records the end of an attempt and applies the retry policy. */
-static int s_finish(qc_broker_t *broker, const qc_running_t *running, const qc_result_t *result)
+/* Queues a worker-protocol message (body may be NULL; not taken). */
+static void s_send(qc_broker_t *broker, zframe_t *routing_id, const char *command,
+                   const cJSON *body, qc_out_kind_t kind)
 {
-    int64_t now_ms = qc_clock_wall_ms();
-    qc_state_t next_state;
-    int64_t run_at_ms;
-    /* A job canceled while it ran ends canceled, however its run ended
-     * (unless it managed to succeed first). */
-    qc_outcome_t outcome = running->cancel_requested && result->outcome != QC_OUTCOME_SUCCEEDED
-                               ? QC_OUTCOME_CANCELED
-                               : result->outcome;
-    qc_retry_decide(&broker->config, outcome, running->attempts, running->max_retries, now_ms,
-                    &next_state, &run_at_ms);
-    if (qc_store_job_finish(broker->store, running, result, next_state, run_at_ms, now_ms) != 0)
-        return -1;
-    if (result->started_at_ms > 0 && result->finished_at_ms >= result->started_at_ms)
-        qc_histogram_observe(&broker->metrics.run_time,
-                             (double)(result->finished_at_ms - result->started_at_ms));
-    qc_events_job(broker, result->id, next_state, NULL, running->attempts, running->max_retries, 0,
-                  running->attempt, result->exit_code, result->error, running->worker_id);
-    const char *name = qc_outcome_name(result->outcome);
-    if (next_state == QC_STATE_COMPLETED)
-        qc_info("job %s: attempt %d succeeded", result->id, running->attempt);
-    else if (next_state == QC_STATE_FAILED)
-        qc_info("job %s: attempt %d %s (%s), retry %d/%d in %llds", result->id, running->attempt,
-                name, result->error[0] ? result->error : "no detail", running->attempts,
-                running->max_retries, (long long)(run_at_ms - now_ms) / 1000);
-    else if (next_state == QC_STATE_PENDING)
-        qc_info("job %s: attempt %d never started (%s): due again, not counted", result->id,
-                running->attempt, result->error[0] ? result->error : "no detail");
-    else if (next_state == QC_STATE_CANCELED)
-        qc_info("job %s: attempt %d %s, job canceled", result->id, running->attempt, name);
-    else
-        qc_warn("job %s: attempt %d %s (%s), moved to the dead-letter queue", result->id,
-                running->attempt, name, result->error[0] ? result->error : "no detail");
-    broker->maybe_due = 1;
-    return 0;
-}
-
-/* Fails a held attempt whose worker is gone (or whose lease ran out).
- * started: 1 if a shell ran, 0 if it never did (not charged), -1 to take
- * the store's word (after a restart, STARTED is what was committed). */
-static void s_lose(qc_broker_t *broker, const char *id, int attempt, int started, const char *why)
-{
-    qc_running_t running;
-    if (qc_store_job_running(broker->store, id, &running) != 0 || running.attempt != attempt)
-        return; /* already finished: nothing to lose */
-    if (started < 0)
-        started = running.started;
-    qc_result_t result;
-    qc_result_init(&result);
-    snprintf(result.id, sizeof result.id, "%s", id);
-    result.attempt = attempt;
-    result.outcome = started ? QC_OUTCOME_WORKER_LOST : QC_OUTCOME_NOT_STARTED;
-    snprintf(result.error, sizeof result.error, "%s%s", why,
-             started ? "" : " (it never started: not counted)");
-    s_finish(broker, &running, &result);
-}
-
-/* The event a worker's departure is published as. */
-static const char *why_event(const char *why)
-{
-    return strstr(why, "left") ? "left" : "lost";
-}
-
-static void s_lose_worker(qc_broker_t *broker, qc_worker_t **worker_p, const char *why)
-{
-    qc_worker_t *worker = *worker_p;
-    qc_events_worker(broker, why_event(why), worker);
-    for (int i = 0; i < worker->held_count; i++) {
-        const qc_held_t *held = &worker->held[i];
-        if (!held->draining) /* a finished run whose result never came did run */
-            s_lose(broker, held->id, held->attempt, held->started || held->finished, why);
-    }
-    worker->held_count = 0;
-    qc_dispatch_remove(broker->dispatch, worker_p);
+    zmsg_t *msg = qc_wmsg_new(command, body);
+    qc_outbox_send_worker(broker->outbox, routing_id, &msg, kind);
 }
 
 static void s_on_result(qc_broker_t *broker, zframe_t *routing_id, qc_worker_t *worker,
@@ -124,12 +55,12 @@ static void s_on_result(qc_broker_t *broker, zframe_t *routing_id, qc_worker_t *
                                                                  : "not held on this connection");
         if (qc_worker_release(worker, result.id, result.attempt) == 0)
             broker->maybe_due = 1; /* a draining slot is free again */
-        qc_broker_send_worker(broker, routing_id, QC_B_ACK, ack, QC_OUT_ALWAYS);
-    } else if (s_finish(broker, &running, &result) == 0) {
+        s_send(broker, routing_id, QC_B_ACK, ack, QC_OUT_ALWAYS);
+    } else if (qc_attempt_finish(broker, &running, &result) == 0) {
         if (qc_worker_release(worker, result.id, result.attempt) == 0)
             worker->jobs_done++;
         qc_dispatch_orphan_take(broker->dispatch, result.id, result.attempt, &running.seq);
-        qc_broker_send_worker(broker, routing_id, QC_B_ACK, ack, QC_OUT_AFTER_COMMIT);
+        s_send(broker, routing_id, QC_B_ACK, ack, QC_OUT_AFTER_COMMIT);
     }
     cJSON_Delete(ack);
     qc_result_clear(&result);
@@ -145,11 +76,11 @@ static void s_on_output(qc_broker_t *broker, qc_worker_t *worker, const cJSON *b
     int64_t attempt;
     if (!id || !qc_job_id_valid(id) || qc_json_int(body, "attempt", &attempt) != 0 || !data ||
         !stream || (strcmp(stream, "stdout") != 0 && strcmp(stream, "stderr") != 0) ||
-        !qc_worker_holds(worker, id, (int)attempt))
+        !qc_worker_holds(worker, id, (int)attempt) || !broker->events_sock)
         return;
     char topic[QC_MAX_ID_BYTES + 16];
     snprintf(topic, sizeof topic, "output.%s", id);
-    qc_broker_publish(broker, topic, body);
+    qc_outbox_publish(broker->outbox, topic, body);
 }
 
 /* HELLO, checked. */
@@ -263,7 +194,7 @@ static void s_adopt(qc_broker_t *broker, qc_worker_t *worker, zframe_t *routing_
             cJSON *cancel = cJSON_CreateObject();
             cJSON_AddStringToObject(cancel, "id", id);
             cJSON_AddNumberToObject(cancel, "attempt", (double)attempt);
-            qc_broker_send_worker(broker, routing_id, QC_B_CANCEL, cancel, QC_OUT_ALWAYS);
+            s_send(broker, routing_id, QC_B_CANCEL, cancel, QC_OUT_ALWAYS);
             cJSON_Delete(cancel);
             held = qc_worker_hold(worker, 0, id, attempt);
             if (held)
@@ -346,15 +277,15 @@ static void s_on_hello(qc_broker_t *broker, zframe_t *routing_id, const char *cu
             continue;
         }
         if (!carried[i].draining)
-            s_lose(broker, carried[i].id, carried[i].attempt, carried[i].started,
-                   "worker reconnected without it");
+            qc_attempt_lose(broker, carried[i].id, carried[i].attempt, carried[i].started,
+                            "worker reconnected without it");
     }
 
     cJSON *welcome = cJSON_CreateObject();
     cJSON_AddStringToObject(welcome, "worker_id", worker->worker_id);
     cJSON_AddNumberToObject(welcome, "heartbeat_ms", (double)broker->heartbeat_ms);
     cJSON_AddNumberToObject(welcome, "liveness_ms", (double)broker->liveness_ms);
-    qc_broker_send_worker(broker, routing_id, QC_B_WELCOME, welcome, QC_OUT_ALWAYS);
+    s_send(broker, routing_id, QC_B_WELCOME, welcome, QC_OUT_ALWAYS);
     cJSON_Delete(welcome);
     qc_events_worker(broker, "joined", worker);
     qc_info("worker %s registered (host %s, pid %d, %d slot%s, %d held)", worker->worker_id,
@@ -397,11 +328,11 @@ int qc_wrkcmd_drop_key(qc_broker_t *broker, const char *curve_key)
         cJSON *body = cJSON_CreateObject();
         cJSON_AddStringToObject(body, "code", QC_E_FORBIDDEN);
         cJSON_AddStringToObject(body, "message", "this worker's key was revoked");
-        qc_broker_send_worker(broker, found->routing_id, QC_B_DENIED, body, QC_OUT_ALWAYS);
+        s_send(broker, found->routing_id, QC_B_DENIED, body, QC_OUT_ALWAYS);
         cJSON_Delete(body);
         qc_warn("worker %s dropped: its key was revoked, %d job%s to retry", found->worker_id,
                 found->held_count, found->held_count == 1 ? "" : "s");
-        s_lose_worker(broker, &found, "worker lost (its key was revoked)");
+        qc_attempt_lose_worker(broker, &found, "worker lost (its key was revoked)");
         dropped++;
     }
 }
@@ -431,7 +362,7 @@ void qc_wrkcmd_handle(qc_broker_t *broker, zframe_t *routing_id, const char *cur
     } else if (!worker) {
         /* Unknown peer (e.g. the broker restarted): ask it to introduce itself. */
         if (strcmp(command, QC_W_HEARTBEAT) == 0 || strcmp(command, QC_W_RESULT) == 0)
-            qc_broker_send_worker(broker, routing_id, QC_B_RESET, NULL, QC_OUT_ALWAYS);
+            s_send(broker, routing_id, QC_B_RESET, NULL, QC_OUT_ALWAYS);
     } else if (strcmp(command, QC_W_RESULT) == 0) {
         s_on_result(broker, routing_id, worker, body);
     } else if (strcmp(command, QC_W_STARTED) == 0) {
@@ -445,7 +376,7 @@ void qc_wrkcmd_handle(qc_broker_t *broker, zframe_t *routing_id, const char *cur
         s_on_output(broker, worker, body);
     } else if (strcmp(command, QC_W_BYE) == 0) {
         qc_info("worker %s left (%lld jobs done)", worker->worker_id, (long long)worker->jobs_done);
-        s_lose_worker(broker, &worker, "worker left with the job unfinished");
+        qc_attempt_lose_worker(broker, &worker, "worker left with the job unfinished");
     } else if (strcmp(command, QC_W_HEARTBEAT) != 0) {
         qc_warn("worker %s: unexpected %s dropped", worker->worker_id, command);
     }
@@ -467,24 +398,25 @@ static int s_give_one(qc_broker_t *broker, qc_worker_t *worker, int64_t now_wall
     qc_histogram_observe(
         &broker->metrics.dispatch_latency,
         (double)(now_wall_ms > claim.run_at_ms ? now_wall_ms - claim.run_at_ms : 0));
-    qc_events_job(broker, claim.id, QC_STATE_PROCESSING, claim.command, claim.attempts,
-                  claim.max_retries, claim.priority, claim.attempt, -1, NULL, worker->worker_id);
+    qc_events_job(broker, &(qc_job_event_t){.id = claim.id,
+                                            .state = QC_STATE_PROCESSING,
+                                            .command = claim.command,
+                                            .with_counts = 1,
+                                            .attempts = claim.attempts,
+                                            .max_retries = claim.max_retries,
+                                            .priority = claim.priority,
+                                            .attempt = claim.attempt,
+                                            .worker_id = worker->worker_id});
     cJSON *job = cJSON_CreateObject();
     cJSON_AddStringToObject(job, "id", claim.id);
     cJSON_AddNumberToObject(job, "attempt", claim.attempt);
     cJSON_AddStringToObject(job, "command", claim.command);
     cJSON_AddNumberToObject(job, "timeout_s", claim.timeout_s);
-    qc_broker_send_worker(broker, worker->routing_id, QC_B_JOB, job, QC_OUT_AFTER_COMMIT);
+    s_send(broker, worker->routing_id, QC_B_JOB, job, QC_OUT_AFTER_COMMIT);
     cJSON_Delete(job);
     qc_debug("job %s: attempt %d sent to worker %s", claim.id, claim.attempt, worker->worker_id);
     free(claim.command);
     return 1;
-}
-
-/* Among workers with a free slot, the least recently given wins. */
-static int s_better(const qc_worker_t *a, const qc_worker_t *b)
-{
-    return a->last_given < b->last_given;
 }
 
 void qc_wrkcmd_dispatch(qc_broker_t *broker, int64_t now_wall_ms)
@@ -493,16 +425,10 @@ void qc_wrkcmd_dispatch(qc_broker_t *broker, int64_t now_wall_ms)
         return;
     if (!broker->maybe_due && (broker->next_due_ms < 0 || broker->next_due_ms > now_wall_ms))
         return;
-    /* Each job goes to the free worker that was given one least recently,
-     * so work spreads over workers instead of filling the first one. */
-    static uint64_t s_dispatch_clock = 0;
+    /* Which worker gets each job is the registry's policy (dispatch.h). */
     int nothing_due = 0;
     for (;;) {
-        qc_worker_t *best = NULL;
-        for (qc_worker_t *w = qc_dispatch_first(broker->dispatch); w;
-             w = qc_dispatch_next(broker->dispatch))
-            if (qc_worker_free_slots(w) > 0 && (!best || s_better(w, best)))
-                best = w;
+        qc_worker_t *best = qc_dispatch_pick(broker->dispatch);
         if (!best)
             break;
         int rc = s_give_one(broker, best, now_wall_ms);
@@ -512,66 +438,18 @@ void qc_wrkcmd_dispatch(qc_broker_t *broker, int64_t now_wall_ms)
             nothing_due = 1;
             break;
         }
-        best->last_given = ++s_dispatch_clock;
+        qc_dispatch_given(broker->dispatch, best);
     }
     /* Nothing more is due now (or nobody is free): remember when to look again. */
     broker->maybe_due = 0;
     broker->next_due_ms = nothing_due ? qc_store_next_due_ms(broker->store) : -1;
 }
 
-/* When the worker was last heard, or when the broker could last hear it
- * again after a stall of its own, whichever is later. */
-static int64_t s_heard_since(const qc_broker_t *broker, const qc_worker_t *worker)
-{
-    return worker->last_seen_mono_ms > broker->awake_since_mono_ms ? worker->last_seen_mono_ms
-                                                                   : broker->awake_since_mono_ms;
-}
-
-int64_t qc_wrkcmd_sweep(qc_broker_t *broker, int64_t now_mono_ms)
-{
-    /* Collect first: removing while iterating the registry is not allowed. */
-    qc_worker_t *lost[64];
-    int lost_count;
-    do {
-        lost_count = 0;
-        for (qc_worker_t *w = qc_dispatch_first(broker->dispatch); w && lost_count < 64;
-             w = qc_dispatch_next(broker->dispatch))
-            if (now_mono_ms - s_heard_since(broker, w) >= broker->liveness_ms)
-                lost[lost_count++] = w;
-        for (int i = 0; i < lost_count; i++) {
-            qc_warn("worker %s lost: silent for %lld ms, %d job%s to retry", lost[i]->worker_id,
-                    (long long)(now_mono_ms - lost[i]->last_seen_mono_ms), lost[i]->held_count,
-                    lost[i]->held_count == 1 ? "" : "s");
-            s_lose_worker(broker, &lost[i], "worker lost (no heartbeat)");
-        }
-    } while (lost_count == 64);
-
-    qc_held_t orphan;
-    while (qc_dispatch_orphan_expired(broker->dispatch, now_mono_ms, &orphan) == 0) {
-        qc_warn("job %s: lease of attempt %d expired after restart", orphan.id, orphan.attempt);
-        s_lose(broker, orphan.id, orphan.attempt, -1, "lease expired: no worker reclaimed the job");
-    }
-
-    return qc_wrkcmd_sweep_deadline(broker);
-}
-
-int64_t qc_wrkcmd_sweep_deadline(qc_broker_t *broker)
-{
-    int64_t next = qc_dispatch_orphan_deadline(broker->dispatch);
-    for (qc_worker_t *w = qc_dispatch_first(broker->dispatch); w;
-         w = qc_dispatch_next(broker->dispatch)) {
-        int64_t deadline = s_heard_since(broker, w) + broker->liveness_ms;
-        if (next < 0 || deadline < next)
-            next = deadline;
-    }
-    return next;
-}
-
 void qc_wrkcmd_heartbeat(qc_broker_t *broker)
 {
     for (qc_worker_t *w = qc_dispatch_first(broker->dispatch); w;
          w = qc_dispatch_next(broker->dispatch))
-        qc_broker_send_worker(broker, w->routing_id, QC_B_HEARTBEAT, NULL, QC_OUT_ALWAYS);
+        s_send(broker, w->routing_id, QC_B_HEARTBEAT, NULL, QC_OUT_ALWAYS);
 }
 
 int qc_wrkcmd_stop(qc_broker_t *broker, const char *worker_id)
@@ -582,41 +460,11 @@ int qc_wrkcmd_stop(qc_broker_t *broker, const char *worker_id)
         if (worker_id && strcmp(w->worker_id, worker_id) != 0)
             continue;
         w->stopping = 1;
-        qc_broker_send_worker(broker, w->routing_id, QC_B_STOP, NULL, QC_OUT_ALWAYS);
+        s_send(broker, w->routing_id, QC_B_STOP, NULL, QC_OUT_ALWAYS);
         qc_info("worker %s: asked to stop", w->worker_id);
         count++;
     }
     return count;
-}
-
-typedef struct {
-    qc_dispatch_t *dispatch;
-    int64_t deadline_mono_ms;
-    int count;
-} s_orphan_ctx_t;
-
-static void s_add_orphan(void *arg, int64_t seq, const char *id, int attempt, const char *worker_id)
-{
-    s_orphan_ctx_t *ctx = arg;
-    (void)worker_id;
-    qc_dispatch_orphan_add(ctx->dispatch, seq, id, attempt, ctx->deadline_mono_ms);
-    ctx->count++;
-}
-
-int qc_wrkcmd_load_orphans(qc_broker_t *broker, int64_t now_mono_ms)
-{
-    qc_dispatch_orphans_clear(broker->dispatch);
-    /* Long enough for every worker that survived the outage to be back: it
-     * notices the silence within a liveness window and retries at least
-     * every QC_RECONNECT_MAX_MS; a second gap is the margin. */
-    int64_t lease_ms = broker->liveness_ms + 2 * QC_RECONNECT_MAX_MS;
-    s_orphan_ctx_t ctx = {broker->dispatch, now_mono_ms + lease_ms, 0};
-    if (qc_store_each_running(broker->store, s_add_orphan, &ctx) != 0)
-        return -1;
-    if (ctx.count)
-        qc_info("%d job%s found processing: leased for %lld ms to reconnecting workers", ctx.count,
-                ctx.count == 1 ? "" : "s", (long long)lease_ms);
-    return 0;
 }
 
 void qc_wrkcmd_resync(qc_broker_t *broker)
@@ -625,10 +473,10 @@ void qc_wrkcmd_resync(qc_broker_t *broker)
      * from the store's view of what it holds. */
     qc_worker_t *w;
     while ((w = qc_dispatch_first(broker->dispatch)) != NULL) {
-        qc_broker_send_worker(broker, w->routing_id, QC_B_RESET, NULL, QC_OUT_ALWAYS);
+        s_send(broker, w->routing_id, QC_B_RESET, NULL, QC_OUT_ALWAYS);
         qc_dispatch_remove(broker->dispatch, &w);
     }
-    qc_wrkcmd_load_orphans(broker, qc_clock_mono_ms());
+    qc_timers_load_orphans(broker, qc_clock_mono_ms());
     broker->maybe_due = 1;
 }
 
@@ -645,6 +493,6 @@ void qc_wrkcmd_cancel_running(qc_broker_t *broker, const char *id)
     cJSON *cancel = cJSON_CreateObject();
     cJSON_AddStringToObject(cancel, "id", id);
     cJSON_AddNumberToObject(cancel, "attempt", running.attempt);
-    qc_broker_send_worker(broker, worker->routing_id, QC_B_CANCEL, cancel, QC_OUT_AFTER_COMMIT);
+    s_send(broker, worker->routing_id, QC_B_CANCEL, cancel, QC_OUT_AFTER_COMMIT);
     cJSON_Delete(cancel);
 }

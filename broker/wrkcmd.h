@@ -1,5 +1,7 @@
-/* Workers: the worker protocol's handlers, dispatch of due jobs to free
- * slots, liveness, and lease expiry (docs/PROTOCOL.md section 3). */
+/* Workers: the worker protocol's handlers and the claims that hand due jobs
+ * to free slots (docs/PROTOCOL.md section 3). Which worker gets a job is
+ * the registry's policy (dispatch.h); liveness and leases are timed work
+ * (timers.h); how an attempt ends is attempt.h. */
 #ifndef QC_WRKCMD_H
 #define QC_WRKCMD_H
 
@@ -13,13 +15,6 @@ void qc_wrkcmd_handle(qc_broker_t *broker, zframe_t *routing_id, const char *cur
 
 /* Hands due jobs to free slots, committing attempts in the open transaction. */
 void qc_wrkcmd_dispatch(qc_broker_t *broker, int64_t now_wall_ms);
-
-/* Declares silent workers lost and expires orphan leases. Returns the
- * monotonic time of the next deadline to check, or -1. */
-int64_t qc_wrkcmd_sweep(qc_broker_t *broker, int64_t now_mono_ms);
-
-/* The next sweep deadline without acting (monotonic ms), or -1. */
-int64_t qc_wrkcmd_sweep_deadline(qc_broker_t *broker);
 
 /* Counts a message from routing_id as a sign of life, nothing more. */
 void qc_wrkcmd_touch(qc_broker_t *broker, zframe_t *routing_id);
@@ -36,10 +31,6 @@ int qc_wrkcmd_stop(qc_broker_t *broker, const char *worker_id);
 
 /* Asks the worker holding id (processing, marked canceled) to kill it. */
 void qc_wrkcmd_cancel_running(qc_broker_t *broker, const char *id);
-
-/* Start-up: every job found processing gets a lease of one liveness window
- * plus two of a worker's longest reconnect gaps. */
-int qc_wrkcmd_load_orphans(qc_broker_t *broker, int64_t now_mono_ms);
 
 /* After a failed commit: rebuild held jobs from the store and ask workers
  * to say HELLO again, so nothing in memory claims what was rolled back. */

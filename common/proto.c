@@ -186,22 +186,32 @@ int qc_result_from_json(const cJSON *obj, qc_result_t *r, char *err, size_t errl
     return 0;
 }
 
-int qc_wmsg_send(void *sock, zframe_t *routing_id, const char *command, const cJSON *body)
+zmsg_t *qc_wmsg_new(const char *command, const cJSON *body)
 {
     zmsg_t *msg = zmsg_new();
-    if (routing_id)
-        zmsg_append(msg, &(zframe_t *){zframe_dup(routing_id)});
+    if (!msg)
+        return NULL;
     zmsg_addstr(msg, QC_WORKER_HEADER);
     zmsg_addstr(msg, command);
     if (body) {
         char *text = cJSON_PrintUnformatted(body);
         if (!text) {
             zmsg_destroy(&msg);
-            return -1;
+            return NULL;
         }
         zmsg_addmem(msg, text, strlen(text));
         cJSON_free(text);
     }
+    return msg;
+}
+
+int qc_wmsg_send(void *sock, zframe_t *routing_id, const char *command, const cJSON *body)
+{
+    zmsg_t *msg = qc_wmsg_new(command, body);
+    if (!msg)
+        return -1;
+    if (routing_id)
+        zmsg_prepend(msg, &(zframe_t *){zframe_dup(routing_id)});
     return zmsg_send(&msg, sock);
 }
 

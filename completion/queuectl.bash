@@ -70,7 +70,8 @@ _queuectl()
         --) dashdash=1 ;;
         --broker | --state | --limit | --id | --priority | --max-retries | --delay | --run-at | \
             --timeout | --file | --attempt | --interval | --older-than | --count | \
-            --concurrency | --role | --dir | --listen | --events | --token-file | --web-dir)
+            --concurrency | --role | --dir | --listen | --events | --token-file | --web-dir | \
+            --curve-key | --server-key)
             ((i++))
             ;;
         -*) ;;
@@ -170,7 +171,8 @@ _queuectl()
                 ;;
             keygen) candidates="--role --dir $common" ;;
             dashboard)
-                candidates="--listen --broker --events --token-file --insecure --web-dir --help"
+                candidates="--listen --broker --events --token-file --insecure --web-dir --timeout
+                    --curve-key --server-key --broker-insecure --help"
                 ;;
             esac
         else

@@ -181,8 +181,12 @@ static const struct {
      "retried elsewhere) and every later message with it is refused.\n"
      "example: queuectl keys revoke build-3\n"},
     {"dashboard", qc_cmd_dashboard,
-     "usage: queuectl dashboard [--listen 127.0.0.1:8080] [--token-file F] [--insecure]\n"
-     "Web dashboard, REST API (/api) and Prometheus metrics (/metrics).\n"},
+     "usage: queuectl dashboard [--listen 127.0.0.1:8080] [--events EP] [--token-file F | "
+     "--insecure]\n"
+     "                          [--web-dir DIR]\n"
+     "Web dashboard, REST API (/api) and Prometheus metrics (/metrics): runs\n"
+     "queuectl-dashboard with these flags and the global --broker, --curve-key, --server-key,\n"
+     "--timeout (see queuectl-dashboard --help, docs/API.md).\n"},
     {"cancel", qc_cmd_cancel,
      "usage: queuectl cancel ID\n"
      "A pending or failed job is canceled at once; a running one is killed by its worker.\n"},

@@ -1,5 +1,5 @@
 /* The dashboard's REST API under /api: each handler decodes the HTTP
- * request, makes one broker call (a few for PUT /api/config) on its
+ * request, makes one broker call (a few for PUT /api/config and retry-all) on its
  * thread's client and encodes the answer. docs/API.md describes every route. */
 #include "api.h"
 #include "metrics.h"
@@ -14,12 +14,12 @@
 #include <string.h>
 
 #define S_DEFAULT_LIMIT 50
-#define S_MAX_QUERY_BYTES 256 /* longest search text */
-#define S_RETRY_ALL_PAGE 1000 /* jobs the broker revives per dlq.retry all */
-#define S_RETRY_ALL_MAX 10000 /* jobs one retry-all revives at most */
-#define S_STATES_MAX_IDS 1000 /* ids one GET /api/states asks for */
-#define S_STATES_MAX_BYTES (S_STATES_MAX_IDS * (QC_MAX_ID_BYTES + 1))
-#define S_CONFIG_MAX_KEYS 16 /* keys one PUT /api/config may set */
+#define S_MAX_QUERY_BYTES 256          /* longest search text */
+#define S_RETRY_ALL_PAGE 1000          /* jobs the broker revives per dlq.retry all */
+#define S_RETRY_ALL_MAX 10000          /* jobs one retry-all revives at most */
+#define S_STATES_MAX_IDS 1000          /* ids one GET /api/states asks for */
+#define S_STATES_MAX_BYTES (24 * 1024) /* of ids text: the URL must fit the server's 32 KiB */
+#define S_CONFIG_MAX_KEYS 16           /* keys one PUT /api/config may set */
 
 struct _qc_api_t {
     qc_upstream_t *upstream;
@@ -352,7 +352,8 @@ static void s_get_states(s_req_t *r)
     const char *text = r->query(r->query_cls, "ids");
     if (!text || !*text || strlen(text) > S_STATES_MAX_BYTES) {
         qc_reply_error(r->reply, 400, QC_E_BAD_REQUEST,
-                       "ids must be 1 to %d job ids separated by commas", S_STATES_MAX_IDS);
+                       "ids must be 1 to %d job ids separated by commas, at most %d bytes",
+                       S_STATES_MAX_IDS, S_STATES_MAX_BYTES);
         return;
     }
     char *copy = strdup(text);

@@ -197,7 +197,7 @@ static int s_parse_listen(const char *text, qc_http_config_t *config)
     }
     if (strlen(name) >= sizeof config->listen_host)
         goto bad;
-    snprintf(config->listen_host, sizeof config->listen_host, "%s", name);
+    memcpy(config->listen_host, name, strlen(name) + 1); /* fits: checked above */
     struct addrinfo hints = {.ai_family = AF_UNSPEC,
                              .ai_socktype = SOCK_STREAM,
                              .ai_flags = AI_NUMERICSERV | AI_PASSIVE};

@@ -11,7 +11,11 @@
 #
 # Environment: QC_BENCH_RUNS (3), QC_BENCH_FILL (1000000 jobs for the memory
 # section), QC_BENCH_NO_BEANSTALKD=1 to skip the comparison with beanstalkd,
-# QC_BENCH_BIN=DIR to measure the binaries in DIR instead of building them.
+# QC_BENCH_BIN=DIR to measure the binaries in DIR instead of building them,
+# QC_BENCH_SKIP="mem full beanstalkd pg" to leave sections out. Section 8
+# measures sections 1-3 on PostgreSQL 15 (a throw-away cluster started here,
+# fsync on: every commit is durable, like --synchronous full) and the
+# failover time of two brokers on it (kill -9 -> first completion).
 # Progress goes to stderr, the table to stdout. Targets are reported as
 # PASS/MISS; a miss does not fail the script (only a broken run does).
 set -euo pipefail
@@ -24,6 +28,7 @@ SECS=2 # cap on each throughput run
 
 log() { printf '# [%s] %s\n' "$(date +%T)" "$*" >&2; }
 die() { printf 'bench.sh: %s\n' "$*" >&2; exit 1; }
+skip() { [[ " ${QC_BENCH_SKIP:-} " == *" $1 "* ]]; }
 
 # ---------------------------------------------------------------- build
 # QC_BENCH_BIN=DIR measures the broker and worker found in DIR instead (to
@@ -73,6 +78,7 @@ cleanup() {
     local rc=$? p
     trap - EXIT
     for p in "${PIDS[@]+"${PIDS[@]}"}"; do stop_pid "$p"; done
+    [ -z "${PG_DIR:-}" ] || pg_stop "$PG_DIR"
     if [ $rc -ne 0 ]; then
         for f in "$T"/*.log; do
             [ -s "$f" ] && { echo "--- $f" >&2; tail -n 20 "$f" >&2; }
@@ -90,6 +96,10 @@ start_broker() {
     shift
     HOMEDIR=$T/$name
     mkdir -p "$HOMEDIR"
+    if [ -n "${BENCH_PG:-}" ]; then # a fresh database per broker
+        pg_createdb "b_${name//-/_}"
+        set -- --db "$(pg_uri "b_${name//-/_}")" "$@"
+    fi
     QUEUECTL_HOME=$HOMEDIR "$BROKER" --log-level warn "$@" >>"$T/$name.log" 2>&1 &
     BROKER_PID=$!
     PIDS+=("$BROKER_PID")
@@ -245,10 +255,60 @@ core_rows() {
 
 log "machine: $(nproc) CPUs, $(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo), load $(cut -d' ' -f1-3 /proc/loadavg)"
 
+# 3m: mixed lengths. One 6 s job and then 200 x 10 ms jobs on 3 one-slot
+# workers, against the same 200 jobs alone on 2 workers (the slots left to
+# them): a short job must never wait behind the long one.
+measure_mixed() {
+    local r
+    M_BASE="" M_MIX=""
+    log "mixed lengths: 1 x sleep 6 then 200 x sleep 0.01 on 3 workers vs the 200 alone on 2 ($RUNS runs)"
+    start_broker mixed
+    for ((r = 0; r < RUNS; r++)); do
+        start_workers 2
+        M_BASE+=" $(drv1 mixed --ep "$EP" --n 200 --count 0 --secs 6 --runs 1 --timeout 120)"
+        stop_workers
+        start_workers 3
+        M_MIX+=" $(drv1 mixed --ep "$EP" --n 200 --count 1 --secs 6 --runs 1 --timeout 120)"
+        stop_workers
+    done
+    stop_broker
+    need $M_BASE $M_MIX
+    local ratio
+    ratio=$(paired / "$M_MIX" "$M_BASE")
+    row "3m mixed lengths: 200 x 10 ms behind one 6 s job, 3 one-slot workers (s until the 200 are done)" \
+        "$(fmt_dec 2 $M_MIX)" "the 200 alone on 2 workers: $(fmt_dec 2 $M_BASE) s" "$(num "$ratio")" \
+        "<= 1.25 x" "$(verdict "$ratio" le 1.25)"
+}
+
+# QC_BENCH_QUICK=1: only end to end (row 3) and mixed lengths (row 3m), for
+# comparing builds quickly (QC_BENCH_BIN=DIR).
+if [ -n "${QC_BENCH_QUICK:-}" ]; then
+    A_SPAWN="" A_E2E=""
+    log "quick: end to end, 5,000 x true on 2 workers vs posix_spawn, 2 in parallel ($RUNS runs)"
+    start_broker e2e-quick
+    start_workers 2
+    for ((r = 0; r < RUNS; r++)); do
+        A_SPAWN+=" $(drv1 spawn-rate --n 5000 --par 2 --runs 1)"
+        A_E2E+=" $(drv1 e2e --ep "$EP" --n 5000 --batch 1000 --runs 1 --timeout 240)"
+    done
+    stop_workers
+    stop_broker
+    need $A_SPAWN $A_E2E
+    ratio=$(paired / "$A_E2E" "$A_SPAWN")
+    row "3 end to end, 5,000 x \`true\`, 2 workers (jobs/s)" "$(fmt_int $A_E2E)" \
+        "posix_spawn \`sh -c true\`, 2 in parallel: $(fmt_int $A_SPAWN)/s" "$(num "$ratio")" \
+        ">= 0.90 x spawn" "$(verdict "$ratio" ge 0.90)"
+    measure_mixed
+    printf '\n| figure | queuectl | baseline | ratio | target | result |\n|---|---|---|---|---|---|\n'
+    printf '%s\n' "${ROWS[@]}"
+    exit 0
+fi
+
 # 1-4 with the default durability (synchronous=NORMAL).
 measure_core default
 D_ENQ1=$A_ENQ1 D_BATCH=$A_BATCH D_ENQ4=$A_ENQ4 D_E2E=$A_E2E
 core_rows "" 0.90
+measure_mixed
 need $P_QC50 $P_SP50 $P_QC99 $P_SP99
 # The driver reports microseconds; the table shows milliseconds.
 ms() { local v out=""; for v in "$@"; do out+=" $(awk -v u="$v" 'BEGIN {print u / 1000}')"; done; echo $out; }
@@ -262,6 +322,7 @@ row "4b pickup latency p99 (ms)" "$(fmt_dec 2 $P_QC99)" "bare spawn p99: $(fmt_d
     "$(verdict "$(med $P_QC99)" lt 2)"
 
 # 5: memory, status and list at size, restart after SIGKILL.
+if ! skip mem; then
 log "memory: filling $FILL jobs in batches of 1,000 (no workers)"
 start_broker mem
 RSS0=$(rss_kib "$BROKER_PID")
@@ -310,14 +371,91 @@ row "5g restart after SIGKILL, $(int "$FILL") jobs: spawn -> first ping answered
     "$(num "$RS_M" 1) ($(num "$RS_LO" 1)-$(num "$RS_HI" 1))" "-" "-" "< 500 ms" \
     "$(verdict "$RS_M" lt 500)"
 rm -rf "$HOMEDIR" # 150+ MB
+fi
 
 # 6: 1-3 again at synchronous=FULL.
+if ! skip full; then
 measure_core full --synchronous full
 F_ENQ1=$A_ENQ1 F_BATCH=$A_BATCH F_ENQ4=$A_ENQ4 F_E2E=$A_E2E
 core_rows "6 FULL: " 0.80
+fi
+
+# 8: PostgreSQL 15 (fsync on), same work, then the failover time.
+PG_NOTE=""
+if ! skip pg && [ -x /usr/lib/postgresql/15/bin/initdb ]; then
+    . "$ROOT/tests/pg/lib.sh"
+    log "postgresql: starting a throw-away PostgreSQL 15 cluster (fsync on)"
+    chmod 0711 "$T" # the postgres user needs to reach $T/pg
+    pg_start "$T/pg" "fsync = on" "full_page_writes = on" "shared_buffers = 128MB" \
+        "max_wal_size = 1GB" >/dev/null || die "PostgreSQL did not start"
+    BENCH_PG=1
+    measure_core postgresql
+    G_ENQ1=$A_ENQ1 G_BATCH=$A_BATCH G_ENQ4=$A_ENQ4 G_E2E=$A_E2E
+    core_rows "8 PostgreSQL: " 0.80
+    for q in 1 b 4 e; do
+        case $q in
+        1) set -- "1 enqueue, 1 client" "$G_ENQ1" "$D_ENQ1" ;;
+        b) set -- "2a batches of 1,000" "$G_BATCH" "$D_BATCH" ;;
+        4) set -- "2b 4 clients" "$G_ENQ4" "$D_ENQ4" ;;
+        e) set -- "3 end to end" "$G_E2E" "$D_E2E" ;;
+        esac
+        row "8 PostgreSQL vs SQLite (default): $1 (jobs/s)" "$(fmt_int $2)" \
+            "SQLite: $(fmt_int $3)" "$(num "$(paired / "$2" "$3")")" "-" "-"
+    done
+    log "postgresql: failover, 2 brokers (--liveness 3s, the default), kill -9 the active -> first completion ($RUNS runs)"
+    FO_TAKE="" FO_FIRST=""
+    for ((r = 0; r < RUNS; r++)); do
+        db=b_failover_$r
+        pg_createdb "$db"
+        mkdir -p "$T/foa$r" "$T/fob$r"
+        for h in a b; do
+            QUEUECTL_HOME=$T/fo$h$r QUEUECTL_DB=$(pg_uri "$db") "$BROKER" --log-level warn \
+                --events-endpoint none >>"$T/fo$h$r.log" 2>&1 &
+            PIDS+=($!)
+            [ $h = a ] && { FO_A=$!; "$DRV" ping --ep "ipc://$T/foa$r/client.sock" --timeout 10 ||
+                die "failover broker did not start"; }
+        done
+        WEP="ipc://$T/foa$r/worker.sock,ipc://$T/fob$r/worker.sock"
+        for w in 1 2; do
+            "$WORKER" --broker "$WEP" --concurrency 1 --log-level warn >>"$T/worker.log" 2>&1 &
+            WORKER_PIDS+=($!) PIDS+=($!)
+        done
+        "$DRV" wait-workers --ep "ipc://$T/foa$r/client.sock" --count 2 --timeout 10 ||
+            die "failover workers did not register"
+        # 5,000 x true: about 4 s of work, so the kill finds jobs running and waiting.
+        "$DRV" fill --ep "ipc://$T/foa$r/client.sock" --n 5000 --batch 1000 >/dev/null
+        sleep 0.3
+        t_kill=$(( $(date +%s%N) / 1000000 ))
+        kill -KILL "$FO_A"
+        wait "$FO_A" 2>/dev/null || true
+        forget_pid "$FO_A"
+        "$DRV" ping --ep "ipc://$T/fob$r/client.sock" --timeout 15 || die "no takeover"
+        t_up=$(( $(date +%s%N) / 1000000 ))
+        first=""
+        for ((i = 0; i < 300; i++)); do
+            first=$(pg_sql "$db" "SELECT min(updated_at) FROM jobs WHERE state = 2 AND updated_at > $t_kill")
+            [ -n "$first" ] && break
+            sleep 0.05
+        done
+        [ -n "$first" ] || die "no completion after the failover"
+        FO_TAKE+=" $((t_up - t_kill))" FO_FIRST+=" $((first - t_kill))"
+        stop_workers
+        for p in "${PIDS[@]}"; do stop_pid "$p"; done
+    done
+    need $FO_TAKE $FO_FIRST
+    row "8 PostgreSQL failover: kill -9 the active broker -> first completion on the other (ms)" \
+        "$(fmt_int $FO_FIRST)" "-> the other answers: $(fmt_int $FO_TAKE) ms" "-" "< 5,000 (takeover)" \
+        "$(verdict "$(med $FO_TAKE)" lt 5000)"
+    pg_stop "$PG_DIR"
+    PG_DIR=""
+    BENCH_PG=""
+elif ! skip pg; then
+    PG_NOTE="PostgreSQL 15 is not installed (scripts/deps.sh installs it)"
+fi
 
 # 7: beanstalkd with its binlog, same work.
 BS_NOTE=""
+skip beanstalkd && QC_BENCH_NO_BEANSTALKD=1
 if [ -z "${QC_BENCH_NO_BEANSTALKD:-}" ] && ! command -v beanstalkd >/dev/null; then
     if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
         log "beanstalkd: installing the Debian package"
@@ -380,7 +518,8 @@ measure_beanstalkd() { # label qc-enq1 qc-batch qc-enq4 qc-e2e [beanstalkd flags
 
 if [ -z "$BS_NOTE" ]; then
     measure_beanstalkd "default vs -b DIR" "$D_ENQ1" "$D_BATCH" "$D_ENQ4" "$D_E2E"
-    measure_beanstalkd "FULL vs -b DIR -f0" "$F_ENQ1" "$F_BATCH" "$F_ENQ4" "$F_E2E" -f0
+    skip full ||
+        measure_beanstalkd "FULL vs -b DIR -f0" "$F_ENQ1" "$F_BATCH" "$F_ENQ4" "$F_E2E" -f0
 fi
 
 # ---------------------------------------------------------------- report
@@ -405,4 +544,5 @@ enqueue (batches of 1,000) until nothing is pending or running. Pickup latency i
 EOF
 printf '%s\n' "${ROWS[@]}"
 [ -z "$BS_NOTE" ] || printf '\n7 beanstalkd: %s.\n' "$BS_NOTE"
+[ -z "$PG_NOTE" ] || printf '\n8 PostgreSQL: %s.\n' "$PG_NOTE"
 echo

@@ -31,6 +31,11 @@ cJSON *qc_result_to_json(const qc_result_t *result);
 /* Returns 0, or -1 with the reason in err. */
 int qc_result_from_json(const cJSON *obj, qc_result_t *result, char *err, size_t errlen);
 
+/* The one framing of the worker protocol: a message of header, command and
+ * (if body is not NULL) body. Does not take body. Caller owns; NULL if out
+ * of memory. */
+zmsg_t *qc_wmsg_new(const char *command, const cJSON *body);
+
 /* Sends header, command and (if body is not NULL) body on sock, prefixed by a
  * copy of routing_id when it is not NULL (broker side). Does not take body.
  * Returns 0 or -1. */

@@ -663,6 +663,55 @@ static int cmd_e2e(const opts_t *o)
     return 0;
 }
 
+/* Mixed lengths: --count long jobs (sleep --secs) go in first, then n short
+ * ones (sleep 0.01) in one batch; prints the time until n jobs completed
+ * (the short ones, if nothing holds them behind the long ones). */
+static int cmd_mixed(const opts_t *o)
+{
+    double timeout = o->timeout > 0 ? o->timeout : 120;
+    zsock_t *s = req_connect(o->ep, 0);
+    char long_cmd[64];
+    snprintf(long_cmd, sizeof long_cmd, "sleep %g", o->secs);
+    char *long_req = enqueue_request(1, long_cmd);
+    char *short_req = enqueue_request(o->n, "sleep 0.01");
+    double took[MAX_RUNS];
+    for (long r = 0; r < o->runs; r++) {
+        long c0, c1 = 0, p, pr, f, d;
+        qc_counts(s, &c0, &p, &pr, &f, &d);
+        if (p != 0 || pr != 0)
+            die("mixed: the queue is not idle (pending %ld, processing %ld)", p, pr);
+        for (long i = 0; i < o->count; i++)
+            cJSON_Delete(req_ok(s, long_req));
+        int64_t t0 = now_ns();
+        cJSON_Delete(req_ok(s, short_req));
+        int64_t t1 = 0;
+        while (secs_since(t0) < timeout) {
+            qc_counts(s, &c1, &p, &pr, &f, &d);
+            if (c1 - c0 >= o->n) {
+                t1 = now_ns();
+                break;
+            }
+            sleep_us(5000);
+        }
+        if (!t1)
+            die("mixed: %ld jobs not done within %.0f s", o->n, timeout);
+        took[r] = (double)(t1 - t0) / 1e9;
+        /* Let the long jobs end before the next run. */
+        while (secs_since(t0) < timeout) {
+            qc_counts(s, &c1, &p, &pr, &f, &d);
+            if (p == 0 && pr == 0)
+                break;
+            sleep_us(20000);
+        }
+    }
+    print_triple(took, (int)o->runs);
+    printf("\n");
+    free(long_req);
+    free(short_req);
+    zsock_destroy(&s);
+    return 0;
+}
+
 /* Workers are running on a full queue: completions per second over the next
  * n completions (the dispatch rate at that queue size). */
 static int cmd_drain(const opts_t *o)
@@ -1054,6 +1103,8 @@ int main(int argc, char **argv)
         return cmd_e2e(&o);
     if (strcmp(cmd, "drain") == 0)
         return cmd_drain(&o);
+    if (strcmp(cmd, "mixed") == 0)
+        return cmd_mixed(&o);
     if (strcmp(cmd, "spawn-rate") == 0)
         return cmd_spawn_rate(&o);
     if (strcmp(cmd, "pickup") == 0)

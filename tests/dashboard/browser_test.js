@@ -101,7 +101,8 @@ async function main() {
     await page.waitForSelector('#live.on', { timeout: 10000 });
     ok(true, 'the page loads and its event stream is live');
     await page.waitForSelector(row('jobs', 'warm-0'));
-    ok(Number(await page.textContent('#count-completed')) >= 1, 'counts per state are shown');
+    await page.waitForFunction(() => Number(document.getElementById('count-completed').textContent) >= 1, null, { timeout: 10000 });
+    ok(true, 'counts per state are shown (and follow the jobs)');
     ok(await page.locator('#workers-body tr[data-worker]').count() === 2, 'both workers are listed');
     ok(await page.locator('#config-body input[name=max_retries]').count() === 1, 'the configuration is shown');
 

@@ -58,5 +58,5 @@ forget_pid "$BROKER_PID"
 # that re-registers on the same broker lists what it runs), and no worker
 # was sent more jobs than it had free slots (spawn_failed "no free slot").
 $QCF verify --forbid "worker reconnected without it" --forbid "no free slot" \
-    "$d/queue.db" "$d/ran.log" "$d/acked.0" "$d/acked.1" || fail "end state (above)"
+    "$(verified_db)" "$d/ran.log" "$d/acked.0" "$d/acked.1" || fail "end state (above)"
 note "ok in $(elapsed)"

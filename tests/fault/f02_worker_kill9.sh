@@ -64,5 +64,5 @@ forget_pid "$BROKER_PID"
 # Workers died, the broker did not: each lost job is "worker lost (no
 # heartbeat)"; no worker may have been sent more jobs than its free slots.
 $QCF verify --forbid "worker reconnected without it" --forbid "no free slot" \
-    "$d/queue.db" "$d/ran.log" "$d/acked.0" "$d/acked.1" || fail "end state (above)"
+    "$(verified_db)" "$d/ran.log" "$d/acked.0" "$d/acked.1" || fail "end state (above)"
 note "ok in $(elapsed)"

@@ -48,7 +48,21 @@ reap() {
 }
 
 # sql QUERY: one read-only query on the database (WAL: readers never block the broker).
-sql() { sqlite3 -readonly -batch "$QUEUECTL_HOME/queue.db" "$1"; }
+sql() {
+    if [ -n "${QC_PG_DB:-}" ]; then pg_sql "$QC_PG_DB" "$1"
+    else sqlite3 -readonly -batch "$QUEUECTL_HOME/queue.db" "$1"; fi
+}
+
+# The SQLite file verify reads: the database itself, or on PostgreSQL (the
+# "pg" label) a snapshot of its jobs and attempts.
+verified_db() {
+    if [ -n "${QC_PG_DB:-}" ]; then
+        pg_snapshot_sqlite "$QC_PG_DB" "$QUEUECTL_HOME/snapshot.db"
+        echo "$QUEUECTL_HOME/snapshot.db"
+    else
+        echo "$QUEUECTL_HOME/queue.db"
+    fi
+}
 
 # QC_FAULT_KEEP=DIR keeps a copy of QUEUECTL_HOME's logs and database there
 # (for diagnosis; the integration clean-up deletes the home).

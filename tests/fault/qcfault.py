@@ -29,12 +29,28 @@ STATE_COMPLETED = 2
 OUTCOME_SUCCEEDED = 0
 
 
-def ping(endpoint):
-    ctx = zmq.Context.instance()
+def s_req(ctx, endpoint):
+    """A REQ socket connected to ENDPOINT, or to each of a comma-separated
+    list of brokers (one active): ZMQ_IMMEDIATE so only live connections
+    carry requests, and a send that finds none times out after 1 s."""
     s = ctx.socket(zmq.REQ)
     s.setsockopt(zmq.LINGER, 0)
-    s.connect(endpoint)
-    s.send(b'{"op":"ping"}')
+    s.setsockopt(zmq.SNDTIMEO, 1000)
+    if "," in endpoint:
+        s.setsockopt(zmq.IMMEDIATE, 1)
+    for one in endpoint.split(","):
+        s.connect(one)
+    return s
+
+
+def ping(endpoint):
+    ctx = zmq.Context.instance()
+    s = s_req(ctx, endpoint)
+    try:
+        s.send(b'{"op":"ping"}')
+    except zmq.Again:
+        s.close()
+        return 1
     ok = s.poll(1000) and json.loads(s.recv()).get("ok") is True
     s.close()
     return 0 if ok else 1
@@ -67,12 +83,14 @@ def enqueue(endpoint, client, count, batch_max, rate, command_fmt, out_path, dea
                     sys.exit("client %d: deadline passed at job %d of %d (%s)"
                              % (client, i, count, stats))
                 if sock is None:
-                    sock = ctx.socket(zmq.REQ)
-                    sock.setsockopt(zmq.LINGER, 0)
-                    sock.connect(endpoint)
+                    sock = s_req(ctx, endpoint)
                 stats["requests"] += 1
-                sock.send(body)
-                if not sock.poll(1000):
+                try:
+                    sock.send(body)
+                    answered = sock.poll(1000)
+                except zmq.Again:  # no live broker connection yet
+                    answered = False
+                if not answered:
                     # No answer: the broker may have died before or after its
                     # commit. A REQ socket is stuck after a lost reply: new one.
                     stats["no_answer"] += 1

@@ -3,6 +3,7 @@
 # command that needs the local broker starts it (saying so on stderr); aimed
 # at a broker by name (--broker, QUEUECTL_BROKER) none ever does.
 . "$(dirname "$0")/lib.sh"
+[ -z "${QC_PG_DIR:-}" ] || { echo "SKIP on PostgreSQL: each fresh home autostarts its own broker; on one shared PostgreSQL database the second is passive by design"; exit 77; }
 home=$QUEUECTL_HOME
 broker_pid() { cat "$1/broker.pid" 2>/dev/null; }
 

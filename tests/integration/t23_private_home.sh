@@ -3,6 +3,7 @@
 # owns, is refused with a message saying how to fix it; the broker creates
 # its files 0600 whatever the umask.
 . "$(dirname "$0")/lib.sh"
+[ -z "${QC_PG_DIR:-}" ] || { echo "SKIP on PostgreSQL: it checks the SQLite files the broker creates"; exit 77; }
 open_home=$(mktemp -d /tmp/qco.XXXXXX)
 chmod 755 "$open_home"
 set +e

@@ -66,11 +66,13 @@ pg_stop() {
 pg_env_load() { # pg_env_load DIR: PG_DIR PG_PORT PG_PID of a running cluster
     # shellcheck disable=SC1090
     eval "$(cat "$1/env")"
+    PG_PASSWORD=$(cat "$1/pw")
 }
 
 pg_uri() { echo "postgresql:///$1?host=$PG_DIR&port=$PG_PORT&user=$PG_ADMIN"; }
 
 pg_sql() {
+    PGOPTIONS="-c client_min_messages=warning" \
     "$PG_BIN/psql" -X -q -At -v ON_ERROR_STOP=1 -h "$PG_DIR" -p "$PG_PORT" -U "$PG_ADMIN" \
         -d "$1" -c "$2"
 }
@@ -80,3 +82,50 @@ pg_createdb() {
     pg_sql postgres "DROP DATABASE IF EXISTS \"$1\"" >/dev/null
     pg_sql postgres "CREATE DATABASE \"$1\"" >/dev/null
 }
+
+# pg_snapshot_sqlite DB OUT: copies what the fault tests' verify reads (jobs,
+# attempts) from DB into a new SQLite file OUT, so qcfault.py verify checks a
+# PostgreSQL run exactly as it checks an SQLite one.
+pg_snapshot_sqlite() {
+    local db=$1 out=$2 tmp
+    tmp=$(mktemp -d)
+    pg_sql "$db" "COPY (SELECT seq, id, state, attempts, runs FROM jobs) TO STDOUT WITH CSV" >"$tmp/jobs.csv"
+    pg_sql "$db" "COPY (SELECT job_seq, attempt, outcome, finished_at, error FROM attempts) TO STDOUT WITH CSV" >"$tmp/attempts.csv"
+    rm -f "$out"
+    sqlite3 "$out" <<SQL
+CREATE TABLE jobs (seq INTEGER PRIMARY KEY, id TEXT, state INTEGER, attempts INTEGER, runs INTEGER);
+CREATE TABLE attempts (job_seq INTEGER, attempt INTEGER, outcome INTEGER, finished_at INTEGER, error TEXT);
+.mode csv
+.import $tmp/jobs.csv jobs
+.import $tmp/attempts.csv attempts
+UPDATE attempts SET outcome = NULL WHERE outcome = '';
+UPDATE attempts SET finished_at = NULL WHERE finished_at = '';
+UPDATE attempts SET error = NULL WHERE error = '';
+SQL
+    rm -rf "$tmp"
+}
+
+# --- Two brokers on one database (the failover tests). Each has its own
+# home (its own ipc endpoints and log); clients and workers get both.
+# Needs the integration helpers (QC_PIDS, wait_for, fail).
+fo_setup() {
+    FO_A=$QUEUECTL_HOME/a FO_B=$QUEUECTL_HOME/b
+    mkdir -m 0700 -p "$FO_A" "$FO_B"
+    FO_CLIENT_EP="ipc://$FO_A/client.sock,ipc://$FO_B/client.sock"
+    FO_WORKER_EP="ipc://$FO_A/worker.sock,ipc://$FO_B/worker.sock"
+    export QUEUECTL_BROKER=$FO_CLIENT_EP
+}
+
+# fo_start a|b FLAGS...: starts that broker (active or passive); sets FO_PID_a/b.
+fo_start() {
+    local name=$1 home; shift
+    home=$QUEUECTL_HOME/$name
+    QUEUECTL_HOME=$home "$BROKER" --events-endpoint none "$@" >>"$home/broker.log" 2>&1 &
+    eval "FO_PID_$name=$!"
+    QC_PIDS+=($!)
+}
+
+# fo_answers a|b: that broker answers a ping on its own endpoint.
+fo_answers() { $QCF ping "ipc://$QUEUECTL_HOME/$1/client.sock"; }
+
+now_ms() { echo $(( $(date +%s%N) / 1000000 )); }

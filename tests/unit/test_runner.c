@@ -259,13 +259,39 @@ static void test_concurrent(void)
 }
 
 /* Destroying the runner kills and reaps what still runs, without leaks. */
+/* Destroying a runner with a job still running kills and reaps the job
+ * (and frees a result nobody took: ASan checks that). */
 static void test_destroy_running(void)
 {
+    char dir[] = "/tmp/qc-runner-XXXXXX", path[64], command[256];
+    CHECK(mkdtemp(dir) != NULL);
+    snprintf(path, sizeof path, "%s/pid", dir);
+    snprintf(command, sizeof command, "echo $$ > %s.tmp && mv %s.tmp %s && exec sleep 30", path,
+             path, path);
     qc_runner_t *runner = qc_runner_new(1, NULL);
     CHECK(runner);
-    CHECK(qc_runner_start(runner, "d", 1, "sleep 30", 60) == 0);
+    CHECK(qc_runner_start(runner, "d", 1, command, 60) == 0);
     qc_runner_reject(runner, "e", 1, "worker stopping");
+    /* The shell wrote its pid (then became the sleep): the job is running. */
+    pid_t pid = 0;
+    for (int64_t deadline = qc_clock_mono_ms() + 5000; !pid && qc_clock_mono_ms() < deadline;) {
+        FILE *file = fopen(path, "r");
+        if (!file || fscanf(file, "%d", &pid) != 1)
+            pid = 0;
+        if (file)
+            fclose(file);
+        if (!pid)
+            poll(NULL, 0, 10);
+    }
+    CHECK(pid > 0);
+    CHECK(kill(pid, 0) == 0);
+    CHECK(qc_runner_busy(runner) == 1);
     qc_runner_destroy(&runner);
+    CHECK(runner == NULL);
+    /* Killed and reaped: not even a zombie is left. */
+    CHECK(kill(pid, 0) == -1 && errno == ESRCH);
+    unlink(path);
+    CHECK(rmdir(dir) == 0);
 }
 
 /* Waits (reaping any orphan handed to us as subreaper) until pid is reaped.

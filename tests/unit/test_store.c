@@ -1,4 +1,5 @@
-/* Unit tests: the SQLite store against a real database file. */
+/* Unit tests: the store against a real SQLite file, or with QC_TEST_DB set
+ * (a postgresql:// URI of an empty database) the same checks on PostgreSQL. */
 #include "check.h"
 #include "store.h"
 
@@ -30,11 +31,15 @@ static void s_insert(qc_store_t *store, const char *id, int priority, int64_t de
 
 int main(void)
 {
-    char dir[] = "/tmp/qc-store-XXXXXX", path[256], err[256];
+    char dir[] = "/tmp/qc-store-XXXXXX", path[64], err[256];
     CHECK(mkdtemp(dir) != NULL);
     snprintf(path, sizeof path, "%s/q.db", dir);
+    const char *pg = getenv("QC_TEST_DB");
+    if (pg && *pg)
+        snprintf(path, sizeof path, "%s", pg);
     qc_store_t *store = qc_store_open(path, 0, err, sizeof err);
     CHECK(store != NULL);
+    CHECK(qc_store_lease_acquire(store) == 1);
     qc_config_t config;
     qc_config_defaults(&config);
     int64_t now = 1000000;
@@ -109,7 +114,8 @@ int main(void)
     CHECK(strcmp(claim.id, "a") == 0 && claim.attempt == 2);
     free(claim.command);
     CHECK(qc_store_commit(store) == 0);
-    cJSON *job = qc_store_job_get(store, "a", 1);
+    cJSON *job = NULL;
+    CHECK(qc_store_job_get(store, "a", 1, &job) == 0);
     CHECK(job != NULL);
     CHECK(cJSON_GetArraySize(cJSON_GetObjectItem(job, "attempts_log")) == 2);
     CHECK(cJSON_GetObjectItem(job, "attempts")->valueint == 1);
@@ -132,7 +138,7 @@ int main(void)
     CHECK(qc_store_job_started(store, running.seq, running.attempt, now + 55) == 0);
     CHECK(qc_store_commit(store) == 0);
     CHECK(qc_store_job_running(store, "b", &running) == 0 && running.started == 1);
-    job = qc_store_job_get(store, "b", 1);
+    CHECK(qc_store_job_get(store, "b", 1, &job) == 0);
     CHECK(job != NULL);
     CHECK(cJSON_GetObjectItem(job, "attempts")->valueint == 1);
     cJSON *log0 = cJSON_GetArrayItem(cJSON_GetObjectItem(job, "attempts_log"), 0);
@@ -161,9 +167,9 @@ int main(void)
     s_insert(store, "kept", 0, 0, now);
     CHECK(qc_store_release(store) == 0);
     CHECK(qc_store_commit(store) == 0);
-    job = qc_store_job_get(store, "undone", 0);
+    CHECK(qc_store_job_get(store, "undone", 0, &job) == QC_STORE_NOT_FOUND);
     CHECK(job == NULL);
-    job = qc_store_job_get(store, "kept", 0);
+    CHECK(qc_store_job_get(store, "kept", 0, &job) == 0);
     CHECK(job != NULL);
     cJSON_Delete(job);
 
@@ -173,12 +179,35 @@ int main(void)
     CHECK(store == NULL);
     store = qc_store_open(path, 1, err, sizeof err);
     CHECK(store != NULL);
+    CHECK(qc_store_lease_acquire(store) == 1); /* released by the clean close */
     qc_config_defaults(&config);
     CHECK(qc_store_config_load(store, &config) == 0 && config.max_retries == 9);
     qc_store_destroy(&store);
 
-    /* a database from a newer release is refused, not damaged */
     char command[512];
+    if (qc_store_is_postgres(path)) { /* the rest is SQLite's file */
+        snprintf(command, sizeof command, "rm -rf %s", dir);
+        CHECK(system(command) == 0);
+        return 0;
+    }
+    /* a read error is not "not found": on a copy whose attempts table is gone
+     * behind the store's back, the job's history cannot be read */
+    char copy[64];
+    snprintf(copy, sizeof copy, "%s/copy.db", dir);
+    snprintf(command, sizeof command, "sqlite3 %s \".backup %s\"", path, copy);
+    CHECK(system(command) == 0);
+    store = qc_store_open(copy, 0, err, sizeof err);
+    CHECK(store != NULL);
+    snprintf(command, sizeof command, "sqlite3 %s 'DROP TABLE attempts'", copy);
+    CHECK(system(command) == 0);
+    job = NULL;
+    CHECK(qc_store_job_get(store, "kept", 1, &job) == -1 && job == NULL);
+    CHECK(qc_store_job_get(store, "kept", 0, &job) == 0 && job != NULL);
+    cJSON_Delete(job);
+    CHECK(qc_store_job_get(store, "ghost", 0, &job) == QC_STORE_NOT_FOUND && job == NULL);
+    qc_store_destroy(&store);
+
+    /* a database from a newer release is refused, not damaged */
     snprintf(command, sizeof command, "sqlite3 %s 'PRAGMA user_version = 99'", path);
     CHECK(system(command) == 0);
     store = qc_store_open(path, 0, err, sizeof err);

@@ -1,0 +1,94 @@
+#include "attempt.h"
+#include "events.h"
+#include "retry.h"
+#include "queuectl/clock.h"
+#include "queuectl/log.h"
+
+#include <stdio.h>
+#include <string.h>
+
+/* Records the end of an attempt and applies the retry policy. */
+int qc_attempt_finish(qc_broker_t *broker, const qc_running_t *running, const qc_result_t *result)
+{
+    int64_t now_ms = qc_clock_wall_ms();
+    qc_state_t next_state;
+    int64_t run_at_ms;
+    /* A job canceled while it ran ends canceled, however its run ended
+     * (unless it managed to succeed first). */
+    qc_outcome_t outcome = running->cancel_requested && result->outcome != QC_OUTCOME_SUCCEEDED
+                               ? QC_OUTCOME_CANCELED
+                               : result->outcome;
+    qc_retry_decide(&broker->config, outcome, running->attempts, running->max_retries, now_ms,
+                    &next_state, &run_at_ms);
+    if (qc_store_job_finish(broker->store, running, result, next_state, run_at_ms, now_ms) != 0)
+        return -1;
+    if (result->started_at_ms > 0 && result->finished_at_ms >= result->started_at_ms)
+        qc_histogram_observe(&broker->metrics.run_time,
+                             (double)(result->finished_at_ms - result->started_at_ms));
+    qc_events_job(broker, &(qc_job_event_t){.id = result->id,
+                                            .state = next_state,
+                                            .with_counts = 1,
+                                            .attempts = running->attempts,
+                                            .max_retries = running->max_retries,
+                                            .attempt = running->attempt,
+                                            .has_exit_code = 1,
+                                            .exit_code = result->exit_code,
+                                            .error = result->error,
+                                            .worker_id = running->worker_id});
+    const char *name = qc_outcome_name(result->outcome);
+    if (next_state == QC_STATE_COMPLETED)
+        qc_info("job %s: attempt %d succeeded", result->id, running->attempt);
+    else if (next_state == QC_STATE_FAILED)
+        qc_info("job %s: attempt %d %s (%s), retry %d/%d in %llds", result->id, running->attempt,
+                name, result->error[0] ? result->error : "no detail", running->attempts,
+                running->max_retries, (long long)(run_at_ms - now_ms) / 1000);
+    else if (next_state == QC_STATE_PENDING)
+        qc_info("job %s: attempt %d never started (%s): due again, not counted", result->id,
+                running->attempt, result->error[0] ? result->error : "no detail");
+    else if (next_state == QC_STATE_CANCELED)
+        qc_info("job %s: attempt %d %s, job canceled", result->id, running->attempt, name);
+    else
+        qc_warn("job %s: attempt %d %s (%s), moved to the dead-letter queue", result->id,
+                running->attempt, name, result->error[0] ? result->error : "no detail");
+    broker->maybe_due = 1;
+    return 0;
+}
+
+/* Fails a held attempt whose worker is gone (or whose lease ran out).
+ * started: 1 if a shell ran, 0 if it never did (not charged), -1 to take
+ * the store's word (after a restart, STARTED is what was committed). */
+void qc_attempt_lose(qc_broker_t *broker, const char *id, int attempt, int started, const char *why)
+{
+    qc_running_t running;
+    if (qc_store_job_running(broker->store, id, &running) != 0 || running.attempt != attempt)
+        return; /* already finished: nothing to lose */
+    if (started < 0)
+        started = running.started;
+    qc_result_t result;
+    qc_result_init(&result);
+    snprintf(result.id, sizeof result.id, "%s", id);
+    result.attempt = attempt;
+    result.outcome = started ? QC_OUTCOME_WORKER_LOST : QC_OUTCOME_NOT_STARTED;
+    snprintf(result.error, sizeof result.error, "%s%s", why,
+             started ? "" : " (it never started: not counted)");
+    qc_attempt_finish(broker, &running, &result);
+}
+
+/* The event a worker's departure is published as. */
+static const char *s_why_event(const char *why)
+{
+    return strstr(why, "left") ? "left" : "lost";
+}
+
+void qc_attempt_lose_worker(qc_broker_t *broker, qc_worker_t **worker_p, const char *why)
+{
+    qc_worker_t *worker = *worker_p;
+    qc_events_worker(broker, s_why_event(why), worker);
+    for (int i = 0; i < worker->held_count; i++) {
+        const qc_held_t *held = &worker->held[i];
+        if (!held->draining) /* a finished run whose result never came did run */
+            qc_attempt_lose(broker, held->id, held->attempt, held->started || held->finished, why);
+    }
+    worker->held_count = 0;
+    qc_dispatch_remove(broker->dispatch, worker_p);
+}
