@@ -36,6 +36,10 @@ add_custom_target(qc_man_pages ALL DEPENDS ${qc_man_outputs})
 # ---- shell completion
 install(FILES ${CMAKE_SOURCE_DIR}/completion/queuectl.bash
   DESTINATION ${CMAKE_INSTALL_DATADIR}/bash-completion/completions RENAME queuectl)
+# The same file serves queuectl-worker (bash-completion loads it by the
+# command's name; it defines both).
+install(FILES ${CMAKE_SOURCE_DIR}/completion/queuectl.bash
+  DESTINATION ${CMAKE_INSTALL_DATADIR}/bash-completion/completions RENAME queuectl-worker)
 install(FILES ${CMAKE_SOURCE_DIR}/completion/_queuectl
   DESTINATION ${CMAKE_INSTALL_DATADIR}/zsh/vendor-completions)
 
