@@ -328,8 +328,10 @@ cJSON *qc_enroll_handle(qc_broker_t *broker, const char *role, const qc_peer_t *
         return qc_broker_error(QC_E_STORAGE, "the broker could not write its invite book");
     }
     if (code) {
-        qc_warn("enrollment refused: key %s from %s as a %s (invite %.*s): %s", peer->key, address,
-                role, QC_INVITE_ID_HEX, invite, code);
+        int printable = strspn(invite, "0123456789abcdef") == strlen(invite) &&
+                        strlen(invite) == QC_INVITE_ID_HEX;
+        qc_warn("enrollment refused: key %s from %s as a %s (invite %s): %s", peer->key, address,
+                role, printable ? invite : "malformed", code);
         return qc_broker_error(code, "%s", message);
     }
     char enrolled[S_MAX_NAME + 8], err[300];

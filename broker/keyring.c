@@ -113,10 +113,12 @@ static void s_zap_answer(zsock_t *handler, qc_keyring_t *workers, qc_keyring_t *
         ring = workers, role = "worker";
     else if (domain && strcmp(domain, QC_ZAP_DOMAIN_CLIENTS) == 0)
         ring = clients, role = "client";
+    else if (domain && strcmp(domain, QC_ZAP_DOMAIN_EVENTS) == 0)
+        ring = clients; /* no role: no guests */
     int curve = version && strcmp(version, "1.0") == 0 && mechanism &&
                 strcmp(mechanism, "CURVE") == 0 && ring && key[0];
     int ok = curve && qc_keyring_has(ring, key);
-    if (curve && !ok && invites && qc_invites_open_for(invites, role, qc_clock_wall_ms())) {
+    if (curve && !ok && role && invites && qc_invites_open_for(invites, role, qc_clock_wall_ms())) {
         qc_debug("admitted key %s from %s as a guest: an invite for %ss is open (it may only "
                  "enroll)",
                  key, address ? address : "?", role);

@@ -10,6 +10,9 @@
  * role is refused at the handshake, not message by message. */
 #define QC_ZAP_DOMAIN_WORKERS "queuectl-workers"
 #define QC_ZAP_DOMAIN_CLIENTS "queuectl-clients"
+/* The events socket (PUB): client keys, and never a guest, since a PUB
+ * socket has no message of the peer's to check. */
+#define QC_ZAP_DOMAIN_EVENTS "queuectl-events"
 
 typedef struct _qc_keyring_t qc_keyring_t;
 

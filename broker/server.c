@@ -482,7 +482,7 @@ int qc_server_run(const qc_server_options_t *options)
             goto done;
         }
         broker.events_sock = s_bind(ZMQ_PUB, options->events_endpoint, events_curve ? cert : NULL,
-                                    QC_ZAP_DOMAIN_CLIENTS, 100000);
+                                    QC_ZAP_DOMAIN_EVENTS, 100000);
         if (!broker.events_sock) {
             exit_code = QC_EXIT_BIND;
             goto done;

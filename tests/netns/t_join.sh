@@ -96,8 +96,9 @@ print(json.loads(base64.urlsafe_b64decode(t + '=' * (-len(t) % 4)))[sys.argv[2]]
 
 # The broker in A. Both endpoints on tcp: the client socket too, so that a
 # client can join; the CLI here reaches it through the local ipc socket.
+EEP="tcp://$ADDR_A:5557"
 ip netns exec "$NS_A" "$BROKER" --worker-endpoint "$WEP" --client-endpoint "$CEP" \
-    --liveness 2s --heartbeat 500ms >>"$d/broker.log" 2>&1 &
+    --events-endpoint "$EEP" --liveness 2s --heartbeat 500ms >>"$d/broker.log" 2>&1 &
 BROKER_PID=$!
 QC_PIDS+=("$BROKER_PID")
 wait_for 10 qc --no-autostart status
@@ -194,6 +195,33 @@ in_b "$CH" "$QUEUECTL" enqueue --id c1 -- echo from-the-client >"$CH/enqueue.log
 [ "$(job_field c1 command)" = "echo from-the-client" ] || fail "c1 not stored"
 in_b "$CH" "$QUEUECTL" status --json >"$CH/status.json" 2>&1 || fail "client status: $(cat "$CH/status.json")"
 qc keys list | grep_q -E "^client +laptop " || fail "client key not listed: $(qc keys list)"
+
+# Guests are let in only where every message is checked: while invites are
+# open, an unknown key is still refused at the events socket's handshake
+# (a PUB socket would hand it every event).
+ip netns exec "$NS_B" "$PY" - "$EEP" "$(sed -n 's/.*public-key = "\(.*\)"/\1/p' "$d/keys/broker.cert")" \
+    >"$d/events_guest.log" 2>&1 <<'EOF' || fail "events socket: $(cat "$d/events_guest.log")"
+import sys, time, zmq, zmq.utils.monitor
+endpoint, server_key = sys.argv[1], sys.argv[2].encode()
+ctx = zmq.Context()
+sub = ctx.socket(zmq.SUB)
+public, secret = zmq.curve_keypair()
+sub.curve_publickey, sub.curve_secretkey, sub.curve_serverkey = public, secret, server_key
+monitor = sub.get_monitor_socket(zmq.EVENT_HANDSHAKE_SUCCEEDED | zmq.EVENT_HANDSHAKE_FAILED_AUTH)
+sub.setsockopt(zmq.SUBSCRIBE, b"")
+sub.connect(endpoint)
+deadline = time.time() + 10
+while time.time() < deadline:
+    if monitor.poll(int((deadline - time.time()) * 1000)):
+        event = zmq.utils.monitor.recv_monitor_message(monitor)["event"]
+        if event == zmq.EVENT_HANDSHAKE_FAILED_AUTH:
+            print("refused at the handshake")
+            sys.exit(0)
+        print("an unknown key got into the events socket")
+        sys.exit(1)
+print("no handshake result within 10 s")
+sys.exit(1)
+EOF
 
 # ---- Refusals, each with its message and exit code -------------------------
 # Used up: the client token (--uses 1) a second time, from another home.

@@ -44,8 +44,7 @@ int main(void)
 
     /* Right secret: two uses, then used up. Another role or id: invalid. */
     CHECK(qc_invites_redeem(book, "client", id, secret, t0, mono) == QC_INVITE_INVALID);
-    CHECK(qc_invites_redeem(book, "worker", "000000000000", secret, t0, mono) ==
-          QC_INVITE_INVALID);
+    CHECK(qc_invites_redeem(book, "worker", "000000000000", secret, t0, mono) == QC_INVITE_INVALID);
     CHECK(qc_invites_redeem(book, "worker", id, secret, t0 + 1, mono) == QC_INVITE_OK);
     /* A second book over the same file (the ZAP handler's) sees the use. */
     qc_invites_t *reader = qc_invites_new(s_path);
