@@ -183,8 +183,8 @@ _queuectl()
             join) candidates="--name --json --help" ;;
             keys)
                 case $sub in
-                revoke) candidates="--role $common" ;;
-                *) candidates=$common ;;
+                list) candidates=$common ;;
+                *) candidates="--role $common" ;;
                 esac
                 ;;
             dashboard)

@@ -72,6 +72,38 @@ int qc_cmd_invite(qc_ctl_t *ctl, int argc, char **argv)
     return QC_CTL_OK;
 }
 
+/* join with a worker's token: enroll this home's worker key without running
+ * a worker (for services: queuectl-worker@ then starts with no flags). */
+static int s_join_worker(qc_ctl_t *ctl, const qc_token_t *token, const char *key_path,
+                         const char *name)
+{
+    char err[512], enrolled[128];
+    int timeout_ms = ctl->timeout_ms > S_JOIN_TIMEOUT_MS ? ctl->timeout_ms : S_JOIN_TIMEOUT_MS;
+    int status = qc_join_enroll_worker(token, key_path, name, timeout_ms, enrolled, sizeof enrolled,
+                                       err, sizeof err);
+    if (status == 0 && qc_join_save(token, err, sizeof err) != 0) {
+        fprintf(stderr, "queuectl: join: enrolled, but %s\n", err);
+        return QC_CTL_REFUSED;
+    }
+    if (status != 0) {
+        fprintf(stderr, "queuectl: join: %s\n", err);
+        return status;
+    }
+    if (ctl->json) {
+        cJSON *out = cJSON_CreateObject();
+        cJSON_AddStringToObject(out, "name", enrolled);
+        cJSON_AddStringToObject(out, "role", "worker");
+        cJSON_AddStringToObject(out, "endpoint", token->endpoint);
+        qc_out_json(out);
+        cJSON_Delete(out);
+    } else {
+        printf("joined the broker at %s as worker %s; 'queuectl-worker' (or the "
+               "queuectl-worker@ service) now connects there with no flags\n",
+               token->endpoint, enrolled);
+    }
+    return QC_CTL_OK;
+}
+
 int qc_cmd_join(qc_ctl_t *ctl, int argc, char **argv)
 {
     static const qc_flag_t table[] = {{"name", 0, 1}, {NULL, 0, 0}};
@@ -83,8 +115,8 @@ int qc_cmd_join(qc_ctl_t *ctl, int argc, char **argv)
     int args = qc_flags_argc(flags);
     qc_flags_destroy(&flags);
     if (args != 1)
-        return qc_ctl_usage_error("join: give the TOKEN that 'queuectl invite --role client' "
-                                  "printed on the broker's machine");
+        return qc_ctl_usage_error("join: give the TOKEN that 'queuectl invite' printed on the "
+                                  "broker's machine");
     if (ctl->endpoint_flag || ctl->curve_key || ctl->server_key || ctl->insecure)
         return qc_ctl_usage_error("join: the token names the broker and its key: leave out "
                                   "--broker, --curve-key, --server-key and --insecure");
@@ -92,14 +124,12 @@ int qc_cmd_join(qc_ctl_t *ctl, int argc, char **argv)
     char err[512], key_path[4200], host[256] = "";
     if (qc_token_decode(text, &token, err, sizeof err) != 0)
         return qc_ctl_usage_error("join: %s", err);
-    if (strcmp(token.role, "client") != 0)
-        return qc_ctl_usage_error("join: this token is for a worker: run 'queuectl-worker "
-                                  "--join TOKEN' instead (or ask for 'queuectl invite --role "
-                                  "client')");
     if (qc_join_prepare(&token, key_path, sizeof key_path, err, sizeof err) != 0) {
         fprintf(stderr, "queuectl: join: %s\n", err);
         return QC_CTL_REFUSED;
     }
+    if (strcmp(token.role, "worker") == 0)
+        return s_join_worker(ctl, &token, key_path, name);
     qc_client_t *client = qc_client_new(
         token.endpoint, ctl->timeout_ms > S_JOIN_TIMEOUT_MS ? ctl->timeout_ms : S_JOIN_TIMEOUT_MS);
     if (!client || qc_client_set_security(client, key_path, token.key, 0, err, sizeof err) != 0) {

@@ -2,11 +2,11 @@
  * Exit status: 0 stopped cleanly, 1 run-time failure or forced shutdown,
  * 2 usage error. */
 #include "guard.h"
-#include "join.h"
 #include "runner.h"
 #include "session.h"
 #include "queuectl/flags.h"
 #include "queuectl/job.h"
+#include "queuectl/join.h"
 #include "queuectl/log.h"
 #include "queuectl/parse.h"
 #include "queuectl/paths.h"
@@ -182,9 +182,12 @@ static int s_join(s_options_t *opts, char *endpoint, size_t len)
         qc_error("cannot join: %s", err);
         return 1;
     }
-    int status = qc_worker_join(&token, key_path, opts->name, 10000, enrolled, sizeof enrolled);
-    if (status != 0)
+    int status = qc_join_enroll_worker(&token, key_path, opts->name, 10000, enrolled,
+                                       sizeof enrolled, err, sizeof err);
+    if (status != 0) {
+        qc_error("cannot join: %s", err);
         return status;
+    }
     if (qc_join_save(&token, err, sizeof err) != 0) {
         qc_error("enrolled, but %s", err);
         return 1;

@@ -82,6 +82,7 @@
 
 /* Exit codes of `queuectl join` and `queuectl-worker --join` when the broker
  * refuses the token (3 when no broker answers, as for every command). */
+#define QC_EXIT_JOIN_NO_BROKER 3
 #define QC_EXIT_JOIN_INVALID 5
 #define QC_EXIT_JOIN_EXPIRED 6
 #define QC_EXIT_JOIN_USED 7

@@ -10,6 +10,8 @@
 #   invite it came through;
 # - keys revoke drops it at once (its running job goes the worker_lost way)
 #   and it is refused from then on;
+# - queuectl join TOKEN with a worker's token (a service's home), then
+#   queuectl-worker alone takes over the revoked worker's job;
 # - queuectl join TOKEN (client) in B, then enqueue and status with no flags;
 # - a used-up token (--uses 1, twice), an expired one (--ttl 1s) and a wrong
 #   secret are refused with their message and exit code (7, 6, 5); wrong
@@ -184,6 +186,18 @@ workers_are 0 || fail "the revoked worker is registered"
     fail "keys list after revoke: $(qc keys list)"
 touch "$WH/release"
 
+# ---- A worker's home joined by queuectl join (as for a service), then
+# queuectl-worker alone ----------------------------------------------------
+STOKEN=$(qc invite --role worker)
+SH=$(new_home)
+in_b "$SH" "$QUEUECTL" join "$STOKEN" --name svc1 >"$SH/join.log" 2>&1 || fail "join (worker): $(cat "$SH/join.log")"
+grep_q "joined the broker at $WEP as worker svc1" "$SH/join.log" || fail "join said: $(cat "$SH/join.log")"
+ip netns exec "$NS_B" env QUEUECTL_HOME="$SH" "$WORKER" --name svc1 >"$SH/worker.log" 2>&1 &
+QC_PIDS+=($!)
+wait_for 15 log_has "$SH/worker.log" "registered with $WEP as svc1"
+wait_for 10 state_is j3 completed # the job the revoked worker lost, retried here
+[ "$(job_field j3 worker_id)" = svc1 ] || fail "j3 ran on $(job_field j3 worker_id)"
+
 # ---- A client joins and enqueues with no flags -----------------------------
 CTOKEN=$(qc invite --role client --uses 1)
 [ "$(token_field "$CTOKEN" endpoint)" = "$CEP" ] || fail "client token endpoint: $(token_field "$CTOKEN" endpoint)"
@@ -253,7 +267,8 @@ for i in $(seq 15); do
 done
 [ $limited -gt 0 ] || fail "15 wrong secrets in a row were all checked"
 grep_q "too many wrong secrets" "$WH2/guess.log" || fail "rate limit said: $(cat "$WH2/guess.log")"
-# The good token was never used: nothing of the above enrolled a key.
-[ "$(qc keys list --json | json "len(j)")" = 1 ] || fail "keys after the refusals: $(qc keys list)"
+# Nothing of the above enrolled a key: only laptop and svc1 are there.
+[ "$(qc keys list --json | json "sorted(k['name'] for k in j)")" = '["laptop", "svc1"]' ] ||
+    fail "keys after the refusals: $(qc keys list)"
 note "rate limited after $limited wrong guesses"
 note "ok in $(( ($(date +%s%N) - t0) / 1000000 )) ms"

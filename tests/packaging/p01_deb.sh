@@ -209,6 +209,8 @@ offers "queuectl " $commands
 offers "queuectl worker " start stop list
 offers "queuectl dlq " list retry purge
 offers "queuectl broker " start stop status
+offers "queuectl keys " list revoke
+offers "queuectl invite --role " worker client
 offers "queuectl config " get set
 offers "queuectl config set " max-retries backoff-base backoff-max job-timeout retention
 offers "queuectl config get " all max-retries retention
