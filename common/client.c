@@ -241,23 +241,73 @@ int qc_client_get(qc_client_t *self, const char *id, cJSON **job_out, char *err,
     return rc;
 }
 
+int qc_client_states(qc_client_t *self, const char *const *ids, int count, cJSON **jobs_out,
+                     char *err, size_t errlen)
+{
+    cJSON *request = s_op("states");
+    cJSON *list = cJSON_AddArrayToObject(request, "ids");
+    for (int i = 0; i < count; i++)
+        cJSON_AddItemToArray(list, cJSON_CreateString(ids[i]));
+    cJSON *reply;
+    int rc = s_request(self, request, &reply, err, errlen);
+    if (rc == 0) {
+        *jobs_out = cJSON_DetachItemFromObject(reply, "jobs");
+        cJSON_Delete(reply);
+    }
+    return rc;
+}
+
+static int s_finished(const char *state)
+{
+    return state && (strcmp(state, "completed") == 0 || strcmp(state, "dead") == 0 ||
+                     strcmp(state, "canceled") == 0);
+}
+
+/* The job's state alone (the states op): 0 with state copied, or as
+ * s_request; a broker without the op answers 1 with "unknown_op" in err. */
+static int s_state_of(qc_client_t *self, const char *id, char *state, size_t len, char *err,
+                      size_t errlen)
+{
+    cJSON *jobs = NULL;
+    int rc = qc_client_states(self, &id, 1, &jobs, err, errlen);
+    if (rc == 0) {
+        const char *text = qc_json_string(cJSON_GetArrayItem(jobs, 0), "state");
+        snprintf(state, len, "%s", text ? text : "");
+    }
+    cJSON_Delete(jobs);
+    return rc;
+}
+
 int qc_client_wait(qc_client_t *self, const char *id, int timeout_ms, cJSON **job_out, char *err,
                    size_t errlen)
 {
     int64_t deadline = zclock_mono() + timeout_ms;
     int pause_ms = 10;
+    int by_state = 1; /* poll the state alone; read the whole job once it is done */
+    *job_out = NULL;
     for (;;) {
-        int rc = qc_client_get(self, id, job_out, err, errlen);
-        if (rc != 0)
-            return rc;
-        const char *state = qc_json_string(*job_out, "state");
-        if (state && (strcmp(state, "completed") == 0 || strcmp(state, "dead") == 0 ||
-                      strcmp(state, "canceled") == 0))
-            return 0;
-        if (timeout_ms >= 0 && zclock_mono() >= deadline)
-            return 2;
-        cJSON_Delete(*job_out);
-        *job_out = NULL;
+        char state[32] = "", state_err[256];
+        if (by_state) {
+            int rc = s_state_of(self, id, state, sizeof state, state_err, sizeof state_err);
+            if (rc == 1 && strncmp(state_err, QC_E_UNKNOWN_OP, strlen(QC_E_UNKNOWN_OP)) == 0) {
+                by_state = 0; /* an older broker: read the whole job every time */
+            } else if (rc != 0) {
+                if (err)
+                    snprintf(err, errlen, "%s", state_err);
+                return rc;
+            }
+        }
+        int out_of_time = timeout_ms >= 0 && zclock_mono() >= deadline;
+        /* an empty state is an unknown id: get says not_found */
+        if (!by_state || !state[0] || s_finished(state) || out_of_time) {
+            int rc = qc_client_get(self, id, job_out, err, errlen);
+            if (rc != 0 || s_finished(qc_json_string(*job_out, "state")))
+                return rc;
+            if (out_of_time)
+                return 2; /* with the job as it is now */
+            cJSON_Delete(*job_out);
+            *job_out = NULL;
+        }
         zclock_sleep(pause_ms);
         if (pause_ms < 200) /* quick for short jobs, gentle for long ones */
             pause_ms *= 2;

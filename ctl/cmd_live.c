@@ -314,17 +314,32 @@ int qc_wait_for(qc_ctl_t *ctl, const char *const *ids, int count, int show_progr
     int64_t started = qc_clock_mono_ms(), next_check = 0;
     while (zhashx_size(open_ids) > 0 && !s_interrupted) {
         if (qc_clock_mono_ms() >= next_check) {
-            /* The truth, for what events may have missed; cheap at this pace. */
+            /* The truth, for what events may have missed: the states of the
+             * open jobs, 10,000 ids a request, no output read. */
             zlistx_t *keys = zhashx_keys(open_ids);
-            for (const char *id = zlistx_first(keys); id && rc == QC_CTL_OK;
-                 id = zlistx_next(keys)) {
-                cJSON *job = s_get_job(ctl, id, &rc);
-                const char *state = job ? qc_json_string(job, "state") : NULL;
-                if (s_terminal_state(state)) {
-                    *dead += strcmp(state, "completed") != 0;
-                    zhashx_delete(open_ids, id);
+            const char *id = zlistx_first(keys);
+            while (id && rc == QC_CTL_OK) {
+                cJSON *request = cJSON_CreateObject();
+                cJSON_AddStringToObject(request, "op", "states");
+                cJSON *list = cJSON_AddArrayToObject(request, "ids");
+                for (int n = 0; id && n < 10000; n++, id = zlistx_next(keys))
+                    cJSON_AddItemToArray(list, cJSON_CreateString(id));
+                cJSON *reply = NULL;
+                rc = qc_ctl_call(ctl, request, &reply);
+                const cJSON *entry;
+                cJSON_ArrayForEach(entry, cJSON_GetObjectItem(reply, "jobs"))
+                {
+                    const char *job_id = qc_json_string(entry, "id");
+                    const char *state = qc_json_string(entry, "state");
+                    if (job_id && !state) {
+                        fprintf(stderr, "queuectl: no job \"%s\"\n", job_id);
+                        rc = QC_CTL_REFUSED;
+                    } else if (job_id && s_terminal_state(state)) {
+                        *dead += strcmp(state, "completed") != 0;
+                        zhashx_delete(open_ids, job_id);
+                    }
                 }
-                cJSON_Delete(job);
+                cJSON_Delete(reply);
             }
             zlistx_destroy(&keys);
             if (rc != QC_CTL_OK)

@@ -184,6 +184,16 @@ ROWS=()
 row() { ROWS+=("| $1 | $2 | $3 | $4 | $5 | $6 |"); }
 
 # ---------------------------------------------------------------- measurements
+# End to end against posix_spawn, run by run, on the broker and 2 workers
+# already started; appends to A_SPAWN and A_E2E.
+e2e_runs() {
+    local r
+    for ((r = 0; r < RUNS; r++)); do
+        A_SPAWN+=" $(drv1 spawn-rate --n 5000 --par 2 --runs 1)"
+        A_E2E+=" $(drv1 e2e --ep "$EP" --n 5000 --batch 1000 --runs 1 --timeout 240)"
+    done
+}
+
 # Sections 1-3 with the broker's default flags or with "--synchronous full".
 # Sets A_ECHO A_ENQ1 A_ENQ4 A_BATCH A_SPAWN A_E2E (space-separated per-run values).
 measure_core() {
@@ -207,10 +217,7 @@ measure_core() {
     log "$label: end to end, 5,000 x true on 2 workers vs posix_spawn, 2 in parallel ($RUNS runs)"
     start_broker "e2e-$label" "$@"
     start_workers 2
-    for ((r = 0; r < RUNS; r++)); do
-        A_SPAWN+=" $(drv1 spawn-rate --n 5000 --par 2 --runs 1)"
-        A_E2E+=" $(drv1 e2e --ep "$EP" --n 5000 --batch 1000 --runs 1 --timeout 240)"
-    done
+    e2e_runs
     if [ "$label" = default ]; then
         log "$label: pickup latency vs bare spawn latency (500 jobs x $RUNS runs, one at a time)"
         P_SP50="" P_SP99="" P_QC50="" P_QC99=""
@@ -245,12 +252,16 @@ core_rows() {
     row "${tag}2b enqueue, 4 clients, 1 job/request (jobs/s)" "$(fmt_int $A_ENQ4)" \
         "1 client: $(int "$(med $A_ENQ1)")" "$(num "$ratio")" ">= 2.0 x 1 client" \
         "$(verdict "$ratio" ge 2)"
+    e2e_row "$tag" "$e2e_target"
+}
+
+e2e_row() { # tag target: row 3 from A_E2E and A_SPAWN
+    local ratio secs
     ratio=$(paired / "$A_E2E" "$A_SPAWN")
-    local secs
     secs=$(awk -v r="$(med $A_E2E)" 'BEGIN {printf "%.2f", 5000 / r}')
-    row "${tag}3 end to end, 5,000 x \`true\`, 2 workers (jobs/s; ${secs} s at the median)" \
+    row "${1}3 end to end, 5,000 x \`true\`, 2 workers (jobs/s; ${secs} s at the median)" \
         "$(fmt_int $A_E2E)" "posix_spawn \`sh -c true\`, 2 in parallel: $(fmt_int $A_SPAWN)/s" \
-        "$(num "$ratio")" ">= $e2e_target x spawn" "$(verdict "$ratio" ge "$e2e_target")"
+        "$(num "$ratio")" ">= $2 x spawn" "$(verdict "$ratio" ge "$2")"
 }
 
 log "machine: $(nproc) CPUs, $(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo), load $(cut -d' ' -f1-3 /proc/loadavg)"
@@ -287,17 +298,11 @@ if [ -n "${QC_BENCH_QUICK:-}" ]; then
     log "quick: end to end, 5,000 x true on 2 workers vs posix_spawn, 2 in parallel ($RUNS runs)"
     start_broker e2e-quick
     start_workers 2
-    for ((r = 0; r < RUNS; r++)); do
-        A_SPAWN+=" $(drv1 spawn-rate --n 5000 --par 2 --runs 1)"
-        A_E2E+=" $(drv1 e2e --ep "$EP" --n 5000 --batch 1000 --runs 1 --timeout 240)"
-    done
+    e2e_runs
     stop_workers
     stop_broker
     need $A_SPAWN $A_E2E
-    ratio=$(paired / "$A_E2E" "$A_SPAWN")
-    row "3 end to end, 5,000 x \`true\`, 2 workers (jobs/s)" "$(fmt_int $A_E2E)" \
-        "posix_spawn \`sh -c true\`, 2 in parallel: $(fmt_int $A_SPAWN)/s" "$(num "$ratio")" \
-        ">= 0.90 x spawn" "$(verdict "$ratio" ge 0.90)"
+    e2e_row "" 0.90
     measure_mixed
     printf '\n| figure | queuectl | baseline | ratio | target | result |\n|---|---|---|---|---|---|\n'
     printf '%s\n' "${ROWS[@]}"

@@ -75,14 +75,26 @@ class Client:
         return self.call("get", id=job_id)["job"]
 
     def wait(self, job_id, timeout=None):
+        """Polls the job's state alone (the states op); returns the whole job
+        (with its output) once it is completed, dead or canceled."""
         deadline = None if timeout is None else time.monotonic() + timeout
-        pause = 0.01
+        pause, by_state, done = 0.01, True, ("completed", "dead", "canceled")
         while True:
-            job = self.get(job_id)
-            if job["state"] in ("completed", "dead", "canceled"):
-                return job
+            state = None
+            if by_state:
+                try:
+                    state = self.states([job_id])[job_id]
+                except QueueError as err:
+                    if err.code != "unknown_op":
+                        raise
+                    by_state = False  # an older broker: read the whole job each time
+            if not by_state or state is None or state in done:
+                job = self.get(job_id)  # an unknown id raises not_found here
+                if job["state"] in done:
+                    return job
+                state = job["state"]
             if deadline is not None and time.monotonic() >= deadline:
-                raise TimeoutError(f"{job_id} still {job['state']}")
+                raise TimeoutError(f"{job_id} still {state}")
             time.sleep(pause)
             pause = min(pause * 2, 0.2)
 

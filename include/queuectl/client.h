@@ -59,9 +59,16 @@ int qc_client_enqueue_many(qc_client_t *self, const cJSON *jobs, cJSON **ids_out
 /* The job with every attempt; *job_out is caller-owned. */
 int qc_client_get(qc_client_t *self, const char *id, cJSON **job_out, char *err, size_t errlen);
 
-/* Waits until the job is completed, dead or canceled (polling, at most
- * timeout_ms; -1 for no limit). *job_out (caller owns) is its final state.
- * Returns 2 if the time ran out. */
+/* The states of up to 10,000 jobs in one request (no command, no output):
+ * *jobs_out (caller owns) is an array, in the order of ids, of {id, state,
+ * attempts, max_retries, exit_code, last_error, updated_at, finished_at},
+ * state null for an id that does not exist. */
+int qc_client_states(qc_client_t *self, const char *const *ids, int count, cJSON **jobs_out,
+                     char *err, size_t errlen);
+
+/* Waits until the job is completed, dead or canceled (polling its state, at
+ * most timeout_ms; -1 for no limit). *job_out (caller owns) is then the whole
+ * job, as qc_client_get gives it. Returns 2 if the time ran out. */
 int qc_client_wait(qc_client_t *self, const char *id, int timeout_ms, cJSON **job_out, char *err,
                    size_t errlen);
 

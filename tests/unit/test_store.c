@@ -31,7 +31,7 @@ static void s_insert(qc_store_t *store, const char *id, int priority, int64_t de
 
 int main(void)
 {
-    char dir[] = "/tmp/qc-store-XXXXXX", path[64], err[256];
+    char dir[] = "/tmp/qc-store-XXXXXX", path[512], err[256];
     CHECK(mkdtemp(dir) != NULL);
     snprintf(path, sizeof path, "%s/q.db", dir);
     const char *pg = getenv("QC_TEST_DB");
@@ -184,7 +184,7 @@ int main(void)
     CHECK(qc_store_config_load(store, &config) == 0 && config.max_retries == 9);
     qc_store_destroy(&store);
 
-    char command[512];
+    char command[1200];
     if (qc_store_is_postgres(path)) { /* the rest is SQLite's file */
         snprintf(command, sizeof command, "rm -rf %s", dir);
         CHECK(system(command) == 0);
