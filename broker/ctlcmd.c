@@ -648,27 +648,28 @@ static const struct {
     const char *op;
     s_handler_fn *handler;
     int writes; /* needs the pass's transaction */
+    int local;  /* only from this machine (no CURVE key): who may connect */
 } s_ops[] = {
-    {"ping", s_op_ping, 0},
-    {"enqueue", s_op_enqueue, 1},
-    {"get", s_op_get, 0},
-    {"list", s_op_list, 0},
-    {"status", s_op_status, 0},
-    {"dlq.list", s_op_dlq_list, 0},
-    {"dlq.retry", s_op_dlq_retry, 1},
-    {"config.get", s_op_config_get, 0},
-    {"config.set", s_op_config_set, 1},
-    {"workers.list", s_op_workers_list, 0},
-    {"workers.stop", s_op_workers_stop, 0},
-    {"cancel", s_op_cancel, 1},
-    {"dlq.purge", s_op_dlq_purge, 1},
-    {"prune", s_op_prune, 1},
-    {"metrics", s_op_metrics, 0},
-    {"states", s_op_states, 0},
+    {"ping", s_op_ping, 0, 0},
+    {"enqueue", s_op_enqueue, 1, 0},
+    {"get", s_op_get, 0, 0},
+    {"list", s_op_list, 0, 0},
+    {"status", s_op_status, 0, 0},
+    {"dlq.list", s_op_dlq_list, 0, 0},
+    {"dlq.retry", s_op_dlq_retry, 1, 0},
+    {"config.get", s_op_config_get, 0, 0},
+    {"config.set", s_op_config_set, 1, 0},
+    {"workers.list", s_op_workers_list, 0, 0},
+    {"workers.stop", s_op_workers_stop, 0, 0},
+    {"cancel", s_op_cancel, 1, 0},
+    {"dlq.purge", s_op_dlq_purge, 1, 0},
+    {"prune", s_op_prune, 1, 0},
+    {"metrics", s_op_metrics, 0, 0},
+    {"states", s_op_states, 0, 0},
     /* Remote access (enroll.c): files under authorized/, not the database. */
-    {"invite", qc_enroll_op_invite, 0},
-    {"keys.list", qc_enroll_op_keys_list, 0},
-    {"keys.revoke", qc_enroll_op_keys_revoke, 0},
+    {"invite", qc_enroll_op_invite, 0, 1},
+    {"keys.list", qc_enroll_op_keys_list, 0, 0},
+    {"keys.revoke", qc_enroll_op_keys_revoke, 0, 1},
 };
 
 cJSON *qc_ctlcmd_handle(qc_broker_t *broker, const char *text, size_t len, int writable,
@@ -698,7 +699,12 @@ cJSON *qc_ctlcmd_handle(qc_broker_t *broker, const char *text, size_t len, int w
     } else if (!op)
         reply = qc_broker_error(QC_E_BAD_REQUEST, "request needs a string \"op\"");
     for (size_t i = 0; op && !reply && i < sizeof s_ops / sizeof s_ops[0]; i++)
-        if (strcmp(op, s_ops[i].op) == 0)
+        if (strcmp(op, s_ops[i].op) != 0)
+            continue;
+        else if (s_ops[i].local && peer && peer->key)
+            reply = qc_broker_error(
+                QC_E_FORBIDDEN, "%s changes who may connect: run it on the broker's machine", op);
+        else
             reply = (s_ops[i].writes && !writable)
                         ? qc_broker_error(QC_E_STORAGE,
                                           "the database cannot be written right now (%s); "

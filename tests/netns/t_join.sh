@@ -209,6 +209,10 @@ in_b "$CH" "$QUEUECTL" enqueue --id c1 -- echo from-the-client >"$CH/enqueue.log
 [ "$(job_field c1 command)" = "echo from-the-client" ] || fail "c1 not stored"
 in_b "$CH" "$QUEUECTL" status --json >"$CH/status.json" 2>&1 || fail "client status: $(cat "$CH/status.json")"
 qc keys list | grep_q -E "^client +laptop " || fail "client key not listed: $(qc keys list)"
+# Who may connect is decided on the broker's machine only.
+expect_refused 1 "changes who may connect: run it on the broker's machine" "$CH/invite.log" \
+    in_b "$CH" "$QUEUECTL" invite --role worker
+expect_refused 1 "changes who may connect" "$CH/revoke.log" in_b "$CH" "$QUEUECTL" keys revoke laptop
 
 # Guests are let in only where every message is checked: while invites are
 # open, an unknown key is still refused at the events socket's handshake
