@@ -10,7 +10,7 @@
 /* Records the end of an attempt and applies the retry policy. */
 int qc_attempt_finish(qc_broker_t *broker, const qc_running_t *running, const qc_result_t *result)
 {
-    int64_t now_ms = qc_clock_wall_ms();
+    int64_t now_ms = qc_broker_wall_ms(broker);
     qc_state_t next_state;
     int64_t run_at_ms;
     /* A job canceled while it ran ends canceled, however its run ended

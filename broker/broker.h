@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "config.h"
+#include "queuectl/clock.h"
 #include "dispatch.h"
 #include "keyring.h"
 #include "metrics.h"
@@ -15,14 +16,18 @@
 #include "store.h"
 
 typedef struct {
-    qc_store_t *store;
+    qc_store_t *store; /* not owned */
+    qc_clock_t clock;  /* every decision's time: qc_broker_wall_ms, qc_broker_mono_ms */
     qc_dispatch_t *dispatch;
     qc_config_t config;
+    /* The loop's sockets (server.c); handlers never touch them. NULL in a
+     * broker without sockets. */
     zsock_t *client_sock;
     zsock_t *local_sock; /* ipc in the home when client_sock is on the network, or NULL */
     zsock_t *worker_sock;
     zsock_t *events_sock; /* PUB: state changes and live output */
     qc_outbox_t *outbox;  /* queued replies, jobs and events, sent after the commit */
+    int publishing;       /* events are published (an events socket, or a test) */
     int64_t heartbeat_ms;
     int64_t liveness_ms;
     int maybe_due;                  /* a job may be due: try to claim */
@@ -49,6 +54,20 @@ typedef struct {
     char public_key[41];
     struct _qc_invites_t *invites;
 } qc_broker_t;
+
+/* A broker over store (not owned; must outlive it) with an empty worker
+ * registry and outbox, the default config, heartbeat and liveness, and no
+ * sockets: the loop (server.c) adds those; a unit test drives the handlers
+ * and the timed work directly and reads the outbox. clock NULL: the
+ * system's. Returns NULL if out of memory. */
+qc_broker_t *qc_broker_new(qc_store_t *store, const qc_clock_t *clock);
+/* Frees the registry, the outbox and the keyrings (not the store, nor the
+ * sockets). Accepts NULL; nulls the caller's pointer. */
+void qc_broker_destroy(qc_broker_t **self_p);
+
+/* The broker's clock. */
+int64_t qc_broker_wall_ms(const qc_broker_t *self);
+int64_t qc_broker_mono_ms(const qc_broker_t *self);
 
 /* Error reply object. Caller owns. */
 cJSON *qc_broker_error(const char *code, const char *fmt, ...)

@@ -71,7 +71,7 @@ static cJSON *s_op_enqueue(qc_broker_t *broker, const cJSON *request)
 {
     const cJSON *job = cJSON_GetObjectItemCaseSensitive(request, "job");
     const cJSON *jobs = cJSON_GetObjectItemCaseSensitive(request, "jobs");
-    int64_t now_ms = qc_clock_wall_ms();
+    int64_t now_ms = qc_broker_wall_ms(broker);
     char id[QC_MAX_ID_BYTES + 1];
     if ((job == NULL) == (jobs == NULL))
         return qc_broker_error(QC_E_BAD_REQUEST, "enqueue needs either \"job\" or \"jobs\"");
@@ -270,7 +270,7 @@ static cJSON *s_op_status(qc_broker_t *broker, const cJSON *request)
     cJSON_AddNumberToObject(reply, "busy", busy);
     if (oldest_ms >= 0)
         cJSON_AddNumberToObject(reply, "oldest_pending_age_s",
-                                (double)(qc_clock_wall_ms() - oldest_ms) / 1000.0);
+                                (double)(qc_broker_wall_ms(broker) - oldest_ms) / 1000.0);
     else
         cJSON_AddNullToObject(reply, "oldest_pending_age_s");
     return reply;
@@ -301,7 +301,7 @@ static cJSON *s_dlq_retry_many(qc_broker_t *broker, const cJSON *request)
     const cJSON *all = cJSON_GetObjectItemCaseSensitive(request, "all");
     if ((ids && all) || cJSON_GetObjectItemCaseSensitive(request, "id"))
         return qc_broker_error(QC_E_BAD_REQUEST, "dlq.retry takes one of \"id\", \"ids\", \"all\"");
-    int64_t now_ms = qc_clock_wall_ms();
+    int64_t now_ms = qc_broker_wall_ms(broker);
     cJSON *reply = s_ok();
     cJSON *retried = cJSON_AddArrayToObject(reply, "retried");
     cJSON *jobs = NULL;
@@ -390,7 +390,7 @@ static cJSON *s_op_dlq_retry(qc_broker_t *broker, const cJSON *request)
     const char *id = s_required_id(request);
     if (!id)
         return qc_broker_error(QC_E_BAD_REQUEST, "dlq.retry needs a valid \"id\"");
-    int rc = qc_store_job_revive(broker->store, id, qc_clock_wall_ms());
+    int rc = qc_store_job_revive(broker->store, id, qc_broker_wall_ms(broker));
     if (rc == QC_STORE_NOT_FOUND)
         return qc_broker_error(QC_E_NOT_FOUND, "no job with id \"%s\"", id);
     if (rc == QC_STORE_CONFLICT)
@@ -463,7 +463,7 @@ static cJSON *s_op_workers_list(qc_broker_t *broker, const cJSON *request)
     (void)request;
     cJSON *reply = s_ok();
     cJSON *workers = cJSON_AddArrayToObject(reply, "workers");
-    int64_t now_mono = qc_clock_mono_ms(), now_wall = qc_clock_wall_ms();
+    int64_t now_mono = qc_broker_mono_ms(broker), now_wall = qc_broker_wall_ms(broker);
     for (qc_worker_t *w = qc_dispatch_first(broker->dispatch); w;
          w = qc_dispatch_next(broker->dispatch)) {
         cJSON *obj = cJSON_CreateObject();
@@ -508,7 +508,7 @@ static cJSON *s_op_cancel(qc_broker_t *broker, const cJSON *request)
     const char *id = s_required_id(request);
     if (!id)
         return qc_broker_error(QC_E_BAD_REQUEST, "cancel needs a valid \"id\"");
-    int rc = qc_store_job_cancel(broker->store, id, qc_clock_wall_ms());
+    int rc = qc_store_job_cancel(broker->store, id, qc_broker_wall_ms(broker));
     if (rc == QC_STORE_NOT_FOUND)
         return qc_broker_error(QC_E_NOT_FOUND, "no job with id \"%s\"", id);
     if (rc == QC_STORE_CONFLICT)
@@ -526,13 +526,13 @@ static cJSON *s_op_cancel(qc_broker_t *broker, const cJSON *request)
 }
 
 /* older_than_s (optional, >= 0) as a cutoff time; -1 on a bad value. */
-static int s_cutoff(const cJSON *request, int64_t *before_ms)
+static int s_cutoff(qc_broker_t *broker, const cJSON *request, int64_t *before_ms)
 {
     int64_t older = 0;
     const cJSON *item = cJSON_GetObjectItemCaseSensitive(request, "older_than_s");
     if (item && (qc_json_int(request, "older_than_s", &older) != 0 || older < 0))
         return -1;
-    *before_ms = qc_clock_wall_ms() - older * 1000;
+    *before_ms = qc_broker_wall_ms(broker) - older * 1000;
     return 0;
 }
 
@@ -553,7 +553,7 @@ static cJSON *s_deleted_reply(qc_broker_t *broker, int64_t deleted, int more)
 static cJSON *s_op_dlq_purge(qc_broker_t *broker, const cJSON *request)
 {
     int64_t before;
-    if (s_cutoff(request, &before) != 0)
+    if (s_cutoff(broker, request, &before) != 0)
         return qc_broker_error(QC_E_BAD_REQUEST, "older_than_s must be a whole number >= 0");
     int64_t deleted = qc_store_purge(broker->store, QC_STATE_DEAD, before, S_PURGE_MAX_ROWS);
     if (deleted > 0)
@@ -564,7 +564,7 @@ static cJSON *s_op_dlq_purge(qc_broker_t *broker, const cJSON *request)
 static cJSON *s_op_prune(qc_broker_t *broker, const cJSON *request)
 {
     int64_t before;
-    if (s_cutoff(request, &before) != 0)
+    if (s_cutoff(broker, request, &before) != 0)
         return qc_broker_error(QC_E_BAD_REQUEST, "older_than_s must be a whole number >= 0");
     const cJSON *states = cJSON_GetObjectItemCaseSensitive(request, "states");
     if (!cJSON_IsArray(states) || cJSON_GetArraySize(states) == 0)
@@ -607,7 +607,7 @@ static cJSON *s_op_metrics(qc_broker_t *broker, const cJSON *request)
                           qc_histogram_to_json(&broker->metrics.dispatch_latency));
     cJSON_AddItemToObject(reply, "run_time_ms", qc_histogram_to_json(&broker->metrics.run_time));
     cJSON_AddNumberToObject(reply, "uptime_s",
-                            (double)(qc_clock_wall_ms() - broker->started_wall_ms) / 1000.0);
+                            (double)(qc_broker_wall_ms(broker) - broker->started_wall_ms) / 1000.0);
     return reply;
 }
 

@@ -3,15 +3,16 @@
 
 #include <stdio.h>
 
-static void s_add_now(cJSON *body)
+static void s_add_now(qc_broker_t *broker, cJSON *body)
 {
     char iso[32];
-    cJSON_AddStringToObject(body, "at", qc_clock_format_iso(qc_clock_wall_ms(), iso, sizeof iso));
+    cJSON_AddStringToObject(body, "at",
+                            qc_clock_format_iso(qc_broker_wall_ms(broker), iso, sizeof iso));
 }
 
 void qc_events_job(qc_broker_t *broker, const qc_job_event_t *event)
 {
-    if (!broker->events_sock)
+    if (!broker->publishing)
         return;
     cJSON *body = cJSON_CreateObject();
     cJSON_AddStringToObject(body, "id", event->id);
@@ -32,7 +33,7 @@ void qc_events_job(qc_broker_t *broker, const qc_job_event_t *event)
         cJSON_AddStringToObject(body, "error", event->error);
     if (event->worker_id)
         cJSON_AddStringToObject(body, "worker_id", event->worker_id);
-    s_add_now(body);
+    s_add_now(broker, body);
     char topic[32];
     snprintf(topic, sizeof topic, "job.%s", qc_state_name(event->state));
     qc_outbox_publish(broker->outbox, topic, body);
@@ -41,14 +42,14 @@ void qc_events_job(qc_broker_t *broker, const qc_job_event_t *event)
 
 void qc_events_worker(qc_broker_t *broker, const char *what, const qc_worker_t *worker)
 {
-    if (!broker->events_sock)
+    if (!broker->publishing)
         return;
     cJSON *body = cJSON_CreateObject();
     cJSON_AddStringToObject(body, "worker_id", worker->worker_id);
     cJSON_AddStringToObject(body, "host", worker->host);
     cJSON_AddNumberToObject(body, "pid", worker->pid);
     cJSON_AddNumberToObject(body, "slots", worker->slots);
-    s_add_now(body);
+    s_add_now(broker, body);
     char topic[32];
     snprintf(topic, sizeof topic, "worker.%s", what);
     qc_outbox_publish(broker->outbox, topic, body);

@@ -122,12 +122,12 @@ static void s_client_message(qc_broker_t *broker, zsock_t *sock, int writable)
                        &reply);
 }
 
-/* Queues a worker-protocol message (body not taken). */
-static void s_send_worker(qc_broker_t *broker, zframe_t *routing_id, const char *command,
-                          const cJSON *body)
+/* Queues a worker-protocol message, sent whatever the commit. */
+static void s_send_worker(qc_broker_t *broker, zframe_t *routing_id, const qc_wmsg_t *msg)
 {
-    zmsg_t *msg = qc_wmsg_new(command, body);
-    qc_outbox_send_worker(broker->outbox, routing_id, &msg, QC_OUT_ALWAYS);
+    zmsg_t *frames = qc_wmsg_encode(msg);
+    if (frames)
+        qc_outbox_send_worker(broker->outbox, routing_id, &frames, QC_OUT_ALWAYS);
 }
 
 /* ENROLL from anyone, or any message from a key not enrolled as a worker (a
@@ -135,32 +135,40 @@ static void s_send_worker(qc_broker_t *broker, zframe_t *routing_id, const char 
  * connected): ENROLL is answered ENROLLED or DENIED; anything else DENIED,
  * and nothing of it is done. */
 static void s_worker_guest(qc_broker_t *broker, zframe_t *routing_id, const qc_peer_t *peer,
-                           zmsg_t *msg)
+                           zmsg_t *frames)
 {
-    const char *command;
-    cJSON *body;
+    qc_wmsg_t msg;
     char err[128];
-    if (qc_wmsg_decode(msg, &command, &body, err, sizeof err) == 0 &&
-        strcmp(command, QC_W_ENROLL) == 0) {
-        cJSON *reply = qc_enroll_handle(broker, "worker", peer, body ? body : &(cJSON){0});
-        int ok = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(reply, "ok"));
-        cJSON_DeleteItemFromObjectCaseSensitive(reply, "ok");
-        const cJSON *error = cJSON_GetObjectItemCaseSensitive(reply, "error");
-        s_send_worker(broker, routing_id, ok ? QC_B_ENROLLED : QC_B_DENIED, ok ? reply : error);
+    if (qc_wmsg_decode(frames, &msg, err, sizeof err) == 0 && msg.type == QC_WMSG_ENROLL) {
+        cJSON *empty = cJSON_CreateObject();
+        cJSON *reply = qc_enroll_handle(broker, "worker", peer, msg.body ? msg.body : empty);
+        cJSON_Delete(empty);
+        qc_wmsg_t answer = {.type = QC_WMSG_DENIED};
+        if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(reply, "ok"))) {
+            answer.type = QC_WMSG_ENROLLED;
+            answer.enrolled.name = qc_json_string(reply, "name");
+            answer.enrolled.role = qc_json_string(reply, "role");
+            answer.enrolled.key = qc_json_string(reply, "key");
+            answer.enrolled.already =
+                cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(reply, "already"));
+        } else {
+            const cJSON *error = cJSON_GetObjectItemCaseSensitive(reply, "error");
+            answer.denied.code = qc_json_string(error, "code");
+            answer.denied.message = qc_json_string(error, "message");
+        }
+        s_send_worker(broker, routing_id, &answer);
         cJSON_Delete(reply);
-        cJSON_Delete(body);
+        qc_wmsg_clear(&msg);
         return;
     }
-    cJSON_Delete(body);
+    qc_wmsg_clear(&msg);
     qc_warn("refused a message from %s: key %s is not authorized as a worker",
             peer->address ? peer->address : "an unknown address", peer->key ? peer->key : "(none)");
-    cJSON *denied = cJSON_CreateObject();
-    cJSON_AddStringToObject(denied, "code", QC_E_FORBIDDEN);
-    cJSON_AddStringToObject(denied, "message",
-                            "this key is not authorized as a worker (revoked, or never enrolled: "
-                            "join with a token from 'queuectl invite')");
-    s_send_worker(broker, routing_id, QC_B_DENIED, denied);
-    cJSON_Delete(denied);
+    qc_wmsg_t denied = {.type = QC_WMSG_DENIED,
+                        .denied = {QC_E_FORBIDDEN,
+                                   "this key is not authorized as a worker (revoked, or never "
+                                   "enrolled: join with a token from 'queuectl invite')"}};
+    s_send_worker(broker, routing_id, &denied);
 }
 
 static void s_worker_message(qc_broker_t *broker, int writable)
@@ -209,8 +217,8 @@ static void s_pass(qc_broker_t *broker, int64_t *sweep_at_mono)
                     qc_store_errmsg(broker->store));
         was_writable = writable;
     }
-    int64_t drain_until = qc_clock_mono_ms() + S_MAX_PASS_DRAIN_MS;
-    for (int n = 0; n < S_MAX_PASS_MESSAGES && qc_clock_mono_ms() < drain_until; n++) {
+    int64_t drain_until = qc_broker_mono_ms(broker) + S_MAX_PASS_DRAIN_MS;
+    for (int n = 0; n < S_MAX_PASS_MESSAGES && qc_broker_mono_ms(broker) < drain_until; n++) {
         int got = 0;
         if (zsock_events(broker->client_sock) & ZMQ_POLLIN) {
             s_client_message(broker, broker->client_sock, writable);
@@ -230,17 +238,17 @@ static void s_pass(qc_broker_t *broker, int64_t *sweep_at_mono)
     if (!writable) {
         s_flush(broker, 1); /* only read replies and error replies are queued */
         /* Don't spin on a past deadline while the store refuses writes. */
-        int64_t retry_at = qc_clock_mono_ms() + 250;
+        int64_t retry_at = qc_broker_mono_ms(broker) + 250;
         if (*sweep_at_mono >= 0 && *sweep_at_mono < retry_at)
             *sweep_at_mono = retry_at;
         broker->dispatch_after_mono_ms = retry_at;
         return;
     }
-    int64_t now_mono = qc_clock_mono_ms();
+    int64_t now_mono = qc_broker_mono_ms(broker);
     if (*sweep_at_mono >= 0 && now_mono >= *sweep_at_mono)
         *sweep_at_mono = qc_timers_sweep(broker, now_mono);
     qc_timers_retention(broker, now_mono);
-    qc_wrkcmd_dispatch(broker, qc_clock_wall_ms());
+    qc_wrkcmd_dispatch(broker, qc_broker_wall_ms(broker));
     if (qc_store_commit(broker->store) == 0) {
         broker->storage_backoff_ms = 0;
         s_flush(broker, 1);
@@ -249,7 +257,7 @@ static void s_pass(qc_broker_t *broker, int64_t *sweep_at_mono)
             broker->storage_backoff_ms ? broker->storage_backoff_ms * 2 : 100;
         if (broker->storage_backoff_ms > 2000)
             broker->storage_backoff_ms = 2000;
-        broker->dispatch_after_mono_ms = qc_clock_mono_ms() + broker->storage_backoff_ms;
+        broker->dispatch_after_mono_ms = qc_broker_mono_ms(broker) + broker->storage_backoff_ms;
         qc_error("commit failed (%s): rolled back, clients told to retry",
                  qc_store_errmsg(broker->store));
         qc_store_rollback(broker->store);
@@ -350,17 +358,8 @@ int qc_server_run(const qc_server_options_t *options)
 {
     int exit_code = QC_EXIT_OK;
     int lock_fd = -1;
-    qc_broker_t broker = {0};
-    broker.heartbeat_ms = options->heartbeat_ms;
-    broker.liveness_ms = options->liveness_ms;
-    broker.next_due_ms = -1;
-    broker.maybe_due = 1;
-    broker.started_wall_ms = qc_clock_wall_ms();
-    broker.worker_endpoint = options->worker_endpoint;
-    broker.client_endpoint = options->client_endpoint;
-    broker.authorized_dir = options->authorized_dir;
-    broker.events_endpoint = options->events_endpoint[0] ? options->events_endpoint : NULL;
-    qc_config_defaults(&broker.config);
+    qc_store_t *store = NULL;
+    qc_broker_t *broker = NULL;
 
     int curve = !options->insecure &&
                 (qc_endpoint_is_network(options->worker_endpoint) ||
@@ -383,27 +382,36 @@ int qc_server_run(const qc_server_options_t *options)
     qc_store_display_name(options->db_path, db_name, sizeof db_name);
     int failure = 0;
     for (;;) {
-        broker.store = qc_store_connect(options->db_path, options->synchronous_full,
-                                        options->liveness_ms, &failure, err, sizeof err);
+        store = qc_store_connect(options->db_path, options->synchronous_full, options->liveness_ms,
+                                 &failure, err, sizeof err);
         /* After stepping down, a database that is away is waited for. */
-        if (broker.store || !options->keep_trying || failure != QC_STORE_FAIL_UNREACHABLE ||
-            s_stop_signal)
+        if (store || !options->keep_trying || failure != QC_STORE_FAIL_UNREACHABLE || s_stop_signal)
             break;
         qc_warn("%s: %s; trying again", db_name, err);
         usleep(1000 * 1000);
     }
-    if (!broker.store) {
+    if (!store) {
         qc_error("%s: %s", db_name, err);
         exit_code = s_failure_exit(failure);
         goto done;
     }
-    if (qc_store_config_load(broker.store, &broker.config) != 0) {
-        qc_error("cannot read config: %s", qc_store_errmsg(broker.store));
+    broker = qc_broker_new(store, NULL);
+    if (!broker) {
+        qc_error("out of memory");
+        exit_code = QC_EXIT_RUNTIME;
+        goto done;
+    }
+    broker->heartbeat_ms = options->heartbeat_ms;
+    broker->liveness_ms = options->liveness_ms;
+    broker->worker_endpoint = options->worker_endpoint;
+    broker->client_endpoint = options->client_endpoint;
+    broker->authorized_dir = options->authorized_dir;
+    broker->events_endpoint = options->events_endpoint[0] ? options->events_endpoint : NULL;
+    if (qc_store_config_load(broker->store, &broker->config) != 0) {
+        qc_error("cannot read config: %s", qc_store_errmsg(broker->store));
         exit_code = QC_EXIT_DATABASE;
         goto done;
     }
-    broker.dispatch = qc_dispatch_new();
-    broker.outbox = qc_outbox_new();
 
     /* Our own handlers, without SA_RESTART, so the poll wakes on a signal. */
     zsys_handler_set(NULL);
@@ -415,10 +423,10 @@ int qc_server_run(const qc_server_options_t *options)
     signal(SIGPIPE, SIG_IGN);
 
     if (postgres) {
-        if (s_wait_for_lease(&broker) != 0)
-            goto done;                      /* stopped while passive */
-        qc_config_defaults(&broker.config); /* it may have changed while we waited */
-        qc_store_config_load(broker.store, &broker.config);
+        if (s_wait_for_lease(broker) != 0)
+            goto done;                       /* stopped while passive */
+        qc_config_defaults(&broker->config); /* it may have changed while we waited */
+        qc_store_config_load(broker->store, &broker->config);
     }
 
     if (curve) {
@@ -438,16 +446,16 @@ int qc_server_run(const qc_server_options_t *options)
             snprintf(dir, sizeof dir, "%s/%s", options->authorized_dir, i ? "clients" : "workers");
             zsys_dir_create("%s", dir);
         }
-        snprintf(broker.public_key, sizeof broker.public_key, "%s", zcert_public_txt(cert));
-        broker.invites = qc_invites_new(invites_path);
+        snprintf(broker->public_key, sizeof broker->public_key, "%s", zcert_public_txt(cert));
+        broker->invites = qc_invites_new(invites_path);
         auth = zactor_new(qc_keyring_zap_actor, &zap);
         if (qc_endpoint_is_network(options->worker_endpoint)) {
             snprintf(dir, sizeof dir, "%s/workers", options->authorized_dir);
-            broker.worker_keys = qc_keyring_new(dir);
+            broker->worker_keys = qc_keyring_new(dir);
         }
         if (qc_endpoint_is_network(options->client_endpoint)) {
             snprintf(dir, sizeof dir, "%s/clients", options->authorized_dir);
-            broker.client_keys = qc_keyring_new(dir);
+            broker->client_keys = qc_keyring_new(dir);
         }
         qc_info("CURVE on: broker public key %s; authorized keys in %s/{workers,clients}",
                 zcert_public_txt(cert), options->authorized_dir);
@@ -455,12 +463,12 @@ int qc_server_run(const qc_server_options_t *options)
     /* High-water marks count messages per peer: a client that pipelines
      * requests and never reads has at most S_CLIENT_SNDHWM replies of at most
      * QC_MAX_REPLY_BYTES queued (64 MiB); more are dropped. */
-    broker.worker_sock = s_bind(ZMQ_ROUTER, options->worker_endpoint,
-                                broker.worker_keys ? cert : NULL, QC_ZAP_DOMAIN_WORKERS, 100000);
-    broker.client_sock =
-        s_bind(ZMQ_ROUTER, options->client_endpoint, broker.client_keys ? cert : NULL,
+    broker->worker_sock = s_bind(ZMQ_ROUTER, options->worker_endpoint,
+                                 broker->worker_keys ? cert : NULL, QC_ZAP_DOMAIN_WORKERS, 100000);
+    broker->client_sock =
+        s_bind(ZMQ_ROUTER, options->client_endpoint, broker->client_keys ? cert : NULL,
                QC_ZAP_DOMAIN_CLIENTS, S_CLIENT_SNDHWM);
-    if (!broker.worker_sock || !broker.client_sock) {
+    if (!broker->worker_sock || !broker->client_sock) {
         exit_code = QC_EXIT_BIND;
         goto done;
     }
@@ -470,8 +478,8 @@ int qc_server_run(const qc_server_options_t *options)
     char local_endpoint[1024];
     if (qc_endpoint_is_network(options->client_endpoint) &&
         qc_default_client_endpoint(local_endpoint, sizeof local_endpoint) == 0) {
-        broker.local_sock = s_bind(ZMQ_ROUTER, local_endpoint, NULL, NULL, S_CLIENT_SNDHWM);
-        if (!broker.local_sock)
+        broker->local_sock = s_bind(ZMQ_ROUTER, local_endpoint, NULL, NULL, S_CLIENT_SNDHWM);
+        if (!broker->local_sock)
             qc_warn("no local client socket: the CLI on this machine needs a client key");
     }
     if (options->events_endpoint[0]) {
@@ -481,12 +489,13 @@ int qc_server_run(const qc_server_options_t *options)
             exit_code = QC_EXIT_USAGE;
             goto done;
         }
-        broker.events_sock = s_bind(ZMQ_PUB, options->events_endpoint, events_curve ? cert : NULL,
-                                    QC_ZAP_DOMAIN_EVENTS, 100000);
-        if (!broker.events_sock) {
+        broker->events_sock = s_bind(ZMQ_PUB, options->events_endpoint, events_curve ? cert : NULL,
+                                     QC_ZAP_DOMAIN_EVENTS, 100000);
+        if (!broker->events_sock) {
             exit_code = QC_EXIT_BIND;
             goto done;
         }
+        broker->publishing = 1;
     }
     for (int i = 0; i < 3 && options->insecure; i++) {
         const char *endpoint = i == 2   ? options->events_endpoint
@@ -497,8 +506,8 @@ int qc_server_run(const qc_server_options_t *options)
                     "commands on your workers",
                     endpoint);
     }
-    if (qc_timers_load_orphans(&broker, qc_clock_mono_ms()) != 0) {
-        qc_error("cannot read running jobs: %s", qc_store_errmsg(broker.store));
+    if (qc_timers_load_orphans(broker, qc_broker_mono_ms(broker)) != 0) {
+        qc_error("cannot read running jobs: %s", qc_store_errmsg(broker->store));
         exit_code = QC_EXIT_DATABASE;
         goto done;
     }
@@ -512,35 +521,33 @@ int qc_server_run(const qc_server_options_t *options)
     qc_info("broker %s ready: workers on %s, clients on %s%s%s, events on %s, database %s "
             "(synchronous=%s)",
             QC_VERSION, options->worker_endpoint, options->client_endpoint,
-            broker.local_sock ? " and locally on " : "", broker.local_sock ? local_endpoint : "",
+            broker->local_sock ? " and locally on " : "", broker->local_sock ? local_endpoint : "",
             options->events_endpoint[0] ? options->events_endpoint : "(none)", db_name,
-            postgres                    ? "postgresql"
-            : options->synchronous_full ? "FULL"
-                                        : "NORMAL");
+            options->synchronous_full ? "FULL" : "NORMAL");
 
     zmq_pollitem_t items[3] = {
-        {zsock_resolve(broker.client_sock), 0, ZMQ_POLLIN, 0},
-        {zsock_resolve(broker.worker_sock), 0, ZMQ_POLLIN, 0},
-        {broker.local_sock ? zsock_resolve(broker.local_sock) : NULL, 0, ZMQ_POLLIN, 0}};
-    int64_t heartbeat_at = qc_clock_mono_ms() + broker.heartbeat_ms;
-    int64_t sweep_at = qc_timers_deadline(&broker);
+        {zsock_resolve(broker->client_sock), 0, ZMQ_POLLIN, 0},
+        {zsock_resolve(broker->worker_sock), 0, ZMQ_POLLIN, 0},
+        {broker->local_sock ? zsock_resolve(broker->local_sock) : NULL, 0, ZMQ_POLLIN, 0}};
+    int64_t heartbeat_at = qc_broker_mono_ms(broker) + broker->heartbeat_ms;
+    int64_t sweep_at = qc_timers_deadline(broker);
     while (!s_stop_signal) {
-        int64_t now_mono = qc_clock_mono_ms();
+        int64_t now_mono = qc_broker_mono_ms(broker);
         int64_t wake = heartbeat_at;
         if (sweep_at >= 0 && sweep_at < wake)
             wake = sweep_at;
-        if (broker.next_due_ms >= 0) {
-            int64_t due_mono = now_mono + (broker.next_due_ms - qc_clock_wall_ms());
+        if (broker->next_due_ms >= 0) {
+            int64_t due_mono = now_mono + (broker->next_due_ms - qc_broker_wall_ms(broker));
             if (due_mono < wake)
                 wake = due_mono;
         }
-        if (broker.maybe_due && now_mono >= broker.dispatch_after_mono_ms)
+        if (broker->maybe_due && now_mono >= broker->dispatch_after_mono_ms)
             wake = now_mono;
-        else if (broker.maybe_due && broker.dispatch_after_mono_ms < wake)
-            wake = broker.dispatch_after_mono_ms;
+        else if (broker->maybe_due && broker->dispatch_after_mono_ms < wake)
+            wake = broker->dispatch_after_mono_ms;
         long timeout = wake > now_mono ? (long)(wake - now_mono) : 0;
-        int rc = zmq_poll(items, broker.local_sock ? 3 : 2, timeout);
-        int64_t woke = qc_clock_mono_ms();
+        int rc = zmq_poll(items, broker->local_sock ? 3 : 2, timeout);
+        int64_t woke = qc_broker_mono_ms(broker);
         if (rc < 0 && zmq_errno() != EINTR) {
             qc_error("poll failed: %s", zmq_strerror(zmq_errno()));
             exit_code = QC_EXIT_RUNTIME;
@@ -550,20 +557,21 @@ int qc_server_run(const qc_server_options_t *options)
             break;
         /* Asleep far past the timeout (SIGSTOP, a starved machine): workers
          * could not be heard meanwhile, so none is blamed for the silence. */
-        if (woke - now_mono > timeout + broker.heartbeat_ms) {
+        if (woke - now_mono > timeout + broker->heartbeat_ms) {
             qc_warn("the broker was stalled for %lld ms: every worker gets a fresh liveness window",
                     (long long)(woke - now_mono - timeout));
-            broker.awake_since_mono_ms = woke;
+            broker->awake_since_mono_ms = woke;
         }
-        s_pass(&broker, &sweep_at);
-        if (qc_clock_mono_ms() - woke > broker.heartbeat_ms)
-            broker.awake_since_mono_ms = qc_clock_mono_ms(); /* a pass longer than a heartbeat */
-        if (qc_clock_mono_ms() >= heartbeat_at) {
-            qc_wrkcmd_heartbeat(&broker);
-            s_flush(&broker, 1);
-            heartbeat_at = qc_clock_mono_ms() + broker.heartbeat_ms;
+        s_pass(broker, &sweep_at);
+        if (qc_broker_mono_ms(broker) - woke > broker->heartbeat_ms)
+            broker->awake_since_mono_ms =
+                qc_broker_mono_ms(broker); /* a pass longer than a heartbeat */
+        if (qc_broker_mono_ms(broker) >= heartbeat_at) {
+            qc_wrkcmd_heartbeat(broker);
+            s_flush(broker, 1);
+            heartbeat_at = qc_broker_mono_ms(broker) + broker->heartbeat_ms;
         }
-        if (broker.stepped_down) {
+        if (broker->stepped_down) {
             qc_warn("stepped down: another broker holds the lease; closing sockets");
             exit_code = QC_EXIT_STEPPED_DOWN;
             break;
@@ -574,18 +582,16 @@ int qc_server_run(const qc_server_options_t *options)
 
 done:
     /* Reverse order of creation; the store rolls back anything still open. */
-    qc_outbox_destroy(&broker.outbox);
-    zsock_destroy(&broker.client_sock);
-    zsock_destroy(&broker.local_sock);
-    zsock_destroy(&broker.worker_sock);
-    zsock_destroy(&broker.events_sock);
+    if (broker) {
+        zsock_destroy(&broker->client_sock);
+        zsock_destroy(&broker->local_sock);
+        zsock_destroy(&broker->worker_sock);
+        zsock_destroy(&broker->events_sock);
+    }
     zactor_destroy(&auth); /* after the sockets it authenticates */
-    qc_keyring_destroy(&broker.worker_keys);
-    qc_keyring_destroy(&broker.client_keys);
-    qc_invites_destroy(&broker.invites);
     zcert_destroy(&cert);
-    qc_dispatch_destroy(&broker.dispatch);
-    qc_store_destroy(&broker.store);
+    qc_broker_destroy(&broker); /* its outbox, registry and keyrings */
+    qc_store_destroy(&store);
     if (options->pid_path[0] && exit_code != QC_EXIT_LOCKED && exit_code != QC_EXIT_STEPPED_DOWN)
         unlink(options->pid_path);
     if (lock_fd >= 0)

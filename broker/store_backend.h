@@ -60,8 +60,8 @@ extern const qc_store_ops_t qc_sqlite_ops;
 
 /* PostgreSQL (store_pg.c): uri is a libpq connection URI. NULL with
  * *failure (QC_STORE_FAIL_) and the reason in err. */
-qc_store_backend_t *qc_pg_open(const char *uri, int64_t lease_ms, int *failure, char *err,
-                               size_t errlen);
+qc_store_backend_t *qc_pg_open(const char *uri, int synchronous_full, int64_t lease_ms,
+                               int *failure, char *err, size_t errlen);
 void qc_pg_destroy(qc_store_backend_t **self_p);
 extern const qc_store_ops_t qc_pg_ops;
 

@@ -86,7 +86,7 @@ qc_store_t *qc_store_connect(const char *db, int synchronous_full, int64_t lease
     }
     if (qc_store_is_postgres(db)) {
         self->ops = &qc_pg_ops;
-        self->backend = qc_pg_open(db, lease_ms, &why, err, errlen);
+        self->backend = qc_pg_open(db, synchronous_full, lease_ms, &why, err, errlen);
     } else {
         self->ops = &qc_sqlite_ops;
         self->backend = qc_sqlite_open(db, synchronous_full, err, errlen);

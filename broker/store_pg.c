@@ -174,12 +174,28 @@ static const char *s_sql_lease_renew =
 static const char *s_sql_lease_release =
     "UPDATE leader SET expires_at = '-infinity' WHERE id = 1 AND epoch = $1";
 
+/* Prepared once per session (on first use), so the server parses and plans
+ * each of these once, not on every call. */
+static const char *const *s_prepared_sql[] = {
+    &s_sql_insert,      &s_sql_claim,          &s_sql_next_due,
+    &s_sql_running,     &s_sql_finish,         &s_sql_each_running,
+    &s_sql_revive,      &s_sql_state_of,       &s_sql_get,
+    &s_sql_attempts_of, &s_sql_list_all,       &s_sql_list_state,
+    &s_sql_count_all,   &s_sql_oldest,         &s_sql_config_all,
+    &s_sql_config_save, &s_sql_cancel_waiting, &s_sql_cancel_request,
+    &s_sql_purge,       &s_sql_totals,         &s_sql_totals_add,
+    &s_sql_lease_take,  &s_sql_lease_renew};
+#define S_PREPARED_COUNT ((int)(sizeof s_prepared_sql / sizeof s_prepared_sql[0]))
+
 enum { S_T_ENQUEUED, S_T_COMPLETED, S_T_FAILED, S_T_DEAD, S_T_RETRIED, S_T_CANCELED, S_T_COUNT };
 
 struct _qc_store_backend_t {
     PGconn *conn;
     char err[512];
-    int64_t changes; /* rows written, like sqlite3_total_changes */
+    int64_t changes;                /* rows written, like sqlite3_total_changes */
+    int prepared[S_PREPARED_COUNT]; /* in this session */
+    int durable;                    /* this transaction must be flushed before its replies */
+    int synchronous_full;           /* every transaction is flushed (--synchronous full) */
     int in_tx;
     int sp_wanted, sp_open; /* a request's savepoint: asked for / opened */
     int counts_loaded;
@@ -217,7 +233,27 @@ static void s_set_error(qc_store_backend_t *self, const char *what)
  * NULL after logging otherwise. */
 static PGresult *s_exec(qc_store_backend_t *self, const char *sql, int n, const char *const *params)
 {
-    PGresult *res = PQexecParams(self->conn, sql, n, NULL, params, NULL, NULL, 0);
+    int which = -1;
+    for (int i = 0; i < S_PREPARED_COUNT && which < 0; i++)
+        if (*s_prepared_sql[i] == sql)
+            which = i;
+    char name[16];
+    if (which >= 0) {
+        snprintf(name, sizeof name, "qc%d", which);
+        if (!self->prepared[which]) {
+            PGresult *prep = PQprepare(self->conn, name, sql, n, NULL);
+            int ok = PQresultStatus(prep) == PGRES_COMMAND_OK;
+            PQclear(prep);
+            if (!ok) {
+                s_set_error(self, "prepare");
+                qc_error("store: %.60s...: %s", sql, self->err);
+                return NULL;
+            }
+            self->prepared[which] = 1;
+        }
+    }
+    PGresult *res = which >= 0 ? PQexecPrepared(self->conn, name, n, params, NULL, NULL, 0)
+                               : PQexecParams(self->conn, sql, n, NULL, params, NULL, NULL, 0);
     ExecStatusType status = PQresultStatus(res);
     if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK) {
         const char *rows = PQcmdTuples(res);
@@ -245,6 +281,7 @@ static int s_write(qc_store_backend_t *self)
         if (s_exec_ok(self, "SAVEPOINT req", 0, NULL) != 0)
             return -1;
         self->sp_open = 1;
+        self->durable = 1; /* a client write: acknowledged after the commit */
     }
     return 0;
 }
@@ -291,6 +328,8 @@ static int s_session_setup(qc_store_backend_t *self)
     return res ? 0 : -1;
 }
 
+static int s_load_counts(qc_store_backend_t *self);
+
 /* After a lost connection: one reconnect attempt (bounded by connect_timeout). */
 static int s_reconnect(qc_store_backend_t *self)
 {
@@ -302,8 +341,13 @@ static int s_reconnect(qc_store_backend_t *self)
         return -1;
     }
     self->in_tx = self->sp_wanted = self->sp_open = 0;
+    memset(self->prepared, 0, sizeof self->prepared); /* a new session */
     qc_info("store: reconnected to the database");
-    return s_session_setup(self);
+    if (s_session_setup(self) != 0)
+        return -1;
+    /* The server may have lost our last unflushed commits (a crash) or be
+     * another one (a promoted standby): count again rather than trust memory. */
+    return self->epoch > 0 ? s_load_counts(self) : 0;
 }
 
 static int s_migrate(qc_store_backend_t *self, char *err, size_t errlen)
@@ -378,8 +422,8 @@ static int s_classify(PGconn *conn)
     return QC_STORE_FAIL_UNREACHABLE;
 }
 
-qc_store_backend_t *qc_pg_open(const char *uri, int64_t lease_ms, int *failure, char *err,
-                               size_t errlen)
+qc_store_backend_t *qc_pg_open(const char *uri, int synchronous_full, int64_t lease_ms,
+                               int *failure, char *err, size_t errlen)
 {
     *failure = QC_STORE_FAIL_OTHER;
     char *perr = NULL;
@@ -401,6 +445,7 @@ qc_store_backend_t *qc_pg_open(const char *uri, int64_t lease_ms, int *failure, 
         return NULL;
     }
     self->lease_ms = lease_ms > 0 ? lease_ms : 3000;
+    self->synchronous_full = synchronous_full;
     char host[64] = "?";
     gethostname(host, sizeof host - 1);
     snprintf(self->holder, sizeof self->holder, "%s:%d", host, (int)getpid());
@@ -505,7 +550,7 @@ int qc_pg_begin(qc_store_backend_t *self)
         return -1;
     memset(self->tx_counts, 0, sizeof self->tx_counts);
     memset(self->tx_totals, 0, sizeof self->tx_totals);
-    self->sp_wanted = self->sp_open = 0;
+    self->sp_wanted = self->sp_open = self->durable = 0;
     int64_t sent_mono = qc_clock_mono_ms();
     PGresult *res = PQexec(self->conn, "BEGIN");
     int ok = PQresultStatus(res) == PGRES_COMMAND_OK;
@@ -567,6 +612,15 @@ int qc_pg_commit(qc_store_backend_t *self)
             self->lease_until_mono = renew_mono + self->lease_ms - self->lease_ms / 5;
         PQclear(renewed);
     }
+    /* Client writes are acknowledged after the commit: they are flushed, and
+     * reach a synchronous standby, before COMMIT returns. With --synchronous
+     * normal (the default) a transaction without any (claims, results,
+     * sweeps) doesn't wait for that: lost in a database crash, a claim is
+     * made again and a result's job is retried after its orphan lease (at
+     * least once; a job may briefly run twice at once, until the first
+     * worker reconnects and is told CANCEL). --synchronous full flushes all. */
+    if (!self->durable && !self->synchronous_full)
+        PQclear(PQexec(self->conn, "SET LOCAL synchronous_commit = off"));
     PGresult *res = PQexec(self->conn, "COMMIT");
     /* COMMIT of an aborted transaction answers ROLLBACK: that is a failure. */
     int ok = PQresultStatus(res) == PGRES_COMMAND_OK && strcmp(PQcmdStatus(res), "COMMIT") == 0;

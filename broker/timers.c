@@ -87,7 +87,7 @@ void qc_timers_retention(qc_broker_t *broker, int64_t now_mono_ms)
     if (broker->config.retention_s <= 0 || now_mono_ms < broker->retention_at_mono_ms)
         return;
     /* At most a batch per state per minute: retention never stalls the loop. */
-    int64_t before = qc_clock_wall_ms() - (int64_t)broker->config.retention_s * 1000;
+    int64_t before = qc_broker_wall_ms(broker) - (int64_t)broker->config.retention_s * 1000;
     int64_t gone = qc_store_purge(broker->store, QC_STATE_COMPLETED, before, 5000);
     int64_t canceled = qc_store_purge(broker->store, QC_STATE_CANCELED, before, 5000);
     if (gone > 0 || canceled > 0)

@@ -281,23 +281,23 @@ static int s_wait(const qc_token_t *token, zsock_t *sock, zsock_t *monitor, int 
                          token->endpoint);
             status = QC_EXIT_JOIN_INVALID;
         } else if (which == sock) {
-            zmsg_t *msg = zmsg_recv(sock);
-            const char *command = NULL;
-            cJSON *body = NULL;
+            zmsg_t *frames = zmsg_recv(sock);
+            qc_wmsg_t msg = {0};
             char why[128];
-            if (msg && qc_wmsg_decode(msg, &command, &body, why, sizeof why) == 0 &&
-                strcmp(command, QC_B_ENROLLED) == 0) {
-                const char *name = qc_json_string(body, "name");
-                snprintf(name_out, len, "%s", name ? name : "?");
+            if (frames && qc_wmsg_decode(frames, &msg, why, sizeof why) == 0 && msg.valid &&
+                msg.type == QC_WMSG_ENROLLED) {
+                snprintf(name_out, len, "%s", msg.enrolled.name);
                 status = 0;
-            } else if (command && strcmp(command, QC_B_DENIED) == 0) {
-                const char *code = qc_json_string(body, "code");
-                const char *message = qc_json_string(body, "message");
-                snprintf(err, errlen, "%s", message ? message : code ? code : "no reason given");
+            } else if (msg.type == QC_WMSG_DENIED) {
+                const char *code = msg.denied.code, *message = msg.denied.message;
+                snprintf(err, errlen, "%s",
+                         message ? message
+                         : code  ? code
+                                 : "the broker refused, saying nothing");
                 status = qc_join_exit_code(code);
             }
-            cJSON_Delete(body);
-            zmsg_destroy(&msg);
+            qc_wmsg_clear(&msg);
+            zmsg_destroy(&frames);
         } else {
             break; /* interrupted */
         }
@@ -343,14 +343,13 @@ int qc_join_enroll_worker(const qc_token_t *token, const char *key_path, const c
     }
     char host[256] = "";
     gethostname(host, sizeof host - 1);
-    cJSON *body = cJSON_CreateObject();
-    cJSON_AddStringToObject(body, "invite", token->invite);
-    cJSON_AddStringToObject(body, "secret", token->secret);
-    cJSON_AddStringToObject(body, "name", name && *name ? name : host[0] ? host : "worker");
-    cJSON_AddStringToObject(body, "host", host);
-    int sent = qc_wmsg_send(sock, NULL, QC_W_ENROLL, body);
-    cJSON_Delete(body);
-    if (sent != 0) {
+    qc_wmsg_t enroll = {.type = QC_WMSG_ENROLL,
+                        .enroll = {token->invite, token->secret,
+                                   name && *name ? name
+                                   : host[0]     ? host
+                                                 : "worker",
+                                   host}};
+    if (qc_wmsg_send(sock, &enroll) != 0) {
         snprintf(err, errlen, "cannot send to %s", token->endpoint);
         goto done;
     }

@@ -1,6 +1,7 @@
 /* Output for people (aligned tables, color on a terminal) and programs (JSON). */
 #include "ctl.h"
 #include "queuectl/clock.h"
+#include "queuectl/json.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -128,6 +129,6 @@ void qc_out_table(const char *const *header, int columns, const char *const *cel
 
 const char *qc_out_text(const cJSON *obj, const char *key, const char *fallback)
 {
-    const cJSON *item = cJSON_GetObjectItemCaseSensitive(obj, key);
-    return cJSON_IsString(item) ? item->valuestring : fallback;
+    const char *text = qc_json_string(obj, key);
+    return text ? text : fallback;
 }

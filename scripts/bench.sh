@@ -430,9 +430,9 @@ if ! skip pg && [ -x /usr/lib/postgresql/15/bin/initdb ]; then
         # 5,000 x true: about 4 s of work, so the kill finds jobs running and waiting.
         "$DRV" fill --ep "ipc://$T/foa$r/client.sock" --n 5000 --batch 1000 >/dev/null
         sleep 0.3
-        t_kill=$(( $(date +%s%N) / 1000000 ))
         kill -KILL "$FO_A"
         wait "$FO_A" 2>/dev/null || true
+        t_kill=$(( $(date +%s%N) / 1000000 )) # after it is gone: its last commits came before
         forget_pid "$FO_A"
         "$DRV" ping --ep "ipc://$T/fob$r/client.sock" --timeout 15 || die "no takeover"
         t_up=$(( $(date +%s%N) / 1000000 ))

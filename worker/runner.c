@@ -621,19 +621,15 @@ int qc_runner_is_running(qc_runner_t *self, const char *id, int attempt)
     return s_find(self, id, attempt) != NULL;
 }
 
-cJSON *qc_runner_running_json(qc_runner_t *self)
+int qc_runner_running(qc_runner_t *self, qc_wmsg_run_t *runs, int max)
 {
-    cJSON *array = cJSON_CreateArray();
-    for (int i = 0; array && i < self->slot_count; i++) {
+    int count = 0;
+    for (int i = 0; i < self->slot_count && count < max; i++) {
         const s_slot_t *slot = &self->slots[i];
-        if (!slot->busy)
-            continue;
-        cJSON *item = cJSON_CreateObject();
-        cJSON_AddStringToObject(item, "id", slot->id);
-        cJSON_AddNumberToObject(item, "attempt", slot->attempt);
-        cJSON_AddItemToArray(array, item);
+        if (slot->busy)
+            runs[count++] = (qc_wmsg_run_t){slot->id, slot->attempt};
     }
-    return array;
+    return count;
 }
 
 int qc_runner_take_result(qc_runner_t *self, qc_result_t *result)

@@ -77,8 +77,9 @@ int qc_runner_slots(qc_runner_t *self);
 /* True if (id, attempt) is running here. */
 int qc_runner_is_running(qc_runner_t *self, const char *id, int attempt);
 
-/* Running jobs as a JSON array of {id, attempt}. Caller owns the array. */
-cJSON *qc_runner_running_json(qc_runner_t *self);
+/* Fills runs[max] with the running jobs (ids point into the runner: valid
+ * until the next call that starts or ends a job). Returns how many. */
+int qc_runner_running(qc_runner_t *self, qc_wmsg_run_t *runs, int max);
 
 /* Live output: fn(arg, id, attempt, "stdout"|"stderr", data) gets what a
  * running job wrote since the last call (valid UTF-8, at most 64 KiB), at

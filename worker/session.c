@@ -110,15 +110,16 @@ static void s_default_worker_id(char *buf, size_t len, const char *host)
 
 /* Sends one message; an unsent message is not retried here (results stay in
  * the unacked list and go again after the next HELLO). */
-static int s_send(qc_session_t *self, const char *command, const cJSON *body)
+static int s_send(qc_session_t *self, const qc_wmsg_t *msg)
 {
     if (!self->sock)
         return -1;
     /* Counted as sent even if it failed, so a full queue (EAGAIN) does not
      * turn the heartbeat timer into a busy loop. */
     self->last_sent_ms = qc_clock_mono_ms();
-    if (qc_wmsg_send(self->sock, NULL, command, body) != 0) {
-        qc_debug("cannot send %s to the broker: %s", command, zmq_strerror(errno));
+    if (qc_wmsg_send(zsock_resolve(self->sock), msg) != 0) {
+        qc_debug("cannot send %s to the broker: %s", qc_wmsg_command(msg->type),
+                 zmq_strerror(errno));
         return -1;
     }
     return 0;
@@ -129,45 +130,39 @@ static int s_send(qc_session_t *self, const char *command, const cJSON *body)
  * on the same connection, so the broker keeps them for it). */
 static void s_send_hello(qc_session_t *self)
 {
-    cJSON *body = cJSON_CreateObject();
-    cJSON_AddStringToObject(body, "worker_id", self->worker_id);
-    cJSON_AddStringToObject(body, "instance", self->instance);
-    cJSON_AddStringToObject(body, "host", self->host);
-    cJSON_AddNumberToObject(body, "pid", (double)getpid());
-    cJSON_AddNumberToObject(body, "slots", qc_runner_slots(self->runner));
-    cJSON_AddStringToObject(body, "version", QC_VERSION);
-    cJSON_AddItemToObject(body, "running", qc_runner_running_json(self->runner));
-    cJSON *finished = cJSON_AddArrayToObject(body, "finished");
-    int listed = 0;
-    for (s_pending_t *p = self->unacked; p && listed < QC_MAX_UNACKED; p = p->next, listed++) {
-        cJSON *item = cJSON_CreateObject();
-        cJSON_AddStringToObject(item, "id", p->result.id);
-        cJSON_AddNumberToObject(item, "attempt", p->result.attempt);
-        cJSON_AddItemToArray(finished, item);
-    }
-    if (self->stop != S_RUNNING)
-        cJSON_AddBoolToObject(body, "stopping", 1);
-    s_send(self, QC_W_HELLO, body);
-    cJSON_Delete(body);
+    qc_wmsg_run_t running[QC_MAX_SLOTS];
+    qc_wmsg_run_t *finished = malloc(QC_MAX_UNACKED * sizeof *finished);
+    int finished_count = 0;
+    for (s_pending_t *p = self->unacked; finished && p && finished_count < QC_MAX_UNACKED;
+         p = p->next)
+        finished[finished_count++] = (qc_wmsg_run_t){p->result.id, p->result.attempt};
+    qc_wmsg_t hello = {
+        .type = QC_WMSG_HELLO,
+        .hello = {.worker_id = self->worker_id,
+                  .instance = self->instance,
+                  .host = self->host,
+                  .version = QC_VERSION,
+                  .pid = (int)getpid(),
+                  .slots = qc_runner_slots(self->runner),
+                  .stopping = self->stop != S_RUNNING,
+                  .running = running,
+                  .running_count = qc_runner_running(self->runner, running, QC_MAX_SLOTS),
+                  .finished = finished,
+                  .finished_count = finished_count}};
+    s_send(self, &hello);
+    free(finished);
 }
 
 static void s_send_result(qc_session_t *self, const qc_result_t *result)
 {
-    cJSON *body = qc_result_to_json(result);
-    if (body)
-        s_send(self, QC_W_RESULT, body);
-    cJSON_Delete(body);
+    s_send(self, &(qc_wmsg_t){.type = QC_WMSG_RESULT, .result = *result});
 }
 
 /* The shell of a job runs: from now on the broker counts the attempt. */
 static void s_send_started(qc_session_t *self, const char *id, int attempt, int64_t started_at_ms)
 {
-    cJSON *body = cJSON_CreateObject();
-    cJSON_AddStringToObject(body, "id", id);
-    cJSON_AddNumberToObject(body, "attempt", attempt);
-    cJSON_AddNumberToObject(body, "started_at_ms", (double)started_at_ms);
-    s_send(self, QC_W_STARTED, body);
-    cJSON_Delete(body);
+    s_send(self,
+           &(qc_wmsg_t){.type = QC_WMSG_STARTED, .run = {id, attempt}, .started = {started_at_ms}});
 }
 
 /* Live output of a running job (PROTOCOL.md 4): best effort, never queued. */
@@ -177,13 +172,9 @@ static void s_send_output(void *arg, const char *id, int attempt, const char *st
     qc_session_t *self = arg;
     if (!self->sock)
         return;
-    cJSON *body = cJSON_CreateObject();
-    cJSON_AddStringToObject(body, "id", id);
-    cJSON_AddNumberToObject(body, "attempt", attempt);
-    cJSON_AddStringToObject(body, "stream", stream);
-    cJSON_AddStringToObject(body, "data", data);
-    s_send(self, QC_W_OUTPUT, body);
-    cJSON_Delete(body);
+    s_send(self, &(qc_wmsg_t){.type = QC_WMSG_OUTPUT,
+                              .run = {id, attempt},
+                              .output = {.stream = stream, .data = data}});
 }
 
 /* HELLO, then every result the broker has not acknowledged (3.4). */
@@ -377,44 +368,37 @@ static void s_begin_stop(qc_session_t *self, const char *why)
             qc_runner_busy(self->runner));
     /* Tell the broker at once, so it stops counting our free slots. */
     if (self->sock)
-        s_send(self, QC_W_STOPPING, NULL);
+        s_send(self, &(qc_wmsg_t){.type = QC_WMSG_STOPPING});
 }
 
-/* Reads the id and attempt every job-related message carries. Returns 0,
- * or -1 (logged) if they are missing or invalid. */
-static int s_job_ref(const char *command, const cJSON *body, const char **id, int *attempt)
+/* The run a job-related message names. Returns 0, or -1 (logged) if its id
+ * or attempt is missing or invalid. */
+static int s_job_ref(const qc_wmsg_t *msg)
 {
-    int64_t value;
-    *id = body ? qc_json_string(body, "id") : NULL;
-    if (!*id || !qc_job_id_valid(*id) || qc_json_int(body, "attempt", &value) != 0 || value < 1 ||
-        value > INT32_MAX) {
-        qc_warn("dropped %s from the broker: id or attempt missing or invalid", command);
-        return -1;
-    }
-    *attempt = (int)value;
-    return 0;
+    if (msg->run.id)
+        return 0;
+    qc_warn("dropped %s from the broker: id or attempt missing or invalid",
+            qc_wmsg_command(msg->type));
+    return -1;
 }
 
-static void s_on_job(qc_session_t *self, const cJSON *body)
+static void s_on_job(qc_session_t *self, const qc_wmsg_t *msg)
 {
-    const char *id;
-    int attempt;
-    if (s_job_ref(QC_B_JOB, body, &id, &attempt) != 0)
+    if (s_job_ref(msg) != 0)
         return; /* without a valid id and attempt there is no one to answer */
+    const char *id = msg->run.id;
+    int attempt = msg->run.attempt;
     /* A repeat of a run we already have: its one result is on the way. */
     if (qc_runner_is_running(self->runner, id, attempt) ||
         s_unacked_find(self, id, attempt, NULL)) {
         qc_warn("job %s attempt %d: duplicate JOB ignored", id, attempt);
         return;
     }
-    const char *command = qc_json_string(body, "command");
-    int64_t timeout_s;
-    if (!command || !*command || strlen(command) > QC_MAX_COMMAND_BYTES) {
+    if (!msg->job.command) {
         qc_runner_reject(self->runner, id, attempt, "invalid JOB: bad command");
         return;
     }
-    if (qc_json_int(body, "timeout_s", &timeout_s) != 0 || timeout_s < 1 ||
-        timeout_s > QC_MAX_TIMEOUT_S) {
+    if (!msg->job.timeout_s) {
         qc_runner_reject(self->runner, id, attempt, "invalid JOB: bad timeout_s");
         return;
     }
@@ -424,16 +408,16 @@ static void s_on_job(qc_session_t *self, const cJSON *body)
         qc_runner_refuse(self->runner, id, attempt, "worker shutting down");
         return;
     }
-    if (qc_runner_start(self->runner, id, attempt, command, (int)timeout_s) == 0)
+    if (qc_runner_start(self->runner, id, attempt, msg->job.command, (int)msg->job.timeout_s) == 0)
         s_send_started(self, id, attempt, qc_clock_wall_ms());
 }
 
-static void s_on_ack(qc_session_t *self, const cJSON *body)
+static void s_on_ack(qc_session_t *self, const qc_wmsg_t *msg)
 {
-    const char *id;
-    int attempt;
-    if (s_job_ref(QC_B_ACK, body, &id, &attempt) != 0)
+    if (s_job_ref(msg) != 0)
         return;
+    const char *id = msg->run.id;
+    int attempt = msg->run.attempt;
     s_pending_t *prev = NULL;
     s_pending_t *pending = s_unacked_find(self, id, attempt, &prev);
     if (!pending) {
@@ -452,23 +436,21 @@ static void s_on_ack(qc_session_t *self, const cJSON *body)
     free(pending);
 }
 
-static void s_on_cancel(qc_session_t *self, const cJSON *body)
+static void s_on_cancel(qc_session_t *self, const qc_wmsg_t *msg)
 {
-    const char *id;
-    int attempt;
-    if (s_job_ref(QC_B_CANCEL, body, &id, &attempt) != 0)
+    if (s_job_ref(msg) != 0)
         return;
-    if (qc_runner_cancel(self->runner, id, attempt) != 0)
-        qc_info("job %s attempt %d: CANCEL, but it is not running here", id, attempt);
+    if (qc_runner_cancel(self->runner, msg->run.id, msg->run.attempt) != 0)
+        qc_info("job %s attempt %d: CANCEL, but it is not running here", msg->run.id,
+                msg->run.attempt);
 }
 
-static void s_on_welcome(qc_session_t *self, const cJSON *body)
+static void s_on_welcome(qc_session_t *self, const qc_wmsg_t *msg)
 {
-    int64_t heartbeat_ms = self->heartbeat_ms, liveness_ms = self->liveness_ms;
-    if (body) {
-        qc_json_int(body, "heartbeat_ms", &heartbeat_ms);
-        qc_json_int(body, "liveness_ms", &liveness_ms);
-    }
+    int64_t heartbeat_ms =
+        msg->welcome.has_heartbeat_ms ? msg->welcome.heartbeat_ms : self->heartbeat_ms;
+    int64_t liveness_ms =
+        msg->welcome.has_liveness_ms ? msg->welcome.liveness_ms : self->liveness_ms;
     if (heartbeat_ms < 10 || heartbeat_ms > 600000 || liveness_ms <= heartbeat_ms ||
         liveness_ms > 3600000) {
         qc_warn("WELCOME has unusable timing (heartbeat %lld ms, liveness %lld ms): keeping "
@@ -480,8 +462,8 @@ static void s_on_welcome(qc_session_t *self, const cJSON *body)
         self->liveness_ms = (int)liveness_ms;
     }
     /* Another live worker holds our name: the broker gave us our own. */
-    const char *assigned = body ? qc_json_string(body, "worker_id") : NULL;
-    if (assigned && qc_job_id_valid(assigned) && strcmp(assigned, self->worker_id) != 0) {
+    const char *assigned = msg->welcome.worker_id;
+    if (assigned && strcmp(assigned, self->worker_id) != 0) {
         qc_warn("the name %s is held by another live worker: registered as %s (give each "
                 "worker a unique --name)",
                 self->worker_id, assigned);
@@ -492,56 +474,62 @@ static void s_on_welcome(qc_session_t *self, const cJSON *body)
 }
 
 static void s_schedule_reconnect(qc_session_t *self, int64_t now);
-static void s_disconnect(qc_session_t *self);
 
 /* DENIED: the broker refuses this key (revoked, or never enrolled). Like a
  * refusal at the handshake: say so, drop the socket, try again later. */
-static void s_on_denied(qc_session_t *self, const cJSON *body)
+static void s_on_denied(qc_session_t *self, const qc_wmsg_t *msg)
 {
-    const char *message = qc_json_string(body, "message");
     qc_error("key refused by broker %s: %s (retrying in %d ms)", self->endpoint,
-             message ? message : "this key is not authorized as a worker", self->backoff_ms);
+             msg->denied.message ? msg->denied.message : "this key is not authorized as a worker",
+             self->backoff_ms);
     s_disconnect(self);
     s_schedule_reconnect(self, qc_clock_mono_ms());
 }
 
-static void s_on_message(qc_session_t *self, zmsg_t *msg)
+static void s_on_message(qc_session_t *self, zmsg_t *frames)
 {
     /* Anything at all from the broker proves it is alive. */
     self->last_heard_ms = qc_clock_mono_ms();
-    const char *command;
-    cJSON *body;
+    qc_wmsg_t msg;
     char err[200];
-    if (qc_wmsg_decode(msg, &command, &body, err, sizeof err) != 0) {
+    if (qc_wmsg_decode(frames, &msg, err, sizeof err) != 0) {
         qc_warn("dropped a malformed message from the broker: %s", err);
-        cJSON_Delete(body);
+        qc_wmsg_clear(&msg);
         return;
     }
-    if (strcmp(command, QC_B_DENIED) == 0) {
-        s_on_denied(self, body);
-        cJSON_Delete(body);
+    if (msg.type == QC_WMSG_DENIED) { /* no backoff reset: this is a refusal */
+        s_on_denied(self, &msg);
+        qc_wmsg_clear(&msg);
         return;
     }
     self->backoff_ms = QC_BACKOFF_MIN_MS;
-    if (strcmp(command, QC_B_JOB) == 0) {
-        s_on_job(self, body);
-    } else if (strcmp(command, QC_B_ACK) == 0) {
-        s_on_ack(self, body);
-    } else if (strcmp(command, QC_B_HEARTBEAT) == 0) {
-        /* already counted above */
-    } else if (strcmp(command, QC_B_CANCEL) == 0) {
-        s_on_cancel(self, body);
-    } else if (strcmp(command, QC_B_WELCOME) == 0) {
-        s_on_welcome(self, body);
-    } else if (strcmp(command, QC_B_STOP) == 0) {
+    switch (msg.type) {
+    case QC_WMSG_JOB:
+        s_on_job(self, &msg);
+        break;
+    case QC_WMSG_ACK:
+        s_on_ack(self, &msg);
+        break;
+    case QC_WMSG_HEARTBEAT: /* already counted above */
+        break;
+    case QC_WMSG_CANCEL:
+        s_on_cancel(self, &msg);
+        break;
+    case QC_WMSG_WELCOME:
+        s_on_welcome(self, &msg);
+        break;
+    case QC_WMSG_STOP:
         s_begin_stop(self, "the broker sent STOP");
-    } else if (strcmp(command, QC_B_RESET) == 0) {
+        break;
+    case QC_WMSG_RESET:
         qc_info("the broker does not know this worker (RESET): registering again");
         s_register(self);
-    } else {
-        qc_warn("dropped %s from the broker: not a broker command", command);
+        break;
+    default:
+        qc_warn("dropped %s from the broker: not a broker command", qc_wmsg_command(msg.type));
+        break;
     }
-    cJSON_Delete(body);
+    qc_wmsg_clear(&msg);
 }
 
 static void s_on_socket(qc_session_t *self)
@@ -555,6 +543,8 @@ static void s_on_socket(qc_session_t *self)
         zmsg_destroy(&msg);
     }
 }
+
+static void s_schedule_reconnect(qc_session_t *self, int64_t now);
 
 static void s_on_monitor(qc_session_t *self)
 {
@@ -634,7 +624,7 @@ static void s_tick(qc_session_t *self, int64_t now)
             s_disconnect(self);
             s_schedule_reconnect(self, now);
         } else if (now - self->last_sent_ms >= self->heartbeat_ms) {
-            s_send(self, QC_W_HEARTBEAT, NULL);
+            s_send(self, &(qc_wmsg_t){.type = QC_WMSG_HEARTBEAT});
         }
         /* PROTOCOL.md 3.5: a result unacknowledged for liveness_ms goes again. */
         for (s_pending_t *p = self->unacked; self->sock && p; p = p->next) {
@@ -677,7 +667,7 @@ static void s_check_stop(qc_session_t *self, int64_t now)
     if (self->sock) {
         /* Give BYE (and any result still queued) a moment to leave. */
         zsock_set_linger(self->sock, QC_EXIT_LINGER_MS);
-        s_send(self, QC_W_BYE, NULL);
+        s_send(self, &(qc_wmsg_t){.type = QC_WMSG_BYE});
     }
     qc_info("stopped");
     self->finished = 1;

@@ -34,7 +34,4 @@ cJSON *qc_job_spec_to_json(const qc_job_spec_t *spec);
 /* Ids: 1..QC_MAX_ID_BYTES of [A-Za-z0-9._:@-], not starting with '-'. */
 int qc_job_id_valid(const char *id);
 
-/* Checks a parsed JSON value's nesting depth <= max_depth. */
-int qc_json_depth_ok(const cJSON *item, int max_depth);
-
 #endif

@@ -42,6 +42,7 @@
 #include <spawn.h>
 #include <stdarg.h>
 #include <stdint.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -130,6 +131,30 @@ typedef struct {
     char **rest; /* after "--" */
 } opts_t;
 
+/* Every option takes a value: a string, a whole number or a real one,
+ * stored at its offset in opts_t (--job sets s_job_extra). */
+typedef enum { OPT_STR, OPT_LONG, OPT_DOUBLE } opt_kind_t;
+static const struct {
+    const char *name;
+    opt_kind_t kind;
+    size_t offset;
+} s_opts[] = {
+    {"--ep", OPT_STR, offsetof(opts_t, ep)},
+    {"--dir", OPT_STR, offsetof(opts_t, dir)},
+    {"--addr", OPT_STR, offsetof(opts_t, addr)},
+    {"--fifo", OPT_STR, offsetof(opts_t, fifo)},
+    {"--request", OPT_STR, offsetof(opts_t, request)},
+    {"--n", OPT_LONG, offsetof(opts_t, n)},
+    {"--runs", OPT_LONG, offsetof(opts_t, runs)},
+    {"--batch", OPT_LONG, offsetof(opts_t, batch)},
+    {"--clients", OPT_LONG, offsetof(opts_t, clients)},
+    {"--par", OPT_LONG, offsetof(opts_t, par)},
+    {"--workers", OPT_LONG, offsetof(opts_t, workers)},
+    {"--count", OPT_LONG, offsetof(opts_t, count)},
+    {"--secs", OPT_DOUBLE, offsetof(opts_t, secs)},
+    {"--timeout", OPT_DOUBLE, offsetof(opts_t, timeout)},
+};
+
 static void parse_opts(int argc, char **argv, opts_t *o)
 {
     for (int i = 0; i < argc; i++) {
@@ -141,38 +166,22 @@ static void parse_opts(int argc, char **argv, opts_t *o)
         if (i + 1 >= argc)
             die("option %s needs a value", a);
         const char *v = argv[++i];
-        if (strcmp(a, "--ep") == 0)
-            o->ep = v;
-        else if (strcmp(a, "--dir") == 0)
-            o->dir = v;
-        else if (strcmp(a, "--addr") == 0)
-            o->addr = v;
-        else if (strcmp(a, "--fifo") == 0)
-            o->fifo = v;
-        else if (strcmp(a, "--request") == 0)
-            o->request = v;
-        else if (strcmp(a, "--job") == 0)
+        if (strcmp(a, "--job") == 0) {
             s_job_extra = v;
-        else if (strcmp(a, "--n") == 0)
-            o->n = atol(v);
-        else if (strcmp(a, "--runs") == 0)
-            o->runs = atol(v);
-        else if (strcmp(a, "--batch") == 0)
-            o->batch = atol(v);
-        else if (strcmp(a, "--clients") == 0)
-            o->clients = atol(v);
-        else if (strcmp(a, "--par") == 0)
-            o->par = atol(v);
-        else if (strcmp(a, "--workers") == 0)
-            o->workers = atol(v);
-        else if (strcmp(a, "--count") == 0)
-            o->count = atol(v);
-        else if (strcmp(a, "--secs") == 0)
-            o->secs = atof(v);
-        else if (strcmp(a, "--timeout") == 0)
-            o->timeout = atof(v);
-        else
+            continue;
+        }
+        size_t k = 0;
+        while (k < sizeof s_opts / sizeof s_opts[0] && strcmp(a, s_opts[k].name) != 0)
+            k++;
+        if (k == sizeof s_opts / sizeof s_opts[0])
             die("unknown option %s", a);
+        char *field = (char *)o + s_opts[k].offset;
+        if (s_opts[k].kind == OPT_STR)
+            *(const char **)field = v;
+        else if (s_opts[k].kind == OPT_LONG)
+            *(long *)field = atol(v);
+        else
+            *(double *)field = atof(v);
     }
     if (o->runs < 1 || o->runs > MAX_RUNS)
         die("--runs must be 1..%d", MAX_RUNS);

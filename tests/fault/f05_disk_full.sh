@@ -88,24 +88,9 @@ done
 # Free the space: the next enqueue works, without a restart.
 rm -f "$mnt/filler"
 note "$(elapsed): space freed"
-tries=0
-until qc enqueue --id "after-$tries" -- "echo after" >/dev/null 2>"$d/err"; do
-    tries=$((tries + 1))
-    [ $tries -lt 3 ] || fail "enqueue still refused after space was freed: $(cat "$d/err")"
-done
-echo "after-$tries" >>"$d/committed"
+enqueue_recovers "space was freed"
 note "$(elapsed): enqueue works again (after $tries refusals); $(wc -l <"$d/committed") committed, $(wc -l <"$d/refused") refused"
 
-total=$(wc -l <"$d/committed")
-wait_for 30 count_is completed "$total"
-stop_broker
-forget_pid "$BROKER_PID"
-[ "$(sqlq 'PRAGMA integrity_check')" = ok ] || fail "integrity_check: $(sqlq 'PRAGMA integrity_check' | head -3)"
-sqlq "SELECT id FROM jobs WHERE state = 2 ORDER BY id" >"$d/in_db"
-missing=$(sort "$d/committed" | comm -23 - "$d/in_db")
-[ -z "$missing" ] || fail "committed jobs lost or not completed: $missing"
-# "storage: nothing was stored" must be true.
-ghosts=$(sort "$d/refused" | comm -12 - <(sqlq "SELECT id FROM jobs ORDER BY id"))
-[ -z "$ghosts" ] || fail "jobs refused with a storage error are in the database: $ghosts"
+storage_accounting sqlq 30
 [ ${#problems[@]} = 0 ] || fail "${#problems[@]} expectation(s) failed (above)"
 note "ok in $(elapsed)"

@@ -117,3 +117,18 @@ db_sql() {
 # grep that reads all its input (grep -q exits early, and with pipefail the
 # writer's broken pipe would fail the pipeline).
 grep_q() { grep "$@" >/dev/null; }
+# "Not there" checks that can fail: the test fails with MESSAGE if grep
+# (or pgrep) finds a match, and also if it could not look at all (no such
+# file, a bad pattern: exit status 2 or more), which "&& fail" would pass.
+# none_found MESSAGE COMMAND...: COMMAND is a grep or a pgrep (exit 0:
+# found, 1: none, more: could not look).
+none_found() {
+    local message=$1 rc=0
+    shift
+    "$@" >/dev/null || rc=$?
+    [ $rc = 1 ] && return 0
+    [ $rc = 0 ] && fail "$message"
+    fail "$* could not look (exit $rc): $message"
+}
+grep_none() { none_found "$1" grep "${@:2}"; }   # grep_none MESSAGE GREP-ARGS... (no file: stdin)
+pgrep_none() { none_found "$1" pgrep "${@:2}"; } # pgrep_none MESSAGE PGREP-ARGS...

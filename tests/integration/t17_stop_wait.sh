@@ -3,8 +3,12 @@
 # gone; --wait-timeout gives up with exit 4; --no-wait returns at once;
 # after 'broker stop' returns the broker's process is gone.
 . "$(dirname "$0")/lib.sh"
-# gone PID: no such process, or a zombie (exited, not yet reaped by its parent)
-gone() { [ ! -e "/proc/$1" ] || [ "$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null)" = Z ]; }
+# A pid is gone if it has no /proc entry or is a zombie; anything but a pid
+# fails the test (an empty one would look "not gone" forever).
+gone() {
+    [[ $1 =~ ^[0-9]+$ ]] || fail "gone: not a pid: '$1'"
+    [ ! -e "/proc/$1" ] || [ "$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null)" = Z ]
+}
 
 start_workers_cli 2 2>/dev/null
 pids=("${QC_PIDS[@]}")

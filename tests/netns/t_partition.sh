@@ -221,8 +221,8 @@ log_has "$d/remote.log" "job p1 attempt 1 canceled" || fail "p1 attempt 1 was no
 
 # The plain-text worker never registered.
 wait_for 5 log_has "$d/plain.log" "handshake with $WEP failed"
-log_has "$d/broker.log" "worker plain registered" && fail "plain-text worker registered"
-log_has "$d/plain.log" "registered with" && fail "plain-text worker says it registered"
+grep_none "plain-text worker registered" -F -- "worker plain registered" "$d/broker.log"
+grep_none "plain-text worker says it registered" -F -- "registered with" "$d/plain.log"
 [ "$(qc worker list --json | json "[w['worker_id'] for w in j]")" = '["remote"]' ] ||
     fail "workers: $(qc worker list --json)"
 note "stale results ignored: $ignored; reconnects: $(log_count "$d/remote.log" "broker silent, reconnecting")"

@@ -129,6 +129,9 @@ done
 for b in queuectl queuectl-broker queuectl-worker queuectl-dashboard; do
     [ -x "$ROOT/usr/bin/$b" ] || fail "/usr/bin/$b is not executable"
 done
+# Only the public headers are installed (client, job, protocol).
+headers=$(cd "$ROOT/usr/include/queuectl" && echo *)
+[ "$headers" = "client.h job.h protocol.h" ] || fail "installed headers: $headers"
 # No build or source path in any text file (units, completion, docs...).
 leaks=$(grep -rIl -e "$QC_SOURCE" -e "$BUILD" "$ROOT" || true)
 [ -z "$leaks" ] || fail "build paths leak into: $leaks"

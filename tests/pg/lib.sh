@@ -120,7 +120,7 @@ fo_setup() {
 fo_start() {
     local name=$1 home; shift
     home=$QUEUECTL_HOME/$name
-    QUEUECTL_HOME=$home "$BROKER" --events-endpoint none "$@" >>"$home/broker.log" 2>&1 &
+    QUEUECTL_HOME=$home "$BROKER" --events-endpoint none "$@" >>"$QUEUECTL_HOME/broker_$name.log" 2>&1 &
     eval "FO_PID_$name=$!"
     QC_PIDS+=($!)
 }

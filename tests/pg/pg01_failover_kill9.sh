@@ -17,7 +17,7 @@ fo_setup
 fo_start a "${FLAGS[@]}"
 wait_for 10 fo_answers a
 fo_start b "${FLAGS[@]}"
-wait_for 10 grep_q "passive: another broker is active" "$FO_B/broker.log"
+wait_for 10 grep_q "passive: another broker is active" "$QUEUECTL_HOME/broker_b.log"
 qc config set backoff-base 1 >/dev/null
 for w in 1 2; do start_worker --broker "$FO_WORKER_EP" --concurrency 3 --name "w$w"; done
 wait_for 10 workers_are 2
@@ -35,10 +35,10 @@ for k in 1 2; do
     sleep_ms "$(rand_ms 1200 2000)"
     before=$(completed)
     pid_var=FO_PID_$active
-    t_kill=$(now_ms)
     note "$(elapsed): kill -9 broker $active (completed so far: $before)"
     kill -KILL "${!pid_var}"
     wait "${!pid_var}" 2>/dev/null || true
+    t_kill=$(now_ms) # once it is gone: whatever it committed came before
     forget_pid "${!pid_var}"
     wait_for 10 fo_answers $passive
     t_up=$(now_ms)

@@ -22,7 +22,7 @@ pg_as "$PG_BIN/pg_basebackup" -h "$P" -p "$P_PORT" -U "$PG_ADMIN" -D "$S/data" -
     >"$S/basebackup.log" 2>&1 || { cat "$S/basebackup.log"; fail "pg_basebackup"; }
 S_PORT=$(pg_free_port)
 printf '%s\n' "port = $S_PORT" "unix_socket_directories = '$S'" "cluster_name = 'standby1'" \
-    "synchronous_standby_names = ''" | pg_as tee -a "$S/data/postgresql.conf" >/dev/null
+    "synchronous_standby_names = ''" "wal_retrieve_retry_interval = '200ms'" | pg_as tee -a "$S/data/postgresql.conf" >/dev/null
 pg_as "$PG_BIN/pg_ctl" -D "$S/data" -l "$S/server.log" -w -t 30 start >/dev/null ||
     { tail "$S/server.log"; fail "standby did not start"; }
 PG_DIR=$P PG_PORT=$P_PORT

@@ -15,7 +15,7 @@ fo_setup
 fo_start a "${FLAGS[@]}"
 wait_for 10 fo_answers a
 fo_start b "${FLAGS[@]}"
-wait_for 10 grep_q "passive: another broker is active" "$FO_B/broker.log"
+wait_for 10 grep_q "passive: another broker is active" "$QUEUECTL_HOME/broker_b.log"
 qc config set backoff-base 1 >/dev/null
 for w in 1 2; do start_worker --broker "$FO_WORKER_EP" --concurrency 2 --name "w$w"; done
 wait_for 10 workers_are 2
@@ -31,12 +31,12 @@ kill -STOP "$FO_PID_a"
 wait_for 10 fo_answers b
 note "$(elapsed): broker b took over after $(( $(now_ms) - t_stop )) ms"
 sleep 2
-offset=$(wc -l <"$FO_A/broker.log")
+offset=$(wc -l <"$QUEUECTL_HOME/broker_a.log")
 note "$(elapsed): SIGCONT broker a ($(( $(now_ms) - t_stop )) ms after the stop)"
 kill -CONT "$FO_PID_a"
-wait_for 10 grep_q "stepped down" "$FO_A/broker.log"
-wait_for 10 bash -c "tail -n +$((offset + 1)) '$FO_A/broker.log' | grep -q 'passive: another broker is active'"
-after=$(tail -n +$((offset + 1)) "$FO_A/broker.log")
+wait_for 10 grep_q "stepped down" "$QUEUECTL_HOME/broker_a.log"
+wait_for 10 bash -c "tail -n +$((offset + 1)) '$QUEUECTL_HOME/broker_a.log' | grep -q 'passive: another broker is active'"
+after=$(tail -n +$((offset + 1)) "$QUEUECTL_HOME/broker_a.log")
 echo "$after" | sed 's/^/#   a: /' | head -12
 if echo "$after" | grep -E "sent to worker|attempt [0-9]+ succeeded|registered|adopted|retry [0-9]|dead-letter|took the lease"; then
     fail "broker a handled work after it lost the lease (above)"
