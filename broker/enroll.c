@@ -124,7 +124,7 @@ cJSON *qc_enroll_op_invite(qc_broker_t *broker, const cJSON *request)
     s_public_endpoint(bound, address, token.endpoint, sizeof token.endpoint);
     snprintf(token.key, sizeof token.key, "%s", broker->public_key);
     char err[256];
-    int64_t now_ms = qc_clock_wall_ms();
+    int64_t now_ms = qc_broker_wall_ms(broker);
     if (qc_invites_create(broker->invites, role, ttl_s * 1000, (int)uses, now_ms, token.invite,
                           token.secret, err, sizeof err) != 0)
         return qc_broker_error(QC_E_STORAGE, "%s", err);
@@ -288,9 +288,9 @@ cJSON *qc_enroll_handle(qc_broker_t *broker, const char *role, const qc_peer_t *
     char host_text[256] = "";
     if (host)
         s_clean_name(host, "", host_text, sizeof host_text);
-    int64_t now_ms = qc_clock_wall_ms();
+    int64_t now_ms = qc_broker_wall_ms(broker);
     qc_invite_verdict_t verdict =
-        qc_invites_redeem(broker->invites, role, invite, secret, now_ms, qc_clock_mono_ms());
+        qc_invites_redeem(broker->invites, role, invite, secret, now_ms, qc_broker_mono_ms(broker));
     const char *code = NULL;
     char message[300];
     switch (verdict) {
