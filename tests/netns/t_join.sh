@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Remote machines join with one command each (issue 13). The broker runs in
-# network namespace A (worker and client endpoints on tcp://10.202.0.1, CURVE
-# on); the newcomers run in namespace B, each with a QUEUECTL_HOME of its
+# network namespace A (worker, client and events endpoints on
+# tcp://10.202.0.1, CURVE on); the newcomers run in namespace B, each with a QUEUECTL_HOME of its
 # own, joined to A by a veth pair. On the broker's machine the CLI uses the
 # broker's local ipc socket (no key). Checked:
 # - queuectl invite prints one line; queuectl-worker --join TOKEN in B
@@ -13,6 +13,9 @@
 # - queuectl join TOKEN with a worker's token (a service's home), then
 #   queuectl-worker alone takes over the revoked worker's job;
 # - queuectl join TOKEN (client) in B, then enqueue and status with no flags;
+# - from B, invite and keys revoke are refused (only the broker's machine
+#   decides who may connect), and an unknown key is refused at the events
+#   socket's handshake while invites are open;
 # - a used-up token (--uses 1, twice), an expired one (--ttl 1s) and a wrong
 #   secret are refused with their message and exit code (7, 6, 5); wrong
 #   secrets in a row are cut off (rate_limited, exit 8).
