@@ -247,9 +247,48 @@ int qc_join_exit_code(const char *code)
     return 1;
 }
 
-/* ---- Enrolling a worker's key (ENROLL on the worker socket) ---------------- */
+/* ---- Enrolling a key: ENROLL on the worker socket, op enroll on the client one */
 
-/* Waits for ENROLLED or DENIED (or a refused handshake). Returns an exit status. */
+/* The answer to our ENROLL (worker) or enroll (client): 0 with name_out,
+ * an exit status with err, or -1 if it was not an answer. */
+static int s_answer(const qc_token_t *token, zmsg_t *frames, char *name_out, size_t len, char *err,
+                    size_t errlen)
+{
+    int status = -1;
+    char why[128];
+    if (strcmp(token->role, "worker") == 0) {
+        qc_wmsg_t msg = {0};
+        if (qc_wmsg_decode(frames, &msg, why, sizeof why) == 0 && msg.valid &&
+            msg.type == QC_WMSG_ENROLLED) {
+            snprintf(name_out, len, "%s", msg.enrolled.name);
+            status = 0;
+        } else if (msg.type == QC_WMSG_DENIED) {
+            snprintf(err, errlen, "%s",
+                     msg.denied.message ? msg.denied.message : "the broker refused this key");
+            status = qc_join_exit_code(msg.denied.code);
+        }
+        qc_wmsg_clear(&msg);
+        return status;
+    }
+    zframe_t *frame = zmsg_last(frames);
+    cJSON *reply = frame ? qc_json_parse_object((const char *)zframe_data(frame),
+                                                zframe_size(frame), why, sizeof why)
+                         : NULL;
+    if (reply && cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(reply, "ok"))) {
+        const char *name = qc_json_string(reply, "name");
+        snprintf(name_out, len, "%s", name ? name : "?");
+        status = 0;
+    } else if (reply) {
+        const cJSON *error = cJSON_GetObjectItemCaseSensitive(reply, "error");
+        const char *message = qc_json_string(error, "message");
+        snprintf(err, errlen, "%s", message ? message : "the broker refused this key");
+        status = qc_join_exit_code(qc_json_string(error, "code"));
+    }
+    cJSON_Delete(reply);
+    return status;
+}
+
+/* Waits for the answer, or a refused handshake. Returns an exit status. */
 static int s_wait(const qc_token_t *token, zsock_t *sock, zsock_t *monitor, int timeout_ms,
                   char *name_out, size_t len, char *err, size_t errlen)
 {
@@ -271,9 +310,9 @@ static int s_wait(const qc_token_t *token, zsock_t *sock, zsock_t *monitor, int 
             if (code == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH)
                 snprintf(err, errlen,
                          "the broker at %s refused this key at the handshake: no invite for "
-                         "workers is open there (the token expired or was used up over a day "
-                         "ago, or was revoked): ask for a new token",
-                         token->endpoint);
+                         "%ss is open there (the token expired or was used up over a day ago, "
+                         "or was revoked): ask for a new token",
+                         token->endpoint, token->role);
             else
                 snprintf(err, errlen,
                          "the secure handshake with %s failed: the broker there is not the one "
@@ -282,21 +321,8 @@ static int s_wait(const qc_token_t *token, zsock_t *sock, zsock_t *monitor, int 
             status = QC_EXIT_JOIN_INVALID;
         } else if (which == sock) {
             zmsg_t *frames = zmsg_recv(sock);
-            qc_wmsg_t msg = {0};
-            char why[128];
-            if (frames && qc_wmsg_decode(frames, &msg, why, sizeof why) == 0 && msg.valid &&
-                msg.type == QC_WMSG_ENROLLED) {
-                snprintf(name_out, len, "%s", msg.enrolled.name);
-                status = 0;
-            } else if (msg.type == QC_WMSG_DENIED) {
-                const char *code = msg.denied.code, *message = msg.denied.message;
-                snprintf(err, errlen, "%s",
-                         message ? message
-                         : code  ? code
-                                 : "the broker refused, saying nothing");
-                status = qc_join_exit_code(code);
-            }
-            qc_wmsg_clear(&msg);
+            if (frames)
+                status = s_answer(token, frames, name_out, len, err, errlen);
             zmsg_destroy(&frames);
         } else {
             break; /* interrupted */
@@ -313,10 +339,32 @@ static int s_wait(const qc_token_t *token, zsock_t *sock, zsock_t *monitor, int 
     return status;
 }
 
-int qc_join_enroll_worker(const qc_token_t *token, const char *key_path, const char *name,
-                          int timeout_ms, char *name_out, size_t len, char *err, size_t errlen)
+/* Sends the enrollment: ENROLL (worker) or {"op":"enroll"} (client). */
+static int s_send_enroll(const qc_token_t *token, zsock_t *sock, const char *name, const char *host)
 {
-    zsock_t *sock = zsock_new(ZMQ_DEALER);
+    if (strcmp(token->role, "worker") == 0) {
+        qc_wmsg_t enroll = {.type = QC_WMSG_ENROLL,
+                            .enroll = {token->invite, token->secret, name, host}};
+        return qc_wmsg_send(sock, &enroll);
+    }
+    cJSON *request = cJSON_CreateObject();
+    cJSON_AddStringToObject(request, "op", "enroll");
+    cJSON_AddStringToObject(request, "invite", token->invite);
+    cJSON_AddStringToObject(request, "secret", token->secret);
+    cJSON_AddStringToObject(request, "name", name);
+    cJSON_AddStringToObject(request, "host", host);
+    char *text = cJSON_PrintUnformatted(request);
+    cJSON_Delete(request);
+    int rc = text ? zstr_send(sock, text) : -1;
+    cJSON_free(text);
+    return rc;
+}
+
+int qc_join_enroll(const qc_token_t *token, const char *key_path, const char *name, int timeout_ms,
+                   char *name_out, size_t len, char *err, size_t errlen)
+{
+    int worker = strcmp(token->role, "worker") == 0;
+    zsock_t *sock = zsock_new(worker ? ZMQ_DEALER : ZMQ_REQ);
     zsock_t *monitor = NULL;
     int status = 1;
     snprintf(err, errlen, "out of memory");
@@ -324,12 +372,12 @@ int qc_join_enroll_worker(const qc_token_t *token, const char *key_path, const c
         goto done;
     zsock_set_linger(sock, 0);
     zsock_set_maxmsgsize(sock, QC_MAX_MESSAGE_BYTES);
-    if (qc_curve_client_apply(sock, token->endpoint, key_path, token->key, "worker", 0, err,
+    if (qc_curve_client_apply(sock, token->endpoint, key_path, token->key, token->role, 0, err,
                               errlen) != 0)
         goto done;
     static int seq = 0;
     char address[64];
-    snprintf(address, sizeof address, "inproc://qc-join-monitor-%d", ++seq);
+    snprintf(address, sizeof address, "inproc://qc-join-monitor-%d-%d", (int)getpid(), ++seq);
     if (zmq_socket_monitor(zsock_resolve(sock), address,
                            ZMQ_EVENT_HANDSHAKE_FAILED_AUTH | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL |
                                ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL) == 0) {
@@ -343,13 +391,11 @@ int qc_join_enroll_worker(const qc_token_t *token, const char *key_path, const c
     }
     char host[256] = "";
     gethostname(host, sizeof host - 1);
-    qc_wmsg_t enroll = {.type = QC_WMSG_ENROLL,
-                        .enroll = {token->invite, token->secret,
-                                   name && *name ? name
-                                   : host[0]     ? host
-                                                 : "worker",
-                                   host}};
-    if (qc_wmsg_send(sock, &enroll) != 0) {
+    if (s_send_enroll(token, sock,
+                      name && *name ? name
+                      : host[0]     ? host
+                                    : token->role,
+                      host) != 0) {
         snprintf(err, errlen, "cannot send to %s", token->endpoint);
         goto done;
     }

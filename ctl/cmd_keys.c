@@ -72,38 +72,6 @@ int qc_cmd_invite(qc_ctl_t *ctl, int argc, char **argv)
     return QC_CTL_OK;
 }
 
-/* join with a worker's token: enroll this home's worker key without running
- * a worker (for services: queuectl-worker@ then starts with no flags). */
-static int s_join_worker(qc_ctl_t *ctl, const qc_token_t *token, const char *key_path,
-                         const char *name)
-{
-    char err[512], enrolled[128];
-    int timeout_ms = ctl->timeout_ms > S_JOIN_TIMEOUT_MS ? ctl->timeout_ms : S_JOIN_TIMEOUT_MS;
-    int status = qc_join_enroll_worker(token, key_path, name, timeout_ms, enrolled, sizeof enrolled,
-                                       err, sizeof err);
-    if (status == 0 && qc_join_save(token, err, sizeof err) != 0) {
-        fprintf(stderr, "queuectl: join: enrolled, but %s\n", err);
-        return QC_CTL_REFUSED;
-    }
-    if (status != 0) {
-        fprintf(stderr, "queuectl: join: %s\n", err);
-        return status;
-    }
-    if (ctl->json) {
-        cJSON *out = cJSON_CreateObject();
-        cJSON_AddStringToObject(out, "name", enrolled);
-        cJSON_AddStringToObject(out, "role", "worker");
-        cJSON_AddStringToObject(out, "endpoint", token->endpoint);
-        qc_out_json(out);
-        cJSON_Delete(out);
-    } else {
-        printf("joined the broker at %s as worker %s; 'queuectl-worker' (or the "
-               "queuectl-worker@ service) now connects there with no flags\n",
-               token->endpoint, enrolled);
-    }
-    return QC_CTL_OK;
-}
-
 int qc_cmd_join(qc_ctl_t *ctl, int argc, char **argv)
 {
     static const qc_flag_t table[] = {{"name", 0, 1}, {NULL, 0, 0}};
@@ -121,68 +89,42 @@ int qc_cmd_join(qc_ctl_t *ctl, int argc, char **argv)
         return qc_ctl_usage_error("join: the token names the broker and its key: leave out "
                                   "--broker, --curve-key, --server-key and --insecure");
     qc_token_t token;
-    char err[512], key_path[4200], host[256] = "";
+    char err[512], key_path[4200], enrolled[128];
     if (qc_token_decode(text, &token, err, sizeof err) != 0)
         return qc_ctl_usage_error("join: %s", err);
     if (qc_join_prepare(&token, key_path, sizeof key_path, err, sizeof err) != 0) {
         fprintf(stderr, "queuectl: join: %s\n", err);
         return QC_CTL_REFUSED;
     }
-    if (strcmp(token.role, "worker") == 0)
-        return s_join_worker(ctl, &token, key_path, name);
-    qc_client_t *client = qc_client_new(
-        token.endpoint, ctl->timeout_ms > S_JOIN_TIMEOUT_MS ? ctl->timeout_ms : S_JOIN_TIMEOUT_MS);
-    if (!client || qc_client_set_security(client, key_path, token.key, 0, err, sizeof err) != 0) {
-        qc_client_destroy(&client);
-        fprintf(stderr, "queuectl: join: %s\n", client ? err : "out of memory");
-        return QC_CTL_REFUSED;
-    }
-    gethostname(host, sizeof host - 1);
-    cJSON *request = qc_ctl_request("enroll");
-    cJSON_AddStringToObject(request, "invite", token.invite);
-    cJSON_AddStringToObject(request, "secret", token.secret);
-    cJSON_AddStringToObject(request, "name", name ? name : host[0] ? host : "client");
-    cJSON_AddStringToObject(request, "host", host);
-    cJSON *reply = NULL;
-    int got = qc_client_call(client, request, &reply);
-    cJSON_Delete(request);
-    qc_client_destroy(&client);
-    if (got != 0) {
-        fprintf(stderr,
-                "queuectl: join: no answer from the broker at %s: it is down or unreachable "
-                "from here, or it refused this connection at the handshake (no invite for "
-                "clients is open there any more: ask for a new token)\n",
-                token.endpoint);
-        cJSON_Delete(reply);
-        return QC_CTL_NO_BROKER;
-    }
-    if (!cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(reply, "ok"))) {
-        const cJSON *error = cJSON_GetObjectItemCaseSensitive(reply, "error");
-        const char *code = qc_json_string(error, "code");
-        const char *message = qc_json_string(error, "message");
-        fprintf(stderr, "queuectl: join: %s\n",
-                message ? message : "the broker refused to enroll this key");
-        if (ctl->json)
-            qc_out_json(reply);
-        int exit_code = qc_join_exit_code(code);
-        cJSON_Delete(reply);
-        return exit_code;
-    }
-    if (qc_join_save(&token, err, sizeof err) != 0) {
+    /* A client's token makes this machine a client; a worker's enrolls the
+     * home's worker key without running a worker (for a service's home). */
+    int timeout_ms = ctl->timeout_ms > S_JOIN_TIMEOUT_MS ? ctl->timeout_ms : S_JOIN_TIMEOUT_MS;
+    int status = qc_join_enroll(&token, key_path, name, timeout_ms, enrolled, sizeof enrolled, err,
+                                sizeof err);
+    if (status == 0 && qc_join_save(&token, err, sizeof err) != 0) {
         fprintf(stderr, "queuectl: join: enrolled, but %s\n", err);
-        cJSON_Delete(reply);
         return QC_CTL_REFUSED;
+    }
+    if (status != 0) {
+        fprintf(stderr, "queuectl: join: %s\n", err);
+        return status;
     }
     if (ctl->json) {
-        cJSON_DeleteItemFromObject(reply, "ok");
-        cJSON_AddStringToObject(reply, "endpoint", token.endpoint);
-        qc_out_json(reply);
+        cJSON *out = cJSON_CreateObject();
+        cJSON_AddStringToObject(out, "name", enrolled);
+        cJSON_AddStringToObject(out, "role", token.role);
+        cJSON_AddStringToObject(out, "endpoint", token.endpoint);
+        qc_out_json(out);
+        cJSON_Delete(out);
+    } else if (strcmp(token.role, "worker") == 0) {
+        printf("joined the broker at %s as worker %s; 'queuectl-worker' (or the "
+               "queuectl-worker@ service) now connects there with no flags\n",
+               token.endpoint, enrolled);
     } else {
         printf("joined the broker at %s as client %s; queuectl now talks to it (no flags "
                "needed)\n",
-               token.endpoint, qc_out_text(reply, "name", "?"));
+               token.endpoint, enrolled);
     }
-    cJSON_Delete(reply);
     return QC_CTL_OK;
 }
 

@@ -182,8 +182,8 @@ static int s_join(s_options_t *opts, char *endpoint, size_t len)
         qc_error("cannot join: %s", err);
         return 1;
     }
-    int status = qc_join_enroll_worker(&token, key_path, opts->name, 10000, enrolled,
-                                       sizeof enrolled, err, sizeof err);
+    int status = qc_join_enroll(&token, key_path, opts->name, 10000, enrolled, sizeof enrolled, err,
+                                sizeof err);
     if (status != 0) {
         qc_error("cannot join: %s", err);
         return status;

@@ -50,16 +50,17 @@ int qc_join_save(const qc_token_t *token, char *err, size_t errlen);
  * keys/broker.cert's metadata. Returns 0 with buf set, or -1 if none. */
 int qc_joined_endpoint(const char *role, char *buf, size_t len);
 
-/* Enrolls a worker's key with the broker token names, over the worker
- * socket: connects with CURVE (our secret cert key_path; the broker
- * authenticated by token->key), sends ENROLL with the token's secret and name
- * as the key's suggested name (NULL: the host name), and waits at most
- * timeout_ms for ENROLLED or DENIED (docs/PROTOCOL.md 5). Returns 0 with the
- * name the broker gave the key in name_out, or an exit status
- * (QC_EXIT_JOIN_* when refused, QC_EXIT_JOIN_NO_BROKER when nothing
- * answered, 1 otherwise) with the reason in err. */
-int qc_join_enroll_worker(const qc_token_t *token, const char *key_path, const char *name,
-                          int timeout_ms, char *name_out, size_t len, char *err, size_t errlen);
+/* Enrolls this home's key for the token's role with the broker it names,
+ * on that role's socket (a worker: ENROLL on a DEALER; a client: the enroll
+ * op on a REQ): connects with CURVE (our secret cert key_path; the broker
+ * authenticated by token->key), presents the token's secret with name as
+ * the key's suggested name (NULL: the host name), and waits at most
+ * timeout_ms, watching the handshake (docs/PROTOCOL.md 5). Returns 0 with
+ * the name the broker gave the key in name_out, or an exit status
+ * (QC_EXIT_JOIN_* when refused, at the handshake too; QC_EXIT_JOIN_NO_BROKER
+ * when nothing answered; 1 otherwise) with the reason in err. */
+int qc_join_enroll(const qc_token_t *token, const char *key_path, const char *name, int timeout_ms,
+                   char *name_out, size_t len, char *err, size_t errlen);
 
 /* The exit code for an enrollment refused with this error code
  * (QC_EXIT_JOIN_*), or 1 for any other. */

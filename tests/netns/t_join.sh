@@ -17,8 +17,9 @@
 #   decides who may connect), and an unknown key is refused at the events
 #   socket's handshake while invites are open;
 # - a used-up token (--uses 1, twice), an expired one (--ttl 1s) and a wrong
-#   secret are refused with their message and exit code (7, 6, 5); wrong
-#   secrets in a row are cut off (rate_limited, exit 8).
+#   secret are refused with their message and exit code (7, 6, 5), and so is
+#   a token whose broker key is not the broker's (5, at the handshake);
+#   wrong secrets in a row are cut off (rate_limited, exit 8).
 # Needs root (network namespaces); skips with 77 otherwise. Creates only its
 # own namespaces and the veth pair inside them; deletes them on exit.
 if [ "$(id -u)" != 0 ]; then
@@ -170,6 +171,9 @@ note "worker restarted without a token as $W2_ID"
 qc enqueue --id j3 --max-retries 3 -- \
     "for i in \$(seq 600); do [ -e $WH/release ] && break; sleep 0.1; done; echo j3" >/dev/null
 wait_for 10 state_is j3 processing
+# Its shell runs (the worker said STARTED): losing it now is a charged attempt.
+shell_started() { [ "$(job_field "$1" started_at)" != None ]; }
+wait_for 10 shell_started j3
 qc keys revoke remote1 >"$d/revoke.out" || fail "revoke failed"
 grep_q "revoked worker key remote1" "$d/revoke.out" || fail "revoke said: $(cat "$d/revoke.out")"
 grep_q "1 connected worker dropped" "$d/revoke.out" || fail "revoke said: $(cat "$d/revoke.out")"
@@ -264,6 +268,17 @@ j['secret'] = ('0' if j['secret'][0] != '0' else '1') + j['secret'][1:]
 print('qcjoin1.' + base64.urlsafe_b64encode(json.dumps(j).encode()).decode().rstrip('='))" "$GOOD")
 expect_refused 5 "the token's secret is wrong" "$WH2/wrong.log" in_b "$WH2" "$WORKER" --join "$BAD"
 log_has "$d/broker.log" "enrollment refused: key" || fail "refusals not logged"
+# An impostor: the token's broker key is not the broker's at that address.
+# The newcomer's handshake fails, so it never shows its secret.
+FORGED=$("$PY" -c "
+import base64, json, sys, zmq
+t = sys.argv[1].split('.', 1)[1]
+j = json.loads(base64.urlsafe_b64decode(t + '=' * (-len(t) % 4)))
+j['key'] = zmq.curve_keypair()[0].decode()
+print('qcjoin1.' + base64.urlsafe_b64encode(json.dumps(j).encode()).decode().rstrip('='))" "$CTOKEN")
+CH3=$(new_home)
+expect_refused 5 "is not the one that made this token" "$CH3/forged.log" \
+    in_b "$CH3" "$QUEUECTL" join "$FORGED"
 # Guessing is bounded: wrong secrets in a row are soon not even checked.
 limited=0
 for i in $(seq 15); do
