@@ -8,6 +8,7 @@
 #include <cjson/cJSON.h>
 #include <czmq.h>
 #include <ctype.h>
+#include <stdatomic.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -375,9 +376,10 @@ int qc_join_enroll(const qc_token_t *token, const char *key_path, const char *na
     if (qc_curve_client_apply(sock, token->endpoint, key_path, token->key, token->role, 0, err,
                               errlen) != 0)
         goto done;
-    static int seq = 0;
+    static atomic_int seq; /* a monitor address of its own per call, whatever the thread */
     char address[64];
-    snprintf(address, sizeof address, "inproc://qc-join-monitor-%d-%d", (int)getpid(), ++seq);
+    snprintf(address, sizeof address, "inproc://qc-join-monitor-%d-%d", (int)getpid(),
+             atomic_fetch_add(&seq, 1));
     if (zmq_socket_monitor(zsock_resolve(sock), address,
                            ZMQ_EVENT_HANDSHAKE_FAILED_AUTH | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL |
                                ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL) == 0) {
