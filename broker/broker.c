@@ -1,5 +1,4 @@
 #include "broker.h"
-#include "invites.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -41,9 +40,6 @@ void qc_broker_destroy(qc_broker_t **self_p)
         return;
     qc_broker_t *self = *self_p;
     qc_outbox_destroy(&self->outbox);
-    qc_keyring_destroy(&self->worker_keys);
-    qc_keyring_destroy(&self->client_keys);
-    qc_invites_destroy(&self->invites);
     qc_dispatch_destroy(&self->dispatch);
     free(self);
     *self_p = NULL;

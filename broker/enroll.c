@@ -1,6 +1,7 @@
 /* Remote access (enroll.h): invites, enrollment and the enrolled keys. */
 #include "enroll.h"
 #include "invites.h"
+#include "keyring.h"
 #include "wrkcmd.h"
 #include "queuectl/clock.h"
 #include "queuectl/job.h"

@@ -8,6 +8,7 @@
 #include "enroll.h"
 #include "invites.h"
 #include "keyring.h"
+#include "schedule.h"
 #include "timers.h"
 #include "wrkcmd.h"
 #include "queuectl/clock.h"
@@ -33,6 +34,21 @@
 /* Replies queued per client connection (each at most QC_MAX_REPLY_BYTES). */
 #define S_CLIENT_SNDHWM 16
 
+/* What the loop owns beside the broker: the sockets and the keyrings that
+ * guard them. The broker object (broker.h) has no socket: handlers queue in
+ * its outbox and s_flush sends. */
+typedef struct {
+    qc_broker_t *broker;
+    zsock_t *client_sock;
+    zsock_t *local_sock; /* ipc in the home when client_sock is on the network, or NULL */
+    zsock_t *worker_sock;
+    zsock_t *events_sock; /* PUB: state changes and live output, or NULL */
+    /* Keys allowed per role on CURVE sockets; NULL where a socket has no CURVE. */
+    qc_keyring_t *worker_keys;
+    qc_keyring_t *client_keys;
+    qc_invites_t *invites; /* the invite book, with CURVE */
+} s_server_t;
+
 static volatile sig_atomic_t s_stop_signal = 0;
 
 static void s_on_signal(int signo)
@@ -42,8 +58,9 @@ static void s_on_signal(int signo)
 
 /* Sends everything queued. committed = 0 after a failed commit: replies
  * become storage errors and jobs/acks are dropped. */
-static void s_flush(qc_broker_t *broker, int committed)
+static void s_flush(s_server_t *server, int committed)
 {
+    qc_broker_t *broker = server->broker;
     /* The fence: once the lease may have passed to another broker, nothing
      * this one queued goes out (no JOB, no ACK, no reply). */
     if (!qc_store_lease_valid(broker->store)) {
@@ -55,8 +72,8 @@ static void s_flush(qc_broker_t *broker, int committed)
         broker->stepped_down = 1;
         return;
     }
-    qc_outbox_flush(broker->outbox, broker->client_sock, broker->worker_sock, broker->events_sock,
-                    broker->local_sock, committed);
+    qc_outbox_flush(broker->outbox, server->client_sock, server->worker_sock, server->events_sock,
+                    server->local_sock, committed);
 }
 
 /* Who sent msg (its last frame's metadata): on a CURVE socket (keys not
@@ -73,10 +90,11 @@ static void s_peer(qc_keyring_t *keys, zmsg_t *msg, qc_peer_t *peer)
 
 /* One request from sock: the client socket, or the local one (ipc in the
  * home, no CURVE: its peers are the home's owner). */
-static void s_client_message(qc_broker_t *broker, zsock_t *sock, int writable)
+static void s_client_message(s_server_t *server, zsock_t *sock, int writable)
 {
-    int local = sock != broker->client_sock;
-    qc_keyring_t *keys = local ? NULL : broker->client_keys;
+    qc_broker_t *broker = server->broker;
+    int local = sock != server->client_sock;
+    qc_keyring_t *keys = local ? NULL : server->client_keys;
     zmsg_t *msg = zmsg_recv(sock);
     if (!msg)
         return;
@@ -171,13 +189,14 @@ static void s_worker_guest(qc_broker_t *broker, zframe_t *routing_id, const qc_p
     s_send_worker(broker, routing_id, &denied);
 }
 
-static void s_worker_message(qc_broker_t *broker, int writable)
+static void s_worker_message(s_server_t *server, int writable)
 {
-    zmsg_t *msg = zmsg_recv(broker->worker_sock);
+    qc_broker_t *broker = server->broker;
+    zmsg_t *msg = zmsg_recv(server->worker_sock);
     if (!msg)
         return;
     qc_peer_t peer;
-    s_peer(broker->worker_keys, msg, &peer);
+    s_peer(server->worker_keys, msg, &peer);
     zframe_t *routing_id = zmsg_pop(msg);
     int enroll = 0; /* ENROLL (join) is answered whoever sends it */
     if (zmsg_size(msg) >= 2) {
@@ -190,7 +209,7 @@ static void s_worker_message(qc_broker_t *broker, int writable)
         if (!peer.enrolled && peer.key && qc_dispatch_find(broker->dispatch, routing_id))
             qc_wrkcmd_drop_key(broker, peer.key);
     } else if (routing_id && writable) {
-        qc_wrkcmd_handle(broker, routing_id, broker->worker_keys ? peer.key : NULL, msg);
+        qc_wrkcmd_handle(broker, routing_id, server->worker_keys ? peer.key : NULL, msg);
     } else if (routing_id) {
         qc_wrkcmd_touch(broker, routing_id); /* still a sign of life */
     }
@@ -199,8 +218,9 @@ static void s_worker_message(qc_broker_t *broker, int writable)
 }
 
 /* One pass: drain, apply, dispatch, commit, send. */
-static void s_pass(qc_broker_t *broker, int64_t *sweep_at_mono)
+static void s_pass(s_server_t *server, int64_t *sweep_at_mono)
 {
+    qc_broker_t *broker = server->broker;
     static int was_writable = 1;
     int begun = qc_store_begin(broker->store);
     if (begun == QC_STORE_LEASE_LOST) { /* another broker took over */
@@ -220,23 +240,23 @@ static void s_pass(qc_broker_t *broker, int64_t *sweep_at_mono)
     int64_t drain_until = qc_broker_mono_ms(broker) + S_MAX_PASS_DRAIN_MS;
     for (int n = 0; n < S_MAX_PASS_MESSAGES && qc_broker_mono_ms(broker) < drain_until; n++) {
         int got = 0;
-        if (zsock_events(broker->client_sock) & ZMQ_POLLIN) {
-            s_client_message(broker, broker->client_sock, writable);
+        if (zsock_events(server->client_sock) & ZMQ_POLLIN) {
+            s_client_message(server, server->client_sock, writable);
             got = 1;
         }
-        if (broker->local_sock && (zsock_events(broker->local_sock) & ZMQ_POLLIN)) {
-            s_client_message(broker, broker->local_sock, writable);
+        if (server->local_sock && (zsock_events(server->local_sock) & ZMQ_POLLIN)) {
+            s_client_message(server, server->local_sock, writable);
             got = 1;
         }
-        if (zsock_events(broker->worker_sock) & ZMQ_POLLIN) {
-            s_worker_message(broker, writable);
+        if (zsock_events(server->worker_sock) & ZMQ_POLLIN) {
+            s_worker_message(server, writable);
             got = 1;
         }
         if (!got)
             break;
     }
     if (!writable) {
-        s_flush(broker, 1); /* only read replies and error replies are queued */
+        s_flush(server, 1); /* only read replies and error replies are queued */
         /* Don't spin on a past deadline while the store refuses writes. */
         int64_t retry_at = qc_broker_mono_ms(broker) + 250;
         if (*sweep_at_mono >= 0 && *sweep_at_mono < retry_at)
@@ -248,10 +268,12 @@ static void s_pass(qc_broker_t *broker, int64_t *sweep_at_mono)
     if (*sweep_at_mono >= 0 && now_mono >= *sweep_at_mono)
         *sweep_at_mono = qc_timers_sweep(broker, now_mono);
     qc_timers_retention(broker, now_mono);
+    if (qc_schedule_fire_due(broker, qc_broker_wall_ms(broker)) != 0)
+        qc_warn("schedules: %s", qc_store_errmsg(broker->store)); /* the commit decides */
     qc_wrkcmd_dispatch(broker, qc_broker_wall_ms(broker));
     if (qc_store_commit(broker->store) == 0) {
         broker->storage_backoff_ms = 0;
-        s_flush(broker, 1);
+        s_flush(server, 1);
     } else {
         broker->storage_backoff_ms =
             broker->storage_backoff_ms ? broker->storage_backoff_ms * 2 : 100;
@@ -261,12 +283,13 @@ static void s_pass(qc_broker_t *broker, int64_t *sweep_at_mono)
         qc_error("commit failed (%s): rolled back, clients told to retry",
                  qc_store_errmsg(broker->store));
         qc_store_rollback(broker->store);
+        qc_schedule_forget(broker);
         /* Config set in this pass was rolled back too: memory follows the store. */
         qc_config_defaults(&broker->config);
         qc_store_config_load(broker->store, &broker->config);
-        s_flush(broker, 0);
+        s_flush(server, 0);
         qc_wrkcmd_resync(broker);
-        s_flush(broker, 1);
+        s_flush(server, 1);
     }
     /* A new worker or a lease adds a deadline; recompute cheaply. */
     int64_t sweep = qc_timers_deadline(broker);
@@ -360,6 +383,7 @@ int qc_server_run(const qc_server_options_t *options)
     int lock_fd = -1;
     qc_store_t *store = NULL;
     qc_broker_t *broker = NULL;
+    s_server_t server = {0};
 
     int curve = !options->insecure &&
                 (qc_endpoint_is_network(options->worker_endpoint) ||
@@ -401,6 +425,7 @@ int qc_server_run(const qc_server_options_t *options)
         exit_code = QC_EXIT_RUNTIME;
         goto done;
     }
+    server.broker = broker;
     broker->heartbeat_ms = options->heartbeat_ms;
     broker->liveness_ms = options->liveness_ms;
     broker->worker_endpoint = options->worker_endpoint;
@@ -447,28 +472,31 @@ int qc_server_run(const qc_server_options_t *options)
             zsys_dir_create("%s", dir);
         }
         snprintf(broker->public_key, sizeof broker->public_key, "%s", zcert_public_txt(cert));
-        broker->invites = qc_invites_new(invites_path);
+        server.invites = qc_invites_new(invites_path);
+        broker->invites = server.invites;
         auth = zactor_new(qc_keyring_zap_actor, &zap);
         if (qc_endpoint_is_network(options->worker_endpoint)) {
             snprintf(dir, sizeof dir, "%s/workers", options->authorized_dir);
-            broker->worker_keys = qc_keyring_new(dir);
+            server.worker_keys = qc_keyring_new(dir);
         }
         if (qc_endpoint_is_network(options->client_endpoint)) {
             snprintf(dir, sizeof dir, "%s/clients", options->authorized_dir);
-            broker->client_keys = qc_keyring_new(dir);
+            server.client_keys = qc_keyring_new(dir);
         }
+        broker->worker_keys = server.worker_keys; /* enroll.c reloads them */
+        broker->client_keys = server.client_keys;
         qc_info("CURVE on: broker public key %s; authorized keys in %s/{workers,clients}",
                 zcert_public_txt(cert), options->authorized_dir);
     }
     /* High-water marks count messages per peer: a client that pipelines
      * requests and never reads has at most S_CLIENT_SNDHWM replies of at most
      * QC_MAX_REPLY_BYTES queued (64 MiB); more are dropped. */
-    broker->worker_sock = s_bind(ZMQ_ROUTER, options->worker_endpoint,
-                                 broker->worker_keys ? cert : NULL, QC_ZAP_DOMAIN_WORKERS, 100000);
-    broker->client_sock =
-        s_bind(ZMQ_ROUTER, options->client_endpoint, broker->client_keys ? cert : NULL,
+    server.worker_sock = s_bind(ZMQ_ROUTER, options->worker_endpoint,
+                                server.worker_keys ? cert : NULL, QC_ZAP_DOMAIN_WORKERS, 100000);
+    server.client_sock =
+        s_bind(ZMQ_ROUTER, options->client_endpoint, server.client_keys ? cert : NULL,
                QC_ZAP_DOMAIN_CLIENTS, S_CLIENT_SNDHWM);
-    if (!broker->worker_sock || !broker->client_sock) {
+    if (!server.worker_sock || !server.client_sock) {
         exit_code = QC_EXIT_BIND;
         goto done;
     }
@@ -478,8 +506,8 @@ int qc_server_run(const qc_server_options_t *options)
     char local_endpoint[1024];
     if (qc_endpoint_is_network(options->client_endpoint) &&
         qc_default_client_endpoint(local_endpoint, sizeof local_endpoint) == 0) {
-        broker->local_sock = s_bind(ZMQ_ROUTER, local_endpoint, NULL, NULL, S_CLIENT_SNDHWM);
-        if (!broker->local_sock)
+        server.local_sock = s_bind(ZMQ_ROUTER, local_endpoint, NULL, NULL, S_CLIENT_SNDHWM);
+        if (!server.local_sock)
             qc_warn("no local client socket: the CLI on this machine needs a client key");
     }
     if (options->events_endpoint[0]) {
@@ -489,9 +517,9 @@ int qc_server_run(const qc_server_options_t *options)
             exit_code = QC_EXIT_USAGE;
             goto done;
         }
-        broker->events_sock = s_bind(ZMQ_PUB, options->events_endpoint, events_curve ? cert : NULL,
-                                     QC_ZAP_DOMAIN_EVENTS, 100000);
-        if (!broker->events_sock) {
+        server.events_sock = s_bind(ZMQ_PUB, options->events_endpoint, events_curve ? cert : NULL,
+                                    QC_ZAP_DOMAIN_EVENTS, 100000);
+        if (!server.events_sock) {
             exit_code = QC_EXIT_BIND;
             goto done;
         }
@@ -521,14 +549,14 @@ int qc_server_run(const qc_server_options_t *options)
     qc_info("broker %s ready: workers on %s, clients on %s%s%s, events on %s, database %s "
             "(synchronous=%s)",
             QC_VERSION, options->worker_endpoint, options->client_endpoint,
-            broker->local_sock ? " and locally on " : "", broker->local_sock ? local_endpoint : "",
+            server.local_sock ? " and locally on " : "", server.local_sock ? local_endpoint : "",
             options->events_endpoint[0] ? options->events_endpoint : "(none)", db_name,
             options->synchronous_full ? "FULL" : "NORMAL");
 
     zmq_pollitem_t items[3] = {
-        {zsock_resolve(broker->client_sock), 0, ZMQ_POLLIN, 0},
-        {zsock_resolve(broker->worker_sock), 0, ZMQ_POLLIN, 0},
-        {broker->local_sock ? zsock_resolve(broker->local_sock) : NULL, 0, ZMQ_POLLIN, 0}};
+        {zsock_resolve(server.client_sock), 0, ZMQ_POLLIN, 0},
+        {zsock_resolve(server.worker_sock), 0, ZMQ_POLLIN, 0},
+        {server.local_sock ? zsock_resolve(server.local_sock) : NULL, 0, ZMQ_POLLIN, 0}};
     int64_t heartbeat_at = qc_broker_mono_ms(broker) + broker->heartbeat_ms;
     int64_t sweep_at = qc_timers_deadline(broker);
     while (!s_stop_signal) {
@@ -546,7 +574,7 @@ int qc_server_run(const qc_server_options_t *options)
         else if (broker->maybe_due && broker->dispatch_after_mono_ms < wake)
             wake = broker->dispatch_after_mono_ms;
         long timeout = wake > now_mono ? (long)(wake - now_mono) : 0;
-        int rc = zmq_poll(items, broker->local_sock ? 3 : 2, timeout);
+        int rc = zmq_poll(items, server.local_sock ? 3 : 2, timeout);
         int64_t woke = qc_broker_mono_ms(broker);
         if (rc < 0 && zmq_errno() != EINTR) {
             qc_error("poll failed: %s", zmq_strerror(zmq_errno()));
@@ -562,13 +590,13 @@ int qc_server_run(const qc_server_options_t *options)
                     (long long)(woke - now_mono - timeout));
             broker->awake_since_mono_ms = woke;
         }
-        s_pass(broker, &sweep_at);
+        s_pass(&server, &sweep_at);
         if (qc_broker_mono_ms(broker) - woke > broker->heartbeat_ms)
             broker->awake_since_mono_ms =
                 qc_broker_mono_ms(broker); /* a pass longer than a heartbeat */
         if (qc_broker_mono_ms(broker) >= heartbeat_at) {
             qc_wrkcmd_heartbeat(broker);
-            s_flush(broker, 1);
+            s_flush(&server, 1);
             heartbeat_at = qc_broker_mono_ms(broker) + broker->heartbeat_ms;
         }
         if (broker->stepped_down) {
@@ -582,15 +610,16 @@ int qc_server_run(const qc_server_options_t *options)
 
 done:
     /* Reverse order of creation; the store rolls back anything still open. */
-    if (broker) {
-        zsock_destroy(&broker->client_sock);
-        zsock_destroy(&broker->local_sock);
-        zsock_destroy(&broker->worker_sock);
-        zsock_destroy(&broker->events_sock);
-    }
+    zsock_destroy(&server.client_sock);
+    zsock_destroy(&server.local_sock);
+    zsock_destroy(&server.worker_sock);
+    zsock_destroy(&server.events_sock);
     zactor_destroy(&auth); /* after the sockets it authenticates */
+    qc_keyring_destroy(&server.worker_keys);
+    qc_keyring_destroy(&server.client_keys);
+    qc_invites_destroy(&server.invites);
     zcert_destroy(&cert);
-    qc_broker_destroy(&broker); /* its outbox, registry and keyrings */
+    qc_broker_destroy(&broker); /* its outbox and registry */
     qc_store_destroy(&store);
     if (options->pid_path[0] && exit_code != QC_EXIT_LOCKED && exit_code != QC_EXIT_STEPPED_DOWN)
         unlink(options->pid_path);

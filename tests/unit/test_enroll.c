@@ -11,6 +11,7 @@
 #include "ctlcmd.h"
 #include "enroll.h"
 #include "invites.h"
+#include "keyring.h"
 #include "wrkcmd.h"
 #include "queuectl/join.h"
 #include "queuectl/proto.h"
@@ -277,7 +278,11 @@ int main(void)
     zcert_destroy(&a);
     zcert_destroy(&b);
     zcert_destroy(&c);
-    qc_broker_destroy(&broker); /* its keyrings and invite book */
+    /* The keyrings and the invite book are the loop's, not the broker's. */
+    qc_keyring_destroy(&broker->worker_keys);
+    qc_keyring_destroy(&broker->client_keys);
+    qc_invites_destroy(&broker->invites);
+    qc_broker_destroy(&broker);
     qc_store_destroy(&store);
     char command[64];
     snprintf(command, sizeof command, "rm -rf %s", s_dir);
