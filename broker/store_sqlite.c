@@ -169,6 +169,12 @@ static const char *s_migrations[] = {
     "CREATE TRIGGER jobs_deleted AFTER DELETE ON jobs BEGIN"
     "  DELETE FROM attempts WHERE job_seq = OLD.seq;"
     "END;",
+
+    /* 11: counts per queue kept the same way (deltas per queue and state,
+     * written at COMMIT, and before anything reads queue_counts). A
+     * deletion still counts itself by trigger (purges only). */
+    "DROP TRIGGER jobs_queue_counted_insert;"
+    "DROP TRIGGER jobs_queue_counted_update;",
 };
 #define S_MIGRATION_COUNT ((int)(sizeof s_migrations / sizeof s_migrations[0]))
 
@@ -245,6 +251,9 @@ enum {
     S_STATE_OF_SEQ,
     S_COUNT_ADD,
     S_TOTAL_ADD,
+    S_QUEUE_ADD,
+    S_QUEUE_OF_SEQ,
+    S_QUEUE_OF_ID,
     S_COUNT_STMTS
 };
 
@@ -396,12 +405,23 @@ static const char *s_sql[S_COUNT_STMTS] = {
     [S_STATE_OF_SEQ] = "SELECT state FROM jobs WHERE seq = ?1",
     [S_COUNT_ADD] = "UPDATE state_counts SET n = n + ?2 WHERE state = ?1",
     [S_TOTAL_ADD] = "UPDATE totals SET n = n + ?2 WHERE name = ?1",
+    [S_QUEUE_ADD] = "INSERT INTO queue_counts (queue, state, n) VALUES (?1, ?2, ?3)"
+                    " ON CONFLICT (queue, state) DO UPDATE SET n = n + excluded.n",
+    [S_QUEUE_OF_SEQ] = "SELECT queue FROM jobs WHERE seq = ?1",
+    [S_QUEUE_OF_ID] = "SELECT queue FROM jobs WHERE id = ?1",
 };
 
 /* Totals since creation, in the order of s_total_names. */
 enum { S_T_ENQUEUED, S_T_COMPLETED, S_T_FAILED, S_T_DEAD, S_T_RETRIED, S_T_CANCELED, S_T_COUNT };
 static const char *s_total_names[S_T_COUNT] = {"enqueued", "completed", "failed",
                                                "dead",     "retried",   "canceled"};
+
+/* A queue's count deltas in the open transaction. */
+#define S_QUEUE_DELTAS 16
+typedef struct {
+    char queue[QC_MAX_ID_BYTES + 1];
+    int64_t n[QC_STATE_COUNT];
+} s_queue_delta_t;
 
 struct _qc_store_backend_t {
     sqlite3 *db;
@@ -411,6 +431,10 @@ struct _qc_store_backend_t {
      * the request is rolled back. */
     int64_t tx_counts[QC_STATE_COUNT], sp_counts[QC_STATE_COUNT];
     int64_t tx_totals[S_T_COUNT], sp_totals[S_T_COUNT];
+    /* The same for queue_counts, per queue; written early when full or
+     * before a statement reads queue_counts. */
+    s_queue_delta_t tx_queues[S_QUEUE_DELTAS], sp_queues[S_QUEUE_DELTAS];
+    int tx_queue_used, sp_queue_used;
 };
 
 const char *qc_sqlite_errmsg(qc_store_backend_t *self)
@@ -441,6 +465,27 @@ static void s_deltas_clear(qc_store_backend_t *self)
 {
     memset(self->tx_counts, 0, sizeof self->tx_counts);
     memset(self->tx_totals, 0, sizeof self->tx_totals);
+    self->tx_queue_used = 0;
+}
+
+/* Adds the open transaction's per-queue deltas to queue_counts (in it). */
+static int s_queue_deltas_write(qc_store_backend_t *self)
+{
+    for (int q = 0; q < self->tx_queue_used; q++) {
+        s_queue_delta_t *d = &self->tx_queues[q];
+        for (int i = 0; i < QC_STATE_COUNT; i++) {
+            if (!d->n[i])
+                continue;
+            sqlite3_stmt *stmt = self->stmt[S_QUEUE_ADD];
+            sqlite3_bind_text(stmt, 1, d->queue, -1, SQLITE_STATIC);
+            sqlite3_bind_int(stmt, 2, i);
+            sqlite3_bind_int64(stmt, 3, d->n[i]);
+            if (s_exec_stmt(self, S_QUEUE_ADD) != 0)
+                return -1;
+        }
+    }
+    self->tx_queue_used = 0;
+    return 0;
 }
 
 /* Adds the open transaction's deltas to state_counts and totals (in it). */
@@ -464,6 +509,8 @@ static int s_deltas_write(qc_store_backend_t *self)
         if (s_exec_stmt(self, S_TOTAL_ADD) != 0)
             return -1;
     }
+    if (s_queue_deltas_write(self) != 0)
+        return -1;
     s_deltas_clear(self);
     return 0;
 }
@@ -494,6 +541,48 @@ static void s_move(qc_store_backend_t *self, int from, int to)
         self->tx_totals[S_T_DEAD]++;
     else if (to == QC_STATE_CANCELED)
         self->tx_totals[S_T_CANCELED]++;
+}
+
+/* The same move in queue's counts (queue NULL: the job's, looked up by seq
+ * if seq > 0, else by id), then written at once outside a transaction. */
+static void s_move_q(qc_store_backend_t *self, const char *queue, int64_t seq, const char *id,
+                     int from, int to)
+{
+    s_move(self, from, to);
+    char found[QC_MAX_ID_BYTES + 1] = "default";
+    if (!queue) {
+        sqlite3_stmt *stmt = self->stmt[seq > 0 ? S_QUEUE_OF_SEQ : S_QUEUE_OF_ID];
+        if (seq > 0)
+            sqlite3_bind_int64(stmt, 1, seq);
+        else
+            sqlite3_bind_text(stmt, 1, id, -1, SQLITE_STATIC);
+        if (sqlite3_step(stmt) == SQLITE_ROW && sqlite3_column_text(stmt, 0))
+            snprintf(found, sizeof found, "%s", (const char *)sqlite3_column_text(stmt, 0));
+        else
+            qc_error("store: the queue of a job that moved: %s", sqlite3_errmsg(self->db));
+        s_done(stmt);
+        queue = found;
+    } else if (!queue[0]) {
+        queue = "default";
+    }
+    int q = 0;
+    while (q < self->tx_queue_used && strcmp(self->tx_queues[q].queue, queue) != 0)
+        q++;
+    if (q == S_QUEUE_DELTAS) { /* full: write them now, in the transaction */
+        if (s_queue_deltas_write(self) != 0)
+            qc_error("store: queue counts: %s", sqlite3_errmsg(self->db));
+        q = self->tx_queue_used = 0;
+    }
+    if (q == self->tx_queue_used) {
+        s_queue_delta_t *d = &self->tx_queues[self->tx_queue_used++];
+        snprintf(d->queue, sizeof d->queue, "%s", queue);
+        memset(d->n, 0, sizeof d->n);
+    }
+    if (from >= 0 && from < QC_STATE_COUNT)
+        self->tx_queues[q].n[from]--;
+    if (to >= 0 && to < QC_STATE_COUNT)
+        self->tx_queues[q].n[to]++;
+    s_moved(self);
 }
 
 static int s_migrate(qc_store_backend_t *self, char *err, size_t errlen)
@@ -643,6 +732,8 @@ int qc_sqlite_savepoint(qc_store_backend_t *self)
 {
     memcpy(self->sp_counts, self->tx_counts, sizeof self->sp_counts);
     memcpy(self->sp_totals, self->tx_totals, sizeof self->sp_totals);
+    memcpy(self->sp_queues, self->tx_queues, sizeof self->sp_queues[0] * self->tx_queue_used);
+    self->sp_queue_used = self->tx_queue_used;
     return s_exec_stmt(self, S_SAVEPOINT);
 }
 
@@ -655,6 +746,8 @@ void qc_sqlite_rollback_savepoint(qc_store_backend_t *self)
 {
     memcpy(self->tx_counts, self->sp_counts, sizeof self->tx_counts);
     memcpy(self->tx_totals, self->sp_totals, sizeof self->tx_totals);
+    memcpy(self->tx_queues, self->sp_queues, sizeof self->tx_queues[0] * self->sp_queue_used);
+    self->tx_queue_used = self->sp_queue_used;
     if (s_exec_stmt(self, S_ROLLBACK_TO) == 0)
         s_exec_stmt(self, S_RELEASE);
 }
@@ -808,8 +901,8 @@ int qc_sqlite_job_insert(qc_store_backend_t *self, const qc_job_spec_t *spec,
                 if (s_exec_stmt(self, S_DEP_INSERT) != 0)
                     return -1;
             }
-            s_move(self, -1, deps_left > 0 ? QC_STATE_WAITING : QC_STATE_PENDING);
-            s_moved(self);
+            s_move_q(self, spec->queue, 0, NULL, -1,
+                     deps_left > 0 ? QC_STATE_WAITING : QC_STATE_PENDING);
             return 0;
         }
         if (ext == SQLITE_CONSTRAINT_UNIQUE) {
@@ -880,8 +973,7 @@ static int s_claim(qc_store_backend_t *self, int which, const qc_worker_ref_t *w
     sqlite3_bind_int64(stmt, 6, now_ms);
     if (s_exec_stmt(self, S_ATTEMPT_INSERT) != 0)
         goto fail;
-    s_move(self, was, QC_STATE_PROCESSING);
-    s_moved(self);
+    s_move_q(self, claim->queue, 0, NULL, was, QC_STATE_PROCESSING);
     return 1;
 fail:
     qc_claim_clear(claim);
@@ -898,6 +990,8 @@ int qc_sqlite_job_claim_next(qc_store_backend_t *self, const qc_worker_ref_t *wo
 /* 1 if queue is paused or at its cap, 0 if not, -1 on error. */
 static int s_queue_blocked(qc_store_backend_t *self, const char *queue)
 {
+    if (s_queue_deltas_write(self) != 0) /* it reads queue_counts */
+        return -1;
     sqlite3_stmt *stmt = self->stmt[S_QUEUE_BLOCKED];
     sqlite3_bind_text(stmt, 1, queue, -1, SQLITE_STATIC);
     int rc = sqlite3_step(stmt);
@@ -950,6 +1044,10 @@ int qc_sqlite_job_claim_for(qc_store_backend_t *self, const qc_worker_ref_t *wor
              q = strtok_r(NULL, ",", &save))
             names[count++] = q;
     } else {
+        if (s_queue_deltas_write(self) != 0) { /* it reads queue_counts */
+            free(list);
+            return -1;
+        }
         stmt = self->stmt[S_QUEUES_WAITING];
         while ((rc = sqlite3_step(stmt)) == SQLITE_ROW && count < S_MAX_QUEUES_SCANNED)
             if ((names[count] = strdup((const char *)sqlite3_column_text(stmt, 0))) != NULL)
@@ -1014,6 +1112,8 @@ static cJSON *s_queue_entry(cJSON *queues, const char *name)
 
 cJSON *qc_sqlite_queue_list(qc_store_backend_t *self, int64_t now_ms)
 {
+    if (s_queue_deltas_write(self) != 0) /* it reads queue_counts */
+        return NULL;
     cJSON *by_name = cJSON_CreateObject();
     sqlite3_stmt *stmt = self->stmt[S_QUEUE_COUNTS];
     int rc;
@@ -1066,6 +1166,8 @@ int qc_sqlite_queue_counts(qc_store_backend_t *self, const char *queue,
                            int64_t counts[QC_STATE_COUNT])
 {
     memset(counts, 0, sizeof(int64_t) * QC_STATE_COUNT);
+    if (s_queue_deltas_write(self) != 0) /* it reads queue_counts */
+        return -1;
     sqlite3_stmt *stmt = self->stmt[S_QUEUE_COUNTS_OF];
     sqlite3_bind_text(stmt, 1, queue, -1, SQLITE_STATIC);
     int rc;
@@ -1161,10 +1263,9 @@ int qc_sqlite_job_finish(qc_store_backend_t *self, const qc_running_t *running,
         return -1;
     if (sqlite3_changes(self->db) == 1) {
         /* The caller read the job running, with this attempt unfinished. */
-        s_move(self, QC_STATE_PROCESSING, next_state);
         if (result->outcome != QC_OUTCOME_SUCCEEDED && result->outcome != QC_OUTCOME_NOT_STARTED)
             self->tx_totals[S_T_FAILED]++;
-        s_moved(self);
+        s_move_q(self, NULL, running->seq, NULL, QC_STATE_PROCESSING, next_state);
     }
     return 0;
 }
@@ -1229,8 +1330,7 @@ int qc_sqlite_job_revive(qc_store_backend_t *self, const char *id, int64_t now_m
     if (s_exec_stmt(self, S_REVIVE) != 0)
         return -1;
     if (sqlite3_changes(self->db) == 1) {
-        s_move(self, QC_STATE_DEAD, QC_STATE_PENDING);
-        s_moved(self);
+        s_move_q(self, NULL, 0, id, QC_STATE_DEAD, QC_STATE_PENDING);
         return 0;
     }
     return s_missing_or_conflict(self, id);
@@ -1453,8 +1553,7 @@ int qc_sqlite_job_cancel(qc_store_backend_t *self, const char *id, int64_t now_m
     if (s_exec_stmt(self, S_CANCEL_WAITING) != 0)
         return -1;
     if (sqlite3_changes(self->db) == 1) {
-        s_move(self, was, QC_STATE_CANCELED);
-        s_moved(self);
+        s_move_q(self, NULL, 0, id, was, QC_STATE_CANCELED);
         return 0;
     }
     stmt = self->stmt[S_CANCEL_REQUEST];
@@ -1717,8 +1816,7 @@ int qc_sqlite_deps_settle(qc_store_backend_t *self, const char *id, int64_t now_
             int state = step == SQLITE_ROW ? sqlite3_column_int(stmt, 0) : -1;
             s_done(stmt);
             if (state >= 0 && state != QC_STATE_WAITING) { /* its last dependency */
-                s_move(self, QC_STATE_WAITING, state);
-                s_moved(self);
+                s_move_q(self, NULL, refs.items[i].seq, NULL, QC_STATE_WAITING, state);
             }
             if (step != SQLITE_ROW && step != SQLITE_DONE)
                 rc = -1;
@@ -1753,8 +1851,8 @@ int qc_sqlite_deps_settle(qc_store_backend_t *self, const char *id, int64_t now_
                     rc = -1;
                 } else {
                     if (sqlite3_changes(self->db) == 1) {
-                        s_move(self, QC_STATE_WAITING, QC_STATE_CANCELED);
-                        s_moved(self);
+                        s_move_q(self, NULL, refs.items[i].seq, NULL, QC_STATE_WAITING,
+                                 QC_STATE_CANCELED);
                     }
                     if (fn)
                         fn(arg, refs.items[i].id, QC_STATE_CANCELED, reason);
@@ -1789,8 +1887,7 @@ int qc_sqlite_deps_revive(qc_store_backend_t *self, const char *id, int64_t now_
         int ext = sqlite3_extended_errcode(self->db);
         s_done(stmt);
         if (step == SQLITE_ROW) {
-            s_move(self, QC_STATE_CANCELED, state);
-            s_moved(self);
+            s_move_q(self, NULL, refs.items[i].seq, NULL, QC_STATE_CANCELED, state);
         }
         if (step == SQLITE_ROW && fn)
             fn(arg, refs.items[i].id, (qc_state_t)state, NULL);

@@ -105,6 +105,12 @@ counts_match() {
         WHERE state = s.state) FROM state_counts s
         WHERE s.n != (SELECT COUNT(*) FROM jobs WHERE state = s.state)")
     [ -z "$wrong" ] || fail "state_counts disagree with the jobs table: $wrong"
+    wrong=$($1 "SELECT c.queue || '/' || c.state || ': counted ' || c.n FROM queue_counts c
+        WHERE c.n != (SELECT COUNT(*) FROM jobs WHERE queue = c.queue AND state = c.state)
+        UNION ALL SELECT queue || '/' || state || ': not counted' FROM jobs j
+        WHERE NOT EXISTS (SELECT 1 FROM queue_counts c WHERE c.queue = j.queue
+        AND c.state = j.state)")
+    [ -z "$wrong" ] || fail "queue_counts disagree with the jobs table: $wrong"
     wrong=$($1 "SELECT n || ' enqueued counted, ' || (SELECT COUNT(*) FROM jobs) || ' rows'
         FROM totals WHERE name = 'enqueued' AND n != (SELECT COUNT(*) FROM jobs)")
     [ -z "$wrong" ] || fail "totals: $wrong"

@@ -214,6 +214,11 @@ int main(void)
              " (SELECT COUNT(*) FROM jobs WHERE state = s.state)')\" = 0",
              path);
     CHECK(system(command) == 0);
+    snprintf(command, sizeof command,
+             "test \"$(sqlite3 %s 'SELECT COUNT(*) FROM queue_counts c WHERE n !="
+             " (SELECT COUNT(*) FROM jobs WHERE queue = c.queue AND state = c.state)')\" = 0",
+             path);
+    CHECK(system(command) == 0);
     /* a read error is not "not found": on a copy whose attempts table is gone
      * behind the store's back, the job's history cannot be read */
     char copy[64];
