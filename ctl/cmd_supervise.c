@@ -5,7 +5,7 @@
 #include "queuectl/clock.h"
 #include "queuectl/paths.h"
 #include "queuectl/parse.h"
-#include "queuectl/proto.h"
+#include "queuectl/json.h"
 #include "queuectl/protocol.h"
 
 #include <errno.h>

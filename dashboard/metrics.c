@@ -1,7 +1,7 @@
 /* GET /metrics: the broker's metrics op in the Prometheus text format 0.0.4
  * (docs/API.md lists every metric). */
 #include "metrics.h"
-#include "queuectl/proto.h"
+#include "queuectl/json.h"
 #include "queuectl/protocol.h"
 
 #include <stdarg.h>
