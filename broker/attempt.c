@@ -1,4 +1,5 @@
 #include "attempt.h"
+#include "deps.h"
 #include "events.h"
 #include "retry.h"
 #include "queuectl/log.h"
@@ -7,18 +8,35 @@
 #include <string.h>
 
 /* Records the end of an attempt and applies the retry policy. */
-int qc_attempt_finish(qc_broker_t *broker, const qc_running_t *running, const qc_result_t *result)
+int qc_attempt_finish(qc_broker_t *broker, const qc_running_t *running, const qc_result_t *reported)
 {
     int64_t now_ms = qc_broker_wall_ms(broker);
-    qc_state_t next_state;
-    int64_t run_at_ms;
     /* A job canceled while it ran ends canceled, however its run ended
      * (unless it managed to succeed first). */
-    qc_outcome_t outcome = running->cancel_requested && result->outcome != QC_OUTCOME_SUCCEEDED
+    qc_outcome_t outcome = running->cancel_requested && reported->outcome != QC_OUTCOME_SUCCEEDED
                                ? QC_OUTCOME_CANCELED
-                               : result->outcome;
-    qc_retry_decide(&broker->config, outcome, running->attempts, running->max_retries, now_ms,
-                    &next_state, &run_at_ms);
+                               : reported->outcome;
+    qc_retry_input_t input = {.outcome = outcome,
+                              .exit_code = reported->exit_code,
+                              .attempts = running->attempts,
+                              .max_retries = running->max_retries,
+                              .retry_on_exit = running->retry_on_exit,
+                              .no_retry_on_exit = running->no_retry_on_exit,
+                              .now_ms = now_ms};
+    qc_retry_decision_t decision;
+    qc_retry_decide(&broker->config, &input, &decision);
+    qc_state_t next_state = decision.next_state;
+    int64_t run_at_ms = decision.run_at_ms;
+    /* Dead by the exit policy: last_error says so (the tails stay the worker's). */
+    qc_result_t annotated = *reported;
+    const qc_result_t *result = reported;
+    if (decision.why_dead) {
+        char error[sizeof annotated.error];
+        snprintf(error, sizeof error, "%s", reported->error);
+        snprintf(annotated.error, sizeof annotated.error, "%.160s; %s",
+                 error[0] ? error : qc_outcome_name(outcome), decision.why_dead);
+        result = &annotated;
+    }
     if (qc_store_job_finish(broker->store, running, result, next_state, run_at_ms, now_ms) != 0)
         return -1;
     if (result->started_at_ms > 0 && result->finished_at_ms >= result->started_at_ms)
@@ -34,6 +52,10 @@ int qc_attempt_finish(qc_broker_t *broker, const qc_running_t *running, const qc
                                             .exit_code = result->exit_code,
                                             .error = result->error,
                                             .worker_id = running->worker_id});
+    if ((next_state == QC_STATE_COMPLETED || next_state == QC_STATE_DEAD ||
+         next_state == QC_STATE_CANCELED) &&
+        qc_deps_settled(broker, result->id) != 0)
+        return -1;
     const char *name = qc_outcome_name(result->outcome);
     if (next_state == QC_STATE_COMPLETED)
         qc_info("job %s: attempt %d succeeded", result->id, running->attempt);

@@ -8,7 +8,8 @@
 
 /* Records the end of an attempt and applies the retry policy; publishes
  * the job's new state. Returns 0, or -1 if the store refused. */
-int qc_attempt_finish(qc_broker_t *broker, const qc_running_t *running, const qc_result_t *result);
+int qc_attempt_finish(qc_broker_t *broker, const qc_running_t *running,
+                      const qc_result_t *reported);
 
 /* Fails a held attempt whose worker is gone (or whose lease ran out).
  * started: 1 if a shell ran, 0 if it never did (not charged), -1 to take

@@ -26,7 +26,8 @@ typedef struct {
     int maybe_due;                  /* a job may be due: try to claim */
     int64_t dispatch_after_mono_ms; /* after a failed commit: no claims before this */
     int64_t storage_backoff_ms;
-    int64_t next_due_ms; /* wall clock of the next waiting job, -1 if none */
+    int64_t next_due_ms;     /* wall clock of the next waiting job, -1 if none */
+    int64_t schedule_due_ms; /* wall clock of the next schedule tick; -1 none, 0 unknown */
     /* Since when the loop has run without a stall: silence before it is the
      * broker's own fault, not the workers'. */
     int64_t awake_since_mono_ms;

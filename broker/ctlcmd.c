@@ -1,6 +1,10 @@
 /* The client request table: one handler per op, each decoding its arguments,
  * calling the store or the registry, and building exactly one reply. */
 #include "ctlcmd.h"
+#include "deps.h"
+#include "enqueue.h"
+#include "queues.h"
+#include "schedule.h"
 #include "events.h"
 #include "wrkcmd.h"
 #include "queuectl/clock.h"
@@ -40,73 +44,6 @@ static cJSON *s_op_ping(qc_broker_t *broker, const cJSON *request)
     return reply;
 }
 
-/* Stores one job; returns NULL on success (id in id_out) or an error reply. */
-static cJSON *s_insert_one(qc_broker_t *broker, const cJSON *obj, const char *where, int64_t now_ms,
-                           char *id_out)
-{
-    qc_job_spec_t spec;
-    char err[256];
-    if (qc_job_spec_from_json(obj, &spec, err, sizeof err) != 0)
-        return qc_broker_error(QC_E_INVALID_JOB, "%s%s", where, err);
-    int rc = qc_store_job_insert(broker->store, &spec, &broker->config, now_ms, id_out);
-    if (rc == 0)
-        qc_events_job(broker, &(qc_job_event_t){.id = id_out,
-                                                .state = QC_STATE_PENDING,
-                                                .command = spec.command,
-                                                .with_counts = 1,
-                                                .max_retries = spec.max_retries >= 0
-                                                                   ? spec.max_retries
-                                                                   : broker->config.max_retries,
-                                                .priority = spec.priority});
-    qc_job_spec_clear(&spec);
-    if (rc == QC_STORE_DUPLICATE)
-        return qc_broker_error(QC_E_DUPLICATE, "%sa job with id \"%s\" already exists", where,
-                               id_out);
-    if (rc != 0)
-        return s_storage_error(broker);
-    return NULL;
-}
-
-static cJSON *s_op_enqueue(qc_broker_t *broker, const cJSON *request)
-{
-    const cJSON *job = cJSON_GetObjectItemCaseSensitive(request, "job");
-    const cJSON *jobs = cJSON_GetObjectItemCaseSensitive(request, "jobs");
-    int64_t now_ms = qc_broker_wall_ms(broker);
-    char id[QC_MAX_ID_BYTES + 1];
-    if ((job == NULL) == (jobs == NULL))
-        return qc_broker_error(QC_E_BAD_REQUEST, "enqueue needs either \"job\" or \"jobs\"");
-    if (job) {
-        cJSON *error = s_insert_one(broker, job, "", now_ms, id);
-        if (error)
-            return error;
-        broker->maybe_due = 1;
-        cJSON *reply = s_ok();
-        cJSON_AddStringToObject(reply, "id", id);
-        return reply;
-    }
-    if (!cJSON_IsArray(jobs))
-        return qc_broker_error(QC_E_BAD_REQUEST, "\"jobs\" must be an array");
-    int count = cJSON_GetArraySize(jobs);
-    if (count < 1 || count > QC_MAX_BATCH_JOBS)
-        return qc_broker_error(QC_E_TOO_LARGE, "a batch holds 1 to %d jobs, not %d",
-                               QC_MAX_BATCH_JOBS, count);
-    cJSON *reply = s_ok();
-    cJSON *ids = cJSON_AddArrayToObject(reply, "ids");
-    int index = 0;
-    for (const cJSON *item = jobs->child; item; item = item->next, index++) {
-        char where[32];
-        snprintf(where, sizeof where, "jobs[%d]: ", index);
-        cJSON *error = s_insert_one(broker, item, where, now_ms, id);
-        if (error) { /* the caller's savepoint undoes the jobs already inserted */
-            cJSON_Delete(reply);
-            return error;
-        }
-        cJSON_AddItemToArray(ids, cJSON_CreateString(id));
-    }
-    broker->maybe_due = 1;
-    return reply;
-}
-
 static const char *s_required_id(const cJSON *request)
 {
     const char *id = qc_json_string(request, "id");
@@ -124,6 +61,10 @@ static cJSON *s_op_get(qc_broker_t *broker, const cJSON *request)
         return qc_broker_error(QC_E_NOT_FOUND, "no job with id \"%s\"", id);
     if (rc != 0)
         return s_storage_error(broker);
+    if (qc_deps_annotate(broker, job) != 0) {
+        cJSON_Delete(job);
+        return s_storage_error(broker);
+    }
     cJSON *reply = s_ok();
     cJSON_AddItemToObject(reply, "job", job);
     return reply;
@@ -237,11 +178,19 @@ static cJSON *s_op_list(qc_broker_t *broker, const cJSON *request)
         state = cJSON_IsString(item) ? qc_state_parse(item->valuestring) : -1;
         if (state < 0)
             return qc_broker_error(QC_E_BAD_REQUEST, "state must be one of pending, processing, "
-                                                     "completed, failed, dead, canceled");
+                                                     "completed, failed, dead, canceled, waiting");
     }
+    const char *queue;
+    cJSON *error = qc_queues_filter(request, &queue);
+    if (error)
+        return error;
     item = cJSON_GetObjectItemCaseSensitive(request, "q");
     if (item && !cJSON_IsNull(item) && !cJSON_IsString(item))
         return qc_broker_error(QC_E_BAD_REQUEST, "q must be a string");
+    if (queue && cJSON_IsString(item) && item->valuestring[0])
+        return qc_broker_error(QC_E_BAD_REQUEST, "list takes q or queue, not both");
+    if (queue)
+        return qc_queues_jobs(broker, request, queue, state);
     if (cJSON_IsString(item) && item->valuestring[0])
         return s_search(broker, request, state, item->valuestring);
     return s_list(broker, request, state);
@@ -254,7 +203,12 @@ static cJSON *s_op_dlq_list(qc_broker_t *broker, const cJSON *request)
 
 static cJSON *s_op_status(qc_broker_t *broker, const cJSON *request)
 {
-    (void)request;
+    const char *queue;
+    cJSON *error = qc_queues_filter(request, &queue);
+    if (error)
+        return error;
+    if (queue)
+        return qc_queues_status(broker, queue);
     int64_t counts[QC_STATE_COUNT], oldest_ms;
     if (qc_store_counts(broker->store, counts, &oldest_ms) != 0)
         return s_storage_error(broker);
@@ -348,6 +302,8 @@ static cJSON *s_dlq_retry_many(qc_broker_t *broker, const cJSON *request)
     for (const cJSON *job = jobs->child; job; job = job->next) {
         const char *id = qc_json_string(job, "id");
         int rc = qc_store_job_revive(broker->store, id, now_ms);
+        if (rc == 0 && qc_deps_revived(broker, id) != 0)
+            rc = -1;
         if (rc == 0) {
             cJSON_AddItemToArray(retried, cJSON_CreateString(id));
             cJSON *brief = all ? NULL : qc_store_job_brief(broker->store, id);
@@ -365,7 +321,9 @@ static cJSON *s_dlq_retry_many(qc_broker_t *broker, const cJSON *request)
                                     rc == QC_STORE_NOT_FOUND ? QC_E_NOT_FOUND : QC_E_CONFLICT);
             cJSON_AddStringToObject(error, "message",
                                     rc == QC_STORE_NOT_FOUND ? "no such job"
-                                                             : "not in the dead-letter queue");
+                                    : rc == QC_STORE_UNIQUE_HELD
+                                        ? "its unique key is held by an unfinished job"
+                                        : "not in the dead-letter queue");
             cJSON_AddItemToArray(failed, entry);
         }
     }
@@ -391,10 +349,17 @@ static cJSON *s_op_dlq_retry(qc_broker_t *broker, const cJSON *request)
     if (!id)
         return qc_broker_error(QC_E_BAD_REQUEST, "dlq.retry needs a valid \"id\"");
     int rc = qc_store_job_revive(broker->store, id, qc_broker_wall_ms(broker));
+    if (rc == 0 && qc_deps_revived(broker, id) != 0)
+        rc = -1;
     if (rc == QC_STORE_NOT_FOUND)
         return qc_broker_error(QC_E_NOT_FOUND, "no job with id \"%s\"", id);
     if (rc == QC_STORE_CONFLICT)
         return qc_broker_error(QC_E_CONFLICT, "job \"%s\" is not in the dead-letter queue", id);
+    if (rc == QC_STORE_UNIQUE_HELD)
+        return qc_broker_error(QC_E_CONFLICT,
+                               "job \"%s\" stays in the dead-letter queue: its unique key is "
+                               "held by an unfinished job",
+                               id);
     if (rc != 0)
         return s_storage_error(broker);
     qc_info("job %s: revived from the dead-letter queue", id);
@@ -422,7 +387,8 @@ static cJSON *s_op_config_get(qc_broker_t *broker, const cJSON *request)
         if (!key)
             return qc_broker_error(QC_E_INVALID_CONFIG,
                                    "unknown config key (known: max-retries, backoff-base, "
-                                   "backoff-max, job-timeout, retention)");
+                                   "backoff-max, job-timeout, retention, retry-on-exit, "
+                                   "no-retry-on-exit)");
     }
     cJSON *reply = s_ok();
     cJSON_AddItemToObject(reply, "config", qc_config_to_json(&broker->config, key));
@@ -433,7 +399,7 @@ static cJSON *s_op_config_set(qc_broker_t *broker, const cJSON *request)
 {
     const char *key = qc_json_string(request, "key");
     const cJSON *value = cJSON_GetObjectItemCaseSensitive(request, "value");
-    char text[64];
+    char text[QC_CONFIG_VALUE_BYTES + 64];
     if (cJSON_IsString(value))
         snprintf(text, sizeof text, "%s", value->valuestring);
     else if (cJSON_IsNumber(value))
@@ -447,8 +413,12 @@ static cJSON *s_op_config_set(qc_broker_t *broker, const cJSON *request)
     if (qc_config_set(&updated, key, text, err, sizeof err) != 0)
         return qc_broker_error(QC_E_INVALID_CONFIG, "%s", err);
     const char *canonical = qc_config_key_canonical(key);
-    char stored[32];
+    char stored[QC_CONFIG_VALUE_BYTES];
     qc_config_format(&updated, canonical, stored, sizeof stored);
+    if (strstr(canonical, "retry_on_exit") && stored[0] &&
+        !qc_store_supports(broker->store, QC_STORE_FEAT_EXIT_POLICY))
+        return qc_broker_error(QC_E_STORAGE, "this broker's database backend cannot store an "
+                                             "exit-code retry policy yet");
     if (qc_store_config_save(broker->store, canonical, stored) != 0)
         return s_storage_error(broker);
     broker->config = updated;
@@ -480,6 +450,10 @@ static cJSON *s_op_workers_list(qc_broker_t *broker, const cJSON *request)
             obj, "last_seen",
             qc_clock_format_iso(now_wall - (now_mono - w->last_seen_mono_ms), iso, sizeof iso));
         cJSON_AddBoolToObject(obj, "stopping", w->stopping);
+        if (w->queues)
+            cJSON_AddStringToObject(obj, "queues", w->queues);
+        else
+            cJSON_AddNullToObject(obj, "queues");
         cJSON_AddItemToArray(workers, obj);
     }
     return reply;
@@ -519,6 +493,8 @@ static cJSON *s_op_cancel(qc_broker_t *broker, const cJSON *request)
         qc_info("job %s: canceled", id);
         qc_events_job(broker,
                       &(qc_job_event_t){.id = id, .state = QC_STATE_CANCELED, .error = "canceled"});
+        if (qc_deps_settled(broker, id) != 0)
+            return s_storage_error(broker);
     } else {
         qc_wrkcmd_cancel_running(broker, id);
     }
@@ -650,7 +626,17 @@ static const struct {
     int writes; /* needs the pass's transaction */
 } s_ops[] = {
     {"ping", s_op_ping, 0},
-    {"enqueue", s_op_enqueue, 1},
+    {"enqueue", qc_enqueue_handle, 1},
+    {"queue.list", qc_queues_list, 0},
+    {"schedule.add", qc_schedule_add, 1},
+    {"schedule.list", qc_schedule_list, 0},
+    {"schedule.get", qc_schedule_get, 0},
+    {"schedule.remove", qc_schedule_remove, 1},
+    {"schedule.pause", qc_schedule_pause, 1},
+    {"schedule.resume", qc_schedule_resume, 1},
+    {"queue.pause", qc_queues_pause, 1},
+    {"queue.resume", qc_queues_resume, 1},
+    {"queue.set", qc_queues_set, 1},
     {"get", s_op_get, 0},
     {"list", s_op_list, 0},
     {"status", s_op_status, 0},

@@ -12,6 +12,7 @@ struct _qc_dispatch_t {
     zhashx_t *workers; /* key -> qc_worker_t*, owned */
     zlistx_t *orphans; /* s_orphan_t*, owned */
     uint64_t given;    /* jobs given so far: each worker's last_given is one of these */
+    uint64_t pass;     /* dispatch passes so far */
 };
 
 static void s_worker_free(void **item)
@@ -21,6 +22,7 @@ static void s_worker_free(void **item)
         return;
     zframe_destroy(&worker->routing_id);
     free(worker->held);
+    free(worker->queues);
     free(worker);
     *item = NULL;
 }
@@ -116,6 +118,12 @@ qc_worker_t *qc_dispatch_add(qc_dispatch_t *self, zframe_t *routing_id,
     snprintf(worker->host, sizeof worker->host, "%s", hello->host);
     worker->pid = hello->pid;
     worker->slots = hello->slots;
+    if (hello->queues && !(worker->queues = strdup(hello->queues))) {
+        zframe_destroy(&worker->routing_id);
+        free(worker->held);
+        free(worker);
+        return NULL;
+    }
     worker->connected_at_ms = now_wall_ms;
     worker->last_seen_mono_ms = now_mono_ms;
     zhashx_delete(self->workers, worker->key);
@@ -156,7 +164,8 @@ qc_worker_t *qc_dispatch_pick(qc_dispatch_t *self)
 {
     qc_worker_t *best = NULL;
     for (qc_worker_t *w = zhashx_first(self->workers); w; w = zhashx_next(self->workers))
-        if (qc_worker_free_slots(w) > 0 && (!best || s_better(w, best)))
+        if (qc_worker_free_slots(w) > 0 && w->nothing_due_pass != self->pass &&
+            (!best || s_better(w, best)))
             best = w;
     return best;
 }
@@ -164,6 +173,16 @@ qc_worker_t *qc_dispatch_pick(qc_dispatch_t *self)
 void qc_dispatch_given(qc_dispatch_t *self, qc_worker_t *worker)
 {
     worker->last_given = ++self->given;
+}
+
+void qc_dispatch_pass_begin(qc_dispatch_t *self)
+{
+    self->pass++;
+}
+
+void qc_dispatch_nothing_due(qc_dispatch_t *self, qc_worker_t *worker)
+{
+    worker->nothing_due_pass = self->pass;
 }
 
 int qc_worker_free_slots(const qc_worker_t *worker)

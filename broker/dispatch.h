@@ -27,6 +27,7 @@ typedef struct {
     const char *host;
     int pid;
     int slots;
+    const char *queues; /* comma-separated preference list, NULL for every queue */
 } qc_worker_hello_t;
 
 /* A registration belongs to one connection (routing id) and, on CURVE, one
@@ -48,6 +49,8 @@ typedef struct {
     int held_count;
     int held_cap;
     qc_held_t *held; /* [held_cap], grows */
+    char *queues;    /* owned: the queues it serves, in preference order ("a,b"); NULL: all */
+    uint64_t nothing_due_pass; /* found nothing it may take in this dispatch pass */
 } qc_worker_t;
 
 typedef struct _qc_dispatch_t qc_dispatch_t;
@@ -81,6 +84,10 @@ size_t qc_dispatch_size(qc_dispatch_t *self);
 qc_worker_t *qc_dispatch_pick(qc_dispatch_t *self);
 /* Records that worker was just given a job: it goes last in the order. */
 void qc_dispatch_given(qc_dispatch_t *self, qc_worker_t *worker);
+/* A dispatch pass: pick leaves out the workers marked with nothing_due
+ * since the pass began (nothing due in the queues they serve). */
+void qc_dispatch_pass_begin(qc_dispatch_t *self);
+void qc_dispatch_nothing_due(qc_dispatch_t *self, qc_worker_t *worker);
 
 /* Held jobs. hold returns the new entry (zeroed flags), or NULL if out of
  * memory. release returns 0 if the worker held (id, attempt), -1 if not. */

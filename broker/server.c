@@ -6,6 +6,7 @@
 #include "broker.h"
 #include "ctlcmd.h"
 #include "keyring.h"
+#include "schedule.h"
 #include "timers.h"
 #include "wrkcmd.h"
 #include "queuectl/clock.h"
@@ -182,6 +183,8 @@ static void s_pass(s_server_t *server, int64_t *sweep_at_mono)
     if (*sweep_at_mono >= 0 && now_mono >= *sweep_at_mono)
         *sweep_at_mono = qc_timers_sweep(broker, now_mono);
     qc_timers_retention(broker, now_mono);
+    if (qc_schedule_fire_due(broker, qc_broker_wall_ms(broker)) != 0)
+        qc_warn("schedules: %s", qc_store_errmsg(broker->store)); /* the commit decides */
     qc_wrkcmd_dispatch(broker, qc_broker_wall_ms(broker));
     if (qc_store_commit(broker->store) == 0) {
         broker->storage_backoff_ms = 0;
@@ -195,6 +198,7 @@ static void s_pass(s_server_t *server, int64_t *sweep_at_mono)
         qc_error("commit failed (%s): rolled back, clients told to retry",
                  qc_store_errmsg(broker->store));
         qc_store_rollback(broker->store);
+        qc_schedule_forget(broker);
         /* Config set in this pass was rolled back too: memory follows the store. */
         qc_config_defaults(&broker->config);
         qc_store_config_load(broker->store, &broker->config);

@@ -133,7 +133,8 @@ static void s_on_hello(qc_broker_t *broker, zframe_t *routing_id, const char *cu
                              .curve_key = curve_key ? curve_key : "",
                              .host = hello->host,
                              .pid = hello->pid,
-                             .slots = hello->slots};
+                             .slots = hello->slots,
+                             .queues = hello->queues};
     /* A registration belongs to its connection and, with CURVE, its key.
      * The same worker process (same instance secret) may come back on a new
      * connection: its earlier records give up their jobs to the new one, or
@@ -211,9 +212,10 @@ static void s_on_hello(qc_broker_t *broker, zframe_t *routing_id, const char *cu
                                      .liveness_ms = broker->liveness_ms}};
     s_send(broker, routing_id, &welcome, QC_OUT_ALWAYS);
     qc_events_worker(broker, "joined", worker);
-    qc_info("worker %s registered (host %s, pid %d, %d slot%s, %d held)", worker->worker_id,
-            worker->host, worker->pid, worker->slots, worker->slots == 1 ? "" : "s",
-            worker->held_count);
+    qc_info("worker %s registered (host %s, pid %d, %d slot%s, %d held, queues %s)",
+            worker->worker_id, worker->host, worker->pid, worker->slots,
+            worker->slots == 1 ? "" : "s", worker->held_count,
+            worker->queues ? worker->queues : "all");
     broker->maybe_due = 1;
 }
 
@@ -287,11 +289,11 @@ static int s_give_one(qc_broker_t *broker, qc_worker_t *worker, int64_t now_wall
 {
     qc_worker_ref_t ref = {worker->worker_id, worker->instance, worker->host, worker->pid};
     qc_claim_t claim;
-    int rc = qc_store_job_claim_next(broker->store, &ref, now_wall_ms, &claim);
+    int rc = qc_store_job_claim_for(broker->store, &ref, now_wall_ms, worker->queues, &claim);
     if (rc != 1)
         return rc;
     if (!qc_worker_hold(worker, claim.seq, claim.id, claim.attempt)) {
-        free(claim.command);
+        qc_claim_clear(&claim);
         return -1; /* out of memory: the pass's commit must not keep this claim */
     }
     qc_histogram_observe(
@@ -306,12 +308,18 @@ static int s_give_one(qc_broker_t *broker, qc_worker_t *worker, int64_t now_wall
                                             .priority = claim.priority,
                                             .attempt = claim.attempt,
                                             .worker_id = worker->worker_id});
+    cJSON *env = claim.env_json ? cJSON_Parse(claim.env_json) : NULL;
     qc_wmsg_t job = {.type = QC_WMSG_JOB,
                      .run = {claim.id, claim.attempt},
-                     .job = {.command = claim.command, .timeout_s = claim.timeout_s}};
+                     .job = {.command = claim.command,
+                             .timeout_s = claim.timeout_s,
+                             .env = env,
+                             .cwd = claim.cwd,
+                             .queue = claim.queue[0] ? claim.queue : NULL}};
     s_send(broker, worker->routing_id, &job, QC_OUT_AFTER_COMMIT);
+    cJSON_Delete(env);
     qc_debug("job %s: attempt %d sent to worker %s", claim.id, claim.attempt, worker->worker_id);
-    free(claim.command);
+    qc_claim_clear(&claim);
     return 1;
 }
 
@@ -323,6 +331,7 @@ void qc_wrkcmd_dispatch(qc_broker_t *broker, int64_t now_wall_ms)
         return;
     /* Which worker gets each job is the registry's policy (dispatch.h). */
     int nothing_due = 0;
+    qc_dispatch_pass_begin(broker->dispatch);
     for (;;) {
         qc_worker_t *best = qc_dispatch_pick(broker->dispatch);
         if (!best)
@@ -332,13 +341,22 @@ void qc_wrkcmd_dispatch(qc_broker_t *broker, int64_t now_wall_ms)
             return; /* storage trouble: try again on the next pass */
         if (rc == 0) {
             nothing_due = 1;
-            break;
+            if (!best->queues)
+                break; /* it serves every queue: nothing is due for anyone */
+            /* Nothing in its queues: a worker serving others may find some. */
+            qc_dispatch_nothing_due(broker->dispatch, best);
+            continue;
         }
         qc_dispatch_given(broker->dispatch, best);
     }
     /* Nothing more is due now (or nobody is free): remember when to look again. */
     broker->maybe_due = 0;
     broker->next_due_ms = nothing_due ? qc_store_next_due_ms(broker->store) : -1;
+    /* Due, yet nobody may take it (its queue is paused or full, or no worker
+     * serves it): a resume, a finished job or a new worker set maybe_due;
+     * meanwhile look again in a second rather than spin. */
+    if (nothing_due && broker->next_due_ms >= 0 && broker->next_due_ms <= now_wall_ms)
+        broker->next_due_ms = now_wall_ms + 1000;
 }
 
 void qc_wrkcmd_heartbeat(qc_broker_t *broker)

@@ -21,6 +21,10 @@ struct _qc_flags_t {
     int seen_count;
     char **args; /* NULL-terminated; strings point into argv */
     int arg_count;
+    /* Every value given, in order, for repeatable flags (--env A=1 --env B=2). */
+    const s_seen_t **given_flag;
+    const char **given_value;
+    int given_count;
 };
 
 void qc_flags_destroy(qc_flags_t **self_p)
@@ -30,6 +34,8 @@ void qc_flags_destroy(qc_flags_t **self_p)
     qc_flags_t *self = *self_p;
     free(self->seen);
     free(self->args);
+    free(self->given_flag);
+    free(self->given_value);
     free(self);
     *self_p = NULL;
 }
@@ -60,6 +66,15 @@ const char *qc_flags_value(const qc_flags_t *self, const char *name)
 {
     s_seen_t *seen = s_find(self, name);
     return seen ? seen->value : NULL;
+}
+
+const char *qc_flags_value_at(const qc_flags_t *self, const char *name, int index)
+{
+    s_seen_t *seen = s_find(self, name);
+    for (int i = 0; seen && i < self->given_count; i++)
+        if (self->given_flag[i] == seen && index-- == 0)
+            return self->given_value[i];
+    return NULL;
 }
 
 int qc_flags_argc(const qc_flags_t *self)
@@ -108,8 +123,11 @@ qc_flags_t *qc_flags_parse(const qc_flag_t *const *tables, int argc, char **argv
     if (self) {
         self->seen = calloc((size_t)total + 1, sizeof *self->seen);
         self->args = calloc((size_t)argc + 1, sizeof *self->args);
+        self->given_flag = calloc((size_t)argc + 1, sizeof *self->given_flag);
+        self->given_value = calloc((size_t)argc + 1, sizeof *self->given_value);
     }
-    if (!self || !longopts || !shortopts || !copy || !self->seen || !self->args) {
+    if (!self || !longopts || !shortopts || !copy || !self->seen || !self->args ||
+        !self->given_flag || !self->given_value) {
         snprintf(err, errlen, "out of memory");
         goto failed;
     }
@@ -200,8 +218,11 @@ qc_flags_t *qc_flags_parse(const qc_flag_t *const *tables, int argc, char **argv
             }
         }
         self->seen[n].count++;
-        if (self->seen[n].flag->takes_value)
+        if (self->seen[n].flag->takes_value) {
             self->seen[n].value = s_original(optarg, argc, argv);
+            self->given_flag[self->given_count] = &self->seen[n];
+            self->given_value[self->given_count++] = self->seen[n].value;
+        }
     }
     for (int i = optind; i < count; i++) /* after "--" */
         self->args[self->arg_count++] = s_original(copy[i], argc, argv);

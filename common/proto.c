@@ -8,8 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *s_state_names[QC_STATE_COUNT] = {"pending", "processing", "completed",
-                                                    "failed",  "dead",       "canceled"};
+static const char *s_state_names[QC_STATE_COUNT] = {"pending", "processing", "completed", "failed",
+                                                    "dead",    "canceled",   "waiting"};
 static const char *s_outcome_names[QC_OUTCOME_COUNT] = {"succeeded", "failed",      "timed_out",
                                                         "killed",    "worker_lost", "spawn_failed",
                                                         "canceled",  "not_started"};
@@ -183,6 +183,17 @@ static cJSON *s_body(const qc_wmsg_t *msg)
         cJSON_AddItemToObject(body, "finished", s_runs(h->finished, h->finished_count));
         if (h->stopping)
             cJSON_AddBoolToObject(body, "stopping", 1);
+        if (h->queues) {
+            cJSON *queues = cJSON_AddArrayToObject(body, "queues");
+            for (const char *p = h->queues; *p;) {
+                size_t n = strcspn(p, ",");
+                char name[QC_MAX_ID_BYTES + 1];
+                snprintf(name, sizeof name, "%.*s",
+                         (int)(n < QC_MAX_ID_BYTES ? n : QC_MAX_ID_BYTES), p);
+                cJSON_AddItemToArray(queues, cJSON_CreateString(name));
+                p += n + (p[n] == ',');
+            }
+        }
         break;
     }
     case QC_WMSG_STARTED:
@@ -210,6 +221,12 @@ static cJSON *s_body(const qc_wmsg_t *msg)
         s_add_run(body, &msg->run);
         cJSON_AddStringToObject(body, "command", msg->job.command);
         cJSON_AddNumberToObject(body, "timeout_s", (double)msg->job.timeout_s);
+        if (msg->job.env)
+            cJSON_AddItemToObject(body, "env", cJSON_Duplicate(msg->job.env, 1));
+        if (msg->job.cwd)
+            cJSON_AddStringToObject(body, "cwd", msg->job.cwd);
+        if (msg->job.queue)
+            cJSON_AddStringToObject(body, "queue", msg->job.queue);
         break;
     case QC_WMSG_ACK:
     case QC_WMSG_CANCEL:
@@ -344,10 +361,64 @@ static void s_decode_hello(qc_wmsg_t *msg)
         S_INVALID(msg, "finished must be an array");
     if (finished && cJSON_GetArraySize(finished) > QC_MAX_UNACKED)
         S_INVALID(msg, "finished lists more than %d results", QC_MAX_UNACKED);
+    /* queues: ["a", "b"], in preference order; absent or null: every queue. */
+    const cJSON *queues = cJSON_GetObjectItemCaseSensitive(body, "queues");
+    if (queues && !cJSON_IsNull(queues)) {
+        char text[QC_QUEUE_LIST_BYTES + QC_MAX_ID_BYTES] = "", why[160];
+        size_t used = 0;
+        const cJSON *name;
+        if (!cJSON_IsArray(queues) || cJSON_GetArraySize(queues) < 1 ||
+            cJSON_GetArraySize(queues) > QC_MAX_WORKER_QUEUES)
+            S_INVALID(msg, "queues must be an array of 1 to %d names", QC_MAX_WORKER_QUEUES);
+        cJSON_ArrayForEach(name, queues)
+        {
+            if (!cJSON_IsString(name) || strlen(name->valuestring) > QC_MAX_ID_BYTES ||
+                strchr(name->valuestring, ','))
+                S_INVALID(msg, "queues must hold queue names");
+            used += (size_t)snprintf(text + used, sizeof text - used, "%s%s", used ? "," : "",
+                                     name->valuestring);
+        }
+        if (qc_queue_list_parse(text, h->queues_text, sizeof h->queues_text, why, sizeof why) != 0)
+            S_INVALID(msg, "queues: %.100s", why);
+        h->queues = h->queues_text;
+    }
     if (s_run_list(running, &h->running, &h->running_count) != 0 ||
         s_run_list(finished, &h->finished, &h->finished_count) != 0)
         S_INVALID(msg, "out of memory");
     msg->valid = 1;
+}
+
+/* JOB's env, cwd and queue: a bad one refuses the run, not the message. */
+static void s_decode_job_extras(qc_wmsg_t *msg)
+{
+    const cJSON *body = msg->body;
+    const cJSON *env = cJSON_GetObjectItemCaseSensitive(body, "env");
+    const cJSON *cwd = cJSON_GetObjectItemCaseSensitive(body, "cwd");
+    const char *queue = qc_json_string(body, "queue");
+    char why[200];
+    if (env && !cJSON_IsNull(env)) {
+        int ok = cJSON_IsObject(env) && cJSON_GetArraySize(env) <= QC_MAX_ENV_VARS;
+        for (const cJSON *var = ok ? env->child : NULL; var && ok; var = var->next)
+            ok = cJSON_IsString(var) && var->string &&
+                 qc_job_env_name_valid(var->string, why, sizeof why);
+        if (!ok)
+            msg->job.refusal = "invalid JOB: bad env";
+        else
+            msg->job.env = env;
+    }
+    if (cwd && !cJSON_IsNull(cwd)) {
+        if (!cJSON_IsString(cwd) || cwd->valuestring[0] != '/' ||
+            strlen(cwd->valuestring) > QC_MAX_CWD_BYTES)
+            msg->job.refusal = "invalid JOB: bad cwd";
+        else
+            msg->job.cwd = cwd->valuestring;
+    }
+    if (queue) {
+        if (!qc_job_id_valid(queue))
+            msg->job.refusal = "invalid JOB: bad queue";
+        else
+            msg->job.queue = queue;
+    }
 }
 
 static void s_decode_body(qc_wmsg_t *msg)
@@ -406,6 +477,7 @@ static void s_decode_body(qc_wmsg_t *msg)
             S_INVALID(msg, "bad command");
         if (!msg->job.timeout_s)
             S_INVALID(msg, "bad timeout_s");
+        s_decode_job_extras(msg);
         break;
     }
     default: /* ACK, CANCEL: the run is all */

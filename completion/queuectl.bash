@@ -4,10 +4,10 @@
 # Job and worker ids are asked of the broker (--timeout 500ms), so completing
 # them never hangs when no broker is running.
 
-_queuectl_commands="enqueue wait logs cancel events watch prune status list show dlq config
+_queuectl_commands="enqueue wait logs cancel events watch prune status list show dlq queue schedule config
     worker broker keygen dashboard help"
-_queuectl_states="pending processing completed failed dead canceled"
-_queuectl_config_keys="max-retries backoff-base backoff-max job-timeout retention"
+_queuectl_states="pending processing completed failed dead canceled waiting"
+_queuectl_config_keys="max-retries backoff-base backoff-max job-timeout retention retry-on-exit no-retry-on-exit"
 
 # Ids from a table the CLI prints (first column, after the header).
 _queuectl_query()
@@ -69,7 +69,8 @@ _queuectl()
         case $word in
         --) dashdash=1 ;;
         --broker | --state | --limit | --id | --priority | --max-retries | --delay | --run-at | \
-            --timeout | --file | --attempt | --interval | --older-than | --count | \
+            --timeout | --file | --attempt | --interval | --older-than | --count | --env | --cwd | \
+            --retry-on-exit | --no-retry-on-exit | --unique-key | --queue | --queues | --max-running | --after | --cron | --tz | \
             --concurrency | --role | --dir | --listen | --events | --token-file | --web-dir | \
             --curve-key | --server-key)
             ((i++))
@@ -77,7 +78,7 @@ _queuectl()
         -*) ;;
         *)
             case $command in
-            worker | dlq | config | broker)
+            worker | dlq | config | broker | queue | schedule)
                 if [[ -z $sub ]]; then
                     sub=$word
                     continue
@@ -115,7 +116,12 @@ _queuectl()
             return 0
         fi
         ;;
-    --broker | --timeout | --limit | --max-retries | --delay | --run-at | --attempt | \
+    --cwd)
+        compopt -o filenames 2>/dev/null
+        candidates=$(compgen -d -- "$cur")
+        ;;
+    --broker | --timeout | --limit | --max-retries | --delay | --run-at | --attempt | --env | \
+        --retry-on-exit | --no-retry-on-exit | --unique-key | --queue | --queues | --max-running | --after | --cron | --tz | \
         --interval | --older-than | --count | --concurrency | --listen | --events | --cursor | \
         --wait-timeout)
         return 0
@@ -138,7 +144,7 @@ _queuectl()
             case $command in
             enqueue)
                 candidates="--wait --file --id --priority --max-retries --delay --run-at
-                    --timeout $common --"
+                    --timeout --env --cwd --retry-on-exit --no-retry-on-exit --unique-key --queue --after $common --"
                 ;;
             wait) candidates="--all --json --help" ;;
             logs) candidates="-f --follow --attempt --help" ;;
@@ -146,8 +152,21 @@ _queuectl()
             events) candidates="--state --workers --json --help" ;;
             watch) candidates="--interval --help" ;;
             prune) candidates="--completed --dead --canceled --older-than $common" ;;
-            status) candidates=$common ;;
-            list) candidates="--state --limit --cursor --all --jsonl $common" ;;
+            status) candidates="--queue $common" ;;
+            list) candidates="--state --queue --limit --cursor --all --jsonl $common" ;;
+            schedule)
+                case $sub in
+                add) candidates="--cron --tz --skip-if-running --queue --priority --max-retries
+                    --timeout --env --cwd --retry-on-exit --no-retry-on-exit --unique-key $common --" ;;
+                *) candidates=$common ;;
+                esac
+                ;;
+            queue)
+                case $sub in
+                set) candidates="--max-running $common" ;;
+                *) candidates=$common ;;
+                esac
+                ;;
             dlq)
                 case $sub in
                 list) candidates="--limit --cursor --all --jsonl $common" ;;
@@ -158,7 +177,7 @@ _queuectl()
             config) candidates=$common ;;
             worker)
                 case $sub in
-                start) candidates="--count --concurrency --foreground $common" ;;
+                start) candidates="--count --concurrency --queues --foreground $common" ;;
                 stop) candidates="--id --no-wait --wait-timeout $common" ;;
                 *) candidates=$common ;;
                 esac

@@ -9,12 +9,44 @@
 
 int qc_cmd_status(qc_ctl_t *ctl, int argc, char **argv)
 {
-    int rc = qc_ctl_parse_none(ctl, argc, argv);
+    static const qc_flag_t table[] = {{"queue", 0, 1}, {NULL, 0, 0}};
+    qc_flags_t *flags;
+    int rc = qc_ctl_parse(ctl, table, argc, argv, NULL, &flags);
     if (rc != QC_CTL_OK)
         return rc;
-    cJSON *reply;
-    if ((rc = qc_ctl_call(ctl, qc_ctl_request("status"), &reply)) != QC_CTL_OK)
+    const char *queue = qc_flags_value(flags, "queue");
+    if (qc_flags_argc(flags) > 0)
+        rc = qc_ctl_usage_error("status: unexpected argument \"%s\"", qc_flags_arg(flags, 0));
+    else if (queue && !qc_job_id_valid(queue))
+        rc = qc_ctl_usage_error("status: invalid --queue \"%s\": use a queue name (A-Z a-z 0-9 "
+                                ". _ : @ -)",
+                                queue);
+    cJSON *request = qc_ctl_request("status");
+    if (queue)
+        cJSON_AddStringToObject(request, "queue", queue);
+    qc_flags_destroy(&flags);
+    if (rc != QC_CTL_OK) {
+        cJSON_Delete(request);
         return rc;
+    }
+    cJSON *reply;
+    if ((rc = qc_ctl_call(ctl, request, &reply)) != QC_CTL_OK)
+        return rc;
+    if (!ctl->json && qc_json_string(reply, "queue")) {
+        /* One queue: its counts and the workers that serve it. */
+        printf("Queue %s\n", qc_json_string(reply, "queue"));
+        const cJSON *item;
+        cJSON_ArrayForEach(item, cJSON_GetObjectItemCaseSensitive(reply, "counts"))
+        {
+            printf("  %s%-11s%s %lld\n", qc_out_state_color(item->string), item->string,
+                   qc_out_reset(), (long long)item->valuedouble);
+        }
+        int64_t workers = 0;
+        qc_json_int(reply, "workers", &workers);
+        printf("Workers      %lld serve it\n", (long long)workers);
+        cJSON_Delete(reply);
+        return QC_CTL_OK;
+    }
     if (ctl->json) {
         cJSON_DeleteItemFromObject(reply, "ok");
         qc_out_json(reply);
@@ -86,7 +118,10 @@ int qc_cmd_config(qc_ctl_t *ctl, int argc, char **argv)
             snprintf(name, sizeof name, "%s", item->string);
             for (char *p = name; *p; p++)
                 *p = *p == '_' ? '-' : *p;
-            printf("%-13s %lld\n", name, (long long)item->valuedouble);
+            if (cJSON_IsString(item))
+                printf("%-16s %s\n", name, item->valuestring[0] ? item->valuestring : "none");
+            else
+                printf("%-16s %lld\n", name, (long long)item->valuedouble);
         }
     }
     cJSON_Delete(reply);

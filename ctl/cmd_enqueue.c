@@ -13,6 +13,19 @@
 #include <unistd.h>
 
 static int s_enqueue(qc_ctl_t *ctl, const qc_flags_t *flags);
+static int s_apply_exit_policy(cJSON *job, const qc_flags_t *flags);
+static int s_apply_env_cwd(cJSON *job, const qc_flags_t *flags);
+
+const qc_flag_t qc_job_flag_table[] = {{"max-retries", 0, 1},
+                                       {"priority", 0, 1},
+                                       {"timeout", 0, 1},
+                                       {"env", 0, 1},
+                                       {"cwd", 0, 1},
+                                       {"retry-on-exit", 0, 1},
+                                       {"no-retry-on-exit", 0, 1},
+                                       {"unique-key", 0, 1},
+                                       {"queue", 0, 1},
+                                       {NULL, 0, 0}};
 
 static int s_ends_with(const char *s, const char *suffix)
 {
@@ -95,7 +108,7 @@ static void s_apply_file_flags(cJSON *job, int64_t max_retries, int priority, in
 }
 
 /* Sends one batch; returns an exit code. */
-static int s_send_batch(qc_ctl_t *ctl, cJSON **batch, int64_t *stored)
+static int s_send_batch(qc_ctl_t *ctl, cJSON **batch, int64_t *stored, int64_t *duplicates)
 {
     cJSON *request = qc_ctl_request("enqueue");
     int n = cJSON_GetArraySize(*batch);
@@ -110,8 +123,13 @@ static int s_send_batch(qc_ctl_t *ctl, cJSON **batch, int64_t *stored)
         cJSON_ArrayForEach(item, cJSON_GetObjectItem(reply, "ids"))
             printf("%s\n", item->valuestring);
     }
+    const cJSON *item;
+    int dups = 0;
+    cJSON_ArrayForEach(item, cJSON_GetObjectItem(reply, "duplicate_of")) dups +=
+        cJSON_IsString(item);
     cJSON_Delete(reply);
     *stored += n;
+    *duplicates += dups;
     return QC_CTL_OK;
 }
 
@@ -136,7 +154,7 @@ static int s_enqueue_file(qc_ctl_t *ctl, const char *path, const char *max_retri
         return qc_ctl_usage_error("enqueue: cannot read %s: %s", path, strerror(errno));
     int progress = isatty(STDERR_FILENO) && !ctl->json;
     cJSON *batch = cJSON_CreateArray();
-    int64_t line_no = 0, stored = 0;
+    int64_t line_no = 0, stored = 0, duplicates = 0;
     int rc = QC_CTL_OK;
     char *line = NULL;
     size_t cap = 0;
@@ -171,7 +189,7 @@ static int s_enqueue_file(qc_ctl_t *ctl, const char *path, const char *max_retri
         }
         cJSON_AddItemToArray(batch, job);
         if (cJSON_GetArraySize(batch) == 1000) {
-            rc = s_send_batch(ctl, &batch, &stored);
+            rc = s_send_batch(ctl, &batch, &stored, &duplicates);
             if (progress)
                 fprintf(stderr, "\r%lld jobs enqueued", (long long)stored);
         }
@@ -180,13 +198,84 @@ static int s_enqueue_file(qc_ctl_t *ctl, const char *path, const char *max_retri
     if (in != stdin)
         fclose(in);
     if (rc == QC_CTL_OK && cJSON_GetArraySize(batch) > 0)
-        rc = s_send_batch(ctl, &batch, &stored);
+        rc = s_send_batch(ctl, &batch, &stored, &duplicates);
     cJSON_Delete(batch);
     if (progress)
         fprintf(stderr, "\r");
     if (rc == QC_CTL_OK && !ctl->json)
-        printf("%lld job%s enqueued\n", (long long)stored, stored == 1 ? "" : "s");
+        printf("%lld job%s enqueued", (long long)(stored - duplicates),
+               stored - duplicates == 1 ? "" : "s");
+    if (rc == QC_CTL_OK && !ctl->json && duplicates)
+        printf(", %lld not added (an unfinished job has its unique key)", (long long)duplicates);
+    if (rc == QC_CTL_OK && !ctl->json)
+        printf("\n");
     return rc;
+}
+
+/* The flags a job takes from enqueue and schedule add alike, over the
+ * JSON's fields: --queue, --unique-key, --max-retries, --priority, --timeout,
+ * --env, --cwd, --retry-on-exit, --no-retry-on-exit. */
+int qc_job_flags_apply(cJSON *job, const qc_flags_t *flags)
+{
+    const char *max_retries = qc_flags_value(flags, "max-retries"),
+               *priority = qc_flags_value(flags, "priority"),
+               *timeout = qc_flags_value(flags, "timeout");
+    int rc;
+    const char *queue = qc_flags_value(flags, "queue");
+    if (queue) {
+        if (!qc_job_id_valid(queue)) {
+            return qc_ctl_usage_error("enqueue: invalid --queue \"%s\": use 1-%d characters of "
+                                      "A-Z a-z 0-9 . _ : @ - (not starting with -)",
+                                      queue, QC_MAX_ID_BYTES);
+        }
+        cJSON_DeleteItemFromObject(job, "queue");
+        cJSON_AddStringToObject(job, "queue", queue);
+    }
+    const char *unique_key = qc_flags_value(flags, "unique-key");
+    if (unique_key) {
+        if (!qc_job_id_valid(unique_key)) {
+            return qc_ctl_usage_error("enqueue: invalid --unique-key \"%s\": use 1-%d characters "
+                                      "of A-Z a-z 0-9 . _ : @ - (not starting with -)",
+                                      unique_key, QC_MAX_ID_BYTES);
+        }
+        cJSON_DeleteItemFromObject(job, "unique_key");
+        cJSON_AddStringToObject(job, "unique_key", unique_key);
+    }
+    int64_t number;
+    if (max_retries) {
+        if (qc_parse_int(max_retries, 0, QC_MAX_RETRIES_LIMIT, &number) != 0) {
+            return qc_ctl_usage_error("enqueue: invalid --max-retries \"%s\": use 0 to %d",
+                                      max_retries, QC_MAX_RETRIES_LIMIT);
+        }
+        cJSON_DeleteItemFromObject(job, "max_retries");
+        cJSON_AddNumberToObject(job, "max_retries", (double)number);
+    }
+    if (priority) {
+        int p;
+        if (qc_parse_priority(priority, &p) != 0) {
+            return qc_ctl_usage_error("enqueue: invalid --priority \"%s\": use high, medium, low "
+                                      "or an integer from -%d to %d",
+                                      priority, QC_MAX_PRIORITY, QC_MAX_PRIORITY);
+        }
+        cJSON_DeleteItemFromObject(job, "priority");
+        cJSON_AddNumberToObject(job, "priority", p);
+    }
+    if (timeout) {
+        int64_t ms;
+        if (qc_parse_duration_ms(timeout, &ms) != 0 || ms < 1000 || ms % 1000 != 0 ||
+            ms > (int64_t)QC_MAX_TIMEOUT_S * 1000) {
+            return qc_ctl_usage_error("enqueue: invalid --timeout \"%s\": use whole seconds "
+                                      "such as 30s or 5m",
+                                      timeout);
+        }
+        cJSON_DeleteItemFromObject(job, "timeout_s");
+        cJSON_AddNumberToObject(job, "timeout_s", (double)(ms / 1000));
+    }
+
+    if ((rc = s_apply_env_cwd(job, flags)) != QC_CTL_OK ||
+        (rc = s_apply_exit_policy(job, flags)) != QC_CTL_OK)
+        return rc;
+    return QC_CTL_OK;
 }
 
 /* The first argument that is neither a JSON object nor a .json file ends
@@ -197,8 +286,73 @@ static int s_ends_flags(const char *arg)
 }
 
 static const qc_flag_t s_enqueue_flags[] = {
-    {"file", 0, 1},   {"id", 0, 1},      {"max-retries", 0, 1}, {"priority", 0, 1}, {"delay", 0, 1},
-    {"run-at", 0, 1}, {"timeout", 0, 1}, {"wait", 0, 0},        {NULL, 0, 0}};
+    {"file", 0, 1},       {"id", 0, 1},     {"max-retries", 0, 1},   {"priority", 0, 1},
+    {"delay", 0, 1},      {"run-at", 0, 1}, {"timeout", 0, 1},       {"wait", 0, 0},
+    {"env", 0, 1},        {"cwd", 0, 1},    {"retry-on-exit", 0, 1}, {"no-retry-on-exit", 0, 1},
+    {"unique-key", 0, 1}, {"queue", 0, 1},  {"after", 0, 1},         {NULL, 0, 0}};
+
+/* --retry-on-exit LIST and --no-retry-on-exit LIST ("none": an empty list,
+ * so the config's default doesn't apply to this job). */
+static int s_apply_exit_policy(cJSON *job, const qc_flags_t *flags)
+{
+    static const char *names[] = {"retry-on-exit", "no-retry-on-exit"};
+    static const char *fields[] = {"retry_on_exit", "no_retry_on_exit"};
+    for (int i = 0; i < 2; i++) {
+        const char *text = qc_flags_value(flags, names[i]);
+        if (!text)
+            continue;
+        char list[QC_EXIT_LIST_BYTES], why[128];
+        if (qc_parse_exit_list(text, i == 1, list, sizeof list, why, sizeof why) != 0)
+            return qc_ctl_usage_error("enqueue: invalid --%s \"%s\": %s", names[i], text, why);
+        cJSON_DeleteItemFromObject(job, fields[i]);
+        cJSON_AddItemToObject(job, fields[i], qc_exit_list_to_json(list));
+    }
+    return QC_CTL_OK;
+}
+
+/* --env NAME=VALUE (repeatable; a later one wins, over the JSON's env too)
+ * and --cwd DIR (a relative DIR is made absolute against ours: the worker
+ * has no idea where we were). Returns QC_CTL_OK or a usage error. */
+static int s_apply_env_cwd(cJSON *job, const qc_flags_t *flags)
+{
+    char why[256];
+    const char *text;
+    for (int i = 0; (text = qc_flags_value_at(flags, "env", i)) != NULL; i++) {
+        const char *eq = strchr(text, '=');
+        if (!eq || eq == text)
+            return qc_ctl_usage_error("enqueue: invalid --env \"%s\": use NAME=VALUE", text);
+        char name[QC_MAX_ENV_NAME_BYTES + 2];
+        snprintf(name, sizeof name, "%.*s", (int)(eq - text), text);
+        if ((size_t)(eq - text) > QC_MAX_ENV_NAME_BYTES ||
+            !qc_job_env_name_valid(name, why, sizeof why))
+            return qc_ctl_usage_error("enqueue: invalid --env \"%s\": %s", text, why);
+        cJSON *env = cJSON_GetObjectItemCaseSensitive(job, "env");
+        if (!cJSON_IsObject(env)) {
+            cJSON_DeleteItemFromObject(job, "env");
+            env = cJSON_AddObjectToObject(job, "env");
+        }
+        cJSON_DeleteItemFromObjectCaseSensitive(env, name);
+        cJSON_AddStringToObject(env, name, eq + 1);
+    }
+    const char *cwd = qc_flags_value(flags, "cwd");
+    if (cwd) {
+        if (!*cwd)
+            return qc_ctl_usage_error("enqueue: invalid --cwd \"\": give a directory");
+        char *path = NULL;
+        char here[QC_MAX_CWD_BYTES];
+        if (cwd[0] == '/')
+            path = strdup(cwd);
+        else if (getcwd(here, sizeof here) && asprintf(&path, "%s/%s", here, cwd) < 0)
+            path = NULL;
+        if (!path)
+            return qc_ctl_usage_error("enqueue: invalid --cwd \"%s\": cannot make it absolute",
+                                      cwd);
+        cJSON_DeleteItemFromObject(job, "cwd");
+        cJSON_AddStringToObject(job, "cwd", path);
+        free(path);
+    }
+    return QC_CTL_OK;
+}
 
 int qc_cmd_enqueue(qc_ctl_t *ctl, int argc, char **argv)
 {
@@ -229,6 +383,19 @@ static int s_enqueue(qc_ctl_t *ctl, const qc_flags_t *flags)
     if (file) {
         if (argc > 0 || id || wait)
             return qc_ctl_usage_error("enqueue: --file takes its jobs from the file only");
+        if (qc_flags_count(flags, "env") || qc_flags_value(flags, "cwd"))
+            return qc_ctl_usage_error("enqueue: --env and --cwd are for one job; with --file, "
+                                      "give each line its \"env\" and \"cwd\"");
+        if (qc_flags_count(flags, "after"))
+            return qc_ctl_usage_error("enqueue: --after is for one job; with --file, give each "
+                                      "line its \"after\" (earlier lines may be named)");
+        if (qc_flags_value(flags, "unique-key"))
+            return qc_ctl_usage_error("enqueue: --unique-key is for one job; with --file, give "
+                                      "each line its \"unique_key\"");
+        if (qc_flags_value(flags, "retry-on-exit") || qc_flags_value(flags, "no-retry-on-exit"))
+            return qc_ctl_usage_error("enqueue: --retry-on-exit and --no-retry-on-exit are for "
+                                      "one job; with --file, give each line its lists (or set "
+                                      "the config defaults)");
         return s_enqueue_file(ctl, file, max_retries, priority, timeout);
     }
 
@@ -270,30 +437,35 @@ static int s_enqueue(qc_ctl_t *ctl, const qc_flags_t *flags)
     }
 
     /* Flags override the JSON's fields. */
+    /* --after A,B (repeatable): over the JSON's "after". */
+    if (qc_flags_count(flags, "after")) {
+        cJSON *after = cJSON_CreateArray();
+        const char *text;
+        for (int i = 0; (text = qc_flags_value_at(flags, "after", i)) != NULL; i++) {
+            for (const char *p = text;; p++) {
+                size_t len = strcspn(p, ",");
+                char dep[QC_MAX_ID_BYTES + 2];
+                snprintf(dep, sizeof dep, "%.*s",
+                         (int)(len < sizeof dep - 1 ? len : sizeof dep - 1), p);
+                if (len == 0 || len > QC_MAX_ID_BYTES || !qc_job_id_valid(dep)) {
+                    cJSON_Delete(after);
+                    cJSON_Delete(job);
+                    return qc_ctl_usage_error("enqueue: invalid --after \"%s\": give job ids "
+                                              "separated by commas",
+                                              text);
+                }
+                cJSON_AddItemToArray(after, cJSON_CreateString(dep));
+                p += len;
+                if (!*p)
+                    break;
+            }
+        }
+        cJSON_DeleteItemFromObject(job, "after");
+        cJSON_AddItemToObject(job, "after", after);
+    }
     if (id) {
         cJSON_DeleteItemFromObject(job, "id");
         cJSON_AddStringToObject(job, "id", id);
-    }
-    int64_t number;
-    if (max_retries) {
-        if (qc_parse_int(max_retries, 0, QC_MAX_RETRIES_LIMIT, &number) != 0) {
-            cJSON_Delete(job);
-            return qc_ctl_usage_error("enqueue: invalid --max-retries \"%s\": use 0 to %d",
-                                      max_retries, QC_MAX_RETRIES_LIMIT);
-        }
-        cJSON_DeleteItemFromObject(job, "max_retries");
-        cJSON_AddNumberToObject(job, "max_retries", (double)number);
-    }
-    if (priority) {
-        int p;
-        if (qc_parse_priority(priority, &p) != 0) {
-            cJSON_Delete(job);
-            return qc_ctl_usage_error("enqueue: invalid --priority \"%s\": use high, medium, low "
-                                      "or an integer from -%d to %d",
-                                      priority, QC_MAX_PRIORITY, QC_MAX_PRIORITY);
-        }
-        cJSON_DeleteItemFromObject(job, "priority");
-        cJSON_AddNumberToObject(job, "priority", p);
     }
     if (delay) {
         int64_t ms;
@@ -317,17 +489,9 @@ static int s_enqueue(qc_ctl_t *ctl, const qc_flags_t *flags)
         cJSON_DeleteItemFromObject(job, "run_at");
         cJSON_AddStringToObject(job, "run_at", run_at);
     }
-    if (timeout) {
-        int64_t ms;
-        if (qc_parse_duration_ms(timeout, &ms) != 0 || ms < 1000 || ms % 1000 != 0 ||
-            ms > (int64_t)QC_MAX_TIMEOUT_S * 1000) {
-            cJSON_Delete(job);
-            return qc_ctl_usage_error("enqueue: invalid --timeout \"%s\": use whole seconds "
-                                      "such as 30s or 5m",
-                                      timeout);
-        }
-        cJSON_DeleteItemFromObject(job, "timeout_s");
-        cJSON_AddNumberToObject(job, "timeout_s", (double)(ms / 1000));
+    if ((rc = qc_job_flags_apply(job, flags)) != QC_CTL_OK) {
+        cJSON_Delete(job);
+        return rc;
     }
 
     /* Validate here too, so bad input never needs a broker to be refused. */
@@ -343,6 +507,11 @@ static int s_enqueue(qc_ctl_t *ctl, const qc_flags_t *flags)
     cJSON *reply;
     if ((rc = qc_ctl_call(ctl, request, &reply)) != QC_CTL_OK)
         return rc;
+    /* A unique key held by an unfinished job: that job's id, and success. */
+    const char *duplicate_of = qc_json_string(reply, "duplicate_of");
+    if (duplicate_of && !ctl->json)
+        fprintf(stderr, "queuectl: not added: unfinished job %s has this unique key\n",
+                duplicate_of);
     if (wait) {
         char job_id[QC_MAX_ID_BYTES + 1];
         snprintf(job_id, sizeof job_id, "%s", qc_json_string(reply, "id"));

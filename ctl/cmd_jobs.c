@@ -16,7 +16,7 @@ typedef struct {
     int format; /* S_TABLE, S_JSON, S_JSONL */
     int all;    /* every page, streamed */
     long rows;  /* printed so far */
-    size_t width[6];
+    size_t width[7];
 } s_listing_t;
 
 enum { S_TABLE, S_JSON, S_JSONL };
@@ -26,9 +26,9 @@ static void s_print_table_page(s_listing_t *out, const cJSON *jobs)
     int rows = cJSON_GetArraySize(jobs);
     if (rows == 0)
         return;
-    static const char *const header[] = {"ID",       "STATE",   "ATTEMPTS",
+    static const char *const header[] = {"ID",       "STATE",   "QUEUE",  "ATTEMPTS",
                                          "PRIORITY", "UPDATED", "COMMAND"};
-    enum { COLUMNS = 6 };
+    enum { COLUMNS = 7 };
     char(*text)[3][48] = calloc((size_t)rows, sizeof *text);
     const char **cells = calloc((size_t)rows * COLUMNS, sizeof *cells);
     if (!text || !cells) {
@@ -50,10 +50,11 @@ static void s_print_table_page(s_listing_t *out, const cJSON *jobs)
         qc_out_ago(qc_out_text(job, "updated_at", ""), text[r][2], sizeof text[r][2]);
         cells[r * COLUMNS + 0] = qc_json_string(job, "id");
         cells[r * COLUMNS + 1] = qc_json_string(job, "state");
-        cells[r * COLUMNS + 2] = text[r][0];
-        cells[r * COLUMNS + 3] = text[r][1];
-        cells[r * COLUMNS + 4] = text[r][2];
-        cells[r * COLUMNS + 5] = qc_json_string(job, "command");
+        cells[r * COLUMNS + 2] = qc_out_text(job, "queue", "default");
+        cells[r * COLUMNS + 3] = text[r][0];
+        cells[r * COLUMNS + 4] = text[r][1];
+        cells[r * COLUMNS + 5] = text[r][2];
+        cells[r * COLUMNS + 6] = qc_json_string(job, "command");
         r++;
     }
     qc_out_table_part(header, COLUMNS, cells, rows, out->width, out->rows == 0);
@@ -96,7 +97,8 @@ static void s_print_end(const s_listing_t *out)
 }
 
 static const qc_flag_t s_list_flags[] = {{"state", 0, 1}, {"limit", 0, 1}, {"cursor", 0, 1},
-                                         {"all", 0, 0},   {"jsonl", 0, 0}, {NULL, 0, 0}};
+                                         {"all", 0, 0},   {"jsonl", 0, 0}, {"queue", 0, 1},
+                                         {NULL, 0, 0}};
 
 /* list and dlq list: one page (--limit, --cursor; the next page's cursor is
  * named on stderr), or every page from there on (--all), asked for and
@@ -109,7 +111,8 @@ static int s_list_common(qc_ctl_t *ctl, const char *op, int argc, char **argv, i
         return rc;
     const char *command = ctl->command;
     const char *state = qc_flags_value(flags, "state"), *limit = qc_flags_value(flags, "limit"),
-               *cursor_flag = qc_flags_value(flags, "cursor");
+               *cursor_flag = qc_flags_value(flags, "cursor"),
+               *queue = qc_flags_value(flags, "queue");
     s_listing_t out = {.format = qc_flags_count(flags, "jsonl") ? S_JSONL
                                  : ctl->json                    ? S_JSON
                                                                 : S_TABLE,
@@ -122,11 +125,16 @@ static int s_list_common(qc_ctl_t *ctl, const char *op, int argc, char **argv, i
                                 command);
     else if (state && qc_state_parse(state) < 0)
         rc = qc_ctl_usage_error("%s: --state must be pending, processing, completed, failed, "
-                                "dead or canceled",
+                                "dead, canceled or waiting",
                                 command);
     else if (limit && qc_parse_int(limit, 1, 1000, &page) != 0)
         rc = qc_ctl_usage_error("%s: --limit must be an integer from 1 to 1000%s", command,
                                 out.all ? " (with --all: the page size)" : "");
+    else if (queue && (!allow_state || !qc_job_id_valid(queue)))
+        rc = qc_ctl_usage_error(allow_state ? "%s: invalid --queue \"%s\": use a queue name (A-Z "
+                                              "a-z 0-9 . _ : @ -)"
+                                            : "%s: unknown option \"--queue\" (%s)",
+                                command, queue);
     else if (cursor_flag && !*cursor_flag)
         rc = qc_ctl_usage_error("%s: --cursor needs the value a previous page named", command);
     if (rc != QC_CTL_OK) {
@@ -141,6 +149,8 @@ static int s_list_common(qc_ctl_t *ctl, const char *op, int argc, char **argv, i
         cJSON *request = qc_ctl_request(op);
         if (state)
             cJSON_AddStringToObject(request, "state", state);
+        if (queue)
+            cJSON_AddStringToObject(request, "queue", queue);
         if (page)
             cJSON_AddNumberToObject(request, "limit", (double)page);
         if (cursor[0])
@@ -155,9 +165,9 @@ static int s_list_common(qc_ctl_t *ctl, const char *op, int argc, char **argv, i
     if (rc == QC_CTL_OK) {
         s_print_end(&out);
         if (cursor[0])
-            fprintf(stderr, "queuectl: more jobs: queuectl %s%s%s%s%s --cursor %s (or --all)\n",
-                    command, state ? " --state " : "", state ? state : "", limit ? " --limit " : "",
-                    limit ? limit : "", cursor);
+            fprintf(stderr, "queuectl: more jobs: queuectl %s%s%s%s%s%s%s --cursor %s (or --all)\n",
+                    command, state ? " --state " : "", state ? state : "", queue ? " --queue " : "",
+                    queue ? queue : "", limit ? " --limit " : "", limit ? limit : "", cursor);
     }
     qc_flags_destroy(&flags);
     return rc;
@@ -234,9 +244,55 @@ int qc_cmd_show(qc_ctl_t *ctl, int argc, char **argv)
     printf("Job %s\n", qc_out_text(job, "id", "?"));
     printf("  command     %s\n", qc_out_text(job, "command", ""));
     printf("  state       %s%s%s\n", qc_out_state_color(state), state, qc_out_reset());
+    printf("  queue       %s\n", qc_out_text(job, "queue", "default"));
+    /* Dependencies and dependents, with their states. */
+    static const char *links[][2] = {{"after", "after       "}, {"dependents", "dependents  "}};
+    for (int l = 0; l < 2; l++) {
+        const cJSON *list = cJSON_GetObjectItemCaseSensitive(job, links[l][0]), *dep;
+        if (!cJSON_IsArray(list) || cJSON_GetArraySize(list) == 0)
+            continue;
+        printf("  %s", links[l][1]);
+        const char *sep = "";
+        cJSON_ArrayForEach(dep, list)
+        {
+            const char *dep_state = qc_out_text(dep, "state", "?");
+            printf("%s%s (%s%s%s)", sep, qc_out_text(dep, "id", "?"), qc_out_state_color(dep_state),
+                   dep_state, qc_out_reset());
+            sep = ", ";
+        }
+        if (l == 1 && cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(job, "more_dependents")))
+            printf(", ...");
+        printf("\n");
+    }
     printf("  attempts    %lld of at most %lld\n", (long long)attempts, (long long)max_retries + 1);
     printf("  priority    %lld\n", (long long)priority);
     printf("  timeout     %llds\n", (long long)timeout_s);
+    if (qc_json_string(job, "unique_key"))
+        printf("  unique key  %s\n", qc_json_string(job, "unique_key"));
+    if (qc_json_string(job, "cwd"))
+        printf("  cwd         %s\n", qc_json_string(job, "cwd"));
+    static const char *lists[][2] = {{"retry_on_exit", "retry on  "},
+                                     {"no_retry_on_exit", "no retry  "}};
+    for (int i = 0; i < 2; i++) {
+        const cJSON *list = cJSON_GetObjectItemCaseSensitive(job, lists[i][0]);
+        if (!cJSON_IsArray(list) || cJSON_GetArraySize(list) == 0)
+            continue;
+        printf("  %s", lists[i][1]);
+        const cJSON *e;
+        const char *sep = "";
+        cJSON_ArrayForEach(e, list)
+        {
+            if (cJSON_IsNumber(e))
+                printf("%s%d", sep, e->valueint);
+            else if (cJSON_IsString(e))
+                printf("%s%s", sep, e->valuestring);
+            sep = ",";
+        }
+        printf(" (exit codes)\n");
+    }
+    const cJSON *env = cJSON_GetObjectItemCaseSensitive(job, "env");
+    for (const cJSON *var = cJSON_IsObject(env) ? env->child : NULL; var; var = var->next)
+        printf("  env         %s=%s\n", var->string, cJSON_IsString(var) ? var->valuestring : "");
     printf("  created     %s\n", qc_out_text(job, "created_at", "-"));
     printf("  run at      %s\n", qc_out_text(job, "run_at", "-"));
     printf("  updated     %s\n", qc_out_text(job, "updated_at", "-"));

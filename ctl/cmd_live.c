@@ -109,7 +109,7 @@ int qc_cmd_events(qc_ctl_t *ctl, int argc, char **argv)
                                 qc_flags_arg(flags, 0));
     else if (state && qc_state_parse(state) < 0)
         rc = qc_ctl_usage_error("events: --state must be pending, processing, completed, "
-                                "failed, dead or canceled");
+                                "failed, dead, canceled or waiting");
     qc_flags_destroy(&flags);
     if (rc != QC_CTL_OK)
         return rc;

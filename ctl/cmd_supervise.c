@@ -3,6 +3,7 @@
  * share with the broker's autostart. */
 #include "ctl.h"
 #include "queuectl/clock.h"
+#include "queuectl/job.h"
 #include "queuectl/paths.h"
 #include "queuectl/parse.h"
 #include "queuectl/json.h"
@@ -167,14 +168,19 @@ static void s_on_forward(int signo)
 
 static int s_worker_start(qc_ctl_t *ctl, int argc, char **argv)
 {
-    static const qc_flag_t table[] = {
-        {"count", 0, 1}, {"concurrency", 0, 1}, {"foreground", 0, 0}, {NULL, 0, 0}};
+    static const qc_flag_t table[] = {{"count", 0, 1},
+                                      {"concurrency", 0, 1},
+                                      {"foreground", 0, 0},
+                                      {"queues", 0, 1},
+                                      {NULL, 0, 0}};
     qc_flags_t *flags;
     int rc = qc_ctl_parse(ctl, table, argc, argv, NULL, &flags);
     if (rc != QC_CTL_OK)
         return rc;
     const char *count_text = qc_flags_value(flags, "count"),
                *concurrency_text_flag = qc_flags_value(flags, "concurrency");
+    const char *queues_flag = qc_flags_value(flags, "queues");
+    char queues[QC_QUEUE_LIST_BYTES], why[256];
     int64_t count = 1, concurrency = 1;
     int foreground = qc_flags_count(flags, "foreground") > 0;
     if (qc_flags_argc(flags) > 0)
@@ -184,6 +190,9 @@ static int s_worker_start(qc_ctl_t *ctl, int argc, char **argv)
     else if (concurrency_text_flag &&
              qc_parse_int(concurrency_text_flag, 1, QC_MAX_SLOTS, &concurrency) != 0)
         rc = qc_ctl_usage_error("worker start: --concurrency must be from 1 to %d", QC_MAX_SLOTS);
+    else if (queues_flag &&
+             qc_queue_list_parse(queues_flag, queues, sizeof queues, why, sizeof why) != 0)
+        rc = qc_ctl_usage_error("worker start: invalid --queues \"%s\": %s", queues_flag, why);
     qc_flags_destroy(&flags);
     if (rc != QC_CTL_OK)
         return rc;
@@ -197,8 +206,12 @@ static int s_worker_start(qc_ctl_t *ctl, int argc, char **argv)
     if (qc_spawn_program_path("queuectl-worker", program, sizeof program) != 0)
         return qc_ctl_usage_error("cannot find queuectl-worker next to queuectl or on PATH");
     snprintf(concurrency_text, sizeof concurrency_text, "%d", (int)concurrency);
-    char *child_argv[] = {program,         "--broker",       worker_endpoint,
-                          "--concurrency", concurrency_text, NULL};
+    char *child_argv[] = {
+        program, "--broker", worker_endpoint, "--concurrency", concurrency_text, NULL, NULL, NULL};
+    if (queues_flag) {
+        child_argv[5] = "--queues";
+        child_argv[6] = queues;
+    }
     int pids[64];
     if (foreground) {
         /* Supervisor mode: children in our process group, signals forwarded. */

@@ -118,6 +118,16 @@ int qc_spawn_broker_pid(void);
 
 /* cmd_enqueue.c */
 int qc_cmd_enqueue(qc_ctl_t *ctl, int argc, char **argv);
+/* The flags of a job that enqueue and schedule add share (--queue,
+ * --priority, --max-retries, --timeout, --env, --cwd, --retry-on-exit,
+ * --no-retry-on-exit, --unique-key), and their application over a job
+ * object's fields. Returns QC_CTL_OK or a usage error (printed). */
+extern const qc_flag_t qc_job_flag_table[];
+int qc_job_flags_apply(cJSON *job, const qc_flags_t *flags);
+/* cmd_schedule.c */
+int qc_cmd_schedule(qc_ctl_t *ctl, int argc, char **argv);
+/* cmd_queue.c */
+int qc_cmd_queue(qc_ctl_t *ctl, int argc, char **argv);
 /* cmd_jobs.c: views of jobs and the changes to one job */
 int qc_cmd_list(qc_ctl_t *ctl, int argc, char **argv);
 int qc_cmd_show(qc_ctl_t *ctl, int argc, char **argv);

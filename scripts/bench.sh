@@ -291,6 +291,28 @@ measure_mixed() {
         "<= 1.25 x" "$(verdict "$ratio" le 1.25)"
 }
 
+# 3c: a chain of 1,000 dependent `true` jobs (each enqueued "after" the one
+# before, one batch) on 2 workers, against the e2e rate of row 3: each
+# completion must release the next through the dependents index.
+measure_chain() {
+    local r
+    C_CHAIN="" C_E2E=""
+    log "chain: 1,000 x true, each after the one before, on 2 workers vs e2e ($RUNS runs)"
+    start_broker chain
+    start_workers 2
+    for ((r = 0; r < RUNS; r++)); do
+        C_E2E+=" $(drv1 e2e --ep "$EP" --n 1000 --batch 1000 --runs 1 --timeout 240)"
+        C_CHAIN+=" $(drv1 chain --ep "$EP" --n 1000 --runs 1 --timeout 240)"
+    done
+    stop_workers
+    stop_broker
+    need $C_CHAIN $C_E2E
+    local ratio
+    ratio=$(paired / "$C_CHAIN" "$C_E2E")
+    row "3c chain of 1,000 dependent \`true\` jobs, 2 workers (completions/s)" "$(fmt_int $C_CHAIN)" \
+        "1,000 independent: $(fmt_int $C_E2E)/s" "$(num "$ratio")" "-" "-"
+}
+
 # QC_BENCH_QUICK=1: only end to end (row 3) and mixed lengths (row 3m), for
 # comparing builds quickly (QC_BENCH_BIN=DIR).
 if [ -n "${QC_BENCH_QUICK:-}" ]; then
@@ -304,6 +326,7 @@ if [ -n "${QC_BENCH_QUICK:-}" ]; then
     need $A_SPAWN $A_E2E
     e2e_row "" 0.90
     measure_mixed
+    measure_chain
     printf '\n| figure | queuectl | baseline | ratio | target | result |\n|---|---|---|---|---|---|\n'
     printf '%s\n' "${ROWS[@]}"
     exit 0
@@ -314,6 +337,7 @@ measure_core default
 D_ENQ1=$A_ENQ1 D_BATCH=$A_BATCH D_ENQ4=$A_ENQ4 D_E2E=$A_E2E
 core_rows "" 0.90
 measure_mixed
+measure_chain
 need $P_QC50 $P_SP50 $P_QC99 $P_SP99
 # The driver reports microseconds; the table shows milliseconds.
 ms() { local v out=""; for v in "$@"; do out+=" $(awk -v u="$v" 'BEGIN {print u / 1000}')"; done; echo $out; }

@@ -19,7 +19,7 @@
 #include <unistd.h>
 
 static const char *s_usage =
-    "Usage: queuectl-worker [--broker ENDPOINT] [--concurrency N] [--name NAME]\n"
+    "Usage: queuectl-worker [--broker ENDPOINT] [--concurrency N] [--name NAME] [--queues Q,...]\n"
     "                       [--curve-key FILE] [--server-key FILE|KEY] [--insecure]\n"
     "                       [--log-level LEVEL] [--help] [--version]\n"
     "\n"
@@ -31,6 +31,8 @@ static const char *s_usage =
     "                      else ipc://$QUEUECTL_HOME/worker.sock)\n"
     "  --concurrency N     jobs to run at once, 1-256 (default 1)\n"
     "  --name NAME         worker id, [A-Za-z0-9._:@-] (default HOST-PID-RANDOM)\n"
+    "  --queues Q,...      serve only these queues, the first with a due job first\n"
+    "                      (default: every queue)\n"
     "  --curve-key FILE    this worker's secret key for a tcp broker (default\n"
     "                      $QUEUECTL_CURVE_KEY, else $QUEUECTL_HOME/keys/worker.cert_secret;\n"
     "                      make one with 'queuectl keygen worker --role worker')\n"
@@ -49,12 +51,14 @@ static const char *s_usage =
     "\n"
     "Examples:\n"
     "  queuectl-worker --concurrency 4 --name build-1\n"
+    "  queuectl-worker --queues urgent,default\n"
     "  queuectl-worker --broker tcp://queue-host:5556 --server-key broker.cert\n";
 
 typedef struct {
     qc_session_security_t security;
     const char *broker;
     const char *name;
+    char queues[QC_QUEUE_LIST_BYTES]; /* "" for every queue */
     int concurrency;
     int log_level;
 } s_options_t;
@@ -111,6 +115,11 @@ static int s_apply(const qc_flags_t *flags, s_options_t *opts)
                                  value);
         opts->name = value;
     }
+    if ((value = qc_flags_value(flags, "queues"))) {
+        char why[256];
+        if (qc_queue_list_parse(value, opts->queues, sizeof opts->queues, why, sizeof why) != 0)
+            return s_usage_error("invalid --queues '%s': %s", value, why);
+    }
     if ((value = qc_flags_value(flags, "log-level"))) {
         opts->log_level = qc_log_level_parse(value);
         if (opts->log_level < 0)
@@ -123,9 +132,9 @@ static int s_apply(const qc_flags_t *flags, s_options_t *opts)
 static int s_parse(int argc, char **argv, s_options_t *opts)
 {
     static const qc_flag_t table[] = {
-        {"broker", 0, 1},     {"concurrency", 0, 1}, {"name", 0, 1},      {"curve-key", 0, 1},
-        {"server-key", 0, 1}, {"insecure", 0, 0},    {"log-level", 0, 1}, {"log-json", 0, 0},
-        {"help", 'h', 0},     {"version", 0, 0},     {NULL, 0, 0}};
+        {"broker", 0, 1},    {"concurrency", 0, 1}, {"name", 0, 1},     {"queues", 0, 1},
+        {"curve-key", 0, 1}, {"server-key", 0, 1},  {"insecure", 0, 0}, {"log-level", 0, 1},
+        {"log-json", 0, 0},  {"help", 'h', 0},      {"version", 0, 0},  {NULL, 0, 0}};
     const qc_flag_t *const tables[] = {table, NULL};
     char err[256];
     qc_flags_t *flags = qc_flags_parse(tables, argc, argv, NULL, err, sizeof err);
@@ -172,8 +181,13 @@ int main(int argc, char **argv)
     }
     qc_guard_t *guard = qc_guard_new();
     qc_runner_t *runner = guard ? qc_runner_new(opts.concurrency, guard) : NULL;
-    qc_session_t *session =
-        runner ? qc_session_new(endpoint, opts.name, runner, guard, &opts.security) : NULL;
+    qc_session_config_t config = {.endpoint = endpoint,
+                                  .name = opts.name,
+                                  .queues = opts.queues[0] ? opts.queues : NULL,
+                                  .runner = runner,
+                                  .guard = guard,
+                                  .security = &opts.security};
+    qc_session_t *session = runner ? qc_session_new(&config) : NULL;
     status = session ? qc_session_run(session) : 1;
     qc_session_destroy(&session);
     qc_runner_destroy(&runner);

@@ -45,6 +45,7 @@ typedef enum { S_RUNNING = 0, S_STOPPING, S_FORCED } s_stop_t;
 struct _qc_session_t {
     char *endpoint;
     char worker_id[QC_MAX_ID_BYTES + 1];
+    char queues[QC_QUEUE_LIST_BYTES];   /* "a,b", "" for every queue */
     char instance[QC_INSTANCE_HEX + 1]; /* secret: proves it is us on a reconnect */
     char host[256];
     qc_runner_t *runner; /* not owned */
@@ -148,7 +149,8 @@ static void s_send_hello(qc_session_t *self)
                   .running = running,
                   .running_count = qc_runner_running(self->runner, running, QC_MAX_SLOTS),
                   .finished = finished,
-                  .finished_count = finished_count}};
+                  .finished_count = finished_count,
+                  .queues = self->queues[0] ? self->queues : NULL}};
     s_send(self, &hello);
     free(finished);
 }
@@ -237,12 +239,17 @@ static int s_connect(qc_session_t *self)
     return 0;
 }
 
-qc_session_t *qc_session_new(const char *endpoint, const char *name, qc_runner_t *runner,
-                             qc_guard_t *guard, const qc_session_security_t *security)
+qc_session_t *qc_session_new(const qc_session_config_t *config)
 {
+    const char *endpoint = config->endpoint, *name = config->name;
+    qc_runner_t *runner = config->runner;
+    qc_guard_t *guard = config->guard;
+    const qc_session_security_t *security = config->security;
     qc_session_t *self = calloc(1, sizeof *self);
     if (!self)
         return NULL;
+    if (config->queues)
+        snprintf(self->queues, sizeof self->queues, "%s", config->queues);
     if (security)
         self->security = *security;
     self->sigfd = -1;
@@ -402,13 +409,26 @@ static void s_on_job(qc_session_t *self, const qc_wmsg_t *msg)
         qc_runner_reject(self->runner, id, attempt, "invalid JOB: bad timeout_s");
         return;
     }
+    /* env, cwd, queue: the codec checked them (the broker is a peer too). */
+    if (msg->job.refusal) {
+        qc_runner_reject(self->runner, id, attempt, msg->job.refusal);
+        return;
+    }
     /* A JOB sent before the broker heard STOPPING is committed as an
      * attempt: run it (it is the last). Only a forced stop refuses it. */
     if (self->stop == S_FORCED) {
         qc_runner_refuse(self->runner, id, attempt, "worker shutting down");
         return;
     }
-    if (qc_runner_start(self->runner, id, attempt, msg->job.command, (int)msg->job.timeout_s) == 0)
+    qc_runner_job_t job = {.id = id,
+                           .attempt = attempt,
+                           .command = msg->job.command,
+                           .timeout_s = (int)msg->job.timeout_s,
+                           .env = msg->job.env,
+                           .cwd = msg->job.cwd,
+                           .queue = msg->job.queue,
+                           .worker_id = self->worker_id};
+    if (qc_runner_start(self->runner, &job) == 0)
         s_send_started(self, id, attempt, qc_clock_wall_ms());
 }
 

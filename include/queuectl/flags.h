@@ -40,6 +40,10 @@ int qc_flags_count(const qc_flags_t *self, const char *name);
  * into argv. */
 const char *qc_flags_value(const qc_flags_t *self, const char *name);
 
+/* The index-th value (0 first) given for a repeatable --name, in the order
+ * given, or NULL past the last. Points into argv. */
+const char *qc_flags_value_at(const qc_flags_t *self, const char *name, int index);
+
 /* The arguments that are not flags, in order. qc_flags_arg returns NULL
  * past the end. The array from qc_flags_args is NULL-terminated and owned
  * by self; its strings point into argv. */

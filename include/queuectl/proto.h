@@ -76,6 +76,10 @@ typedef struct {
     int running_count;
     const qc_wmsg_run_t *finished; /* results not yet acknowledged */
     int finished_count;
+    /* The queues it serves, "a,b" in preference order (checked with
+     * qc_queue_list_parse when decoded), or NULL for every queue. */
+    const char *queues;
+    char queues_text[QC_QUEUE_LIST_BYTES]; /* decoded: what queues points at */
 } qc_wmsg_hello_t;
 
 /* One message. To encode, set type and the fields of that type (strings are
@@ -110,6 +114,12 @@ typedef struct {
         struct {
             const char *command; /* NULL if missing, empty or too long */
             int64_t timeout_s;   /* 0 if missing or out of range */
+            const cJSON *env;    /* {"NAME":"value"} or NULL (points into body) */
+            const char *cwd;     /* absolute, or NULL */
+            const char *queue;   /* a valid name, or NULL */
+            /* decoded: why env, cwd or queue is unusable ("invalid JOB: bad
+             * env"), or NULL; the run is then refused, not the message */
+            const char *refusal;
         } job;
     };
 } qc_wmsg_t;

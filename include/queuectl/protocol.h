@@ -58,6 +58,9 @@
 /* A worker's instance: a random secret of 32 hex digits it makes at start,
  * proving on a reconnect that it is the worker that holds its jobs. */
 #define QC_INSTANCE_HEX 32
+/* Queues one worker may serve (worker --queues). */
+#define QC_MAX_WORKER_QUEUES 32
+#define QC_QUEUE_LIST_BYTES (QC_MAX_WORKER_QUEUES * (QC_MAX_ID_BYTES + 1))
 
 /* Error codes in client replies {"ok":false,"error":{"code":..., "message":...}} */
 #define QC_E_BAD_REQUEST "bad_request"
@@ -79,6 +82,7 @@ typedef enum {
     QC_STATE_FAILED, /* waiting for its next retry */
     QC_STATE_DEAD,
     QC_STATE_CANCELED,
+    QC_STATE_WAITING, /* for its dependencies to complete */
     QC_STATE_COUNT
 } qc_state_t;
 

@@ -14,6 +14,8 @@
  *   echo          --dir D [--n N --secs S --runs R --clients C]   bare REQ/REP rate
  *   enqueue       --ep EP [--n N --secs S --runs R --batch B --clients C]  jobs/s
  *   e2e           --ep EP [--n N --batch B --runs R --timeout S]  jobs/s, workers running
+ *   chain         --ep EP [--n N --runs R --timeout S]  completions/s of N jobs, each
+ *                 waiting for the one before (enqueue "after"), one atomic batch
  *   drain         --ep EP --n N [--timeout S]           completions/s over the next N
  *   spawn-rate    [--n N --par P --runs R]              posix_spawn of sh -c true
  *   pickup        --ep EP --fifo PATH [--n N --runs R]  us, p50 and p99
@@ -672,6 +674,70 @@ static int cmd_e2e(const opts_t *o)
     return 0;
 }
 
+/* A chain of n `true` jobs, each after the one before, enqueued as one
+ * batch: completions per second from the enqueue to the last one done.
+ * Each completion releases the next job through the dependents index, so
+ * at most one job is ever due: this measures the release path's latency. */
+static int cmd_chain(const opts_t *o)
+{
+    double timeout = o->timeout > 0 ? o->timeout : 120;
+    zsock_t *s = req_connect(o->ep, 0);
+    double rates[MAX_RUNS];
+    for (long r = 0; r < o->runs; r++) {
+        cJSON *req = cJSON_CreateObject();
+        cJSON_AddStringToObject(req, "op", "enqueue");
+        cJSON *jobs = cJSON_AddArrayToObject(req, "jobs");
+        char id[64], prev[64] = "";
+        for (long i = 0; i < o->n; i++) {
+            snprintf(id, sizeof id, "chain-%d-%ld-%ld", (int)getpid(), r, i);
+            cJSON *job = job_object("true");
+            cJSON_AddStringToObject(job, "id", id);
+            if (prev[0]) {
+                cJSON *after = cJSON_AddArrayToObject(job, "after");
+                cJSON_AddItemToArray(after, cJSON_CreateString(prev));
+            }
+            cJSON_AddItemToArray(jobs, job);
+            snprintf(prev, sizeof prev, "%s", id);
+        }
+        char *text = cJSON_PrintUnformatted(req);
+        cJSON_Delete(req);
+        long c0, c1 = 0, p, pr, f, d;
+        qc_counts(s, &c0, &p, &pr, &f, &d);
+        int64_t t0 = now_ns();
+        cJSON_Delete(req_ok(s, text));
+        free(text);
+        char state_req[160];
+        snprintf(state_req, sizeof state_req, "{\"op\":\"states\",\"ids\":[\"%s\"]}", prev);
+        int64_t t1 = 0;
+        while (secs_since(t0) < timeout) {
+            cJSON *reply = req_ok(s, state_req);
+            const cJSON *first = cJSON_GetArrayItem(cJSON_GetObjectItem(reply, "jobs"), 0);
+            const cJSON *state = cJSON_GetObjectItem(first, "state");
+            int done = cJSON_IsString(state) && strcmp(state->valuestring, "completed") == 0;
+            int bad = cJSON_IsString(state) && (strcmp(state->valuestring, "dead") == 0 ||
+                                                strcmp(state->valuestring, "canceled") == 0);
+            cJSON_Delete(reply);
+            if (bad)
+                die("chain: the last job ended dead or canceled");
+            if (done) {
+                t1 = now_ns();
+                break;
+            }
+            sleep_us(5000);
+        }
+        if (!t1)
+            die("chain: not done within %.0f s", timeout);
+        qc_counts(s, &c1, &p, &pr, &f, &d);
+        if (c1 - c0 != o->n)
+            die("chain: %ld jobs completed, expected %ld", c1 - c0, o->n);
+        rates[r] = (double)o->n / ((double)(t1 - t0) / 1e9);
+    }
+    print_triple(rates, (int)o->runs);
+    printf("\n");
+    zsock_destroy(&s);
+    return 0;
+}
+
 /* Mixed lengths: --count long jobs (sleep --secs) go in first, then n short
  * ones (sleep 0.01) in one batch; prints the time until n jobs completed
  * (the short ones, if nothing holds them behind the long ones). */
@@ -1110,6 +1176,8 @@ int main(int argc, char **argv)
         return cmd_enqueue(&o);
     if (strcmp(cmd, "e2e") == 0)
         return cmd_e2e(&o);
+    if (strcmp(cmd, "chain") == 0)
+        return cmd_chain(&o);
     if (strcmp(cmd, "drain") == 0)
         return cmd_drain(&o);
     if (strcmp(cmd, "mixed") == 0)

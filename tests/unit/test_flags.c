@@ -30,6 +30,11 @@ int main(void)
     CHECK(flags);
     CHECK(strcmp(qc_flags_value(flags, "count"), "3") == 0);
     CHECK(qc_flags_count(flags, "count") == 2);
+    /* Every value of a repeated flag, in order. */
+    CHECK(strcmp(qc_flags_value_at(flags, "count", 0), "2") == 0);
+    CHECK(strcmp(qc_flags_value_at(flags, "count", 1), "3") == 0);
+    CHECK(qc_flags_value_at(flags, "count", 2) == NULL);
+    CHECK(qc_flags_value_at(flags, "wait", 0) == NULL);
     CHECK(strcmp(qc_flags_value(flags, "broker"), "tcp://h:1") == 0);
     CHECK(qc_flags_count(flags, "json") == 1);
     CHECK(qc_flags_count(flags, "wait") == 0);

@@ -41,6 +41,13 @@ int main(void)
 
     CHECK(s_parse("{\"command\":\"true\"}", err, sizeof err) == 0);
     REFUSED("{}", "command is missing");
+    CHECK(s_parse("{\"command\":\"x\",\"env\":{\"A_1\":\"v\",\"_b\":\"\"},\"cwd\":\"/tmp\"}", err,
+                  sizeof err) == 0);
+    REFUSED("{\"command\":\"x\",\"env\":{\"1A\":\"v\"}}", "env name \"1A\" is invalid");
+    REFUSED("{\"command\":\"x\",\"env\":{\"QUEUECTL_X\":\"v\"}}", "is reserved");
+    REFUSED("{\"command\":\"x\",\"env\":{\"A\":null}}", "env value of A must be a string");
+    REFUSED("{\"command\":\"x\",\"env\":\"A=1\"}", "env must be an object");
+    REFUSED("{\"command\":\"x\",\"cwd\":\"tmp\"}", "cwd must be an absolute");
     REFUSED("{\"command\":\"\"}", "command is empty");
     REFUSED("{\"command\":\"   \"}", "command is empty");
     REFUSED("{\"command\":42}", "command must be a string");

@@ -91,6 +91,24 @@ static void test_hello(void)
     CHECK(!out.valid && strcmp(out.error, "running lists more jobs than slots") == 0);
     qc_wmsg_clear(&out);
     zmsg_destroy(&frames);
+
+    /* The queues a worker serves, in order; a bad list is refused. */
+    in.hello.slots = 2;
+    in.hello.running_count = 0;
+    in.hello.queues = "urgent,default";
+    s_round_trip(&in, &out);
+    CHECK(out.hello.queues && strcmp(out.hello.queues, "urgent,default") == 0);
+    qc_wmsg_clear(&out);
+    in.hello.queues = NULL;
+    s_round_trip(&in, &out);
+    CHECK(out.hello.queues == NULL);
+    qc_wmsg_clear(&out);
+    in.hello.queues = "a,a";
+    frames = qc_wmsg_encode(&in);
+    CHECK(qc_wmsg_decode(frames, &out, err, sizeof err) == 0);
+    CHECK(!out.valid && strstr(out.error, "listed twice"));
+    qc_wmsg_clear(&out);
+    zmsg_destroy(&frames);
 }
 
 static void test_runs(void)
@@ -116,6 +134,35 @@ static void test_runs(void)
                  &out);
     s_check_run(&out.run, &(qc_wmsg_run_t){"j", 3});
     CHECK(strcmp(out.job.command, "echo hi") == 0 && out.job.timeout_s == 30);
+    CHECK(!out.job.env && !out.job.cwd && !out.job.queue && !out.job.refusal);
+    qc_wmsg_clear(&out);
+
+    /* env, cwd, queue; a bad one refuses the run (refusal), not the message */
+    cJSON *env = cJSON_Parse("{\"A\":\"1\"}");
+    s_round_trip(
+        &(qc_wmsg_t){
+            .type = QC_WMSG_JOB,
+            .run = {"j", 4},
+            .job = {.command = "x", .timeout_s = 5, .env = env, .cwd = "/tmp", .queue = "mail"}},
+        &out);
+    CHECK(strcmp(qc_json_string(out.job.env, "A"), "1") == 0);
+    CHECK(strcmp(out.job.cwd, "/tmp") == 0 && strcmp(out.job.queue, "mail") == 0);
+    CHECK(!out.job.refusal);
+    qc_wmsg_clear(&out);
+    cJSON_Delete(env);
+    env = cJSON_Parse("{\"QUEUECTL_JOB_ID\":\"x\"}");
+    s_round_trip(&(qc_wmsg_t){.type = QC_WMSG_JOB,
+                              .run = {"j", 5},
+                              .job = {.command = "x", .timeout_s = 5, .env = env}},
+                 &out);
+    CHECK(out.job.refusal && strcmp(out.job.refusal, "invalid JOB: bad env") == 0);
+    qc_wmsg_clear(&out);
+    cJSON_Delete(env);
+    s_round_trip(&(qc_wmsg_t){.type = QC_WMSG_JOB,
+                              .run = {"j", 6},
+                              .job = {.command = "x", .timeout_s = 5, .cwd = "relative"}},
+                 &out);
+    CHECK(out.job.refusal && strcmp(out.job.refusal, "invalid JOB: bad cwd") == 0);
     qc_wmsg_clear(&out);
 
     qc_wmsg_type_t plain[] = {QC_WMSG_ACK, QC_WMSG_CANCEL};
