@@ -81,19 +81,6 @@ static cJSON *s_page_args(const cJSON *request, int64_t *limit, int64_t *cursor)
     return s_cursor_arg(request, cursor);
 }
 
-/* Adds next_cursor (a string, or null at the end) to reply. */
-static cJSON *s_cursor_text(cJSON *reply, int64_t next_cursor)
-{
-    if (next_cursor > 0) {
-        char text[24];
-        snprintf(text, sizeof text, "%lld", (long long)next_cursor);
-        cJSON_AddStringToObject(reply, "next_cursor", text);
-    } else {
-        cJSON_AddNullToObject(reply, "next_cursor");
-    }
-    return reply;
-}
-
 /* Shared by list and dlq.list. */
 static cJSON *s_list(qc_broker_t *broker, const cJSON *request, int state)
 {
@@ -107,7 +94,7 @@ static cJSON *s_list(qc_broker_t *broker, const cJSON *request, int state)
         return qc_broker_storage_error(broker);
     cJSON *reply = qc_broker_ok();
     cJSON_AddItemToObject(reply, "jobs", jobs);
-    return s_cursor_text(reply, next_cursor);
+    return qc_broker_add_cursor(reply, next_cursor);
 }
 
 /* Jobs one search request looks at, at most: a search of a million jobs is a
@@ -155,7 +142,7 @@ static cJSON *s_search(qc_broker_t *broker, const cJSON *request, int state, con
         cJSON_Delete(found);
     }
     cJSON_AddNumberToObject(reply, "scanned", scanned);
-    return s_cursor_text(reply, next_cursor);
+    return qc_broker_add_cursor(reply, next_cursor);
 }
 
 static cJSON *s_op_list(qc_broker_t *broker, const cJSON *request)
@@ -323,7 +310,7 @@ static cJSON *s_dlq_retry_many(qc_broker_t *broker, const cJSON *request)
     }
     if (all) {
         cJSON_AddBoolToObject(reply, "more", next_cursor > 0);
-        s_cursor_text(reply, next_cursor);
+        qc_broker_add_cursor(reply, next_cursor);
     }
     return reply;
 }

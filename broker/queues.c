@@ -185,12 +185,5 @@ cJSON *qc_queues_jobs(qc_broker_t *broker, const cJSON *request, const char *que
         return qc_broker_storage_error(broker);
     cJSON *reply = qc_broker_ok();
     cJSON_AddItemToObject(reply, "jobs", jobs);
-    if (next_cursor > 0) {
-        char text[24];
-        snprintf(text, sizeof text, "%lld", (long long)next_cursor);
-        cJSON_AddStringToObject(reply, "next_cursor", text);
-    } else {
-        cJSON_AddNullToObject(reply, "next_cursor");
-    }
-    return reply;
+    return qc_broker_add_cursor(reply, next_cursor);
 }
