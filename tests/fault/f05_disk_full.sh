@@ -7,8 +7,10 @@
 . "$(dirname "$0")/fault_lib.sh"
 [ "$(id -u)" = 0 ] || { echo "SKIP: mounting a tmpfs needs root"; exit 77; }
 command -v sqlite3 >/dev/null || fail "sqlite3 CLI missing"
+# 8 MiB: the filler takes all of it; once it is removed, the WAL (never
+# checkpointed at this size) needs room for the rest of the test's writes.
 mnt=$(mktemp -d /tmp/qcfs.XXXXXX)
-if ! mount -t tmpfs -o size=2m,mode=0700 tmpfs "$mnt" 2>"$QUEUECTL_HOME/mount.err"; then
+if ! mount -t tmpfs -o size=8m,mode=0700 tmpfs "$mnt" 2>"$QUEUECTL_HOME/mount.err"; then
     rmdir "$mnt"
     echo "SKIP: cannot mount a tmpfs here: $(cat "$QUEUECTL_HOME/mount.err")"
     exit 77
