@@ -579,6 +579,15 @@ static cJSON *s_op_metrics(qc_broker_t *broker, const cJSON *request)
         return s_storage_error(broker);
     }
     cJSON_AddItemToObject(reply, "totals", totals);
+    /* Per queue (O(queues)): counts per state and settings, for labels. */
+    if (qc_store_supports(broker->store, QC_STORE_FEAT_QUEUE)) {
+        cJSON *queues = qc_store_queue_list(broker->store, qc_broker_wall_ms(broker));
+        if (!queues) {
+            cJSON_Delete(reply);
+            return s_storage_error(broker);
+        }
+        cJSON_AddItemToObject(reply, "queues", queues);
+    }
     cJSON_AddItemToObject(reply, "dispatch_latency_ms",
                           qc_histogram_to_json(&broker->metrics.dispatch_latency));
     cJSON_AddItemToObject(reply, "run_time_ms", qc_histogram_to_json(&broker->metrics.run_time));

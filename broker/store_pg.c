@@ -74,6 +74,15 @@ static const char *s_migrations[] = {
     /* 2: the instance secret of the worker holding a job (only it may adopt
      * or report on it); started_at is NULL until the worker says STARTED. */
     "ALTER TABLE jobs ADD COLUMN worker_token text;",
+
+    /* 3 (issue 12): a job's environment and directory, its exit-code policy
+     * (canonical lists, '' for none) and its unique key: at most one
+     * unfinished job (not completed, dead or canceled) per key. */
+    "ALTER TABLE jobs ADD COLUMN env text, ADD COLUMN cwd text,"
+    "  ADD COLUMN retry_on_exit text NOT NULL DEFAULT '',"
+    "  ADD COLUMN no_retry_on_exit text NOT NULL DEFAULT '', ADD COLUMN unique_key text;"
+    "CREATE UNIQUE INDEX jobs_unique_key ON jobs (unique_key)"
+    "  WHERE unique_key IS NOT NULL AND state NOT IN (2, 4, 5);",
 };
 #define S_MIGRATION_COUNT ((int)(sizeof s_migrations / sizeof s_migrations[0]))
 
@@ -83,8 +92,14 @@ static const char *s_migrations[] = {
 
 static const char *s_sql_insert =
     "INSERT INTO jobs (id, command, state, priority, max_retries, timeout_s, run_at, created_at,"
-    " updated_at) VALUES ($1, $2, 0, $3, $4, $5, $6, $7, $7) ON CONFLICT (id) DO NOTHING"
-    " RETURNING seq";
+    " updated_at, env, cwd, retry_on_exit, no_retry_on_exit, unique_key)"
+    " VALUES ($1, $2, 0, $3, $4, $5, $6, $7, $7, $8, $9, $10, $11, $12)"
+    " ON CONFLICT (id) DO NOTHING RETURNING seq";
+/* The unfinished job holding a unique key (the partial index). */
+static const char *s_sql_unique_holder =
+    "SELECT id FROM jobs WHERE unique_key = $1 AND state NOT IN (2, 4, 5)";
+static const char *s_sql_unique_of_dead =
+    "SELECT unique_key FROM jobs WHERE id = $1 AND state = 4 AND unique_key IS NOT NULL";
 /* Select, mark and open the attempt in one statement; SKIP LOCKED so a
  * second writer (there should be none) never blocks or double-claims. */
 static const char *s_sql_claim =
@@ -94,13 +109,14 @@ static const char *s_sql_claim =
     "  started_at = NULL, finished_at = NULL, updated_at = $1, worker_id = $2,"
     "  worker_token = $5 FROM next"
     "  WHERE j.seq = next.seq RETURNING j.seq, j.id, j.command, j.runs, j.timeout_s, j.run_at,"
-    "  j.attempts, j.max_retries, j.priority, next.state AS old_state),"
+    "  j.attempts, j.max_retries, j.priority, next.state AS old_state, j.env, j.cwd),"
     " opened AS (INSERT INTO attempts (job_seq, attempt, worker_id, worker_host, worker_pid,"
     "  started_at) SELECT seq, runs, $2, $3, $4, $1 FROM claimed)"
     " SELECT * FROM claimed";
 static const char *s_sql_next_due = "SELECT MIN(run_at) FROM jobs WHERE state IN (0, 3)";
 static const char *s_sql_running = "SELECT seq, runs, attempts, max_retries, worker_id,"
-                                   " cancel_requested, worker_token, started_at IS NOT NULL"
+                                   " cancel_requested, worker_token, started_at IS NOT NULL,"
+                                   " retry_on_exit, no_retry_on_exit"
                                    " FROM jobs WHERE id = $1 AND state = 1";
 /* run_at moves only for a retry: otherwise it keeps when the job was due. */
 static const char *s_sql_finish =
@@ -130,7 +146,8 @@ static const char *s_sql_revive = "UPDATE jobs SET state = 0, attempts = 0, run_
                                   " updated_at = $2 WHERE id = $1 AND state = 4";
 static const char *s_sql_state_of = "SELECT state FROM jobs WHERE id = $1";
 static const char *s_sql_get =
-    "SELECT " S_JOB_COLUMNS ", stdout_tail, stderr_tail FROM jobs WHERE id = $1";
+    "SELECT " S_JOB_COLUMNS ", stdout_tail, stderr_tail, env, cwd, retry_on_exit,"
+    " no_retry_on_exit, unique_key FROM jobs WHERE id = $1";
 static const char *s_sql_attempts_of =
     "SELECT attempt, worker_id, worker_host, worker_pid, started_at, finished_at, outcome,"
     " exit_code, signal, cpu_ms, max_rss_kb, error, stdout_tail, stderr_tail FROM attempts"
@@ -713,11 +730,30 @@ static void s_generate_id(char *id, size_t len, int64_t now_ms)
     snprintf(id, len, "j-%011llx%04x", (unsigned long long)now_ms, (unsigned)counter++);
 }
 
+/* The unfinished job holding key into holder: 1, 0 if none, -1 on error. */
+static int s_unique_holder(qc_store_backend_t *self, const char *key, char *holder)
+{
+    const char *p[1] = {key};
+    PGresult *res = s_exec(self, s_sql_unique_holder, 1, p);
+    if (!res)
+        return -1;
+    int held = PQntuples(res) == 1;
+    if (held)
+        snprintf(holder, QC_MAX_ID_BYTES + 1, "%s", PQgetvalue(res, 0, 0));
+    PQclear(res);
+    return held;
+}
+
 int qc_pg_job_insert(qc_store_backend_t *self, const qc_job_spec_t *spec, const qc_config_t *config,
                      int64_t now_ms, char *id_out)
 {
     if (s_write(self) != 0)
         return -1;
+    if (spec->unique_key[0]) {
+        int held = s_unique_holder(self, spec->unique_key, id_out);
+        if (held != 0)
+            return held > 0 ? QC_STORE_UNIQUE_HELD : -1;
+    }
     for (int tries = 0; tries < 4; tries++) {
         if (spec->id[0])
             snprintf(id_out, QC_MAX_ID_BYTES + 1, "%s", spec->id);
@@ -725,15 +761,20 @@ int qc_pg_job_insert(qc_store_backend_t *self, const qc_job_spec_t *spec, const 
             s_generate_id(id_out, QC_MAX_ID_BYTES + 1, now_ms);
         int64_t run_at = spec->run_at_ms ? spec->run_at_ms : now_ms + spec->delay_ms;
         s_ints_t ints;
-        const char *p[7] = {
+        const char *p[12] = {
             id_out,
             spec->command,
             s_int(&ints, 0, spec->priority),
             s_int(&ints, 1, spec->max_retries >= 0 ? spec->max_retries : config->max_retries),
             s_int(&ints, 2, spec->timeout_s > 0 ? spec->timeout_s : config->job_timeout_s),
             s_int(&ints, 3, run_at),
-            s_int(&ints, 4, now_ms)};
-        PGresult *res = s_exec(self, s_sql_insert, 7, p);
+            s_int(&ints, 4, now_ms),
+            spec->env_json,
+            spec->cwd,
+            spec->retry_on_exit ? spec->retry_on_exit : config->retry_on_exit,
+            spec->no_retry_on_exit ? spec->no_retry_on_exit : config->no_retry_on_exit,
+            spec->unique_key[0] ? spec->unique_key : NULL};
+        PGresult *res = s_exec(self, s_sql_insert, 12, p);
         if (!res)
             return -1;
         int inserted = PQntuples(res) == 1;
@@ -774,6 +815,9 @@ int qc_pg_job_claim_next(qc_store_backend_t *self, const qc_worker_ref_t *worker
     claim->max_retries = (int)s_i64(res, 0, 7);
     claim->priority = (int)s_i64(res, 0, 8);
     s_move(self, (int)s_i64(res, 0, 9), QC_STATE_PROCESSING);
+    const char *env = s_text(res, 0, 10), *cwd = s_text(res, 0, 11);
+    claim->env_json = env ? strdup(env) : NULL;
+    claim->cwd = cwd ? strdup(cwd) : NULL;
     PQclear(res);
     return claim->command ? 1 : -1;
 }
@@ -806,6 +850,10 @@ int qc_pg_job_running(qc_store_backend_t *self, const char *id, qc_running_t *ru
         const char *token = s_text(res, 0, 6);
         snprintf(running->worker_token, sizeof running->worker_token, "%s", token ? token : "");
         running->started = strcmp(PQgetvalue(res, 0, 7), "t") == 0;
+        snprintf(running->retry_on_exit, sizeof running->retry_on_exit, "%s",
+                 PQgetvalue(res, 0, 8));
+        snprintf(running->no_retry_on_exit, sizeof running->no_retry_on_exit, "%s",
+                 PQgetvalue(res, 0, 9));
     }
     PQclear(res);
     return found ? 0 : QC_STORE_NOT_FOUND;
@@ -891,6 +939,20 @@ int qc_pg_job_revive(qc_store_backend_t *self, const char *id, int64_t now_ms)
 {
     if (s_write(self) != 0)
         return -1;
+    /* A dead job whose unique key an unfinished job took meanwhile stays dead. */
+    const char *k[1] = {id};
+    PGresult *key = s_exec(self, s_sql_unique_of_dead, 1, k);
+    if (!key)
+        return -1;
+    if (PQntuples(key) == 1) {
+        char holder[QC_MAX_ID_BYTES + 1];
+        int held = s_unique_holder(self, PQgetvalue(key, 0, 0), holder);
+        if (held != 0) {
+            PQclear(key);
+            return held > 0 ? QC_STORE_UNIQUE_HELD : -1;
+        }
+    }
+    PQclear(key);
     s_ints_t ints;
     const char *p[2] = {id, s_int(&ints, 0, now_ms)};
     PGresult *res = s_exec(self, s_sql_revive, 2, p);
@@ -1032,6 +1094,13 @@ int qc_pg_job_get(qc_store_backend_t *self, const char *id, int with_attempts, c
     cJSON *job = s_job_row(res, 0);
     s_add_text(job, "stdout_tail", res, 0, 17);
     s_add_text(job, "stderr_tail", res, 0, 18);
+    const char *env = s_text(res, 0, 19);
+    cJSON *env_obj = env ? cJSON_Parse(env) : NULL;
+    cJSON_AddItemToObject(job, "env", env_obj ? env_obj : cJSON_CreateNull());
+    s_add_text(job, "cwd", res, 0, 20);
+    cJSON_AddItemToObject(job, "retry_on_exit", qc_exit_list_to_json(PQgetvalue(res, 0, 21)));
+    cJSON_AddItemToObject(job, "no_retry_on_exit", qc_exit_list_to_json(PQgetvalue(res, 0, 22)));
+    s_add_text(job, "unique_key", res, 0, 23);
     s_ints_t ints;
     const char *seq[1] = {s_int(&ints, 0, s_i64(res, 0, 0))};
     int runs = (int)s_i64(res, 0, 16);
@@ -1203,6 +1272,7 @@ int qc_pg_counts(qc_store_backend_t *self, int64_t counts[QC_STATE_COUNT],
 
 const qc_store_ops_t qc_pg_ops = {
     .name = "postgresql",
+    .features = QC_STORE_FEAT_ENV | QC_STORE_FEAT_EXIT_POLICY | QC_STORE_FEAT_UNIQUE,
     .destroy = qc_pg_destroy,
     .errmsg = qc_pg_errmsg,
     .total_changes = qc_pg_total_changes,

@@ -94,7 +94,7 @@ static const struct {
      "  --cwd DIR          run the command in DIR on the worker (made absolute here)\n"
      "                     every job also sees QUEUECTL_JOB_ID, QUEUECTL_ATTEMPT,\n"
      "                     QUEUECTL_QUEUE and QUEUECTL_WORKER_ID\n"
-     "  --queue NAME       the queue (default: default); workers serve --queues\n"
+     "  --queue NAME       the queue (default: default)\n"
      "  --after ID,...     waiting until these jobs complete (if one ends dead or\n"
      "                     canceled, this job is canceled; dlq retry of it brings it back)\n"
      "  --unique-key KEY   while an unfinished job has KEY, print its id (exit 0) and add\n"

@@ -7,6 +7,8 @@
 # Missed and due ticks are made by moving next_run in the stopped broker's
 # database, so the test never waits for the wall clock's minutes.
 . "$(dirname "$0")/lib.sh"
+# Not on PostgreSQL yet: its store has no recurring jobs (the broker refuses them there).
+[ -z "${QC_PG_DB:-}" ] || { echo "# skipped: PostgreSQL has no recurring jobs yet"; exit 77; }
 start_broker
 now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
 sched() { qc schedule show --json "$1" | json "$2"; }
