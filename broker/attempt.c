@@ -2,7 +2,6 @@
 #include "deps.h"
 #include "events.h"
 #include "retry.h"
-#include "queuectl/clock.h"
 #include "queuectl/log.h"
 
 #include <stdio.h>

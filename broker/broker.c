@@ -40,8 +40,6 @@ void qc_broker_destroy(qc_broker_t **self_p)
         return;
     qc_broker_t *self = *self_p;
     qc_outbox_destroy(&self->outbox);
-    qc_keyring_destroy(&self->worker_keys);
-    qc_keyring_destroy(&self->client_keys);
     qc_dispatch_destroy(&self->dispatch);
     free(self);
     *self_p = NULL;

@@ -10,7 +10,6 @@
 #include "config.h"
 #include "queuectl/clock.h"
 #include "dispatch.h"
-#include "keyring.h"
 #include "metrics.h"
 #include "outbox.h"
 #include "store.h"
@@ -20,13 +19,8 @@ typedef struct {
     qc_clock_t clock;  /* every decision's time: qc_broker_wall_ms, qc_broker_mono_ms */
     qc_dispatch_t *dispatch;
     qc_config_t config;
-    /* The loop's sockets (server.c); handlers never touch them. NULL in a
-     * broker without sockets. */
-    zsock_t *client_sock;
-    zsock_t *worker_sock;
-    zsock_t *events_sock; /* PUB: state changes and live output */
-    qc_outbox_t *outbox;  /* queued replies, jobs and events, sent after the commit */
-    int publishing;       /* events are published (an events socket, or a test) */
+    qc_outbox_t *outbox; /* queued replies, jobs and events, sent after the commit */
+    int publishing;      /* events are published (the loop has an events socket, or a test) */
     int64_t heartbeat_ms;
     int64_t liveness_ms;
     int maybe_due;                  /* a job may be due: try to claim */
@@ -43,19 +37,26 @@ typedef struct {
     qc_metrics_t metrics;
     const char *worker_endpoint; /* as bound, reported by ping */
     const char *events_endpoint; /* as bound, or NULL */
-    /* Keys allowed per role on CURVE sockets; NULL where a socket has no CURVE. */
-    qc_keyring_t *worker_keys;
-    qc_keyring_t *client_keys;
+    /* Remote access (enroll.h), set by the loop when CURVE is on ("" and
+     * NULL otherwise): where keys are written, the client endpoint as bound,
+     * the broker's public key, and, not owned (the loop's), the invite book
+     * and the keyrings enroll.c reloads after it writes or removes a key. */
+    const char *authorized_dir;
+    const char *client_endpoint;
+    char public_key[41];
+    struct _qc_invites_t *invites;
+    struct _qc_keyring_t *worker_keys;
+    struct _qc_keyring_t *client_keys;
 } qc_broker_t;
 
 /* A broker over store (not owned; must outlive it) with an empty worker
- * registry and outbox, the default config, heartbeat and liveness, and no
- * sockets: the loop (server.c) adds those; a unit test drives the handlers
- * and the timed work directly and reads the outbox. clock NULL: the
- * system's. Returns NULL if out of memory. */
+ * registry and outbox, the default config, heartbeat and liveness. It has
+ * no sockets: the loop (server.c) owns them and flushes the outbox; a unit
+ * test drives the handlers and the timed work directly and reads the
+ * outbox. clock NULL: the system's. Returns NULL if out of memory. */
 qc_broker_t *qc_broker_new(qc_store_t *store, const qc_clock_t *clock);
-/* Frees the registry, the outbox and the keyrings (not the store, nor the
- * sockets). Accepts NULL; nulls the caller's pointer. */
+/* Frees the registry and the outbox (not the store). Accepts NULL; nulls
+ * the caller's pointer. */
 void qc_broker_destroy(qc_broker_t **self_p);
 
 /* The broker's clock. */

@@ -1,6 +1,5 @@
 #include "timers.h"
 #include "attempt.h"
-#include "queuectl/clock.h"
 #include "queuectl/log.h"
 
 typedef struct {

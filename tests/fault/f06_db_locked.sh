@@ -7,18 +7,11 @@
 . "$(dirname "$0")/fault_lib.sh"
 command -v sqlite3 >/dev/null || fail "sqlite3 CLI missing"
 d=$QUEUECTL_HOME
-problems=()
-soft() { echo "FAIL: $*" >&2; problems+=("$*"); }
 
 start_broker --liveness 1s --heartbeat 250ms
 start_worker --name w1 --concurrency 2
 wait_for 10 workers_are 1
-: >"$d/committed"
-: >"$d/refused"
-for i in $(seq 1 10); do
-    qc enqueue --id "l-$i" -- "echo l-$i" >/dev/null || fail "enqueue l-$i"
-    echo "l-$i" >>"$d/committed"
-done
+committed_jobs l 10
 wait_for 10 count_is completed 10
 # A job that ends while the database is locked: its result must survive.
 qc enqueue --id slow -- "i=0; while [ ! -e $d/go ] && [ \$i -lt 600 ]; do sleep 0.05; i=\$((i+1)); done; echo slow done" >/dev/null
@@ -84,5 +77,4 @@ else
 fi
 note "$(grep -c "BEGIN IMMEDIATE: database is locked" "$d/broker.log") \"BEGIN IMMEDIATE: database is locked\" errors logged during the lock"
 storage_accounting sql 15
-[ ${#problems[@]} = 0 ] || fail "${#problems[@]} expectation(s) failed (above)"
 note "ok in $(elapsed)"

@@ -50,7 +50,7 @@ static void s_enqueue(qc_broker_t *broker, const char *id)
     snprintf(request, sizeof request,
              "{\"op\":\"enqueue\",\"job\":{\"id\":\"%s\",\"command\":\"true\"}}", id);
     CHECK(qc_store_begin(broker->store) == 0);
-    cJSON *reply = qc_ctlcmd_handle(broker, request, strlen(request), 1);
+    cJSON *reply = qc_ctlcmd_handle(broker, request, strlen(request), 1, NULL);
     CHECK(cJSON_IsTrue(cJSON_GetObjectItem(reply, "ok")));
     cJSON_Delete(reply);
     CHECK(qc_store_commit(broker->store) == 0);
@@ -224,11 +224,8 @@ static void s_teardown(s_fixture_t *f)
 
 /* Each job goes to the free worker given one least recently; a worker gets
  * no more jobs than free slots; a freed slot is filled on the next pass. */
-static void test_dispatch_order(void)
+static void test_dispatch_order(qc_broker_t *broker, qc_store_t *store)
 {
-    s_fixture_t f;
-    s_setup(&f);
-    qc_broker_t *broker = f.broker;
     s_hello(broker, "A", "a", S_INSTANCE_A, 1, NULL, NULL);
     s_hello(broker, "B", "b", S_INSTANCE_B, 2, NULL, NULL);
     CHECK(qc_dispatch_size(broker->dispatch) == 2);
@@ -247,6 +244,12 @@ static void test_dispatch_order(void)
     s_job_for(broker, "A", on_a, sizeof on_a);
     s_job_for(broker, "B", on_b, sizeof on_b);
     CHECK(strcmp(on_a, on_b) != 0);
+    /* The claims are in the store, each for the instance that got its JOB. */
+    qc_running_t running;
+    CHECK(qc_store_job_running(store, on_a, &running) == 0 && running.attempt == 1);
+    CHECK(strcmp(running.worker_token, S_INSTANCE_A) == 0);
+    CHECK(qc_store_job_running(store, on_b, &running) == 0);
+    CHECK(strcmp(running.worker_token, S_INSTANCE_B) == 0);
     qc_outbox_purge(broker->outbox);
     CHECK(qc_worker_free_slots(s_worker(broker, "A")) == 0);
     CHECK(qc_worker_free_slots(s_worker(broker, "B")) == 1);
@@ -284,20 +287,14 @@ static void test_dispatch_order(void)
     s_pass(broker);
     CHECK(s_jobs_for(broker, "A") == 0 && s_jobs_for(broker, "B") == 1);
     qc_outbox_purge(broker->outbox);
-
-    s_teardown(&f);
 }
 
 /* HELLO adoption: the same worker process (instance) on a new connection
  * keeps its jobs, running and finished; another instance under the same
  * name gets name.2 and adopts nothing; the run it lists is cancelled and
  * holds its slot (draining) until its RESULT. */
-static void test_hello_adoption_and_draining(void)
+static void test_hello_adoption_and_draining(qc_broker_t *broker, qc_store_t *store)
 {
-    s_fixture_t f;
-    s_setup(&f);
-    qc_broker_t *broker = f.broker;
-    qc_store_t *store = f.store;
     s_hello(broker, "c1", "w", S_INSTANCE_A, 2, NULL, NULL);
     s_enqueue(broker, "run");
     s_enqueue(broker, "done");
@@ -371,19 +368,13 @@ static void test_hello_adoption_and_draining(void)
     s_job_for(broker, "c3", given, sizeof given);
     CHECK(strcmp(given, "later") == 0);
     qc_outbox_purge(broker->outbox);
-
-    s_teardown(&f);
 }
 
 /* A worker silent for the liveness window is lost, by the fake clock: its
  * started job is charged a worker_lost attempt, a job that never started is
  * due again uncharged. A message in time keeps it. */
-static void test_lost_worker(void)
+static void test_lost_worker(qc_broker_t *broker, qc_store_t *store)
 {
-    s_fixture_t f;
-    s_setup(&f);
-    qc_broker_t *broker = f.broker;
-    qc_store_t *store = f.store;
     CHECK(broker->liveness_ms == QC_LIVENESS_MS);
     s_hello(broker, "c1", "w", S_INSTANCE_A, 2, NULL, NULL);
     s_enqueue(broker, "ran");
@@ -414,19 +405,13 @@ static void test_lost_worker(void)
     CHECK(qc_store_job_get(store, "queued", 0, &job) == 0);
     CHECK(cJSON_GetObjectItem(job, "attempts")->valueint == 0); /* not charged */
     cJSON_Delete(job);
-
-    s_teardown(&f);
 }
 
 /* After a restart, jobs found processing are leased to reconnecting
  * workers for liveness + 2 reconnect gaps: one its worker claims in time is
  * adopted, one nobody claims fails worker_lost when the lease ends. */
-static void test_restart_lease(void)
+static void test_restart_lease(qc_broker_t *broker, qc_store_t *store)
 {
-    s_fixture_t f;
-    s_setup(&f);
-    qc_broker_t *broker = f.broker;
-    qc_store_t *store = f.store;
     s_hello(broker, "c1", "w1", S_INSTANCE_A, 1, NULL, NULL);
     s_hello(broker, "c2", "w2", S_INSTANCE_B, 1, NULL, NULL);
     s_enqueue(broker, "k1");
@@ -437,8 +422,8 @@ static void test_restart_lease(void)
     const char *on_c2 = strcmp(on_c1, "k1") == 0 ? "k2" : "k1";
     s_started(broker, "c1", on_c1, 1);
     s_started(broker, "c2", on_c2, 1);
-    qc_broker_destroy(&broker); /* the broker "restarts" on the same store */
-
+    /* The broker "restarts" on the same store: a new one, nothing registered
+     * (the old one is left idle; the fixture frees it). */
     broker = qc_broker_new(store, &s_clock);
     CHECK(broker && qc_dispatch_size(broker->dispatch) == 0);
     int64_t lease_ms = broker->liveness_ms + 2 * QC_RECONNECT_MAX_MS;
@@ -468,17 +453,13 @@ static void test_restart_lease(void)
     s_result(broker, "c1b", on_c1, 1);
     CHECK(strcmp(s_state(broker, on_c1, state, sizeof state), "completed") == 0);
 
-    f.broker = broker; /* the broker made after the "restart" */
-    s_teardown(&f);
+    qc_broker_destroy(&broker);
 }
 
 /* Events (with publishing on): each state change is queued after the
  * commit with the fields the event struct says, and nothing without it. */
-static void test_events(void)
+static void test_events(qc_broker_t *broker, qc_store_t *store)
 {
-    s_fixture_t f;
-    s_setup(&f);
-    qc_broker_t *broker = f.broker;
     s_enqueue(broker, "quiet");
     CHECK(qc_outbox_size(broker->outbox) == 0); /* no events socket: nothing queued */
     broker->publishing = 1;
@@ -515,25 +496,33 @@ static void test_events(void)
 
     /* A pending job canceled: state and error only, no counts. */
     const char *cancel = "{\"op\":\"cancel\",\"id\":\"loud\"}";
-    CHECK(qc_store_begin(f.store) == 0);
-    cJSON *reply = qc_ctlcmd_handle(broker, cancel, strlen(cancel), 1);
+    CHECK(qc_store_begin(store) == 0);
+    cJSON *reply = qc_ctlcmd_handle(broker, cancel, strlen(cancel), 1, NULL);
     CHECK(cJSON_IsTrue(cJSON_GetObjectItem(reply, "ok")));
     cJSON_Delete(reply);
-    CHECK(qc_store_commit(f.store) == 0);
+    CHECK(qc_store_commit(store) == 0);
     event = s_published(broker, "job.canceled");
     CHECK(event && strcmp(qc_json_string(event, "error"), "canceled") == 0);
     CHECK(!cJSON_GetObjectItem(event, "attempts") && !cJSON_GetObjectItem(event, "max_retries"));
     cJSON_Delete(event);
+}
+
+/* Runs a test on a fresh fixture. */
+static void s_run(void (*test)(qc_broker_t *broker, qc_store_t *store))
+{
+    s_fixture_t f;
+    s_setup(&f);
+    test(f.broker, f.store);
     s_teardown(&f);
 }
 
 int main(void)
 {
-    test_dispatch_order();
-    test_hello_adoption_and_draining();
-    test_lost_worker();
-    test_restart_lease();
-    test_events();
+    s_run(test_dispatch_order);
+    s_run(test_hello_adoption_and_draining);
+    s_run(test_lost_worker);
+    s_run(test_restart_lease);
+    s_run(test_events);
     printf("test_broker: all passed\n");
     return 0;
 }
