@@ -83,6 +83,14 @@ static const char *s_migrations[] = {
     "  ADD COLUMN no_retry_on_exit text NOT NULL DEFAULT '', ADD COLUMN unique_key text;"
     "CREATE UNIQUE INDEX jobs_unique_key ON jobs (unique_key)"
     "  WHERE unique_key IS NOT NULL AND state NOT IN (2, 4, 5);",
+
+    /* 4 (issue 12): recurring jobs, as in SQLite's schema 9. */
+    "CREATE TABLE schedules (name text PRIMARY KEY, cron text NOT NULL, tz text NOT NULL,"
+    "  job text NOT NULL, skip_if_running smallint NOT NULL DEFAULT 0,"
+    "  paused smallint NOT NULL DEFAULT 0, next_run bigint, last_tick bigint, last_job text,"
+    "  runs integer NOT NULL DEFAULT 0, skipped integer NOT NULL DEFAULT 0,"
+    "  created_at bigint NOT NULL);"
+    "CREATE INDEX schedules_due ON schedules (next_run) WHERE paused = 0;",
 };
 #define S_MIGRATION_COUNT ((int)(sizeof s_migrations / sizeof s_migrations[0]))
 
@@ -1270,9 +1278,160 @@ int qc_pg_counts(qc_store_backend_t *self, int64_t counts[QC_STATE_COUNT],
     return 0;
 }
 
+/* ---- recurring jobs (store.h) ------------------------------------------- */
+
+#define S_SCHED_COLUMNS                                                                            \
+    "name, cron, tz, job, skip_if_running, paused, next_run, last_tick, last_job, runs, skipped, " \
+    "created_at"
+
+static int qc_pg_schedule_add(qc_store_backend_t *self, const qc_schedule_t *schedule)
+{
+    if (s_write(self) != 0)
+        return -1;
+    s_ints_t ints;
+    const char *p[7] = {schedule->name,
+                        schedule->cron,
+                        schedule->tz,
+                        schedule->job_json,
+                        s_int(&ints, 0, schedule->skip_if_running),
+                        schedule->next_run_ms >= 0 ? s_int(&ints, 1, schedule->next_run_ms) : NULL,
+                        s_int(&ints, 2, schedule->created_at_ms)};
+    PGresult *res = s_exec(self,
+                           "INSERT INTO schedules (name, cron, tz, job, skip_if_running, next_run,"
+                           " created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)"
+                           " ON CONFLICT (name) DO NOTHING RETURNING name",
+                           7, p);
+    if (!res)
+        return -1;
+    int added = PQntuples(res) == 1;
+    PQclear(res);
+    return added ? 0 : QC_STORE_DUPLICATE;
+}
+
+static int qc_pg_schedule_update(qc_store_backend_t *self, const qc_schedule_update_t *update)
+{
+    if (s_write(self) != 0)
+        return -1;
+    s_ints_t ints;
+    const char *p[7] = {update->name,
+                        update->paused >= 0 ? s_int(&ints, 0, update->paused) : NULL,
+                        update->next_run_ms >= 0 ? s_int(&ints, 1, update->next_run_ms) : NULL,
+                        update->last_tick_ms >= 0 ? s_int(&ints, 2, update->last_tick_ms) : NULL,
+                        update->last_job,
+                        s_int(&ints, 3, update->ran),
+                        s_int(&ints, 4, update->skipped)};
+    PGresult *res = s_exec(self,
+                           "UPDATE schedules SET paused = COALESCE($2::smallint, paused),"
+                           " next_run = COALESCE($3::bigint, next_run),"
+                           " last_tick = COALESCE($4::bigint, last_tick),"
+                           " last_job = COALESCE($5::text, last_job), runs = runs + $6::integer,"
+                           " skipped = skipped + $7::integer WHERE name = $1",
+                           7, p);
+    if (!res)
+        return -1;
+    int changed = atoi(PQcmdTuples(res)) == 1;
+    PQclear(res);
+    return changed ? 0 : QC_STORE_NOT_FOUND;
+}
+
+static int qc_pg_schedule_remove(qc_store_backend_t *self, const char *name)
+{
+    if (s_write(self) != 0)
+        return -1;
+    const char *p[1] = {name};
+    PGresult *res = s_exec(self, "DELETE FROM schedules WHERE name = $1", 1, p);
+    if (!res)
+        return -1;
+    int changed = atoi(PQcmdTuples(res)) == 1;
+    PQclear(res);
+    return changed ? 0 : QC_STORE_NOT_FOUND;
+}
+
+static cJSON *qc_pg_schedule_list(qc_store_backend_t *self, const char *name, int64_t due_by_ms)
+{
+    s_ints_t ints;
+    const char *p[1] = {name ? name : s_int(&ints, 0, due_by_ms)};
+    PGresult *res =
+        name ? s_exec(self, "SELECT " S_SCHED_COLUMNS " FROM schedules WHERE name = $1", 1, p)
+        : due_by_ms >= 0
+            ? s_exec(self,
+                     "SELECT " S_SCHED_COLUMNS " FROM schedules WHERE paused = 0 AND"
+                     " next_run <= $1::bigint ORDER BY next_run LIMIT 100",
+                     1, p)
+            : s_exec(self, "SELECT " S_SCHED_COLUMNS " FROM schedules ORDER BY name", 0, NULL);
+    if (!res)
+        return NULL;
+    cJSON *list = cJSON_CreateArray();
+    for (int i = 0; i < PQntuples(res); i++) {
+        cJSON *s = cJSON_CreateObject();
+        s_add_text(s, "name", res, i, 0);
+        s_add_text(s, "cron", res, i, 1);
+        s_add_text(s, "tz", res, i, 2);
+        cJSON *job = cJSON_Parse(PQgetvalue(res, i, 3));
+        cJSON_AddItemToObject(s, "job", job ? job : cJSON_CreateNull());
+        cJSON_AddBoolToObject(s, "skip_if_running", s_i64(res, i, 4) != 0);
+        cJSON_AddBoolToObject(s, "paused", s_i64(res, i, 5) != 0);
+        s_add_int(s, "next_run_ms", res, i, 6);
+        s_add_int(s, "last_tick_ms", res, i, 7);
+        s_add_text(s, "last_job", res, i, 8);
+        s_add_int(s, "runs", res, i, 9);
+        s_add_int(s, "skipped", res, i, 10);
+        s_add_time(s, "created_at", res, i, 11);
+        cJSON_AddItemToArray(list, s);
+    }
+    PQclear(res);
+    return list;
+}
+
+static cJSON *qc_pg_schedule_runs(qc_store_backend_t *self, const char *name, int limit)
+{
+    char low[QC_MAX_ID_BYTES + 2], high[QC_MAX_ID_BYTES + 2];
+    snprintf(low, sizeof low, "%s@", name);
+    snprintf(high, sizeof high, "%s@~", name);
+    s_ints_t ints;
+    const char *p[3] = {low, high, s_int(&ints, 0, limit)};
+    /* COLLATE "C": the id index's byte order, whatever the database's locale. */
+    PGresult *res = s_exec(self,
+                           "SELECT id, state, run_at, finished_at, exit_code, last_error FROM jobs"
+                           " WHERE id > $1 COLLATE \"C\" AND id < $2 COLLATE \"C\""
+                           " ORDER BY id COLLATE \"C\" DESC LIMIT $3::integer",
+                           3, p);
+    if (!res)
+        return NULL;
+    cJSON *runs = cJSON_CreateArray();
+    for (int i = 0; i < PQntuples(res); i++) {
+        cJSON *run = cJSON_CreateObject();
+        s_add_text(run, "id", res, i, 0);
+        cJSON_AddStringToObject(run, "state", qc_state_name((int)s_i64(res, i, 1)));
+        s_add_time(run, "run_at", res, i, 2);
+        s_add_time(run, "finished_at", res, i, 3);
+        s_add_int(run, "exit_code", res, i, 4);
+        s_add_text(run, "last_error", res, i, 5);
+        cJSON_AddItemToArray(runs, run);
+    }
+    PQclear(res);
+    return runs;
+}
+
+static int64_t qc_pg_schedule_next_due(qc_store_backend_t *self)
+{
+    PGresult *res = s_exec(self, "SELECT MIN(next_run) FROM schedules WHERE paused = 0", 0, NULL);
+    if (!res)
+        return -2;
+    int64_t due = PQntuples(res) == 1 && !PQgetisnull(res, 0, 0) ? s_i64(res, 0, 0) : -1;
+    PQclear(res);
+    return due;
+}
+
 const qc_store_ops_t qc_pg_ops = {
     .name = "postgresql",
     .features = QC_STORE_FEAT_ENV | QC_STORE_FEAT_EXIT_POLICY | QC_STORE_FEAT_UNIQUE,
+    .schedule_add = qc_pg_schedule_add,
+    .schedule_update = qc_pg_schedule_update,
+    .schedule_remove = qc_pg_schedule_remove,
+    .schedule_list = qc_pg_schedule_list,
+    .schedule_runs = qc_pg_schedule_runs,
+    .schedule_next_due = qc_pg_schedule_next_due,
     .destroy = qc_pg_destroy,
     .errmsg = qc_pg_errmsg,
     .total_changes = qc_pg_total_changes,
