@@ -91,6 +91,14 @@ static const char *s_migrations[] = {
     "  runs integer NOT NULL DEFAULT 0, skipped integer NOT NULL DEFAULT 0,"
     "  created_at bigint NOT NULL);"
     "CREATE INDEX schedules_due ON schedules (next_run) WHERE paused = 0;",
+
+    /* 5 (issue 12): dependencies, as in SQLite's schema 8 (waiting = 6). */
+    "ALTER TABLE jobs ADD COLUMN deps_left integer NOT NULL DEFAULT 0,"
+    "  ADD COLUMN canceled_by bigint;"
+    "CREATE INDEX jobs_canceled_by ON jobs (canceled_by, seq) WHERE canceled_by IS NOT NULL;"
+    "CREATE TABLE deps (dep_seq bigint NOT NULL, job_seq bigint NOT NULL,"
+    "  PRIMARY KEY (dep_seq, job_seq));"
+    "CREATE INDEX deps_job ON deps (job_seq, dep_seq);",
 };
 #define S_MIGRATION_COUNT ((int)(sizeof s_migrations / sizeof s_migrations[0]))
 
@@ -100,8 +108,9 @@ static const char *s_migrations[] = {
 
 static const char *s_sql_insert =
     "INSERT INTO jobs (id, command, state, priority, max_retries, timeout_s, run_at, created_at,"
-    " updated_at, env, cwd, retry_on_exit, no_retry_on_exit, unique_key)"
-    " VALUES ($1, $2, 0, $3, $4, $5, $6, $7, $7, $8, $9, $10, $11, $12)"
+    " updated_at, env, cwd, retry_on_exit, no_retry_on_exit, unique_key, deps_left)"
+    " VALUES ($1, $2, CASE WHEN $13::integer > 0 THEN 6 ELSE 0 END, $3, $4, $5, $6, $7, $7, $8,"
+    " $9, $10, $11, $12, $13::integer)"
     " ON CONFLICT (id) DO NOTHING RETURNING seq";
 /* The unfinished job holding a unique key (the partial index). */
 static const char *s_sql_unique_holder =
@@ -171,7 +180,7 @@ static const char *s_sql_config_all = "SELECT key, value FROM config";
 static const char *s_sql_config_save = "INSERT INTO config (key, value) VALUES ($1, $2)"
                                        " ON CONFLICT (key) DO UPDATE SET value = excluded.value";
 static const char *s_sql_cancel_waiting =
-    "WITH old AS (SELECT seq, state FROM jobs WHERE id = $1 AND state IN (0, 3) FOR UPDATE)"
+    "WITH old AS (SELECT seq, state FROM jobs WHERE id = $1 AND state IN (0, 3, 6) FOR UPDATE)"
     " UPDATE jobs SET state = 5, updated_at = $2, finished_at = $2, last_error = 'canceled'"
     " FROM old WHERE jobs.seq = old.seq RETURNING old.state";
 static const char *s_sql_cancel_request = "UPDATE jobs SET cancel_requested = 1, updated_at = $2"
@@ -180,7 +189,9 @@ static const char *s_sql_cancel_request = "UPDATE jobs SET cancel_requested = 1,
 static const char *s_sql_purge =
     "WITH d AS (SELECT seq FROM jobs WHERE state = $1 AND updated_at < $2 LIMIT 5000"
     "  FOR UPDATE SKIP LOCKED),"
-    " a AS (DELETE FROM attempts WHERE job_seq IN (SELECT seq FROM d))"
+    " a AS (DELETE FROM attempts WHERE job_seq IN (SELECT seq FROM d)),"
+    " x AS (DELETE FROM deps WHERE job_seq IN (SELECT seq FROM d) OR dep_seq IN (SELECT seq FROM "
+    "d))"
     " DELETE FROM jobs WHERE seq IN (SELECT seq FROM d)";
 static const char *s_sql_totals = "SELECT name, n FROM totals";
 static const char *s_sql_totals_add =
@@ -762,6 +773,25 @@ int qc_pg_job_insert(qc_store_backend_t *self, const qc_job_spec_t *spec, const 
         if (held != 0)
             return held > 0 ? QC_STORE_UNIQUE_HELD : -1;
     }
+    /* Dependencies: each must exist and may not have ended dead or canceled. */
+    char dep_seqs[QC_MAX_DEPS][24];
+    int deps_left = 0;
+    for (int i = 0; i < spec->after_count; i++) {
+        const char *q[1] = {spec->after[i]};
+        PGresult *dep = s_exec(self, "SELECT seq, state FROM jobs WHERE id = $1", 1, q);
+        if (!dep)
+            return -1;
+        int found = PQntuples(dep) == 1;
+        int state = found ? (int)s_i64(dep, 0, 1) : -1;
+        if (found)
+            snprintf(dep_seqs[i], sizeof dep_seqs[i], "%s", PQgetvalue(dep, 0, 0));
+        PQclear(dep);
+        if (!found || state == QC_STATE_DEAD || state == QC_STATE_CANCELED) {
+            snprintf(id_out, QC_MAX_ID_BYTES + 1, "%s", spec->after[i]);
+            return found ? QC_STORE_DEP_ENDED : QC_STORE_DEP_MISSING;
+        }
+        deps_left += state != QC_STATE_COMPLETED;
+    }
     for (int tries = 0; tries < 4; tries++) {
         if (spec->id[0])
             snprintf(id_out, QC_MAX_ID_BYTES + 1, "%s", spec->id);
@@ -769,7 +799,7 @@ int qc_pg_job_insert(qc_store_backend_t *self, const qc_job_spec_t *spec, const 
             s_generate_id(id_out, QC_MAX_ID_BYTES + 1, now_ms);
         int64_t run_at = spec->run_at_ms ? spec->run_at_ms : now_ms + spec->delay_ms;
         s_ints_t ints;
-        const char *p[12] = {
+        const char *p[13] = {
             id_out,
             spec->command,
             s_int(&ints, 0, spec->priority),
@@ -781,14 +811,26 @@ int qc_pg_job_insert(qc_store_backend_t *self, const qc_job_spec_t *spec, const 
             spec->cwd,
             spec->retry_on_exit ? spec->retry_on_exit : config->retry_on_exit,
             spec->no_retry_on_exit ? spec->no_retry_on_exit : config->no_retry_on_exit,
-            spec->unique_key[0] ? spec->unique_key : NULL};
-        PGresult *res = s_exec(self, s_sql_insert, 12, p);
+            spec->unique_key[0] ? spec->unique_key : NULL,
+            s_int(&ints, 5, deps_left)};
+        PGresult *res = s_exec(self, s_sql_insert, 13, p);
         if (!res)
             return -1;
         int inserted = PQntuples(res) == 1;
+        char seq[24] = "";
+        if (inserted)
+            snprintf(seq, sizeof seq, "%s", PQgetvalue(res, 0, 0));
         PQclear(res);
         if (inserted) {
-            s_move(self, -1, QC_STATE_PENDING);
+            for (int i = 0; i < spec->after_count; i++) {
+                const char *d[2] = {dep_seqs[i], seq};
+                if (s_exec_ok(self,
+                              "INSERT INTO deps (dep_seq, job_seq) VALUES ($1, $2)"
+                              " ON CONFLICT DO NOTHING",
+                              2, d) != 0)
+                    return -1;
+            }
+            s_move(self, -1, deps_left > 0 ? QC_STATE_WAITING : QC_STATE_PENDING);
             self->tx_totals[S_T_ENQUEUED]++;
             return 0;
         }
@@ -1423,9 +1465,222 @@ static int64_t qc_pg_schedule_next_due(qc_store_backend_t *self)
     return due;
 }
 
+/* ---- dependencies (store.h) ---------------------------------------------- */
+
+/* seq and state of job id: 1, 0 if none, -1 on error. */
+static int s_seq_state(qc_store_backend_t *self, const char *id, char *seq, int *state)
+{
+    const char *p[1] = {id};
+    PGresult *res = s_exec(self, "SELECT seq, state FROM jobs WHERE id = $1", 1, p);
+    if (!res)
+        return -1;
+    int found = PQntuples(res) == 1;
+    if (found) {
+        snprintf(seq, 24, "%s", PQgetvalue(res, 0, 0));
+        *state = (int)s_i64(res, 0, 1);
+    }
+    PQclear(res);
+    return found;
+}
+
+typedef struct {
+    char seq[24];
+    char id[QC_MAX_ID_BYTES + 1];
+} s_ref_t;
+
+static int qc_pg_deps_settle(qc_store_backend_t *self, const char *id, int64_t now_ms,
+                             qc_store_dep_fn *fn, void *arg)
+{
+    char root[24];
+    int root_state, found = s_seq_state(self, id, root, &root_state);
+    if (found <= 0)
+        return found;
+    if (root_state != QC_STATE_COMPLETED && root_state != QC_STATE_DEAD &&
+        root_state != QC_STATE_CANCELED)
+        return 0;
+    if (s_write(self) != 0)
+        return -1;
+    s_ints_t ints;
+    if (root_state == QC_STATE_COMPLETED) {
+        /* One dependency fewer for each waiting dependent; the last frees it. */
+        const char *p[2] = {root, s_int(&ints, 0, now_ms)};
+        PGresult *res =
+            s_exec(self,
+                   "UPDATE jobs j SET deps_left = j.deps_left - 1,"
+                   " state = CASE WHEN j.deps_left <= 1 THEN 0 ELSE 6 END,"
+                   " run_at = CASE WHEN j.deps_left <= 1 AND j.run_at < $2::bigint THEN $2::bigint"
+                   "  ELSE j.run_at END, updated_at = $2::bigint"
+                   " FROM deps d WHERE d.dep_seq = $1::bigint AND j.seq = d.job_seq AND j.state = 6"
+                   " RETURNING j.id, j.state",
+                   2, p);
+        if (!res)
+            return -1;
+        for (int i = 0; i < PQntuples(res); i++)
+            if (s_i64(res, i, 1) == QC_STATE_PENDING) {
+                s_move(self, QC_STATE_WAITING, QC_STATE_PENDING);
+                if (fn)
+                    fn(arg, PQgetvalue(res, i, 0), QC_STATE_PENDING, NULL);
+            }
+        PQclear(res);
+        return 0;
+    }
+    /* Cancel everything waiting downstream, breadth first. */
+    size_t count = 1, cap = 16;
+    s_ref_t *refs = malloc(cap * sizeof *refs);
+    if (!refs)
+        return -1;
+    snprintf(refs[0].seq, sizeof refs[0].seq, "%s", root);
+    snprintf(refs[0].id, sizeof refs[0].id, "%s", id);
+    int rc = 0;
+    for (size_t next = 0; next < count && rc == 0; next++) {
+        char reason[3 * QC_MAX_ID_BYTES];
+        if (next == 0)
+            snprintf(reason, sizeof reason, "dependency %s ended %s", id,
+                     qc_state_name(root_state));
+        else
+            snprintf(reason, sizeof reason, "dependency %s was canceled: %s ended %s",
+                     refs[next].id, id, qc_state_name(root_state));
+        const char *p[4] = {refs[next].seq, root, reason, s_int(&ints, 0, now_ms)};
+        PGresult *res = s_exec(self,
+                               "UPDATE jobs j SET state = 5, canceled_by = $2::bigint,"
+                               " last_error = $3, updated_at = $4::bigint,"
+                               " finished_at = $4::bigint FROM deps d"
+                               " WHERE d.dep_seq = $1::bigint AND j.seq = d.job_seq"
+                               " AND j.state = 6 RETURNING j.seq, j.id",
+                               4, p);
+        if (!res) {
+            rc = -1;
+            break;
+        }
+        for (int i = 0; i < PQntuples(res); i++) {
+            if (count == cap) {
+                s_ref_t *more = realloc(refs, 2 * cap * sizeof *refs);
+                if (!more) {
+                    rc = -1;
+                    break;
+                }
+                refs = more;
+                cap *= 2;
+            }
+            snprintf(refs[count].seq, sizeof refs[count].seq, "%s", PQgetvalue(res, i, 0));
+            snprintf(refs[count].id, sizeof refs[count].id, "%s", PQgetvalue(res, i, 1));
+            count++;
+            s_move(self, QC_STATE_WAITING, QC_STATE_CANCELED);
+            self->tx_totals[S_T_CANCELED]++;
+            if (fn)
+                fn(arg, PQgetvalue(res, i, 1), QC_STATE_CANCELED, reason);
+        }
+        PQclear(res);
+    }
+    free(refs);
+    return rc;
+}
+
+static int qc_pg_deps_revive(qc_store_backend_t *self, const char *id, int64_t now_ms,
+                             qc_store_dep_fn *fn, void *arg)
+{
+    char root[24];
+    int root_state, found = s_seq_state(self, id, root, &root_state);
+    if (found <= 0)
+        return found;
+    const char *p[1] = {root};
+    PGresult *list = s_exec(self,
+                            "SELECT seq, id FROM jobs WHERE canceled_by = $1::bigint"
+                            " AND state = 5 ORDER BY seq",
+                            1, p);
+    if (!list)
+        return -1;
+    if (PQntuples(list) > 0 && s_write(self) != 0) {
+        PQclear(list);
+        return -1;
+    }
+    s_ints_t ints;
+    int rc = 0;
+    /* In seq order: a job's dependencies are older than it. A job whose
+     * unique key was taken meanwhile stays canceled (checked first: a
+     * failed statement would end the transaction). */
+    for (int i = 0; i < PQntuples(list) && rc == 0; i++) {
+        const char *q[2] = {PQgetvalue(list, i, 0), s_int(&ints, 0, now_ms)};
+        PGresult *res = s_exec(
+            self,
+            "UPDATE jobs SET canceled_by = NULL, last_error = NULL, finished_at = NULL,"
+            " updated_at = $2::bigint, deps_left = (SELECT count(*) FROM deps d JOIN jobs x"
+            "  ON x.seq = d.dep_seq WHERE d.job_seq = $1::bigint AND x.state != 2),"
+            " state = CASE WHEN (SELECT count(*) FROM deps d JOIN jobs x ON x.seq = d.dep_seq"
+            "  WHERE d.job_seq = $1::bigint AND x.state != 2) > 0 THEN 6 ELSE 0 END"
+            " WHERE seq = $1::bigint AND state = 5 AND NOT EXISTS (SELECT 1 FROM deps d"
+            "  JOIN jobs x ON x.seq = d.dep_seq WHERE d.job_seq = $1::bigint"
+            "  AND x.state IN (4, 5))"
+            " AND (unique_key IS NULL OR NOT EXISTS (SELECT 1 FROM jobs h"
+            "  WHERE h.unique_key = jobs.unique_key AND h.state NOT IN (2, 4, 5)))"
+            " RETURNING state",
+            2, q);
+        if (!res) {
+            rc = -1;
+            break;
+        }
+        if (PQntuples(res) == 1) {
+            int state = (int)s_i64(res, 0, 0);
+            s_move(self, QC_STATE_CANCELED, state);
+            if (fn)
+                fn(arg, PQgetvalue(list, i, 1), (qc_state_t)state, NULL);
+        }
+        PQclear(res);
+    }
+    PQclear(list);
+    return rc;
+}
+
+/* Appends [{id, state}] rows of res to array. */
+static void s_id_states(PGresult *res, cJSON *array, int max)
+{
+    for (int i = 0; i < PQntuples(res) && i < max; i++) {
+        cJSON *item = cJSON_CreateObject();
+        cJSON_AddStringToObject(item, "id", PQgetvalue(res, i, 0));
+        cJSON_AddStringToObject(item, "state", qc_state_name((int)s_i64(res, i, 1)));
+        cJSON_AddItemToArray(array, item);
+    }
+}
+
+static cJSON *qc_pg_job_deps(qc_store_backend_t *self, const char *id, int max_dependents)
+{
+    char seq[24];
+    int state;
+    if (s_seq_state(self, id, seq, &state) <= 0)
+        return NULL;
+    s_ints_t ints;
+    const char *p[2] = {seq, s_int(&ints, 0, max_dependents + 1)};
+    PGresult *after = s_exec(self,
+                             "SELECT x.id, x.state FROM deps d JOIN jobs x ON x.seq = d.dep_seq"
+                             " WHERE d.job_seq = $1::bigint ORDER BY x.seq",
+                             1, p);
+    PGresult *dependents =
+        after ? s_exec(self,
+                       "SELECT x.id, x.state FROM deps d JOIN jobs x ON x.seq = d.job_seq"
+                       " WHERE d.dep_seq = $1::bigint ORDER BY x.seq LIMIT $2::integer",
+                       2, p)
+              : NULL;
+    if (!after || !dependents) {
+        PQclear(after);
+        PQclear(dependents);
+        return NULL;
+    }
+    cJSON *deps = cJSON_CreateObject();
+    s_id_states(after, cJSON_AddArrayToObject(deps, "after"), QC_MAX_DEPS);
+    s_id_states(dependents, cJSON_AddArrayToObject(deps, "dependents"), max_dependents);
+    cJSON_AddBoolToObject(deps, "more_dependents", PQntuples(dependents) > max_dependents);
+    PQclear(after);
+    PQclear(dependents);
+    return deps;
+}
+
 const qc_store_ops_t qc_pg_ops = {
     .name = "postgresql",
-    .features = QC_STORE_FEAT_ENV | QC_STORE_FEAT_EXIT_POLICY | QC_STORE_FEAT_UNIQUE,
+    .features =
+        QC_STORE_FEAT_ENV | QC_STORE_FEAT_EXIT_POLICY | QC_STORE_FEAT_UNIQUE | QC_STORE_FEAT_DEPS,
+    .deps_settle = qc_pg_deps_settle,
+    .deps_revive = qc_pg_deps_revive,
+    .job_deps = qc_pg_job_deps,
     .schedule_add = qc_pg_schedule_add,
     .schedule_update = qc_pg_schedule_update,
     .schedule_remove = qc_pg_schedule_remove,

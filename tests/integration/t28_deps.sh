@@ -5,8 +5,6 @@
 # it, and dlq retry brings those back; a whole graph goes in one batch;
 # unknown or ended dependencies and bad ids are refused, nothing stored.
 . "$(dirname "$0")/lib.sh"
-# Not on PostgreSQL yet: its store has no dependencies (the broker refuses them there).
-[ -z "${QC_PG_DB:-}" ] || { echo "# skipped: PostgreSQL has no dependencies yet"; exit 77; }
 start_broker
 qc config set backoff-base 1 >/dev/null
 dir="$QUEUECTL_HOME/marks"; mkdir -p "$dir"
