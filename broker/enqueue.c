@@ -12,13 +12,6 @@ typedef struct {
     int duplicate;                /* 1: nothing added, id holds the key */
 } s_inserted_t;
 
-static cJSON *s_ok(void)
-{
-    cJSON *reply = cJSON_CreateObject();
-    cJSON_AddBoolToObject(reply, "ok", 1);
-    return reply;
-}
-
 /* Stores one job; returns NULL on success (*out filled) or an error reply. */
 static cJSON *s_insert_one(qc_broker_t *broker, const cJSON *obj, const char *where, int64_t now_ms,
                            s_inserted_t *out)
@@ -39,14 +32,7 @@ static cJSON *s_insert_one(qc_broker_t *broker, const cJSON *obj, const char *wh
         cJSON_Delete(brief);
     }
     if (rc == 0)
-        qc_events_job(broker, &(qc_job_event_t){.id = out->id,
-                                                .state = state,
-                                                .command = spec.command,
-                                                .with_counts = 1,
-                                                .max_retries = spec.max_retries >= 0
-                                                                   ? spec.max_retries
-                                                                   : broker->config.max_retries,
-                                                .priority = spec.priority});
+        qc_events_enqueued(broker, out->id, state, &spec);
     if (rc == QC_STORE_UNIQUE_HELD) {
         qc_info("enqueue: unique key %s is held by unfinished job %s: not added", spec.unique_key,
                 out->id);
@@ -90,7 +76,7 @@ cJSON *qc_enqueue_handle(qc_broker_t *broker, const cJSON *request)
         if (error)
             return error;
         broker->maybe_due = 1;
-        cJSON *reply = s_ok();
+        cJSON *reply = qc_broker_ok();
         cJSON_AddStringToObject(reply, "id", inserted.id);
         if (inserted.duplicate)
             cJSON_AddStringToObject(reply, "duplicate_of", inserted.id);
@@ -102,7 +88,7 @@ cJSON *qc_enqueue_handle(qc_broker_t *broker, const cJSON *request)
     if (count < 1 || count > QC_MAX_BATCH_JOBS)
         return qc_broker_error(QC_E_TOO_LARGE, "a batch holds 1 to %d jobs, not %d",
                                QC_MAX_BATCH_JOBS, count);
-    cJSON *reply = s_ok();
+    cJSON *reply = qc_broker_ok();
     cJSON *ids = cJSON_AddArrayToObject(reply, "ids");
     cJSON *duplicate_of = cJSON_CreateArray(); /* parallel to ids; kept if any */
     int index = 0, duplicates = 0;

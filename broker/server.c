@@ -264,12 +264,7 @@ static void s_pass(s_server_t *server, int64_t *sweep_at_mono)
         broker->dispatch_after_mono_ms = retry_at;
         return;
     }
-    int64_t now_mono = qc_broker_mono_ms(broker);
-    if (*sweep_at_mono >= 0 && now_mono >= *sweep_at_mono)
-        *sweep_at_mono = qc_timers_sweep(broker, now_mono);
-    qc_timers_retention(broker, now_mono);
-    if (qc_schedule_fire_due(broker, qc_broker_wall_ms(broker)) != 0)
-        qc_warn("schedules: %s", qc_store_errmsg(broker->store)); /* the commit decides */
+    qc_timers_pass(broker, sweep_at_mono);
     qc_wrkcmd_dispatch(broker, qc_broker_wall_ms(broker));
     if (qc_store_commit(broker->store) == 0) {
         broker->storage_backoff_ms = 0;
