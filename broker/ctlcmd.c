@@ -559,7 +559,7 @@ static cJSON *s_op_metrics(qc_broker_t *broker, const cJSON *request)
         cJSON *queues = qc_store_queue_list(broker->store, qc_broker_wall_ms(broker));
         if (!queues) {
             cJSON_Delete(reply);
-            return s_storage_error(broker);
+            return qc_broker_storage_error(broker);
         }
         cJSON_AddItemToObject(reply, "queues", queues);
     }
