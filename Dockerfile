@@ -14,7 +14,7 @@ FROM debian:12 AS build
 RUN apt-get update \
  && apt-get install -y --no-install-recommends \
       gcc libc6-dev cmake ninja-build pkg-config \
-      libzmq3-dev libczmq-dev libsqlite3-dev libcjson-dev libmicrohttpd-dev \
+      libzmq3-dev libczmq-dev libsodium-dev libsqlite3-dev libcjson-dev libmicrohttpd-dev \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY . .
@@ -27,7 +27,7 @@ RUN cmake -S . -B /build -G Ninja -DCMAKE_BUILD_TYPE=Release \
 FROM debian:12-slim
 RUN apt-get update \
  && apt-get install -y --no-install-recommends \
-      libzmq5 libczmq4 libsqlite3-0 libcjson1 libmicrohttpd12 \
+      libzmq5 libczmq4 libsodium23 libsqlite3-0 libcjson1 libmicrohttpd12 \
  && rm -rf /var/lib/apt/lists/* \
  && useradd --system --user-group --home-dir /var/lib/queuectl --shell /usr/sbin/nologin \
       queuectl \

@@ -37,6 +37,16 @@ typedef struct {
     qc_metrics_t metrics;
     const char *worker_endpoint; /* as bound, reported by ping */
     const char *events_endpoint; /* as bound, or NULL */
+    /* Remote access (enroll.h), set by the loop when CURVE is on ("" and
+     * NULL otherwise): where keys are written, the client endpoint as bound,
+     * the broker's public key, and, not owned (the loop's), the invite book
+     * and the keyrings enroll.c reloads after it writes or removes a key. */
+    const char *authorized_dir;
+    const char *client_endpoint;
+    char public_key[41];
+    struct _qc_invites_t *invites;
+    struct _qc_keyring_t *worker_keys;
+    struct _qc_keyring_t *client_keys;
 } qc_broker_t;
 
 /* A broker over store (not owned; must outlive it) with an empty worker

@@ -554,6 +554,15 @@ static cJSON *s_op_metrics(qc_broker_t *broker, const cJSON *request)
         return qc_broker_storage_error(broker);
     }
     cJSON_AddItemToObject(reply, "totals", totals);
+    /* Per queue (O(queues)): counts per state and settings, for labels. */
+    if (qc_store_supports(broker->store, QC_STORE_FEAT_QUEUE)) {
+        cJSON *queues = qc_store_queue_list(broker->store, qc_broker_wall_ms(broker));
+        if (!queues) {
+            cJSON_Delete(reply);
+            return qc_broker_storage_error(broker);
+        }
+        cJSON_AddItemToObject(reply, "queues", queues);
+    }
     cJSON_AddItemToObject(reply, "dispatch_latency_ms",
                           qc_histogram_to_json(&broker->metrics.dispatch_latency));
     cJSON_AddItemToObject(reply, "run_time_ms", qc_histogram_to_json(&broker->metrics.run_time));
@@ -599,47 +608,73 @@ static const struct {
     const char *op;
     s_handler_fn *handler;
     int writes; /* needs the pass's transaction */
+    int local;  /* only from this machine (no CURVE key): who may connect */
 } s_ops[] = {
-    {"ping", s_op_ping, 0},
-    {"enqueue", qc_enqueue_handle, 1},
-    {"queue.list", qc_queues_list, 0},
-    {"schedule.add", qc_schedule_add, 1},
-    {"schedule.list", qc_schedule_list, 0},
-    {"schedule.get", qc_schedule_get, 0},
-    {"schedule.remove", qc_schedule_remove, 1},
-    {"schedule.pause", qc_schedule_pause, 1},
-    {"schedule.resume", qc_schedule_resume, 1},
-    {"queue.pause", qc_queues_pause, 1},
-    {"queue.resume", qc_queues_resume, 1},
-    {"queue.set", qc_queues_set, 1},
-    {"get", s_op_get, 0},
-    {"list", s_op_list, 0},
-    {"status", s_op_status, 0},
-    {"dlq.list", s_op_dlq_list, 0},
-    {"dlq.retry", s_op_dlq_retry, 1},
-    {"config.get", s_op_config_get, 0},
-    {"config.set", s_op_config_set, 1},
-    {"workers.list", s_op_workers_list, 0},
-    {"workers.stop", s_op_workers_stop, 0},
-    {"cancel", s_op_cancel, 1},
-    {"dlq.purge", s_op_dlq_purge, 1},
-    {"prune", s_op_prune, 1},
-    {"metrics", s_op_metrics, 0},
-    {"states", s_op_states, 0},
+    {"ping", s_op_ping, 0, 0},
+    {"enqueue", qc_enqueue_handle, 1, 0},
+    {"queue.list", qc_queues_list, 0, 0},
+    {"schedule.add", qc_schedule_add, 1, 0},
+    {"schedule.list", qc_schedule_list, 0, 0},
+    {"schedule.get", qc_schedule_get, 0, 0},
+    {"schedule.remove", qc_schedule_remove, 1, 0},
+    {"schedule.pause", qc_schedule_pause, 1, 0},
+    {"schedule.resume", qc_schedule_resume, 1, 0},
+    {"queue.pause", qc_queues_pause, 1, 0},
+    {"queue.resume", qc_queues_resume, 1, 0},
+    {"queue.set", qc_queues_set, 1, 0},
+    {"get", s_op_get, 0, 0},
+    {"list", s_op_list, 0, 0},
+    {"status", s_op_status, 0, 0},
+    {"dlq.list", s_op_dlq_list, 0, 0},
+    {"dlq.retry", s_op_dlq_retry, 1, 0},
+    {"config.get", s_op_config_get, 0, 0},
+    {"config.set", s_op_config_set, 1, 0},
+    {"workers.list", s_op_workers_list, 0, 0},
+    {"workers.stop", s_op_workers_stop, 0, 0},
+    {"cancel", s_op_cancel, 1, 0},
+    {"dlq.purge", s_op_dlq_purge, 1, 0},
+    {"prune", s_op_prune, 1, 0},
+    {"metrics", s_op_metrics, 0, 0},
+    {"states", s_op_states, 0, 0},
+    /* Remote access (enroll.c): files under authorized/, not the database. */
+    {"invite", qc_enroll_op_invite, 0, 1},
+    {"keys.list", qc_enroll_op_keys_list, 0, 0},
+    {"keys.revoke", qc_enroll_op_keys_revoke, 0, 1},
 };
 
-cJSON *qc_ctlcmd_handle(qc_broker_t *broker, const char *text, size_t len, int writable)
+cJSON *qc_ctlcmd_handle(qc_broker_t *broker, const char *text, size_t len, int writable,
+                        const qc_peer_t *peer)
 {
     char err[128];
+    int guest = peer && peer->key && !peer->enrolled;
     cJSON *request = qc_json_parse_object(text, len, err, sizeof err);
-    if (!request)
-        return qc_broker_error(QC_E_BAD_REQUEST, "%s", err);
+    if (!request) {
+        if (guest)
+            qc_warn("refused a message from %s: key %s is not authorized as a client",
+                    peer->address ? peer->address : "an unknown address", peer->key);
+        return guest ? qc_broker_error(QC_E_FORBIDDEN, "this key is not authorized as a client")
+                     : qc_broker_error(QC_E_BAD_REQUEST, "%s", err);
+    }
     const char *op = qc_json_string(request, "op");
     cJSON *reply = NULL;
-    if (!op)
+    if (op && strcmp(op, "enroll") == 0) {
+        static const qc_peer_t local = {NULL, NULL, 0};
+        reply = qc_enroll_handle(broker, "client", peer ? peer : &local, request);
+    } else if (guest) {
+        qc_warn("refused a message from %s: key %s is not authorized as a client",
+                peer->address ? peer->address : "an unknown address", peer->key);
+        reply = qc_broker_error(QC_E_FORBIDDEN,
+                                "this key is not authorized as a client (revoked, or never "
+                                "enrolled: join with a token from 'queuectl invite')");
+    } else if (!op)
         reply = qc_broker_error(QC_E_BAD_REQUEST, "request needs a string \"op\"");
     for (size_t i = 0; op && !reply && i < sizeof s_ops / sizeof s_ops[0]; i++)
-        if (strcmp(op, s_ops[i].op) == 0)
+        if (strcmp(op, s_ops[i].op) != 0)
+            continue;
+        else if (s_ops[i].local && peer && peer->key)
+            reply = qc_broker_error(
+                QC_E_FORBIDDEN, "%s changes who may connect: run it on the broker's machine", op);
+        else
             reply = (s_ops[i].writes && !writable)
                         ? qc_broker_error(QC_E_STORAGE,
                                           "the database cannot be written right now (%s); "

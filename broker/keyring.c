@@ -1,4 +1,5 @@
 #include "keyring.h"
+#include "invites.h"
 #include "queuectl/clock.h"
 #include "queuectl/log.h"
 
@@ -76,14 +77,22 @@ int qc_keyring_has(qc_keyring_t *self, const char *key)
     return key && zhashx_lookup(self->keys, key) != NULL;
 }
 
+void qc_keyring_reload(qc_keyring_t *self)
+{
+    if (self)
+        self->loaded = 0;
+}
+
 size_t qc_keyring_size(qc_keyring_t *self)
 {
     return zhashx_size(self->keys);
 }
 
 /* Answers one ZAP request (RFC 27): 200 with the key as user id if the key
- * is in the keyring of the request's domain, 400 otherwise. */
-static void s_zap_answer(zsock_t *handler, qc_keyring_t *workers, qc_keyring_t *clients)
+ * is in the keyring of the request's domain, or if an invite for that role
+ * is open (a guest, who may only enroll); 400 otherwise. */
+static void s_zap_answer(zsock_t *handler, qc_keyring_t *workers, qc_keyring_t *clients,
+                         qc_invites_t *invites)
 {
     zmsg_t *request = zmsg_recv(handler);
     if (!request)
@@ -99,12 +108,22 @@ static void s_zap_answer(zsock_t *handler, qc_keyring_t *workers, qc_keyring_t *
     if (credentials && zframe_size(credentials) == 32)
         zmq_z85_encode(key, zframe_data(credentials), 32);
     qc_keyring_t *ring = NULL;
+    const char *role = NULL;
     if (domain && strcmp(domain, QC_ZAP_DOMAIN_WORKERS) == 0)
-        ring = workers;
+        ring = workers, role = "worker";
     else if (domain && strcmp(domain, QC_ZAP_DOMAIN_CLIENTS) == 0)
-        ring = clients;
-    int ok = version && strcmp(version, "1.0") == 0 && mechanism &&
-             strcmp(mechanism, "CURVE") == 0 && ring && key[0] && qc_keyring_has(ring, key);
+        ring = clients, role = "client";
+    else if (domain && strcmp(domain, QC_ZAP_DOMAIN_EVENTS) == 0)
+        ring = clients; /* no role: no guests */
+    int curve = version && strcmp(version, "1.0") == 0 && mechanism &&
+                strcmp(mechanism, "CURVE") == 0 && ring && key[0];
+    int ok = curve && qc_keyring_has(ring, key);
+    if (curve && !ok && role && invites && qc_invites_open_for(invites, role, qc_clock_wall_ms())) {
+        qc_debug("admitted key %s from %s as a guest: an invite for %ss is open (it may only "
+                 "enroll)",
+                 key, address ? address : "?", role);
+        ok = 1;
+    }
     if (!ok)
         qc_warn("refused a connection from %s: key %s is not authorized for %s",
                 address ? address : "?", key[0] ? key : "(none)", domain ? domain : "?");
@@ -128,7 +147,9 @@ static void s_zap_answer(zsock_t *handler, qc_keyring_t *workers, qc_keyring_t *
 
 void qc_keyring_zap_actor(zsock_t *pipe, void *args)
 {
-    const char *authorized = args;
+    const qc_zap_config_t *config = args;
+    const char *authorized = config->authorized_dir;
+    qc_invites_t *invites = config->invites_path ? qc_invites_new(config->invites_path) : NULL;
     char path[4200];
     snprintf(path, sizeof path, "%s/workers", authorized);
     qc_keyring_t *workers = qc_keyring_new(path);
@@ -140,7 +161,7 @@ void qc_keyring_zap_actor(zsock_t *pipe, void *args)
     while (poller) {
         zsock_t *which = zpoller_wait(poller, -1);
         if (which == handler) {
-            s_zap_answer(handler, workers, clients);
+            s_zap_answer(handler, workers, clients, invites);
             continue;
         }
         /* The pipe: $TERM (or anything else, or an interrupt) ends the actor. */
@@ -158,6 +179,7 @@ void qc_keyring_zap_actor(zsock_t *pipe, void *args)
     zsock_destroy(&handler);
     qc_keyring_destroy(&workers);
     qc_keyring_destroy(&clients);
+    qc_invites_destroy(&invites);
 }
 
 int qc_keyring_allowed(qc_keyring_t *keys, zmsg_t *msg, const char *role)

@@ -10,6 +10,9 @@
  * role is refused at the handshake, not message by message. */
 #define QC_ZAP_DOMAIN_WORKERS "queuectl-workers"
 #define QC_ZAP_DOMAIN_CLIENTS "queuectl-clients"
+/* The events socket (PUB): client keys, and never a guest, since a PUB
+ * socket has no message of the peer's to check. */
+#define QC_ZAP_DOMAIN_EVENTS "queuectl-events"
 
 typedef struct _qc_keyring_t qc_keyring_t;
 
@@ -23,6 +26,10 @@ void qc_keyring_destroy(qc_keyring_t **self_p);
 #define QC_KEYRING_RECHECK_MS 1000
 int qc_keyring_has(qc_keyring_t *self, const char *key);
 
+/* Makes the next lookup read the directory again (after the broker itself
+ * wrote or removed a key). Accepts NULL. */
+void qc_keyring_reload(qc_keyring_t *self);
+
 /* Number of keys loaded (after the last reload). */
 size_t qc_keyring_size(qc_keyring_t *self);
 
@@ -31,9 +38,20 @@ size_t qc_keyring_size(qc_keyring_t *self);
  * true). Logs refusals with the peer's address. */
 int qc_keyring_allowed(qc_keyring_t *keys, zmsg_t *msg, const char *role);
 
-/* The ZAP handler, as a czmq actor: args is the authorized directory (with
- * workers/ and clients/ inside); it binds inproc://zeromq.zap.01. Create it
- * before any CURVE socket binds; destroy it after they are closed. */
+/* What the ZAP handler reads: the authorized directory (with workers/ and
+ * clients/ inside) and the invite book (invites.h). Strings not copied:
+ * they must outlive the actor. */
+typedef struct {
+    const char *authorized_dir;
+    const char *invites_path;
+} qc_zap_config_t;
+
+/* The ZAP handler, as a czmq actor: args is a qc_zap_config_t; it binds
+ * inproc://zeromq.zap.01. A key of the socket's role is admitted. So is any
+ * other key while an invite for that role is open (qc_invites_open_for):
+ * such a guest may only enroll, which the broker enforces message by
+ * message. Create it before any CURVE socket binds; destroy it after they
+ * are closed. */
 void qc_keyring_zap_actor(zsock_t *pipe, void *args);
 
 #endif

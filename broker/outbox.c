@@ -86,6 +86,11 @@ static void s_add_json(zmsg_t *msg, const cJSON *obj)
 
 void qc_outbox_reply(qc_outbox_t *self, zmsg_t **envelope_p, cJSON **reply_p)
 {
+    qc_outbox_reply_to(self, QC_OUT_TO_CLIENT, envelope_p, reply_p);
+}
+
+void qc_outbox_reply_to(qc_outbox_t *self, qc_out_to_t to, zmsg_t **envelope_p, cJSON **reply_p)
+{
     zmsg_t *msg = *envelope_p;
     *envelope_p = NULL;
     char *text = cJSON_PrintUnformatted(*reply_p);
@@ -107,7 +112,7 @@ void qc_outbox_reply(qc_outbox_t *self, zmsg_t **envelope_p, cJSON **reply_p)
     } else {
         zmsg_addstr(msg, s_oom_reply);
     }
-    s_queue(self, QC_OUT_TO_CLIENT, msg, QC_OUT_CLIENT_REPLY);
+    s_queue(self, to, msg, QC_OUT_CLIENT_REPLY);
 }
 
 void qc_outbox_publish(qc_outbox_t *self, const char *topic, const cJSON *body)
@@ -148,7 +153,7 @@ void qc_outbox_purge(qc_outbox_t *self)
 }
 
 void qc_outbox_flush(qc_outbox_t *self, zsock_t *client, zsock_t *worker, zsock_t *events,
-                     int committed)
+                     zsock_t *local, int committed)
 {
     for (s_out_t *out = zlistx_first(self->queue); out; out = zlistx_next(self->queue)) {
         if (!committed && out->kind == QC_OUT_AFTER_COMMIT)
@@ -167,6 +172,7 @@ void qc_outbox_flush(qc_outbox_t *self, zsock_t *client, zsock_t *worker, zsock_
         }
         zsock_t *sock = out->to == QC_OUT_TO_CLIENT   ? client
                         : out->to == QC_OUT_TO_WORKER ? worker
+                        : out->to == QC_OUT_TO_LOCAL  ? local
                                                       : events;
         /* A send can only fail for a vanished peer: that is the peer's loss. */
         if (sock)

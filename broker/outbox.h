@@ -17,7 +17,12 @@ typedef enum {
 } qc_out_kind_t;
 
 /* Which socket a queued message goes out on. */
-typedef enum { QC_OUT_TO_CLIENT, QC_OUT_TO_WORKER, QC_OUT_TO_EVENTS } qc_out_to_t;
+typedef enum {
+    QC_OUT_TO_CLIENT,
+    QC_OUT_TO_WORKER,
+    QC_OUT_TO_EVENTS,
+    QC_OUT_TO_LOCAL /* the local client socket (ipc) beside a network one */
+} qc_out_to_t;
 
 typedef struct _qc_outbox_t qc_outbox_t;
 
@@ -32,6 +37,8 @@ void qc_outbox_destroy(qc_outbox_t **self_p);
  * every reply becomes a storage error, reads and refusals included: what
  * they said was read inside the transaction that was rolled back. */
 void qc_outbox_reply(qc_outbox_t *self, zmsg_t **envelope_p, cJSON **reply_p);
+/* The same, to the client socket to (QC_OUT_TO_CLIENT or QC_OUT_TO_LOCAL). */
+void qc_outbox_reply_to(qc_outbox_t *self, qc_out_to_t to, zmsg_t **envelope_p, cJSON **reply_p);
 
 /* Queues a worker-protocol message to routing_id (copied). msg holds the
  * header, command and body frames; takes ownership of msg. */
@@ -50,9 +57,10 @@ void qc_outbox_purge(qc_outbox_t *self);
 
 /* Sends everything queued and empties the outbox. committed = 0 after a
  * failed commit: client replies become storage errors, AFTER_COMMIT
- * messages are dropped. A socket may be NULL (its messages are dropped). */
+ * messages are dropped. A socket may be NULL (its messages are dropped).
+ * local: the broker's local client socket (QC_OUT_TO_LOCAL), or NULL. */
 void qc_outbox_flush(qc_outbox_t *self, zsock_t *client, zsock_t *worker, zsock_t *events,
-                     int committed);
+                     zsock_t *local, int committed);
 
 /* Reading what is queued, oldest first (for tests): the message (still
  * owned by the outbox) and, if to/kind are given, where it goes and its

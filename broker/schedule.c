@@ -44,7 +44,7 @@ static void s_decorate(cJSON *schedule)
 
 /* The job of a schedule is a job without id, run_at, delay_s or after:
  * those belong to each tick. Returns NULL or an error reply. */
-static cJSON *s_check_job(const cJSON *job)
+static cJSON *s_check_job(qc_broker_t *broker, const cJSON *job)
 {
     static const char *refused[] = {"id", "run_at", "delay_s", "after"};
     if (!cJSON_IsObject(job))
@@ -58,7 +58,11 @@ static cJSON *s_check_job(const cJSON *job)
     char err[256];
     if (qc_job_spec_from_json(job, &spec, err, sizeof err) != 0)
         return qc_broker_error(QC_E_INVALID_JOB, "%s", err);
+    int storable = qc_store_job_storable(broker->store, &spec, &broker->config);
     qc_job_spec_clear(&spec);
+    if (!storable)
+        return qc_broker_error(QC_E_STORAGE, "this broker's database backend cannot store a field "
+                                             "of this job yet (a queue other than default?)");
     return NULL;
 }
 
@@ -87,7 +91,7 @@ cJSON *qc_schedule_add(qc_broker_t *broker, const cJSON *request)
         tz = tz_item->valuestring;
     }
     const cJSON *job = cJSON_GetObjectItemCaseSensitive(request, "job");
-    cJSON *error = s_check_job(job);
+    cJSON *error = s_check_job(broker, job);
     if (error)
         return error;
     int64_t now_ms = qc_broker_wall_ms(broker);

@@ -5,6 +5,8 @@
 #include "server.h"
 #include "broker.h"
 #include "ctlcmd.h"
+#include "enroll.h"
+#include "invites.h"
 #include "keyring.h"
 #include "schedule.h"
 #include "timers.h"
@@ -12,6 +14,8 @@
 #include "queuectl/clock.h"
 #include "queuectl/curve.h"
 #include "queuectl/log.h"
+#include "queuectl/paths.h"
+#include "queuectl/proto.h"
 #include "queuectl/protocol.h"
 
 #include <errno.h>
@@ -36,11 +40,13 @@
 typedef struct {
     qc_broker_t *broker;
     zsock_t *client_sock;
+    zsock_t *local_sock; /* ipc in the home when client_sock is on the network, or NULL */
     zsock_t *worker_sock;
     zsock_t *events_sock; /* PUB: state changes and live output, or NULL */
     /* Keys allowed per role on CURVE sockets; NULL where a socket has no CURVE. */
     qc_keyring_t *worker_keys;
     qc_keyring_t *client_keys;
+    qc_invites_t *invites; /* the invite book, with CURVE */
 } s_server_t;
 
 static volatile sig_atomic_t s_stop_signal = 0;
@@ -67,13 +73,29 @@ static void s_flush(s_server_t *server, int committed)
         return;
     }
     qc_outbox_flush(broker->outbox, server->client_sock, server->worker_sock, server->events_sock,
-                    committed);
+                    server->local_sock, committed);
 }
 
-static void s_client_message(s_server_t *server, int writable)
+/* Who sent msg (its last frame's metadata): on a CURVE socket (keys not
+ * NULL) the key and whether it is in the role's keyring. */
+static void s_peer(qc_keyring_t *keys, zmsg_t *msg, qc_peer_t *peer)
+{
+    zframe_t *last = zmsg_last(msg);
+    peer->key = keys && last ? zframe_meta(last, "User-Id") : NULL;
+    peer->address = last ? zframe_meta(last, "Peer-Address") : NULL;
+    if (keys && peer->key && !*peer->key)
+        peer->key = NULL;
+    peer->enrolled = !keys || (peer->key && qc_keyring_has(keys, peer->key));
+}
+
+/* One request from sock: the client socket, or the local one (ipc in the
+ * home, no CURVE: its peers are the home's owner). */
+static void s_client_message(s_server_t *server, zsock_t *sock, int writable)
 {
     qc_broker_t *broker = server->broker;
-    zmsg_t *msg = zmsg_recv(server->client_sock);
+    int local = sock != server->client_sock;
+    qc_keyring_t *keys = local ? NULL : server->client_keys;
+    zmsg_t *msg = zmsg_recv(sock);
     if (!msg)
         return;
     /* A REQ envelope is: routing id, empty delimiter, then our one frame. */
@@ -90,7 +112,9 @@ static void s_client_message(s_server_t *server, int writable)
     zmsg_append(envelope, &routing_id);
     zmsg_append(envelope, &delimiter);
     cJSON *reply;
-    if (!qc_keyring_allowed(server->client_keys, msg, "client")) {
+    qc_peer_t peer;
+    s_peer(keys, msg, &peer);
+    if (keys && !peer.key) {
         reply = qc_broker_error(QC_E_FORBIDDEN, "this key is not authorized as a client");
     } else if (zmsg_size(msg) != 1) {
         reply = qc_broker_error(QC_E_BAD_REQUEST, "a request is exactly one frame, not %zu",
@@ -100,7 +124,7 @@ static void s_client_message(s_server_t *server, int writable)
         int in_savepoint = writable && qc_store_savepoint(broker->store) == 0;
         size_t queued = qc_outbox_size(broker->outbox);
         reply = qc_ctlcmd_handle(broker, (const char *)zframe_data(frame), zframe_size(frame),
-                                 in_savepoint);
+                                 in_savepoint, &peer);
         if (in_savepoint) {
             if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(reply, "ok"))) {
                 qc_store_release(broker->store);
@@ -112,7 +136,57 @@ static void s_client_message(s_server_t *server, int writable)
         }
     }
     zmsg_destroy(&msg);
-    qc_outbox_reply(broker->outbox, &envelope, &reply);
+    qc_outbox_reply_to(broker->outbox, local ? QC_OUT_TO_LOCAL : QC_OUT_TO_CLIENT, &envelope,
+                       &reply);
+}
+
+/* Queues a worker-protocol message, sent whatever the commit. */
+static void s_send_worker(qc_broker_t *broker, zframe_t *routing_id, const qc_wmsg_t *msg)
+{
+    zmsg_t *frames = qc_wmsg_encode(msg);
+    if (frames)
+        qc_outbox_send_worker(broker->outbox, routing_id, &frames, QC_OUT_ALWAYS);
+}
+
+/* ENROLL from anyone, or any message from a key not enrolled as a worker (a
+ * guest admitted while an invite is open, or a key revoked since it
+ * connected): ENROLL is answered ENROLLED or DENIED; anything else DENIED,
+ * and nothing of it is done. */
+static void s_worker_guest(qc_broker_t *broker, zframe_t *routing_id, const qc_peer_t *peer,
+                           zmsg_t *frames)
+{
+    qc_wmsg_t msg;
+    char err[128];
+    if (qc_wmsg_decode(frames, &msg, err, sizeof err) == 0 && msg.type == QC_WMSG_ENROLL) {
+        cJSON *empty = cJSON_CreateObject();
+        cJSON *reply = qc_enroll_handle(broker, "worker", peer, msg.body ? msg.body : empty);
+        cJSON_Delete(empty);
+        qc_wmsg_t answer = {.type = QC_WMSG_DENIED};
+        if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(reply, "ok"))) {
+            answer.type = QC_WMSG_ENROLLED;
+            answer.enrolled.name = qc_json_string(reply, "name");
+            answer.enrolled.role = qc_json_string(reply, "role");
+            answer.enrolled.key = qc_json_string(reply, "key");
+            answer.enrolled.already =
+                cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(reply, "already"));
+        } else {
+            const cJSON *error = cJSON_GetObjectItemCaseSensitive(reply, "error");
+            answer.denied.code = qc_json_string(error, "code");
+            answer.denied.message = qc_json_string(error, "message");
+        }
+        s_send_worker(broker, routing_id, &answer);
+        cJSON_Delete(reply);
+        qc_wmsg_clear(&msg);
+        return;
+    }
+    qc_wmsg_clear(&msg);
+    qc_warn("refused a message from %s: key %s is not authorized as a worker",
+            peer->address ? peer->address : "an unknown address", peer->key ? peer->key : "(none)");
+    qc_wmsg_t denied = {.type = QC_WMSG_DENIED,
+                        .denied = {QC_E_FORBIDDEN,
+                                   "this key is not authorized as a worker (revoked, or never "
+                                   "enrolled: join with a token from 'queuectl invite')"}};
+    s_send_worker(broker, routing_id, &denied);
 }
 
 static void s_worker_message(s_server_t *server, int writable)
@@ -121,17 +195,24 @@ static void s_worker_message(s_server_t *server, int writable)
     zmsg_t *msg = zmsg_recv(server->worker_sock);
     if (!msg)
         return;
-    if (!qc_keyring_allowed(server->worker_keys, msg, "worker")) {
-        zmsg_destroy(&msg);
-        return;
-    }
-    zframe_t *last = zmsg_last(msg);
-    const char *curve_key = server->worker_keys && last ? zframe_meta(last, "User-Id") : NULL;
+    qc_peer_t peer;
+    s_peer(server->worker_keys, msg, &peer);
     zframe_t *routing_id = zmsg_pop(msg);
-    if (routing_id && writable)
-        qc_wrkcmd_handle(broker, routing_id, curve_key, msg);
-    else if (routing_id)
+    int enroll = 0; /* ENROLL (join) is answered whoever sends it */
+    if (zmsg_size(msg) >= 2) {
+        zmsg_first(msg);
+        enroll = zframe_streq(zmsg_next(msg), QC_W_ENROLL);
+    }
+    if (routing_id && (!peer.enrolled || enroll)) {
+        s_worker_guest(broker, routing_id, &peer, msg);
+        /* What a revoked key still has registered goes now. */
+        if (!peer.enrolled && peer.key && qc_dispatch_find(broker->dispatch, routing_id))
+            qc_wrkcmd_drop_key(broker, peer.key);
+    } else if (routing_id && writable) {
+        qc_wrkcmd_handle(broker, routing_id, server->worker_keys ? peer.key : NULL, msg);
+    } else if (routing_id) {
         qc_wrkcmd_touch(broker, routing_id); /* still a sign of life */
+    }
     zframe_destroy(&routing_id);
     zmsg_destroy(&msg);
 }
@@ -160,7 +241,11 @@ static void s_pass(s_server_t *server, int64_t *sweep_at_mono)
     for (int n = 0; n < S_MAX_PASS_MESSAGES && qc_broker_mono_ms(broker) < drain_until; n++) {
         int got = 0;
         if (zsock_events(server->client_sock) & ZMQ_POLLIN) {
-            s_client_message(server, writable);
+            s_client_message(server, server->client_sock, writable);
+            got = 1;
+        }
+        if (server->local_sock && (zsock_events(server->local_sock) & ZMQ_POLLIN)) {
+            s_client_message(server, server->local_sock, writable);
             got = 1;
         }
         if (zsock_events(server->worker_sock) & ZMQ_POLLIN) {
@@ -301,6 +386,9 @@ int qc_server_run(const qc_server_options_t *options)
                  (options->events_endpoint[0] && qc_endpoint_is_network(options->events_endpoint)));
     zcert_t *cert = NULL;
     zactor_t *auth = NULL;
+    char invites_path[4200];
+    snprintf(invites_path, sizeof invites_path, "%s/invites.json", options->authorized_dir);
+    qc_zap_config_t zap = {options->authorized_dir, invites_path};
     /* Whatever the umask: the database, its WAL and the sockets are the
      * owner's alone (they hold every command and its output). */
     umask(077);
@@ -336,6 +424,8 @@ int qc_server_run(const qc_server_options_t *options)
     broker->heartbeat_ms = options->heartbeat_ms;
     broker->liveness_ms = options->liveness_ms;
     broker->worker_endpoint = options->worker_endpoint;
+    broker->client_endpoint = options->client_endpoint;
+    broker->authorized_dir = options->authorized_dir;
     broker->events_endpoint = options->events_endpoint[0] ? options->events_endpoint : NULL;
     if (qc_store_config_load(broker->store, &broker->config) != 0) {
         qc_error("cannot read config: %s", qc_store_errmsg(broker->store));
@@ -376,7 +466,10 @@ int qc_server_run(const qc_server_options_t *options)
             snprintf(dir, sizeof dir, "%s/%s", options->authorized_dir, i ? "clients" : "workers");
             zsys_dir_create("%s", dir);
         }
-        auth = zactor_new(qc_keyring_zap_actor, (void *)options->authorized_dir);
+        snprintf(broker->public_key, sizeof broker->public_key, "%s", zcert_public_txt(cert));
+        server.invites = qc_invites_new(invites_path);
+        broker->invites = server.invites;
+        auth = zactor_new(qc_keyring_zap_actor, &zap);
         if (qc_endpoint_is_network(options->worker_endpoint)) {
             snprintf(dir, sizeof dir, "%s/workers", options->authorized_dir);
             server.worker_keys = qc_keyring_new(dir);
@@ -385,6 +478,8 @@ int qc_server_run(const qc_server_options_t *options)
             snprintf(dir, sizeof dir, "%s/clients", options->authorized_dir);
             server.client_keys = qc_keyring_new(dir);
         }
+        broker->worker_keys = server.worker_keys; /* enroll.c reloads them */
+        broker->client_keys = server.client_keys;
         qc_info("CURVE on: broker public key %s; authorized keys in %s/{workers,clients}",
                 zcert_public_txt(cert), options->authorized_dir);
     }
@@ -400,6 +495,16 @@ int qc_server_run(const qc_server_options_t *options)
         exit_code = QC_EXIT_BIND;
         goto done;
     }
+    /* A client endpoint on the network: the broker's own machine keeps its
+     * local socket (ipc in the home, owner only), so its CLI needs no key
+     * (queuectl invite, keys). Not fatal if it can't be bound. */
+    char local_endpoint[1024];
+    if (qc_endpoint_is_network(options->client_endpoint) &&
+        qc_default_client_endpoint(local_endpoint, sizeof local_endpoint) == 0) {
+        server.local_sock = s_bind(ZMQ_ROUTER, local_endpoint, NULL, NULL, S_CLIENT_SNDHWM);
+        if (!server.local_sock)
+            qc_warn("no local client socket: the CLI on this machine needs a client key");
+    }
     if (options->events_endpoint[0]) {
         int events_curve = curve && qc_endpoint_is_network(options->events_endpoint);
         if (events_curve && !auth) {
@@ -408,7 +513,7 @@ int qc_server_run(const qc_server_options_t *options)
             goto done;
         }
         server.events_sock = s_bind(ZMQ_PUB, options->events_endpoint, events_curve ? cert : NULL,
-                                    QC_ZAP_DOMAIN_CLIENTS, 100000);
+                                    QC_ZAP_DOMAIN_EVENTS, 100000);
         if (!server.events_sock) {
             exit_code = QC_EXIT_BIND;
             goto done;
@@ -436,14 +541,17 @@ int qc_server_run(const qc_server_options_t *options)
             fclose(pid_file);
         }
     }
-    qc_info("broker %s ready: workers on %s, clients on %s, events on %s, database %s "
+    qc_info("broker %s ready: workers on %s, clients on %s%s%s, events on %s, database %s "
             "(synchronous=%s)",
             QC_VERSION, options->worker_endpoint, options->client_endpoint,
+            server.local_sock ? " and locally on " : "", server.local_sock ? local_endpoint : "",
             options->events_endpoint[0] ? options->events_endpoint : "(none)", db_name,
             options->synchronous_full ? "FULL" : "NORMAL");
 
-    zmq_pollitem_t items[2] = {{zsock_resolve(server.client_sock), 0, ZMQ_POLLIN, 0},
-                               {zsock_resolve(server.worker_sock), 0, ZMQ_POLLIN, 0}};
+    zmq_pollitem_t items[3] = {
+        {zsock_resolve(server.client_sock), 0, ZMQ_POLLIN, 0},
+        {zsock_resolve(server.worker_sock), 0, ZMQ_POLLIN, 0},
+        {server.local_sock ? zsock_resolve(server.local_sock) : NULL, 0, ZMQ_POLLIN, 0}};
     int64_t heartbeat_at = qc_broker_mono_ms(broker) + broker->heartbeat_ms;
     int64_t sweep_at = qc_timers_deadline(broker);
     while (!s_stop_signal) {
@@ -461,7 +569,7 @@ int qc_server_run(const qc_server_options_t *options)
         else if (broker->maybe_due && broker->dispatch_after_mono_ms < wake)
             wake = broker->dispatch_after_mono_ms;
         long timeout = wake > now_mono ? (long)(wake - now_mono) : 0;
-        int rc = zmq_poll(items, 2, timeout);
+        int rc = zmq_poll(items, server.local_sock ? 3 : 2, timeout);
         int64_t woke = qc_broker_mono_ms(broker);
         if (rc < 0 && zmq_errno() != EINTR) {
             qc_error("poll failed: %s", zmq_strerror(zmq_errno()));
@@ -498,11 +606,13 @@ int qc_server_run(const qc_server_options_t *options)
 done:
     /* Reverse order of creation; the store rolls back anything still open. */
     zsock_destroy(&server.client_sock);
+    zsock_destroy(&server.local_sock);
     zsock_destroy(&server.worker_sock);
     zsock_destroy(&server.events_sock);
     zactor_destroy(&auth); /* after the sockets it authenticates */
     qc_keyring_destroy(&server.worker_keys);
     qc_keyring_destroy(&server.client_keys);
+    qc_invites_destroy(&server.invites);
     zcert_destroy(&cert);
     qc_broker_destroy(&broker); /* its outbox and registry */
     qc_store_destroy(&store);

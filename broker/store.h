@@ -91,6 +91,8 @@ int qc_store_config_save(qc_store_t *self, const char *key, const char *value);
 
 /* True if the backend stores every field of features (QC_STORE_FEAT_ bits). */
 int qc_store_supports(qc_store_t *self, unsigned features);
+/* True if the backend can store every field spec uses. */
+int qc_store_job_storable(qc_store_t *self, const qc_job_spec_t *spec, const qc_config_t *config);
 
 /* Inserts a new pending job. spec->id may be empty (an id is generated); the
  * id used is written to id_out (QC_MAX_ID_BYTES + 1). Unset fields take the

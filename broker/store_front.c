@@ -2,6 +2,7 @@
  * every call to it. The broker above knows nothing of which one runs. */
 #include "store_backend.h"
 #include "queuectl/log.h"
+#include "queuectl/parse.h"
 
 #include <stdlib.h>
 #include <stdio.h>
@@ -189,6 +190,13 @@ int qc_store_supports(qc_store_t *self, unsigned features)
     return (features & ~self->ops->features) == 0;
 }
 
+static unsigned s_features_of(const qc_job_spec_t *spec, const qc_config_t *config);
+
+int qc_store_job_storable(qc_store_t *self, const qc_job_spec_t *spec, const qc_config_t *config)
+{
+    return qc_store_supports(self, s_features_of(spec, config));
+}
+
 /* The QC_STORE_FEAT_ bits a job spec needs. */
 static unsigned s_features_of(const qc_job_spec_t *spec, const qc_config_t *config)
 {
@@ -306,9 +314,12 @@ int qc_store_job_claim_for(qc_store_t *self, const qc_worker_ref_t *worker, int6
                            const char *queues, qc_claim_t *claim)
 {
     memset(claim, 0, sizeof *claim);
-    if (!self->ops->job_claim_for && !queues) /* no queues here: every job is "default" */
-        return self->ops->job_claim_next(self->backend, worker, now_ms, claim);
-    S_OPTIONAL(self, job_claim_for, -1);
+    if (!self->ops->job_claim_for) {
+        /* No queues here: every job is in "default". */
+        if (!queues || qc_exit_list_has(queues, "default"))
+            return self->ops->job_claim_next(self->backend, worker, now_ms, claim);
+        return 0;
+    }
     return self->ops->job_claim_for(self->backend, worker, now_ms, queues, claim);
 }
 

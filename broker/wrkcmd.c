@@ -237,6 +237,27 @@ static void s_on_started(qc_broker_t *broker, qc_worker_t *worker, const qc_wmsg
     qc_store_job_started(broker->store, held->seq, attempt, started_at_ms);
 }
 
+int qc_wrkcmd_drop_key(qc_broker_t *broker, const char *curve_key)
+{
+    int dropped = 0;
+    for (;;) { /* one at a time: removing a worker ends the iteration */
+        qc_worker_t *found = NULL;
+        for (qc_worker_t *w = qc_dispatch_first(broker->dispatch); w && !found;
+             w = qc_dispatch_next(broker->dispatch))
+            if (w->curve_key[0] && strcmp(w->curve_key, curve_key) == 0)
+                found = w;
+        if (!found)
+            return dropped;
+        qc_wmsg_t denied = {.type = QC_WMSG_DENIED,
+                            .denied = {QC_E_FORBIDDEN, "this worker's key was revoked"}};
+        s_send(broker, found->routing_id, &denied, QC_OUT_ALWAYS);
+        qc_warn("worker %s dropped: its key was revoked, %d job%s to retry", found->worker_id,
+                found->held_count, found->held_count == 1 ? "" : "s");
+        qc_attempt_lose_worker(broker, &found, "worker lost (its key was revoked)");
+        dropped++;
+    }
+}
+
 void qc_wrkcmd_touch(qc_broker_t *broker, zframe_t *routing_id)
 {
     qc_worker_t *worker = qc_dispatch_find(broker->dispatch, routing_id);

@@ -22,6 +22,10 @@ void qc_wrkcmd_touch(qc_broker_t *broker, zframe_t *routing_id);
 /* Sends HEARTBEAT to every worker. */
 void qc_wrkcmd_heartbeat(qc_broker_t *broker);
 
+/* A revoked key: every worker registered with it is told DENIED and
+ * dropped at once, its jobs failed as with a lost worker. Returns how many. */
+int qc_wrkcmd_drop_key(qc_broker_t *broker, const char *curve_key);
+
 /* Sends STOP to one worker (by worker_id) or all (NULL). Returns how many. */
 int qc_wrkcmd_stop(qc_broker_t *broker, const char *worker_id);
 

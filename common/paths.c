@@ -1,4 +1,5 @@
 #include "queuectl/paths.h"
+#include "queuectl/join.h"
 #include "queuectl/log.h"
 
 #include <errno.h>
@@ -103,11 +104,14 @@ int qc_default_events_endpoint(char *buf, size_t len)
     return s_ipc_endpoint(buf, len, "events.sock");
 }
 
-static int s_pick(const char *flag, const char *env_name, char *buf, size_t len,
+static int s_pick(const char *flag, const char *env_name, const char *role, char *buf, size_t len,
                   int (*fallback)(char *, size_t))
 {
     const char *env = getenv(env_name);
     const char *chosen = (flag && *flag) ? flag : (env && *env) ? env : NULL;
+    /* A home that joined a remote broker (queuectl/join.h) talks to it. */
+    if (!chosen && qc_joined_endpoint(role, buf, len) == 0)
+        return 0;
     if (!chosen)
         return fallback(buf, len);
     int n = snprintf(buf, len, "%s", chosen);
@@ -116,12 +120,12 @@ static int s_pick(const char *flag, const char *env_name, char *buf, size_t len,
 
 int qc_client_endpoint(const char *flag, char *buf, size_t len)
 {
-    return s_pick(flag, "QUEUECTL_BROKER", buf, len, qc_default_client_endpoint);
+    return s_pick(flag, "QUEUECTL_BROKER", "client", buf, len, qc_default_client_endpoint);
 }
 
 int qc_worker_endpoint(const char *flag, char *buf, size_t len)
 {
-    return s_pick(flag, "QUEUECTL_WORKER_BROKER", buf, len, qc_default_worker_endpoint);
+    return s_pick(flag, "QUEUECTL_WORKER_BROKER", "worker", buf, len, qc_default_worker_endpoint);
 }
 
 int qc_endpoint_is_default_client(const char *endpoint)

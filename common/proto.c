@@ -141,7 +141,10 @@ static const char *s_commands[QC_WMSG_COUNT] = {[QC_WMSG_HELLO] = QC_W_HELLO,
                                                 [QC_WMSG_ACK] = QC_B_ACK,
                                                 [QC_WMSG_CANCEL] = QC_B_CANCEL,
                                                 [QC_WMSG_STOP] = QC_B_STOP,
-                                                [QC_WMSG_RESET] = QC_B_RESET};
+                                                [QC_WMSG_RESET] = QC_B_RESET,
+                                                [QC_WMSG_ENROLL] = QC_W_ENROLL,
+                                                [QC_WMSG_ENROLLED] = QC_B_ENROLLED,
+                                                [QC_WMSG_DENIED] = QC_B_DENIED};
 
 const char *qc_wmsg_command(qc_wmsg_type_t type)
 {
@@ -232,6 +235,28 @@ static cJSON *s_body(const qc_wmsg_t *msg)
     case QC_WMSG_CANCEL:
         body = cJSON_CreateObject();
         s_add_run(body, &msg->run);
+        break;
+    case QC_WMSG_ENROLL:
+        body = cJSON_CreateObject();
+        cJSON_AddStringToObject(body, "invite", msg->enroll.invite);
+        cJSON_AddStringToObject(body, "secret", msg->enroll.secret);
+        if (msg->enroll.name)
+            cJSON_AddStringToObject(body, "name", msg->enroll.name);
+        if (msg->enroll.host)
+            cJSON_AddStringToObject(body, "host", msg->enroll.host);
+        break;
+    case QC_WMSG_ENROLLED:
+        body = cJSON_CreateObject();
+        cJSON_AddStringToObject(body, "name", msg->enrolled.name);
+        cJSON_AddStringToObject(body, "role", msg->enrolled.role);
+        cJSON_AddStringToObject(body, "key", msg->enrolled.key);
+        if (msg->enrolled.already)
+            cJSON_AddBoolToObject(body, "already", 1);
+        break;
+    case QC_WMSG_DENIED:
+        body = cJSON_CreateObject();
+        cJSON_AddStringToObject(body, "code", msg->denied.code);
+        cJSON_AddStringToObject(body, "message", msg->denied.message);
         break;
     default: /* STOPPING, BYE, HEARTBEAT, STOP, RESET: no body */
         break;
@@ -437,6 +462,30 @@ static void s_decode_body(qc_wmsg_t *msg)
         return;
     case QC_WMSG_RESULT:
         msg->valid = qc_result_from_json(body, &msg->result, msg->error, sizeof msg->error) == 0;
+        return;
+    case QC_WMSG_ENROLL:
+        /* What the values may be is the enrollment's business (enroll.c). */
+        msg->enroll.invite = qc_json_string(body, "invite");
+        msg->enroll.secret = qc_json_string(body, "secret");
+        msg->enroll.name = qc_json_string(body, "name");
+        msg->enroll.host = qc_json_string(body, "host");
+        if (!msg->enroll.invite || !msg->enroll.secret)
+            S_INVALID(msg, "invite or secret missing");
+        msg->valid = 1;
+        return;
+    case QC_WMSG_ENROLLED:
+        msg->enrolled.name = qc_json_string(body, "name");
+        msg->enrolled.role = qc_json_string(body, "role");
+        msg->enrolled.key = qc_json_string(body, "key");
+        msg->enrolled.already = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(body, "already"));
+        if (!msg->enrolled.name)
+            S_INVALID(msg, "name missing");
+        msg->valid = 1;
+        return;
+    case QC_WMSG_DENIED:
+        msg->denied.code = qc_json_string(body, "code");
+        msg->denied.message = qc_json_string(body, "message");
+        msg->valid = 1; /* a refusal stands even without its reason */
         return;
     case QC_WMSG_WELCOME: {
         const char *name = qc_json_string(body, "worker_id");

@@ -5,7 +5,7 @@
 # them never hangs when no broker is running.
 
 _queuectl_commands="enqueue wait logs cancel events watch prune status list show dlq queue schedule config
-    worker broker keygen dashboard help"
+    worker broker invite join keys keygen dashboard help"
 _queuectl_states="pending processing completed failed dead canceled waiting"
 _queuectl_config_keys="max-retries backoff-base backoff-max job-timeout retention retry-on-exit no-retry-on-exit"
 
@@ -17,6 +17,14 @@ _queuectl_query()
     command -v "$program" >/dev/null 2>&1 || return 0
     "$program" --timeout 500ms --no-color --no-autostart "${_queuectl_global[@]}" "$@" 2>/dev/null |
         awk 'NR > 1 && NF > 1 { print $1 }'
+}
+
+# Names of enrolled keys (second column of keys list).
+_queuectl_key_names()
+{
+    command -v "$1" >/dev/null 2>&1 || return 0
+    "$1" --timeout 500ms --no-color --no-autostart "${_queuectl_global[@]}" keys list 2>/dev/null |
+        awk 'NR > 1 && NF > 2 { print $2 }'
 }
 
 _queuectl()
@@ -72,13 +80,13 @@ _queuectl()
             --timeout | --file | --attempt | --interval | --older-than | --count | --env | --cwd | \
             --retry-on-exit | --no-retry-on-exit | --unique-key | --queue | --queues | --max-running | --after | --cron | --tz | \
             --concurrency | --role | --dir | --listen | --events | --token-file | --web-dir | \
-            --curve-key | --server-key)
+            --curve-key | --server-key | --ttl | --uses | --address | --name)
             ((i++))
             ;;
         -*) ;;
         *)
             case $command in
-            worker | dlq | config | broker | queue | schedule)
+            worker | dlq | config | broker | queue | schedule | keys)
                 if [[ -z $sub ]]; then
                     sub=$word
                     continue
@@ -123,7 +131,7 @@ _queuectl()
     --broker | --timeout | --limit | --max-retries | --delay | --run-at | --attempt | --env | \
         --retry-on-exit | --no-retry-on-exit | --unique-key | --queue | --queues | --max-running | --after | --cron | --tz | \
         --interval | --older-than | --count | --concurrency | --listen | --events | --cursor | \
-        --wait-timeout)
+        --wait-timeout | --ttl | --uses | --address | --name)
         return 0
         ;;
     *)
@@ -133,7 +141,8 @@ _queuectl()
                     --insecure --no-autostart --help --version"
             elif [[ -n $colon_prefix ]]; then
                 candidates="worker:start worker:stop worker:list dlq:list dlq:retry dlq:purge
-                    config:get config:set broker:start broker:stop broker:status"
+                    config:get config:set broker:start broker:stop broker:status keys:list
+                    keys:revoke"
             else
                 candidates=$_queuectl_commands
             fi
@@ -189,6 +198,14 @@ _queuectl()
                 esac
                 ;;
             keygen) candidates="--role --dir $common" ;;
+            invite) candidates="--role --ttl --uses --address $common" ;;
+            join) candidates="--name --json --help" ;;
+            keys)
+                case $sub in
+                list) candidates=$common ;;
+                *) candidates="--role $common" ;;
+                esac
+                ;;
             dashboard)
                 candidates="--listen --broker --events --token-file --insecure --web-dir --timeout
                     --curve-key --server-key --broker-insecure --help"
@@ -223,6 +240,13 @@ _queuectl()
                 ;;
             worker) [[ -z $sub ]] && candidates="start stop list" ;;
             broker) [[ -z $sub ]] && candidates="start stop status" ;;
+            keys)
+                if [[ -z $sub ]]; then
+                    candidates="list revoke"
+                elif [[ $sub == revoke ]] && ((positional == 0)); then
+                    candidates=$(_queuectl_key_names "${w[0]}")
+                fi
+                ;;
             esac
         fi
         ;;
@@ -248,3 +272,27 @@ _queuectl()
 }
 
 complete -F _queuectl queuectl
+
+# queuectl-worker: its options (the token of --join is pasted, not completed).
+_queuectl_worker()
+{
+    local cur=${COMP_WORDS[COMP_CWORD]} prev=''
+    ((COMP_CWORD > 0)) && prev=${COMP_WORDS[COMP_CWORD - 1]}
+    COMPREPLY=()
+    case $prev in
+    --curve-key | --server-key)
+        compopt -o filenames 2>/dev/null
+        COMPREPLY=($(compgen -f -- "$cur"))
+        return 0
+        ;;
+    --log-level)
+        COMPREPLY=($(compgen -W "debug info warn error" -- "$cur"))
+        return 0
+        ;;
+    --broker | --concurrency | --name | --join) return 0 ;;
+    esac
+    COMPREPLY=($(compgen -W "--broker --concurrency --name --curve-key --server-key --insecure
+        --join --log-level --log-json --help --version" -- "$cur"))
+}
+
+complete -F _queuectl_worker queuectl-worker

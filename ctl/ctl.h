@@ -138,6 +138,10 @@ int qc_cmd_prune(qc_ctl_t *ctl, int argc, char **argv);
 int qc_cmd_status(qc_ctl_t *ctl, int argc, char **argv);
 int qc_cmd_config(qc_ctl_t *ctl, int argc, char **argv);
 int qc_cmd_keygen(qc_ctl_t *ctl, int argc, char **argv);
+/* cmd_keys.c: remote access (invites, joining, enrolled keys) */
+int qc_cmd_invite(qc_ctl_t *ctl, int argc, char **argv);
+int qc_cmd_join(qc_ctl_t *ctl, int argc, char **argv);
+int qc_cmd_keys(qc_ctl_t *ctl, int argc, char **argv);
 /* cmd_supervise.c: the broker and worker processes */
 int qc_cmd_worker(qc_ctl_t *ctl, int argc, char **argv);
 int qc_cmd_broker(qc_ctl_t *ctl, int argc, char **argv);

@@ -39,7 +39,11 @@ static void s_usage(FILE *out)
         "  worker start [--count N] [--concurrency N] [--queues Q,...] [--foreground]\n"
         "  worker stop [--id WORKER] [--no-wait] [--wait-timeout D] | worker list\n"
         "  broker start | stop | status\n"
-        "  keygen NAME [--role worker|client] [--dir DIR]   a CURVE keypair for tcp\n"
+        "  invite --role worker|client [--ttl 1h] [--uses N] [--address HOST]\n"
+        "                              a one-line token another machine joins with\n"
+        "  join TOKEN [--name NAME]    join a remote broker (as a client, or a worker's home)\n"
+        "  keys list | keys revoke NAME [--role worker|client]   enrolled keys\n"
+        "  keygen NAME [--role worker|client] [--dir DIR]   a CURVE keypair, by hand\n"
         "  dashboard [--listen 127.0.0.1:8080]   web dashboard, REST API, /metrics\n"
         "  (colon forms work too: worker:start, dlq:list, config:set, ...)\n"
         "\n"
@@ -69,7 +73,9 @@ static void s_usage(FILE *out)
         "\n"
         "exit codes: 0 ok, 1 refused by the broker (not found, duplicate, ...),\n"
         "            2 usage or bad input, 3 no broker answered,\n"
-        "            4 gave up waiting for workers or the broker to exit (stop)\n"
+        "            4 gave up waiting for workers or the broker to exit (stop),\n"
+        "            join: 5 wrong secret or unknown invite, 6 token expired,\n"
+        "            7 token used up, 8 too many wrong secrets lately\n"
         "environment: QUEUECTL_HOME (default ~/.queuectl), QUEUECTL_BROKER, NO_COLOR\n");
 }
 
@@ -94,7 +100,7 @@ static const struct {
      "  --cwd DIR          run the command in DIR on the worker (made absolute here)\n"
      "                     every job also sees QUEUECTL_JOB_ID, QUEUECTL_ATTEMPT,\n"
      "                     QUEUECTL_QUEUE and QUEUECTL_WORKER_ID\n"
-     "  --queue NAME       the queue (default: default); workers serve --queues\n"
+     "  --queue NAME       the queue (default: default); each worker picks its queues\n"
      "  --after ID,...     waiting until these jobs complete (if one ends dead or\n"
      "                     canceled, this job is canceled; dlq retry of it brings it back)\n"
      "  --unique-key KEY   while an unfinished job has KEY, print its id (exit 0) and add\n"
@@ -193,6 +199,42 @@ static const struct {
      "usage: queuectl keygen NAME [--role worker|client] [--dir DIR]\n"
      "Writes a CURVE keypair NAME.cert / NAME.cert_secret (default in $QUEUECTL_HOME/keys).\n"
      "example: queuectl keygen build-box --role worker\n"},
+    {"invite", qc_cmd_invite,
+     "usage: queuectl invite --role worker|client [--ttl 1h] [--uses N] [--address HOST]\n"
+     "Prints one line: a token another machine joins this broker with (its tcp endpoint\n"
+     "for the role, its public key, and a one-time secret, of which the broker keeps only\n"
+     "a hash). The broker needs a tcp:// endpoint for the role (see queuectl-broker).\n"
+     "On the new machine, 'queuectl join TOKEN' enrolls it (a worker's token: then\n"
+     "queuectl-worker runs with no flags; queuectl-worker's join option does both).\n"
+     "  --role R      worker or client: what the new machine will be\n"
+     "  --ttl D       how long the token works (default 1h, at most 30d)\n"
+     "  --uses N      how many machines may join with it (default 1, at most 1000)\n"
+     "  --address H   the host name or address the new machine reaches the broker by\n"
+     "                (default: the bound address, or this machine's first IPv4 address\n"
+     "                if bound to all)\n"
+     "examples:\n"
+     "  queuectl invite --role worker                 then, on the new machine:\n"
+     "  queuectl join TOKEN && queuectl-worker\n"
+     "  queuectl invite --role worker --uses 10 --ttl 1d --address queue.example.com\n"},
+    {"join", qc_cmd_join,
+     "usage: queuectl join TOKEN [--name NAME]\n"
+     "Joins the remote broker that printed TOKEN ('queuectl invite' there): creates this\n"
+     "machine's key for the token's role ($QUEUECTL_HOME/keys/client.cert or worker.cert),\n"
+     "enrolls it with the token's secret, and keeps the broker's key and endpoint in\n"
+     "$QUEUECTL_HOME/keys/broker.cert. With a client token, queuectl then talks to that\n"
+     "broker with no flags; with a worker token, queuectl-worker (or its service) connects\n"
+     "there with no flags (queuectl-worker's join option joins and runs at once).\n"
+     "  --name NAME   the name the broker lists this key under (default: the host name)\n"
+     "exit codes: 0 joined, 3 no broker answered, 5 wrong secret or unknown invite,\n"
+     "            6 token expired, 7 token used up, 8 too many wrong secrets lately\n"},
+    {"keys", qc_cmd_keys,
+     "usage: queuectl keys list [--json]\n"
+     "       queuectl keys revoke NAME [--role worker|client]\n"
+     "The keys allowed on the broker's tcp endpoints (authorized/workers/ and\n"
+     "authorized/clients/): role, name, key, when enrolled and through which invite.\n"
+     "revoke removes the key at once: a worker using it is dropped (its running jobs are\n"
+     "retried elsewhere) and every later message with it is refused.\n"
+     "example: queuectl keys revoke build-3\n"},
     {"dashboard", qc_cmd_dashboard,
      "usage: queuectl dashboard [--listen 127.0.0.1:8080] [--events EP] [--token-file F | "
      "--insecure]\n"

@@ -36,6 +36,10 @@ add_custom_target(qc_man_pages ALL DEPENDS ${qc_man_outputs})
 # ---- shell completion
 install(FILES ${CMAKE_SOURCE_DIR}/completion/queuectl.bash
   DESTINATION ${CMAKE_INSTALL_DATADIR}/bash-completion/completions RENAME queuectl)
+# The same file serves queuectl-worker (bash-completion loads it by the
+# command's name; it defines both).
+install(FILES ${CMAKE_SOURCE_DIR}/completion/queuectl.bash
+  DESTINATION ${CMAKE_INSTALL_DATADIR}/bash-completion/completions RENAME queuectl-worker)
 install(FILES ${CMAKE_SOURCE_DIR}/completion/_queuectl
   DESTINATION ${CMAKE_INSTALL_DATADIR}/zsh/vendor-completions)
 
@@ -81,7 +85,7 @@ if(QC_DPKG_SHLIBDEPS)
   set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
 else()
   set(CPACK_DEBIAN_PACKAGE_DEPENDS
-    "libc6, libzmq5, libczmq4, libsqlite3-0, libcjson1, libmicrohttpd12")
+    "libc6, libzmq5, libczmq4, libsodium23, libsqlite3-0, libcjson1, libmicrohttpd12")
 endif()
 # Maintainer scripts: create the queuectl user; stop and disable the services
 # on removal.

@@ -2,7 +2,7 @@
 # Installs the Debian packages queuectl needs to build and test, skipping
 # what is already present. apt-get as root, sudo otherwise.
 set -euo pipefail
-packages=(gcc cmake ninja-build pkg-config libzmq3-dev libczmq-dev libsqlite3-dev libcjson-dev
+packages=(gcc cmake ninja-build pkg-config libzmq3-dev libczmq-dev libsodium-dev libsqlite3-dev libcjson-dev
           libmicrohttpd-dev libpq-dev postgresql-15 sqlite3 python3-zmq procps iproute2 ${QC_EXTRA_PACKAGES:-})
 missing=()
 for p in "${packages[@]}"; do

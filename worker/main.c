@@ -6,6 +6,7 @@
 #include "session.h"
 #include "queuectl/flags.h"
 #include "queuectl/job.h"
+#include "queuectl/join.h"
 #include "queuectl/log.h"
 #include "queuectl/parse.h"
 #include "queuectl/paths.h"
@@ -21,14 +22,19 @@
 static const char *s_usage =
     "Usage: queuectl-worker [--broker ENDPOINT] [--concurrency N] [--name NAME] [--queues Q,...]\n"
     "                       [--curve-key FILE] [--server-key FILE|KEY] [--insecure]\n"
-    "                       [--log-level LEVEL] [--help] [--version]\n"
+    "                       [--join TOKEN] [--log-level LEVEL] [--help] [--version]\n"
     "\n"
     "Runs jobs from a queuectl broker, each as /bin/sh -c COMMAND in its own\n"
     "process group, up to N at a time.\n"
     "\n"
     "Options:\n"
+    "  --join TOKEN        join a remote broker with a token from 'queuectl invite --role\n"
+    "                      worker' on its machine: creates this worker's key, enrolls it,\n"
+    "                      keeps the broker's key and endpoint in $QUEUECTL_HOME/keys/\n"
+    "                      and runs; from then on queuectl-worker alone connects there\n"
     "  --broker ENDPOINT   the broker's worker endpoint (default: $QUEUECTL_WORKER_BROKER,\n"
-    "                      else ipc://$QUEUECTL_HOME/worker.sock)\n"
+    "                      else the broker this home joined, else\n"
+    "                      ipc://$QUEUECTL_HOME/worker.sock)\n"
     "  --concurrency N     jobs to run at once, 1-256 (default 1)\n"
     "  --name NAME         worker id, [A-Za-z0-9._:@-] (default HOST-PID-RANDOM)\n"
     "  --queues Q,...      serve only these queues, the first with a due job first\n"
@@ -47,17 +53,21 @@ static const char *s_usage =
     "SIGTERM, SIGINT or `queuectl worker stop` stops taking jobs, waits for the\n"
     "running ones, reports them and exits 0. A second SIGTERM/SIGINT kills the\n"
     "running jobs (reported as killed) and exits 1 if it killed any.\n"
-    "Exit status: 0 stopped, 1 run-time failure or jobs killed, 2 usage error.\n"
+    "Exit status: 0 stopped, 1 run-time failure or jobs killed, 2 usage error;\n"
+    "with --join: 3 no broker answered, 5 wrong secret or unknown invite, 6 token\n"
+    "expired, 7 token used up, 8 too many wrong secrets lately (try again later).\n"
     "\n"
     "Examples:\n"
     "  queuectl-worker --concurrency 4 --name build-1\n"
     "  queuectl-worker --queues urgent,default\n"
-    "  queuectl-worker --broker tcp://queue-host:5556 --server-key broker.cert\n";
+    "  queuectl-worker --broker tcp://queue-host:5556 --server-key broker.cert\n"
+    "  queuectl-worker --join qcjoin1.eyJ2Ijox...   (once; then just queuectl-worker)\n";
 
 typedef struct {
     qc_session_security_t security;
     const char *broker;
     const char *name;
+    const char *join;                 /* --join TOKEN */
     char queues[QC_QUEUE_LIST_BYTES]; /* "" for every queue */
     int concurrency;
     int log_level;
@@ -108,6 +118,13 @@ static int s_apply(const qc_flags_t *flags, s_options_t *opts)
         qc_log_set_json(1);
     if (qc_flags_count(flags, "insecure"))
         opts->security.insecure = 1;
+    if ((value = qc_flags_value(flags, "join"))) {
+        if (opts->broker || opts->security.key_path || opts->security.server_key ||
+            opts->security.insecure)
+            return s_usage_error("--join takes the broker, its key and ours from the token: "
+                                 "leave out --broker, --curve-key, --server-key and --insecure");
+        opts->join = value;
+    }
     if ((value = qc_flags_value(flags, "name"))) {
         if (!qc_job_id_valid(value))
             return s_usage_error("--name must be 1-128 characters of A-Z a-z 0-9 . _ : @ - "
@@ -134,7 +151,8 @@ static int s_parse(int argc, char **argv, s_options_t *opts)
     static const qc_flag_t table[] = {
         {"broker", 0, 1},    {"concurrency", 0, 1}, {"name", 0, 1},     {"queues", 0, 1},
         {"curve-key", 0, 1}, {"server-key", 0, 1},  {"insecure", 0, 0}, {"log-level", 0, 1},
-        {"log-json", 0, 0},  {"help", 'h', 0},      {"version", 0, 0},  {NULL, 0, 0}};
+        {"log-json", 0, 0},  {"join", 0, 1},        {"help", 'h', 0},   {"version", 0, 0},
+        {NULL, 0, 0}};
     const qc_flag_t *const tables[] = {table, NULL};
     char err[256];
     qc_flags_t *flags = qc_flags_parse(tables, argc, argv, NULL, err, sizeof err);
@@ -159,6 +177,39 @@ static void s_ensure_std_fds(void)
     }
 }
 
+/* --join: the token checked, our key made, enrolled, the broker kept. On
+ * success endpoint is the token's; otherwise returns the exit status. */
+static int s_join(s_options_t *opts, char *endpoint, size_t len)
+{
+    qc_token_t token;
+    char err[512], key_path[4200], enrolled[128];
+    if (qc_token_decode(opts->join, &token, err, sizeof err) != 0)
+        return s_usage_error("--join: %s", err);
+    if (strcmp(token.role, "worker") != 0)
+        return s_usage_error("--join: this token is for a client: use it with 'queuectl join', "
+                             "or ask for one with 'queuectl invite --role worker'");
+    if (qc_join_prepare(&token, key_path, sizeof key_path, err, sizeof err) != 0) {
+        qc_error("cannot join: %s", err);
+        return 1;
+    }
+    int status = qc_join_enroll(&token, key_path, opts->name, 10000, enrolled, sizeof enrolled, err,
+                                sizeof err);
+    if (status != 0) {
+        qc_error("cannot join: %s", err);
+        return status;
+    }
+    if (qc_join_save(&token, err, sizeof err) != 0) {
+        qc_error("enrolled, but %s", err);
+        return 1;
+    }
+    qc_info("joined the broker at %s as worker key %s; from now on 'queuectl-worker' alone "
+            "connects there",
+            token.endpoint, enrolled);
+    snprintf(endpoint, len, "%s", token.endpoint);
+    memset(token.secret, 0, sizeof token.secret);
+    return -1;
+}
+
 int main(int argc, char **argv)
 {
     s_options_t opts = {.concurrency = 1, .log_level = QC_LOG_INFO};
@@ -180,6 +231,11 @@ int main(int argc, char **argv)
         return 1;
     }
     qc_guard_t *guard = qc_guard_new();
+    /* After the guard: joining starts ZeroMQ's threads. */
+    if (guard && opts.join && (status = s_join(&opts, endpoint, sizeof endpoint)) >= 0) {
+        qc_guard_destroy(&guard);
+        return status;
+    }
     qc_runner_t *runner = guard ? qc_runner_new(opts.concurrency, guard) : NULL;
     qc_session_config_t config = {.endpoint = endpoint,
                                   .name = opts.name,

@@ -493,11 +493,23 @@ static void s_on_welcome(qc_session_t *self, const qc_wmsg_t *msg)
             self->worker_id, self->heartbeat_ms, self->liveness_ms);
 }
 
+static void s_schedule_reconnect(qc_session_t *self, int64_t now);
+
+/* DENIED: the broker refuses this key (revoked, or never enrolled). Like a
+ * refusal at the handshake: say so, drop the socket, try again later. */
+static void s_on_denied(qc_session_t *self, const qc_wmsg_t *msg)
+{
+    qc_error("key refused by broker %s: %s (retrying in %d ms)", self->endpoint,
+             msg->denied.message ? msg->denied.message : "this key is not authorized as a worker",
+             self->backoff_ms);
+    s_disconnect(self);
+    s_schedule_reconnect(self, qc_clock_mono_ms());
+}
+
 static void s_on_message(qc_session_t *self, zmsg_t *frames)
 {
     /* Anything at all from the broker proves it is alive. */
     self->last_heard_ms = qc_clock_mono_ms();
-    self->backoff_ms = QC_BACKOFF_MIN_MS;
     qc_wmsg_t msg;
     char err[200];
     if (qc_wmsg_decode(frames, &msg, err, sizeof err) != 0) {
@@ -505,6 +517,12 @@ static void s_on_message(qc_session_t *self, zmsg_t *frames)
         qc_wmsg_clear(&msg);
         return;
     }
+    if (msg.type == QC_WMSG_DENIED) { /* no backoff reset: this is a refusal */
+        s_on_denied(self, &msg);
+        qc_wmsg_clear(&msg);
+        return;
+    }
+    self->backoff_ms = QC_BACKOFF_MIN_MS;
     switch (msg.type) {
     case QC_WMSG_JOB:
         s_on_job(self, &msg);

@@ -18,7 +18,8 @@ int qc_default_client_endpoint(char *buf, size_t len);
 int qc_default_events_endpoint(char *buf, size_t len);
 
 /* The broker endpoint a client or worker should use: the flag if given,
- * else QUEUECTL_BROKER (clients) / QUEUECTL_WORKER_BROKER (workers), else the default.
+ * else QUEUECTL_BROKER (clients) / QUEUECTL_WORKER_BROKER (workers), else
+ * the endpoint this home joined (queuectl/join.h), else the default.
  * Returns 0 or -1. */
 int qc_client_endpoint(const char *flag, char *buf, size_t len);
 int qc_worker_endpoint(const char *flag, char *buf, size_t len);

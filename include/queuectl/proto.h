@@ -54,6 +54,10 @@ typedef enum {
     QC_WMSG_CANCEL,
     QC_WMSG_STOP,
     QC_WMSG_RESET,
+    /* joining (PROTOCOL.md 5): worker -> broker, then the broker's answer */
+    QC_WMSG_ENROLL,
+    QC_WMSG_ENROLLED,
+    QC_WMSG_DENIED,
     QC_WMSG_COUNT
 } qc_wmsg_type_t;
 
@@ -121,6 +125,22 @@ typedef struct {
              * env"), or NULL; the run is then refused, not the message */
             const char *refusal;
         } job;
+        struct {
+            const char *invite; /* the token's invite id and secret */
+            const char *secret;
+            const char *name; /* suggested name for the key, or NULL */
+            const char *host; /* or NULL */
+        } enroll;
+        struct {
+            const char *name; /* the key's name in authorized/workers/ */
+            const char *role;
+            const char *key;
+            int already; /* the key was enrolled before: no use taken */
+        } enrolled;
+        struct {
+            const char *code; /* an error code of PROTOCOL.md 2.1 */
+            const char *message;
+        } denied;
     };
 } qc_wmsg_t;
 

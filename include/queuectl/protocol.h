@@ -22,6 +22,7 @@
 #define QC_W_OUTPUT "OUTPUT"       /* body: {id, attempt, stream, data}: live output */
 #define QC_W_STOPPING "STOPPING"   /* no body: taking no more jobs (finishing) */
 #define QC_W_STARTED "STARTED"     /* body: {id, attempt, started_at_ms}: its shell runs */
+#define QC_W_ENROLL "ENROLL"       /* body: {invite, secret, name, host}: enroll this key (join) */
 
 /* Broker -> worker */
 #define QC_B_WELCOME "WELCOME"     /* body: {worker_id, heartbeat_ms, liveness_ms} */
@@ -31,6 +32,8 @@
 #define QC_B_STOP "STOP"           /* no body: finish running jobs, then BYE */
 #define QC_B_RESET "RESET"         /* no body: unknown to the broker, send HELLO */
 #define QC_B_HEARTBEAT "HEARTBEAT" /* no body */
+#define QC_B_ENROLLED "ENROLLED"   /* body: {name, role, key}: this key is now a worker's */
+#define QC_B_DENIED "DENIED"       /* body: {code, message}: this key may not do that */
 
 /* Timing defaults */
 #define QC_HEARTBEAT_MS 1000
@@ -73,6 +76,25 @@
 #define QC_E_TOO_LARGE "too_large"
 #define QC_E_INVALID_CONFIG "invalid_config"
 #define QC_E_FORBIDDEN "forbidden"
+/* Enrollment (join) refusals: the secret is wrong or its invite unknown, the
+ * invite has expired, it has no uses left, too many wrong secrets lately. */
+#define QC_E_INVITE_INVALID "invite_invalid"
+#define QC_E_INVITE_EXPIRED "invite_expired"
+#define QC_E_INVITE_USED "invite_used"
+#define QC_E_RATE_LIMITED "rate_limited"
+
+/* Exit codes of `queuectl join` and `queuectl-worker --join` when the broker
+ * refuses the token (3 when no broker answers, as for every command). */
+#define QC_EXIT_JOIN_NO_BROKER 3
+#define QC_EXIT_JOIN_INVALID 5
+#define QC_EXIT_JOIN_EXPIRED 6
+#define QC_EXIT_JOIN_USED 7
+#define QC_EXIT_JOIN_LIMITED 8
+
+/* Invites: an id of 12 hex digits names one; its secret is 32 random bytes
+ * (64 hex digits) of which the broker keeps only the SHA-256. */
+#define QC_INVITE_ID_HEX 12
+#define QC_INVITE_SECRET_HEX 64
 
 /* Job states as stored and shown. */
 typedef enum {

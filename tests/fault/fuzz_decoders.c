@@ -181,6 +181,23 @@ static void s_wmsg_again(const qc_wmsg_t *m)
         S_CHECK(s_same_str(m->welcome.worker_id, m2.welcome.worker_id) || !m->welcome.worker_id,
                 "WELCOME worker_id changed");
         break;
+    case QC_WMSG_ENROLL:
+        S_CHECK(strcmp(m->enroll.invite, m2.enroll.invite) == 0 &&
+                    strcmp(m->enroll.secret, m2.enroll.secret) == 0 &&
+                    s_same_str(m->enroll.name, m2.enroll.name) &&
+                    s_same_str(m->enroll.host, m2.enroll.host),
+                "ENROLL changed");
+        break;
+    case QC_WMSG_ENROLLED:
+        S_CHECK(strcmp(m->enrolled.name, m2.enrolled.name) == 0 &&
+                    m->enrolled.already == m2.enrolled.already,
+                "ENROLLED changed");
+        break;
+    case QC_WMSG_DENIED:
+        S_CHECK(s_same_str(m->denied.code, m2.denied.code) &&
+                    s_same_str(m->denied.message, m2.denied.message),
+                "DENIED changed");
+        break;
     case QC_WMSG_RESULT:
         S_CHECK(strcmp(m->result.id, m2.result.id) == 0 && m->result.attempt == m2.result.attempt &&
                     m->result.outcome == m2.result.outcome,

@@ -115,6 +115,7 @@ expected=(
     usr/share/man/man1/queuectl.1.gz usr/share/man/man1/queuectl-dashboard.1.gz
     usr/share/man/man8/queuectl-broker.8.gz usr/share/man/man8/queuectl-worker.8.gz
     usr/share/bash-completion/completions/queuectl
+    usr/share/bash-completion/completions/queuectl-worker
     usr/share/zsh/vendor-completions/_queuectl
     usr/lib/systemd/system/queuectl-broker.service
     usr/lib/systemd/system/queuectl-worker@.service
@@ -211,6 +212,8 @@ offers "queuectl " $commands
 offers "queuectl worker " start stop list
 offers "queuectl dlq " list retry purge
 offers "queuectl broker " start stop status
+offers "queuectl keys " list revoke
+offers "queuectl invite --role " worker client
 offers "queuectl config " get set
 offers "queuectl config set " max-retries backoff-base backoff-max job-timeout retention
 offers "queuectl config get " all max-retries retention
@@ -223,7 +226,7 @@ offers "queuectl -" --broker --json --no-color --timeout --insecure --version
 # for commands with subcommands, after the subcommand its usage line names).
 for cmd in $commands; do
     case $cmd in
-    worker | dlq | config | broker)
+    worker | dlq | config | broker | queue | schedule)
         "$QC" "$cmd" --help | sed 's/ | queuectl /\nqueuectl /g' | grep -o "queuectl $cmd .*" |
             while read -r _ _ sub rest; do
                 flags=$(flags_of <<<"$rest")

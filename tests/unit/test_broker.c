@@ -50,7 +50,7 @@ static void s_enqueue(qc_broker_t *broker, const char *id)
     snprintf(request, sizeof request,
              "{\"op\":\"enqueue\",\"job\":{\"id\":\"%s\",\"command\":\"true\"}}", id);
     CHECK(qc_store_begin(broker->store) == 0);
-    cJSON *reply = qc_ctlcmd_handle(broker, request, strlen(request), 1);
+    cJSON *reply = qc_ctlcmd_handle(broker, request, strlen(request), 1, NULL);
     CHECK(cJSON_IsTrue(cJSON_GetObjectItem(reply, "ok")));
     cJSON_Delete(reply);
     CHECK(qc_store_commit(broker->store) == 0);
@@ -497,7 +497,7 @@ static void test_events(qc_broker_t *broker, qc_store_t *store)
     /* A pending job canceled: state and error only, no counts. */
     const char *cancel = "{\"op\":\"cancel\",\"id\":\"loud\"}";
     CHECK(qc_store_begin(store) == 0);
-    cJSON *reply = qc_ctlcmd_handle(broker, cancel, strlen(cancel), 1);
+    cJSON *reply = qc_ctlcmd_handle(broker, cancel, strlen(cancel), 1, NULL);
     CHECK(cJSON_IsTrue(cJSON_GetObjectItem(reply, "ok")));
     cJSON_Delete(reply);
     CHECK(qc_store_commit(store) == 0);

@@ -279,8 +279,39 @@ static void test_malformed(void)
     zmsg_destroy(&frames);
 }
 
+/* Joining: ENROLL, ENROLLED, DENIED (PROTOCOL.md 5). */
+static void test_join(void)
+{
+    qc_wmsg_t out;
+    char err[256];
+    s_round_trip(&(qc_wmsg_t){.type = QC_WMSG_ENROLL,
+                              .enroll = {"0123456789ab", "ff00", "build-1", "host.example"}},
+                 &out);
+    CHECK(strcmp(out.enroll.invite, "0123456789ab") == 0 && strcmp(out.enroll.secret, "ff00") == 0);
+    CHECK(strcmp(out.enroll.name, "build-1") == 0 && strcmp(out.enroll.host, "host.example") == 0);
+    qc_wmsg_clear(&out);
+    s_round_trip(&(qc_wmsg_t){.type = QC_WMSG_ENROLL, .enroll = {"i", "s", NULL, NULL}}, &out);
+    CHECK(out.enroll.name == NULL && out.enroll.host == NULL);
+    qc_wmsg_clear(&out);
+    s_round_trip(
+        &(qc_wmsg_t){.type = QC_WMSG_ENROLLED, .enrolled = {"build-1", "worker", "KEY", 1}}, &out);
+    CHECK(strcmp(out.enrolled.name, "build-1") == 0 && out.enrolled.already);
+    qc_wmsg_clear(&out);
+    s_round_trip(&(qc_wmsg_t){.type = QC_WMSG_DENIED, .denied = {"invite_used", "used up"}}, &out);
+    CHECK(strcmp(out.denied.code, "invite_used") == 0 &&
+          strcmp(out.denied.message, "used up") == 0);
+    qc_wmsg_clear(&out);
+    /* ENROLL without its secret is known but not valid. */
+    zmsg_t *frames = s_frames(QC_WORKER_HEADER, QC_W_ENROLL, "{\"invite\":\"x\"}", NULL);
+    CHECK(qc_wmsg_decode(frames, &out, err, sizeof err) == 0);
+    CHECK(out.type == QC_WMSG_ENROLL && !out.valid);
+    qc_wmsg_clear(&out);
+    zmsg_destroy(&frames);
+}
+
 int main(void)
 {
+    test_join();
     test_bare();
     test_hello();
     test_runs();
