@@ -10,6 +10,7 @@
 #include "queuectl/proto.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -84,20 +85,48 @@ static cJSON *s_op_enqueue(qc_broker_t *broker, const cJSON *request)
     if (count < 1 || count > QC_MAX_BATCH_JOBS)
         return qc_broker_error(QC_E_TOO_LARGE, "a batch holds 1 to %d jobs, not %d",
                                QC_MAX_BATCH_JOBS, count);
-    cJSON *reply = s_ok();
-    cJSON *ids = cJSON_AddArrayToObject(reply, "ids");
-    int index = 0;
-    for (const cJSON *item = jobs->child; item; item = item->next, index++) {
-        char where[32];
-        snprintf(where, sizeof where, "jobs[%d]: ", index);
-        cJSON *error = s_insert_one(broker, item, where, now_ms, id);
-        if (error) { /* the caller's savepoint undoes the jobs already inserted */
-            cJSON_Delete(reply);
-            return error;
+    /* Validate all, then store all at once (one statement on PostgreSQL). */
+    qc_job_spec_t *specs = calloc((size_t)count, sizeof *specs);
+    char(*new_ids)[QC_MAX_ID_BYTES + 1] = calloc((size_t)count, sizeof *new_ids);
+    cJSON *reply = NULL;
+    int parsed = 0;
+    if (!specs || !new_ids) {
+        reply = s_storage_error(broker);
+        goto done;
+    }
+    for (const cJSON *item = jobs->child; item; item = item->next, parsed++) {
+        char err[256];
+        if (qc_job_spec_from_json(item, &specs[parsed], err, sizeof err) != 0) {
+            reply = qc_broker_error(QC_E_INVALID_JOB, "jobs[%d]: %s", parsed, err);
+            goto done;
         }
-        cJSON_AddItemToArray(ids, cJSON_CreateString(id));
+    }
+    int failed = 0;
+    int rc = qc_store_job_insert_many(broker->store, specs, count, &broker->config, now_ms, new_ids,
+                                      &failed);
+    if (rc == QC_STORE_DUPLICATE) { /* the caller's savepoint undoes the jobs inserted */
+        reply = qc_broker_error(QC_E_DUPLICATE, "jobs[%d]: a job with id \"%s\" already exists",
+                                failed, new_ids[failed]);
+        goto done;
+    }
+    if (rc != 0) {
+        reply = s_storage_error(broker);
+        goto done;
+    }
+    reply = s_ok();
+    cJSON *ids = cJSON_AddArrayToObject(reply, "ids");
+    for (int i = 0; i < count; i++) {
+        qc_events_job(broker, new_ids[i], QC_STATE_PENDING, specs[i].command, 0,
+                      specs[i].max_retries >= 0 ? specs[i].max_retries : broker->config.max_retries,
+                      specs[i].priority, 0, -1, NULL, NULL);
+        cJSON_AddItemToArray(ids, cJSON_CreateString(new_ids[i]));
     }
     broker->maybe_due = 1;
+done:
+    for (int i = 0; specs && i < parsed; i++)
+        qc_job_spec_clear(&specs[i]);
+    free(specs);
+    free(new_ids);
     return reply;
 }
 

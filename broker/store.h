@@ -79,6 +79,14 @@ int qc_store_config_save(qc_store_t *self, const char *key, const char *value);
 int qc_store_job_insert(qc_store_t *self, const qc_job_spec_t *spec, const qc_config_t *config,
                         int64_t now_ms, char *id_out);
 
+/* Inserts a batch of n jobs as qc_store_job_insert does each, in order
+ * (ids_out: n ids). Returns 0, QC_STORE_DUPLICATE with *failed_index the
+ * first job whose id exists (some may have been inserted: the caller's
+ * savepoint undoes them), or -1. PostgreSQL: one statement for the batch. */
+int qc_store_job_insert_many(qc_store_t *self, const qc_job_spec_t *specs, int n,
+                             const qc_config_t *config, int64_t now_ms,
+                             char (*ids_out)[QC_MAX_ID_BYTES + 1], int *failed_index);
+
 /* A job handed to a worker. */
 typedef struct {
     int64_t seq;

@@ -25,6 +25,10 @@ typedef struct {
     int (*config_save)(qc_store_backend_t *self, const char *key, const char *value);
     int (*job_insert)(qc_store_backend_t *self, const qc_job_spec_t *spec,
                       const qc_config_t *config, int64_t now_ms, char *id_out);
+    /* NULL: the front inserts one by one. */
+    int (*job_insert_many)(qc_store_backend_t *self, const qc_job_spec_t *specs, int n,
+                           const qc_config_t *config, int64_t now_ms,
+                           char (*ids_out)[QC_MAX_ID_BYTES + 1], int *failed_index);
     int (*job_claim_next)(qc_store_backend_t *self, const qc_worker_ref_t *worker, int64_t now_ms,
                           qc_claim_t *claim);
     int64_t (*next_due_ms)(qc_store_backend_t *self);

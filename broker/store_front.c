@@ -105,6 +105,23 @@ qc_store_t *qc_store_open(const char *path, int synchronous_full, char *err, siz
     return qc_store_connect(path, synchronous_full, 0, NULL, err, errlen);
 }
 
+int qc_store_job_insert_many(qc_store_t *self, const qc_job_spec_t *specs, int n,
+                             const qc_config_t *config, int64_t now_ms,
+                             char (*ids_out)[QC_MAX_ID_BYTES + 1], int *failed_index)
+{
+    if (self->ops->job_insert_many)
+        return self->ops->job_insert_many(self->backend, specs, n, config, now_ms, ids_out,
+                                          failed_index);
+    for (int i = 0; i < n; i++) {
+        int rc = self->ops->job_insert(self->backend, &specs[i], config, now_ms, ids_out[i]);
+        if (rc != 0) {
+            *failed_index = i;
+            return rc;
+        }
+    }
+    return 0;
+}
+
 int qc_store_lease_acquire(qc_store_t *self)
 {
     return self->ops->lease_acquire ? self->ops->lease_acquire(self->backend) : 1;
