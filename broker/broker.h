@@ -1,4 +1,6 @@
-/* The broker's shared state, passed to every handler. One thread owns it. */
+/* The broker's shared state, passed to every handler. One thread owns it.
+ * Handlers queue what they send in the outbox (outbox.h); only the loop
+ * (server.c) sends it. */
 #ifndef QC_BROKER_H
 #define QC_BROKER_H
 
@@ -6,58 +8,50 @@
 #include <stdint.h>
 
 #include "config.h"
+#include "queuectl/clock.h"
 #include "dispatch.h"
 #include "metrics.h"
+#include "outbox.h"
 #include "store.h"
 
-/* What a queued outgoing message becomes if the pass's commit fails. */
-typedef enum {
-    QC_OUT_ALWAYS,       /* send anyway (WELCOME, RESET, STOP, HEARTBEAT) */
-    QC_OUT_CLIENT_REPLY, /* replaced by a storage error */
-    QC_OUT_AFTER_COMMIT  /* dropped (JOB, ACK): nothing it announces was stored */
-} qc_out_kind_t;
-
 typedef struct {
-    qc_store_t *store;
+    qc_store_t *store; /* not owned */
+    qc_clock_t clock;  /* every decision's time: qc_broker_wall_ms, qc_broker_mono_ms */
     qc_dispatch_t *dispatch;
     qc_config_t config;
-    zsock_t *client_sock;
-    zsock_t *worker_sock;
-    zsock_t *events_sock; /* PUB: state changes and live output */
-    zlistx_t *outbox;     /* queued replies and jobs, sent after the commit */
+    qc_outbox_t *outbox; /* queued replies, jobs and events, sent after the commit */
+    int publishing;      /* events are published (the loop has an events socket, or a test) */
     int64_t heartbeat_ms;
     int64_t liveness_ms;
     int maybe_due;                  /* a job may be due: try to claim */
     int64_t dispatch_after_mono_ms; /* after a failed commit: no claims before this */
     int64_t storage_backoff_ms;
-    int64_t next_due_ms; /* wall clock of the next waiting job, -1 if none */
+    int64_t next_due_ms;     /* wall clock of the next waiting job, -1 if none */
+    int64_t schedule_due_ms; /* wall clock of the next schedule tick; -1 none, 0 unknown */
+    /* Since when the loop has run without a stall: silence before it is the
+     * broker's own fault, not the workers'. */
+    int64_t awake_since_mono_ms;
     int64_t started_wall_ms;
     int64_t retention_at_mono_ms; /* next retention sweep */
     int stepped_down;             /* lost the lease: send nothing more, stop serving */
     qc_metrics_t metrics;
     const char *worker_endpoint; /* as bound, reported by ping */
     const char *events_endpoint; /* as bound, or NULL */
-    /* Keys allowed per role on CURVE sockets; NULL where a socket has no CURVE. */
-    zcertstore_t *worker_keys;
-    zcertstore_t *client_keys;
 } qc_broker_t;
 
-/* Queues a reply to the client whose envelope (routing id + empty frame) is
- * given. Takes ownership of envelope and reply. kind: QC_OUT_CLIENT_REPLY if
- * the request wrote (its reply becomes an error if the commit fails). */
-void qc_broker_reply_kind(qc_broker_t *broker, zmsg_t **envelope_p, cJSON **reply_p,
-                          qc_out_kind_t kind);
+/* A broker over store (not owned; must outlive it) with an empty worker
+ * registry and outbox, the default config, heartbeat and liveness. It has
+ * no sockets: the loop (server.c) owns them and flushes the outbox; a unit
+ * test drives the handlers and the timed work directly and reads the
+ * outbox. clock NULL: the system's. Returns NULL if out of memory. */
+qc_broker_t *qc_broker_new(qc_store_t *store, const qc_clock_t *clock);
+/* Frees the registry and the outbox (not the store). Accepts NULL; nulls
+ * the caller's pointer. */
+void qc_broker_destroy(qc_broker_t **self_p);
 
-/* Queues a worker-protocol message (body may be NULL; not taken). */
-void qc_broker_send_worker(qc_broker_t *broker, zframe_t *routing_id, const char *command,
-                           const cJSON *body, qc_out_kind_t kind);
-
-/* On a CURVE socket, true if the message's sender key is authorized for the
- * role whose store is given (NULL store: no CURVE, always true). Logs refusals. */
-int qc_broker_key_allowed(zcertstore_t *store, zmsg_t *msg, const char *role);
-
-/* Queues an event (PROTOCOL.md 4) to publish after the commit. body is not taken. */
-void qc_broker_publish(qc_broker_t *broker, const char *topic, const cJSON *body);
+/* The broker's clock. */
+int64_t qc_broker_wall_ms(const qc_broker_t *self);
+int64_t qc_broker_mono_ms(const qc_broker_t *self);
 
 /* Error reply object. Caller owns. */
 cJSON *qc_broker_error(const char *code, const char *fmt, ...)

@@ -9,15 +9,21 @@ typedef struct {
     int min, max;
     int is_duration; /* accepts 10s, 5m ... and stores seconds */
     size_t offset;
+    int list; /* 1: an exit list of codes, 2: of codes and words (char[] field) */
 } s_key_t;
 
 static const s_key_t s_keys[QC_CONFIG_KEY_COUNT] = {
-    {"max_retries", 0, 1000, 0, offsetof(qc_config_t, max_retries)},
-    {"backoff_base", 1, 10, 0, offsetof(qc_config_t, backoff_base)},
-    {"backoff_max", 1, 86400, 1, offsetof(qc_config_t, backoff_max_s)},
-    {"job_timeout", 1, 2592000, 1, offsetof(qc_config_t, job_timeout_s)},
-    {"retention", 0, 31536000, 1, offsetof(qc_config_t, retention_s)},
+    {"max_retries", 0, 1000, 0, offsetof(qc_config_t, max_retries), 0},
+    {"backoff_base", 1, 10, 0, offsetof(qc_config_t, backoff_base), 0},
+    {"backoff_max", 1, 86400, 1, offsetof(qc_config_t, backoff_max_s), 0},
+    {"job_timeout", 1, 2592000, 1, offsetof(qc_config_t, job_timeout_s), 0},
+    {"retention", 0, 31536000, 1, offsetof(qc_config_t, retention_s), 0},
+    {"retry_on_exit", 0, 0, 0, offsetof(qc_config_t, retry_on_exit), 1},
+    {"no_retry_on_exit", 0, 0, 0, offsetof(qc_config_t, no_retry_on_exit), 2},
 };
+#define S_KNOWN_KEYS                                                                               \
+    "max-retries, backoff-base, backoff-max, job-timeout, retention, retry-on-exit, "              \
+    "no-retry-on-exit"
 
 void qc_config_defaults(qc_config_t *config)
 {
@@ -26,6 +32,8 @@ void qc_config_defaults(qc_config_t *config)
     config->backoff_max_s = 300;
     config->job_timeout_s = 300;
     config->retention_s = 0;
+    config->retry_on_exit[0] = '\0';
+    config->no_retry_on_exit[0] = '\0';
 }
 
 static const s_key_t *s_find(const char *key)
@@ -64,11 +72,18 @@ int qc_config_set(qc_config_t *config, const char *key, const char *text, char *
 {
     const s_key_t *k = s_find(key);
     if (!k) {
-        snprintf(err, errlen,
-                 "unknown config key \"%.40s\" (known: max-retries, backoff-base, backoff-max, "
-                 "job-timeout, retention)",
+        snprintf(err, errlen, "unknown config key \"%.40s\" (known: " S_KNOWN_KEYS ")",
                  key ? key : "");
         return -1;
+    }
+    if (k->list) {
+        char list[QC_EXIT_LIST_BYTES], why[128];
+        if (!text || qc_parse_exit_list(text, k->list == 2, list, sizeof list, why, sizeof why)) {
+            snprintf(err, errlen, "invalid value for %s: %s", k->name, text ? why : "missing");
+            return -1;
+        }
+        snprintf((char *)config + k->offset, QC_EXIT_LIST_BYTES, "%s", list);
+        return 0;
     }
     int64_t value;
     int ok;
@@ -103,14 +118,19 @@ int qc_config_set(qc_config_t *config, const char *key, const char *text, char *
 void qc_config_format(const qc_config_t *config, const char *key, char *buf, size_t len)
 {
     const s_key_t *k = s_find(key);
-    snprintf(buf, len, "%d", k ? *s_field((qc_config_t *)config, k) : 0);
+    if (k && k->list)
+        snprintf(buf, len, "%s", (const char *)config + k->offset);
+    else
+        snprintf(buf, len, "%d", k ? *s_field((qc_config_t *)config, k) : 0);
 }
 
 cJSON *qc_config_to_json(const qc_config_t *config, const char *key)
 {
     cJSON *obj = cJSON_CreateObject();
     for (int i = 0; i < QC_CONFIG_KEY_COUNT; i++)
-        if (!key || strcmp(key, s_keys[i].name) == 0)
+        if (s_keys[i].list && (!key || strcmp(key, s_keys[i].name) == 0))
+            cJSON_AddStringToObject(obj, s_keys[i].name, (const char *)config + s_keys[i].offset);
+        else if (!key || strcmp(key, s_keys[i].name) == 0)
             cJSON_AddNumberToObject(obj, s_keys[i].name,
                                     *s_field((qc_config_t *)config, &s_keys[i]));
     return obj;

@@ -5,15 +5,22 @@
 #include <cjson/cJSON.h>
 #include <stddef.h>
 
+#include "queuectl/parse.h"
+
 typedef struct {
     int max_retries;   /* default for jobs that don't say */
     int backoff_base;  /* seconds, raised to the attempt number */
     int backoff_max_s; /* cap on one backoff */
     int job_timeout_s; /* default for jobs that don't say */
     int retention_s;   /* delete completed/canceled jobs older than this; 0 = never */
+    /* Defaults for jobs that don't give their own (canonical exit lists). */
+    char retry_on_exit[QC_EXIT_LIST_BYTES];
+    char no_retry_on_exit[QC_EXIT_LIST_BYTES];
 } qc_config_t;
 
-#define QC_CONFIG_KEY_COUNT 5
+#define QC_CONFIG_KEY_COUNT 7
+/* Longest value of a key as text. */
+#define QC_CONFIG_VALUE_BYTES QC_EXIT_LIST_BYTES
 
 /* Fills the built-in defaults. */
 void qc_config_defaults(qc_config_t *config);

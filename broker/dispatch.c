@@ -11,6 +11,8 @@ typedef struct {
 struct _qc_dispatch_t {
     zhashx_t *workers; /* key -> qc_worker_t*, owned */
     zlistx_t *orphans; /* s_orphan_t*, owned */
+    uint64_t given;    /* jobs given so far: each worker's last_given is one of these */
+    uint64_t pass;     /* dispatch passes so far */
 };
 
 static void s_worker_free(void **item)
@@ -20,6 +22,7 @@ static void s_worker_free(void **item)
         return;
     zframe_destroy(&worker->routing_id);
     free(worker->held);
+    free(worker->queues);
     free(worker);
     *item = NULL;
 }
@@ -81,27 +84,46 @@ qc_worker_t *qc_dispatch_find_by_name(qc_dispatch_t *self, const char *worker_id
     return NULL;
 }
 
-qc_worker_t *qc_dispatch_add(qc_dispatch_t *self, zframe_t *routing_id, const char *worker_id,
-                             const char *host, int pid, int slots, int prefetch,
-                             int64_t now_mono_ms, int64_t now_wall_ms)
+qc_worker_t *qc_dispatch_find_by_instance(qc_dispatch_t *self, const char *instance)
 {
-    if (slots < 1 || slots > QC_MAX_SLOTS || prefetch < 0 || prefetch > QC_MAX_SLOTS)
+    if (!instance || !*instance)
+        return NULL;
+    for (qc_worker_t *w = zhashx_first(self->workers); w; w = zhashx_next(self->workers))
+        if (strcmp(w->instance, instance) == 0)
+            return w;
+    return NULL;
+}
+
+qc_worker_t *qc_dispatch_add(qc_dispatch_t *self, zframe_t *routing_id,
+                             const qc_worker_hello_t *hello, int64_t now_mono_ms,
+                             int64_t now_wall_ms)
+{
+    if (hello->slots < 1 || hello->slots > QC_MAX_SLOTS)
         return NULL;
     qc_worker_t *worker = calloc(1, sizeof *worker);
     if (!worker)
         return NULL;
-    worker->held = calloc((size_t)(slots + prefetch), sizeof *worker->held);
+    worker->held_cap = hello->slots;
+    worker->held = calloc((size_t)worker->held_cap, sizeof *worker->held);
     if (!worker->held) {
         free(worker);
         return NULL;
     }
     worker->routing_id = zframe_dup(routing_id);
     s_key(routing_id, worker->key, sizeof worker->key);
-    snprintf(worker->worker_id, sizeof worker->worker_id, "%s", worker_id);
-    snprintf(worker->host, sizeof worker->host, "%s", host);
-    worker->pid = pid;
-    worker->slots = slots;
-    worker->prefetch = prefetch;
+    snprintf(worker->worker_id, sizeof worker->worker_id, "%s", hello->worker_id);
+    snprintf(worker->instance, sizeof worker->instance, "%s", hello->instance);
+    snprintf(worker->curve_key, sizeof worker->curve_key, "%s",
+             hello->curve_key ? hello->curve_key : "");
+    snprintf(worker->host, sizeof worker->host, "%s", hello->host);
+    worker->pid = hello->pid;
+    worker->slots = hello->slots;
+    if (hello->queues && !(worker->queues = strdup(hello->queues))) {
+        zframe_destroy(&worker->routing_id);
+        free(worker->held);
+        free(worker);
+        return NULL;
+    }
     worker->connected_at_ms = now_wall_ms;
     worker->last_seen_mono_ms = now_mono_ms;
     zhashx_delete(self->workers, worker->key);
@@ -132,21 +154,71 @@ size_t qc_dispatch_size(qc_dispatch_t *self)
     return zhashx_size(self->workers);
 }
 
-int qc_worker_free_slots(const qc_worker_t *worker)
+/* Among workers with a free slot, the least recently given wins. */
+static int s_better(const qc_worker_t *a, const qc_worker_t *b)
 {
-    return worker->stopping ? 0 : worker->slots + worker->prefetch - worker->held_count;
+    return a->last_given < b->last_given;
 }
 
-int qc_worker_hold(qc_worker_t *worker, int64_t seq, const char *id, int attempt)
+qc_worker_t *qc_dispatch_pick(qc_dispatch_t *self)
 {
-    if (worker->held_count >= worker->slots + worker->prefetch)
-        return -1;
+    qc_worker_t *best = NULL;
+    for (qc_worker_t *w = zhashx_first(self->workers); w; w = zhashx_next(self->workers))
+        if (qc_worker_free_slots(w) > 0 && w->nothing_due_pass != self->pass &&
+            (!best || s_better(w, best)))
+            best = w;
+    return best;
+}
+
+void qc_dispatch_given(qc_dispatch_t *self, qc_worker_t *worker)
+{
+    worker->last_given = ++self->given;
+}
+
+void qc_dispatch_pass_begin(qc_dispatch_t *self)
+{
+    self->pass++;
+}
+
+void qc_dispatch_nothing_due(qc_dispatch_t *self, qc_worker_t *worker)
+{
+    worker->nothing_due_pass = self->pass;
+}
+
+int qc_worker_free_slots(const qc_worker_t *worker)
+{
+    if (worker->stopping)
+        return 0;
+    int taken = 0;
+    for (int i = 0; i < worker->held_count; i++)
+        taken += !worker->held[i].finished;
+    return worker->slots > taken ? worker->slots - taken : 0;
+}
+
+int qc_worker_running_count(const qc_worker_t *worker)
+{
+    int running = 0;
+    for (int i = 0; i < worker->held_count; i++)
+        running += worker->held[i].started && !worker->held[i].finished;
+    return running;
+}
+
+qc_held_t *qc_worker_hold(qc_worker_t *worker, int64_t seq, const char *id, int attempt)
+{
+    if (worker->held_count == worker->held_cap) {
+        int cap = 2 * worker->held_cap;
+        qc_held_t *grown = realloc(worker->held, (size_t)cap * sizeof *grown);
+        if (!grown)
+            return NULL;
+        worker->held = grown;
+        worker->held_cap = cap;
+    }
     qc_held_t *held = &worker->held[worker->held_count++];
+    memset(held, 0, sizeof *held);
     held->seq = seq;
     snprintf(held->id, sizeof held->id, "%s", id);
     held->attempt = attempt;
-    held->draining = 0;
-    return 0;
+    return held;
 }
 
 static int s_find_held(qc_worker_t *worker, const char *id, int attempt)
@@ -160,6 +232,12 @@ static int s_find_held(qc_worker_t *worker, const char *id, int attempt)
 int qc_worker_holds(qc_worker_t *worker, const char *id, int attempt)
 {
     return s_find_held(worker, id, attempt) >= 0;
+}
+
+qc_held_t *qc_worker_held(qc_worker_t *worker, const char *id, int attempt)
+{
+    int i = s_find_held(worker, id, attempt);
+    return i < 0 ? NULL : &worker->held[i];
 }
 
 int qc_worker_release(qc_worker_t *worker, const char *id, int attempt)

@@ -4,11 +4,23 @@
 
 #include "broker.h"
 
-/* A job changed state. command may be NULL (not known at that point),
- * attempt 0 and exit_code -1 when not applicable, error/worker_id may be NULL. */
-void qc_events_job(qc_broker_t *broker, const char *id, qc_state_t state, const char *command,
-                   int attempts, int max_retries, int priority, int attempt, int exit_code,
-                   const char *error, const char *worker_id);
+/* A job changed state. Fields left zero are left out of the event. */
+typedef struct {
+    const char *id;
+    qc_state_t state;
+    const char *command; /* NULL: not known at that point */
+    int with_counts;     /* attempts and max_retries are known (attempts may be 0) */
+    int attempts;        /* counted toward max_retries */
+    int max_retries;     /* left out if negative (not read) */
+    int priority;        /* always sent */
+    int attempt;         /* the run; 0 for none */
+    int has_exit_code;
+    int exit_code;         /* sent if has_exit_code and >= 0 */
+    const char *error;     /* NULL or "" for none */
+    const char *worker_id; /* NULL for none */
+} qc_job_event_t;
+
+void qc_events_job(qc_broker_t *broker, const qc_job_event_t *event);
 
 /* A worker joined, left or was lost (what = "joined" | "left" | "lost"). */
 void qc_events_worker(qc_broker_t *broker, const char *what, const qc_worker_t *worker);

@@ -1,12 +1,12 @@
 /* queuectl-broker: parse flags, configure, run the loop. */
 #include "server.h"
+#include "queuectl/flags.h"
 #include "store.h"
 #include "queuectl/log.h"
 #include "queuectl/parse.h"
 #include "queuectl/paths.h"
 #include "queuectl/protocol.h"
 
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -64,6 +64,66 @@ static int s_duration_flag(const char *name, const char *text, int64_t min_ms, i
     return 0;
 }
 
+/* Paths and endpoints given on the command line (NULL: the default). */
+typedef struct {
+    const char *db, *worker_ep, *client_ep, *authorized, *events_ep;
+} s_paths_t;
+
+/* Returns -1 to go on, or an exit code (--help, --version, a bad value).
+ * The strings in paths point into argv. */
+static int s_apply_flags(const qc_flags_t *flags, qc_server_options_t *options, s_paths_t *paths)
+{
+    const char *value;
+    if (qc_flags_count(flags, "help")) {
+        s_usage(stdout);
+        return QC_EXIT_OK;
+    }
+    if (qc_flags_count(flags, "version")) {
+        printf("queuectl-broker %s\n", QC_VERSION);
+        return QC_EXIT_OK;
+    }
+    if (qc_flags_argc(flags) > 0) {
+        fprintf(stderr, "queuectl-broker: unexpected argument \"%s\" (see --help)\n",
+                qc_flags_arg(flags, 0));
+        return QC_EXIT_USAGE;
+    }
+    paths->db = qc_flags_value(flags, "db");
+    paths->worker_ep = qc_flags_value(flags, "worker-endpoint");
+    paths->client_ep = qc_flags_value(flags, "client-endpoint");
+    paths->authorized = qc_flags_value(flags, "authorized-keys");
+    paths->events_ep = qc_flags_value(flags, "events-endpoint");
+    if (qc_flags_count(flags, "log-json"))
+        qc_log_set_json(1);
+    if (qc_flags_count(flags, "insecure"))
+        options->insecure = 1;
+    if ((value = qc_flags_value(flags, "synchronous"))) {
+        if (strcmp(value, "full") == 0)
+            options->synchronous_full = 1;
+        else if (strcmp(value, "normal") != 0) {
+            fprintf(stderr, "queuectl-broker: invalid --synchronous \"%s\": use normal or full\n",
+                    value);
+            return QC_EXIT_USAGE;
+        }
+    }
+    if ((value = qc_flags_value(flags, "liveness")) &&
+        s_duration_flag("--liveness", value, 100, &options->liveness_ms) != 0)
+        return QC_EXIT_USAGE;
+    if ((value = qc_flags_value(flags, "heartbeat")) &&
+        s_duration_flag("--heartbeat", value, 10, &options->heartbeat_ms) != 0)
+        return QC_EXIT_USAGE;
+    if ((value = qc_flags_value(flags, "log-level"))) {
+        int level = qc_log_level_parse(value);
+        if (level < 0) {
+            fprintf(stderr,
+                    "queuectl-broker: invalid --log-level \"%s\": use debug, info, warn or error\n",
+                    value);
+            return QC_EXIT_USAGE;
+        }
+        qc_log_set_level(level);
+    }
+    return -1;
+}
+
 /* A password given in --db's URI is overwritten in our argv (ps shows
  * argv); the copy in options is what we use. Prefer PGPASSFILE. */
 static void s_hide_password(int argc, char **argv)
@@ -91,116 +151,40 @@ int main(int argc, char **argv)
     qc_server_options_t options = {0};
     options.heartbeat_ms = QC_HEARTBEAT_MS;
     options.liveness_ms = QC_LIVENESS_MS;
-    const char *db = NULL, *worker_ep = NULL, *client_ep = NULL, *authorized = NULL,
-               *events_ep = NULL;
+    s_paths_t paths = {0};
 
-    enum {
-        OPT_DB = 1,
-        OPT_WORKER,
-        OPT_CLIENT,
-        OPT_INSECURE,
-        OPT_SYNC,
-        OPT_LIVENESS,
-        OPT_HEARTBEAT,
-        OPT_LOG,
-        OPT_HELP,
-        OPT_VERSION,
-        OPT_AUTHORIZED,
-        OPT_EVENTS,
-        OPT_LOG_JSON
-    };
-    static const struct option longopts[] = {
-        {"db", required_argument, NULL, OPT_DB},
-        {"worker-endpoint", required_argument, NULL, OPT_WORKER},
-        {"client-endpoint", required_argument, NULL, OPT_CLIENT},
-        {"insecure", no_argument, NULL, OPT_INSECURE},
-        {"authorized-keys", required_argument, NULL, OPT_AUTHORIZED},
-        {"events-endpoint", required_argument, NULL, OPT_EVENTS},
-        {"synchronous", required_argument, NULL, OPT_SYNC},
-        {"liveness", required_argument, NULL, OPT_LIVENESS},
-        {"heartbeat", required_argument, NULL, OPT_HEARTBEAT},
-        {"log-level", required_argument, NULL, OPT_LOG},
-        {"log-json", no_argument, NULL, OPT_LOG_JSON},
-        {"help", no_argument, NULL, OPT_HELP},
-        {"version", no_argument, NULL, OPT_VERSION},
-        {NULL, 0, NULL, 0}};
-    opterr = 0;
-    int opt;
-    while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
-        switch (opt) {
-        case OPT_DB:
-            db = optarg;
-            break;
-        case OPT_WORKER:
-            worker_ep = optarg;
-            break;
-        case OPT_CLIENT:
-            client_ep = optarg;
-            break;
-        case OPT_LOG_JSON:
-            qc_log_set_json(1);
-            break;
-        case OPT_EVENTS:
-            events_ep = optarg;
-            break;
-        case OPT_AUTHORIZED:
-            authorized = optarg;
-            break;
-        case OPT_INSECURE:
-            options.insecure = 1;
-            break;
-        case OPT_SYNC:
-            if (strcmp(optarg, "full") == 0)
-                options.synchronous_full = 1;
-            else if (strcmp(optarg, "normal") != 0) {
-                fprintf(stderr,
-                        "queuectl-broker: invalid --synchronous \"%s\": use normal or full\n",
-                        optarg);
-                return QC_EXIT_USAGE;
-            }
-            break;
-        case OPT_LIVENESS:
-            if (s_duration_flag("--liveness", optarg, 100, &options.liveness_ms) != 0)
-                return QC_EXIT_USAGE;
-            break;
-        case OPT_HEARTBEAT:
-            if (s_duration_flag("--heartbeat", optarg, 10, &options.heartbeat_ms) != 0)
-                return QC_EXIT_USAGE;
-            break;
-        case OPT_LOG: {
-            int level = qc_log_level_parse(optarg);
-            if (level < 0) {
-                fprintf(
-                    stderr,
-                    "queuectl-broker: invalid --log-level \"%s\": use debug, info, warn or error\n",
-                    optarg);
-                return QC_EXIT_USAGE;
-            }
-            qc_log_set_level(level);
-            break;
-        }
-        case OPT_HELP:
-            s_usage(stdout);
-            return QC_EXIT_OK;
-        case OPT_VERSION:
-            printf("queuectl-broker %s\n", QC_VERSION);
-            return QC_EXIT_OK;
-        default:
-            fprintf(stderr, "queuectl-broker: unknown or incomplete option \"%s\" (see --help)\n",
-                    argv[optind - 1]);
-            return QC_EXIT_USAGE;
-        }
-    }
-    if (optind < argc) {
-        fprintf(stderr, "queuectl-broker: unexpected argument \"%s\" (see --help)\n", argv[optind]);
+    static const qc_flag_t flags_table[] = {{"db", 0, 1},
+                                            {"worker-endpoint", 0, 1},
+                                            {"client-endpoint", 0, 1},
+                                            {"insecure", 0, 0},
+                                            {"authorized-keys", 0, 1},
+                                            {"events-endpoint", 0, 1},
+                                            {"synchronous", 0, 1},
+                                            {"liveness", 0, 1},
+                                            {"heartbeat", 0, 1},
+                                            {"log-level", 0, 1},
+                                            {"log-json", 0, 0},
+                                            {"help", 'h', 0},
+                                            {"version", 0, 0},
+                                            {NULL, 0, 0}};
+    const qc_flag_t *const tables[] = {flags_table, NULL};
+    char err[256];
+    qc_flags_t *flags = qc_flags_parse(tables, argc, argv, NULL, err, sizeof err);
+    if (!flags) {
+        fprintf(stderr, "queuectl-broker: %s (see --help)\n", err);
         return QC_EXIT_USAGE;
     }
+    int rc = s_apply_flags(flags, &options, &paths);
+    qc_flags_destroy(&flags);
+    if (rc >= 0)
+        return rc;
     if (options.heartbeat_ms * 2 > options.liveness_ms) {
         fprintf(stderr, "queuectl-broker: --liveness must be at least twice --heartbeat\n");
         return QC_EXIT_USAGE;
     }
     if (!qc_home())
         return QC_EXIT_USAGE;
+    const char *db = paths.db;
     if (!db && getenv("QUEUECTL_DB") && *getenv("QUEUECTL_DB"))
         db = getenv("QUEUECTL_DB");
     if (db)
@@ -209,29 +193,28 @@ int main(int argc, char **argv)
         return QC_EXIT_USAGE;
     if (qc_home_path(options.pid_path, sizeof options.pid_path, "broker.pid") != 0)
         return QC_EXIT_USAGE;
-    if (authorized)
-        snprintf(options.authorized_dir, sizeof options.authorized_dir, "%s", authorized);
+    if (paths.authorized)
+        snprintf(options.authorized_dir, sizeof options.authorized_dir, "%s", paths.authorized);
     else if (qc_home_path(options.authorized_dir, sizeof options.authorized_dir, "authorized") != 0)
         return QC_EXIT_USAGE;
-    if (worker_ep)
-        snprintf(options.worker_endpoint, sizeof options.worker_endpoint, "%s", worker_ep);
+    if (paths.worker_ep)
+        snprintf(options.worker_endpoint, sizeof options.worker_endpoint, "%s", paths.worker_ep);
     else if (qc_default_worker_endpoint(options.worker_endpoint, sizeof options.worker_endpoint) !=
              0)
         return QC_EXIT_USAGE;
-    if (client_ep)
-        snprintf(options.client_endpoint, sizeof options.client_endpoint, "%s", client_ep);
+    if (paths.client_ep)
+        snprintf(options.client_endpoint, sizeof options.client_endpoint, "%s", paths.client_ep);
     else if (qc_default_client_endpoint(options.client_endpoint, sizeof options.client_endpoint) !=
              0)
         return QC_EXIT_USAGE;
-    if (events_ep && strcmp(events_ep, "none") == 0)
+    if (paths.events_ep && strcmp(paths.events_ep, "none") == 0)
         options.events_endpoint[0] = '\0';
-    else if (events_ep)
-        snprintf(options.events_endpoint, sizeof options.events_endpoint, "%s", events_ep);
+    else if (paths.events_ep)
+        snprintf(options.events_endpoint, sizeof options.events_endpoint, "%s", paths.events_ep);
     else if (qc_default_events_endpoint(options.events_endpoint, sizeof options.events_endpoint) !=
              0)
         return QC_EXIT_USAGE;
     s_hide_password(argc, argv);
-    int rc;
     /* A broker that lost the lease steps down and waits as a passive one. */
     while ((rc = qc_server_run(&options)) == QC_EXIT_STEPPED_DOWN)
         options.keep_trying = 1;

@@ -5,6 +5,9 @@
 #include "server.h"
 #include "broker.h"
 #include "ctlcmd.h"
+#include "keyring.h"
+#include "schedule.h"
+#include "timers.h"
 #include "wrkcmd.h"
 #include "queuectl/clock.h"
 #include "queuectl/curve.h"
@@ -14,20 +17,31 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
-/* Most messages handled in one pass before committing: bounds the latency
- * of the first reply under a flood. */
+/* Most messages and time spent draining in one pass before committing:
+ * bounds the latency of the first reply under a flood, and keeps a burst of
+ * big requests from starving heartbeats and results. */
 #define S_MAX_PASS_MESSAGES 4096
+#define S_MAX_PASS_DRAIN_MS 50
+/* Replies queued per client connection (each at most QC_MAX_REPLY_BYTES). */
+#define S_CLIENT_SNDHWM 16
 
+/* What the loop owns beside the broker: the sockets and the keyrings that
+ * guard them. The broker object (broker.h) has no socket: handlers queue in
+ * its outbox and s_flush sends. */
 typedef struct {
-    zsock_t *sock;
-    zmsg_t *msg;
-    qc_out_kind_t kind;
-} s_out_t;
+    qc_broker_t *broker;
+    zsock_t *client_sock;
+    zsock_t *worker_sock;
+    zsock_t *events_sock; /* PUB: state changes and live output, or NULL */
+    /* Keys allowed per role on CURVE sockets; NULL where a socket has no CURVE. */
+    qc_keyring_t *worker_keys;
+    qc_keyring_t *client_keys;
+} s_server_t;
 
 static volatile sig_atomic_t s_stop_signal = 0;
 
@@ -36,139 +50,30 @@ static void s_on_signal(int signo)
     s_stop_signal = signo;
 }
 
-static void s_out_free(void **item)
-{
-    s_out_t *out = *item;
-    if (out) {
-        zmsg_destroy(&out->msg);
-        free(out);
-    }
-    *item = NULL;
-}
-
-cJSON *qc_broker_error(const char *code, const char *fmt, ...)
-{
-    char message[512];
-    va_list args;
-    va_start(args, fmt);
-    vsnprintf(message, sizeof message, fmt, args);
-    va_end(args);
-    cJSON *reply = cJSON_CreateObject();
-    cJSON_AddBoolToObject(reply, "ok", 0);
-    cJSON *error = cJSON_AddObjectToObject(reply, "error");
-    cJSON_AddStringToObject(error, "code", code);
-    cJSON_AddStringToObject(error, "message", message);
-    return reply;
-}
-
-static void s_queue(qc_broker_t *broker, zsock_t *sock, zmsg_t *msg, qc_out_kind_t kind)
-{
-    s_out_t *out = calloc(1, sizeof *out);
-    if (!out) {
-        zmsg_destroy(&msg);
-        return;
-    }
-    out->sock = sock;
-    out->msg = msg;
-    out->kind = kind;
-    zlistx_add_end(broker->outbox, out);
-}
-
-static void s_add_json(zmsg_t *msg, const cJSON *obj)
-{
-    char *text = cJSON_PrintUnformatted(obj);
-    if (text) {
-        zmsg_addmem(msg, text, strlen(text));
-        cJSON_free(text);
-    } else {
-        zmsg_addstr(
-            msg, "{\"ok\":false,\"error\":{\"code\":\"storage\",\"message\":\"out of memory\"}}");
-    }
-}
-
-void qc_broker_reply_kind(qc_broker_t *broker, zmsg_t **envelope_p, cJSON **reply_p,
-                          qc_out_kind_t kind)
-{
-    zmsg_t *msg = *envelope_p;
-    *envelope_p = NULL;
-    s_add_json(msg, *reply_p);
-    cJSON_Delete(*reply_p);
-    *reply_p = NULL;
-    s_queue(broker, broker->client_sock, msg, kind);
-}
-
-void qc_broker_publish(qc_broker_t *broker, const char *topic, const cJSON *body)
-{
-    if (!broker->events_sock)
-        return;
-    zmsg_t *msg = zmsg_new();
-    zmsg_addstr(msg, topic);
-    s_add_json(msg, body);
-    s_queue(broker, broker->events_sock, msg, QC_OUT_AFTER_COMMIT);
-}
-
-void qc_broker_send_worker(qc_broker_t *broker, zframe_t *routing_id, const char *command,
-                           const cJSON *body, qc_out_kind_t kind)
-{
-    zmsg_t *msg = zmsg_new();
-    zmsg_append(msg, &(zframe_t *){zframe_dup(routing_id)});
-    zmsg_addstr(msg, QC_WORKER_HEADER);
-    zmsg_addstr(msg, command);
-    if (body)
-        s_add_json(msg, body);
-    s_queue(broker, broker->worker_sock, msg, kind);
-}
-
 /* Sends everything queued. committed = 0 after a failed commit: replies
  * become storage errors and jobs/acks are dropped. */
-static void s_flush(qc_broker_t *broker, int committed)
+static void s_flush(s_server_t *server, int committed)
 {
+    qc_broker_t *broker = server->broker;
     /* The fence: once the lease may have passed to another broker, nothing
      * this one queued goes out (no JOB, no ACK, no reply). */
     if (!qc_store_lease_valid(broker->store)) {
         if (!broker->stepped_down)
             qc_warn("the lease may have passed to another broker: %zu queued message(s) "
                     "dropped, stepping down",
-                    zlistx_size(broker->outbox));
-        zlistx_purge(broker->outbox);
+                    qc_outbox_size(broker->outbox));
+        qc_outbox_purge(broker->outbox);
         broker->stepped_down = 1;
         return;
     }
-    for (s_out_t *out = zlistx_first(broker->outbox); out; out = zlistx_next(broker->outbox)) {
-        if (!committed && out->kind == QC_OUT_AFTER_COMMIT)
-            continue;
-        if (!committed && out->kind == QC_OUT_CLIENT_REPLY) {
-            zframe_t *last = zmsg_last(out->msg);
-            zmsg_remove(out->msg, last);
-            zframe_destroy(&last);
-            cJSON *error = qc_broker_error(QC_E_STORAGE, "the database could not commit: "
-                                                         "nothing was stored, try again");
-            s_add_json(out->msg, error);
-            cJSON_Delete(error);
-        }
-        /* A send can only fail for a vanished peer: that is the peer's loss. */
-        zmsg_send(&out->msg, out->sock);
-    }
-    zlistx_purge(broker->outbox);
+    qc_outbox_flush(broker->outbox, server->client_sock, server->worker_sock, server->events_sock,
+                    committed);
 }
 
-int qc_broker_key_allowed(zcertstore_t *store, zmsg_t *msg, const char *role)
+static void s_client_message(s_server_t *server, int writable)
 {
-    if (!store)
-        return 1;
-    zframe_t *last = zmsg_last(msg);
-    const char *key = last ? zframe_meta(last, "User-Id") : NULL;
-    if (key && zcertstore_lookup(store, key))
-        return 1;
-    const char *address = last ? zframe_meta(last, "Peer-Address") : NULL;
-    qc_warn("refused a message from %s: key %s is not authorized as a %s",
-            address ? address : "an unknown address", key ? key : "(none)", role);
-    return 0;
-}
-
-static void s_client_message(qc_broker_t *broker, int writable)
-{
-    zmsg_t *msg = zmsg_recv(broker->client_sock);
+    qc_broker_t *broker = server->broker;
+    zmsg_t *msg = zmsg_recv(server->client_sock);
     if (!msg)
         return;
     /* A REQ envelope is: routing id, empty delimiter, then our one frame. */
@@ -184,9 +89,8 @@ static void s_client_message(qc_broker_t *broker, int writable)
     zmsg_t *envelope = zmsg_new();
     zmsg_append(envelope, &routing_id);
     zmsg_append(envelope, &delimiter);
-    int64_t changes_before = qc_store_total_changes(broker->store);
     cJSON *reply;
-    if (!qc_broker_key_allowed(broker->client_keys, msg, "client")) {
+    if (!qc_keyring_allowed(server->client_keys, msg, "client")) {
         reply = qc_broker_error(QC_E_FORBIDDEN, "this key is not authorized as a client");
     } else if (zmsg_size(msg) != 1) {
         reply = qc_broker_error(QC_E_BAD_REQUEST, "a request is exactly one frame, not %zu",
@@ -194,7 +98,7 @@ static void s_client_message(qc_broker_t *broker, int writable)
     } else {
         zframe_t *frame = zmsg_first(msg);
         int in_savepoint = writable && qc_store_savepoint(broker->store) == 0;
-        size_t queued = zlistx_size(broker->outbox);
+        size_t queued = qc_outbox_size(broker->outbox);
         reply = qc_ctlcmd_handle(broker, (const char *)zframe_data(frame), zframe_size(frame),
                                  in_savepoint);
         if (in_savepoint) {
@@ -203,30 +107,29 @@ static void s_client_message(qc_broker_t *broker, int writable)
             } else {
                 qc_store_rollback_savepoint(broker->store);
                 /* What it queued (events of a half-done batch) never happened. */
-                while (zlistx_size(broker->outbox) > queued) {
-                    zlistx_last(broker->outbox);
-                    zlistx_delete(broker->outbox, zlistx_cursor(broker->outbox));
-                }
+                qc_outbox_truncate(broker->outbox, queued);
             }
         }
     }
     zmsg_destroy(&msg);
-    int wrote = qc_store_total_changes(broker->store) != changes_before;
-    qc_broker_reply_kind(broker, &envelope, &reply, wrote ? QC_OUT_CLIENT_REPLY : QC_OUT_ALWAYS);
+    qc_outbox_reply(broker->outbox, &envelope, &reply);
 }
 
-static void s_worker_message(qc_broker_t *broker, int writable)
+static void s_worker_message(s_server_t *server, int writable)
 {
-    zmsg_t *msg = zmsg_recv(broker->worker_sock);
+    qc_broker_t *broker = server->broker;
+    zmsg_t *msg = zmsg_recv(server->worker_sock);
     if (!msg)
         return;
-    if (!qc_broker_key_allowed(broker->worker_keys, msg, "worker")) {
+    if (!qc_keyring_allowed(server->worker_keys, msg, "worker")) {
         zmsg_destroy(&msg);
         return;
     }
+    zframe_t *last = zmsg_last(msg);
+    const char *curve_key = server->worker_keys && last ? zframe_meta(last, "User-Id") : NULL;
     zframe_t *routing_id = zmsg_pop(msg);
     if (routing_id && writable)
-        qc_wrkcmd_handle(broker, routing_id, msg);
+        qc_wrkcmd_handle(broker, routing_id, curve_key, msg);
     else if (routing_id)
         qc_wrkcmd_touch(broker, routing_id); /* still a sign of life */
     zframe_destroy(&routing_id);
@@ -234,12 +137,13 @@ static void s_worker_message(qc_broker_t *broker, int writable)
 }
 
 /* One pass: drain, apply, dispatch, commit, send. */
-static void s_pass(qc_broker_t *broker, int64_t *sweep_at_mono)
+static void s_pass(s_server_t *server, int64_t *sweep_at_mono)
 {
+    qc_broker_t *broker = server->broker;
     static int was_writable = 1;
     int begun = qc_store_begin(broker->store);
     if (begun == QC_STORE_LEASE_LOST) { /* another broker took over */
-        zlistx_purge(broker->outbox);
+        qc_outbox_purge(broker->outbox);
         broker->stepped_down = 1;
         return;
     }
@@ -252,83 +156,78 @@ static void s_pass(qc_broker_t *broker, int64_t *sweep_at_mono)
                     qc_store_errmsg(broker->store));
         was_writable = writable;
     }
-    for (int n = 0; n < S_MAX_PASS_MESSAGES; n++) {
+    int64_t drain_until = qc_broker_mono_ms(broker) + S_MAX_PASS_DRAIN_MS;
+    for (int n = 0; n < S_MAX_PASS_MESSAGES && qc_broker_mono_ms(broker) < drain_until; n++) {
         int got = 0;
-        if (zsock_events(broker->client_sock) & ZMQ_POLLIN) {
-            s_client_message(broker, writable);
+        if (zsock_events(server->client_sock) & ZMQ_POLLIN) {
+            s_client_message(server, writable);
             got = 1;
         }
-        if (zsock_events(broker->worker_sock) & ZMQ_POLLIN) {
-            s_worker_message(broker, writable);
+        if (zsock_events(server->worker_sock) & ZMQ_POLLIN) {
+            s_worker_message(server, writable);
             got = 1;
         }
         if (!got)
             break;
     }
     if (!writable) {
-        s_flush(broker, 1); /* only read replies and error replies are queued */
+        s_flush(server, 1); /* only read replies and error replies are queued */
         /* Don't spin on a past deadline while the store refuses writes. */
-        int64_t retry_at = qc_clock_mono_ms() + 250;
+        int64_t retry_at = qc_broker_mono_ms(broker) + 250;
         if (*sweep_at_mono >= 0 && *sweep_at_mono < retry_at)
             *sweep_at_mono = retry_at;
         broker->dispatch_after_mono_ms = retry_at;
         return;
     }
-    int64_t now_mono = qc_clock_mono_ms();
+    int64_t now_mono = qc_broker_mono_ms(broker);
     if (*sweep_at_mono >= 0 && now_mono >= *sweep_at_mono)
-        *sweep_at_mono = qc_wrkcmd_sweep(broker, now_mono);
-    if (broker->config.retention_s > 0 && now_mono >= broker->retention_at_mono_ms) {
-        /* At most a batch per state per minute: retention never stalls the loop. */
-        int64_t before = qc_clock_wall_ms() - (int64_t)broker->config.retention_s * 1000;
-        int64_t gone = qc_store_purge(broker->store, QC_STATE_COMPLETED, before, 5000);
-        int64_t canceled = qc_store_purge(broker->store, QC_STATE_CANCELED, before, 5000);
-        if (gone > 0 || canceled > 0)
-            qc_info("retention: deleted %lld finished job(s) older than %ds",
-                    (long long)((gone > 0 ? gone : 0) + (canceled > 0 ? canceled : 0)),
-                    broker->config.retention_s);
-        broker->retention_at_mono_ms = now_mono + 60000;
-    }
-    qc_wrkcmd_dispatch(broker, qc_clock_wall_ms());
+        *sweep_at_mono = qc_timers_sweep(broker, now_mono);
+    qc_timers_retention(broker, now_mono);
+    if (qc_schedule_fire_due(broker, qc_broker_wall_ms(broker)) != 0)
+        qc_warn("schedules: %s", qc_store_errmsg(broker->store)); /* the commit decides */
+    qc_wrkcmd_dispatch(broker, qc_broker_wall_ms(broker));
     if (qc_store_commit(broker->store) == 0) {
         broker->storage_backoff_ms = 0;
-        s_flush(broker, 1);
+        s_flush(server, 1);
     } else {
         broker->storage_backoff_ms =
             broker->storage_backoff_ms ? broker->storage_backoff_ms * 2 : 100;
         if (broker->storage_backoff_ms > 2000)
             broker->storage_backoff_ms = 2000;
-        broker->dispatch_after_mono_ms = qc_clock_mono_ms() + broker->storage_backoff_ms;
+        broker->dispatch_after_mono_ms = qc_broker_mono_ms(broker) + broker->storage_backoff_ms;
         qc_error("commit failed (%s): rolled back, clients told to retry",
                  qc_store_errmsg(broker->store));
         qc_store_rollback(broker->store);
+        qc_schedule_forget(broker);
         /* Config set in this pass was rolled back too: memory follows the store. */
         qc_config_defaults(&broker->config);
         qc_store_config_load(broker->store, &broker->config);
-        s_flush(broker, 0);
+        s_flush(server, 0);
         qc_wrkcmd_resync(broker);
-        s_flush(broker, 1);
+        s_flush(server, 1);
     }
     /* A new worker or a lease adds a deadline; recompute cheaply. */
-    int64_t sweep = qc_wrkcmd_sweep_deadline(broker);
+    int64_t sweep = qc_timers_deadline(broker);
     if (sweep >= 0 && (*sweep_at_mono < 0 || sweep < *sweep_at_mono))
         *sweep_at_mono = sweep;
 }
 
-/* Binds a ROUTER; with cert, as a CURVE server whose every peer must pass
- * the ZAP handler (zauth). */
-static zsock_t *s_bind(int type, const char *endpoint, zcert_t *cert)
+/* Binds a socket; with cert, as a CURVE server whose every peer must pass
+ * the ZAP handler for the socket's role (domain, keyring.h). */
+static zsock_t *s_bind(int type, const char *endpoint, zcert_t *cert, const char *domain,
+                       int sndhwm)
 {
     zsock_t *sock = zsock_new(type);
     if (!sock)
         return NULL;
     zsock_set_linger(sock, 0);
     zsock_set_maxmsgsize(sock, QC_MAX_MESSAGE_BYTES);
-    zsock_set_sndhwm(sock, 100000);
+    zsock_set_sndhwm(sock, sndhwm);
     zsock_set_rcvhwm(sock, 100000);
     if (cert) {
         zcert_apply(cert, sock);
         zsock_set_curve_server(sock, 1);
-        zsock_set_zap_domain(sock, "queuectl");
+        zsock_set_zap_domain(sock, domain);
         /* Fail closed if no ZAP handler answers (libzmq's ZMQ_ZAP_ENFORCE_DOMAIN,
          * a draft option czmq doesn't wrap in this build). */
         int enforce = 1;
@@ -397,15 +296,9 @@ int qc_server_run(const qc_server_options_t *options)
 {
     int exit_code = QC_EXIT_OK;
     int lock_fd = -1;
-    qc_broker_t broker = {0};
-    broker.heartbeat_ms = options->heartbeat_ms;
-    broker.liveness_ms = options->liveness_ms;
-    broker.next_due_ms = -1;
-    broker.maybe_due = 1;
-    broker.started_wall_ms = qc_clock_wall_ms();
-    broker.worker_endpoint = options->worker_endpoint;
-    broker.events_endpoint = options->events_endpoint[0] ? options->events_endpoint : NULL;
-    qc_config_defaults(&broker.config);
+    qc_store_t *store = NULL;
+    qc_broker_t *broker = NULL;
+    s_server_t server = {0};
 
     int curve = !options->insecure &&
                 (qc_endpoint_is_network(options->worker_endpoint) ||
@@ -413,6 +306,9 @@ int qc_server_run(const qc_server_options_t *options)
                  (options->events_endpoint[0] && qc_endpoint_is_network(options->events_endpoint)));
     zcert_t *cert = NULL;
     zactor_t *auth = NULL;
+    /* Whatever the umask: the database, its WAL and the sockets are the
+     * owner's alone (they hold every command and its output). */
+    umask(077);
     /* SQLite: the data directory's lock is the fence. PostgreSQL: the lease. */
     int postgres = qc_store_is_postgres(options->db_path);
     if (!postgres && s_lock(options->db_path, &lock_fd) != 0)
@@ -422,28 +318,35 @@ int qc_server_run(const qc_server_options_t *options)
     qc_store_display_name(options->db_path, db_name, sizeof db_name);
     int failure = 0;
     for (;;) {
-        broker.store = qc_store_connect(options->db_path, options->synchronous_full,
-                                        options->liveness_ms, &failure, err, sizeof err);
+        store = qc_store_connect(options->db_path, options->synchronous_full, options->liveness_ms,
+                                 &failure, err, sizeof err);
         /* After stepping down, a database that is away is waited for. */
-        if (broker.store || !options->keep_trying || failure != QC_STORE_FAIL_UNREACHABLE ||
-            s_stop_signal)
+        if (store || !options->keep_trying || failure != QC_STORE_FAIL_UNREACHABLE || s_stop_signal)
             break;
         qc_warn("%s: %s; trying again", db_name, err);
         usleep(1000 * 1000);
     }
-    if (!broker.store) {
+    if (!store) {
         qc_error("%s: %s", db_name, err);
         exit_code = s_failure_exit(failure);
         goto done;
     }
-    if (qc_store_config_load(broker.store, &broker.config) != 0) {
-        qc_error("cannot read config: %s", qc_store_errmsg(broker.store));
+    broker = qc_broker_new(store, NULL);
+    if (!broker) {
+        qc_error("out of memory");
+        exit_code = QC_EXIT_RUNTIME;
+        goto done;
+    }
+    server.broker = broker;
+    broker->heartbeat_ms = options->heartbeat_ms;
+    broker->liveness_ms = options->liveness_ms;
+    broker->worker_endpoint = options->worker_endpoint;
+    broker->events_endpoint = options->events_endpoint[0] ? options->events_endpoint : NULL;
+    if (qc_store_config_load(broker->store, &broker->config) != 0) {
+        qc_error("cannot read config: %s", qc_store_errmsg(broker->store));
         exit_code = QC_EXIT_DATABASE;
         goto done;
     }
-    broker.dispatch = qc_dispatch_new();
-    broker.outbox = zlistx_new();
-    zlistx_set_destructor(broker.outbox, s_out_free);
 
     /* Our own handlers, without SA_RESTART, so the poll wakes on a signal. */
     zsys_handler_set(NULL);
@@ -455,16 +358,17 @@ int qc_server_run(const qc_server_options_t *options)
     signal(SIGPIPE, SIG_IGN);
 
     if (postgres) {
-        if (s_wait_for_lease(&broker) != 0)
-            goto done;                      /* stopped while passive */
-        qc_config_defaults(&broker.config); /* it may have changed while we waited */
-        qc_store_config_load(broker.store, &broker.config);
+        if (s_wait_for_lease(broker) != 0)
+            goto done;                       /* stopped while passive */
+        qc_config_defaults(&broker->config); /* it may have changed while we waited */
+        qc_store_config_load(broker->store, &broker->config);
     }
 
     if (curve) {
-        /* One ZAP handler for the process, started before any CURVE bind;
-         * it admits keys found under authorized/, and each socket then checks
-         * the key's role directory. */
+        /* One ZAP handler for the process, started before any CURVE bind: it
+         * admits a key at the handshake only into its role's socket. Each
+         * message is checked again against a cached keyring, so a key removed
+         * from authorized/ stops working within a second. */
         char dir[4200];
         err[0] = '\0';
         cert = qc_curve_broker_cert(err, sizeof err);
@@ -477,27 +381,27 @@ int qc_server_run(const qc_server_options_t *options)
             snprintf(dir, sizeof dir, "%s/%s", options->authorized_dir, i ? "clients" : "workers");
             zsys_dir_create("%s", dir);
         }
-        auth = zactor_new(zauth, NULL);
-        zstr_sendx(auth, "VERBOSE", NULL);
-        zsock_wait(auth);
-        zstr_sendx(auth, "CURVE", options->authorized_dir, NULL);
-        zsock_wait(auth);
+        auth = zactor_new(qc_keyring_zap_actor, (void *)options->authorized_dir);
         if (qc_endpoint_is_network(options->worker_endpoint)) {
             snprintf(dir, sizeof dir, "%s/workers", options->authorized_dir);
-            broker.worker_keys = zcertstore_new(dir);
+            server.worker_keys = qc_keyring_new(dir);
         }
         if (qc_endpoint_is_network(options->client_endpoint)) {
             snprintf(dir, sizeof dir, "%s/clients", options->authorized_dir);
-            broker.client_keys = zcertstore_new(dir);
+            server.client_keys = qc_keyring_new(dir);
         }
         qc_info("CURVE on: broker public key %s; authorized keys in %s/{workers,clients}",
                 zcert_public_txt(cert), options->authorized_dir);
     }
-    broker.worker_sock =
-        s_bind(ZMQ_ROUTER, options->worker_endpoint, broker.worker_keys ? cert : NULL);
-    broker.client_sock =
-        s_bind(ZMQ_ROUTER, options->client_endpoint, broker.client_keys ? cert : NULL);
-    if (!broker.worker_sock || !broker.client_sock) {
+    /* High-water marks count messages per peer: a client that pipelines
+     * requests and never reads has at most S_CLIENT_SNDHWM replies of at most
+     * QC_MAX_REPLY_BYTES queued (64 MiB); more are dropped. */
+    server.worker_sock = s_bind(ZMQ_ROUTER, options->worker_endpoint,
+                                server.worker_keys ? cert : NULL, QC_ZAP_DOMAIN_WORKERS, 100000);
+    server.client_sock =
+        s_bind(ZMQ_ROUTER, options->client_endpoint, server.client_keys ? cert : NULL,
+               QC_ZAP_DOMAIN_CLIENTS, S_CLIENT_SNDHWM);
+    if (!server.worker_sock || !server.client_sock) {
         exit_code = QC_EXIT_BIND;
         goto done;
     }
@@ -508,11 +412,13 @@ int qc_server_run(const qc_server_options_t *options)
             exit_code = QC_EXIT_USAGE;
             goto done;
         }
-        broker.events_sock = s_bind(ZMQ_PUB, options->events_endpoint, events_curve ? cert : NULL);
-        if (!broker.events_sock) {
+        server.events_sock = s_bind(ZMQ_PUB, options->events_endpoint, events_curve ? cert : NULL,
+                                    QC_ZAP_DOMAIN_CLIENTS, 100000);
+        if (!server.events_sock) {
             exit_code = QC_EXIT_BIND;
             goto done;
         }
+        broker->publishing = 1;
     }
     for (int i = 0; i < 3 && options->insecure; i++) {
         const char *endpoint = i == 2   ? options->events_endpoint
@@ -523,8 +429,8 @@ int qc_server_run(const qc_server_options_t *options)
                     "commands on your workers",
                     endpoint);
     }
-    if (qc_wrkcmd_load_orphans(&broker, qc_clock_mono_ms()) != 0) {
-        qc_error("cannot read running jobs: %s", qc_store_errmsg(broker.store));
+    if (qc_timers_load_orphans(broker, qc_broker_mono_ms(broker)) != 0) {
+        qc_error("cannot read running jobs: %s", qc_store_errmsg(broker->store));
         exit_code = QC_EXIT_DATABASE;
         goto done;
     }
@@ -541,26 +447,27 @@ int qc_server_run(const qc_server_options_t *options)
             options->events_endpoint[0] ? options->events_endpoint : "(none)", db_name,
             options->synchronous_full ? "FULL" : "NORMAL");
 
-    zmq_pollitem_t items[2] = {{zsock_resolve(broker.client_sock), 0, ZMQ_POLLIN, 0},
-                               {zsock_resolve(broker.worker_sock), 0, ZMQ_POLLIN, 0}};
-    int64_t heartbeat_at = qc_clock_mono_ms() + broker.heartbeat_ms;
-    int64_t sweep_at = qc_wrkcmd_sweep_deadline(&broker);
+    zmq_pollitem_t items[2] = {{zsock_resolve(server.client_sock), 0, ZMQ_POLLIN, 0},
+                               {zsock_resolve(server.worker_sock), 0, ZMQ_POLLIN, 0}};
+    int64_t heartbeat_at = qc_broker_mono_ms(broker) + broker->heartbeat_ms;
+    int64_t sweep_at = qc_timers_deadline(broker);
     while (!s_stop_signal) {
-        int64_t now_mono = qc_clock_mono_ms();
+        int64_t now_mono = qc_broker_mono_ms(broker);
         int64_t wake = heartbeat_at;
         if (sweep_at >= 0 && sweep_at < wake)
             wake = sweep_at;
-        if (broker.next_due_ms >= 0) {
-            int64_t due_mono = now_mono + (broker.next_due_ms - qc_clock_wall_ms());
+        if (broker->next_due_ms >= 0) {
+            int64_t due_mono = now_mono + (broker->next_due_ms - qc_broker_wall_ms(broker));
             if (due_mono < wake)
                 wake = due_mono;
         }
-        if (broker.maybe_due && now_mono >= broker.dispatch_after_mono_ms)
+        if (broker->maybe_due && now_mono >= broker->dispatch_after_mono_ms)
             wake = now_mono;
-        else if (broker.maybe_due && broker.dispatch_after_mono_ms < wake)
-            wake = broker.dispatch_after_mono_ms;
+        else if (broker->maybe_due && broker->dispatch_after_mono_ms < wake)
+            wake = broker->dispatch_after_mono_ms;
         long timeout = wake > now_mono ? (long)(wake - now_mono) : 0;
         int rc = zmq_poll(items, 2, timeout);
+        int64_t woke = qc_broker_mono_ms(broker);
         if (rc < 0 && zmq_errno() != EINTR) {
             qc_error("poll failed: %s", zmq_strerror(zmq_errno()));
             exit_code = QC_EXIT_RUNTIME;
@@ -568,13 +475,23 @@ int qc_server_run(const qc_server_options_t *options)
         }
         if (s_stop_signal)
             break;
-        s_pass(&broker, &sweep_at);
-        if (qc_clock_mono_ms() >= heartbeat_at) {
-            qc_wrkcmd_heartbeat(&broker);
-            s_flush(&broker, 1);
-            heartbeat_at = qc_clock_mono_ms() + broker.heartbeat_ms;
+        /* Asleep far past the timeout (SIGSTOP, a starved machine): workers
+         * could not be heard meanwhile, so none is blamed for the silence. */
+        if (woke - now_mono > timeout + broker->heartbeat_ms) {
+            qc_warn("the broker was stalled for %lld ms: every worker gets a fresh liveness window",
+                    (long long)(woke - now_mono - timeout));
+            broker->awake_since_mono_ms = woke;
         }
-        if (broker.stepped_down) {
+        s_pass(&server, &sweep_at);
+        if (qc_broker_mono_ms(broker) - woke > broker->heartbeat_ms)
+            broker->awake_since_mono_ms =
+                qc_broker_mono_ms(broker); /* a pass longer than a heartbeat */
+        if (qc_broker_mono_ms(broker) >= heartbeat_at) {
+            qc_wrkcmd_heartbeat(broker);
+            s_flush(&server, 1);
+            heartbeat_at = qc_broker_mono_ms(broker) + broker->heartbeat_ms;
+        }
+        if (broker->stepped_down) {
             qc_warn("stepped down: another broker holds the lease; closing sockets");
             exit_code = QC_EXIT_STEPPED_DOWN;
             break;
@@ -585,16 +502,15 @@ int qc_server_run(const qc_server_options_t *options)
 
 done:
     /* Reverse order of creation; the store rolls back anything still open. */
-    zlistx_destroy(&broker.outbox);
-    zsock_destroy(&broker.client_sock);
-    zsock_destroy(&broker.worker_sock);
-    zsock_destroy(&broker.events_sock);
+    zsock_destroy(&server.client_sock);
+    zsock_destroy(&server.worker_sock);
+    zsock_destroy(&server.events_sock);
     zactor_destroy(&auth); /* after the sockets it authenticates */
-    zcertstore_destroy(&broker.worker_keys);
-    zcertstore_destroy(&broker.client_keys);
+    qc_keyring_destroy(&server.worker_keys);
+    qc_keyring_destroy(&server.client_keys);
     zcert_destroy(&cert);
-    qc_dispatch_destroy(&broker.dispatch);
-    qc_store_destroy(&broker.store);
+    qc_broker_destroy(&broker); /* its outbox and registry */
+    qc_store_destroy(&store);
     if (options->pid_path[0] && exit_code != QC_EXIT_LOCKED && exit_code != QC_EXIT_STEPPED_DOWN)
         unlink(options->pid_path);
     if (lock_fd >= 0)

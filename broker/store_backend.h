@@ -12,6 +12,7 @@ typedef struct _qc_store_backend_t qc_store_backend_t;
 /* One entry per qc_store_ function, same meaning and return values. */
 typedef struct {
     const char *name;
+    unsigned features; /* QC_STORE_FEAT_ bits this backend stores */
     void (*destroy)(qc_store_backend_t **self_p);
     const char *(*errmsg)(qc_store_backend_t *self);
     int64_t (*total_changes)(qc_store_backend_t *self);
@@ -41,11 +42,38 @@ typedef struct {
     int (*job_cancel)(qc_store_backend_t *self, const char *id, int64_t now_ms);
     int64_t (*purge)(qc_store_backend_t *self, int state, int64_t before_ms, int64_t max_rows);
     cJSON *(*totals)(qc_store_backend_t *self);
-    cJSON *(*job_get)(qc_store_backend_t *self, const char *id, int with_attempts);
+    int (*job_get)(qc_store_backend_t *self, const char *id, int with_attempts, cJSON **job_out);
     cJSON *(*job_list)(qc_store_backend_t *self, int state, int limit, int64_t cursor,
                        int64_t *next_cursor);
     int (*counts)(qc_store_backend_t *self, int64_t counts[QC_STATE_COUNT],
                   int64_t *oldest_pending_ms);
+    int (*job_started)(qc_store_backend_t *self, int64_t seq, int attempt, int64_t started_at_ms);
+    cJSON *(*job_brief)(qc_store_backend_t *self, const char *id);
+    int (*job_states)(qc_store_backend_t *self, const char *const *ids, int count, cJSON *out);
+    cJSON *(*job_search)(qc_store_backend_t *self, const qc_store_search_t *search,
+                         int64_t *next_cursor, int *scanned);
+    /* Named queues (NULL where a backend has none yet: refused). */
+    int (*job_claim_for)(qc_store_backend_t *self, const qc_worker_ref_t *worker, int64_t now_ms,
+                         const char *queues, qc_claim_t *claim);
+    int (*queue_update)(qc_store_backend_t *self, const qc_queue_update_t *update);
+    cJSON *(*queue_list)(qc_store_backend_t *self, int64_t now_ms);
+    int (*queue_counts)(qc_store_backend_t *self, const char *queue,
+                        int64_t counts[QC_STATE_COUNT]);
+    cJSON *(*job_list_in)(qc_store_backend_t *self, const qc_store_list_t *list,
+                          int64_t *next_cursor);
+    /* Recurring jobs (NULL where a backend has none yet: refused). */
+    int (*schedule_add)(qc_store_backend_t *self, const qc_schedule_t *schedule);
+    int (*schedule_update)(qc_store_backend_t *self, const qc_schedule_update_t *update);
+    int (*schedule_remove)(qc_store_backend_t *self, const char *name);
+    cJSON *(*schedule_list)(qc_store_backend_t *self, const char *name, int64_t due_by_ms);
+    cJSON *(*schedule_runs)(qc_store_backend_t *self, const char *name, int limit);
+    int64_t (*schedule_next_due)(qc_store_backend_t *self);
+    /* Dependencies (NULL where a backend has none yet). */
+    int (*deps_settle)(qc_store_backend_t *self, const char *id, int64_t now_ms,
+                       qc_store_dep_fn *fn, void *arg);
+    int (*deps_revive)(qc_store_backend_t *self, const char *id, int64_t now_ms,
+                       qc_store_dep_fn *fn, void *arg);
+    cJSON *(*job_deps)(qc_store_backend_t *self, const char *id, int max_dependents);
     /* NULL: the backend needs no lease (always held). */
     int (*lease_acquire)(qc_store_backend_t *self);
     int (*lease_valid)(qc_store_backend_t *self);

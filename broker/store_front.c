@@ -1,6 +1,7 @@
 /* The store's front: picks the backend from the database name and passes
  * every call to it. The broker above knows nothing of which one runs. */
 #include "store_backend.h"
+#include "queuectl/log.h"
 
 #include <stdlib.h>
 #include <stdio.h>
@@ -105,21 +106,19 @@ qc_store_t *qc_store_open(const char *path, int synchronous_full, char *err, siz
     return qc_store_connect(path, synchronous_full, 0, NULL, err, errlen);
 }
 
+static unsigned s_features_of(const qc_job_spec_t *spec, const qc_config_t *config);
+
 int qc_store_job_insert_many(qc_store_t *self, const qc_job_spec_t *specs, int n,
                              const qc_config_t *config, int64_t now_ms,
                              char (*ids_out)[QC_MAX_ID_BYTES + 1], int *failed_index)
 {
-    if (self->ops->job_insert_many)
-        return self->ops->job_insert_many(self->backend, specs, n, config, now_ms, ids_out,
-                                          failed_index);
-    for (int i = 0; i < n; i++) {
-        int rc = self->ops->job_insert(self->backend, &specs[i], config, now_ms, ids_out[i]);
-        if (rc != 0) {
-            *failed_index = i;
-            return rc;
-        }
-    }
-    return 0;
+    if (!self->ops->job_insert_many)
+        return QC_STORE_UNSUPPORTED;
+    for (int i = 0; i < n; i++)
+        if (s_features_of(&specs[i], config))
+            return QC_STORE_UNSUPPORTED;
+    return self->ops->job_insert_many(self->backend, specs, n, config, now_ms, ids_out,
+                                      failed_index);
 }
 
 int qc_store_lease_acquire(qc_store_t *self)
@@ -192,15 +191,53 @@ int qc_store_config_save(qc_store_t *self, const char *key, const char *value)
     return self->ops->config_save(self->backend, key, value);
 }
 
+void qc_claim_clear(qc_claim_t *claim)
+{
+    free(claim->command);
+    free(claim->env_json);
+    free(claim->cwd);
+    claim->command = claim->env_json = claim->cwd = NULL;
+}
+
+int qc_store_supports(qc_store_t *self, unsigned features)
+{
+    return (features & ~self->ops->features) == 0;
+}
+
+/* The QC_STORE_FEAT_ bits a job spec needs. */
+static unsigned s_features_of(const qc_job_spec_t *spec, const qc_config_t *config)
+{
+    unsigned needs = 0;
+    if (spec->env_json || spec->cwd)
+        needs |= QC_STORE_FEAT_ENV;
+    if (spec->unique_key[0])
+        needs |= QC_STORE_FEAT_UNIQUE;
+    if (spec->queue[0] && strcmp(spec->queue, "default") != 0)
+        needs |= QC_STORE_FEAT_QUEUE;
+    if (spec->after_count)
+        needs |= QC_STORE_FEAT_DEPS;
+    if ((spec->retry_on_exit ? spec->retry_on_exit : config->retry_on_exit)[0] ||
+        (spec->no_retry_on_exit ? spec->no_retry_on_exit : config->no_retry_on_exit)[0])
+        needs |= QC_STORE_FEAT_EXIT_POLICY;
+    return needs;
+}
+
 int qc_store_job_insert(qc_store_t *self, const qc_job_spec_t *spec, const qc_config_t *config,
                         int64_t now_ms, char *id_out)
 {
+    unsigned missing = s_features_of(spec, config) & ~self->ops->features;
+    if (missing) {
+        qc_warn("store: job %s uses fields (0x%x) not available on %s yet", spec->id, missing,
+                self->ops->name);
+        return QC_STORE_UNSUPPORTED;
+    }
     return self->ops->job_insert(self->backend, spec, config, now_ms, id_out);
 }
 
 int qc_store_job_claim_next(qc_store_t *self, const qc_worker_ref_t *worker, int64_t now_ms,
                             qc_claim_t *claim)
 {
+    memset(claim, 0, sizeof *claim);
     return self->ops->job_claim_next(self->backend, worker, now_ms, claim);
 }
 
@@ -211,6 +248,7 @@ int64_t qc_store_next_due_ms(qc_store_t *self)
 
 int qc_store_job_running(qc_store_t *self, const char *id, qc_running_t *running)
 {
+    memset(running, 0, sizeof *running);
     return self->ops->job_running(self->backend, id, running);
 }
 
@@ -245,9 +283,137 @@ cJSON *qc_store_totals(qc_store_t *self)
     return self->ops->totals(self->backend);
 }
 
-cJSON *qc_store_job_get(qc_store_t *self, const char *id, int with_attempts)
+/* Operations a backend may not have yet: refused as a storage error. */
+#define S_OPTIONAL(self, op, fail)                                                                 \
+    do {                                                                                           \
+        if (!(self)->ops->op) {                                                                    \
+            qc_error("store: %s is not available on %s", #op, (self)->ops->name);                  \
+            return fail;                                                                           \
+        }                                                                                          \
+    } while (0)
+
+int qc_store_job_started(qc_store_t *self, int64_t seq, int attempt, int64_t started_at_ms)
 {
-    return self->ops->job_get(self->backend, id, with_attempts);
+    S_OPTIONAL(self, job_started, -1);
+    return self->ops->job_started(self->backend, seq, attempt, started_at_ms);
+}
+
+cJSON *qc_store_job_brief(qc_store_t *self, const char *id)
+{
+    S_OPTIONAL(self, job_brief, NULL);
+    return self->ops->job_brief(self->backend, id);
+}
+
+int qc_store_job_states(qc_store_t *self, const char *const *ids, int count, cJSON *out)
+{
+    S_OPTIONAL(self, job_states, -1);
+    return self->ops->job_states(self->backend, ids, count, out);
+}
+
+cJSON *qc_store_job_search(qc_store_t *self, const qc_store_search_t *search, int64_t *next_cursor,
+                           int *scanned)
+{
+    S_OPTIONAL(self, job_search, NULL);
+    return self->ops->job_search(self->backend, search, next_cursor, scanned);
+}
+
+int qc_store_job_claim_for(qc_store_t *self, const qc_worker_ref_t *worker, int64_t now_ms,
+                           const char *queues, qc_claim_t *claim)
+{
+    memset(claim, 0, sizeof *claim);
+    if (!self->ops->job_claim_for && !queues) /* no queues here: every job is "default" */
+        return self->ops->job_claim_next(self->backend, worker, now_ms, claim);
+    S_OPTIONAL(self, job_claim_for, -1);
+    return self->ops->job_claim_for(self->backend, worker, now_ms, queues, claim);
+}
+
+int qc_store_schedule_add(qc_store_t *self, const qc_schedule_t *schedule)
+{
+    S_OPTIONAL(self, schedule_add, -1);
+    return self->ops->schedule_add(self->backend, schedule);
+}
+
+int qc_store_schedule_update(qc_store_t *self, const qc_schedule_update_t *update)
+{
+    S_OPTIONAL(self, schedule_update, -1);
+    return self->ops->schedule_update(self->backend, update);
+}
+
+int qc_store_schedule_remove(qc_store_t *self, const char *name)
+{
+    S_OPTIONAL(self, schedule_remove, -1);
+    return self->ops->schedule_remove(self->backend, name);
+}
+
+cJSON *qc_store_schedule_list(qc_store_t *self, const char *name, int64_t due_by_ms)
+{
+    S_OPTIONAL(self, schedule_list, NULL);
+    return self->ops->schedule_list(self->backend, name, due_by_ms);
+}
+
+cJSON *qc_store_schedule_runs(qc_store_t *self, const char *name, int limit)
+{
+    S_OPTIONAL(self, schedule_runs, NULL);
+    return self->ops->schedule_runs(self->backend, name, limit);
+}
+
+int64_t qc_store_schedule_next_due(qc_store_t *self)
+{
+    if (!self->ops->schedule_next_due) /* no schedules there */
+        return -1;
+    return self->ops->schedule_next_due(self->backend);
+}
+
+int qc_store_deps_settle(qc_store_t *self, const char *id, int64_t now_ms, qc_store_dep_fn *fn,
+                         void *arg)
+{
+    if (!self->ops->deps_settle) /* no dependencies can exist there */
+        return 0;
+    return self->ops->deps_settle(self->backend, id, now_ms, fn, arg);
+}
+
+int qc_store_deps_revive(qc_store_t *self, const char *id, int64_t now_ms, qc_store_dep_fn *fn,
+                         void *arg)
+{
+    if (!self->ops->deps_revive)
+        return 0;
+    return self->ops->deps_revive(self->backend, id, now_ms, fn, arg);
+}
+
+cJSON *qc_store_job_deps(qc_store_t *self, const char *id, int max_dependents)
+{
+    if (!self->ops->job_deps) /* none there: empty lists */
+        return cJSON_Parse("{\"after\":[],\"dependents\":[],\"more_dependents\":false}");
+    return self->ops->job_deps(self->backend, id, max_dependents);
+}
+
+int qc_store_queue_update(qc_store_t *self, const qc_queue_update_t *update)
+{
+    S_OPTIONAL(self, queue_update, -1);
+    return self->ops->queue_update(self->backend, update);
+}
+
+cJSON *qc_store_queue_list(qc_store_t *self, int64_t now_ms)
+{
+    S_OPTIONAL(self, queue_list, NULL);
+    return self->ops->queue_list(self->backend, now_ms);
+}
+
+int qc_store_queue_counts(qc_store_t *self, const char *queue, int64_t counts[QC_STATE_COUNT])
+{
+    S_OPTIONAL(self, queue_counts, -1);
+    return self->ops->queue_counts(self->backend, queue, counts);
+}
+
+cJSON *qc_store_job_list_in(qc_store_t *self, const qc_store_list_t *list, int64_t *next_cursor)
+{
+    S_OPTIONAL(self, job_list_in, NULL);
+    return self->ops->job_list_in(self->backend, list, next_cursor);
+}
+
+int qc_store_job_get(qc_store_t *self, const char *id, int with_attempts, cJSON **job_out)
+{
+    return self->ops->job_get(self->backend, id, with_attempts, job_out);
 }
 
 cJSON *qc_store_job_list(qc_store_t *self, int state, int limit, int64_t cursor,

@@ -70,6 +70,10 @@ static const char *s_migrations[] = {
     "CREATE TABLE leader (id integer PRIMARY KEY CHECK (id = 1), epoch bigint NOT NULL,"
     "  holder text NOT NULL, expires_at timestamptz NOT NULL);"
     "INSERT INTO leader VALUES (1, 0, '', '-infinity');",
+
+    /* 2: the instance secret of the worker holding a job (only it may adopt
+     * or report on it); started_at is NULL until the worker says STARTED. */
+    "ALTER TABLE jobs ADD COLUMN worker_token text;",
 };
 #define S_MIGRATION_COUNT ((int)(sizeof s_migrations / sizeof s_migrations[0]))
 
@@ -97,7 +101,8 @@ static const char *s_sql_claim =
     "WITH next AS (SELECT seq, state FROM jobs WHERE state IN (0, 3) AND run_at <= $1"
     "  ORDER BY priority DESC, seq LIMIT 1 FOR UPDATE SKIP LOCKED),"
     " claimed AS (UPDATE jobs j SET state = 1, attempts = j.attempts + 1, runs = j.runs + 1,"
-    "  started_at = $1, finished_at = NULL, updated_at = $1, worker_id = $2 FROM next"
+    "  started_at = NULL, finished_at = NULL, updated_at = $1, worker_id = $2,"
+    "  worker_token = $5 FROM next"
     "  WHERE j.seq = next.seq RETURNING j.seq, j.id, j.command, j.runs, j.timeout_s, j.run_at,"
     "  j.attempts, j.max_retries, j.priority, next.state AS old_state),"
     " opened AS (INSERT INTO attempts (job_seq, attempt, worker_id, worker_host, worker_pid,"
@@ -105,16 +110,31 @@ static const char *s_sql_claim =
     " SELECT * FROM claimed";
 static const char *s_sql_next_due = "SELECT MIN(run_at) FROM jobs WHERE state IN (0, 3)";
 static const char *s_sql_running = "SELECT seq, runs, attempts, max_retries, worker_id,"
-                                   " cancel_requested FROM jobs WHERE id = $1 AND state = 1";
+                                   " cancel_requested, worker_token, started_at IS NOT NULL"
+                                   " FROM jobs WHERE id = $1 AND state = 1";
 /* run_at moves only for a retry: otherwise it keeps when the job was due. */
 static const char *s_sql_finish =
     "WITH a AS (UPDATE attempts SET finished_at = $3, outcome = $4, exit_code = $5,"
     "  signal = $6, cpu_ms = $7, max_rss_kb = $8, error = $9, stdout_tail = $10,"
-    "  stderr_tail = $11 WHERE job_seq = $1 AND attempt = $2)"
+    "  stderr_tail = $11,"
+    "  started_at = CASE WHEN $16::bigint > 0 THEN $16::bigint ELSE started_at END"
+    "  WHERE job_seq = $1 AND attempt = $2)"
     " UPDATE jobs SET state = $12::smallint,"
     "  run_at = CASE WHEN $12::smallint = 3 THEN $13::bigint ELSE run_at END,"
     "  updated_at = $14, finished_at = $14, exit_code = $5, last_error = $9,"
-    "  stdout_tail = $10, stderr_tail = $11 WHERE seq = $1 AND state = 1";
+    "  stdout_tail = $10, stderr_tail = $11, attempts = attempts - $15::integer,"
+    "  started_at = CASE WHEN $15::integer = 0 AND $16::bigint > 0 THEN $16::bigint"
+    "    ELSE started_at END"
+    "  WHERE seq = $1 AND state = 1";
+static const char *s_sql_started =
+    "WITH a AS (UPDATE attempts SET started_at = $3 WHERE job_seq = $1 AND attempt = $2)"
+    " UPDATE jobs SET started_at = $3, updated_at = $3 WHERE seq = $1 AND runs = $2 AND state = 1";
+static const char *s_sql_brief = "SELECT " S_JOB_COLUMNS " FROM jobs WHERE id = $1";
+/* Many ids in one round trip: ids never hold a comma (the id character set). */
+static const char *s_sql_states =
+    "SELECT w.id, j.state, j.attempts, j.max_retries, j.exit_code, j.last_error, j.updated_at,"
+    " j.finished_at FROM unnest(string_to_array($1, ',')) WITH ORDINALITY AS w(id, n)"
+    " LEFT JOIN jobs j ON j.id = w.id ORDER BY w.n";
 static const char *s_sql_each_running = "SELECT seq, id, runs, worker_id FROM jobs WHERE state = 1";
 static const char *s_sql_revive = "UPDATE jobs SET state = 0, attempts = 0, run_at = $2,"
                                   " updated_at = $2 WHERE id = $1 AND state = 4";
@@ -799,9 +819,9 @@ int qc_pg_job_claim_next(qc_store_backend_t *self, const qc_worker_ref_t *worker
     if (s_write(self) != 0)
         return -1;
     s_ints_t ints;
-    const char *p[4] = {s_int(&ints, 0, now_ms), worker->worker_id, worker->host,
-                        s_int(&ints, 1, worker->pid)};
-    PGresult *res = s_exec(self, s_sql_claim, 4, p);
+    const char *p[5] = {s_int(&ints, 0, now_ms), worker->worker_id, worker->host,
+                        s_int(&ints, 1, worker->pid), worker->instance};
+    PGresult *res = s_exec(self, s_sql_claim, 5, p);
     if (!res)
         return -1;
     if (PQntuples(res) != 1) {
@@ -847,6 +867,9 @@ int qc_pg_job_running(qc_store_backend_t *self, const char *id, qc_running_t *ru
         const char *worker = s_text(res, 0, 4);
         snprintf(running->worker_id, sizeof running->worker_id, "%s", worker ? worker : "");
         running->cancel_requested = (int)s_i64(res, 0, 5);
+        const char *token = s_text(res, 0, 6);
+        snprintf(running->worker_token, sizeof running->worker_token, "%s", token ? token : "");
+        running->started = strcmp(PQgetvalue(res, 0, 7), "t") == 0;
     }
     PQclear(res);
     return found ? 0 : QC_STORE_NOT_FOUND;
@@ -864,7 +887,9 @@ int qc_pg_job_finish(qc_store_backend_t *self, const qc_running_t *running,
     if (s_write(self) != 0)
         return -1;
     s_ints_t ints;
-    const char *p[14] = {s_int(&ints, 0, running->seq),
+    /* A run that never started is recorded but not charged. */
+    int uncharged = result->outcome == QC_OUTCOME_NOT_STARTED;
+    const char *p[16] = {s_int(&ints, 0, running->seq),
                          s_int(&ints, 1, running->attempt),
                          s_int(&ints, 2, result->finished_at_ms ? result->finished_at_ms : now_ms),
                          s_int(&ints, 3, result->outcome),
@@ -877,15 +902,17 @@ int qc_pg_job_finish(qc_store_backend_t *self, const qc_running_t *running,
                          s_or_null(result->stderr_tail),
                          s_int(&ints, 8, next_state),
                          s_int(&ints, 9, run_at_ms),
-                         s_int(&ints, 10, now_ms)};
-    PGresult *res = s_exec(self, s_sql_finish, 14, p);
+                         s_int(&ints, 10, now_ms),
+                         s_int(&ints, 11, uncharged),
+                         s_int(&ints, 12, uncharged ? 0 : result->started_at_ms)};
+    PGresult *res = s_exec(self, s_sql_finish, 16, p);
     if (!res)
         return -1;
     int changed = atoi(PQcmdTuples(res)) == 1;
     PQclear(res);
     if (changed) {
         s_move(self, QC_STATE_PROCESSING, next_state);
-        if (result->outcome != QC_OUTCOME_SUCCEEDED)
+        if (result->outcome != QC_OUTCOME_SUCCEEDED && !uncharged)
             self->tx_totals[S_T_FAILED]++;
         if (next_state == QC_STATE_COMPLETED)
             self->tx_totals[S_T_COMPLETED]++;
@@ -1056,24 +1083,33 @@ static cJSON *s_job_row(PGresult *res, int row)
     return job;
 }
 
-cJSON *qc_pg_job_get(qc_store_backend_t *self, const char *id, int with_attempts)
+int qc_pg_job_get(qc_store_backend_t *self, const char *id, int with_attempts, cJSON **job_out)
 {
     const char *p[1] = {id};
+    *job_out = NULL;
     PGresult *res = s_exec(self, s_sql_get, 1, p);
     if (!res || PQntuples(res) != 1) {
+        int rc = res ? QC_STORE_NOT_FOUND : -1;
         PQclear(res);
-        return NULL;
+        return rc;
     }
     cJSON *job = s_job_row(res, 0);
     s_add_text(job, "stdout_tail", res, 0, 17);
     s_add_text(job, "stderr_tail", res, 0, 18);
     s_ints_t ints;
     const char *seq[1] = {s_int(&ints, 0, s_i64(res, 0, 0))};
+    int runs = (int)s_i64(res, 0, 16);
     PQclear(res);
-    if (!with_attempts)
-        return job;
+    if (!with_attempts) {
+        *job_out = job;
+        return 0;
+    }
     cJSON *log = cJSON_AddArrayToObject(job, "attempts_log");
     res = s_exec(self, s_sql_attempts_of, 1, seq);
+    if (!res) {
+        cJSON_Delete(job);
+        return -1;
+    }
     for (int i = 0; res && i < PQntuples(res); i++) {
         cJSON *a = cJSON_CreateObject();
         s_add_int(a, "attempt", res, i, 0);
@@ -1091,12 +1127,16 @@ cJSON *qc_pg_job_get(qc_store_backend_t *self, const char *id, int with_attempts
         s_add_int(a, "cpu_ms", res, i, 9);
         s_add_int(a, "max_rss_kb", res, i, 10);
         s_add_text(a, "error", res, i, 11);
-        s_add_text(a, "stdout_tail", res, i, 12);
-        s_add_text(a, "stderr_tail", res, i, 13);
+        /* Tails of the last attempts only (store.h). */
+        if (s_i64(res, i, 0) > runs - QC_TAILED_ATTEMPTS) {
+            s_add_text(a, "stdout_tail", res, i, 12);
+            s_add_text(a, "stderr_tail", res, i, 13);
+        }
         cJSON_AddItemToArray(log, a);
     }
     PQclear(res);
-    return job;
+    *job_out = job;
+    return 0;
 }
 
 cJSON *qc_pg_job_list(qc_store_backend_t *self, int state, int limit, int64_t cursor,
@@ -1110,11 +1150,101 @@ cJSON *qc_pg_job_list(qc_store_backend_t *self, int state, int limit, int64_t cu
     if (!res)
         return NULL;
     cJSON *jobs = cJSON_CreateArray();
-    int rows = PQntuples(res);
-    for (int i = 0; i < rows; i++)
-        cJSON_AddItemToArray(jobs, s_job_row(res, i));
-    *next_cursor = rows == limit && rows > 0 ? s_i64(res, rows - 1, 0) : 0;
+    int rows = PQntuples(res), taken = 0;
+    int64_t bytes = 0;
+    /* A page also ends at about QC_LIST_PAGE_BYTES of commands (store.h). */
+    while (taken < rows && bytes < QC_LIST_PAGE_BYTES) {
+        cJSON_AddItemToArray(jobs, s_job_row(res, taken));
+        bytes += PQgetlength(res, taken, 2) + 512;
+        taken++;
+    }
+    *next_cursor = (taken == limit || taken < rows) && taken > 0 ? s_i64(res, taken - 1, 0) : 0;
     PQclear(res);
+    return jobs;
+}
+
+int qc_pg_job_started(qc_store_backend_t *self, int64_t seq, int attempt, int64_t started_at_ms)
+{
+    if (s_write(self) != 0)
+        return -1;
+    s_ints_t ints;
+    const char *p[3] = {s_int(&ints, 0, seq), s_int(&ints, 1, attempt),
+                        s_int(&ints, 2, started_at_ms)};
+    return s_exec_ok(self, s_sql_started, 3, p);
+}
+
+cJSON *qc_pg_job_brief(qc_store_backend_t *self, const char *id)
+{
+    const char *p[1] = {id};
+    PGresult *res = s_exec(self, s_sql_brief, 1, p);
+    cJSON *job = res && PQntuples(res) == 1 ? s_job_row(res, 0) : NULL;
+    PQclear(res);
+    return job;
+}
+
+int qc_pg_job_states(qc_store_backend_t *self, const char *const *ids, int count, cJSON *out)
+{
+    size_t len = 1;
+    for (int i = 0; i < count; i++)
+        len += strlen(ids[i]) + 1;
+    char *joined = malloc(len), *at = joined;
+    if (!joined)
+        return -1;
+    *at = '\0';
+    for (int i = 0; i < count; i++)
+        at += sprintf(at, "%s%s", i ? "," : "", ids[i]);
+    const char *p[1] = {joined};
+    PGresult *res = s_exec(self, s_sql_states, 1, p);
+    free(joined);
+    if (!res)
+        return -1;
+    for (int i = 0; i < PQntuples(res); i++) {
+        cJSON *obj = cJSON_CreateObject();
+        cJSON_AddStringToObject(obj, "id", PQgetvalue(res, i, 0));
+        if (!PQgetisnull(res, i, 1)) {
+            cJSON_AddStringToObject(obj, "state", qc_state_name((int)s_i64(res, i, 1)));
+            s_add_int(obj, "attempts", res, i, 2);
+            s_add_int(obj, "max_retries", res, i, 3);
+            s_add_int(obj, "exit_code", res, i, 4);
+            s_add_text(obj, "last_error", res, i, 5);
+            s_add_time(obj, "updated_at", res, i, 6);
+            s_add_time(obj, "finished_at", res, i, 7);
+        } else {
+            cJSON_AddNullToObject(obj, "state");
+        }
+        cJSON_AddItemToArray(out, obj);
+    }
+    PQclear(res);
+    return 0;
+}
+
+cJSON *qc_pg_job_search(qc_store_backend_t *self, const qc_store_search_t *search,
+                        int64_t *next_cursor, int *scanned)
+{
+    s_ints_t ints;
+    const char *p[3] = {s_int(&ints, 0, search->cursor > 0 ? search->cursor : INT64_MAX),
+                        s_int(&ints, 1, search->max_scan), s_int(&ints, 2, search->state)};
+    PGresult *res = s_exec(self, search->state < 0 ? s_sql_list_all : s_sql_list_state,
+                           search->state < 0 ? 2 : 3, p);
+    if (!res)
+        return NULL;
+    cJSON *jobs = cJSON_CreateArray();
+    int matches = 0, rows = PQntuples(res);
+    int64_t last_seq = 0;
+    *scanned = 0;
+    for (int i = 0; i < rows && matches < search->limit; i++) {
+        (*scanned)++;
+        last_seq = s_i64(res, i, 0);
+        const char *id = PQgetvalue(res, i, 1), *command = PQgetvalue(res, i, 2);
+        if (search->skip_id && strcmp(id, search->skip_id) == 0)
+            continue;
+        if (strcasestr(id, search->text) || strcasestr(command, search->text)) {
+            cJSON_AddItemToArray(jobs, s_job_row(res, i));
+            matches++;
+        }
+    }
+    PQclear(res);
+    *next_cursor = (matches == search->limit || *scanned == search->max_scan) ? last_seq : 0;
     return jobs;
 }
 
@@ -1162,6 +1292,10 @@ const qc_store_ops_t qc_pg_ops = {
     .job_get = qc_pg_job_get,
     .job_list = qc_pg_job_list,
     .counts = qc_pg_counts,
+    .job_started = qc_pg_job_started,
+    .job_brief = qc_pg_job_brief,
+    .job_states = qc_pg_job_states,
+    .job_search = qc_pg_job_search,
     .lease_acquire = qc_pg_lease_acquire,
     .lease_valid = qc_pg_lease_valid,
 };

@@ -73,12 +73,94 @@ static const char *s_migrations[] = {
     "  WHEN OLD.outcome IS NULL AND NEW.outcome > 0 BEGIN"
     "  UPDATE totals SET n = n + 1 WHERE name = 'failed';"
     "END;",
+
+    /* 3: the instance secret of the worker holding a job, so only that
+     * worker can adopt it after a restart or report on it; jobs.started_at
+     * is NULL until the worker says the shell started; an attempt that
+     * never started (outcome 7) is not a failure. */
+    "ALTER TABLE jobs ADD COLUMN worker_token TEXT;"
+    "DROP TRIGGER attempts_counted_failure;"
+    "CREATE TRIGGER attempts_counted_failure AFTER UPDATE OF outcome ON attempts"
+    "  WHEN OLD.outcome IS NULL AND NEW.outcome > 0 AND NEW.outcome != 7 BEGIN"
+    "  UPDATE totals SET n = n + 1 WHERE name = 'failed';"
+    "END;",
+
+    /* 4: a job's own environment (JSON object text) and working directory. */
+    "ALTER TABLE jobs ADD COLUMN env TEXT;"
+    "ALTER TABLE jobs ADD COLUMN cwd TEXT;",
+
+    /* 5: retry policy by exit code (canonical lists, '' for none). */
+    "ALTER TABLE jobs ADD COLUMN retry_on_exit TEXT NOT NULL DEFAULT '';"
+    "ALTER TABLE jobs ADD COLUMN no_retry_on_exit TEXT NOT NULL DEFAULT '';",
+
+    /* 6: unique keys: at most one unfinished job (any state but completed,
+     * dead, canceled) per key, enforced by a partial unique index that is
+     * also the lookup. */
+    "ALTER TABLE jobs ADD COLUMN unique_key TEXT;"
+    "CREATE UNIQUE INDEX jobs_unique_key ON jobs(unique_key)"
+    "  WHERE unique_key IS NOT NULL AND state NOT IN (2, 4, 5);",
+
+    /* 7: named queues. Waiting jobs indexed per queue for claims and due
+     * times; (queue, seq) never changes, (queue, state, seq) pages list
+     * --queue --state. Settings per queue (paused, cap on running jobs), and
+     * counts per queue and state kept by triggers like state_counts. */
+    "ALTER TABLE jobs ADD COLUMN queue TEXT NOT NULL DEFAULT 'default';"
+    "CREATE INDEX jobs_ready_q ON jobs(queue, priority DESC, seq) WHERE state IN (0, 3);"
+    "CREATE INDEX jobs_due_q ON jobs(queue, run_at) WHERE state IN (0, 3);"
+    "CREATE INDEX jobs_queue ON jobs(queue, seq);"
+    "CREATE INDEX jobs_queue_state ON jobs(queue, state, seq);"
+    "CREATE TABLE queues (name TEXT PRIMARY KEY, paused INTEGER NOT NULL DEFAULT 0,"
+    "  max_running INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID;"
+    "CREATE TABLE queue_counts (queue TEXT NOT NULL, state INTEGER NOT NULL, n INTEGER NOT NULL,"
+    "  PRIMARY KEY (queue, state)) WITHOUT ROWID;"
+    "INSERT INTO queue_counts SELECT 'default', state, COUNT(*) FROM jobs GROUP BY state;"
+    "CREATE TRIGGER jobs_queue_counted_insert AFTER INSERT ON jobs BEGIN"
+    "  INSERT INTO queue_counts VALUES (NEW.queue, NEW.state, 1)"
+    "    ON CONFLICT (queue, state) DO UPDATE SET n = n + 1;"
+    "END;"
+    "CREATE TRIGGER jobs_queue_counted_update AFTER UPDATE OF state ON jobs"
+    "  WHEN OLD.state != NEW.state BEGIN"
+    "  UPDATE queue_counts SET n = n - 1 WHERE queue = OLD.queue AND state = OLD.state;"
+    "  INSERT INTO queue_counts VALUES (NEW.queue, NEW.state, 1)"
+    "    ON CONFLICT (queue, state) DO UPDATE SET n = n + 1;"
+    "END;"
+    "CREATE TRIGGER jobs_queue_counted_delete AFTER DELETE ON jobs BEGIN"
+    "  UPDATE queue_counts SET n = n - 1 WHERE queue = OLD.queue AND state = OLD.state;"
+    "END;",
+
+    /* 8: dependencies. A job waiting (state 6) for others has deps_left of
+     * them not completed; deps(dep_seq, job_seq) finds a job's dependents
+     * (its key) and its dependencies (deps_job); canceled_by is the dead or
+     * canceled job whose end canceled it, so reviving that one brings it
+     * back (partial index: only such jobs). */
+    "ALTER TABLE jobs ADD COLUMN deps_left INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE jobs ADD COLUMN canceled_by INTEGER;"
+    "CREATE INDEX jobs_canceled_by ON jobs(canceled_by, seq) WHERE canceled_by IS NOT NULL;"
+    "CREATE TABLE deps (dep_seq INTEGER NOT NULL, job_seq INTEGER NOT NULL,"
+    "  PRIMARY KEY (dep_seq, job_seq)) WITHOUT ROWID;"
+    "CREATE INDEX deps_job ON deps(job_seq, dep_seq);"
+    "INSERT INTO state_counts VALUES (6, 0);"
+    "CREATE TRIGGER jobs_deps_delete AFTER DELETE ON jobs BEGIN"
+    "  DELETE FROM deps WHERE job_seq = OLD.seq;"
+    "  DELETE FROM deps WHERE dep_seq = OLD.seq;"
+    "END;",
+
+    /* 9: recurring jobs. job is the JSON of the job each tick enqueues;
+     * next_run the next tick (ms); last_job the id of the last one enqueued. */
+    "CREATE TABLE schedules (name TEXT PRIMARY KEY, cron TEXT NOT NULL, tz TEXT NOT NULL,"
+    "  job TEXT NOT NULL, skip_if_running INTEGER NOT NULL DEFAULT 0,"
+    "  paused INTEGER NOT NULL DEFAULT 0, next_run INTEGER, last_tick INTEGER, last_job TEXT,"
+    "  runs INTEGER NOT NULL DEFAULT 0, skipped INTEGER NOT NULL DEFAULT 0,"
+    "  created_at INTEGER NOT NULL) WITHOUT ROWID;"
+    "CREATE INDEX schedules_due ON schedules(next_run) WHERE paused = 0;",
 };
 #define S_MIGRATION_COUNT ((int)(sizeof s_migrations / sizeof s_migrations[0]))
 
 #define S_JOB_COLUMNS                                                                              \
     "seq, id, command, state, priority, attempts, max_retries, timeout_s, run_at, created_at, "    \
-    "updated_at, started_at, finished_at, exit_code, last_error, worker_id, runs"
+    "updated_at, started_at, finished_at, exit_code, last_error, worker_id, runs, queue"
+/* Columns of S_JOB_COLUMNS: what a statement selects after them starts here. */
+#define S_JOB_NCOLS 18
 
 enum {
     S_BEGIN,
@@ -96,6 +178,8 @@ enum {
     S_ATTEMPT_FINISH,
     S_JOB_FINISH,
     S_EACH_RUNNING,
+    S_STARTED_JOB,
+    S_STARTED_ATTEMPT,
     S_REVIVE,
     S_STATE_OF,
     S_GET,
@@ -110,6 +194,38 @@ enum {
     S_CANCEL_REQUEST,
     S_PURGE,
     S_TOTALS,
+    S_JOB_BRIEF,
+    S_UNIQUE_HOLDER,
+    S_UNIQUE_OF_DEAD,
+    S_RESTRICTED,
+    S_QUEUE_BLOCKED,
+    S_QUEUES_WAITING,
+    S_CLAIM_HEAD_Q,
+    S_CLAIM_BY_SEQ,
+    S_QUEUE_COUNTS,
+    S_QUEUE_SETTINGS,
+    S_QUEUE_OLDEST,
+    S_QUEUE_UPDATE,
+    S_QUEUE_COUNTS_OF,
+    S_LIST_QUEUE,
+    S_LIST_QUEUE_STATE,
+    S_SEQ_STATE_OF,
+    S_DEP_INSERT,
+    S_DEPENDENTS,
+    S_DEP_DONE,
+    S_DEP_CANCEL,
+    S_CANCELED_BY,
+    S_DEP_REVIVE,
+    S_DEPS_OF,
+    S_DEPENDENTS_OF,
+    S_SCHED_ADD,
+    S_SCHED_UPDATE,
+    S_SCHED_REMOVE,
+    S_SCHED_ALL,
+    S_SCHED_ONE,
+    S_SCHED_DUE,
+    S_SCHED_NEXT,
+    S_SCHED_RUNS,
     S_COUNT_STMTS
 };
 
@@ -121,36 +237,45 @@ static const char *s_sql[S_COUNT_STMTS] = {
     [S_RELEASE] = "RELEASE req",
     [S_ROLLBACK_TO] = "ROLLBACK TO req",
     [S_INSERT] = "INSERT INTO jobs (id, command, state, priority, max_retries, timeout_s, run_at,"
-                 " created_at, updated_at) VALUES (?1, ?2, 0, ?3, ?4, ?5, ?6, ?7, ?7)",
+                 " created_at, updated_at, env, cwd, retry_on_exit, no_retry_on_exit, unique_key,"
+                 " queue, deps_left) VALUES (?1, ?2, CASE WHEN ?14 > 0 THEN 6 ELSE 0 END, ?3, ?4,"
+                 " ?5, ?6, ?7, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
     /* INDEXED BY: left alone, the planner prefers jobs_state and sorts every
      * waiting job (17 ms a claim at 100,000 waiting instead of 5 us). */
     [S_CLAIM_SELECT] = "SELECT seq, id, command, runs, timeout_s, run_at, attempts, max_retries,"
-                       " priority FROM jobs INDEXED BY jobs_ready"
+                       " priority, env, cwd, queue FROM jobs INDEXED BY jobs_ready"
                        " WHERE state IN (0, 3) AND run_at <= ?1"
                        " ORDER BY priority DESC, seq LIMIT 1",
     [S_CLAIM_UPDATE] = "UPDATE jobs SET state = 1, attempts = attempts + 1, runs = runs + 1,"
-                       " started_at = ?2, finished_at = NULL, updated_at = ?2, worker_id = ?3"
-                       " WHERE seq = ?1",
+                       " started_at = NULL, finished_at = NULL, updated_at = ?2, worker_id = ?3,"
+                       " worker_token = ?4 WHERE seq = ?1",
     [S_ATTEMPT_INSERT] = "INSERT INTO attempts (job_seq, attempt, worker_id, worker_host,"
                          " worker_pid, started_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
     [S_NEXT_DUE] = "SELECT MIN(run_at) FROM jobs INDEXED BY jobs_due WHERE state IN (0, 3)",
-    [S_RUNNING] = "SELECT seq, runs, attempts, max_retries, worker_id, cancel_requested FROM jobs"
-                  " WHERE id = ?1 AND state = 1",
+    [S_RUNNING] = "SELECT seq, runs, attempts, max_retries, worker_id, cancel_requested,"
+                  " worker_token, started_at IS NOT NULL, retry_on_exit, no_retry_on_exit"
+                  " FROM jobs WHERE id = ?1 AND state = 1",
     [S_ATTEMPT_FINISH] = "UPDATE attempts SET finished_at = ?3, outcome = ?4, exit_code = ?5,"
+                         " started_at = CASE WHEN ?12 > 0 THEN ?12 ELSE started_at END,"
                          " signal = ?6, cpu_ms = ?7, max_rss_kb = ?8, error = ?9,"
                          " stdout_tail = ?10, stderr_tail = ?11"
                          " WHERE job_seq = ?1 AND attempt = ?2",
     /* run_at moves only for a retry: otherwise it keeps when the job was due. */
     [S_JOB_FINISH] =
         "UPDATE jobs SET state = ?2, run_at = CASE WHEN ?2 = 3 THEN ?3 ELSE run_at END,"
-        " updated_at = ?4, finished_at = ?4,"
+        " updated_at = ?4, finished_at = ?4, attempts = attempts - ?9,"
+        " started_at = CASE WHEN ?10 > 0 THEN ?10 ELSE started_at END,"
         " exit_code = ?5, last_error = ?6, stdout_tail = ?7, stderr_tail = ?8"
         " WHERE seq = ?1",
     [S_EACH_RUNNING] = "SELECT seq, id, runs, worker_id FROM jobs WHERE state = 1",
+    [S_STARTED_JOB] = "UPDATE jobs SET started_at = ?3, updated_at = ?3"
+                      " WHERE seq = ?1 AND runs = ?2 AND state = 1",
+    [S_STARTED_ATTEMPT] = "UPDATE attempts SET started_at = ?3 WHERE job_seq = ?1 AND attempt = ?2",
     [S_REVIVE] = "UPDATE jobs SET state = 0, attempts = 0, run_at = ?2, updated_at = ?2"
                  " WHERE id = ?1 AND state = 4",
     [S_STATE_OF] = "SELECT state FROM jobs WHERE id = ?1",
-    [S_GET] = "SELECT " S_JOB_COLUMNS ", stdout_tail, stderr_tail FROM jobs WHERE id = ?1",
+    [S_GET] = "SELECT " S_JOB_COLUMNS ", stdout_tail, stderr_tail, env, cwd, retry_on_exit,"
+              " no_retry_on_exit, unique_key FROM jobs WHERE id = ?1",
     [S_ATTEMPTS_OF] = "SELECT attempt, worker_id, worker_host, worker_pid, started_at,"
                       " finished_at, outcome, exit_code, signal, cpu_ms, max_rss_kb, error,"
                       " stdout_tail, stderr_tail FROM attempts WHERE job_seq = ?1"
@@ -166,13 +291,89 @@ static const char *s_sql[S_COUNT_STMTS] = {
     [S_CONFIG_SAVE] = "INSERT INTO config (key, value) VALUES (?1, ?2)"
                       " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
     [S_CANCEL_WAITING] = "UPDATE jobs SET state = 5, updated_at = ?2, finished_at = ?2,"
-                         " last_error = 'canceled' WHERE id = ?1 AND state IN (0, 3)",
+                         " last_error = 'canceled' WHERE id = ?1 AND state IN (0, 3, 6)",
     [S_CANCEL_REQUEST] = "UPDATE jobs SET cancel_requested = 1, updated_at = ?2"
                          " WHERE id = ?1 AND state = 1",
     /* Bounded, so a purge of millions never stalls the loop for long. */
     [S_PURGE] = "DELETE FROM jobs WHERE seq IN (SELECT seq FROM jobs WHERE state = ?1"
                 " AND updated_at < ?2 LIMIT 5000)",
     [S_TOTALS] = "SELECT name, n FROM totals",
+    [S_JOB_BRIEF] = "SELECT " S_JOB_COLUMNS " FROM jobs WHERE id = ?1",
+    [S_UNIQUE_HOLDER] = "SELECT id FROM jobs INDEXED BY jobs_unique_key WHERE unique_key = ?1"
+                        " AND unique_key IS NOT NULL AND state NOT IN (2, 4, 5)",
+    [S_RESTRICTED] = "SELECT EXISTS (SELECT 1 FROM queues WHERE paused != 0 OR max_running > 0)",
+    /* Paused, or at its cap of running jobs. */
+    [S_QUEUE_BLOCKED] = "SELECT paused != 0 OR (max_running > 0 AND COALESCE((SELECT n FROM"
+                        " queue_counts WHERE queue = ?1 AND state = 1), 0) >= max_running)"
+                        " FROM queues WHERE name = ?1",
+    [S_QUEUES_WAITING] = "SELECT DISTINCT queue FROM queue_counts WHERE state IN (0, 3) AND n > 0",
+    [S_CLAIM_HEAD_Q] = "SELECT seq, priority FROM jobs INDEXED BY jobs_ready_q"
+                       " WHERE queue = ?1 AND state IN (0, 3) AND run_at <= ?2"
+                       " ORDER BY priority DESC, seq LIMIT 1",
+    [S_CLAIM_BY_SEQ] = "SELECT seq, id, command, runs, timeout_s, run_at, attempts, max_retries,"
+                       " priority, env, cwd, queue FROM jobs WHERE seq = ?1",
+    [S_QUEUE_COUNTS] = "SELECT queue, state, n FROM queue_counts WHERE n > 0",
+    [S_QUEUE_SETTINGS] = "SELECT name, paused, max_running FROM queues",
+    [S_QUEUE_OLDEST] = "SELECT MIN(run_at) FROM jobs INDEXED BY jobs_due_q"
+                       " WHERE queue = ?1 AND state IN (0, 3) AND run_at <= ?2",
+    [S_QUEUE_UPDATE] =
+        "INSERT INTO queues (name, paused, max_running)"
+        " VALUES (?1, COALESCE(?2, 0), COALESCE(?3, 0)) ON CONFLICT (name) DO UPDATE"
+        " SET paused = COALESCE(?2, paused), max_running = COALESCE(?3, max_running)",
+    [S_QUEUE_COUNTS_OF] = "SELECT state, n FROM queue_counts WHERE queue = ?1",
+    [S_LIST_QUEUE] = "SELECT " S_JOB_COLUMNS " FROM jobs INDEXED BY jobs_queue WHERE queue = ?3"
+                     " AND seq < ?1 ORDER BY seq DESC LIMIT ?2",
+    [S_LIST_QUEUE_STATE] =
+        "SELECT " S_JOB_COLUMNS " FROM jobs INDEXED BY jobs_queue_state"
+        " WHERE queue = ?3 AND state = ?4 AND seq < ?1 ORDER BY seq DESC LIMIT ?2",
+    [S_SEQ_STATE_OF] = "SELECT seq, state FROM jobs WHERE id = ?1",
+    [S_DEP_INSERT] = "INSERT OR IGNORE INTO deps (dep_seq, job_seq) VALUES (?1, ?2)",
+    [S_DEPENDENTS] = "SELECT j.seq, j.id FROM deps d JOIN jobs j ON j.seq = d.job_seq"
+                     " WHERE d.dep_seq = ?1 AND j.state = 6",
+    /* The last dependency done: due now (or at its own run_at if later). */
+    [S_DEP_DONE] = "UPDATE jobs SET deps_left = deps_left - 1,"
+                   " state = CASE WHEN deps_left <= 1 THEN 0 ELSE 6 END,"
+                   " run_at = CASE WHEN deps_left <= 1 AND run_at < ?2 THEN ?2 ELSE run_at END,"
+                   " updated_at = ?2 WHERE seq = ?1 AND state = 6 RETURNING state",
+    [S_DEP_CANCEL] =
+        "UPDATE jobs SET state = 5, canceled_by = ?2, last_error = ?3, updated_at = ?4,"
+        " finished_at = ?4 WHERE seq = ?1 AND state = 6",
+    [S_CANCELED_BY] = "SELECT seq, id FROM jobs INDEXED BY jobs_canceled_by"
+                      " WHERE canceled_by = ?1 AND state = 5 ORDER BY seq",
+    /* Back to waiting unless another dependency of it is dead or canceled. */
+    [S_DEP_REVIVE] =
+        "UPDATE jobs SET canceled_by = NULL, last_error = NULL, finished_at = NULL,"
+        " updated_at = ?2, deps_left = (SELECT count(*) FROM deps d JOIN jobs x"
+        "  ON x.seq = d.dep_seq WHERE d.job_seq = ?1 AND x.state != 2),"
+        " state = CASE WHEN (SELECT count(*) FROM deps d JOIN jobs x ON x.seq = d.dep_seq"
+        "  WHERE d.job_seq = ?1 AND x.state != 2) > 0 THEN 6 ELSE 0 END"
+        " WHERE seq = ?1 AND state = 5 AND NOT EXISTS (SELECT 1 FROM deps d JOIN jobs x"
+        "  ON x.seq = d.dep_seq WHERE d.job_seq = ?1 AND x.state IN (4, 5)) RETURNING state",
+    [S_DEPS_OF] = "SELECT x.id, x.state FROM deps d INDEXED BY deps_job JOIN jobs x"
+                  " ON x.seq = d.dep_seq WHERE d.job_seq = ?1 ORDER BY x.seq",
+    [S_DEPENDENTS_OF] = "SELECT x.id, x.state FROM deps d JOIN jobs x ON x.seq = d.job_seq"
+                        " WHERE d.dep_seq = ?1 ORDER BY x.seq LIMIT ?2",
+    [S_SCHED_ADD] = "INSERT INTO schedules (name, cron, tz, job, skip_if_running, next_run,"
+                    " created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    [S_SCHED_UPDATE] = "UPDATE schedules SET paused = COALESCE(?2, paused),"
+                       " next_run = COALESCE(?3, next_run), last_tick = COALESCE(?4, last_tick),"
+                       " last_job = COALESCE(?5, last_job), runs = runs + ?6,"
+                       " skipped = skipped + ?7 WHERE name = ?1",
+    [S_SCHED_REMOVE] = "DELETE FROM schedules WHERE name = ?1",
+#define S_SCHED_COLUMNS                                                                            \
+    "name, cron, tz, job, skip_if_running, paused, next_run, last_tick, last_job, runs, skipped, " \
+    "created_at"
+    [S_SCHED_ALL] = "SELECT " S_SCHED_COLUMNS " FROM schedules ORDER BY name",
+    [S_SCHED_ONE] = "SELECT " S_SCHED_COLUMNS " FROM schedules WHERE name = ?1",
+    [S_SCHED_DUE] = "SELECT " S_SCHED_COLUMNS " FROM schedules INDEXED BY schedules_due"
+                    " WHERE paused = 0 AND next_run <= ?1 ORDER BY next_run LIMIT 100",
+    [S_SCHED_NEXT] =
+        "SELECT MIN(next_run) FROM schedules INDEXED BY schedules_due WHERE paused = 0",
+    /* A schedule's jobs are NAME@<tick>: a range of the id index, newest first. */
+    [S_SCHED_RUNS] = "SELECT id, state, run_at, finished_at, exit_code, last_error FROM jobs"
+                     " WHERE id > ?1 AND id < ?2 ORDER BY id DESC LIMIT ?3",
+    [S_UNIQUE_OF_DEAD] = "SELECT unique_key FROM jobs WHERE id = ?1 AND state = 4"
+                         " AND unique_key IS NOT NULL",
 };
 
 struct _qc_store_backend_t {
@@ -365,6 +566,14 @@ int qc_sqlite_config_save(qc_store_backend_t *self, const char *key, const char 
     return s_exec_stmt(self, S_CONFIG_SAVE);
 }
 
+static void s_bind_text_or_null(sqlite3_stmt *stmt, int index, const char *text)
+{
+    if (text && *text)
+        sqlite3_bind_text(stmt, index, text, -1, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(stmt, index);
+}
+
 /* Time-ordered ids (ms, then a counter from a random start): new ids land at
  * the right edge of the UNIQUE index instead of on a random page of it. */
 static void s_generate_id(char *id, size_t len, int64_t now_ms)
@@ -378,9 +587,56 @@ static void s_generate_id(char *id, size_t len, int64_t now_ms)
     snprintf(id, len, "j-%011llx%04x", (unsigned long long)now_ms, (unsigned)counter++);
 }
 
+/* The unfinished job holding key into holder (QC_MAX_ID_BYTES + 1): 1 if
+ * there is one, 0 if not, -1 on error. */
+static int s_unique_holder(qc_store_backend_t *self, const char *key, char *holder)
+{
+    sqlite3_stmt *stmt = self->stmt[S_UNIQUE_HOLDER];
+    sqlite3_bind_text(stmt, 1, key, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(stmt);
+    if (rc == SQLITE_ROW)
+        snprintf(holder, QC_MAX_ID_BYTES + 1, "%s", (const char *)sqlite3_column_text(stmt, 0));
+    s_done(stmt);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+        qc_error("store: unique key lookup: %s", sqlite3_errmsg(self->db));
+        return -1;
+    }
+    return rc == SQLITE_ROW;
+}
+
+/* seq and state of job id: 1, 0 if there is none, -1 on error. */
+static int s_seq_state(qc_store_backend_t *self, const char *id, int64_t *seq, int *state)
+{
+    sqlite3_stmt *stmt = self->stmt[S_SEQ_STATE_OF];
+    sqlite3_bind_text(stmt, 1, id, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(stmt);
+    if (rc == SQLITE_ROW) {
+        *seq = sqlite3_column_int64(stmt, 0);
+        *state = sqlite3_column_int(stmt, 1);
+    }
+    s_done(stmt);
+    return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
+}
+
 int qc_sqlite_job_insert(qc_store_backend_t *self, const qc_job_spec_t *spec,
                          const qc_config_t *config, int64_t now_ms, char *id_out)
 {
+    if (spec->unique_key[0]) {
+        int held = s_unique_holder(self, spec->unique_key, id_out);
+        if (held != 0)
+            return held > 0 ? QC_STORE_UNIQUE_HELD : -1;
+    }
+    /* Dependencies: each must exist and may not have ended dead or canceled. */
+    int64_t dep_seqs[QC_MAX_DEPS];
+    int deps_left = 0;
+    for (int i = 0; i < spec->after_count; i++) {
+        int state, found = s_seq_state(self, spec->after[i], &dep_seqs[i], &state);
+        if (found <= 0 || state == QC_STATE_DEAD || state == QC_STATE_CANCELED) {
+            snprintf(id_out, QC_MAX_ID_BYTES + 1, "%s", spec->after[i]);
+            return found < 0 ? -1 : found == 0 ? QC_STORE_DEP_MISSING : QC_STORE_DEP_ENDED;
+        }
+        deps_left += state != QC_STATE_COMPLETED;
+    }
     /* A generated id may collide (48 random bits): try a few. */
     for (int tries = 0; tries < 4; tries++) {
         if (spec->id[0])
@@ -396,11 +652,31 @@ int qc_sqlite_job_insert(qc_store_backend_t *self, const qc_job_spec_t *spec,
         sqlite3_bind_int(stmt, 5, spec->timeout_s > 0 ? spec->timeout_s : config->job_timeout_s);
         sqlite3_bind_int64(stmt, 6, run_at);
         sqlite3_bind_int64(stmt, 7, now_ms);
+        s_bind_text_or_null(stmt, 8, spec->env_json);
+        s_bind_text_or_null(stmt, 9, spec->cwd);
+        sqlite3_bind_text(stmt, 10,
+                          spec->retry_on_exit ? spec->retry_on_exit : config->retry_on_exit, -1,
+                          SQLITE_STATIC);
+        sqlite3_bind_text(
+            stmt, 11, spec->no_retry_on_exit ? spec->no_retry_on_exit : config->no_retry_on_exit,
+            -1, SQLITE_STATIC);
+        s_bind_text_or_null(stmt, 12, spec->unique_key);
+        sqlite3_bind_text(stmt, 13, spec->queue[0] ? spec->queue : "default", -1, SQLITE_STATIC);
+        sqlite3_bind_int(stmt, 14, deps_left);
         int rc = sqlite3_step(stmt);
         int ext = sqlite3_extended_errcode(self->db);
         s_done(stmt);
-        if (rc == SQLITE_DONE)
+        if (rc == SQLITE_DONE) {
+            int64_t seq = sqlite3_last_insert_rowid(self->db);
+            for (int i = 0; i < spec->after_count; i++) {
+                sqlite3_stmt *dep = self->stmt[S_DEP_INSERT];
+                sqlite3_bind_int64(dep, 1, dep_seqs[i]);
+                sqlite3_bind_int64(dep, 2, seq);
+                if (s_exec_stmt(self, S_DEP_INSERT) != 0)
+                    return -1;
+            }
             return 0;
+        }
         if (ext == SQLITE_CONSTRAINT_UNIQUE) {
             if (spec->id[0])
                 return QC_STORE_DUPLICATE;
@@ -412,11 +688,11 @@ int qc_sqlite_job_insert(qc_store_backend_t *self, const qc_job_spec_t *spec,
     return -1;
 }
 
-int qc_sqlite_job_claim_next(qc_store_backend_t *self, const qc_worker_ref_t *worker,
-                             int64_t now_ms, qc_claim_t *claim)
+/* Claims the job the statement which (bound) selects first. */
+static int s_claim(qc_store_backend_t *self, int which, const qc_worker_ref_t *worker,
+                   int64_t now_ms, qc_claim_t *claim)
 {
-    sqlite3_stmt *stmt = self->stmt[S_CLAIM_SELECT];
-    sqlite3_bind_int64(stmt, 1, now_ms);
+    sqlite3_stmt *stmt = self->stmt[which];
     int rc = sqlite3_step(stmt);
     if (rc != SQLITE_ROW) {
         s_done(stmt);
@@ -434,14 +710,20 @@ int qc_sqlite_job_claim_next(qc_store_backend_t *self, const qc_worker_ref_t *wo
     claim->attempts = sqlite3_column_int(stmt, 6) + 1;
     claim->max_retries = sqlite3_column_int(stmt, 7);
     claim->priority = sqlite3_column_int(stmt, 8);
+    const unsigned char *text = sqlite3_column_text(stmt, 9);
+    claim->env_json = text ? strdup((const char *)text) : NULL;
+    text = sqlite3_column_text(stmt, 10);
+    claim->cwd = text ? strdup((const char *)text) : NULL;
+    snprintf(claim->queue, sizeof claim->queue, "%s", (const char *)sqlite3_column_text(stmt, 11));
     s_done(stmt);
     if (!claim->command)
-        return -1;
+        goto fail;
 
     stmt = self->stmt[S_CLAIM_UPDATE];
     sqlite3_bind_int64(stmt, 1, claim->seq);
     sqlite3_bind_int64(stmt, 2, now_ms);
     sqlite3_bind_text(stmt, 3, worker->worker_id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(stmt, 4, worker->instance, -1, SQLITE_STATIC);
     if (s_exec_stmt(self, S_CLAIM_UPDATE) != 0)
         goto fail;
     stmt = self->stmt[S_ATTEMPT_INSERT];
@@ -455,9 +737,198 @@ int qc_sqlite_job_claim_next(qc_store_backend_t *self, const qc_worker_ref_t *wo
         goto fail;
     return 1;
 fail:
-    free(claim->command);
-    claim->command = NULL;
+    qc_claim_clear(claim);
     return -1;
+}
+
+int qc_sqlite_job_claim_next(qc_store_backend_t *self, const qc_worker_ref_t *worker,
+                             int64_t now_ms, qc_claim_t *claim)
+{
+    sqlite3_bind_int64(self->stmt[S_CLAIM_SELECT], 1, now_ms);
+    return s_claim(self, S_CLAIM_SELECT, worker, now_ms, claim);
+}
+
+/* 1 if queue is paused or at its cap, 0 if not, -1 on error. */
+static int s_queue_blocked(qc_store_backend_t *self, const char *queue)
+{
+    sqlite3_stmt *stmt = self->stmt[S_QUEUE_BLOCKED];
+    sqlite3_bind_text(stmt, 1, queue, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(stmt);
+    int blocked = rc == SQLITE_ROW && sqlite3_column_int(stmt, 0);
+    s_done(stmt);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? blocked : -1;
+}
+
+/* The head of queue's due jobs: 1 with *seq and *priority, 0 if none, -1. */
+static int s_queue_head(qc_store_backend_t *self, const char *queue, int64_t now_ms, int64_t *seq,
+                        int *priority)
+{
+    sqlite3_stmt *stmt = self->stmt[S_CLAIM_HEAD_Q];
+    sqlite3_bind_text(stmt, 1, queue, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(stmt, 2, now_ms);
+    int rc = sqlite3_step(stmt);
+    if (rc == SQLITE_ROW) {
+        *seq = sqlite3_column_int64(stmt, 0);
+        *priority = sqlite3_column_int(stmt, 1);
+    }
+    s_done(stmt);
+    return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
+}
+
+#define S_MAX_QUEUES_SCANNED 1024
+
+int qc_sqlite_job_claim_for(qc_store_backend_t *self, const qc_worker_ref_t *worker, int64_t now_ms,
+                            const char *queues, qc_claim_t *claim)
+{
+    sqlite3_stmt *stmt;
+    int rc;
+    if (!queues) {
+        /* Every queue: the one global index, unless a queue is paused or capped. */
+        stmt = self->stmt[S_RESTRICTED];
+        rc = sqlite3_step(stmt);
+        int restricted = rc == SQLITE_ROW && sqlite3_column_int(stmt, 0);
+        s_done(stmt);
+        if (rc != SQLITE_ROW)
+            return -1;
+        if (!restricted)
+            return qc_sqlite_job_claim_next(self, worker, now_ms, claim);
+    }
+    /* The queues to look at: the worker's, in its order, or every queue
+     * with waiting jobs (then the best head wins: priority, then age). */
+    char *names[S_MAX_QUEUES_SCANNED];
+    int count = 0;
+    char *list = queues ? strdup(queues) : NULL;
+    if (queues) {
+        for (char *save = NULL, *q = strtok_r(list, ",", &save); q && count < S_MAX_QUEUES_SCANNED;
+             q = strtok_r(NULL, ",", &save))
+            names[count++] = q;
+    } else {
+        stmt = self->stmt[S_QUEUES_WAITING];
+        while ((rc = sqlite3_step(stmt)) == SQLITE_ROW && count < S_MAX_QUEUES_SCANNED)
+            if ((names[count] = strdup((const char *)sqlite3_column_text(stmt, 0))) != NULL)
+                count++;
+        s_done(stmt);
+    }
+    int64_t best_seq = -1;
+    int best_priority = 0, result = 0;
+    for (int i = 0; i < count; i++) {
+        int64_t seq = -1;
+        int priority = 0, blocked = s_queue_blocked(self, names[i]);
+        int found = blocked == 0 ? s_queue_head(self, names[i], now_ms, &seq, &priority)
+                                 : (blocked < 0 ? -1 : 0);
+        if (blocked < 0 || found < 0) {
+            result = -1;
+            break;
+        }
+        if (found && (best_seq < 0 || priority > best_priority ||
+                      (priority == best_priority && seq < best_seq))) {
+            best_seq = seq;
+            best_priority = priority;
+            if (queues)
+                break; /* the worker's order is strict: its first queue with a due job */
+        }
+    }
+    if (queues)
+        free(list);
+    else
+        for (int i = 0; i < count; i++)
+            free(names[i]);
+    if (result < 0 || best_seq < 0)
+        return result;
+    sqlite3_bind_int64(self->stmt[S_CLAIM_BY_SEQ], 1, best_seq);
+    return s_claim(self, S_CLAIM_BY_SEQ, worker, now_ms, claim);
+}
+
+int qc_sqlite_queue_update(qc_store_backend_t *self, const qc_queue_update_t *update)
+{
+    sqlite3_stmt *stmt = self->stmt[S_QUEUE_UPDATE];
+    sqlite3_bind_text(stmt, 1, update->name, -1, SQLITE_STATIC);
+    if (update->paused >= 0)
+        sqlite3_bind_int(stmt, 2, update->paused);
+    if (update->max_running >= 0)
+        sqlite3_bind_int(stmt, 3, update->max_running);
+    return s_exec_stmt(self, S_QUEUE_UPDATE);
+}
+
+/* The entry for name in queues (an object keyed by name), made if new. */
+static cJSON *s_queue_entry(cJSON *queues, const char *name)
+{
+    cJSON *entry = cJSON_GetObjectItemCaseSensitive(queues, name);
+    if (entry)
+        return entry;
+    entry = cJSON_AddObjectToObject(queues, name);
+    cJSON *counts = cJSON_AddObjectToObject(entry, "counts");
+    for (int s = 0; s < QC_STATE_COUNT; s++)
+        cJSON_AddNumberToObject(counts, qc_state_name(s), 0);
+    cJSON_AddBoolToObject(entry, "paused", 0);
+    cJSON_AddNullToObject(entry, "max_running");
+    return entry;
+}
+
+cJSON *qc_sqlite_queue_list(qc_store_backend_t *self, int64_t now_ms)
+{
+    cJSON *by_name = cJSON_CreateObject();
+    sqlite3_stmt *stmt = self->stmt[S_QUEUE_COUNTS];
+    int rc;
+    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+        int state = sqlite3_column_int(stmt, 1);
+        cJSON *counts = cJSON_GetObjectItemCaseSensitive(
+            s_queue_entry(by_name, (const char *)sqlite3_column_text(stmt, 0)), "counts");
+        if (state >= 0 && state < QC_STATE_COUNT)
+            cJSON_SetNumberValue(cJSON_GetObjectItemCaseSensitive(counts, qc_state_name(state)),
+                                 (double)sqlite3_column_int64(stmt, 2));
+    }
+    s_done(stmt);
+    if (rc != SQLITE_DONE)
+        goto fail;
+    stmt = self->stmt[S_QUEUE_SETTINGS];
+    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+        cJSON *entry = s_queue_entry(by_name, (const char *)sqlite3_column_text(stmt, 0));
+        cJSON_ReplaceItemInObjectCaseSensitive(entry, "paused",
+                                               cJSON_CreateBool(sqlite3_column_int(stmt, 1)));
+        int cap = sqlite3_column_int(stmt, 2);
+        cJSON_ReplaceItemInObjectCaseSensitive(
+            entry, "max_running", cap > 0 ? cJSON_CreateNumber(cap) : cJSON_CreateNull());
+    }
+    s_done(stmt);
+    if (rc != SQLITE_DONE)
+        goto fail;
+    cJSON *list = cJSON_CreateArray();
+    for (cJSON *entry = by_name->child; entry; entry = entry->next) {
+        cJSON *item = cJSON_Duplicate(entry, 1);
+        cJSON_AddStringToObject(item, "name", entry->string);
+        stmt = self->stmt[S_QUEUE_OLDEST];
+        sqlite3_bind_text(stmt, 1, entry->string, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(stmt, 2, now_ms);
+        if (sqlite3_step(stmt) == SQLITE_ROW && sqlite3_column_type(stmt, 0) != SQLITE_NULL)
+            cJSON_AddNumberToObject(item, "oldest_pending_age_s",
+                                    (double)(now_ms - sqlite3_column_int64(stmt, 0)) / 1000.0);
+        else
+            cJSON_AddNullToObject(item, "oldest_pending_age_s");
+        s_done(stmt);
+        cJSON_AddItemToArray(list, item);
+    }
+    cJSON_Delete(by_name);
+    return list;
+fail:
+    cJSON_Delete(by_name);
+    return NULL;
+}
+
+int qc_sqlite_queue_counts(qc_store_backend_t *self, const char *queue,
+                           int64_t counts[QC_STATE_COUNT])
+{
+    memset(counts, 0, sizeof(int64_t) * QC_STATE_COUNT);
+    sqlite3_stmt *stmt = self->stmt[S_QUEUE_COUNTS_OF];
+    sqlite3_bind_text(stmt, 1, queue, -1, SQLITE_STATIC);
+    int rc;
+    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+        int state = sqlite3_column_int(stmt, 0);
+        if (state >= 0 && state < QC_STATE_COUNT)
+            counts[state] = sqlite3_column_int64(stmt, 1);
+    }
+    s_done(stmt);
+    return rc == SQLITE_DONE ? 0 : -1;
 }
 
 int64_t qc_sqlite_next_due_ms(qc_store_backend_t *self)
@@ -484,6 +955,16 @@ int qc_sqlite_job_running(qc_store_backend_t *self, const char *id, qc_running_t
         snprintf(running->worker_id, sizeof running->worker_id, "%s",
                  worker ? (const char *)worker : "");
         running->cancel_requested = sqlite3_column_int(stmt, 5);
+        const unsigned char *token = sqlite3_column_text(stmt, 6);
+        snprintf(running->worker_token, sizeof running->worker_token, "%s",
+                 token ? (const char *)token : "");
+        running->started = sqlite3_column_int(stmt, 7);
+        const unsigned char *list = sqlite3_column_text(stmt, 8);
+        snprintf(running->retry_on_exit, sizeof running->retry_on_exit, "%s",
+                 list ? (const char *)list : "");
+        list = sqlite3_column_text(stmt, 9);
+        snprintf(running->no_retry_on_exit, sizeof running->no_retry_on_exit, "%s",
+                 list ? (const char *)list : "");
     }
     s_done(stmt);
     if (rc == SQLITE_ROW)
@@ -492,14 +973,6 @@ int qc_sqlite_job_running(qc_store_backend_t *self, const char *id, qc_running_t
         return QC_STORE_NOT_FOUND;
     qc_error("store: lookup %s: %s", id, sqlite3_errmsg(self->db));
     return -1;
-}
-
-static void s_bind_text_or_null(sqlite3_stmt *stmt, int index, const char *text)
-{
-    if (text && *text)
-        sqlite3_bind_text(stmt, index, text, -1, SQLITE_STATIC);
-    else
-        sqlite3_bind_null(stmt, index);
 }
 
 int qc_sqlite_job_finish(qc_store_backend_t *self, const qc_running_t *running,
@@ -519,6 +992,7 @@ int qc_sqlite_job_finish(qc_store_backend_t *self, const qc_running_t *running,
     s_bind_text_or_null(stmt, 9, result->error);
     s_bind_text_or_null(stmt, 10, result->stdout_tail);
     s_bind_text_or_null(stmt, 11, result->stderr_tail);
+    sqlite3_bind_int64(stmt, 12, result->started_at_ms);
     if (s_exec_stmt(self, S_ATTEMPT_FINISH) != 0)
         return -1;
 
@@ -532,7 +1006,24 @@ int qc_sqlite_job_finish(qc_store_backend_t *self, const qc_running_t *running,
     s_bind_text_or_null(stmt, 6, result->error);
     s_bind_text_or_null(stmt, 7, result->stdout_tail);
     s_bind_text_or_null(stmt, 8, result->stderr_tail);
+    /* A run that never started is recorded but not charged. */
+    sqlite3_bind_int(stmt, 9, result->outcome == QC_OUTCOME_NOT_STARTED ? 1 : 0);
+    sqlite3_bind_int64(stmt, 10,
+                       result->outcome == QC_OUTCOME_NOT_STARTED ? 0 : result->started_at_ms);
     return s_exec_stmt(self, S_JOB_FINISH);
+}
+
+int qc_sqlite_job_started(qc_store_backend_t *self, int64_t seq, int attempt, int64_t started_at_ms)
+{
+    for (int which = S_STARTED_JOB; which <= S_STARTED_ATTEMPT; which++) {
+        sqlite3_stmt *stmt = self->stmt[which];
+        sqlite3_bind_int64(stmt, 1, seq);
+        sqlite3_bind_int(stmt, 2, attempt);
+        sqlite3_bind_int64(stmt, 3, started_at_ms);
+        if (s_exec_stmt(self, which) != 0)
+            return -1;
+    }
+    return 0;
 }
 
 int qc_sqlite_each_running(qc_store_backend_t *self, qc_store_running_fn *fn, void *arg)
@@ -561,6 +1052,21 @@ static int s_missing_or_conflict(qc_store_backend_t *self, const char *id)
 
 int qc_sqlite_job_revive(qc_store_backend_t *self, const char *id, int64_t now_ms)
 {
+    /* A dead job whose unique key an unfinished job took meanwhile stays dead. */
+    sqlite3_stmt *key_stmt = self->stmt[S_UNIQUE_OF_DEAD];
+    sqlite3_bind_text(key_stmt, 1, id, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(key_stmt);
+    char key[QC_MAX_ID_BYTES + 1] = "", holder[QC_MAX_ID_BYTES + 1];
+    if (rc == SQLITE_ROW)
+        snprintf(key, sizeof key, "%s", (const char *)sqlite3_column_text(key_stmt, 0));
+    s_done(key_stmt);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return -1;
+    if (key[0]) {
+        int held = s_unique_holder(self, key, holder);
+        if (held != 0)
+            return held > 0 ? QC_STORE_UNIQUE_HELD : -1;
+    }
     sqlite3_stmt *stmt = self->stmt[S_REVIVE];
     sqlite3_bind_text(stmt, 1, id, -1, SQLITE_STATIC);
     sqlite3_bind_int64(stmt, 2, now_ms);
@@ -620,29 +1126,49 @@ static cJSON *s_job_row(sqlite3_stmt *stmt)
     s_add_text(job, "last_error", stmt, 14);
     s_add_text(job, "worker_id", stmt, 15);
     s_add_int(job, "runs", stmt, 16);
+    s_add_text(job, "queue", stmt, 17);
     return job;
 }
 
-cJSON *qc_sqlite_job_get(qc_store_backend_t *self, const char *id, int with_attempts)
+int qc_sqlite_job_get(qc_store_backend_t *self, const char *id, int with_attempts, cJSON **job_out)
 {
+    *job_out = NULL;
     sqlite3_stmt *stmt = self->stmt[S_GET];
     sqlite3_bind_text(stmt, 1, id, -1, SQLITE_STATIC);
-    if (sqlite3_step(stmt) != SQLITE_ROW) {
+    int rc = sqlite3_step(stmt);
+    if (rc != SQLITE_ROW) {
         s_done(stmt);
-        return NULL;
+        return rc == SQLITE_DONE ? QC_STORE_NOT_FOUND : -1;
     }
     cJSON *job = s_job_row(stmt);
-    s_add_text(job, "stdout_tail", stmt, 17);
-    s_add_text(job, "stderr_tail", stmt, 18);
+    s_add_text(job, "stdout_tail", stmt, S_JOB_NCOLS);
+    s_add_text(job, "stderr_tail", stmt, S_JOB_NCOLS + 1);
+    const unsigned char *env = sqlite3_column_text(stmt, S_JOB_NCOLS + 2);
+    cJSON *env_obj = env ? cJSON_Parse((const char *)env) : NULL;
+    if (env_obj)
+        cJSON_AddItemToObject(job, "env", env_obj);
+    else
+        cJSON_AddNullToObject(job, "env");
+    s_add_text(job, "cwd", stmt, S_JOB_NCOLS + 3);
+    cJSON_AddItemToObject(
+        job, "retry_on_exit",
+        qc_exit_list_to_json((const char *)sqlite3_column_text(stmt, S_JOB_NCOLS + 4)));
+    cJSON_AddItemToObject(
+        job, "no_retry_on_exit",
+        qc_exit_list_to_json((const char *)sqlite3_column_text(stmt, S_JOB_NCOLS + 5)));
+    s_add_text(job, "unique_key", stmt, S_JOB_NCOLS + 6);
     int64_t seq = sqlite3_column_int64(stmt, 0);
+    int runs = sqlite3_column_int(stmt, 16);
     s_done(stmt);
-    if (!with_attempts)
-        return job;
+    if (!with_attempts) {
+        *job_out = job;
+        return 0;
+    }
 
     cJSON *log = cJSON_AddArrayToObject(job, "attempts_log");
     stmt = self->stmt[S_ATTEMPTS_OF];
     sqlite3_bind_int64(stmt, 1, seq);
-    while (sqlite3_step(stmt) == SQLITE_ROW) {
+    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
         cJSON *a = cJSON_CreateObject();
         s_add_int(a, "attempt", stmt, 0);
         s_add_text(a, "worker_id", stmt, 1);
@@ -659,13 +1185,25 @@ cJSON *qc_sqlite_job_get(qc_store_backend_t *self, const char *id, int with_atte
         s_add_int(a, "cpu_ms", stmt, 9);
         s_add_int(a, "max_rss_kb", stmt, 10);
         s_add_text(a, "error", stmt, 11);
-        s_add_text(a, "stdout_tail", stmt, 12);
-        s_add_text(a, "stderr_tail", stmt, 13);
+        /* Tails of the last attempts only: a reply stays a few MiB however
+         * many times a job ran. */
+        if (sqlite3_column_int(stmt, 0) > runs - QC_TAILED_ATTEMPTS) {
+            s_add_text(a, "stdout_tail", stmt, 12);
+            s_add_text(a, "stderr_tail", stmt, 13);
+        }
         cJSON_AddItemToArray(log, a);
     }
     s_done(stmt);
-    return job;
+    if (rc != SQLITE_DONE) { /* a history cut short by an error is not the job */
+        cJSON_Delete(job);
+        return -1;
+    }
+    *job_out = job;
+    return 0;
 }
+
+/* A page of the bound statement which's rows. */
+static cJSON *s_list_page(qc_store_backend_t *self, int which, int limit, int64_t *next_cursor);
 
 cJSON *qc_sqlite_job_list(qc_store_backend_t *self, int state, int limit, int64_t cursor,
                           int64_t *next_cursor)
@@ -676,21 +1214,44 @@ cJSON *qc_sqlite_job_list(qc_store_backend_t *self, int state, int limit, int64_
     sqlite3_bind_int(stmt, 2, limit);
     if (state >= 0)
         sqlite3_bind_int(stmt, 3, state);
+    return s_list_page(self, which, limit, next_cursor);
+}
+
+cJSON *qc_sqlite_job_list_in(qc_store_backend_t *self, const qc_store_list_t *list,
+                             int64_t *next_cursor)
+{
+    int which = list->state < 0 ? S_LIST_QUEUE : S_LIST_QUEUE_STATE;
+    sqlite3_stmt *stmt = self->stmt[which];
+    sqlite3_bind_int64(stmt, 1, list->cursor > 0 ? list->cursor : INT64_MAX);
+    sqlite3_bind_int(stmt, 2, list->limit);
+    sqlite3_bind_text(stmt, 3, list->queue, -1, SQLITE_STATIC);
+    if (list->state >= 0)
+        sqlite3_bind_int(stmt, 4, list->state);
+    return s_list_page(self, which, list->limit, next_cursor);
+}
+
+static cJSON *s_list_page(qc_store_backend_t *self, int which, int limit, int64_t *next_cursor)
+{
+    sqlite3_stmt *stmt = self->stmt[which];
     cJSON *jobs = cJSON_CreateArray();
     int rows = 0, rc;
-    int64_t last_seq = 0;
-    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+    int64_t last_seq = 0, bytes = 0;
+    /* A page also ends at about QC_LIST_PAGE_BYTES of commands, so a reply
+     * stays small whatever the jobs hold. */
+    while (bytes < QC_LIST_PAGE_BYTES && (rc = sqlite3_step(stmt)) == SQLITE_ROW) {
         cJSON_AddItemToArray(jobs, s_job_row(stmt));
         last_seq = sqlite3_column_int64(stmt, 0);
+        bytes += sqlite3_column_bytes(stmt, 2) + 512;
         rows++;
     }
+    int cut_short = bytes >= QC_LIST_PAGE_BYTES;
     s_done(stmt);
-    if (rc != SQLITE_DONE) {
+    if (!cut_short && rc != SQLITE_DONE) {
         cJSON_Delete(jobs);
         return NULL;
     }
     /* A full page may have more behind it; the next page starts below it. */
-    *next_cursor = rows == limit ? last_seq : 0;
+    *next_cursor = rows == limit || cut_short ? last_seq : 0;
     return jobs;
 }
 
@@ -769,8 +1330,113 @@ cJSON *qc_sqlite_totals(qc_store_backend_t *self)
     return totals;
 }
 
+cJSON *qc_sqlite_job_brief(qc_store_backend_t *self, const char *id)
+{
+    sqlite3_stmt *stmt = self->stmt[S_JOB_BRIEF];
+    sqlite3_bind_text(stmt, 1, id, -1, SQLITE_STATIC);
+    cJSON *job = sqlite3_step(stmt) == SQLITE_ROW ? s_job_row(stmt) : NULL;
+    s_done(stmt);
+    return job;
+}
+
+int qc_sqlite_job_states(qc_store_backend_t *self, const char *const *ids, int count, cJSON *out)
+{
+    sqlite3_stmt *stmt = self->stmt[S_JOB_BRIEF];
+    for (int i = 0; i < count; i++) {
+        sqlite3_bind_text(stmt, 1, ids[i], -1, SQLITE_STATIC);
+        int rc = sqlite3_step(stmt);
+        cJSON *obj = cJSON_CreateObject();
+        cJSON_AddStringToObject(obj, "id", ids[i]);
+        if (rc == SQLITE_ROW) {
+            cJSON_AddStringToObject(obj, "state", qc_state_name(sqlite3_column_int(stmt, 3)));
+            s_add_int(obj, "attempts", stmt, 5);
+            s_add_int(obj, "max_retries", stmt, 6);
+            s_add_int(obj, "exit_code", stmt, 13);
+            s_add_text(obj, "last_error", stmt, 14);
+            s_add_time(obj, "updated_at", stmt, 10);
+            s_add_time(obj, "finished_at", stmt, 12);
+        } else {
+            cJSON_AddNullToObject(obj, "state");
+        }
+        cJSON_AddItemToArray(out, obj);
+        s_done(stmt);
+        if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+            qc_error("store: states of %s: %s", ids[i], sqlite3_errmsg(self->db));
+            return -1;
+        }
+    }
+    return 0;
+}
+
+cJSON *qc_sqlite_job_search(qc_store_backend_t *self, const qc_store_search_t *search,
+                            int64_t *next_cursor, int *scanned)
+{
+    int which = search->state < 0 ? S_LIST_ALL : S_LIST_STATE;
+    sqlite3_stmt *stmt = self->stmt[which];
+    sqlite3_bind_int64(stmt, 1, search->cursor > 0 ? search->cursor : INT64_MAX);
+    sqlite3_bind_int(stmt, 2, search->max_scan);
+    if (search->state >= 0)
+        sqlite3_bind_int(stmt, 3, search->state);
+    cJSON *jobs = cJSON_CreateArray();
+    int matches = 0, rc = SQLITE_DONE;
+    int64_t last_seq = 0;
+    *scanned = 0;
+    while (matches < search->limit && (rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+        (*scanned)++;
+        last_seq = sqlite3_column_int64(stmt, 0);
+        const char *id = (const char *)sqlite3_column_text(stmt, 1);
+        const char *command = (const char *)sqlite3_column_text(stmt, 2);
+        if (search->skip_id && id && strcmp(id, search->skip_id) == 0)
+            continue;
+        if ((id && strcasestr(id, search->text)) ||
+            (command && strcasestr(command, search->text))) {
+            cJSON_AddItemToArray(jobs, s_job_row(stmt));
+            matches++;
+        }
+    }
+    s_done(stmt);
+    if (matches < search->limit && rc != SQLITE_DONE) {
+        qc_error("store: search: %s", sqlite3_errmsg(self->db));
+        cJSON_Delete(jobs);
+        return NULL;
+    }
+    /* Go on below the last job looked at: after a full page of matches, or
+     * when the scan stopped at max_scan before the end. */
+    *next_cursor = (matches == search->limit || *scanned == search->max_scan) ? last_seq : 0;
+    return jobs;
+}
+
+int qc_sqlite_deps_settle(qc_store_backend_t *self, const char *id, int64_t now_ms,
+                          qc_store_dep_fn *fn, void *arg);
+int qc_sqlite_deps_revive(qc_store_backend_t *self, const char *id, int64_t now_ms,
+                          qc_store_dep_fn *fn, void *arg);
+cJSON *qc_sqlite_job_deps(qc_store_backend_t *self, const char *id, int max_dependents);
+
+int qc_sqlite_schedule_add(qc_store_backend_t *self, const qc_schedule_t *schedule);
+int qc_sqlite_schedule_update(qc_store_backend_t *self, const qc_schedule_update_t *update);
+int qc_sqlite_schedule_remove(qc_store_backend_t *self, const char *name);
+cJSON *qc_sqlite_schedule_list(qc_store_backend_t *self, const char *name, int64_t due_by_ms);
+cJSON *qc_sqlite_schedule_runs(qc_store_backend_t *self, const char *name, int limit);
+int64_t qc_sqlite_schedule_next_due(qc_store_backend_t *self);
+
 const qc_store_ops_t qc_sqlite_ops = {
     .name = "sqlite",
+    .features = QC_STORE_FEAT_ENV | QC_STORE_FEAT_EXIT_POLICY | QC_STORE_FEAT_UNIQUE |
+                QC_STORE_FEAT_QUEUE | QC_STORE_FEAT_DEPS,
+    .schedule_add = qc_sqlite_schedule_add,
+    .schedule_update = qc_sqlite_schedule_update,
+    .schedule_remove = qc_sqlite_schedule_remove,
+    .schedule_list = qc_sqlite_schedule_list,
+    .schedule_runs = qc_sqlite_schedule_runs,
+    .schedule_next_due = qc_sqlite_schedule_next_due,
+    .deps_settle = qc_sqlite_deps_settle,
+    .deps_revive = qc_sqlite_deps_revive,
+    .job_deps = qc_sqlite_job_deps,
+    .job_claim_for = qc_sqlite_job_claim_for,
+    .queue_update = qc_sqlite_queue_update,
+    .queue_list = qc_sqlite_queue_list,
+    .queue_counts = qc_sqlite_queue_counts,
+    .job_list_in = qc_sqlite_job_list_in,
     .destroy = qc_sqlite_destroy,
     .errmsg = qc_sqlite_errmsg,
     .total_changes = qc_sqlite_total_changes,
@@ -795,4 +1461,317 @@ const qc_store_ops_t qc_sqlite_ops = {
     .job_get = qc_sqlite_job_get,
     .job_list = qc_sqlite_job_list,
     .counts = qc_sqlite_counts,
+    .job_started = qc_sqlite_job_started,
+    .job_brief = qc_sqlite_job_brief,
+    .job_states = qc_sqlite_job_states,
+    .job_search = qc_sqlite_job_search,
 };
+
+/* ---- dependencies --------------------------------------------------------- */
+
+/* A list of (seq, id) collected before changing the rows it came from. */
+typedef struct {
+    int64_t seq;
+    char id[QC_MAX_ID_BYTES + 1];
+} s_ref_t;
+
+typedef struct {
+    s_ref_t *items;
+    size_t count, cap;
+} s_refs_t;
+
+static int s_refs_push(s_refs_t *refs, int64_t seq, const char *id)
+{
+    if (refs->count == refs->cap) {
+        size_t cap = refs->cap ? refs->cap * 2 : 16;
+        s_ref_t *items = realloc(refs->items, cap * sizeof *items);
+        if (!items)
+            return -1;
+        refs->items = items;
+        refs->cap = cap;
+    }
+    refs->items[refs->count].seq = seq;
+    snprintf(refs->items[refs->count].id, sizeof refs->items[refs->count].id, "%s", id);
+    refs->count++;
+    return 0;
+}
+
+/* Appends the waiting dependents of seq (or, with canceled_by, the jobs
+ * its end canceled) to refs. 0 or -1. */
+static int s_collect(qc_store_backend_t *self, int which, int64_t seq, s_refs_t *refs)
+{
+    sqlite3_stmt *stmt = self->stmt[which];
+    sqlite3_bind_int64(stmt, 1, seq);
+    int rc;
+    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW)
+        if (s_refs_push(refs, sqlite3_column_int64(stmt, 0),
+                        (const char *)sqlite3_column_text(stmt, 1)) != 0) {
+            rc = SQLITE_NOMEM;
+            break;
+        }
+    s_done(stmt);
+    if (rc != SQLITE_DONE) {
+        qc_error("store: dependents of %lld: %s", (long long)seq, sqlite3_errmsg(self->db));
+        return -1;
+    }
+    return 0;
+}
+
+int qc_sqlite_deps_settle(qc_store_backend_t *self, const char *id, int64_t now_ms,
+                          qc_store_dep_fn *fn, void *arg)
+{
+    int64_t root_seq;
+    int root_state;
+    int found = s_seq_state(self, id, &root_seq, &root_state);
+    if (found <= 0)
+        return found;
+    s_refs_t refs = {0};
+    int rc = 0;
+    if (root_state == QC_STATE_COMPLETED) {
+        /* One dependency fewer for each waiting dependent; the last one frees it. */
+        if (s_collect(self, S_DEPENDENTS, root_seq, &refs) != 0)
+            return -1;
+        for (size_t i = 0; i < refs.count && rc == 0; i++) {
+            sqlite3_stmt *stmt = self->stmt[S_DEP_DONE];
+            sqlite3_bind_int64(stmt, 1, refs.items[i].seq);
+            sqlite3_bind_int64(stmt, 2, now_ms);
+            int step = sqlite3_step(stmt);
+            int state = step == SQLITE_ROW ? sqlite3_column_int(stmt, 0) : -1;
+            s_done(stmt);
+            if (step != SQLITE_ROW && step != SQLITE_DONE)
+                rc = -1;
+            else if (state == QC_STATE_PENDING && fn)
+                fn(arg, refs.items[i].id, QC_STATE_PENDING, NULL);
+        }
+    } else if (root_state == QC_STATE_DEAD || root_state == QC_STATE_CANCELED) {
+        /* Cancel every waiting job downstream, breadth first; each names its
+         * own dependency and the job whose end started it. */
+        if (s_refs_push(&refs, root_seq, id) != 0)
+            return -1;
+        for (size_t next = 0; next < refs.count && rc == 0; next++) {
+            size_t first = refs.count;
+            if (s_collect(self, S_DEPENDENTS, refs.items[next].seq, &refs) != 0) {
+                rc = -1;
+                break;
+            }
+            for (size_t i = first; i < refs.count && rc == 0; i++) {
+                char reason[3 * QC_MAX_ID_BYTES];
+                if (next == 0)
+                    snprintf(reason, sizeof reason, "dependency %s ended %s", id,
+                             qc_state_name(root_state));
+                else
+                    snprintf(reason, sizeof reason, "dependency %s was canceled: %s ended %s",
+                             refs.items[next].id, id, qc_state_name(root_state));
+                sqlite3_stmt *stmt = self->stmt[S_DEP_CANCEL];
+                sqlite3_bind_int64(stmt, 1, refs.items[i].seq);
+                sqlite3_bind_int64(stmt, 2, root_seq);
+                sqlite3_bind_text(stmt, 3, reason, -1, SQLITE_TRANSIENT);
+                sqlite3_bind_int64(stmt, 4, now_ms);
+                if (s_exec_stmt(self, S_DEP_CANCEL) != 0)
+                    rc = -1;
+                else if (fn)
+                    fn(arg, refs.items[i].id, QC_STATE_CANCELED, reason);
+            }
+        }
+    }
+    free(refs.items);
+    return rc;
+}
+
+int qc_sqlite_deps_revive(qc_store_backend_t *self, const char *id, int64_t now_ms,
+                          qc_store_dep_fn *fn, void *arg)
+{
+    int64_t root_seq;
+    int root_state;
+    int found = s_seq_state(self, id, &root_seq, &root_state);
+    if (found <= 0)
+        return found;
+    s_refs_t refs = {0};
+    if (s_collect(self, S_CANCELED_BY, root_seq, &refs) != 0)
+        return -1;
+    int rc = 0;
+    /* In seq order: a job's dependencies are older than it, so each one's
+     * canceled dependencies are back before it is looked at. */
+    for (size_t i = 0; i < refs.count && rc == 0; i++) {
+        sqlite3_stmt *stmt = self->stmt[S_DEP_REVIVE];
+        sqlite3_bind_int64(stmt, 1, refs.items[i].seq);
+        sqlite3_bind_int64(stmt, 2, now_ms);
+        int step = sqlite3_step(stmt);
+        int state = step == SQLITE_ROW ? sqlite3_column_int(stmt, 0) : -1;
+        int ext = sqlite3_extended_errcode(self->db);
+        s_done(stmt);
+        if (step == SQLITE_ROW && fn)
+            fn(arg, refs.items[i].id, (qc_state_t)state, NULL);
+        else if (step != SQLITE_ROW && step != SQLITE_DONE && ext != SQLITE_CONSTRAINT_UNIQUE)
+            rc = -1; /* (its unique key taken meanwhile: it stays canceled) */
+    }
+    free(refs.items);
+    return rc;
+}
+
+/* Appends [{id, state}] rows of the bound statement which to array. */
+static int s_id_states(qc_store_backend_t *self, int which, cJSON *array)
+{
+    sqlite3_stmt *stmt = self->stmt[which];
+    int rc;
+    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+        cJSON *item = cJSON_CreateObject();
+        s_add_text(item, "id", stmt, 0);
+        cJSON_AddStringToObject(item, "state", qc_state_name(sqlite3_column_int(stmt, 1)));
+        cJSON_AddItemToArray(array, item);
+    }
+    s_done(stmt);
+    return rc == SQLITE_DONE ? 0 : -1;
+}
+
+cJSON *qc_sqlite_job_deps(qc_store_backend_t *self, const char *id, int max_dependents)
+{
+    int64_t seq;
+    int state;
+    if (s_seq_state(self, id, &seq, &state) <= 0)
+        return NULL;
+    cJSON *deps = cJSON_CreateObject();
+    cJSON *after = cJSON_AddArrayToObject(deps, "after");
+    cJSON *dependents = cJSON_AddArrayToObject(deps, "dependents");
+    sqlite3_bind_int64(self->stmt[S_DEPS_OF], 1, seq);
+    sqlite3_bind_int64(self->stmt[S_DEPENDENTS_OF], 1, seq);
+    sqlite3_bind_int(self->stmt[S_DEPENDENTS_OF], 2, max_dependents + 1);
+    if (s_id_states(self, S_DEPS_OF, after) != 0 ||
+        s_id_states(self, S_DEPENDENTS_OF, dependents) != 0) {
+        cJSON_Delete(deps);
+        return NULL;
+    }
+    int more = cJSON_GetArraySize(dependents) > max_dependents;
+    if (more)
+        cJSON_DeleteItemFromArray(dependents, max_dependents);
+    cJSON_AddBoolToObject(deps, "more_dependents", more);
+    return deps;
+}
+
+/* ---- recurring jobs ------------------------------------------------------- */
+
+int qc_sqlite_schedule_add(qc_store_backend_t *self, const qc_schedule_t *schedule)
+{
+    sqlite3_stmt *stmt = self->stmt[S_SCHED_ADD];
+    sqlite3_bind_text(stmt, 1, schedule->name, -1, SQLITE_STATIC);
+    sqlite3_bind_text(stmt, 2, schedule->cron, -1, SQLITE_STATIC);
+    sqlite3_bind_text(stmt, 3, schedule->tz, -1, SQLITE_STATIC);
+    sqlite3_bind_text(stmt, 4, schedule->job_json, -1, SQLITE_STATIC);
+    sqlite3_bind_int(stmt, 5, schedule->skip_if_running);
+    if (schedule->next_run_ms >= 0)
+        sqlite3_bind_int64(stmt, 6, schedule->next_run_ms);
+    sqlite3_bind_int64(stmt, 7, schedule->created_at_ms);
+    int rc = sqlite3_step(stmt);
+    int ext = sqlite3_extended_errcode(self->db);
+    s_done(stmt);
+    if (rc == SQLITE_DONE)
+        return 0;
+    if (ext == SQLITE_CONSTRAINT_PRIMARYKEY || ext == SQLITE_CONSTRAINT_UNIQUE)
+        return QC_STORE_DUPLICATE;
+    qc_error("store: schedule add %s: %s", schedule->name, sqlite3_errmsg(self->db));
+    return -1;
+}
+
+int qc_sqlite_schedule_update(qc_store_backend_t *self, const qc_schedule_update_t *update)
+{
+    sqlite3_stmt *stmt = self->stmt[S_SCHED_UPDATE];
+    sqlite3_bind_text(stmt, 1, update->name, -1, SQLITE_STATIC);
+    if (update->paused >= 0)
+        sqlite3_bind_int(stmt, 2, update->paused);
+    if (update->next_run_ms >= 0)
+        sqlite3_bind_int64(stmt, 3, update->next_run_ms);
+    if (update->last_tick_ms >= 0)
+        sqlite3_bind_int64(stmt, 4, update->last_tick_ms);
+    if (update->last_job)
+        sqlite3_bind_text(stmt, 5, update->last_job, -1, SQLITE_STATIC);
+    sqlite3_bind_int(stmt, 6, update->ran);
+    sqlite3_bind_int(stmt, 7, update->skipped);
+    if (s_exec_stmt(self, S_SCHED_UPDATE) != 0)
+        return -1;
+    return sqlite3_changes(self->db) == 1 ? 0 : QC_STORE_NOT_FOUND;
+}
+
+int qc_sqlite_schedule_remove(qc_store_backend_t *self, const char *name)
+{
+    sqlite3_stmt *stmt = self->stmt[S_SCHED_REMOVE];
+    sqlite3_bind_text(stmt, 1, name, -1, SQLITE_STATIC);
+    if (s_exec_stmt(self, S_SCHED_REMOVE) != 0)
+        return -1;
+    return sqlite3_changes(self->db) == 1 ? 0 : QC_STORE_NOT_FOUND;
+}
+
+cJSON *qc_sqlite_schedule_list(qc_store_backend_t *self, const char *name, int64_t due_by_ms)
+{
+    int which = name ? S_SCHED_ONE : due_by_ms >= 0 ? S_SCHED_DUE : S_SCHED_ALL;
+    sqlite3_stmt *stmt = self->stmt[which];
+    if (name)
+        sqlite3_bind_text(stmt, 1, name, -1, SQLITE_STATIC);
+    else if (due_by_ms >= 0)
+        sqlite3_bind_int64(stmt, 1, due_by_ms);
+    cJSON *list = cJSON_CreateArray();
+    int rc;
+    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+        cJSON *s = cJSON_CreateObject();
+        s_add_text(s, "name", stmt, 0);
+        s_add_text(s, "cron", stmt, 1);
+        s_add_text(s, "tz", stmt, 2);
+        cJSON *job = cJSON_Parse((const char *)sqlite3_column_text(stmt, 3));
+        cJSON_AddItemToObject(s, "job", job ? job : cJSON_CreateNull());
+        cJSON_AddBoolToObject(s, "skip_if_running", sqlite3_column_int(stmt, 4));
+        cJSON_AddBoolToObject(s, "paused", sqlite3_column_int(stmt, 5));
+        s_add_int(s, "next_run_ms", stmt, 6);
+        s_add_int(s, "last_tick_ms", stmt, 7);
+        s_add_text(s, "last_job", stmt, 8);
+        s_add_int(s, "runs", stmt, 9);
+        s_add_int(s, "skipped", stmt, 10);
+        s_add_time(s, "created_at", stmt, 11);
+        cJSON_AddItemToArray(list, s);
+    }
+    s_done(stmt);
+    if (rc != SQLITE_DONE) {
+        qc_error("store: schedules: %s", sqlite3_errmsg(self->db));
+        cJSON_Delete(list);
+        return NULL;
+    }
+    return list;
+}
+
+cJSON *qc_sqlite_schedule_runs(qc_store_backend_t *self, const char *name, int limit)
+{
+    char low[QC_MAX_ID_BYTES + 2], high[QC_MAX_ID_BYTES + 2];
+    snprintf(low, sizeof low, "%s@", name);
+    snprintf(high, sizeof high, "%s@~", name);
+    sqlite3_stmt *stmt = self->stmt[S_SCHED_RUNS];
+    sqlite3_bind_text(stmt, 1, low, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(stmt, 2, high, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int(stmt, 3, limit);
+    cJSON *runs = cJSON_CreateArray();
+    int rc;
+    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+        cJSON *run = cJSON_CreateObject();
+        s_add_text(run, "id", stmt, 0);
+        cJSON_AddStringToObject(run, "state", qc_state_name(sqlite3_column_int(stmt, 1)));
+        s_add_time(run, "run_at", stmt, 2);
+        s_add_time(run, "finished_at", stmt, 3);
+        s_add_int(run, "exit_code", stmt, 4);
+        s_add_text(run, "last_error", stmt, 5);
+        cJSON_AddItemToArray(runs, run);
+    }
+    s_done(stmt);
+    if (rc != SQLITE_DONE) {
+        cJSON_Delete(runs);
+        return NULL;
+    }
+    return runs;
+}
+
+int64_t qc_sqlite_schedule_next_due(qc_store_backend_t *self)
+{
+    sqlite3_stmt *stmt = self->stmt[S_SCHED_NEXT];
+    int64_t due = -1;
+    int rc = sqlite3_step(stmt);
+    if (rc == SQLITE_ROW && sqlite3_column_type(stmt, 0) != SQLITE_NULL)
+        due = sqlite3_column_int64(stmt, 0);
+    s_done(stmt);
+    return rc == SQLITE_ROW ? due : -2;
+}

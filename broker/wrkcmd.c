@@ -1,197 +1,167 @@
 #include "wrkcmd.h"
+#include "attempt.h"
 #include "events.h"
-#include "retry.h"
-#include "queuectl/clock.h"
-#include "queuectl/job.h"
+#include "timers.h"
 #include "queuectl/log.h"
 #include "queuectl/proto.h"
 
 #include <string.h>
 
-/* Records the end of an attempt and applies the retry policy. */
-static int s_finish(qc_broker_t *broker, const qc_running_t *running, const qc_result_t *result)
+/* Queues a worker-protocol message (encoded by the codec, proto.h). */
+static void s_send(qc_broker_t *broker, zframe_t *routing_id, const qc_wmsg_t *msg,
+                   qc_out_kind_t kind)
 {
-    int64_t now_ms = qc_clock_wall_ms();
-    qc_state_t next_state;
-    int64_t run_at_ms;
-    /* A job canceled while it ran ends canceled, however its run ended
-     * (unless it managed to succeed first). */
-    qc_outcome_t outcome = running->cancel_requested && result->outcome != QC_OUTCOME_SUCCEEDED
-                               ? QC_OUTCOME_CANCELED
-                               : result->outcome;
-    qc_retry_decide(&broker->config, outcome, running->attempts, running->max_retries, now_ms,
-                    &next_state, &run_at_ms);
-    if (qc_store_job_finish(broker->store, running, result, next_state, run_at_ms, now_ms) != 0)
-        return -1;
-    if (result->started_at_ms > 0 && result->finished_at_ms >= result->started_at_ms)
-        qc_histogram_observe(&broker->metrics.run_time,
-                             (double)(result->finished_at_ms - result->started_at_ms));
-    qc_events_job(broker, result->id, next_state, NULL, running->attempts, running->max_retries, 0,
-                  running->attempt, result->exit_code, result->error, running->worker_id);
-    const char *name = qc_outcome_name(result->outcome);
-    if (next_state == QC_STATE_COMPLETED)
-        qc_info("job %s: attempt %d succeeded", result->id, running->attempt);
-    else if (next_state == QC_STATE_FAILED)
-        qc_info("job %s: attempt %d %s (%s), retry %d/%d in %llds", result->id, running->attempt,
-                name, result->error[0] ? result->error : "no detail", running->attempts,
-                running->max_retries, (long long)(run_at_ms - now_ms) / 1000);
-    else if (next_state == QC_STATE_CANCELED)
-        qc_info("job %s: attempt %d %s, job canceled", result->id, running->attempt, name);
-    else
-        qc_warn("job %s: attempt %d %s (%s), moved to the dead-letter queue", result->id,
-                running->attempt, name, result->error[0] ? result->error : "no detail");
-    broker->maybe_due = 1;
-    return 0;
+    zmsg_t *frames = qc_wmsg_encode(msg);
+    qc_outbox_send_worker(broker->outbox, routing_id, &frames, kind);
 }
 
-/* Fails a held attempt whose worker is gone (or whose lease ran out). */
-static void s_lose(qc_broker_t *broker, const char *id, int attempt, const char *why)
+/* A message without a body (RESET, STOP, HEARTBEAT). */
+static void s_send_bare(qc_broker_t *broker, zframe_t *routing_id, qc_wmsg_type_t type)
 {
-    qc_running_t running;
-    if (qc_store_job_running(broker->store, id, &running) != 0 || running.attempt != attempt)
-        return; /* already finished: nothing to lose */
-    qc_result_t result;
-    qc_result_init(&result);
-    snprintf(result.id, sizeof result.id, "%s", id);
-    result.attempt = attempt;
-    result.outcome = QC_OUTCOME_WORKER_LOST;
-    snprintf(result.error, sizeof result.error, "%s", why);
-    s_finish(broker, &running, &result);
-}
-
-/* The event a worker's departure is published as. */
-static const char *why_event(const char *why)
-{
-    return strstr(why, "left") ? "left" : "lost";
-}
-
-static void s_lose_worker(qc_broker_t *broker, qc_worker_t **worker_p, const char *why)
-{
-    qc_worker_t *worker = *worker_p;
-    qc_events_worker(broker, why_event(why), worker);
-    for (int i = 0; i < worker->held_count; i++)
-        if (!worker->held[i].draining)
-            s_lose(broker, worker->held[i].id, worker->held[i].attempt, why);
-    worker->held_count = 0;
-    qc_dispatch_remove(broker->dispatch, worker_p);
+    s_send(broker, routing_id, &(qc_wmsg_t){.type = type}, QC_OUT_ALWAYS);
 }
 
 static void s_on_result(qc_broker_t *broker, zframe_t *routing_id, qc_worker_t *worker,
-                        const cJSON *body)
+                        qc_wmsg_t *msg)
 {
-    qc_result_t result;
-    char err[128];
-    if (!body || qc_result_from_json(body, &result, err, sizeof err) != 0) {
-        qc_warn("worker %s: malformed RESULT dropped: %s", worker->worker_id,
-                body ? err : "no body");
+    if (!msg->valid) {
+        qc_warn("worker %s: malformed RESULT dropped: %s", worker->worker_id, msg->error);
         return;
     }
-    cJSON *ack = cJSON_CreateObject();
-    cJSON_AddStringToObject(ack, "id", result.id);
-    cJSON_AddNumberToObject(ack, "attempt", result.attempt);
+    qc_result_t *result = &msg->result;
+    qc_wmsg_t ack = {.type = QC_WMSG_ACK, .run = {result->id, result->attempt}};
 
     qc_running_t running;
-    int rc = qc_store_job_running(broker->store, result.id, &running);
-    if (rc == -1) { /* no ACK: the worker sends it again */
-        cJSON_Delete(ack);
-        qc_result_clear(&result);
+    int rc = qc_store_job_running(broker->store, result->id, &running);
+    if (rc == -1) /* no ACK: the worker sends it again */
         return;
-    }
-    if (rc != 0 || running.attempt != result.attempt ||
-        strcmp(running.worker_id, worker->worker_id) != 0) {
+    /* Only the connection that holds the run, of the worker instance the
+     * store gave it to, reports on it: a name proves nothing. */
+    qc_held_t *held = qc_worker_held(worker, result->id, result->attempt);
+    if (held && held->started && result->outcome == QC_OUTCOME_NOT_STARTED)
+        result->outcome = QC_OUTCOME_FAILED; /* it said STARTED: a run is charged */
+    if (rc != 0 || running.attempt != result->attempt ||
+        strcmp(running.worker_token, worker->instance) != 0 || !held || held->draining) {
         /* Stale (already recorded, or its lease expired) or not this worker's:
          * acknowledge so it stops resending, record nothing. */
-        qc_info("job %s: result for attempt %d from %s ignored (%s)", result.id, result.attempt,
+        qc_info("job %s: result for attempt %d from %s ignored (%s)", result->id, result->attempt,
                 worker->worker_id,
-                rc != 0                             ? "not running"
-                : running.attempt != result.attempt ? "not the current attempt"
-                                                    : "held by another worker");
-        if (qc_worker_release(worker, result.id, result.attempt) == 0)
+                rc != 0                                          ? "not running"
+                : running.attempt != result->attempt             ? "not the current attempt"
+                : strcmp(running.worker_token, worker->instance) ? "held by another worker"
+                                                                 : "not held on this connection");
+        if (qc_worker_release(worker, result->id, result->attempt) == 0)
             broker->maybe_due = 1; /* a draining slot is free again */
-        qc_broker_send_worker(broker, routing_id, QC_B_ACK, ack, QC_OUT_ALWAYS);
-    } else if (s_finish(broker, &running, &result) == 0) {
-        if (qc_worker_release(worker, result.id, result.attempt) == 0)
+        s_send(broker, routing_id, &ack, QC_OUT_ALWAYS);
+    } else if (qc_attempt_finish(broker, &running, result) == 0) {
+        if (qc_worker_release(worker, result->id, result->attempt) == 0)
             worker->jobs_done++;
-        qc_dispatch_orphan_take(broker->dispatch, result.id, result.attempt, &running.seq);
-        qc_broker_send_worker(broker, routing_id, QC_B_ACK, ack, QC_OUT_AFTER_COMMIT);
+        qc_dispatch_orphan_take(broker->dispatch, result->id, result->attempt, &running.seq);
+        s_send(broker, routing_id, &ack, QC_OUT_AFTER_COMMIT);
     }
-    cJSON_Delete(ack);
-    qc_result_clear(&result);
 }
 
 /* Live output: relayed to subscribers of output.<id>, never stored. Only
  * from the worker that holds the job. */
-static void s_on_output(qc_broker_t *broker, qc_worker_t *worker, const cJSON *body)
+static void s_on_output(qc_broker_t *broker, qc_worker_t *worker, const qc_wmsg_t *msg)
 {
-    const char *id = qc_json_string(body, "id");
-    const char *stream = qc_json_string(body, "stream");
-    const char *data = qc_json_string(body, "data");
-    int64_t attempt;
-    if (!id || !qc_job_id_valid(id) || qc_json_int(body, "attempt", &attempt) != 0 || !data ||
-        !stream || (strcmp(stream, "stdout") != 0 && strcmp(stream, "stderr") != 0) ||
-        !qc_worker_holds(worker, id, (int)attempt))
+    const char *id = msg->run.id;
+    if (!msg->valid || !qc_worker_holds(worker, id, msg->run.attempt) || !broker->publishing)
         return;
     char topic[QC_MAX_ID_BYTES + 16];
     snprintf(topic, sizeof topic, "output.%s", id);
-    qc_broker_publish(broker, topic, body);
+    qc_outbox_publish(broker->outbox, topic, msg->body); /* relayed as the worker sent it */
 }
 
-/* Validates HELLO's fields; returns 0 or -1 with the reason. */
-static int s_hello_fields(const cJSON *body, const char **worker_id, const char **host, int *pid,
-                          int *slots, int *prefetch, const cJSON **running, char *err,
-                          size_t errlen)
+/* A name no live registration holds: worker_id itself, or worker_id.N. */
+static void s_free_name(qc_broker_t *broker, const char *worker_id, char *name, size_t len)
 {
-    int64_t v;
-    *worker_id = qc_json_string(body, "worker_id");
-    *host = qc_json_string(body, "host");
-    *running = cJSON_GetObjectItemCaseSensitive(body, "running");
-    if (!*worker_id || !qc_job_id_valid(*worker_id))
-        return snprintf(err, errlen, "worker_id missing or invalid"), -1;
-    if (!*host || strlen(*host) > 255)
-        return snprintf(err, errlen, "host missing or too long"), -1;
-    if (qc_json_int(body, "pid", &v) != 0 || v < 0 || v > INT32_MAX)
-        return snprintf(err, errlen, "pid missing or invalid"), -1;
-    *pid = (int)v;
-    if (qc_json_int(body, "slots", &v) != 0 || v < 1 || v > QC_MAX_SLOTS)
-        return snprintf(err, errlen, "slots must be 1 to %d", QC_MAX_SLOTS), -1;
-    *slots = (int)v;
-    *prefetch = 0;
-    if (cJSON_GetObjectItemCaseSensitive(body, "prefetch")) {
-        if (qc_json_int(body, "prefetch", &v) != 0 || v < 0 || v > *slots)
-            return snprintf(err, errlen, "prefetch must be 0 to slots"), -1;
-        *prefetch = (int)v;
+    snprintf(name, len, "%s", worker_id);
+    for (int n = 2; qc_dispatch_find_by_name(broker->dispatch, name); n++)
+        snprintf(name, len, "%.*s.%d", QC_MAX_ID_BYTES - 12, worker_id, n);
+}
+
+/* Adopts the runs a HELLO lists whose current attempt the store gave to
+ * this worker instance; a listed run that isn't its own any more is
+ * cancelled (running) or left to be acknowledged as stale (finished).
+ * Adopted runs are crossed off carried[]. */
+static void s_adopt(qc_broker_t *broker, qc_worker_t *worker, zframe_t *routing_id,
+                    const qc_wmsg_run_t *runs, int count, int finished, qc_held_t *carried,
+                    int carried_count)
+{
+    for (int r = 0; r < count; r++) {
+        const char *id = runs[r].id;
+        int attempt = runs[r].attempt;
+        qc_running_t running;
+        qc_held_t *held;
+        if (qc_store_job_running(broker->store, id, &running) == 0 && running.attempt == attempt &&
+            strcmp(running.worker_token, worker->instance) == 0 &&
+            (held = qc_worker_hold(worker, running.seq, id, attempt)) != NULL) {
+            held->started = 1; /* listed by the worker: its shell ran */
+            held->finished = finished;
+            int64_t seq;
+            qc_dispatch_orphan_take(broker->dispatch, id, attempt, &seq);
+            for (int i = 0; i < carried_count; i++)
+                if (carried[i].attempt == attempt && strcmp(carried[i].id, id) == 0)
+                    carried[i].id[0] = '\0'; /* adopted: not lost */
+            qc_info("job %s: attempt %d adopted by reconnected worker %s%s", id, attempt,
+                    worker->worker_id, finished ? " (finished, result on its way)" : "");
+            if (!finished && running.cancel_requested) /* canceled while the broker was away */
+                qc_wrkcmd_cancel_running(broker, id);
+        } else if (!finished) {
+            /* Not its job any more: kill it, but count its slot as taken
+             * until its (stale) RESULT says the process is gone. */
+            s_send(broker, routing_id, &(qc_wmsg_t){.type = QC_WMSG_CANCEL, .run = runs[r]},
+                   QC_OUT_ALWAYS);
+            held = qc_worker_hold(worker, 0, id, attempt);
+            if (held)
+                held->draining = 1;
+        }
     }
-    if (*running && !cJSON_IsArray(*running))
-        return snprintf(err, errlen, "running must be an array"), -1;
-    if (*running && cJSON_GetArraySize(*running) > *slots + *prefetch)
-        return snprintf(err, errlen, "running lists more jobs than slots"), -1;
-    return 0;
 }
 
-static void s_on_hello(qc_broker_t *broker, zframe_t *routing_id, const cJSON *body)
+static void s_on_hello(qc_broker_t *broker, zframe_t *routing_id, const char *curve_key,
+                       const qc_wmsg_t *msg)
 {
-    const char *worker_id, *host;
-    int pid, slots, prefetch;
-    const cJSON *running_list;
-    char err[128];
-    if (!body || s_hello_fields(body, &worker_id, &host, &pid, &slots, &prefetch, &running_list,
-                                err, sizeof err) != 0) {
-        qc_warn("malformed HELLO dropped: %s", body ? err : "no body");
+    if (!msg->valid) {
+        qc_warn("malformed HELLO dropped: %s", msg->error);
         return;
     }
-    /* The same worker may come back on a new connection: its earlier records
-     * give up their jobs to the new one, or lose them below. */
+    const qc_wmsg_hello_t *hello = &msg->hello;
+    qc_worker_hello_t who = {.worker_id = hello->worker_id,
+                             .instance = hello->instance,
+                             .curve_key = curve_key ? curve_key : "",
+                             .host = hello->host,
+                             .pid = hello->pid,
+                             .slots = hello->slots,
+                             .queues = hello->queues};
+    /* A registration belongs to its connection and, with CURVE, its key.
+     * The same worker process (same instance secret) may come back on a new
+     * connection: its earlier records give up their jobs to the new one, or
+     * lose them below. Anyone else never displaces a live registration. */
     qc_worker_t *previous[2] = {qc_dispatch_find(broker->dispatch, routing_id),
-                                qc_dispatch_find_by_name(broker->dispatch, worker_id)};
+                                qc_dispatch_find_by_instance(broker->dispatch, who.instance)};
+    if (previous[0] && strcmp(previous[0]->instance, who.instance) != 0) {
+        qc_warn("HELLO from the connection of worker %s with another instance: dropped",
+                previous[0]->worker_id);
+        return;
+    }
     if (previous[1] == previous[0])
         previous[1] = NULL;
-    qc_held_t carried[4 * QC_MAX_SLOTS];
-    int same_conn[4 * QC_MAX_SLOTS];
+    if (previous[1] && strcmp(previous[1]->curve_key, who.curve_key) != 0) {
+        qc_warn("HELLO for worker %s's instance from another CURVE key (%s): refused",
+                previous[1]->worker_id, who.curve_key[0] ? who.curve_key : "none");
+        return;
+    }
+    qc_held_t carried[2 * QC_MAX_SLOTS + QC_MAX_UNACKED];
+    int same_conn[2 * QC_MAX_SLOTS + QC_MAX_UNACKED];
     int carried_count = 0;
     for (int p = 0; p < 2; p++) {
         if (!previous[p])
             continue;
-        for (int i = 0; i < previous[p]->held_count; i++) {
+        for (int i = 0; i < previous[p]->held_count &&
+                        carried_count < (int)(sizeof carried / sizeof carried[0]);
+             i++) {
             same_conn[carried_count] = (p == 0);
             carried[carried_count++] = previous[p]->held[i];
         }
@@ -199,164 +169,171 @@ static void s_on_hello(qc_broker_t *broker, zframe_t *routing_id, const cJSON *b
         qc_dispatch_remove(broker->dispatch, &previous[p]);
     }
 
-    qc_worker_t *worker = qc_dispatch_add(broker->dispatch, routing_id, worker_id, host, pid, slots,
-                                          prefetch, qc_clock_mono_ms(), qc_clock_wall_ms());
+    /* Two live workers with one name (cloned hosts, a copied unit file):
+     * the newcomer gets a name of its own instead of knocking the other off. */
+    char name[QC_MAX_ID_BYTES + 1];
+    s_free_name(broker, who.worker_id, name, sizeof name);
+    if (strcmp(name, who.worker_id) != 0) {
+        qc_worker_t *holder = qc_dispatch_find_by_name(broker->dispatch, who.worker_id);
+        qc_warn("worker name %s is held by a live worker (host %s, pid %d); registering the "
+                "worker from host %s, pid %d as %s",
+                who.worker_id, holder ? holder->host : "?", holder ? holder->pid : 0, who.host,
+                who.pid, name);
+    }
+    who.worker_id = name;
+    qc_worker_t *worker = qc_dispatch_add(broker->dispatch, routing_id, &who,
+                                          qc_broker_mono_ms(broker), qc_broker_wall_ms(broker));
     if (!worker)
         return;
-    worker->stopping = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(body, "stopping"));
-    /* Adopt what it says it runs, if the store agrees it is its current attempt. */
-    const cJSON *entry;
-    cJSON_ArrayForEach(entry, running_list)
-    {
-        const char *id = qc_json_string(entry, "id");
-        int64_t attempt;
-        if (!id || !qc_job_id_valid(id) || qc_json_int(entry, "attempt", &attempt) != 0)
-            continue;
-        qc_running_t running;
-        if (qc_store_job_running(broker->store, id, &running) == 0 && running.attempt == attempt &&
-            strcmp(running.worker_id, worker_id) == 0 &&
-            qc_worker_hold(worker, running.seq, id, (int)attempt) == 0) {
-            int64_t seq;
-            qc_dispatch_orphan_take(broker->dispatch, id, (int)attempt, &seq);
-            for (int i = 0; i < carried_count; i++)
-                if (carried[i].attempt == attempt && strcmp(carried[i].id, id) == 0)
-                    carried[i].id[0] = '\0'; /* adopted: not lost */
-            qc_info("job %s: attempt %lld adopted by reconnected worker %s", id, (long long)attempt,
-                    worker_id);
-            if (running.cancel_requested) /* canceled while the broker was away */
-                qc_wrkcmd_cancel_running(broker, id);
-        } else {
-            /* Not its job any more: kill it, but count its slot as taken
-             * until its (stale) RESULT says the process is gone. */
-            cJSON *cancel = cJSON_CreateObject();
-            cJSON_AddStringToObject(cancel, "id", id);
-            cJSON_AddNumberToObject(cancel, "attempt", (double)attempt);
-            qc_broker_send_worker(broker, routing_id, QC_B_CANCEL, cancel, QC_OUT_ALWAYS);
-            cJSON_Delete(cancel);
-            if (qc_worker_hold(worker, 0, id, (int)attempt) == 0)
-                worker->held[worker->held_count - 1].draining = 1;
-        }
-    }
+    worker->stopping = hello->stopping;
+    s_adopt(broker, worker, routing_id, hello->running, hello->running_count, 0, carried,
+            carried_count);
+    s_adopt(broker, worker, routing_id, hello->finished, hello->finished_count, 1, carried,
+            carried_count);
     for (int i = 0; i < carried_count; i++) {
         if (!carried[i].id[0])
             continue;
         /* Same connection: a JOB sent after this HELLO left the worker is
          * still on its way to it (in order): keep holding it. */
+        qc_held_t *held;
         if (same_conn[i] &&
-            qc_worker_hold(worker, carried[i].seq, carried[i].id, carried[i].attempt) == 0) {
-            worker->held[worker->held_count - 1].draining = carried[i].draining;
+            (held = qc_worker_hold(worker, carried[i].seq, carried[i].id, carried[i].attempt))) {
+            *held = carried[i];
             continue;
         }
         if (!carried[i].draining)
-            s_lose(broker, carried[i].id, carried[i].attempt, "worker reconnected without it");
+            qc_attempt_lose(broker, carried[i].id, carried[i].attempt, carried[i].started,
+                            "worker reconnected without it");
     }
 
-    cJSON *welcome = cJSON_CreateObject();
-    cJSON_AddNumberToObject(welcome, "heartbeat_ms", (double)broker->heartbeat_ms);
-    cJSON_AddNumberToObject(welcome, "liveness_ms", (double)broker->liveness_ms);
-    qc_broker_send_worker(broker, routing_id, QC_B_WELCOME, welcome, QC_OUT_ALWAYS);
-    cJSON_Delete(welcome);
+    qc_wmsg_t welcome = {.type = QC_WMSG_WELCOME,
+                         .welcome = {.worker_id = worker->worker_id,
+                                     .heartbeat_ms = broker->heartbeat_ms,
+                                     .liveness_ms = broker->liveness_ms}};
+    s_send(broker, routing_id, &welcome, QC_OUT_ALWAYS);
     qc_events_worker(broker, "joined", worker);
-    qc_info("worker %s registered (host %s, pid %d, %d slot%s, %d running)", worker_id, host, pid,
-            slots, slots == 1 ? "" : "s", worker->held_count);
+    qc_info("worker %s registered (host %s, pid %d, %d slot%s, %d held, queues %s)",
+            worker->worker_id, worker->host, worker->pid, worker->slots,
+            worker->slots == 1 ? "" : "s", worker->held_count,
+            worker->queues ? worker->queues : "all");
     broker->maybe_due = 1;
+}
+
+/* The worker says the shell of a run it holds has started: from now on the
+ * run counts toward max_retries, and started_at is the truth. */
+static void s_on_started(qc_broker_t *broker, qc_worker_t *worker, const qc_wmsg_t *msg)
+{
+    qc_held_t *held;
+    int attempt = msg->run.attempt;
+    if (!msg->valid || !(held = qc_worker_held(worker, msg->run.id, attempt)) || held->draining ||
+        held->started)
+        return;
+    int64_t started_at_ms = msg->started.started_at_ms;
+    /* The worker's clock: trusted only within a day of ours. */
+    int64_t now_ms = qc_broker_wall_ms(broker);
+    if (started_at_ms < now_ms - 86400000 || started_at_ms > now_ms + 86400000)
+        started_at_ms = now_ms;
+    held->started = 1;
+    qc_store_job_started(broker->store, held->seq, attempt, started_at_ms);
 }
 
 void qc_wrkcmd_touch(qc_broker_t *broker, zframe_t *routing_id)
 {
     qc_worker_t *worker = qc_dispatch_find(broker->dispatch, routing_id);
     if (worker)
-        worker->last_seen_mono_ms = qc_clock_mono_ms();
+        worker->last_seen_mono_ms = qc_broker_mono_ms(broker);
 }
 
-void qc_wrkcmd_handle(qc_broker_t *broker, zframe_t *routing_id, zmsg_t *msg)
+void qc_wrkcmd_handle(qc_broker_t *broker, zframe_t *routing_id, const char *curve_key,
+                      zmsg_t *frames)
 {
-    const char *command;
-    cJSON *body;
+    qc_wmsg_t msg;
     char err[128];
-    if (qc_wmsg_decode(msg, &command, &body, err, sizeof err) != 0) {
+    if (qc_wmsg_decode(frames, &msg, err, sizeof err) != 0) {
         qc_warn("worker socket: malformed message dropped: %s", err);
+        qc_wmsg_clear(&msg);
         return;
     }
     qc_worker_t *worker = qc_dispatch_find(broker->dispatch, routing_id);
     if (worker)
-        worker->last_seen_mono_ms = qc_clock_mono_ms();
+        worker->last_seen_mono_ms = qc_broker_mono_ms(broker);
 
-    if (strcmp(command, QC_W_HELLO) == 0) {
-        s_on_hello(broker, routing_id, body);
+    if (msg.type == QC_WMSG_HELLO) {
+        s_on_hello(broker, routing_id, curve_key, &msg);
     } else if (!worker) {
         /* Unknown peer (e.g. the broker restarted): ask it to introduce itself. */
-        if (strcmp(command, QC_W_HEARTBEAT) == 0 || strcmp(command, QC_W_RESULT) == 0)
-            qc_broker_send_worker(broker, routing_id, QC_B_RESET, NULL, QC_OUT_ALWAYS);
-    } else if (strcmp(command, QC_W_RESULT) == 0) {
-        s_on_result(broker, routing_id, worker, body);
-    } else if (strcmp(command, QC_W_STOPPING) == 0) {
+        if (msg.type == QC_WMSG_HEARTBEAT || msg.type == QC_WMSG_RESULT)
+            s_send_bare(broker, routing_id, QC_WMSG_RESET);
+    } else if (msg.type == QC_WMSG_RESULT) {
+        s_on_result(broker, routing_id, worker, &msg);
+    } else if (msg.type == QC_WMSG_STARTED) {
+        s_on_started(broker, worker, &msg);
+    } else if (msg.type == QC_WMSG_STOPPING) {
         if (!worker->stopping)
             qc_info("worker %s: stopping, finishing %d job(s)", worker->worker_id,
                     worker->held_count);
         worker->stopping = 1;
-    } else if (strcmp(command, QC_W_OUTPUT) == 0) {
-        s_on_output(broker, worker, body);
-    } else if (strcmp(command, QC_W_BYE) == 0) {
+    } else if (msg.type == QC_WMSG_OUTPUT) {
+        s_on_output(broker, worker, &msg);
+    } else if (msg.type == QC_WMSG_BYE) {
         qc_info("worker %s left (%lld jobs done)", worker->worker_id, (long long)worker->jobs_done);
-        s_lose_worker(broker, &worker, "worker left with the job unfinished");
-    } else if (strcmp(command, QC_W_HEARTBEAT) != 0) {
-        qc_warn("worker %s: unexpected %s dropped", worker->worker_id, command);
+        qc_attempt_lose_worker(broker, &worker, "worker left with the job unfinished");
+    } else if (msg.type != QC_WMSG_HEARTBEAT) {
+        qc_warn("worker %s: unexpected %s dropped", worker->worker_id, qc_wmsg_command(msg.type));
     }
-    cJSON_Delete(body);
+    qc_wmsg_clear(&msg);
 }
 
 /* Gives one due job to worker; returns 1 if it did, 0 if nothing is due, -1 on error. */
 static int s_give_one(qc_broker_t *broker, qc_worker_t *worker, int64_t now_wall_ms)
 {
-    qc_worker_ref_t ref = {worker->worker_id, worker->host, worker->pid};
+    qc_worker_ref_t ref = {worker->worker_id, worker->instance, worker->host, worker->pid};
     qc_claim_t claim;
-    int rc = qc_store_job_claim_next(broker->store, &ref, now_wall_ms, &claim);
+    int rc = qc_store_job_claim_for(broker->store, &ref, now_wall_ms, worker->queues, &claim);
     if (rc != 1)
         return rc;
-    qc_worker_hold(worker, claim.seq, claim.id, claim.attempt);
+    if (!qc_worker_hold(worker, claim.seq, claim.id, claim.attempt)) {
+        qc_claim_clear(&claim);
+        return -1; /* out of memory: the pass's commit must not keep this claim */
+    }
     qc_histogram_observe(
         &broker->metrics.dispatch_latency,
         (double)(now_wall_ms > claim.run_at_ms ? now_wall_ms - claim.run_at_ms : 0));
-    qc_events_job(broker, claim.id, QC_STATE_PROCESSING, claim.command, claim.attempts,
-                  claim.max_retries, claim.priority, claim.attempt, -1, NULL, worker->worker_id);
-    cJSON *job = cJSON_CreateObject();
-    cJSON_AddStringToObject(job, "id", claim.id);
-    cJSON_AddNumberToObject(job, "attempt", claim.attempt);
-    cJSON_AddStringToObject(job, "command", claim.command);
-    cJSON_AddNumberToObject(job, "timeout_s", claim.timeout_s);
-    qc_broker_send_worker(broker, worker->routing_id, QC_B_JOB, job, QC_OUT_AFTER_COMMIT);
-    cJSON_Delete(job);
+    qc_events_job(broker, &(qc_job_event_t){.id = claim.id,
+                                            .state = QC_STATE_PROCESSING,
+                                            .command = claim.command,
+                                            .with_counts = 1,
+                                            .attempts = claim.attempts,
+                                            .max_retries = claim.max_retries,
+                                            .priority = claim.priority,
+                                            .attempt = claim.attempt,
+                                            .worker_id = worker->worker_id});
+    cJSON *env = claim.env_json ? cJSON_Parse(claim.env_json) : NULL;
+    qc_wmsg_t job = {.type = QC_WMSG_JOB,
+                     .run = {claim.id, claim.attempt},
+                     .job = {.command = claim.command,
+                             .timeout_s = claim.timeout_s,
+                             .env = env,
+                             .cwd = claim.cwd,
+                             .queue = claim.queue[0] ? claim.queue : NULL}};
+    s_send(broker, worker->routing_id, &job, QC_OUT_AFTER_COMMIT);
+    cJSON_Delete(env);
     qc_debug("job %s: attempt %d sent to worker %s", claim.id, claim.attempt, worker->worker_id);
-    free(claim.command);
+    qc_claim_clear(&claim);
     return 1;
-}
-
-/* An idle slot beats a prefetch place; then the least recently given wins. */
-static int s_better(const qc_worker_t *a, const qc_worker_t *b)
-{
-    int a_idle = a->held_count < a->slots, b_idle = b->held_count < b->slots;
-    if (a_idle != b_idle)
-        return a_idle;
-    return a->last_given < b->last_given;
 }
 
 void qc_wrkcmd_dispatch(qc_broker_t *broker, int64_t now_wall_ms)
 {
-    if (qc_clock_mono_ms() < broker->dispatch_after_mono_ms)
+    if (qc_broker_mono_ms(broker) < broker->dispatch_after_mono_ms)
         return;
     if (!broker->maybe_due && (broker->next_due_ms < 0 || broker->next_due_ms > now_wall_ms))
         return;
-    /* Each job goes to the free worker that was given one least recently,
-     * so work spreads over workers instead of filling the first one. */
-    static uint64_t s_dispatch_clock = 0;
+    /* Which worker gets each job is the registry's policy (dispatch.h). */
     int nothing_due = 0;
+    qc_dispatch_pass_begin(broker->dispatch);
     for (;;) {
-        qc_worker_t *best = NULL;
-        for (qc_worker_t *w = qc_dispatch_first(broker->dispatch); w;
-             w = qc_dispatch_next(broker->dispatch))
-            if (qc_worker_free_slots(w) > 0 && (!best || s_better(w, best)))
-                best = w;
+        qc_worker_t *best = qc_dispatch_pick(broker->dispatch);
         if (!best)
             break;
         int rc = s_give_one(broker, best, now_wall_ms);
@@ -364,60 +341,29 @@ void qc_wrkcmd_dispatch(qc_broker_t *broker, int64_t now_wall_ms)
             return; /* storage trouble: try again on the next pass */
         if (rc == 0) {
             nothing_due = 1;
-            break;
+            if (!best->queues)
+                break; /* it serves every queue: nothing is due for anyone */
+            /* Nothing in its queues: a worker serving others may find some. */
+            qc_dispatch_nothing_due(broker->dispatch, best);
+            continue;
         }
-        best->last_given = ++s_dispatch_clock;
+        qc_dispatch_given(broker->dispatch, best);
     }
     /* Nothing more is due now (or nobody is free): remember when to look again. */
     broker->maybe_due = 0;
     broker->next_due_ms = nothing_due ? qc_store_next_due_ms(broker->store) : -1;
-}
-
-int64_t qc_wrkcmd_sweep(qc_broker_t *broker, int64_t now_mono_ms)
-{
-    /* Collect first: removing while iterating the registry is not allowed. */
-    qc_worker_t *lost[64];
-    int lost_count;
-    do {
-        lost_count = 0;
-        for (qc_worker_t *w = qc_dispatch_first(broker->dispatch); w && lost_count < 64;
-             w = qc_dispatch_next(broker->dispatch))
-            if (now_mono_ms - w->last_seen_mono_ms >= broker->liveness_ms)
-                lost[lost_count++] = w;
-        for (int i = 0; i < lost_count; i++) {
-            qc_warn("worker %s lost: silent for %lld ms, %d job%s to retry", lost[i]->worker_id,
-                    (long long)(now_mono_ms - lost[i]->last_seen_mono_ms), lost[i]->held_count,
-                    lost[i]->held_count == 1 ? "" : "s");
-            s_lose_worker(broker, &lost[i], "worker lost (no heartbeat)");
-        }
-    } while (lost_count == 64);
-
-    qc_held_t orphan;
-    while (qc_dispatch_orphan_expired(broker->dispatch, now_mono_ms, &orphan) == 0) {
-        qc_warn("job %s: lease of attempt %d expired after restart", orphan.id, orphan.attempt);
-        s_lose(broker, orphan.id, orphan.attempt, "lease expired: no worker reclaimed the job");
-    }
-
-    return qc_wrkcmd_sweep_deadline(broker);
-}
-
-int64_t qc_wrkcmd_sweep_deadline(qc_broker_t *broker)
-{
-    int64_t next = qc_dispatch_orphan_deadline(broker->dispatch);
-    for (qc_worker_t *w = qc_dispatch_first(broker->dispatch); w;
-         w = qc_dispatch_next(broker->dispatch)) {
-        int64_t deadline = w->last_seen_mono_ms + broker->liveness_ms;
-        if (next < 0 || deadline < next)
-            next = deadline;
-    }
-    return next;
+    /* Due, yet nobody may take it (its queue is paused or full, or no worker
+     * serves it): a resume, a finished job or a new worker set maybe_due;
+     * meanwhile look again in a second rather than spin. */
+    if (nothing_due && broker->next_due_ms >= 0 && broker->next_due_ms <= now_wall_ms)
+        broker->next_due_ms = now_wall_ms + 1000;
 }
 
 void qc_wrkcmd_heartbeat(qc_broker_t *broker)
 {
     for (qc_worker_t *w = qc_dispatch_first(broker->dispatch); w;
          w = qc_dispatch_next(broker->dispatch))
-        qc_broker_send_worker(broker, w->routing_id, QC_B_HEARTBEAT, NULL, QC_OUT_ALWAYS);
+        s_send_bare(broker, w->routing_id, QC_WMSG_HEARTBEAT);
 }
 
 int qc_wrkcmd_stop(qc_broker_t *broker, const char *worker_id)
@@ -428,37 +374,11 @@ int qc_wrkcmd_stop(qc_broker_t *broker, const char *worker_id)
         if (worker_id && strcmp(w->worker_id, worker_id) != 0)
             continue;
         w->stopping = 1;
-        qc_broker_send_worker(broker, w->routing_id, QC_B_STOP, NULL, QC_OUT_ALWAYS);
+        s_send_bare(broker, w->routing_id, QC_WMSG_STOP);
         qc_info("worker %s: asked to stop", w->worker_id);
         count++;
     }
     return count;
-}
-
-typedef struct {
-    qc_dispatch_t *dispatch;
-    int64_t deadline_mono_ms;
-    int count;
-} s_orphan_ctx_t;
-
-static void s_add_orphan(void *arg, int64_t seq, const char *id, int attempt, const char *worker_id)
-{
-    s_orphan_ctx_t *ctx = arg;
-    (void)worker_id;
-    qc_dispatch_orphan_add(ctx->dispatch, seq, id, attempt, ctx->deadline_mono_ms);
-    ctx->count++;
-}
-
-int qc_wrkcmd_load_orphans(qc_broker_t *broker, int64_t now_mono_ms)
-{
-    qc_dispatch_orphans_clear(broker->dispatch);
-    s_orphan_ctx_t ctx = {broker->dispatch, now_mono_ms + broker->liveness_ms, 0};
-    if (qc_store_each_running(broker->store, s_add_orphan, &ctx) != 0)
-        return -1;
-    if (ctx.count)
-        qc_info("%d job%s found processing: leased for %lld ms to reconnecting workers", ctx.count,
-                ctx.count == 1 ? "" : "s", (long long)broker->liveness_ms);
-    return 0;
 }
 
 void qc_wrkcmd_resync(qc_broker_t *broker)
@@ -467,10 +387,10 @@ void qc_wrkcmd_resync(qc_broker_t *broker)
      * from the store's view of what it holds. */
     qc_worker_t *w;
     while ((w = qc_dispatch_first(broker->dispatch)) != NULL) {
-        qc_broker_send_worker(broker, w->routing_id, QC_B_RESET, NULL, QC_OUT_ALWAYS);
+        s_send_bare(broker, w->routing_id, QC_WMSG_RESET);
         qc_dispatch_remove(broker->dispatch, &w);
     }
-    qc_wrkcmd_load_orphans(broker, qc_clock_mono_ms());
+    qc_timers_load_orphans(broker, qc_broker_mono_ms(broker));
     broker->maybe_due = 1;
 }
 
@@ -479,14 +399,11 @@ void qc_wrkcmd_cancel_running(qc_broker_t *broker, const char *id)
     qc_running_t running;
     if (qc_store_job_running(broker->store, id, &running) != 0)
         return;
-    qc_worker_t *worker = qc_dispatch_find_by_name(broker->dispatch, running.worker_id);
+    qc_worker_t *worker = qc_dispatch_find_by_instance(broker->dispatch, running.worker_token);
     qc_info("job %s: cancel requested; attempt %d %s", id, running.attempt,
             worker ? "is being killed by its worker" : "ends canceled when its lease ends");
     if (!worker)
         return;
-    cJSON *cancel = cJSON_CreateObject();
-    cJSON_AddStringToObject(cancel, "id", id);
-    cJSON_AddNumberToObject(cancel, "attempt", running.attempt);
-    qc_broker_send_worker(broker, worker->routing_id, QC_B_CANCEL, cancel, QC_OUT_AFTER_COMMIT);
-    cJSON_Delete(cancel);
+    s_send(broker, worker->routing_id,
+           &(qc_wmsg_t){.type = QC_WMSG_CANCEL, .run = {id, running.attempt}}, QC_OUT_AFTER_COMMIT);
 }

@@ -1,23 +1,20 @@
-/* Workers: the worker protocol's handlers, dispatch of due jobs to free
- * slots, liveness, and lease expiry (docs/PROTOCOL.md section 3). */
+/* Workers: the worker protocol's handlers and the claims that hand due jobs
+ * to free slots (docs/PROTOCOL.md section 3). Which worker gets a job is
+ * the registry's policy (dispatch.h); liveness and leases are timed work
+ * (timers.h); how an attempt ends is attempt.h. */
 #ifndef QC_WRKCMD_H
 #define QC_WRKCMD_H
 
 #include "broker.h"
 
 /* Handles one message from the worker socket (routing frame popped into
- * routing_id; msg is what follows). Never trusts the peer. */
-void qc_wrkcmd_handle(qc_broker_t *broker, zframe_t *routing_id, zmsg_t *msg);
+ * routing_id; msg is what follows). curve_key: the sender's CURVE public key
+ * (Z85) on an authenticated socket, else NULL. Never trusts the peer. */
+void qc_wrkcmd_handle(qc_broker_t *broker, zframe_t *routing_id, const char *curve_key,
+                      zmsg_t *msg);
 
 /* Hands due jobs to free slots, committing attempts in the open transaction. */
 void qc_wrkcmd_dispatch(qc_broker_t *broker, int64_t now_wall_ms);
-
-/* Declares silent workers lost and expires orphan leases. Returns the
- * monotonic time of the next deadline to check, or -1. */
-int64_t qc_wrkcmd_sweep(qc_broker_t *broker, int64_t now_mono_ms);
-
-/* The next sweep deadline without acting (monotonic ms), or -1. */
-int64_t qc_wrkcmd_sweep_deadline(qc_broker_t *broker);
 
 /* Counts a message from routing_id as a sign of life, nothing more. */
 void qc_wrkcmd_touch(qc_broker_t *broker, zframe_t *routing_id);
@@ -30,9 +27,6 @@ int qc_wrkcmd_stop(qc_broker_t *broker, const char *worker_id);
 
 /* Asks the worker holding id (processing, marked canceled) to kill it. */
 void qc_wrkcmd_cancel_running(qc_broker_t *broker, const char *id);
-
-/* Start-up: every job found processing gets a lease of one liveness window. */
-int qc_wrkcmd_load_orphans(qc_broker_t *broker, int64_t now_mono_ms);
 
 /* After a failed commit: rebuild held jobs from the store and ask workers
  * to say HELLO again, so nothing in memory claims what was rolled back. */

@@ -17,6 +17,7 @@ struct _qc_client_t {
     char *key_path; /* CURVE settings, NULL for defaults */
     char *server_key;
     int insecure;
+    int pending; /* a request was sent and its reply not received yet */
 };
 
 static int s_connect(qc_client_t *self)
@@ -86,14 +87,15 @@ const char *qc_client_get_endpoint(qc_client_t *self)
     return self->endpoint;
 }
 
-int qc_client_call(qc_client_t *self, const cJSON *request, cJSON **reply)
+int qc_client_send(qc_client_t *self, const cJSON *request)
 {
-    *reply = NULL;
+    if (self->pending)
+        qc_client_reset(self); /* REQ allows one request at a time */
     if (!self->sock && s_connect(self) != 0)
         return -1;
     char *text = cJSON_PrintUnformatted(request);
     if (!text)
-        return -2;
+        return -1;
     zframe_t *frame = zframe_new(text, strlen(text));
     cJSON_free(text);
     if (zframe_send(&frame, self->sock, 0) != 0) {
@@ -101,15 +103,27 @@ int qc_client_call(qc_client_t *self, const cJSON *request, cJSON **reply)
         zsock_destroy(&self->sock);
         return -1;
     }
+    self->pending = 1;
+    return 0;
+}
+
+int qc_client_recv(qc_client_t *self, int timeout_ms, cJSON **reply)
+{
+    *reply = NULL;
+    if (!self->pending || !self->sock)
+        return -1;
     zmq_pollitem_t item = {zsock_resolve(self->sock), 0, ZMQ_POLLIN, 0};
-    int rc = zmq_poll(&item, 1, self->timeout_ms);
-    if (rc <= 0 || !(item.revents & ZMQ_POLLIN)) {
-        zsock_destroy(&self->sock);
+    int rc = zmq_poll(&item, 1, timeout_ms);
+    if (rc == 0)
+        return 1;
+    if (rc < 0 || !(item.revents & ZMQ_POLLIN)) {
+        qc_client_reset(self);
         return -1;
     }
     zframe_t *answer = zframe_recv(self->sock);
+    self->pending = 0;
     if (!answer) {
-        zsock_destroy(&self->sock);
+        qc_client_reset(self);
         return -1;
     }
     char err[128];
@@ -117,6 +131,25 @@ int qc_client_call(qc_client_t *self, const cJSON *request, cJSON **reply)
                                   sizeof err);
     zframe_destroy(&answer);
     return *reply ? 0 : -2;
+}
+
+void qc_client_reset(qc_client_t *self)
+{
+    zsock_destroy(&self->sock); /* linger 0: a queued request is dropped, never sent later */
+    self->pending = 0;
+}
+
+int qc_client_call(qc_client_t *self, const cJSON *request, cJSON **reply)
+{
+    *reply = NULL;
+    if (qc_client_send(self, request) != 0)
+        return -1;
+    int rc = qc_client_recv(self, self->timeout_ms, reply);
+    if (rc == 1) {
+        qc_client_reset(self);
+        return -1;
+    }
+    return rc;
 }
 
 /* ---- Convenience calls ------------------------------------------------- */
@@ -208,23 +241,73 @@ int qc_client_get(qc_client_t *self, const char *id, cJSON **job_out, char *err,
     return rc;
 }
 
+int qc_client_states(qc_client_t *self, const char *const *ids, int count, cJSON **jobs_out,
+                     char *err, size_t errlen)
+{
+    cJSON *request = s_op("states");
+    cJSON *list = cJSON_AddArrayToObject(request, "ids");
+    for (int i = 0; i < count; i++)
+        cJSON_AddItemToArray(list, cJSON_CreateString(ids[i]));
+    cJSON *reply;
+    int rc = s_request(self, request, &reply, err, errlen);
+    if (rc == 0) {
+        *jobs_out = cJSON_DetachItemFromObject(reply, "jobs");
+        cJSON_Delete(reply);
+    }
+    return rc;
+}
+
+static int s_finished(const char *state)
+{
+    return state && (strcmp(state, "completed") == 0 || strcmp(state, "dead") == 0 ||
+                     strcmp(state, "canceled") == 0);
+}
+
+/* The job's state alone (the states op): 0 with state copied, or as
+ * s_request; a broker without the op answers 1 with "unknown_op" in err. */
+static int s_state_of(qc_client_t *self, const char *id, char *state, size_t len, char *err,
+                      size_t errlen)
+{
+    cJSON *jobs = NULL;
+    int rc = qc_client_states(self, &id, 1, &jobs, err, errlen);
+    if (rc == 0) {
+        const char *text = qc_json_string(cJSON_GetArrayItem(jobs, 0), "state");
+        snprintf(state, len, "%s", text ? text : "");
+    }
+    cJSON_Delete(jobs);
+    return rc;
+}
+
 int qc_client_wait(qc_client_t *self, const char *id, int timeout_ms, cJSON **job_out, char *err,
                    size_t errlen)
 {
     int64_t deadline = zclock_mono() + timeout_ms;
     int pause_ms = 10;
+    int by_state = 1; /* poll the state alone; read the whole job once it is done */
+    *job_out = NULL;
     for (;;) {
-        int rc = qc_client_get(self, id, job_out, err, errlen);
-        if (rc != 0)
-            return rc;
-        const char *state = qc_json_string(*job_out, "state");
-        if (state && (strcmp(state, "completed") == 0 || strcmp(state, "dead") == 0 ||
-                      strcmp(state, "canceled") == 0))
-            return 0;
-        if (timeout_ms >= 0 && zclock_mono() >= deadline)
-            return 2;
-        cJSON_Delete(*job_out);
-        *job_out = NULL;
+        char state[32] = "", state_err[256];
+        if (by_state) {
+            int rc = s_state_of(self, id, state, sizeof state, state_err, sizeof state_err);
+            if (rc == 1 && strncmp(state_err, QC_E_UNKNOWN_OP, strlen(QC_E_UNKNOWN_OP)) == 0) {
+                by_state = 0; /* an older broker: read the whole job every time */
+            } else if (rc != 0) {
+                if (err)
+                    snprintf(err, errlen, "%s", state_err);
+                return rc;
+            }
+        }
+        int out_of_time = timeout_ms >= 0 && zclock_mono() >= deadline;
+        /* an empty state is an unknown id: get says not_found */
+        if (!by_state || !state[0] || s_finished(state) || out_of_time) {
+            int rc = qc_client_get(self, id, job_out, err, errlen);
+            if (rc != 0 || s_finished(qc_json_string(*job_out, "state")))
+                return rc;
+            if (out_of_time)
+                return 2; /* with the job as it is now */
+            cJSON_Delete(*job_out);
+            *job_out = NULL;
+        }
         zclock_sleep(pause_ms);
         if (pause_ms < 200) /* quick for short jobs, gentle for long ones */
             pause_ms *= 2;

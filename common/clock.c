@@ -19,6 +19,20 @@ int64_t qc_clock_mono_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+static int64_t s_system_wall_ms(void *arg)
+{
+    (void)arg;
+    return qc_clock_wall_ms();
+}
+
+static int64_t s_system_mono_ms(void *arg)
+{
+    (void)arg;
+    return qc_clock_mono_ms();
+}
+
+const qc_clock_t qc_clock_system = {s_system_wall_ms, s_system_mono_ms, NULL};
+
 char *qc_clock_format_iso(int64_t wall_ms, char *buf, size_t len)
 {
     time_t secs = (time_t)(wall_ms / 1000);

@@ -2,6 +2,7 @@
 #include "queuectl/protocol.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -130,4 +131,73 @@ int qc_utf8_valid(const char *s, size_t len)
         i += n;
     }
     return 1;
+}
+
+int qc_parse_exit_list(const char *text, int allow_words, char *out, size_t outlen, char *err,
+                       size_t errlen)
+{
+    char seen[256] = {0};
+    int timeout = 0, lost = 0, count = 0;
+    if (strcmp(text, "none") == 0)
+        text = "";
+    const char *p = text;
+    while (*p) {
+        size_t len = strcspn(p, ",");
+        char item[16];
+        if (len == 0 || len >= sizeof item) {
+            snprintf(err, errlen, "\"%.*s\" is not an exit code (use 1-255%s, comma-separated)",
+                     (int)(len < 40 ? len : 40), p, allow_words ? ", timeout or lost" : "");
+            return -1;
+        }
+        memcpy(item, p, len);
+        item[len] = '\0';
+        int64_t code;
+        if (allow_words && strcmp(item, "timeout") == 0) {
+            timeout = 1;
+        } else if (allow_words && strcmp(item, "lost") == 0) {
+            lost = 1;
+        } else if (qc_parse_int(item, 1, 255, &code) == 0) {
+            if (!seen[code] && ++count > QC_MAX_EXIT_CODES) {
+                snprintf(err, errlen, "more than %d exit codes", QC_MAX_EXIT_CODES);
+                return -1;
+            }
+            seen[code] = 1;
+        } else {
+            snprintf(err, errlen, "\"%s\" is not an exit code (use 1-255%s, comma-separated)", item,
+                     allow_words ? ", timeout or lost" : "");
+            return -1;
+        }
+        p += len;
+        if (*p == ',') {
+            p++;
+            if (!*p) {
+                snprintf(err, errlen, "a list must not end with a comma");
+                return -1;
+            }
+        }
+    }
+    size_t used = 0;
+    out[0] = '\0';
+    for (int code = 1; code < 256; code++)
+        if (seen[code])
+            used += (size_t)snprintf(out + used, outlen - used, "%s%d", used ? "," : "", code);
+    if (timeout)
+        used += (size_t)snprintf(out + used, outlen - used, "%stimeout", used ? "," : "");
+    if (lost)
+        used += (size_t)snprintf(out + used, outlen - used, "%slost", used ? "," : "");
+    return 0;
+}
+
+int qc_exit_list_has(const char *list, const char *item)
+{
+    size_t len = strlen(item);
+    for (const char *p = list; p && *p;) {
+        size_t n = strcspn(p, ",");
+        if (n == len && strncmp(p, item, len) == 0)
+            return 1;
+        p += n;
+        if (*p == ',')
+            p++;
+    }
+    return 0;
 }

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 /* sun_path is 108 bytes; "ipc://" is not part of it. */
 #define QC_IPC_PATH_MAX 107
@@ -34,9 +35,30 @@ const char *qc_home(void)
         qc_error("QUEUECTL_HOME is too long");
         return NULL;
     }
-    /* Owner-only: the ipc sockets inside are the broker's access control. */
-    if (mkdir(s_home, 0700) != 0 && errno != EEXIST) {
+    /* Owner-only: the ipc sockets inside are the broker's access control,
+     * and the database holds every command and its output. */
+    struct stat st;
+    if ((mkdir(s_home, 0700) != 0 && errno != EEXIST) || stat(s_home, &st) != 0) {
         qc_error("cannot create %s: %s", s_home, strerror(errno));
+        s_home[0] = '\0';
+        return NULL;
+    }
+    if (!S_ISDIR(st.st_mode)) {
+        qc_error("%s is not a directory", s_home);
+        s_home[0] = '\0';
+        return NULL;
+    }
+    if (st.st_uid != geteuid()) {
+        qc_error("%s belongs to uid %d, not to you (uid %d): set QUEUECTL_HOME to a directory of "
+                 "your own",
+                 s_home, (int)st.st_uid, (int)geteuid());
+        s_home[0] = '\0';
+        return NULL;
+    }
+    if (st.st_mode & 077) {
+        qc_error("%s can be reached by other users (mode %03o), who could read every job's "
+                 "command and output: run 'chmod 700 %s'",
+                 s_home, (unsigned)(st.st_mode & 0777), s_home);
         s_home[0] = '\0';
         return NULL;
     }

@@ -4,10 +4,10 @@
 # Job and worker ids are asked of the broker (--timeout 500ms), so completing
 # them never hangs when no broker is running.
 
-_queuectl_commands="enqueue wait logs cancel events watch prune status list show dlq config
+_queuectl_commands="enqueue wait logs cancel events watch prune status list show dlq queue schedule config
     worker broker keygen dashboard help"
-_queuectl_states="pending processing completed failed dead canceled"
-_queuectl_config_keys="max-retries backoff-base backoff-max job-timeout retention"
+_queuectl_states="pending processing completed failed dead canceled waiting"
+_queuectl_config_keys="max-retries backoff-base backoff-max job-timeout retention retry-on-exit no-retry-on-exit"
 
 # Ids from a table the CLI prints (first column, after the header).
 _queuectl_query()
@@ -15,7 +15,7 @@ _queuectl_query()
     local program=$1
     shift
     command -v "$program" >/dev/null 2>&1 || return 0
-    "$program" --timeout 500ms --no-color "${_queuectl_global[@]}" "$@" 2>/dev/null |
+    "$program" --timeout 500ms --no-color --no-autostart "${_queuectl_global[@]}" "$@" 2>/dev/null |
         awk 'NR > 1 && NF > 1 { print $1 }'
 }
 
@@ -69,14 +69,16 @@ _queuectl()
         case $word in
         --) dashdash=1 ;;
         --broker | --state | --limit | --id | --priority | --max-retries | --delay | --run-at | \
-            --timeout | --file | --attempt | --interval | --older-than | --count | \
-            --concurrency | --role | --dir | --listen | --events | --token-file | --web-dir)
+            --timeout | --file | --attempt | --interval | --older-than | --count | --env | --cwd | \
+            --retry-on-exit | --no-retry-on-exit | --unique-key | --queue | --queues | --max-running | --after | --cron | --tz | \
+            --concurrency | --role | --dir | --listen | --events | --token-file | --web-dir | \
+            --curve-key | --server-key)
             ((i++))
             ;;
         -*) ;;
         *)
             case $command in
-            worker | dlq | config | broker)
+            worker | dlq | config | broker | queue | schedule)
                 if [[ -z $sub ]]; then
                     sub=$word
                     continue
@@ -114,15 +116,21 @@ _queuectl()
             return 0
         fi
         ;;
-    --broker | --timeout | --limit | --max-retries | --delay | --run-at | --attempt | \
-        --interval | --older-than | --count | --concurrency | --listen | --events)
+    --cwd)
+        compopt -o filenames 2>/dev/null
+        candidates=$(compgen -d -- "$cur")
+        ;;
+    --broker | --timeout | --limit | --max-retries | --delay | --run-at | --attempt | --env | \
+        --retry-on-exit | --no-retry-on-exit | --unique-key | --queue | --queues | --max-running | --after | --cron | --tz | \
+        --interval | --older-than | --count | --concurrency | --listen | --events | --cursor | \
+        --wait-timeout)
         return 0
         ;;
     *)
         if [[ -z $command ]]; then
             if [[ $cur == -* ]]; then
                 candidates="--broker --json --no-color --timeout --curve-key --server-key
-                    --insecure --help --version"
+                    --insecure --no-autostart --help --version"
             elif [[ -n $colon_prefix ]]; then
                 candidates="worker:start worker:stop worker:list dlq:list dlq:retry dlq:purge
                     config:get config:set broker:start broker:stop broker:status"
@@ -136,7 +144,7 @@ _queuectl()
             case $command in
             enqueue)
                 candidates="--wait --file --id --priority --max-retries --delay --run-at
-                    --timeout $common --"
+                    --timeout --env --cwd --retry-on-exit --no-retry-on-exit --unique-key --queue --after $common --"
                 ;;
             wait) candidates="--all --json --help" ;;
             logs) candidates="-f --follow --attempt --help" ;;
@@ -144,11 +152,24 @@ _queuectl()
             events) candidates="--state --workers --json --help" ;;
             watch) candidates="--interval --help" ;;
             prune) candidates="--completed --dead --canceled --older-than $common" ;;
-            status) candidates=$common ;;
-            list) candidates="--state --limit $common" ;;
+            status) candidates="--queue $common" ;;
+            list) candidates="--state --queue --limit --cursor --all --jsonl $common" ;;
+            schedule)
+                case $sub in
+                add) candidates="--cron --tz --skip-if-running --queue --priority --max-retries
+                    --timeout --env --cwd --retry-on-exit --no-retry-on-exit --unique-key $common --" ;;
+                *) candidates=$common ;;
+                esac
+                ;;
+            queue)
+                case $sub in
+                set) candidates="--max-running $common" ;;
+                *) candidates=$common ;;
+                esac
+                ;;
             dlq)
                 case $sub in
-                list) candidates="--limit $common" ;;
+                list) candidates="--limit --cursor --all --jsonl $common" ;;
                 purge) candidates="--older-than $common" ;;
                 *) candidates=$common ;;
                 esac
@@ -156,15 +177,21 @@ _queuectl()
             config) candidates=$common ;;
             worker)
                 case $sub in
-                start) candidates="--count --concurrency --foreground $common" ;;
-                stop) candidates="--id --wait $common" ;;
+                start) candidates="--count --concurrency --queues --foreground $common" ;;
+                stop) candidates="--id --no-wait --wait-timeout $common" ;;
                 *) candidates=$common ;;
                 esac
                 ;;
-            broker) candidates=$common ;;
+            broker)
+                case $sub in
+                stop) candidates="--wait-timeout $common" ;;
+                *) candidates=$common ;;
+                esac
+                ;;
             keygen) candidates="--role --dir $common" ;;
             dashboard)
-                candidates="--listen --broker --events --token-file --insecure --web-dir --help"
+                candidates="--listen --broker --events --token-file --insecure --web-dir --timeout
+                    --curve-key --server-key --broker-insecure --help"
                 ;;
             esac
         else

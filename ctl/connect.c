@@ -1,14 +1,20 @@
-/* The CLI's connection to the broker: resolve, call, and start the local
- * broker on demand. */
+/* The CLI's connection to the broker: one client per process; a request is
+ * sent first, and the local broker is started only when nothing answers. */
 #include "ctl.h"
-#include "queuectl/client.h"
 #include "queuectl/clock.h"
 #include "queuectl/paths.h"
 #include "queuectl/proto.h"
 #include "queuectl/protocol.h"
 
+#include <errno.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
+
+#define S_SLICE_MS 50           /* how often a wait checks whether a broker runs at all */
+#define S_START_TIMEOUT_MS 5000 /* a broker we started must answer within this */
+#define S_BROKER_LOCKED 4       /* queuectl-broker's exit code: another broker holds the database */
 
 int qc_ctl_resolve(qc_ctl_t *ctl)
 {
@@ -16,6 +22,38 @@ int qc_ctl_resolve(qc_ctl_t *ctl)
         return QC_CTL_OK;
     if (qc_client_endpoint(ctl->endpoint_flag, ctl->endpoint, sizeof ctl->endpoint) != 0)
         return qc_ctl_usage_error("cannot work out the broker endpoint (QUEUECTL_HOME too long?)");
+    return QC_CTL_OK;
+}
+
+cJSON *qc_ctl_request(const char *op)
+{
+    cJSON *request = cJSON_CreateObject();
+    cJSON_AddStringToObject(request, "op", op);
+    return request;
+}
+
+void qc_ctl_close(qc_ctl_t *ctl)
+{
+    qc_client_destroy(&ctl->client);
+}
+
+/* The process's one client, created on first use. Returns an exit code. */
+static int s_client(qc_ctl_t *ctl)
+{
+    if (ctl->client)
+        return QC_CTL_OK;
+    int rc = qc_ctl_resolve(ctl);
+    if (rc != QC_CTL_OK)
+        return rc;
+    ctl->client = qc_client_new(ctl->endpoint, ctl->timeout_ms);
+    if (!ctl->client)
+        return QC_CTL_REFUSED;
+    char err[512];
+    if (qc_client_set_security(ctl->client, ctl->curve_key, ctl->server_key, ctl->insecure, err,
+                               sizeof err) != 0) {
+        qc_client_destroy(&ctl->client);
+        return qc_ctl_usage_error("%s", err);
+    }
     return QC_CTL_OK;
 }
 
@@ -30,25 +68,15 @@ static int s_exit_for(const char *code)
     return QC_CTL_REFUSED;
 }
 
-static int s_call_once(qc_ctl_t *ctl, const cJSON *request, cJSON **reply, int timeout_ms)
-{
-    qc_client_t *client = qc_client_new(ctl->endpoint, timeout_ms);
-    if (!client)
-        return -1;
-    char err[512];
-    if (qc_client_set_security(client, ctl->curve_key, ctl->server_key, ctl->insecure, err,
-                               sizeof err) != 0) {
-        qc_client_destroy(&client);
-        fprintf(stderr, "queuectl: %s\n", err);
-        return -3;
-    }
-    int rc = qc_client_call(client, request, reply);
-    qc_client_destroy(&client);
-    return rc;
-}
-
 static int s_no_broker(qc_ctl_t *ctl)
 {
+    if (qc_endpoint_is_default_client(ctl->endpoint) && !qc_spawn_broker_pid()) {
+        fprintf(stderr,
+                "queuectl: no broker is running in $QUEUECTL_HOME (%s); start one with 'queuectl "
+                "broker start'\n",
+                ctl->endpoint);
+        return QC_CTL_NO_BROKER;
+    }
     fprintf(stderr,
             "queuectl: no broker answered at %s within %.1fs; start one with 'queuectl broker "
             "start' (or check --broker / QUEUECTL_BROKER%s)\n",
@@ -59,23 +87,115 @@ static int s_no_broker(qc_ctl_t *ctl)
     return QC_CTL_NO_BROKER;
 }
 
+/* Starts the local broker in the background. Returns its pid, or 0 after
+ * printing why not. */
+static int s_start_broker(void)
+{
+    char log_path[4096], program[4096];
+    if (qc_home_path(log_path, sizeof log_path, "broker.log") != 0) {
+        qc_ctl_usage_error("cannot work out $QUEUECTL_HOME/broker.log");
+        return 0;
+    }
+    if (qc_spawn_program_path("queuectl-broker", program, sizeof program) != 0) {
+        qc_ctl_usage_error("cannot find queuectl-broker next to queuectl or on PATH");
+        return 0;
+    }
+    char *argv[] = {program, NULL};
+    int pid = qc_spawn_detached(argv, log_path);
+    if (pid < 0) {
+        qc_ctl_usage_error("cannot start queuectl-broker: %s", strerror(errno));
+        return 0;
+    }
+    return pid;
+}
+
+/* Waits for the reply to the outstanding request: 0 with *reply, 1 if none
+ * came in time, -1/-2 as qc_client_recv, -3 if a broker could not be
+ * started (said on stderr). While it waits on the default
+ * endpoint with autostart allowed, a broker is started the moment it is
+ * clear that none runs (no live pid in broker.pid), and the request is sent
+ * again, to it: the first copy went nowhere (the socket is reset, so it
+ * can't be delivered later). */
+static int s_wait_reply(qc_ctl_t *ctl, const cJSON *request, cJSON **reply)
+{
+    int local = qc_endpoint_is_default_client(ctl->endpoint);
+    /* Aimed at a broker by name (--broker, QUEUECTL_BROKER): never start one. */
+    int may_start = local && ctl->autostart && !ctl->no_autostart && !ctl->endpoint_flag &&
+                    !getenv("QUEUECTL_BROKER");
+    int64_t deadline = qc_clock_mono_ms() + ctl->timeout_ms;
+    int started = 0, status;
+    char log_path[4096] = "";
+    for (;;) {
+        int64_t left = deadline - qc_clock_mono_ms();
+        if (left <= 0)
+            break;
+        int rc = qc_client_recv(
+            ctl->client, local ? (left < S_SLICE_MS ? (int)left : S_SLICE_MS) : (int)left, reply);
+        if (rc != 1) {
+            /* Only if ours is the broker that runs (not one that lost the race). */
+            if (rc == 0 && started > 0 && qc_spawn_broker_pid() == started)
+                fprintf(stderr, "queuectl: started a local broker (pid %d, log %s)\n", started,
+                        log_path);
+            return rc;
+        }
+        if (!local)
+            continue;
+        if (started < 0)
+            continue; /* ours lost the race; the broker that won will answer */
+        if (started > 0) {
+            /* Ours died at start-up: give up, unless another broker (started
+             * by a concurrent command) holds the database and will answer. */
+            if (waitpid(started, &status, WNOHANG) == started) {
+                int code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+                if (code != S_BROKER_LOCKED) {
+                    qc_client_reset(ctl->client);
+                    fprintf(stderr, "queuectl: the broker exited at start-up; see %s\n", log_path);
+                    return -3;
+                }
+                started = -1;
+            }
+            continue;
+        }
+        if (qc_spawn_broker_pid())
+            continue; /* a broker runs: it may just be busy */
+        if (!may_start)
+            break; /* nothing can answer */
+        qc_client_reset(ctl->client);
+        ctl->autostart = may_start = 0; /* once per process */
+        if (!(started = s_start_broker()))
+            return -3;
+        qc_home_path(log_path, sizeof log_path, "broker.log");
+        if (qc_client_send(ctl->client, request) != 0)
+            return -1;
+        deadline = qc_clock_mono_ms() +
+                   (ctl->timeout_ms > S_START_TIMEOUT_MS ? ctl->timeout_ms : S_START_TIMEOUT_MS);
+    }
+    qc_client_reset(ctl->client);
+    if (started > 0) {
+        fprintf(stderr, "queuectl: started a broker (pid %d) but it did not answer; see %s\n",
+                started, log_path);
+        return -3;
+    }
+    return 1;
+}
+
 int qc_ctl_call(qc_ctl_t *ctl, cJSON *request, cJSON **reply)
 {
     *reply = NULL;
-    int rc = qc_ctl_resolve(ctl);
-    if (rc == QC_CTL_OK && ctl->autostart)
-        rc = qc_ctl_ensure_broker(ctl);
+    int rc = s_client(ctl);
     if (rc != QC_CTL_OK) {
         cJSON_Delete(request);
         return rc;
     }
-    int call = s_call_once(ctl, request, reply, ctl->timeout_ms);
+    int got = qc_client_send(ctl->client, request);
+    if (got == 0)
+        got = s_wait_reply(ctl, request, reply);
     cJSON_Delete(request);
-    if (call == -3)
-        return QC_CTL_USAGE;
-    if (call == -1)
+    if (got == -3)
+        return QC_CTL_NO_BROKER;
+    if (got == -1 || got == 1)
         return s_no_broker(ctl);
-    if (call != 0) {
+    if (got != 0) {
         fprintf(stderr, "queuectl: the broker at %s sent a malformed reply\n", ctl->endpoint);
         return QC_CTL_REFUSED;
     }
@@ -84,9 +204,8 @@ int qc_ctl_call(qc_ctl_t *ctl, cJSON *request, cJSON **reply)
     const cJSON *error = cJSON_GetObjectItemCaseSensitive(*reply, "error");
     const char *code = qc_json_string(error, "code");
     const char *message = qc_json_string(error, "message");
-    if (ctl->json) {
+    if (ctl->json)
         qc_out_json(*reply);
-    }
     fprintf(stderr, "queuectl: %s\n", message ? message : "the broker refused the request");
     int exit_code = s_exit_for(code);
     cJSON_Delete(*reply);
@@ -94,64 +213,10 @@ int qc_ctl_call(qc_ctl_t *ctl, cJSON *request, cJSON **reply)
     return exit_code;
 }
 
-/* Answers a ping quickly? Used to decide whether to start a broker. */
-static int s_broker_answers(qc_ctl_t *ctl, int timeout_ms)
-{
-    cJSON *request = cJSON_CreateObject();
-    cJSON_AddStringToObject(request, "op", "ping");
-    cJSON *reply = NULL;
-    int rc = s_call_once(ctl, request, &reply, timeout_ms);
-    cJSON_Delete(request);
-    cJSON_Delete(reply);
-    return rc == 0;
-}
-
-int qc_ctl_ensure_broker(qc_ctl_t *ctl)
-{
-    int rc = qc_ctl_resolve(ctl);
-    if (rc != QC_CTL_OK)
-        return rc;
-    ctl->autostart = 0; /* once per command */
-    /* Only ever start the local broker, and only when none is running. */
-    if (!qc_endpoint_is_default_client(ctl->endpoint))
-        return QC_CTL_OK;
-    char pid_path[4096], log_path[4096], program[4096];
-    if (qc_home_path(pid_path, sizeof pid_path, "broker.pid") != 0 ||
-        qc_home_path(log_path, sizeof log_path, "broker.log") != 0)
-        return QC_CTL_USAGE;
-    int pid = qc_spawn_read_pid(pid_path);
-    if (pid && s_broker_answers(ctl, ctl->timeout_ms))
-        return QC_CTL_OK;
-    if (pid) /* alive but silent: don't start a second one on the same database */
-        return s_no_broker(ctl);
-    if (qc_spawn_program_path("queuectl-broker", program, sizeof program) != 0)
-        return qc_ctl_usage_error("cannot find queuectl-broker next to queuectl or on PATH");
-    char *argv[] = {program, NULL};
-    pid = qc_spawn_detached(argv, log_path);
-    if (pid < 0)
-        return qc_ctl_usage_error("cannot start queuectl-broker");
-    int64_t deadline = qc_clock_mono_ms() + 5000;
-    while (qc_clock_mono_ms() < deadline) {
-        if (!qc_spawn_alive(pid)) {
-            fprintf(stderr, "queuectl: the broker exited at start-up; see %s\n", log_path);
-            return QC_CTL_NO_BROKER;
-        }
-        if (s_broker_answers(ctl, 200)) {
-            fprintf(stderr, "queuectl: started a local broker (pid %d, log %s)\n", pid, log_path);
-            return QC_CTL_OK;
-        }
-    }
-    fprintf(stderr, "queuectl: started a broker (pid %d) but it did not answer within 5s; see %s\n",
-            pid, log_path);
-    return QC_CTL_NO_BROKER;
-}
-
 int qc_ctl_broker_endpoint(qc_ctl_t *ctl, const char *which, char *buf, size_t len)
 {
-    cJSON *request = cJSON_CreateObject();
-    cJSON_AddStringToObject(request, "op", "ping");
     cJSON *reply;
-    int rc = qc_ctl_call(ctl, request, &reply);
+    int rc = qc_ctl_call(ctl, qc_ctl_request("ping"), &reply);
     if (rc != QC_CTL_OK)
         return rc;
     const char *endpoint = qc_json_string(reply, which);
@@ -179,43 +244,4 @@ int qc_ctl_broker_endpoint(qc_ctl_t *ctl, const char *which, char *buf, size_t l
         snprintf(buf, len, "tcp://%s:%s", host, port_text);
     }
     return QC_CTL_OK;
-}
-
-/* Matches "--name VALUE" or "--name=VALUE" at argv[*i]. Returns 1 on a match
- * (advancing *i past the value), with *value NULL if the value is missing. */
-int qc_ctl_flag_value(int argc, char **argv, int *i, const char *name, const char **value)
-{
-    size_t len = strlen(name);
-    if (strncmp(argv[*i], name, len) != 0)
-        return 0;
-    if (argv[*i][len] == '=') {
-        *value = argv[*i] + len + 1;
-        return 1;
-    }
-    if (argv[*i][len] != '\0')
-        return 0;
-    *value = (*i + 1 < argc) ? argv[++*i] : NULL;
-    return 1;
-}
-
-/* Flags every command takes. Returns 1 if argv[*i] was one (*rc set on error). */
-int qc_ctl_common_flag(qc_ctl_t *ctl, int argc, char **argv, int *i, int *rc)
-{
-    const char *value;
-    *rc = 0;
-    if (strcmp(argv[*i], "--json") == 0) {
-        ctl->json = 1;
-        return 1;
-    }
-    if (strcmp(argv[*i], "--no-color") == 0) {
-        qc_out_no_color();
-        return 1;
-    }
-    if (qc_ctl_flag_value(argc, argv, i, "--broker", &value)) {
-        if (!value)
-            *rc = qc_ctl_usage_error("--broker needs an endpoint, e.g. tcp://host:5556");
-        ctl->endpoint_flag = value;
-        return 1;
-    }
-    return 0;
 }

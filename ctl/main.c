@@ -6,72 +6,71 @@
 #include "queuectl/paths.h"
 #include "queuectl/protocol.h"
 
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
 static void s_usage(FILE *out)
 {
-    fprintf(out,
-            "usage: queuectl [--broker ENDPOINT] [--json] [--no-color] COMMAND [ARGS]\n"
-            "\n"
-            "A durable background job queue for shell commands.\n"
-            "\n"
-            "commands:\n"
-            "  enqueue JOB|FILE|WORDS...   add a job (JSON, a .json file, or a command)\n"
-            "          [--wait] [--file JOBS.jsonl|-] [--id ID] [--priority P] [--max-retries N]\n"
-            "          [--delay D | --run-at TIME] [--timeout D]\n"
-            "  wait ID... | --all          until the jobs finish (non-zero if any ended dead)\n"
-            "  logs [-f] [--attempt N] ID  a job's output; -f follows it live\n"
-            "  cancel ID                   cancel a pending job, or kill a running one\n"
-            "  events [--state S] [--workers]   state changes as they happen\n"
-            "  watch                       live view of counts, rates, workers, failures\n"
-            "  prune --completed|--dead|--canceled [--older-than 7d]\n"
-            "  status                      counts per state, workers, oldest pending job\n"
-            "  list [--state S] [--limit N]\n"
-            "  show ID                     a job and every attempt, with output\n"
-            "  dlq list | dlq retry ID | dlq purge [--older-than D]   the dead-letter queue\n"
-            "  config get [KEY|all] | config set KEY VALUE\n"
-            "  worker start [--count N] [--concurrency N] [--foreground]\n"
-            "  worker stop [--id WORKER] [--wait] | worker list\n"
-            "  broker start | stop | status\n"
-            "  keygen NAME [--role worker|client] [--dir DIR]   a CURVE keypair for tcp\n"
-            "  dashboard [--listen 127.0.0.1:8080]   web dashboard, REST API, /metrics\n"
-            "  (colon forms work too: worker:start, dlq:list, config:set, ...)\n"
-            "\n"
-            "options:\n"
-            "  --broker EP    broker client endpoint (default $QUEUECTL_BROKER, else\n"
-            "                 ipc://$QUEUECTL_HOME/client.sock)\n"
-            "  --json         machine-readable output\n"
-            "  --no-color     no colors (NO_COLOR is respected too)\n"
-            "  --timeout D    how long to wait for the broker (default 2s)\n"
-            "  --curve-key F  our secret key for a tcp broker (default\n"
-            "                 $QUEUECTL_HOME/keys/client.cert_secret, or $QUEUECTL_CURVE_KEY)\n"
-            "  --server-key K the broker's public key: a cert file or 40-char Z85 key (default\n"
-            "                 $QUEUECTL_HOME/keys/broker.cert, or $QUEUECTL_SERVER_KEY)\n"
-            "  --insecure     talk to a tcp broker without CURVE (broker run with --insecure)\n"
-            "\n"
-            "examples:\n"
-            "  queuectl enqueue echo hello\n"
-            "  queuectl enqueue '{\"id\":\"job1\",\"command\":\"sleep 2\",\"max_retries\":3}'\n"
-            "  queuectl enqueue --priority high --delay 10s --timeout 30s -- make test\n"
-            "  queuectl worker start --count 2\n"
-            "  queuectl status\n"
-            "\n"
-            "exit codes: 0 ok, 1 refused by the broker (not found, duplicate, ...),\n"
-            "            2 usage or bad input, 3 no broker answered\n"
-            "environment: QUEUECTL_HOME (default ~/.queuectl), QUEUECTL_BROKER, NO_COLOR\n");
-}
-
-int qc_ctl_usage_error(const char *fmt, ...)
-{
-    va_list args;
-    va_start(args, fmt);
-    fprintf(stderr, "queuectl: ");
-    vfprintf(stderr, fmt, args);
-    fprintf(stderr, "\n");
-    va_end(args);
-    return QC_CTL_USAGE;
+    fprintf(
+        out,
+        "usage: queuectl [--broker ENDPOINT] [--json] [--no-color] COMMAND [ARGS] (options "
+        "before or\n"
+        "       after the command)\n"
+        "\n"
+        "A durable background job queue for shell commands.\n"
+        "\n"
+        "commands:\n"
+        "  enqueue JOB|FILE|WORDS...   add a job (JSON, a .json file, or a command)\n"
+        "          [--wait] [--file JOBS.jsonl|-] [--id ID] [--priority P] [--max-retries N]\n"
+        "          [--delay D | --run-at TIME] [--timeout D]\n"
+        "  wait ID... | --all          until the jobs finish (non-zero if any ended dead)\n"
+        "  logs [-f] [--attempt N] ID  a job's output; -f follows it live\n"
+        "  cancel ID                   cancel a pending job, or kill a running one\n"
+        "  events [--state S] [--workers]   state changes as they happen\n"
+        "  watch                       live view of counts, rates, workers, failures\n"
+        "  prune --completed|--dead|--canceled [--older-than 7d]\n"
+        "  status [--queue Q]          counts per state, workers, oldest pending job\n"
+        "  queue list | pause Q | resume Q | set Q --max-running N   named queues\n"
+        "  schedule add NAME --cron EXPR [--tz Z] -- CMD | list | show | remove | pause | resume\n"
+        "  list [--state S] [--queue Q] [--limit N] [--cursor C | --all] [--jsonl]\n"
+        "  show ID                     a job and every attempt, with output\n"
+        "  dlq list | dlq retry ID | dlq purge [--older-than D]   the dead-letter queue\n"
+        "  config get [KEY|all] | config set KEY VALUE\n"
+        "  worker start [--count N] [--concurrency N] [--queues Q,...] [--foreground]\n"
+        "  worker stop [--id WORKER] [--no-wait] [--wait-timeout D] | worker list\n"
+        "  broker start | stop | status\n"
+        "  keygen NAME [--role worker|client] [--dir DIR]   a CURVE keypair for tcp\n"
+        "  dashboard [--listen 127.0.0.1:8080]   web dashboard, REST API, /metrics\n"
+        "  (colon forms work too: worker:start, dlq:list, config:set, ...)\n"
+        "\n"
+        "options:\n"
+        "  --broker EP    broker client endpoint (default $QUEUECTL_BROKER, else\n"
+        "                 ipc://$QUEUECTL_HOME/client.sock)\n"
+        "  --json         machine-readable output\n"
+        "  --no-color     no colors (NO_COLOR is respected too)\n"
+        "  --timeout D    how long to wait for the broker (default 2s; after enqueue, the\n"
+        "                 job's timeout: put it before the command there)\n"
+        "  --curve-key F  our secret key for a tcp broker (default\n"
+        "                 $QUEUECTL_HOME/keys/client.cert_secret, or $QUEUECTL_CURVE_KEY)\n"
+        "  --server-key K the broker's public key: a cert file or 40-char Z85 key (default\n"
+        "                 $QUEUECTL_HOME/keys/broker.cert, or $QUEUECTL_SERVER_KEY)\n"
+        "  --insecure     talk to a tcp broker without CURVE (broker run with --insecure)\n"
+        "  --no-autostart never start the local broker (for scripts and completion)\n"
+        "\n"
+        "examples:\n"
+        "  queuectl enqueue echo hello\n"
+        "  queuectl enqueue '{\"id\":\"job1\",\"command\":\"sleep 2\",\"max_retries\":3}'\n"
+        "  queuectl enqueue --priority high --delay 10s --timeout 30s -- make test\n"
+        "  queuectl worker start --count 2\n"
+        "  queuectl status\n"
+        "\n"
+        "Every command that needs the local broker starts it if none runs (and says so on\n"
+        "stderr); aimed at another broker (--broker, QUEUECTL_BROKER) none ever does.\n"
+        "\n"
+        "exit codes: 0 ok, 1 refused by the broker (not found, duplicate, ...),\n"
+        "            2 usage or bad input, 3 no broker answered,\n"
+        "            4 gave up waiting for workers or the broker to exit (stop)\n"
+        "environment: QUEUECTL_HOME (default ~/.queuectl), QUEUECTL_BROKER, NO_COLOR\n");
 }
 
 typedef int(s_command_fn)(qc_ctl_t *ctl, int argc, char **argv);
@@ -91,6 +90,18 @@ static const struct {
      "  --max-retries N    retries after the first run (default: config max-retries)\n"
      "  --delay D          run after D (10s, 5m, 2h) | --run-at ISO-8601 time\n"
      "  --timeout D        kill the job after D (default: config job-timeout)\n"
+     "  --env NAME=VALUE   set a variable for the command (repeatable; names not QUEUECTL_)\n"
+     "  --cwd DIR          run the command in DIR on the worker (made absolute here)\n"
+     "                     every job also sees QUEUECTL_JOB_ID, QUEUECTL_ATTEMPT,\n"
+     "                     QUEUECTL_QUEUE and QUEUECTL_WORKER_ID\n"
+     "  --queue NAME       the queue (default: default); workers serve --queues\n"
+     "  --after ID,...     waiting until these jobs complete (if one ends dead or\n"
+     "                     canceled, this job is canceled; dlq retry of it brings it back)\n"
+     "  --unique-key KEY   while an unfinished job has KEY, print its id (exit 0) and add\n"
+     "                     nothing (--json: \"duplicate_of\"); makes retrying an enqueue safe\n"
+     "  --retry-on-exit L  only these exit codes retry (75,111); others go to the DLQ\n"
+     "  --no-retry-on-exit L  these go straight to the DLQ (2,64; also timeout, lost)\n"
+     "                     none: not the config default (retry-on-exit, no-retry-on-exit)\n"
      "  --wait             wait for it; print its output; exit with its exit code\n"
      "  --file F           one JSON job per line (- for stdin), in atomic batches of 1,000\n"
      "examples:\n"
@@ -98,44 +109,97 @@ static const struct {
      "  queuectl enqueue '{\"id\":\"job1\",\"command\":\"sleep 2\",\"max_retries\":3}'\n"
      "  queuectl enqueue --priority high --timeout 30s -- make test\n"
      "  queuectl enqueue --wait -- ./deploy.sh staging\n"
+     "  queuectl enqueue --env STAGE=prod --env DEBUG= --cwd /srv/app -- ./migrate.sh\n"
+     "  queuectl enqueue --retry-on-exit 75 --no-retry-on-exit timeout -- ./sync.sh\n"
+     "  queuectl enqueue --unique-key report:2026-11-30 -- ./report.sh 2026-11-30\n"
+     "  queuectl enqueue --id build -- make && queuectl enqueue --after build -- make test\n"
      "  seq 100 | sed 's/.*/{\"command\":\"echo &\"}/' | queuectl enqueue --file -\n"},
+    {"schedule", qc_cmd_schedule,
+     "usage: queuectl schedule add NAME --cron 'EXPR' [--tz ZONE] [--skip-if-running]\n"
+     "                             [job options] -- COMMAND...\n"
+     "       queuectl schedule list | show NAME | remove NAME | pause NAME | resume NAME\n"
+     "Recurring jobs: each tick enqueues one job, id NAME@YYYYMMDDTHHMMZ (the tick in UTC),\n"
+     "so a tick never runs twice, even across broker restarts.\n"
+     "  --cron EXPR        minute hour day-of-month month day-of-week (*, a-b, lists, /step,\n"
+     "                     jan-dec, sun-sat), or @hourly, @daily, @weekly, @monthly, @yearly\n"
+     "  --tz ZONE          the cron's time zone, from tzdata (default UTC); a time a DST\n"
+     "                     change skips runs just after it, one it repeats runs once\n"
+     "  --skip-if-running  no job for a tick while the previous one is unfinished\n"
+     "  job options        --queue --priority --max-retries --timeout --env --cwd\n"
+     "                     --retry-on-exit --no-retry-on-exit --unique-key (as enqueue)\n"
+     "Ticks missed while no broker ran get one catch-up job (the latest), not a flood;\n"
+     "ticks missed while paused get none. list shows each one's next run, show its recent runs.\n"
+     "examples:\n"
+     "  queuectl schedule add nightly --cron '0 3 * * *' --tz Europe/Berlin -- ./backup.sh\n"
+     "  queuectl schedule add poll --cron '*/5 * * * *' --skip-if-running -- ./poll.sh\n"},
+    {"queue", qc_cmd_queue,
+     "usage: queuectl queue list [--json]\n"
+     "       queuectl queue pause NAME | queue resume NAME\n"
+     "       queuectl queue set NAME --max-running N|none\n"
+     "Named queues (enqueue --queue NAME; workers serve --queues a,b, default all).\n"
+     "list: per queue, jobs per state, paused, the limit, how long the oldest due job waited.\n"
+     "pause: nothing new starts from it (running jobs finish); resume undoes it. set\n"
+     "--max-running: at most N of its jobs run at once over all workers (0 or none: no limit).\n"
+     "examples:\n"
+     "  queuectl queue pause emails\n"
+     "  queuectl queue set reports --max-running 2\n"},
     {"status", qc_cmd_status,
-     "usage: queuectl status [--json]\n"
-     "Counts per state, workers connected and busy, age of the oldest pending job.\n"},
+     "usage: queuectl status [--queue Q] [--json]\n"
+     "Counts per state, workers connected and busy, age of the oldest pending job.\n"
+     "  --queue Q    one queue's counts and the workers that serve it\n"},
     {"list", qc_cmd_list,
-     "usage: queuectl list [--state S] [--limit N] [--json]\n"
-     "Jobs, newest first. S: pending, processing, completed, failed, dead, canceled.\n"
-     "example: queuectl list --state failed --limit 20\n"},
+     "usage: queuectl list [--state S] [--queue Q] [--limit N] [--cursor C | --all] [--json | "
+     "--jsonl]\n"
+     "Jobs, newest first. S: pending, processing, completed, failed, dead, canceled, waiting.\n"
+     "  --queue Q    only the jobs of queue Q\n"
+     "  --limit N    jobs per page, 1-1000 (default 100)\n"
+     "  --cursor C   the page after the one that named C (on stderr: \"more jobs: ...\")\n"
+     "  --all        every page from there on, asked for and printed one page at a time\n"
+     "  --jsonl      one compact JSON object per line (for jq and log tools)\n"
+     "examples:\n"
+     "  queuectl list --state failed --limit 20\n"
+     "  queuectl list --all --jsonl | jq -r 'select(.attempts > 1) | .id'\n"},
     {"show", qc_cmd_show,
      "usage: queuectl show ID [--json]\n"
      "A job and every attempt: worker, times, outcome, exit code, resources, output.\n"},
     {"dlq", qc_cmd_dlq,
-     "usage: queuectl dlq list [--limit N] [--json]\n"
+     "usage: queuectl dlq list [--limit N] [--cursor C | --all] [--json | --jsonl]\n"
      "       queuectl dlq retry ID        back to pending, attempts reset, history kept\n"
      "       queuectl dlq purge [--older-than D]\n"
      "example: queuectl dlq purge --older-than 7d\n"},
     {"config", qc_cmd_config,
      "usage: queuectl config get [KEY|all] [--json] | queuectl config set KEY VALUE\n"
      "keys: max-retries (3), backoff-base (2), backoff-max (300s), job-timeout (300s),\n"
-     "      retention (0 = keep; else delete completed/canceled jobs older than this)\n"
+     "      retention (0 = keep; else delete completed/canceled jobs older than this),\n"
+     "      retry-on-exit, no-retry-on-exit (exit-code lists for jobs that give none,\n"
+     "      as --retry-on-exit and --no-retry-on-exit; none clears)\n"
      "example: queuectl config set backoff-max 10m\n"},
     {"worker", qc_cmd_worker,
-     "usage: queuectl worker start [--count N] [--concurrency N] [--foreground]\n"
-     "       queuectl worker stop [--id WORKER] [--wait]\n"
+     "usage: queuectl worker start [--count N] [--concurrency N] [--queues Q,...] [--foreground]\n"
+     "       queuectl worker stop [--id WORKER] [--no-wait] [--wait-timeout D]\n"
      "       queuectl worker list [--json]\n"
      "start returns once the workers have registered; stop is graceful (running jobs\n"
-     "finish first) and reaches every worker of this broker, local or remote.\n"
+     "finish first) and reaches every worker of this broker, local or remote. stop\n"
+     "returns once they have exited (unregistered, and on this host their processes\n"
+     "gone): --no-wait returns at once; after --wait-timeout (default 10m) it gives up\n"
+     "with exit code 4.\n"
      "example: queuectl worker start --count 4\n"},
     {"broker", qc_cmd_broker,
-     "usage: queuectl broker start | stop | status [--json]\n"
-     "The local broker in $QUEUECTL_HOME (log in broker.log).\n"},
+     "usage: queuectl broker start | status [--json]\n"
+     "       queuectl broker stop [--wait-timeout D]\n"
+     "The local broker in $QUEUECTL_HOME (log in broker.log). stop returns once it has\n"
+     "exited (exit code 4 if it is still running after --wait-timeout, default 10s).\n"},
     {"keygen", qc_cmd_keygen,
      "usage: queuectl keygen NAME [--role worker|client] [--dir DIR]\n"
      "Writes a CURVE keypair NAME.cert / NAME.cert_secret (default in $QUEUECTL_HOME/keys).\n"
      "example: queuectl keygen build-box --role worker\n"},
     {"dashboard", qc_cmd_dashboard,
-     "usage: queuectl dashboard [--listen 127.0.0.1:8080] [--token-file F] [--insecure]\n"
-     "Web dashboard, REST API (/api) and Prometheus metrics (/metrics).\n"},
+     "usage: queuectl dashboard [--listen 127.0.0.1:8080] [--events EP] [--token-file F | "
+     "--insecure]\n"
+     "                          [--web-dir DIR]\n"
+     "Web dashboard, REST API (/api) and Prometheus metrics (/metrics): runs\n"
+     "queuectl-dashboard with these flags and the global --broker, --curve-key, --server-key,\n"
+     "--timeout (see queuectl-dashboard --help, docs/API.md).\n"},
     {"cancel", qc_cmd_cancel,
      "usage: queuectl cancel ID\n"
      "A pending or failed job is canceled at once; a running one is killed by its worker.\n"},
@@ -144,7 +208,7 @@ static const struct {
      "Deletes finished jobs and their history. example: queuectl prune --completed "
      "--older-than 7d\n"},
     {"events", qc_cmd_events,
-     "usage: queuectl events [--state S] [--workers] [--json]\n"
+     "usage: queuectl events [--state S] [--workers] [--json]   (--state=S works too)\n"
      "State changes as they happen (until Ctrl-C). example: queuectl events --state dead\n"},
     {"logs", qc_cmd_logs,
      "usage: queuectl logs [-f] [--attempt N] ID\n"
@@ -187,49 +251,19 @@ static size_t s_distance(const char *a, const char *b)
     return row[lb];
 }
 
-int main(int argc, char **argv)
+/* The global flags before the command: the first argument ends them. */
+static int s_is_argument(const char *arg)
 {
-    qc_log_init("queuectl");
-    qc_log_set_level(QC_LOG_WARN);
-    qc_ctl_t ctl = {.timeout_ms = QC_CLIENT_TIMEOUT_MS};
-    int i = 1;
-    /* Global options before the command. */
-    for (; i < argc && argv[i][0] == '-'; i++) {
-        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-            s_usage(stdout);
-            return QC_CTL_OK;
-        } else if (strcmp(argv[i], "--version") == 0) {
-            printf("queuectl %s\n", QC_VERSION);
-            return QC_CTL_OK;
-        } else if (strcmp(argv[i], "--json") == 0) {
-            ctl.json = 1;
-        } else if (strcmp(argv[i], "--no-color") == 0) {
-            qc_out_no_color();
-        } else if (strcmp(argv[i], "--broker") == 0 && i + 1 < argc) {
-            ctl.endpoint_flag = argv[++i];
-        } else if (strcmp(argv[i], "--curve-key") == 0 && i + 1 < argc) {
-            ctl.curve_key = argv[++i];
-        } else if (strcmp(argv[i], "--server-key") == 0 && i + 1 < argc) {
-            ctl.server_key = argv[++i];
-        } else if (strcmp(argv[i], "--insecure") == 0) {
-            ctl.insecure = 1;
-        } else if (strcmp(argv[i], "--timeout") == 0 && i + 1 < argc) {
-            int64_t ms;
-            if (qc_parse_duration_ms(argv[++i], &ms) != 0 || ms < 1 || ms > 3600000)
-                return qc_ctl_usage_error("invalid --timeout \"%s\": use a duration such as 5s",
-                                          argv[i]);
-            ctl.timeout_ms = (int)ms;
-        } else {
-            return qc_ctl_usage_error("unknown option \"%s\" (see queuectl --help)", argv[i]);
-        }
-    }
-    if (i >= argc) {
-        s_usage(stderr);
-        return QC_CTL_USAGE;
-    }
-    if (strcmp(argv[i], "help") == 0) {
-        for (size_t c = 0; i + 1 < argc && c < S_COMMAND_COUNT; c++) {
-            if (strcmp(argv[i + 1], s_commands[c].name) == 0) {
+    (void)arg;
+    return 1;
+}
+
+/* Runs the command named argv[0] with ctl set up. Returns an exit code. */
+static int s_run(qc_ctl_t *ctl, int argc, char **argv)
+{
+    if (strcmp(argv[0], "help") == 0) {
+        for (size_t c = 0; argc > 1 && c < S_COMMAND_COUNT; c++) {
+            if (strcmp(argv[1], s_commands[c].name) == 0) {
                 fputs(s_commands[c].help, stdout);
                 return QC_CTL_OK;
             }
@@ -237,10 +271,9 @@ int main(int argc, char **argv)
         s_usage(stdout);
         return QC_CTL_OK;
     }
-
     /* "worker:start" is "worker start". */
     char name[64];
-    snprintf(name, sizeof name, "%s", argv[i]);
+    snprintf(name, sizeof name, "%s", argv[0]);
     char *colon = strchr(name, ':');
     char *sub = NULL;
     if (colon) {
@@ -250,29 +283,27 @@ int main(int argc, char **argv)
     for (size_t c = 0; c < S_COMMAND_COUNT; c++) {
         if (strcmp(name, s_commands[c].name) != 0)
             continue;
-        /* CMD --help (for enqueue only right after it: later words are the command). */
-        for (int k = i + 1; k < argc && (k == i + 1 || c != 0); k++) {
-            if (strcmp(argv[k], "--") == 0)
-                break;
-            if (strcmp(argv[k], "--help") == 0 || strcmp(argv[k], "-h") == 0) {
-                fputs(s_commands[c].help, stdout);
-                return QC_CTL_OK;
-            }
+        /* "CMD --help" (for a subcommand family too: "worker --help"). Any
+         * other --help among a command's flags is its parser's. */
+        if (!sub && argc > 1 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
+            fputs(s_commands[c].help, stdout);
+            return QC_CTL_OK;
         }
+        ctl->command = s_commands[c].name;
+        ctl->help = s_commands[c].help;
         /* Hand the command its own argv: [name, (sub,) args...]. */
-        int sub_argc = argc - i + (sub ? 1 : 0);
-        char **sub_argv = calloc((size_t)sub_argc + 1, sizeof *sub_argv);
+        char **sub_argv = calloc((size_t)argc + 2, sizeof *sub_argv);
         if (!sub_argv)
             return QC_CTL_REFUSED;
         int n = 0;
         sub_argv[n++] = name;
         if (sub)
             sub_argv[n++] = sub;
-        for (int k = i + 1; k < argc; k++)
+        for (int k = 1; k < argc; k++)
             sub_argv[n++] = argv[k];
-        int rc = s_commands[c].fn(&ctl, n, sub_argv);
+        int rc = s_commands[c].fn(ctl, n, sub_argv);
         free(sub_argv);
-        return rc;
+        return rc == QC_CTL_HELP ? QC_CTL_OK : rc;
     }
     const char *best = NULL;
     size_t best_distance = 3;
@@ -284,6 +315,35 @@ int main(int argc, char **argv)
         }
     }
     if (best)
-        return qc_ctl_usage_error("unknown command \"%s\"; did you mean \"%s\"?", argv[i], best);
-    return qc_ctl_usage_error("unknown command \"%s\" (see queuectl --help)", argv[i]);
+        return qc_ctl_usage_error("unknown command \"%s\"; did you mean \"%s\"?", argv[0], best);
+    return qc_ctl_usage_error("unknown command \"%s\" (see queuectl --help)", argv[0]);
+}
+
+int main(int argc, char **argv)
+{
+    qc_log_init("queuectl");
+    qc_log_set_level(QC_LOG_WARN);
+    /* Every command may start the local broker; those that must not
+     * (broker status, worker stop) say so. */
+    qc_ctl_t ctl = {.timeout_ms = QC_CLIENT_TIMEOUT_MS, .autostart = 1};
+    static const qc_flag_t version[] = {{"version", 0, 0}, {NULL, 0, 0}};
+    const qc_flag_t *const tables[] = {version, qc_ctl_global_flags, NULL};
+    char err[256];
+    qc_flags_t *flags = qc_flags_parse(tables, argc, argv, s_is_argument, err, sizeof err);
+    if (!flags)
+        return qc_ctl_usage_error("%s (see queuectl --help)", err);
+    int rc = QC_CTL_OK;
+    if (qc_flags_count(flags, "help")) {
+        s_usage(stdout);
+    } else if (qc_flags_count(flags, "version")) {
+        printf("queuectl %s\n", QC_VERSION);
+    } else if (qc_flags_argc(flags) == 0) {
+        s_usage(stderr);
+        rc = QC_CTL_USAGE;
+    } else if ((rc = qc_ctl_apply_globals(&ctl, flags, version)) == QC_CTL_OK) {
+        rc = s_run(&ctl, qc_flags_argc(flags), qc_flags_args(flags));
+    }
+    qc_ctl_close(&ctl);
+    qc_flags_destroy(&flags);
+    return rc;
 }

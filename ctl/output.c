@@ -1,6 +1,7 @@
 /* Output for people (aligned tables, color on a terminal) and programs (JSON). */
 #include "ctl.h"
 #include "queuectl/clock.h"
+#include "queuectl/json.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -51,6 +52,15 @@ void qc_out_json(const cJSON *value)
     }
 }
 
+void qc_out_json_line(const cJSON *value)
+{
+    char *text = cJSON_PrintUnformatted(value);
+    if (text) {
+        printf("%s\n", text);
+        cJSON_free(text);
+    }
+}
+
 const char *qc_out_ago(const char *iso, char *buf, size_t len)
 {
     int64_t then;
@@ -72,11 +82,12 @@ const char *qc_out_ago(const char *iso, char *buf, size_t len)
     return buf;
 }
 
-void qc_out_table(const char *const *header, int columns, const char *const *cells, int rows)
+void qc_out_table_part(const char *const *header, int columns, const char *const *cells, int rows,
+                       size_t *width, int with_header)
 {
-    size_t width[16] = {0};
     for (int c = 0; c < columns && c < 16; c++) {
-        width[c] = strlen(header[c]);
+        if (strlen(header[c]) > width[c])
+            width[c] = strlen(header[c]);
         for (int r = 0; r < rows; r++) {
             const char *cell = cells[r * columns + c];
             size_t w = cell ? strlen(cell) : 1;
@@ -87,7 +98,7 @@ void qc_out_table(const char *const *header, int columns, const char *const *cel
             width[c] = 60;
     }
     int color = qc_out_color();
-    for (int c = 0; c < columns; c++) {
+    for (int c = 0; with_header && c < columns; c++) {
         if (c + 1 < columns)
             printf("%s%-*s%s  ", color ? "\033[1m" : "", (int)width[c], header[c],
                    color ? "\033[0m" : "");
@@ -108,4 +119,16 @@ void qc_out_table(const char *const *header, int columns, const char *const *cel
                 printf("%s\n", cell);
         }
     }
+}
+
+void qc_out_table(const char *const *header, int columns, const char *const *cells, int rows)
+{
+    size_t width[16] = {0};
+    qc_out_table_part(header, columns, cells, rows, width, 1);
+}
+
+const char *qc_out_text(const cJSON *obj, const char *key, const char *fallback)
+{
+    const char *text = qc_json_string(obj, key);
+    return text ? text : fallback;
 }

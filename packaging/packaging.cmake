@@ -16,7 +16,7 @@ set(QC_SYSUSERS_DIR "lib/sysusers.d" CACHE STRING
 # (-n: no name or time stamp, so the result is reproducible).
 find_program(QC_GZIP gzip)
 set(qc_man_outputs)
-foreach(page queuectl.1 queuectl-broker.8 queuectl-worker.8)
+foreach(page queuectl.1 queuectl-dashboard.1 queuectl-broker.8 queuectl-worker.8)
   string(REGEX MATCH "[0-9]$" section ${page})
   configure_file(${CMAKE_SOURCE_DIR}/man/${page} ${CMAKE_BINARY_DIR}/man/${page} @ONLY)
   if(QC_GZIP)
@@ -65,7 +65,7 @@ string(CONCAT CPACK_PACKAGE_DESCRIPTION
   "exponential backoff, delayed jobs, priorities, timeouts and a dead-letter\n"
   "queue. The broker (queuectl-broker) keeps every job in SQLite and hands\n"
   "jobs to workers (queuectl-worker) over ZeroMQ; the queuectl command adds,\n"
-  "inspects and cancels jobs and serves a web dashboard.\n"
+  "inspects and cancels jobs; queuectl-dashboard serves a web dashboard.\n"
   "\n"
   "Includes systemd units (queuectl-broker.service and the template\n"
   "queuectl-worker@.service), man pages, bash and zsh completion, and the\n"

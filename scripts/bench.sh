@@ -184,6 +184,16 @@ ROWS=()
 row() { ROWS+=("| $1 | $2 | $3 | $4 | $5 | $6 |"); }
 
 # ---------------------------------------------------------------- measurements
+# End to end against posix_spawn, run by run, on the broker and 2 workers
+# already started; appends to A_SPAWN and A_E2E.
+e2e_runs() {
+    local r
+    for ((r = 0; r < RUNS; r++)); do
+        A_SPAWN+=" $(drv1 spawn-rate --n 5000 --par 2 --runs 1)"
+        A_E2E+=" $(drv1 e2e --ep "$EP" --n 5000 --batch 1000 --runs 1 --timeout 240)"
+    done
+}
+
 # Sections 1-3 with the broker's default flags or with "--synchronous full".
 # Sets A_ECHO A_ENQ1 A_ENQ4 A_BATCH A_SPAWN A_E2E (space-separated per-run values).
 measure_core() {
@@ -207,10 +217,7 @@ measure_core() {
     log "$label: end to end, 5,000 x true on 2 workers vs posix_spawn, 2 in parallel ($RUNS runs)"
     start_broker "e2e-$label" "$@"
     start_workers 2
-    for ((r = 0; r < RUNS; r++)); do
-        A_SPAWN+=" $(drv1 spawn-rate --n 5000 --par 2 --runs 1)"
-        A_E2E+=" $(drv1 e2e --ep "$EP" --n 5000 --batch 1000 --runs 1 --timeout 240)"
-    done
+    e2e_runs
     if [ "$label" = default ]; then
         log "$label: pickup latency vs bare spawn latency (500 jobs x $RUNS runs, one at a time)"
         P_SP50="" P_SP99="" P_QC50="" P_QC99=""
@@ -245,20 +252,92 @@ core_rows() {
     row "${tag}2b enqueue, 4 clients, 1 job/request (jobs/s)" "$(fmt_int $A_ENQ4)" \
         "1 client: $(int "$(med $A_ENQ1)")" "$(num "$ratio")" ">= 2.0 x 1 client" \
         "$(verdict "$ratio" ge 2)"
+    e2e_row "$tag" "$e2e_target"
+}
+
+e2e_row() { # tag target: row 3 from A_E2E and A_SPAWN
+    local ratio secs
     ratio=$(paired / "$A_E2E" "$A_SPAWN")
-    local secs
     secs=$(awk -v r="$(med $A_E2E)" 'BEGIN {printf "%.2f", 5000 / r}')
-    row "${tag}3 end to end, 5,000 x \`true\`, 2 workers (jobs/s; ${secs} s at the median)" \
+    row "${1}3 end to end, 5,000 x \`true\`, 2 workers (jobs/s; ${secs} s at the median)" \
         "$(fmt_int $A_E2E)" "posix_spawn \`sh -c true\`, 2 in parallel: $(fmt_int $A_SPAWN)/s" \
-        "$(num "$ratio")" ">= $e2e_target x spawn" "$(verdict "$ratio" ge "$e2e_target")"
+        "$(num "$ratio")" ">= $2 x spawn" "$(verdict "$ratio" ge "$2")"
 }
 
 log "machine: $(nproc) CPUs, $(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo), load $(cut -d' ' -f1-3 /proc/loadavg)"
+
+# 3m: mixed lengths. One 6 s job and then 200 x 10 ms jobs on 3 one-slot
+# workers, against the same 200 jobs alone on 2 workers (the slots left to
+# them): a short job must never wait behind the long one.
+measure_mixed() {
+    local r
+    M_BASE="" M_MIX=""
+    log "mixed lengths: 1 x sleep 6 then 200 x sleep 0.01 on 3 workers vs the 200 alone on 2 ($RUNS runs)"
+    start_broker mixed
+    for ((r = 0; r < RUNS; r++)); do
+        start_workers 2
+        M_BASE+=" $(drv1 mixed --ep "$EP" --n 200 --count 0 --secs 6 --runs 1 --timeout 120)"
+        stop_workers
+        start_workers 3
+        M_MIX+=" $(drv1 mixed --ep "$EP" --n 200 --count 1 --secs 6 --runs 1 --timeout 120)"
+        stop_workers
+    done
+    stop_broker
+    need $M_BASE $M_MIX
+    local ratio
+    ratio=$(paired / "$M_MIX" "$M_BASE")
+    row "3m mixed lengths: 200 x 10 ms behind one 6 s job, 3 one-slot workers (s until the 200 are done)" \
+        "$(fmt_dec 2 $M_MIX)" "the 200 alone on 2 workers: $(fmt_dec 2 $M_BASE) s" "$(num "$ratio")" \
+        "<= 1.25 x" "$(verdict "$ratio" le 1.25)"
+}
+
+# 3c: a chain of 1,000 dependent `true` jobs (each enqueued "after" the one
+# before, one batch) on 2 workers, against the e2e rate of row 3: each
+# completion must release the next through the dependents index.
+measure_chain() {
+    local r
+    C_CHAIN="" C_E2E=""
+    log "chain: 1,000 x true, each after the one before, on 2 workers vs e2e ($RUNS runs)"
+    start_broker chain
+    start_workers 2
+    for ((r = 0; r < RUNS; r++)); do
+        C_E2E+=" $(drv1 e2e --ep "$EP" --n 1000 --batch 1000 --runs 1 --timeout 240)"
+        C_CHAIN+=" $(drv1 chain --ep "$EP" --n 1000 --runs 1 --timeout 240)"
+    done
+    stop_workers
+    stop_broker
+    need $C_CHAIN $C_E2E
+    local ratio
+    ratio=$(paired / "$C_CHAIN" "$C_E2E")
+    row "3c chain of 1,000 dependent \`true\` jobs, 2 workers (completions/s)" "$(fmt_int $C_CHAIN)" \
+        "1,000 independent: $(fmt_int $C_E2E)/s" "$(num "$ratio")" "-" "-"
+}
+
+# QC_BENCH_QUICK=1: only end to end (row 3) and mixed lengths (row 3m), for
+# comparing builds quickly (QC_BENCH_BIN=DIR).
+if [ -n "${QC_BENCH_QUICK:-}" ]; then
+    A_SPAWN="" A_E2E=""
+    log "quick: end to end, 5,000 x true on 2 workers vs posix_spawn, 2 in parallel ($RUNS runs)"
+    start_broker e2e-quick
+    start_workers 2
+    e2e_runs
+    stop_workers
+    stop_broker
+    need $A_SPAWN $A_E2E
+    e2e_row "" 0.90
+    measure_mixed
+    measure_chain
+    printf '\n| figure | queuectl | baseline | ratio | target | result |\n|---|---|---|---|---|---|\n'
+    printf '%s\n' "${ROWS[@]}"
+    exit 0
+fi
 
 # 1-4 with the default durability (synchronous=NORMAL).
 measure_core default
 D_ENQ1=$A_ENQ1 D_BATCH=$A_BATCH D_ENQ4=$A_ENQ4 D_E2E=$A_E2E
 core_rows "" 0.90
+measure_mixed
+measure_chain
 need $P_QC50 $P_SP50 $P_QC99 $P_SP99
 # The driver reports microseconds; the table shows milliseconds.
 ms() { local v out=""; for v in "$@"; do out+=" $(awk -v u="$v" 'BEGIN {print u / 1000}')"; done; echo $out; }

@@ -7,6 +7,7 @@
     job = q.wait(job_id)               # until completed, dead or canceled
     print(job["state"], job["stdout_tail"])
     for j in q.list(state="dead", limit=20): ...
+    q.search("deploy"); q.states(ids); q.retry_dead()
 
 Speaks the client protocol in docs/PROTOCOL.md: one JSON object per frame
 over REQ/REP. Each call waits at most `timeout` seconds and never hangs.
@@ -82,14 +83,26 @@ class Client:
         return self.call("get", id=job_id)["job"]
 
     def wait(self, job_id, timeout=None):
+        """Polls the job's state alone (the states op); returns the whole job
+        (with its output) once it is completed, dead or canceled."""
         deadline = None if timeout is None else time.monotonic() + timeout
-        pause = 0.01
+        pause, by_state, done = 0.01, True, ("completed", "dead", "canceled")
         while True:
-            job = self.get(job_id)
-            if job["state"] in ("completed", "dead", "canceled"):
-                return job
+            state = None
+            if by_state:
+                try:
+                    state = self.states([job_id])[job_id]
+                except QueueError as err:
+                    if err.code != "unknown_op":
+                        raise
+                    by_state = False  # an older broker: read the whole job each time
+            if not by_state or state is None or state in done:
+                job = self.get(job_id)  # an unknown id raises not_found here
+                if job["state"] in done:
+                    return job
+                state = job["state"]
             if deadline is not None and time.monotonic() >= deadline:
-                raise TimeoutError(f"{job_id} still {job['state']}")
+                raise TimeoutError(f"{job_id} still {state}")
             time.sleep(pause)
             pause = min(pause * 2, 0.2)
 
@@ -98,6 +111,39 @@ class Client:
         if state:
             args["state"] = state
         return self.call("list", **args)["jobs"]
+
+    def search(self, text, state=None, limit=100):
+        """Every job whose id or command contains text, newest first (the
+        broker looks at 10,000 jobs per request and pages on by itself)."""
+        args = {"q": text, "limit": limit}
+        if state:
+            args["state"] = state
+        found, cursor = [], None
+        while len(found) < limit:
+            reply = self.call("list", **args, **({"cursor": cursor} if cursor else {}))
+            found += reply["jobs"]
+            cursor = reply["next_cursor"]
+            if not cursor:
+                break
+            args["limit"] = limit - len(found)
+        return found
+
+    def states(self, ids):
+        """{id: state} for many jobs in one request (None for an unknown id)."""
+        return {j["id"]: j["state"] for j in self.call("states", ids=list(ids))["jobs"]}
+
+    def retry_dead(self, ids=None):
+        """Back to pending: the dead jobs named in ids, or every dead job.
+        Returns the ids retried."""
+        if ids is not None:
+            return self.call("dlq.retry", ids=list(ids))["retried"]
+        retried, cursor = [], None
+        while True:
+            reply = self.call("dlq.retry", all=True, **({"cursor": cursor} if cursor else {}))
+            retried += reply["retried"]
+            cursor = reply["next_cursor"]
+            if not reply["more"]:
+                return retried
 
     def status(self):
         return self.call("status")

@@ -4,6 +4,7 @@
 #include "guard.h"
 #include "runner.h"
 #include "session.h"
+#include "queuectl/flags.h"
 #include "queuectl/job.h"
 #include "queuectl/log.h"
 #include "queuectl/parse.h"
@@ -18,7 +19,7 @@
 #include <unistd.h>
 
 static const char *s_usage =
-    "Usage: queuectl-worker [--broker ENDPOINT] [--concurrency N] [--name NAME]\n"
+    "Usage: queuectl-worker [--broker ENDPOINT] [--concurrency N] [--name NAME] [--queues Q,...]\n"
     "                       [--curve-key FILE] [--server-key FILE|KEY] [--insecure]\n"
     "                       [--log-level LEVEL] [--help] [--version]\n"
     "\n"
@@ -30,6 +31,8 @@ static const char *s_usage =
     "                      else ipc://$QUEUECTL_HOME/worker.sock)\n"
     "  --concurrency N     jobs to run at once, 1-256 (default 1)\n"
     "  --name NAME         worker id, [A-Za-z0-9._:@-] (default HOST-PID-RANDOM)\n"
+    "  --queues Q,...      serve only these queues, the first with a due job first\n"
+    "                      (default: every queue)\n"
     "  --curve-key FILE    this worker's secret key for a tcp broker (default\n"
     "                      $QUEUECTL_CURVE_KEY, else $QUEUECTL_HOME/keys/worker.cert_secret;\n"
     "                      make one with 'queuectl keygen worker --role worker')\n"
@@ -48,12 +51,14 @@ static const char *s_usage =
     "\n"
     "Examples:\n"
     "  queuectl-worker --concurrency 4 --name build-1\n"
+    "  queuectl-worker --queues urgent,default\n"
     "  queuectl-worker --broker tcp://queue-host:5556 --server-key broker.cert\n";
 
 typedef struct {
     qc_session_security_t security;
     const char *broker;
     const char *name;
+    char queues[QC_QUEUE_LIST_BYTES]; /* "" for every queue */
     int concurrency;
     int log_level;
 } s_options_t;
@@ -69,87 +74,75 @@ static int __attribute__((format(printf, 1, 2))) s_usage_error(const char *fmt, 
     return 2;
 }
 
-/* Matches "--flag VALUE" and "--flag=VALUE". Returns 1 and sets *value if
- * argv[*i] is that flag (advancing *i past its value), 0 if it is another
- * flag, -1 if the value is missing. */
-static int s_flag(int argc, char **argv, int *i, const char *flag, const char **value)
+/* Returns -1 to go on, or an exit status. */
+static int s_apply(const qc_flags_t *flags, s_options_t *opts)
 {
-    size_t len = strlen(flag);
-    if (strncmp(argv[*i], flag, len) != 0)
+    const char *value;
+    int64_t n;
+    if (qc_flags_count(flags, "help")) {
+        fputs(s_usage, stdout);
         return 0;
-    if (argv[*i][len] == '=') {
-        *value = argv[*i] + len + 1;
-        return 1;
     }
-    if (argv[*i][len] != '\0')
+    if (qc_flags_count(flags, "version")) {
+        printf("queuectl-worker %s\n", QC_VERSION);
         return 0;
-    if (*i + 1 >= argc)
-        return -1;
-    *value = argv[++*i];
-    return 1;
+    }
+    if (qc_flags_argc(flags) > 0)
+        return s_usage_error("unexpected argument '%s'", qc_flags_arg(flags, 0));
+    if ((value = qc_flags_value(flags, "broker"))) {
+        if (!*value)
+            return s_usage_error("%s needs an endpoint", "--broker");
+        opts->broker = value;
+    }
+    if ((value = qc_flags_value(flags, "concurrency"))) {
+        if (qc_parse_int(value, 1, QC_MAX_SLOTS, &n) != 0)
+            return s_usage_error("--concurrency must be a whole number from 1 to 256, not '%s'",
+                                 value);
+        opts->concurrency = (int)n;
+    }
+    if ((value = qc_flags_value(flags, "curve-key")))
+        opts->security.key_path = value;
+    if ((value = qc_flags_value(flags, "server-key")))
+        opts->security.server_key = value;
+    if (qc_flags_count(flags, "log-json"))
+        qc_log_set_json(1);
+    if (qc_flags_count(flags, "insecure"))
+        opts->security.insecure = 1;
+    if ((value = qc_flags_value(flags, "name"))) {
+        if (!qc_job_id_valid(value))
+            return s_usage_error("--name must be 1-128 characters of A-Z a-z 0-9 . _ : @ - "
+                                 "not starting with '-', not '%s'",
+                                 value);
+        opts->name = value;
+    }
+    if ((value = qc_flags_value(flags, "queues"))) {
+        char why[256];
+        if (qc_queue_list_parse(value, opts->queues, sizeof opts->queues, why, sizeof why) != 0)
+            return s_usage_error("invalid --queues '%s': %s", value, why);
+    }
+    if ((value = qc_flags_value(flags, "log-level"))) {
+        opts->log_level = qc_log_level_parse(value);
+        if (opts->log_level < 0)
+            return s_usage_error("--log-level must be debug, info, warn or error, not '%s'", value);
+    }
+    return -1;
 }
 
 /* Returns -1 to go on, or an exit status. */
 static int s_parse(int argc, char **argv, s_options_t *opts)
 {
-    for (int i = 1; i < argc; i++) {
-        const char *arg = argv[i], *value = NULL;
-        int rc;
-        if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0) {
-            fputs(s_usage, stdout);
-            return 0;
-        }
-        if (strcmp(arg, "--version") == 0) {
-            printf("queuectl-worker %s\n", QC_VERSION);
-            return 0;
-        }
-        if ((rc = s_flag(argc, argv, &i, "--broker", &value)) != 0) {
-            if (rc < 0 || !*value)
-                return s_usage_error("%s needs an endpoint", "--broker");
-            opts->broker = value;
-        } else if ((rc = s_flag(argc, argv, &i, "--concurrency", &value)) != 0) {
-            int64_t n;
-            if (rc < 0)
-                return s_usage_error("%s needs a number", "--concurrency");
-            if (qc_parse_int(value, 1, QC_MAX_SLOTS, &n) != 0)
-                return s_usage_error("--concurrency must be a whole number from 1 to 256, not "
-                                     "'%s'",
-                                     value);
-            opts->concurrency = (int)n;
-        } else if ((rc = s_flag(argc, argv, &i, "--curve-key", &value)) != 0) {
-            if (rc < 0)
-                return s_usage_error("%s needs a file", "--curve-key");
-            opts->security.key_path = value;
-        } else if ((rc = s_flag(argc, argv, &i, "--server-key", &value)) != 0) {
-            if (rc < 0)
-                return s_usage_error("%s needs a file or a key", "--server-key");
-            opts->security.server_key = value;
-        } else if (strcmp(arg, "--log-json") == 0) {
-            qc_log_set_json(1);
-        } else if (strcmp(arg, "--insecure") == 0) {
-            opts->security.insecure = 1;
-        } else if ((rc = s_flag(argc, argv, &i, "--name", &value)) != 0) {
-            if (rc < 0)
-                return s_usage_error("%s needs a name", "--name");
-            if (!qc_job_id_valid(value))
-                return s_usage_error("--name must be 1-128 characters of A-Z a-z 0-9 . _ : @ - "
-                                     "not starting with '-', not '%s'",
-                                     value);
-            opts->name = value;
-        } else if ((rc = s_flag(argc, argv, &i, "--log-level", &value)) != 0) {
-            if (rc < 0)
-                return s_usage_error("%s needs a level", "--log-level");
-            opts->log_level = qc_log_level_parse(value);
-            if (opts->log_level < 0)
-                return s_usage_error("--log-level must be debug, info, warn or error, not '%s'",
-                                     value);
-        } else if (arg[0] == '-') {
-            return s_usage_error("unknown option '%s'", arg);
-        } else {
-            return s_usage_error("unexpected argument '%s'", arg);
-        }
-    }
-    return -1;
+    static const qc_flag_t table[] = {
+        {"broker", 0, 1},    {"concurrency", 0, 1}, {"name", 0, 1},     {"queues", 0, 1},
+        {"curve-key", 0, 1}, {"server-key", 0, 1},  {"insecure", 0, 0}, {"log-level", 0, 1},
+        {"log-json", 0, 0},  {"help", 'h', 0},      {"version", 0, 0},  {NULL, 0, 0}};
+    const qc_flag_t *const tables[] = {table, NULL};
+    char err[256];
+    qc_flags_t *flags = qc_flags_parse(tables, argc, argv, NULL, err, sizeof err);
+    if (!flags)
+        return s_usage_error("%s", err);
+    int status = s_apply(flags, opts);
+    qc_flags_destroy(&flags);
+    return status;
 }
 
 /* Jobs get fds 0-2 from pipes by dup2; make sure no pipe can land there. */
@@ -188,8 +181,13 @@ int main(int argc, char **argv)
     }
     qc_guard_t *guard = qc_guard_new();
     qc_runner_t *runner = guard ? qc_runner_new(opts.concurrency, guard) : NULL;
-    qc_session_t *session =
-        runner ? qc_session_new(endpoint, opts.name, runner, guard, &opts.security) : NULL;
+    qc_session_config_t config = {.endpoint = endpoint,
+                                  .name = opts.name,
+                                  .queues = opts.queues[0] ? opts.queues : NULL,
+                                  .runner = runner,
+                                  .guard = guard,
+                                  .security = &opts.security};
+    qc_session_t *session = runner ? qc_session_new(&config) : NULL;
     status = session ? qc_session_run(session) : 1;
     qc_session_destroy(&session);
     qc_runner_destroy(&runner);

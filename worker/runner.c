@@ -8,6 +8,7 @@
  * the slot busy. */
 #include "runner.h"
 #include "queuectl/clock.h"
+#include "queuectl/job.h"
 #include "queuectl/log.h"
 #include "queuectl/parse.h"
 
@@ -20,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -208,17 +210,29 @@ static void s_push_result(qc_runner_t *self, qc_result_t *result)
     qc_result_init(result);
 }
 
-void qc_runner_reject(qc_runner_t *self, const char *id, int attempt, const char *error)
+static void s_not_run(qc_runner_t *self, const char *id, int attempt, qc_outcome_t outcome,
+                      const char *error)
 {
     qc_result_t result;
     qc_result_init(&result);
     snprintf(result.id, sizeof result.id, "%s", id);
     result.attempt = attempt;
-    result.outcome = QC_OUTCOME_SPAWN_FAILED;
-    result.started_at_ms = result.finished_at_ms = qc_clock_wall_ms();
+    result.outcome = outcome;
+    result.finished_at_ms = qc_clock_wall_ms();
+    result.started_at_ms = outcome == QC_OUTCOME_NOT_STARTED ? 0 : result.finished_at_ms;
     snprintf(result.error, sizeof result.error, "%s", error);
     qc_warn("job %s attempt %d not started: %s", id, attempt, error);
     s_push_result(self, &result);
+}
+
+void qc_runner_reject(qc_runner_t *self, const char *id, int attempt, const char *error)
+{
+    s_not_run(self, id, attempt, QC_OUTCOME_SPAWN_FAILED, error);
+}
+
+void qc_runner_refuse(qc_runner_t *self, const char *id, int attempt, const char *error)
+{
+    s_not_run(self, id, attempt, QC_OUTCOME_NOT_STARTED, error);
 }
 
 /* Starts the job into slot with posix_spawn (a vfork-style clone in glibc:
@@ -228,8 +242,82 @@ void qc_runner_reject(qc_runner_t *self, const char *id, int attempt, const char
  * else of the worker's. PR_SET_PDEATHSIG is not available this way; the guard
  * process (guard.c) is what kills a dead worker's jobs. Returns 0, or -1 with
  * the reason in err (nothing is left running then). */
-static int s_spawn(qc_runner_t *self, s_slot_t *slot, const char *command, char *err, size_t errlen)
+/* The variables queuectl sets itself: always the job's, never inherited. */
+static const char *s_own_vars[] = {
+    "QUEUECTL_JOB_ID=", "QUEUECTL_ATTEMPT=", "QUEUECTL_QUEUE=", "QUEUECTL_WORKER_ID="};
+#define S_OWN_VARS 4
+
+/* Whether "NAME=value" entry's name is set by the job (env) or by us. */
+static int s_overridden(const char *entry, const cJSON *env)
 {
+    for (int i = 0; i < S_OWN_VARS; i++)
+        if (strncmp(entry, s_own_vars[i], strlen(s_own_vars[i])) == 0)
+            return 1;
+    const char *eq = strchr(entry, '=');
+    size_t len = eq ? (size_t)(eq - entry) : strlen(entry);
+    for (const cJSON *var = env ? env->child : NULL; var; var = var->next)
+        if (var->string && strlen(var->string) == len && strncmp(entry, var->string, len) == 0)
+            return 1;
+    return 0;
+}
+
+static void s_envp_free(char **envp)
+{
+    for (char **p = envp; p && *p; p++)
+        free(*p);
+    free(envp);
+}
+
+/* The job's environment: the worker's, less what the job or queuectl sets,
+ * then the job's env, then queuectl's own. Caller frees with s_envp_free;
+ * NULL if out of memory. */
+static char **s_envp_build(const qc_runner_job_t *job)
+{
+    size_t count = 0;
+    for (char **p = environ; *p; p++)
+        count++;
+    int env_count = job->env ? cJSON_GetArraySize(job->env) : 0;
+    char **envp = calloc(count + (size_t)env_count + S_OWN_VARS + 1, sizeof *envp);
+    if (!envp)
+        return NULL;
+    size_t n = 0;
+    for (char **p = environ; *p; p++)
+        if (!s_overridden(*p, job->env) && !(envp[n++] = strdup(*p)))
+            goto oom;
+    for (const cJSON *var = job->env ? job->env->child : NULL; var; var = var->next) {
+        if (!var->string || !cJSON_IsString(var))
+            continue;
+        if (asprintf(&envp[n], "%s=%s", var->string, var->valuestring) < 0) {
+            envp[n] = NULL;
+            goto oom;
+        }
+        n++;
+    }
+    const char *values[S_OWN_VARS];
+    char attempt[16];
+    snprintf(attempt, sizeof attempt, "%d", job->attempt);
+    values[0] = job->id;
+    values[1] = attempt;
+    values[2] = job->queue ? job->queue : "default";
+    values[3] = job->worker_id ? job->worker_id : "";
+    for (int i = 0; i < S_OWN_VARS; i++) {
+        if (asprintf(&envp[n], "%s%s", s_own_vars[i], values[i]) < 0) {
+            envp[n] = NULL;
+            goto oom;
+        }
+        n++;
+    }
+    return envp;
+oom:
+    s_envp_free(envp);
+    return NULL;
+}
+
+static int s_spawn(qc_runner_t *self, s_slot_t *slot, const qc_runner_job_t *job, char *err,
+                   size_t errlen)
+{
+    const char *command = job->command;
+    char **envp = NULL;
     int out[2] = {-1, -1}, errp[2] = {-1, -1};
     posix_spawn_file_actions_t actions;
     posix_spawnattr_t attr;
@@ -256,15 +344,25 @@ static int s_spawn(qc_runner_t *self, s_slot_t *slot, const char *command, char 
                                                   POSIX_SPAWN_SETSIGDEF)) != 0 ||
         (rc = posix_spawnattr_setpgroup(&attr, 0)) != 0 ||
         (rc = posix_spawnattr_setsigmask(&attr, &none)) != 0 ||
-        (rc = posix_spawnattr_setsigdefault(&attr, &all)) != 0)
+        (rc = posix_spawnattr_setsigdefault(&attr, &all)) != 0 ||
+        (job->cwd && (rc = posix_spawn_file_actions_addchdir_np(&actions, job->cwd)) != 0))
         goto spawn_error;
+    if (!(envp = s_envp_build(job))) {
+        rc = ENOMEM;
+        goto spawn_error;
+    }
     char *argv[] = {"sh", "-c", (char *)command, NULL};
     pid_t pid;
-    /* glibc reports a failed exec as the return value, so no status pipe. */
-    if ((rc = posix_spawn(&pid, "/bin/sh", &actions, &attr, argv, environ)) != 0) {
-        snprintf(err, errlen, "cannot run /bin/sh: %s", strerror(rc));
+    /* glibc reports a failed chdir or exec as the return value, so no status pipe. */
+    if ((rc = posix_spawn(&pid, "/bin/sh", &actions, &attr, argv, envp)) != 0) {
+        if (job->cwd)
+            snprintf(err, errlen, "cannot run /bin/sh in working directory %s: %s", job->cwd,
+                     strerror(rc));
+        else
+            snprintf(err, errlen, "cannot run /bin/sh: %s", strerror(rc));
         goto fail;
     }
+    s_envp_free(envp);
     posix_spawn_file_actions_destroy(&actions);
     posix_spawnattr_destroy(&attr);
     close(out[1]);
@@ -278,6 +376,7 @@ static int s_spawn(qc_runner_t *self, s_slot_t *slot, const char *command, char 
 spawn_error:
     snprintf(err, errlen, "cannot set up the job's process: %s", strerror(rc));
 fail:
+    s_envp_free(envp);
     if (have_actions)
         posix_spawn_file_actions_destroy(&actions);
     if (have_attr)
@@ -291,21 +390,36 @@ fail:
     return -1;
 }
 
-int qc_runner_start(qc_runner_t *self, const char *id, int attempt, const char *command,
-                    int timeout_s)
+int qc_runner_start(qc_runner_t *self, const qc_runner_job_t *job)
 {
-    assert(self && id && command);
+    assert(self && job && job->id && job->command);
+    const char *id = job->id;
+    int attempt = job->attempt;
+    int timeout_s = job->timeout_s;
     s_slot_t *slot = NULL;
     for (int i = 0; i < self->slot_count && !slot; i++)
         if (!self->slots[i].busy)
             slot = &self->slots[i];
     if (!slot) {
-        qc_runner_reject(self, id, attempt, "no free slot");
+        qc_runner_refuse(self, id, attempt, "no free slot");
         return -1;
     }
-    char err[200];
+    char err[QC_MAX_CWD_BYTES + 200];
+    struct stat st = {0};
+    errno = 0;
+    /* Said plainly rather than as a failed exec of /bin/sh. */
+    if (job->cwd && (stat(job->cwd, &st) != 0 || !S_ISDIR(st.st_mode))) {
+        int missing = errno == ENOENT || errno == ENOTDIR;
+        snprintf(err, sizeof err, "working directory %.*s %s", qc_utf8_prefix(job->cwd, 160),
+                 job->cwd,
+                 S_ISDIR(st.st_mode) || missing ? "does not exist"
+                 : errno == EACCES              ? "is not accessible"
+                                                : "is not a directory");
+        qc_runner_reject(self, id, attempt, err);
+        return -1;
+    }
     int64_t started_at_ms = qc_clock_wall_ms();
-    if (s_spawn(self, slot, command, err, sizeof err) != 0) {
+    if (s_spawn(self, slot, job, err, sizeof err) != 0) {
         qc_runner_reject(self, id, attempt, err);
         return -1;
     }
@@ -609,19 +723,15 @@ int qc_runner_is_running(qc_runner_t *self, const char *id, int attempt)
     return s_find(self, id, attempt) != NULL;
 }
 
-cJSON *qc_runner_running_json(qc_runner_t *self)
+int qc_runner_running(qc_runner_t *self, qc_wmsg_run_t *runs, int max)
 {
-    cJSON *array = cJSON_CreateArray();
-    for (int i = 0; array && i < self->slot_count; i++) {
+    int count = 0;
+    for (int i = 0; i < self->slot_count && count < max; i++) {
         const s_slot_t *slot = &self->slots[i];
-        if (!slot->busy)
-            continue;
-        cJSON *item = cJSON_CreateObject();
-        cJSON_AddStringToObject(item, "id", slot->id);
-        cJSON_AddNumberToObject(item, "attempt", slot->attempt);
-        cJSON_AddItemToArray(array, item);
+        if (slot->busy)
+            runs[count++] = (qc_wmsg_run_t){slot->id, slot->attempt};
     }
-    return array;
+    return count;
 }
 
 int qc_runner_take_result(qc_runner_t *self, qc_result_t *result)

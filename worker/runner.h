@@ -27,15 +27,31 @@ qc_runner_t *qc_runner_new(int slots, qc_guard_t *guard);
  * caller's pointer. */
 void qc_runner_destroy(qc_runner_t **self_p);
 
-/* Starts a job (command is not taken). Returns 0 if it runs, or -1 if it
- * could not start (no free slot, fork/pipe/exec failure): then a result with
- * outcome spawn_failed is queued instead. Either way exactly one result for
- * (id, attempt) will come out of qc_runner_take_result. */
-int qc_runner_start(qc_runner_t *self, const char *id, int attempt, const char *command,
-                    int timeout_s);
+/* A job to run; nothing in it is taken (the runner copies what it keeps). */
+typedef struct {
+    const char *id;
+    int attempt;
+    const char *command;
+    int timeout_s;
+    const cJSON *env;      /* {"NAME":"value",...} over the worker's environment, or NULL */
+    const char *cwd;       /* directory to run in, or NULL for the worker's */
+    const char *queue;     /* QUEUECTL_QUEUE; NULL means "default" */
+    const char *worker_id; /* QUEUECTL_WORKER_ID; NULL means "" */
+} qc_runner_job_t;
 
-/* Queues a spawn_failed result for a job that will not be run at all. */
+/* Starts a job with the worker's environment, then job->env, then
+ * QUEUECTL_JOB_ID, QUEUECTL_ATTEMPT, QUEUECTL_QUEUE and QUEUECTL_WORKER_ID.
+ * Returns 0 if it runs, or -1 if it could not start: then a result is
+ * queued instead (not_started for no free slot, spawn_failed for a missing
+ * working directory or a fork/pipe/exec failure). Either way exactly one
+ * result for (id, attempt) will come out of qc_runner_take_result. */
+int qc_runner_start(qc_runner_t *self, const qc_runner_job_t *job);
+
+/* Queues a spawn_failed result for a job that cannot run (a bad JOB). */
 void qc_runner_reject(qc_runner_t *self, const char *id, int attempt, const char *error);
+/* Queues a not_started result for a job this worker will not run (shutting
+ * down, no free slot): not the job's fault, so not counted against it. */
+void qc_runner_refuse(qc_runner_t *self, const char *id, int attempt, const char *error);
 
 /* Fills items (at most 2 x slots) with the output pipes to watch for
  * ZMQ_POLLIN. Returns how many it filled. */
@@ -74,8 +90,9 @@ int qc_runner_slots(qc_runner_t *self);
 /* True if (id, attempt) is running here. */
 int qc_runner_is_running(qc_runner_t *self, const char *id, int attempt);
 
-/* Running jobs as a JSON array of {id, attempt}. Caller owns the array. */
-cJSON *qc_runner_running_json(qc_runner_t *self);
+/* Fills runs[max] with the running jobs (ids point into the runner: valid
+ * until the next call that starts or ends a job). Returns how many. */
+int qc_runner_running(qc_runner_t *self, qc_wmsg_run_t *runs, int max);
 
 /* Live output: fn(arg, id, attempt, "stdout"|"stderr", data) gets what a
  * running job wrote since the last call (valid UTF-8, at most 64 KiB), at

@@ -45,6 +45,8 @@ typedef enum { S_RUNNING = 0, S_STOPPING, S_FORCED } s_stop_t;
 struct _qc_session_t {
     char *endpoint;
     char worker_id[QC_MAX_ID_BYTES + 1];
+    char queues[QC_QUEUE_LIST_BYTES];   /* "a,b", "" for every queue */
+    char instance[QC_INSTANCE_HEX + 1]; /* secret: proves it is us on a reconnect */
     char host[256];
     qc_runner_t *runner; /* not owned */
     qc_guard_t *guard;   /* not owned, may be NULL */
@@ -67,15 +69,6 @@ struct _qc_session_t {
     zmq_pollitem_t *items;
     int items_cap;
     qc_session_security_t security;
-    /* Prefetch: one JOB beyond the slots, started the moment a slot frees,
-     * so a slot never idles for the round trip to the broker. */
-    struct {
-        int used;
-        char id[QC_MAX_ID_BYTES + 1];
-        int attempt;
-        int timeout_s;
-        char *command; /* owned */
-    } next;
     zsock_t *monitor; /* handshake events of sock, to tell a refused key */
     int monitor_seq;
 };
@@ -118,49 +111,60 @@ static void s_default_worker_id(char *buf, size_t len, const char *host)
 
 /* Sends one message; an unsent message is not retried here (results stay in
  * the unacked list and go again after the next HELLO). */
-static int s_send(qc_session_t *self, const char *command, const cJSON *body)
+static int s_send(qc_session_t *self, const qc_wmsg_t *msg)
 {
     if (!self->sock)
         return -1;
     /* Counted as sent even if it failed, so a full queue (EAGAIN) does not
      * turn the heartbeat timer into a busy loop. */
     self->last_sent_ms = qc_clock_mono_ms();
-    if (qc_wmsg_send(self->sock, NULL, command, body) != 0) {
-        qc_debug("cannot send %s to the broker: %s", command, zmq_strerror(errno));
+    if (qc_wmsg_send(zsock_resolve(self->sock), msg) != 0) {
+        qc_debug("cannot send %s to the broker: %s", qc_wmsg_command(msg->type),
+                 zmq_strerror(errno));
         return -1;
     }
     return 0;
 }
 
+/* HELLO names every run the broker must not give up: those running, and
+ * those finished whose result is not yet acknowledged (their RESULTs follow
+ * on the same connection, so the broker keeps them for it). */
 static void s_send_hello(qc_session_t *self)
 {
-    cJSON *body = cJSON_CreateObject();
-    cJSON_AddStringToObject(body, "worker_id", self->worker_id);
-    cJSON_AddStringToObject(body, "host", self->host);
-    cJSON_AddNumberToObject(body, "pid", (double)getpid());
-    cJSON_AddNumberToObject(body, "slots", qc_runner_slots(self->runner));
-    cJSON_AddStringToObject(body, "version", QC_VERSION);
-    cJSON *running = qc_runner_running_json(self->runner);
-    if (self->next.used) {
-        cJSON *item = cJSON_CreateObject();
-        cJSON_AddStringToObject(item, "id", self->next.id);
-        cJSON_AddNumberToObject(item, "attempt", self->next.attempt);
-        cJSON_AddItemToArray(running, item);
-    }
-    cJSON_AddItemToObject(body, "running", running);
-    cJSON_AddNumberToObject(body, "prefetch", getenv("QC_NO_PREFETCH") ? 0 : 1);
-    if (self->stop != S_RUNNING)
-        cJSON_AddBoolToObject(body, "stopping", 1);
-    s_send(self, QC_W_HELLO, body);
-    cJSON_Delete(body);
+    qc_wmsg_run_t running[QC_MAX_SLOTS];
+    qc_wmsg_run_t *finished = malloc(QC_MAX_UNACKED * sizeof *finished);
+    int finished_count = 0;
+    for (s_pending_t *p = self->unacked; finished && p && finished_count < QC_MAX_UNACKED;
+         p = p->next)
+        finished[finished_count++] = (qc_wmsg_run_t){p->result.id, p->result.attempt};
+    qc_wmsg_t hello = {
+        .type = QC_WMSG_HELLO,
+        .hello = {.worker_id = self->worker_id,
+                  .instance = self->instance,
+                  .host = self->host,
+                  .version = QC_VERSION,
+                  .pid = (int)getpid(),
+                  .slots = qc_runner_slots(self->runner),
+                  .stopping = self->stop != S_RUNNING,
+                  .running = running,
+                  .running_count = qc_runner_running(self->runner, running, QC_MAX_SLOTS),
+                  .finished = finished,
+                  .finished_count = finished_count,
+                  .queues = self->queues[0] ? self->queues : NULL}};
+    s_send(self, &hello);
+    free(finished);
 }
 
 static void s_send_result(qc_session_t *self, const qc_result_t *result)
 {
-    cJSON *body = qc_result_to_json(result);
-    if (body)
-        s_send(self, QC_W_RESULT, body);
-    cJSON_Delete(body);
+    s_send(self, &(qc_wmsg_t){.type = QC_WMSG_RESULT, .result = *result});
+}
+
+/* The shell of a job runs: from now on the broker counts the attempt. */
+static void s_send_started(qc_session_t *self, const char *id, int attempt, int64_t started_at_ms)
+{
+    s_send(self,
+           &(qc_wmsg_t){.type = QC_WMSG_STARTED, .run = {id, attempt}, .started = {started_at_ms}});
 }
 
 /* Live output of a running job (PROTOCOL.md 4): best effort, never queued. */
@@ -170,13 +174,9 @@ static void s_send_output(void *arg, const char *id, int attempt, const char *st
     qc_session_t *self = arg;
     if (!self->sock)
         return;
-    cJSON *body = cJSON_CreateObject();
-    cJSON_AddStringToObject(body, "id", id);
-    cJSON_AddNumberToObject(body, "attempt", attempt);
-    cJSON_AddStringToObject(body, "stream", stream);
-    cJSON_AddStringToObject(body, "data", data);
-    s_send(self, QC_W_OUTPUT, body);
-    cJSON_Delete(body);
+    s_send(self, &(qc_wmsg_t){.type = QC_WMSG_OUTPUT,
+                              .run = {id, attempt},
+                              .output = {.stream = stream, .data = data}});
 }
 
 /* HELLO, then every result the broker has not acknowledged (3.4). */
@@ -239,12 +239,17 @@ static int s_connect(qc_session_t *self)
     return 0;
 }
 
-qc_session_t *qc_session_new(const char *endpoint, const char *name, qc_runner_t *runner,
-                             qc_guard_t *guard, const qc_session_security_t *security)
+qc_session_t *qc_session_new(const qc_session_config_t *config)
 {
+    const char *endpoint = config->endpoint, *name = config->name;
+    qc_runner_t *runner = config->runner;
+    qc_guard_t *guard = config->guard;
+    const qc_session_security_t *security = config->security;
     qc_session_t *self = calloc(1, sizeof *self);
     if (!self)
         return NULL;
+    if (config->queues)
+        snprintf(self->queues, sizeof self->queues, "%s", config->queues);
     if (security)
         self->security = *security;
     self->sigfd = -1;
@@ -262,6 +267,15 @@ qc_session_t *qc_session_new(const char *endpoint, const char *name, qc_runner_t
         snprintf(self->worker_id, sizeof self->worker_id, "%s", name);
     else
         s_default_worker_id(self->worker_id, sizeof self->worker_id, self->host);
+    unsigned char secret[QC_INSTANCE_HEX / 2];
+    if (getrandom(secret, sizeof secret, 0) != (ssize_t)sizeof secret) {
+        qc_error("cannot make the worker's instance secret: %s", strerror(errno));
+        free(self->endpoint);
+        free(self);
+        return NULL;
+    }
+    for (size_t i = 0; i < sizeof secret; i++)
+        snprintf(self->instance + 2 * i, 3, "%02x", secret[i]);
     qc_runner_set_output(runner, s_send_output, self);
     /* Pollitems: the signalfd, the socket, its monitor, two per slot. */
     self->items_cap = 3 + qc_runner_poll_max(runner);
@@ -295,7 +309,6 @@ void qc_session_destroy(qc_session_t **self_p)
         return;
     qc_session_t *self = *self_p;
     s_disconnect(self);
-    free(self->next.command);
     while (self->unacked) {
         s_pending_t *next = self->unacked->next;
         qc_result_clear(&self->unacked->result);
@@ -353,23 +366,6 @@ static void s_collect_results(qc_session_t *self)
     }
 }
 
-static void s_next_clear(qc_session_t *self)
-{
-    free(self->next.command);
-    self->next.command = NULL;
-    self->next.used = 0;
-}
-
-/* Starts the prefetched job if a slot is free. */
-static void s_start_next(qc_session_t *self)
-{
-    if (!self->next.used || qc_runner_busy(self->runner) >= qc_runner_slots(self->runner))
-        return;
-    qc_runner_start(self->runner, self->next.id, self->next.attempt, self->next.command,
-                    self->next.timeout_s);
-    s_next_clear(self);
-}
-
 static void s_begin_stop(qc_session_t *self, const char *why)
 {
     if (self->stop != S_RUNNING)
@@ -379,73 +375,69 @@ static void s_begin_stop(qc_session_t *self, const char *why)
             qc_runner_busy(self->runner));
     /* Tell the broker at once, so it stops counting our free slots. */
     if (self->sock)
-        s_send(self, QC_W_STOPPING, NULL);
+        s_send(self, &(qc_wmsg_t){.type = QC_WMSG_STOPPING});
 }
 
-/* Reads the id and attempt every job-related message carries. Returns 0,
- * or -1 (logged) if they are missing or invalid. */
-static int s_job_ref(const char *command, const cJSON *body, const char **id, int *attempt)
+/* The run a job-related message names. Returns 0, or -1 (logged) if its id
+ * or attempt is missing or invalid. */
+static int s_job_ref(const qc_wmsg_t *msg)
 {
-    int64_t value;
-    *id = body ? qc_json_string(body, "id") : NULL;
-    if (!*id || !qc_job_id_valid(*id) || qc_json_int(body, "attempt", &value) != 0 || value < 1 ||
-        value > INT32_MAX) {
-        qc_warn("dropped %s from the broker: id or attempt missing or invalid", command);
-        return -1;
-    }
-    *attempt = (int)value;
-    return 0;
+    if (msg->run.id)
+        return 0;
+    qc_warn("dropped %s from the broker: id or attempt missing or invalid",
+            qc_wmsg_command(msg->type));
+    return -1;
 }
 
-static void s_on_job(qc_session_t *self, const cJSON *body)
+static void s_on_job(qc_session_t *self, const qc_wmsg_t *msg)
 {
-    const char *id;
-    int attempt;
-    if (s_job_ref(QC_B_JOB, body, &id, &attempt) != 0)
+    if (s_job_ref(msg) != 0)
         return; /* without a valid id and attempt there is no one to answer */
+    const char *id = msg->run.id;
+    int attempt = msg->run.attempt;
     /* A repeat of a run we already have: its one result is on the way. */
     if (qc_runner_is_running(self->runner, id, attempt) ||
-        s_unacked_find(self, id, attempt, NULL) ||
-        (self->next.used && self->next.attempt == attempt && strcmp(self->next.id, id) == 0)) {
+        s_unacked_find(self, id, attempt, NULL)) {
         qc_warn("job %s attempt %d: duplicate JOB ignored", id, attempt);
         return;
     }
-    const char *command = qc_json_string(body, "command");
-    int64_t timeout_s;
-    if (!command || !*command || strlen(command) > QC_MAX_COMMAND_BYTES) {
+    if (!msg->job.command) {
         qc_runner_reject(self->runner, id, attempt, "invalid JOB: bad command");
         return;
     }
-    if (qc_json_int(body, "timeout_s", &timeout_s) != 0 || timeout_s < 1 ||
-        timeout_s > QC_MAX_TIMEOUT_S) {
+    if (!msg->job.timeout_s) {
         qc_runner_reject(self->runner, id, attempt, "invalid JOB: bad timeout_s");
+        return;
+    }
+    /* env, cwd, queue: the codec checked them (the broker is a peer too). */
+    if (msg->job.refusal) {
+        qc_runner_reject(self->runner, id, attempt, msg->job.refusal);
         return;
     }
     /* A JOB sent before the broker heard STOPPING is committed as an
      * attempt: run it (it is the last). Only a forced stop refuses it. */
     if (self->stop == S_FORCED) {
-        qc_runner_reject(self->runner, id, attempt, "worker shutting down");
+        qc_runner_refuse(self->runner, id, attempt, "worker shutting down");
         return;
     }
-    if (qc_runner_busy(self->runner) >= qc_runner_slots(self->runner) && !self->next.used) {
-        self->next.command = strdup(command);
-        if (self->next.command) {
-            snprintf(self->next.id, sizeof self->next.id, "%s", id);
-            self->next.attempt = attempt;
-            self->next.timeout_s = (int)timeout_s;
-            self->next.used = 1;
-            return;
-        }
-    }
-    qc_runner_start(self->runner, id, attempt, command, (int)timeout_s);
+    qc_runner_job_t job = {.id = id,
+                           .attempt = attempt,
+                           .command = msg->job.command,
+                           .timeout_s = (int)msg->job.timeout_s,
+                           .env = msg->job.env,
+                           .cwd = msg->job.cwd,
+                           .queue = msg->job.queue,
+                           .worker_id = self->worker_id};
+    if (qc_runner_start(self->runner, &job) == 0)
+        s_send_started(self, id, attempt, qc_clock_wall_ms());
 }
 
-static void s_on_ack(qc_session_t *self, const cJSON *body)
+static void s_on_ack(qc_session_t *self, const qc_wmsg_t *msg)
 {
-    const char *id;
-    int attempt;
-    if (s_job_ref(QC_B_ACK, body, &id, &attempt) != 0)
+    if (s_job_ref(msg) != 0)
         return;
+    const char *id = msg->run.id;
+    int attempt = msg->run.attempt;
     s_pending_t *prev = NULL;
     s_pending_t *pending = s_unacked_find(self, id, attempt, &prev);
     if (!pending) {
@@ -464,28 +456,21 @@ static void s_on_ack(qc_session_t *self, const cJSON *body)
     free(pending);
 }
 
-static void s_on_cancel(qc_session_t *self, const cJSON *body)
+static void s_on_cancel(qc_session_t *self, const qc_wmsg_t *msg)
 {
-    const char *id;
-    int attempt;
-    if (s_job_ref(QC_B_CANCEL, body, &id, &attempt) != 0)
+    if (s_job_ref(msg) != 0)
         return;
-    if (self->next.used && self->next.attempt == attempt && strcmp(self->next.id, id) == 0) {
-        qc_runner_reject(self->runner, id, attempt, "canceled before it started");
-        s_next_clear(self);
-        return;
-    }
-    if (qc_runner_cancel(self->runner, id, attempt) != 0)
-        qc_info("job %s attempt %d: CANCEL, but it is not running here", id, attempt);
+    if (qc_runner_cancel(self->runner, msg->run.id, msg->run.attempt) != 0)
+        qc_info("job %s attempt %d: CANCEL, but it is not running here", msg->run.id,
+                msg->run.attempt);
 }
 
-static void s_on_welcome(qc_session_t *self, const cJSON *body)
+static void s_on_welcome(qc_session_t *self, const qc_wmsg_t *msg)
 {
-    int64_t heartbeat_ms = self->heartbeat_ms, liveness_ms = self->liveness_ms;
-    if (body) {
-        qc_json_int(body, "heartbeat_ms", &heartbeat_ms);
-        qc_json_int(body, "liveness_ms", &liveness_ms);
-    }
+    int64_t heartbeat_ms =
+        msg->welcome.has_heartbeat_ms ? msg->welcome.heartbeat_ms : self->heartbeat_ms;
+    int64_t liveness_ms =
+        msg->welcome.has_liveness_ms ? msg->welcome.liveness_ms : self->liveness_ms;
     if (heartbeat_ms < 10 || heartbeat_ms > 600000 || liveness_ms <= heartbeat_ms ||
         liveness_ms > 3600000) {
         qc_warn("WELCOME has unusable timing (heartbeat %lld ms, liveness %lld ms): keeping "
@@ -496,42 +481,57 @@ static void s_on_welcome(qc_session_t *self, const cJSON *body)
         self->heartbeat_ms = (int)heartbeat_ms;
         self->liveness_ms = (int)liveness_ms;
     }
+    /* Another live worker holds our name: the broker gave us our own. */
+    const char *assigned = msg->welcome.worker_id;
+    if (assigned && strcmp(assigned, self->worker_id) != 0) {
+        qc_warn("the name %s is held by another live worker: registered as %s (give each "
+                "worker a unique --name)",
+                self->worker_id, assigned);
+        snprintf(self->worker_id, sizeof self->worker_id, "%s", assigned);
+    }
     qc_info("registered with %s as %s (heartbeat %d ms, liveness %d ms)", self->endpoint,
             self->worker_id, self->heartbeat_ms, self->liveness_ms);
 }
 
-static void s_on_message(qc_session_t *self, zmsg_t *msg)
+static void s_on_message(qc_session_t *self, zmsg_t *frames)
 {
     /* Anything at all from the broker proves it is alive. */
     self->last_heard_ms = qc_clock_mono_ms();
     self->backoff_ms = QC_BACKOFF_MIN_MS;
-    const char *command;
-    cJSON *body;
+    qc_wmsg_t msg;
     char err[200];
-    if (qc_wmsg_decode(msg, &command, &body, err, sizeof err) != 0) {
+    if (qc_wmsg_decode(frames, &msg, err, sizeof err) != 0) {
         qc_warn("dropped a malformed message from the broker: %s", err);
-        cJSON_Delete(body);
+        qc_wmsg_clear(&msg);
         return;
     }
-    if (strcmp(command, QC_B_JOB) == 0) {
-        s_on_job(self, body);
-    } else if (strcmp(command, QC_B_ACK) == 0) {
-        s_on_ack(self, body);
-    } else if (strcmp(command, QC_B_HEARTBEAT) == 0) {
-        /* already counted above */
-    } else if (strcmp(command, QC_B_CANCEL) == 0) {
-        s_on_cancel(self, body);
-    } else if (strcmp(command, QC_B_WELCOME) == 0) {
-        s_on_welcome(self, body);
-    } else if (strcmp(command, QC_B_STOP) == 0) {
+    switch (msg.type) {
+    case QC_WMSG_JOB:
+        s_on_job(self, &msg);
+        break;
+    case QC_WMSG_ACK:
+        s_on_ack(self, &msg);
+        break;
+    case QC_WMSG_HEARTBEAT: /* already counted above */
+        break;
+    case QC_WMSG_CANCEL:
+        s_on_cancel(self, &msg);
+        break;
+    case QC_WMSG_WELCOME:
+        s_on_welcome(self, &msg);
+        break;
+    case QC_WMSG_STOP:
         s_begin_stop(self, "the broker sent STOP");
-    } else if (strcmp(command, QC_B_RESET) == 0) {
+        break;
+    case QC_WMSG_RESET:
         qc_info("the broker does not know this worker (RESET): registering again");
         s_register(self);
-    } else {
-        qc_warn("dropped %s from the broker: not a broker command", command);
+        break;
+    default:
+        qc_warn("dropped %s from the broker: not a broker command", qc_wmsg_command(msg.type));
+        break;
     }
-    cJSON_Delete(body);
+    qc_wmsg_clear(&msg);
 }
 
 static void s_on_socket(qc_session_t *self)
@@ -589,11 +589,6 @@ static void s_on_signals(qc_session_t *self)
             s_begin_stop(self, name);
         } else if (self->signals == 2) {
             self->stop = S_FORCED;
-            if (self->next.used) {
-                qc_runner_reject(self->runner, self->next.id, self->next.attempt,
-                                 "worker shut down before it started");
-                s_next_clear(self);
-            }
             int killed = qc_runner_kill_all(self->runner);
             qc_warn("second %s: killed %d running job(s), leaving", name, killed);
             if (killed > 0)
@@ -631,7 +626,7 @@ static void s_tick(qc_session_t *self, int64_t now)
             s_disconnect(self);
             s_schedule_reconnect(self, now);
         } else if (now - self->last_sent_ms >= self->heartbeat_ms) {
-            s_send(self, QC_W_HEARTBEAT, NULL);
+            s_send(self, &(qc_wmsg_t){.type = QC_WMSG_HEARTBEAT});
         }
         /* PROTOCOL.md 3.5: a result unacknowledged for liveness_ms goes again. */
         for (s_pending_t *p = self->unacked; self->sock && p; p = p->next) {
@@ -659,8 +654,7 @@ static int s_ack_wait_ms(qc_session_t *self)
  * over), say BYE and finish. */
 static void s_check_stop(qc_session_t *self, int64_t now)
 {
-    if (self->stop == S_RUNNING || self->finished || qc_runner_busy(self->runner) > 0 ||
-        self->next.used)
+    if (self->stop == S_RUNNING || self->finished || qc_runner_busy(self->runner) > 0)
         return;
     if (self->jobs_done_ms < 0) {
         self->jobs_done_ms = now;
@@ -675,7 +669,7 @@ static void s_check_stop(qc_session_t *self, int64_t now)
     if (self->sock) {
         /* Give BYE (and any result still queued) a moment to leave. */
         zsock_set_linger(self->sock, QC_EXIT_LINGER_MS);
-        s_send(self, QC_W_BYE, NULL);
+        s_send(self, &(qc_wmsg_t){.type = QC_WMSG_BYE});
     }
     qc_info("stopped");
     self->finished = 1;
@@ -743,7 +737,6 @@ int qc_session_run(qc_session_t *self)
         int64_t now = qc_clock_mono_ms();
         qc_runner_flush_output(self->runner, now);
         qc_runner_on_timer(self->runner, now);
-        s_start_next(self);
         s_collect_results(self);
         s_tick(self, now);
         s_check_stop(self, now);

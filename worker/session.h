@@ -23,11 +23,19 @@ typedef struct {
     int insecure;
 } qc_session_security_t;
 
-/* Connects to endpoint and sends HELLO. name is the worker id, or NULL for
- * "<host>-<pid>-<hex>". runner and guard (may be NULL) are not owned and
- * must outlive the session. Returns NULL on failure (logged). */
-qc_session_t *qc_session_new(const char *endpoint, const char *name, qc_runner_t *runner,
-                             qc_guard_t *guard, const qc_session_security_t *security);
+/* What a session is made of. Strings are copied; runner and guard (may be
+ * NULL) are not owned and must outlive the session. */
+typedef struct {
+    const char *endpoint;
+    const char *name;   /* the worker id, or NULL for "<host>-<pid>-<hex>" */
+    const char *queues; /* "a,b" (checked by qc_queue_list_parse), NULL for every queue */
+    qc_runner_t *runner;
+    qc_guard_t *guard;
+    const qc_session_security_t *security; /* may be NULL */
+} qc_session_config_t;
+
+/* Connects to the endpoint and sends HELLO. Returns NULL on failure (logged). */
+qc_session_t *qc_session_new(const qc_session_config_t *config);
 
 /* Closes the socket and frees all. Accepts NULL; nulls the caller's pointer. */
 void qc_session_destroy(qc_session_t **self_p);

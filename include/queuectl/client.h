@@ -21,6 +21,20 @@ void qc_client_destroy(qc_client_t **self_p);
  * (the socket is reset so the client can retry), -2 if the reply was not JSON. */
 int qc_client_call(qc_client_t *self, const cJSON *request, cJSON **reply);
 
+/* The two halves of a call, for a caller that does something while it
+ * waits (the CLI starts the local broker if nothing answers).
+ * qc_client_send sends request (not taken): 0, or -1 on failure.
+ * qc_client_recv waits at most timeout_ms for its reply: 0 with *reply set
+ * (caller owns), 1 if none yet (the request stays outstanding: call again,
+ * or qc_client_reset), -1 on error or with nothing outstanding, -2 if the
+ * reply was not JSON. */
+int qc_client_send(qc_client_t *self, const cJSON *request);
+int qc_client_recv(qc_client_t *self, int timeout_ms, cJSON **reply);
+
+/* Abandons an outstanding request: the socket is closed (linger 0), so the
+ * request is never delivered later; the next send reconnects. */
+void qc_client_reset(qc_client_t *self);
+
 /* ---- Convenience calls (libqueuectl). Each returns 0 on success, -1 if no
  * broker answered, or 1 if the broker refused (err says why, with its code
  * first: "duplicate: a job with id ... exists"). err may be NULL. */
@@ -45,9 +59,16 @@ int qc_client_enqueue_many(qc_client_t *self, const cJSON *jobs, cJSON **ids_out
 /* The job with every attempt; *job_out is caller-owned. */
 int qc_client_get(qc_client_t *self, const char *id, cJSON **job_out, char *err, size_t errlen);
 
-/* Waits until the job is completed, dead or canceled (polling, at most
- * timeout_ms; -1 for no limit). *job_out (caller owns) is its final state.
- * Returns 2 if the time ran out. */
+/* The states of up to 10,000 jobs in one request (no command, no output):
+ * *jobs_out (caller owns) is an array, in the order of ids, of {id, state,
+ * attempts, max_retries, exit_code, last_error, updated_at, finished_at},
+ * state null for an id that does not exist. */
+int qc_client_states(qc_client_t *self, const char *const *ids, int count, cJSON **jobs_out,
+                     char *err, size_t errlen);
+
+/* Waits until the job is completed, dead or canceled (polling its state, at
+ * most timeout_ms; -1 for no limit). *job_out (caller owns) is then the whole
+ * job, as qc_client_get gives it. Returns 2 if the time ran out. */
 int qc_client_wait(qc_client_t *self, const char *id, int timeout_ms, cJSON **job_out, char *err,
                    size_t errlen);
 

@@ -14,15 +14,17 @@
 #define QC_WORKER_HEADER "QCW1"
 
 /* Worker -> broker */
-#define QC_W_HELLO "HELLO"         /* body: {worker_id, host, pid, slots, version, running:[]} */
+#define QC_W_HELLO                                                                                 \
+    "HELLO" /* body: {worker_id, instance, host, pid, slots, version, running:[], finished:[]} */
 #define QC_W_HEARTBEAT "HEARTBEAT" /* no body */
 #define QC_W_RESULT "RESULT"       /* body: result object, see PROTOCOL.md */
 #define QC_W_BYE "BYE"             /* no body: worker leaves, nothing running */
 #define QC_W_OUTPUT "OUTPUT"       /* body: {id, attempt, stream, data}: live output */
 #define QC_W_STOPPING "STOPPING"   /* no body: taking no more jobs (finishing) */
+#define QC_W_STARTED "STARTED"     /* body: {id, attempt, started_at_ms}: its shell runs */
 
 /* Broker -> worker */
-#define QC_B_WELCOME "WELCOME"     /* body: {heartbeat_ms, liveness_ms} */
+#define QC_B_WELCOME "WELCOME"     /* body: {worker_id, heartbeat_ms, liveness_ms} */
 #define QC_B_JOB "JOB"             /* body: {id, attempt, command, timeout_s} */
 #define QC_B_ACK "ACK"             /* body: {id, attempt} */
 #define QC_B_CANCEL "CANCEL"       /* body: {id, attempt}: kill that run */
@@ -33,11 +35,16 @@
 /* Timing defaults */
 #define QC_HEARTBEAT_MS 1000
 #define QC_LIVENESS_MS 3000
+/* A worker that lost the broker retries with backoff up to this gap; a
+ * restarted broker leases running jobs for liveness + 2 gaps so that any
+ * worker that survived the outage is back before its jobs are given up. */
+#define QC_RECONNECT_MAX_MS 4000
 #define QC_CLIENT_TIMEOUT_MS 2000
 
 /* Limits on what a peer may send (documented in PROTOCOL.md). */
 #define QC_MAX_MESSAGE_BYTES (16 * 1024 * 1024) /* ZMQ_MAXMSGSIZE per frame */
 #define QC_MAX_COMMAND_BYTES (64 * 1024)
+#define QC_MAX_REPLY_BYTES (4 * 1024 * 1024) /* larger replies become too_large */
 #define QC_MAX_ID_BYTES 128
 #define QC_MAX_BATCH_JOBS 10000
 #define QC_MAX_JSON_DEPTH 16
@@ -46,6 +53,14 @@
 #define QC_MAX_RETRIES_LIMIT 1000
 #define QC_MAX_TIMEOUT_S (30 * 24 * 3600)
 #define QC_MAX_SLOTS 256
+/* Finished-but-unacknowledged results a HELLO may list. */
+#define QC_MAX_UNACKED 1024
+/* A worker's instance: a random secret of 32 hex digits it makes at start,
+ * proving on a reconnect that it is the worker that holds its jobs. */
+#define QC_INSTANCE_HEX 32
+/* Queues one worker may serve (worker --queues). */
+#define QC_MAX_WORKER_QUEUES 32
+#define QC_QUEUE_LIST_BYTES (QC_MAX_WORKER_QUEUES * (QC_MAX_ID_BYTES + 1))
 
 /* Error codes in client replies {"ok":false,"error":{"code":..., "message":...}} */
 #define QC_E_BAD_REQUEST "bad_request"
@@ -67,6 +82,7 @@ typedef enum {
     QC_STATE_FAILED, /* waiting for its next retry */
     QC_STATE_DEAD,
     QC_STATE_CANCELED,
+    QC_STATE_WAITING, /* for its dependencies to complete */
     QC_STATE_COUNT
 } qc_state_t;
 
@@ -79,6 +95,7 @@ typedef enum {
     QC_OUTCOME_WORKER_LOST,
     QC_OUTCOME_SPAWN_FAILED,
     QC_OUTCOME_CANCELED,
+    QC_OUTCOME_NOT_STARTED, /* never ran: not counted toward max_retries */
     QC_OUTCOME_COUNT
 } qc_outcome_t;
 

@@ -14,6 +14,8 @@
  *   echo          --dir D [--n N --secs S --runs R --clients C]   bare REQ/REP rate
  *   enqueue       --ep EP [--n N --secs S --runs R --batch B --clients C]  jobs/s
  *   e2e           --ep EP [--n N --batch B --runs R --timeout S]  jobs/s, workers running
+ *   chain         --ep EP [--n N --runs R --timeout S]  completions/s of N jobs, each
+ *                 waiting for the one before (enqueue "after"), one atomic batch
  *   drain         --ep EP --n N [--timeout S]           completions/s over the next N
  *   spawn-rate    [--n N --par P --runs R]              posix_spawn of sh -c true
  *   pickup        --ep EP --fifo PATH [--n N --runs R]  us, p50 and p99
@@ -42,6 +44,7 @@
 #include <spawn.h>
 #include <stdarg.h>
 #include <stdint.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -130,6 +133,30 @@ typedef struct {
     char **rest; /* after "--" */
 } opts_t;
 
+/* Every option takes a value: a string, a whole number or a real one,
+ * stored at its offset in opts_t (--job sets s_job_extra). */
+typedef enum { OPT_STR, OPT_LONG, OPT_DOUBLE } opt_kind_t;
+static const struct {
+    const char *name;
+    opt_kind_t kind;
+    size_t offset;
+} s_opts[] = {
+    {"--ep", OPT_STR, offsetof(opts_t, ep)},
+    {"--dir", OPT_STR, offsetof(opts_t, dir)},
+    {"--addr", OPT_STR, offsetof(opts_t, addr)},
+    {"--fifo", OPT_STR, offsetof(opts_t, fifo)},
+    {"--request", OPT_STR, offsetof(opts_t, request)},
+    {"--n", OPT_LONG, offsetof(opts_t, n)},
+    {"--runs", OPT_LONG, offsetof(opts_t, runs)},
+    {"--batch", OPT_LONG, offsetof(opts_t, batch)},
+    {"--clients", OPT_LONG, offsetof(opts_t, clients)},
+    {"--par", OPT_LONG, offsetof(opts_t, par)},
+    {"--workers", OPT_LONG, offsetof(opts_t, workers)},
+    {"--count", OPT_LONG, offsetof(opts_t, count)},
+    {"--secs", OPT_DOUBLE, offsetof(opts_t, secs)},
+    {"--timeout", OPT_DOUBLE, offsetof(opts_t, timeout)},
+};
+
 static void parse_opts(int argc, char **argv, opts_t *o)
 {
     for (int i = 0; i < argc; i++) {
@@ -141,38 +168,22 @@ static void parse_opts(int argc, char **argv, opts_t *o)
         if (i + 1 >= argc)
             die("option %s needs a value", a);
         const char *v = argv[++i];
-        if (strcmp(a, "--ep") == 0)
-            o->ep = v;
-        else if (strcmp(a, "--dir") == 0)
-            o->dir = v;
-        else if (strcmp(a, "--addr") == 0)
-            o->addr = v;
-        else if (strcmp(a, "--fifo") == 0)
-            o->fifo = v;
-        else if (strcmp(a, "--request") == 0)
-            o->request = v;
-        else if (strcmp(a, "--job") == 0)
+        if (strcmp(a, "--job") == 0) {
             s_job_extra = v;
-        else if (strcmp(a, "--n") == 0)
-            o->n = atol(v);
-        else if (strcmp(a, "--runs") == 0)
-            o->runs = atol(v);
-        else if (strcmp(a, "--batch") == 0)
-            o->batch = atol(v);
-        else if (strcmp(a, "--clients") == 0)
-            o->clients = atol(v);
-        else if (strcmp(a, "--par") == 0)
-            o->par = atol(v);
-        else if (strcmp(a, "--workers") == 0)
-            o->workers = atol(v);
-        else if (strcmp(a, "--count") == 0)
-            o->count = atol(v);
-        else if (strcmp(a, "--secs") == 0)
-            o->secs = atof(v);
-        else if (strcmp(a, "--timeout") == 0)
-            o->timeout = atof(v);
-        else
+            continue;
+        }
+        size_t k = 0;
+        while (k < sizeof s_opts / sizeof s_opts[0] && strcmp(a, s_opts[k].name) != 0)
+            k++;
+        if (k == sizeof s_opts / sizeof s_opts[0])
             die("unknown option %s", a);
+        char *field = (char *)o + s_opts[k].offset;
+        if (s_opts[k].kind == OPT_STR)
+            *(const char **)field = v;
+        else if (s_opts[k].kind == OPT_LONG)
+            *(long *)field = atol(v);
+        else
+            *(double *)field = atof(v);
     }
     if (o->runs < 1 || o->runs > MAX_RUNS)
         die("--runs must be 1..%d", MAX_RUNS);
@@ -663,6 +674,119 @@ static int cmd_e2e(const opts_t *o)
     return 0;
 }
 
+/* A chain of n `true` jobs, each after the one before, enqueued as one
+ * batch: completions per second from the enqueue to the last one done.
+ * Each completion releases the next job through the dependents index, so
+ * at most one job is ever due: this measures the release path's latency. */
+static int cmd_chain(const opts_t *o)
+{
+    double timeout = o->timeout > 0 ? o->timeout : 120;
+    zsock_t *s = req_connect(o->ep, 0);
+    double rates[MAX_RUNS];
+    for (long r = 0; r < o->runs; r++) {
+        cJSON *req = cJSON_CreateObject();
+        cJSON_AddStringToObject(req, "op", "enqueue");
+        cJSON *jobs = cJSON_AddArrayToObject(req, "jobs");
+        char id[64], prev[64] = "";
+        for (long i = 0; i < o->n; i++) {
+            snprintf(id, sizeof id, "chain-%d-%ld-%ld", (int)getpid(), r, i);
+            cJSON *job = job_object("true");
+            cJSON_AddStringToObject(job, "id", id);
+            if (prev[0]) {
+                cJSON *after = cJSON_AddArrayToObject(job, "after");
+                cJSON_AddItemToArray(after, cJSON_CreateString(prev));
+            }
+            cJSON_AddItemToArray(jobs, job);
+            snprintf(prev, sizeof prev, "%s", id);
+        }
+        char *text = cJSON_PrintUnformatted(req);
+        cJSON_Delete(req);
+        long c0, c1 = 0, p, pr, f, d;
+        qc_counts(s, &c0, &p, &pr, &f, &d);
+        int64_t t0 = now_ns();
+        cJSON_Delete(req_ok(s, text));
+        free(text);
+        char state_req[160];
+        snprintf(state_req, sizeof state_req, "{\"op\":\"states\",\"ids\":[\"%s\"]}", prev);
+        int64_t t1 = 0;
+        while (secs_since(t0) < timeout) {
+            cJSON *reply = req_ok(s, state_req);
+            const cJSON *first = cJSON_GetArrayItem(cJSON_GetObjectItem(reply, "jobs"), 0);
+            const cJSON *state = cJSON_GetObjectItem(first, "state");
+            int done = cJSON_IsString(state) && strcmp(state->valuestring, "completed") == 0;
+            int bad = cJSON_IsString(state) && (strcmp(state->valuestring, "dead") == 0 ||
+                                                strcmp(state->valuestring, "canceled") == 0);
+            cJSON_Delete(reply);
+            if (bad)
+                die("chain: the last job ended dead or canceled");
+            if (done) {
+                t1 = now_ns();
+                break;
+            }
+            sleep_us(5000);
+        }
+        if (!t1)
+            die("chain: not done within %.0f s", timeout);
+        qc_counts(s, &c1, &p, &pr, &f, &d);
+        if (c1 - c0 != o->n)
+            die("chain: %ld jobs completed, expected %ld", c1 - c0, o->n);
+        rates[r] = (double)o->n / ((double)(t1 - t0) / 1e9);
+    }
+    print_triple(rates, (int)o->runs);
+    printf("\n");
+    zsock_destroy(&s);
+    return 0;
+}
+
+/* Mixed lengths: --count long jobs (sleep --secs) go in first, then n short
+ * ones (sleep 0.01) in one batch; prints the time until n jobs completed
+ * (the short ones, if nothing holds them behind the long ones). */
+static int cmd_mixed(const opts_t *o)
+{
+    double timeout = o->timeout > 0 ? o->timeout : 120;
+    zsock_t *s = req_connect(o->ep, 0);
+    char long_cmd[64];
+    snprintf(long_cmd, sizeof long_cmd, "sleep %g", o->secs);
+    char *long_req = enqueue_request(1, long_cmd);
+    char *short_req = enqueue_request(o->n, "sleep 0.01");
+    double took[MAX_RUNS];
+    for (long r = 0; r < o->runs; r++) {
+        long c0, c1 = 0, p, pr, f, d;
+        qc_counts(s, &c0, &p, &pr, &f, &d);
+        if (p != 0 || pr != 0)
+            die("mixed: the queue is not idle (pending %ld, processing %ld)", p, pr);
+        for (long i = 0; i < o->count; i++)
+            cJSON_Delete(req_ok(s, long_req));
+        int64_t t0 = now_ns();
+        cJSON_Delete(req_ok(s, short_req));
+        int64_t t1 = 0;
+        while (secs_since(t0) < timeout) {
+            qc_counts(s, &c1, &p, &pr, &f, &d);
+            if (c1 - c0 >= o->n) {
+                t1 = now_ns();
+                break;
+            }
+            sleep_us(5000);
+        }
+        if (!t1)
+            die("mixed: %ld jobs not done within %.0f s", o->n, timeout);
+        took[r] = (double)(t1 - t0) / 1e9;
+        /* Let the long jobs end before the next run. */
+        while (secs_since(t0) < timeout) {
+            qc_counts(s, &c1, &p, &pr, &f, &d);
+            if (p == 0 && pr == 0)
+                break;
+            sleep_us(20000);
+        }
+    }
+    print_triple(took, (int)o->runs);
+    printf("\n");
+    free(long_req);
+    free(short_req);
+    zsock_destroy(&s);
+    return 0;
+}
+
 /* Workers are running on a full queue: completions per second over the next
  * n completions (the dispatch rate at that queue size). */
 static int cmd_drain(const opts_t *o)
@@ -1052,8 +1176,12 @@ int main(int argc, char **argv)
         return cmd_enqueue(&o);
     if (strcmp(cmd, "e2e") == 0)
         return cmd_e2e(&o);
+    if (strcmp(cmd, "chain") == 0)
+        return cmd_chain(&o);
     if (strcmp(cmd, "drain") == 0)
         return cmd_drain(&o);
+    if (strcmp(cmd, "mixed") == 0)
+        return cmd_mixed(&o);
     if (strcmp(cmd, "spawn-rate") == 0)
         return cmd_spawn_rate(&o);
     if (strcmp(cmd, "pickup") == 0)

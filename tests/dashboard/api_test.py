@@ -181,8 +181,18 @@ ok(s == s2 == 200 and [j["id"] for j in b["jobs"]] == ["api-1"] and "api-1" not 
    "q: the exact id is not shown again on the next page")
 s, _, b = call("GET", "/api/jobs?q=page-&state=pending")
 ok(s == 200 and b["jobs"] == [], "q combines with state")
-s, _, b = call("GET", "/api/jobs?cursor=" + urllib.parse.quote(b2["next_cursor"] or "q:0:"))
-ok(s == 400, "a search cursor without q: 400")
+s, _, b = call("GET", "/api/jobs?q=page-&limit=5")
+ok(s == 200 and b["scanned"] >= 5 and b["partial"] is False, "a search says how many jobs the broker looked at")
+
+# ---------------------------------------------------------------- states
+s, _, b = call("GET", "/api/states?ids=page-1,page-2,ghost")
+ok(s == 200 and [(j["id"], j["state"]) for j in b["jobs"]] == [("page-1", "completed"), ("page-2", "completed"), ("ghost", None)],
+   "GET /api/states: each id's state in one broker call (null if unknown)")
+ok("stdout_tail" not in b["jobs"][0], "states carry no output")
+s, _, b = call("GET", "/api/states?ids=bad%20id")
+ok(s == 400, "states with an invalid id: 400")
+s, _, b = call("GET", "/api/states")
+ok(s == 400, "states without ids: 400")
 
 # ---------------------------------------------------------------- cancel
 enqueue({"id": "later", "command": "true", "delay_s": 600})
@@ -212,9 +222,15 @@ ok(s == 404, "retry an unknown job: 404")
 enqueue({"id": "doomed2", "command": "exit 1", "max_retries": 0})
 wait_for("doomed2 dead", lambda: job_state("doomed2") == "dead")
 s, _, b = call("POST", "/api/dlq/retry-all")
-ok(s == 200 and set(b["retried"]) == {"doomed", "doomed2"} and b["failed"] == [],
+ok(s == 200 and sorted(b["retried"]) == ["doomed", "doomed2"] and b["failed"] == [] and b["more"] is False,
    "POST /api/dlq/retry-all revives every dead job once")
 wait_for("both dead again", lambda: job_state("doomed") == "dead" and job_state("doomed2") == "dead")
+s, _, b = call("POST", "/api/dlq/retry-all", {"ids": ["doomed2", "api-1", "ghost"]})
+ok(s == 200 and b["retried"] == ["doomed2"] and [f["id"] for f in b["failed"]] == ["api-1", "ghost"],
+   "POST /api/dlq/retry-all {ids}: those jobs, the others reported")
+s, _, b = call("POST", "/api/dlq/retry-all", {"everything": True})
+ok(s == 400, "retry-all with an unknown field: 400")
+wait_for("doomed2 dead again", lambda: job_state("doomed2") == "dead")
 s, _, b = call("POST", "/api/dlq/purge", {"older_than_s": 3600})
 ok(s == 200 and b["deleted"] == 0, "POST /api/dlq/purge with older_than_s keeps recent ones")
 
@@ -258,6 +274,36 @@ ok({"pending", "completed"} <= seen, "the stream carries the job's state changes
 conn.close()
 s, _, b = call("GET", "/api/events?output=bad%20id")
 ok(s == 400, "events for an invalid job id: 400")
+
+
+def read_output(job_id, until, seconds=10):
+    """The output events of a stream on job_id's output, up to one holding until."""
+    c = http.client.HTTPConnection(parsed.hostname, parsed.port, timeout=seconds)
+    c.request("GET", "/api/events?output=" + job_id)
+    r = c.getresponse()
+    got, name, end = [], None, time.monotonic() + seconds
+    while time.monotonic() < end:
+        line = r.fp.readline().decode().rstrip("\n")
+        if line.startswith("event: "):
+            name = line[7:]
+        elif line.startswith("data: ") and name == "output":
+            got.append(json.loads(line[6:]))
+            if until in "".join(o["data"] for o in got):
+                break
+    c.close()
+    return got
+
+
+enqueue({"id": "talky", "command": "echo first-line; sleep 0.5; echo second-line; sleep 30"})
+wait_for("talky running", lambda: job_state("talky") == "processing")
+live = read_output("talky", "second-line")
+ok(live and "second-line" in "".join(o["data"] for o in live), "an output stream carries a running job's output")
+late = read_output("talky", "second-line")
+ok(late[0].get("replay") is True and late[0]["stream"] == "stdout"
+   and late[0]["data"] == "first-line\nsecond-line\n",
+   "a stream opened late starts with the kept tail of the output (replay), from its first line")
+s, _, b = call("POST", "/api/jobs/talky/cancel")
+ok(s == 200, "talky canceled")
 
 # ---------------------------------------------------------------- metrics
 s, h, text = call("GET", "/metrics")

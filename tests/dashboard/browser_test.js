@@ -49,6 +49,30 @@ async function enqueueViaForm(page, fields) {
 
 const row = (table, id) => `#${table}-body tr[data-id="${id}"]`;
 
+// Reads the dashboard's output stream of a job until text shows up.
+async function waitForOutput(id, text, ms = 10000) {
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(), ms);
+  let seen = '';
+  try {
+    const response = await fetch(URL + 'api/events?output=' + encodeURIComponent(id), { signal: controller.signal });
+    const reader = response.body.getReader();
+    const decoder = new TextDecoder();
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      seen += decoder.decode(value, { stream: true });
+      if (seen.includes(text)) return;
+    }
+  } catch (e) {
+    /* aborted: timed out */
+  } finally {
+    clearTimeout(timer);
+    controller.abort();
+  }
+  throw new Error('FAIL: the dashboard never saw "' + text + '" in the output of ' + id);
+}
+
 async function main() {
   const watchdog = setTimeout(() => { console.error('FAIL: the browser test took over 60 s'); process.exit(1); }, 60000);
   const context = await chromium.launchPersistentContext(process.env.USER_DATA_DIR, {
@@ -77,7 +101,8 @@ async function main() {
     await page.waitForSelector('#live.on', { timeout: 10000 });
     ok(true, 'the page loads and its event stream is live');
     await page.waitForSelector(row('jobs', 'warm-0'));
-    ok(Number(await page.textContent('#count-completed')) >= 1, 'counts per state are shown');
+    await page.waitForFunction(() => Number(document.getElementById('count-completed').textContent) >= 1, null, { timeout: 10000 });
+    ok(true, 'counts per state are shown (and follow the jobs)');
     ok(await page.locator('#workers-body tr[data-worker]').count() === 2, 'both workers are listed');
     ok(await page.locator('#config-body input[name=max_retries]').count() === 1, 'the configuration is shown');
 
@@ -129,13 +154,50 @@ async function main() {
     // Live output of a running job, and the overview for docs/dashboard.png.
     await api('POST', '/api/jobs', { id: 'long', command: 'for i in $(seq 20); do echo tick $i; sleep 0.3; done' });
     await page.waitForSelector(row('jobs', 'long') + ' .state.processing', { timeout: 10000 });
+    await waitForOutput('long', 'tick 3'); // the panel opens after some output went by
     await page.click(row('jobs', 'long') + ' td.cmd');
-    await page.waitForFunction(() => /tick [0-9]+/.test(document.getElementById('detail-live-output').textContent), null, { timeout: 10000 });
-    ok(true, 'a running job\'s output streams into its detail');
+    await page.waitForFunction(() => /^tick 1\ntick 2\ntick 3\n/.test(document.getElementById('detail-live-output').textContent), null, { timeout: 10000 });
+    ok(true, 'a running job\'s panel opened late shows its output from the first line');
+    await page.waitForFunction(() => /tick (?:[5-9]|1[0-9])\n/.test(document.getElementById('detail-live-output').textContent), null, { timeout: 10000 });
+    ok(true, 'and goes on live');
     await page.click('#detail-close');
     await page.waitForTimeout(300); // let the chart draw the last second
     await page.screenshot({ path: OUT + '/dashboard.png', fullPage: true });
+
+    // The same page on a phone-sized screen: one column, nothing wider than it.
+    const phone = await context.newPage();
+    phone.on('pageerror', (error) => errors.push(String(error)));
+    await phone.setViewportSize({ width: 390, height: 844 });
+    await phone.goto(URL);
+    await phone.waitForSelector('#live.on', { timeout: 10000 });
+    await phone.waitForSelector(row('jobs', 'warm-0'));
+    const widths = await phone.evaluate(() => ({ page: document.documentElement.scrollWidth,
+      wide: [...document.querySelectorAll('main > *, .side > *, header')].filter((n) => n.getBoundingClientRect().right > 391).map((n) => n.id || n.tagName) }));
+    ok(widths.page <= 390 && widths.wide.length === 0, 'at 390 px nothing is wider than the screen (' + JSON.stringify(widths) + ')');
+    await phone.screenshot({ path: OUT + '/dashboard-phone.png', fullPage: true });
+    await phone.click(row('jobs', 'flaky') + ' td.cmd');
+    await phone.waitForFunction(() => document.querySelectorAll('#detail-attempts .attempt').length === 3);
+    ok(await phone.evaluate(() => document.getElementById('detail').getBoundingClientRect().width <= 390), 'a job\'s panel fits the phone');
+    await phone.screenshot({ path: OUT + '/detail-phone.png' });
+    await phone.close();
     ok(true, 'screenshots saved in ' + OUT);
+
+    // DLQ purge and prune, each after a confirming second click.
+    await page.waitForSelector(row('dlq', 'web-fail'));
+    await page.click('#dlq-purge');
+    ok(/Really/.test(await page.textContent('#dlq-purge')) && await page.locator(row('dlq', 'web-fail')).count() === 1,
+      'Purge asks for a second click and deletes nothing yet');
+    await page.click('#dlq-purge');
+    await page.waitForFunction(() => /Purged [0-9]+ dead job/.test(document.getElementById('dlq-msg').textContent));
+    await page.waitForSelector('#dlq-body td.empty', { timeout: 10000 });
+    ok((await api('GET', '/api/dlq')).body.jobs.length === 0, 'the second click purged the DLQ');
+    await page.fill('#prune-older', '0');
+    await page.click('#prune-run');
+    ok(/Really/.test(await page.textContent('#prune-run')), 'Prune asks for a second click');
+    await page.click('#prune-run');
+    await page.waitForFunction(() => /Deleted [0-9]+ completed\/canceled job/.test(document.getElementById('prune-msg').textContent));
+    await page.waitForFunction(() => !document.querySelector('#jobs-body tr[data-id="warm-0"]'), null, { timeout: 10000 });
+    ok((await api('GET', '/api/jobs?state=completed')).body.jobs.length === 0, 'the second click pruned the completed jobs');
 
     // Stop one worker from the page.
     const first = await page.getAttribute('#workers-body tr[data-worker]', 'data-worker');

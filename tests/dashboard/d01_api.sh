@@ -38,6 +38,31 @@ expect_usage --frobnicate --frobnicate
 expect_usage --listen --listen
 expect_usage --web-dir --web-dir "$QUEUECTL_HOME/nowhere"
 "$QUEUECTL" dashboard --help | grep_q -e --token-file || fail "--help does not list --token-file"
+"$QC_BIN/queuectl-dashboard" --help | grep_q -e --broker-insecure || fail "queuectl-dashboard --help is incomplete"
+"$QC_BIN/queuectl-dashboard" --version | grep_q -e "^queuectl-dashboard " || fail "no --version"
+
+# The CLI runs queuectl-dashboard (exec: same pid) and passes its global
+# flags on; only the dashboard links libmicrohttpd.
+if command -v readelf >/dev/null; then
+    cli_needs=$(readelf -d "$QUEUECTL")  # set -e: a readelf failure fails the test
+    dash_needs=$(readelf -d "$QC_BIN/queuectl-dashboard")
+    echo "$dash_needs" | grep_q libmicrohttpd || fail "queuectl-dashboard does not link libmicrohttpd"
+    echo "$cli_needs" | grep_q NEEDED || fail "readelf shows no NEEDED entries for queuectl"
+    ! echo "$cli_needs" | grep_q libmicrohttpd || fail "queuectl links libmicrohttpd"
+fi
+"$QUEUECTL" --broker "ipc://$QUEUECTL_HOME/elsewhere.sock" --timeout 300ms dashboard --listen 127.0.0.1:0 \
+    >"$QUEUECTL_HOME/globals.out" 2>"$QUEUECTL_HOME/globals.log" &
+GLOBALS_PID=$!
+QC_PIDS+=("$GLOBALS_PID")
+wait_for 10 grep_q -e "broker ipc://$QUEUECTL_HOME/elsewhere.sock" "$QUEUECTL_HOME/globals.out"
+grep_q -e "queuectl-dashboard" "/proc/$GLOBALS_PID/cmdline" || fail "queuectl dashboard did not exec queuectl-dashboard"
+port=$(grep -o 'http://[^ ]*/' "$QUEUECTL_HOME/globals.out" | head -n 1)
+begin=$(date +%s%N)
+code=$(curl -s -o /dev/null -w '%{http_code}' "${port}api/status")
+took=$(( ($(date +%s%N) - begin) / 1000000 ))
+[ "$code" = 503 ] && [ "$took" -lt 1500 ] || fail "global --broker/--timeout not passed on: $code after $took ms"
+stop_dashboard "$GLOBALS_PID"
+note "queuectl --broker --timeout dashboard: exec'd queuectl-dashboard with them (503 after $took ms)"
 
 # A non-loopback address is served with a token (or --insecure, loudly).
 start_dashboard wide --listen 0.0.0.0:0 --token-file "$QUEUECTL_HOME/token"

@@ -41,7 +41,8 @@ DASH_URL=$DASH_URL OUT_DIR=$OUT USER_DATA_DIR=$USER_DATA_DIR NODE_PATH="$HERE/no
 note "browser test: $(( ($(date +%s%N) - begin) / 1000000 )) ms"
 if [ ! -f "$QC_SOURCE/docs/dashboard.png" ] || [ "${QC_UPDATE_SCREENSHOT:-0}" = 1 ]; then
     cp "$OUT/dashboard.png" "$QC_SOURCE/docs/dashboard.png"
-    note "copied the screenshot to docs/dashboard.png"
+    cp "$OUT/dashboard-phone.png" "$QC_SOURCE/docs/dashboard-phone.png"
+    note "copied the screenshots to docs/dashboard.png and docs/dashboard-phone.png"
 fi
 stop_dashboard "$DASH_PID"
 note "ok"

@@ -21,6 +21,8 @@ while time.monotonic() < deadline:  # the first poll sets the baseline for throu
         event = line[7:]
     elif line.startswith("data: ") and event == "status" and "counts" in json.loads(line[6:]):
         break
+else:
+    raise SystemExit("no status event with counts within 10 s")
 req = urllib.request.Request(os.environ["DASH_URL"] + "api/jobs", method="POST",
                              data=json.dumps({"jobs": [{"command": "true"}] * 3}).encode(),
                              headers={"Content-Type": "application/json"})

@@ -31,7 +31,8 @@ t0=$(date +%s)
 "$CC" -std=c11 -g -O1 -fno-omit-frame-pointer \
     -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
     -D_GNU_SOURCE -DQC_VERSION='"fuzz"' -I"$src/include" $(pkg-config --cflags $pkgs) \
-    "$here/fuzz_decoders.c" "$src/common/proto.c" "$src/common/job.c" "$src/common/parse.c" \
+    "$here/fuzz_decoders.c" "$src/common/proto.c" "$src/common/json.c" "$src/common/job.c" \
+    "$src/common/parse.c" \
     "$src/common/clock.c" \
     $(pkg-config --libs $pkgs) -o "$work/fuzz_decoders"
 echo "# compiled in $(( $(date +%s) - t0 ))s; fuzzing for ${seconds}s"

@@ -33,16 +33,7 @@ db=$mnt/queue.db
 FLAGS=(--db "$db" --liveness 1s --heartbeat 250ms)
 start_broker "${FLAGS[@]}"
 sqlq() { sqlite3 -readonly -batch "$db" "$1"; }
-# soft MESSAGE: a failed expectation that does not stop the test (reported at the end).
-problems=()
-soft() { echo "FAIL: $*" >&2; problems+=("$*"); }
-
-: >"$d/committed"
-: >"$d/refused"
-for i in $(seq 1 30); do
-    qc enqueue --id "d-$i" -- "echo d-$i" >/dev/null || fail "enqueue d-$i before the disk filled"
-    echo "d-$i" >>"$d/committed"
-done
+committed_jobs d 30
 
 # Fill the file system to the last block.
 dd if=/dev/zero of="$mnt/filler" bs=4k >/dev/null 2>&1 || true
@@ -88,24 +79,8 @@ done
 # Free the space: the next enqueue works, without a restart.
 rm -f "$mnt/filler"
 note "$(elapsed): space freed"
-tries=0
-until qc enqueue --id "after-$tries" -- "echo after" >/dev/null 2>"$d/err"; do
-    tries=$((tries + 1))
-    [ $tries -lt 3 ] || fail "enqueue still refused after space was freed: $(cat "$d/err")"
-done
-echo "after-$tries" >>"$d/committed"
+enqueue_recovers "space was freed"
 note "$(elapsed): enqueue works again (after $tries refusals); $(wc -l <"$d/committed") committed, $(wc -l <"$d/refused") refused"
 
-total=$(wc -l <"$d/committed")
-wait_for 30 count_is completed "$total"
-stop_broker
-forget_pid "$BROKER_PID"
-[ "$(sqlq 'PRAGMA integrity_check')" = ok ] || fail "integrity_check: $(sqlq 'PRAGMA integrity_check' | head -3)"
-sqlq "SELECT id FROM jobs WHERE state = 2 ORDER BY id" >"$d/in_db"
-missing=$(sort "$d/committed" | comm -23 - "$d/in_db")
-[ -z "$missing" ] || fail "committed jobs lost or not completed: $missing"
-# "storage: nothing was stored" must be true.
-ghosts=$(sort "$d/refused" | comm -12 - <(sqlq "SELECT id FROM jobs ORDER BY id"))
-[ -z "$ghosts" ] || fail "jobs refused with a storage error are in the database: $ghosts"
-[ ${#problems[@]} = 0 ] || fail "${#problems[@]} expectation(s) failed (above)"
+storage_accounting sqlq 30
 note "ok in $(elapsed)"

@@ -7,18 +7,11 @@
 . "$(dirname "$0")/fault_lib.sh"
 command -v sqlite3 >/dev/null || fail "sqlite3 CLI missing"
 d=$QUEUECTL_HOME
-problems=()
-soft() { echo "FAIL: $*" >&2; problems+=("$*"); }
 
 start_broker --liveness 1s --heartbeat 250ms
 start_worker --name w1 --concurrency 2
 wait_for 10 workers_are 1
-: >"$d/committed"
-: >"$d/refused"
-for i in $(seq 1 10); do
-    qc enqueue --id "l-$i" -- "echo l-$i" >/dev/null || fail "enqueue l-$i"
-    echo "l-$i" >>"$d/committed"
-done
+committed_jobs l 10
 wait_for 10 count_is completed 10
 # A job that ends while the database is locked: its result must survive.
 qc enqueue --id slow -- "i=0; while [ ! -e $d/go ] && [ \$i -lt 600 ]; do sleep 0.05; i=\$((i+1)); done; echo slow done" >/dev/null
@@ -68,12 +61,7 @@ n=$(grep -c "not writable" "$d/broker.log" || true)
 touch "$d/unlock"
 reap "$locker" || fail "the locker failed"
 note "$(elapsed): lock released"
-tries=0
-until qc enqueue --id "after-$tries" -- "echo after" >/dev/null 2>"$d/err"; do
-    tries=$((tries + 1))
-    [ $tries -lt 3 ] || fail "enqueue still refused after the lock was released: $(cat "$d/err")"
-done
-echo "after-$tries" >>"$d/committed"
+enqueue_recovers "the lock was released"
 grep_q "writable again" "$d/broker.log" || soft "the broker did not log that the database is writable again"
 # The worker resends a result that got no ACK (PROTOCOL.md 3.5: after
 # liveness_ms, here 1 s), so the slow job completes once, without a rerun.
@@ -88,15 +76,5 @@ else
     grep -v -x slow "$d/committed" >"$d/committed.tmp" && mv "$d/committed.tmp" "$d/committed"
 fi
 note "$(grep -c "BEGIN IMMEDIATE: database is locked" "$d/broker.log") \"BEGIN IMMEDIATE: database is locked\" errors logged during the lock"
-total=$(wc -l <"$d/committed")
-wait_for 15 count_is completed "$total"
-stop_broker
-forget_pid "$BROKER_PID"
-[ "$(sql 'PRAGMA integrity_check')" = ok ] || fail "integrity_check"
-sql "SELECT id FROM jobs WHERE state = 2 ORDER BY id" >"$d/in_db"
-missing=$(sort "$d/committed" | comm -23 - "$d/in_db")
-[ -z "$missing" ] || fail "committed jobs lost or not completed: $missing"
-ghosts=$(sort "$d/refused" | comm -12 - <(sql "SELECT id FROM jobs ORDER BY id"))
-[ -z "$ghosts" ] || fail "jobs refused with a storage error are in the database: $ghosts"
-[ ${#problems[@]} = 0 ] || fail "${#problems[@]} expectation(s) failed (above)"
+storage_accounting sql 15
 note "ok in $(elapsed)"

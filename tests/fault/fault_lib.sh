@@ -64,6 +64,90 @@ verified_db() {
     fi
 }
 
+# The load of f01/f02: start_load SLOW_ONE_IN starts two clients, each
+# enqueueing JOBS_PER_CLIENT jobs at most 200/s, one job in SLOW_ONE_IN
+# taking 0.2 s; each job appends its id to $d/ran.log, each client its
+# acknowledged ids to $d/acked.N. Their pids are in clients[].
+start_load() {
+    clients=()
+    local c
+    for c in 0 1; do
+        $QCF enqueue "$CLIENT_EP" $c "$JOBS_PER_CLIENT" 4 200 \
+            "{slow}echo {id} >> $d/ran.log" "$d/acked.$c" 60 "$1" &
+        clients+=($!)
+        QC_PIDS+=($!)
+    done
+}
+
+# finish_load: waits for the clients, then for every job they enqueued to
+# complete; stops the broker; checks the accounting (acknowledged, lost,
+# completed twice, re-executed) with no worker ever displaced ("reconnected
+# without it") or sent more jobs than its free slots ("no free slot").
+finish_load() {
+    local pid total=$(( ${#clients[@]} * JOBS_PER_CLIENT ))
+    for pid in "${clients[@]}"; do reap "$pid" || fail "an enqueue client failed"; done
+    note "$(elapsed): all enqueued; waiting for $total completions"
+    wait_for 40 count_is completed "$total"
+    note "$(elapsed): all completed"
+    stop_broker
+    forget_pid "$BROKER_PID"
+    $QCF verify --forbid "worker reconnected without it" --forbid "no free slot" \
+        "$(verified_db)" "$d/ran.log" "$d/acked.0" "$d/acked.1" || fail "end state (above)"
+}
+
+# The storage-fault tests (f05, f06). soft MESSAGE: a failed expectation
+# that does not stop the test (storage_accounting fails it at the end).
+problems=()
+soft() { echo "FAIL: $*" >&2; problems+=("$*"); }
+
+# committed_jobs PREFIX N: enqueues N jobs PREFIX-1..N (each echoes its id)
+# before the fault, each acknowledged one listed in $d/committed; starts
+# $d/refused empty.
+committed_jobs() {
+    : >"$d/committed"
+    : >"$d/refused"
+    local i
+    for i in $(seq 1 "$2"); do
+        qc enqueue --id "$1-$i" -- "echo $1-$i" >/dev/null || fail "enqueue $1-$i before the fault"
+        echo "$1-$i" >>"$d/committed"
+    done
+}
+
+# enqueue_recovers WHY: once a storage fault is over (WHY: "space was
+# freed"), enqueue works again within 3 tries, without a restart; the job's
+# id goes to $d/committed, the refusals before it are counted in tries.
+enqueue_recovers() {
+    tries=0
+    until qc enqueue --id "after-$tries" -- "echo after" >/dev/null 2>"$d/err"; do
+        tries=$((tries + 1))
+        [ $tries -lt 3 ] || fail "enqueue still refused after $1: $(cat "$d/err")"
+    done
+    echo "after-$tries" >>"$d/committed"
+}
+
+# The end of f05/f06 (a storage fault): storage_accounting SQL_FN SECONDS
+# waits for every job in $d/committed to complete, stops the broker, and
+# checks with SQL_FN (a read-only query function) that the database is
+# intact, every committed job completed, and no job refused with a storage
+# error was stored; then that no soft expectation failed.
+storage_accounting() {
+    local sql_fn=$1 total
+    total=$(wc -l <"$d/committed")
+    wait_for "$2" count_is completed "$total"
+    stop_broker
+    forget_pid "$BROKER_PID"
+    [ "$($sql_fn 'PRAGMA integrity_check')" = ok ] ||
+        fail "integrity_check: $($sql_fn 'PRAGMA integrity_check' | head -3)"
+    $sql_fn "SELECT id FROM jobs WHERE state = 2 ORDER BY id" >"$d/in_db"
+    local missing ghosts
+    missing=$(sort "$d/committed" | comm -23 - "$d/in_db")
+    [ -z "$missing" ] || fail "committed jobs lost or not completed: $missing"
+    # "storage: nothing was stored" must be true.
+    ghosts=$(sort "$d/refused" | comm -12 - <($sql_fn "SELECT id FROM jobs ORDER BY id"))
+    [ -z "$ghosts" ] || fail "jobs refused with a storage error are in the database: $ghosts"
+    [ ${#problems[@]} = 0 ] || fail "${#problems[@]} expectation(s) failed (above)"
+}
+
 # QC_FAULT_KEEP=DIR keeps a copy of QUEUECTL_HOME's logs and database there
 # (for diagnosis; the integration clean-up deletes the home).
 f_keep() {

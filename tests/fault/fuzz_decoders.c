@@ -4,9 +4,11 @@
  *     "job", on each of "jobs", and on the object itself (the CLI's
  *     `enqueue JSON` / job file);
  *   - a worker RESULT body: qc_result_from_json on the same object;
- *   - a worker message: qc_wmsg_decode over frames cut from the input at
- *     each 0xFF byte (never valid inside UTF-8 JSON, so nothing is lost),
- *     then the RESULT/job decoders on its body.
+ *   - a worker message: qc_wmsg_decode (every message of the worker
+ *     protocol, both ways) over frames cut from the input at each 0xFF byte
+ *     (never valid inside UTF-8 JSON, so nothing is lost), then the
+ *     RESULT/job decoders on its body; a message the codec accepts as valid
+ *     is encoded again (qc_wmsg_encode) and must decode to the same fields.
  *
  * Besides crashes, leaks and undefined behaviour, it checks what the broker
  * relies on: an accepted job or result is within the documented limits, a
@@ -124,6 +126,73 @@ static void s_result(const cJSON *obj)
     qc_result_clear(&r);
 }
 
+static int s_same_run(const qc_wmsg_run_t *a, const qc_wmsg_run_t *b)
+{
+    return (!a->id && !b->id) ||
+           (a->id && b->id && strcmp(a->id, b->id) == 0 && a->attempt == b->attempt);
+}
+
+static int s_same_str(const char *a, const char *b)
+{
+    return (!a && !b) || (a && b && strcmp(a, b) == 0);
+}
+
+/* A valid message, encoded again by the codec, decodes to the same fields:
+ * what one side accepts, the other side's encoder can say. */
+static void s_wmsg_again(const qc_wmsg_t *m)
+{
+    char err[256] = "";
+    zmsg_t *frames = qc_wmsg_encode(m);
+    S_CHECK(frames != NULL, "a valid %s does not encode", qc_wmsg_command(m->type));
+    qc_wmsg_t m2;
+    S_CHECK(qc_wmsg_decode(frames, &m2, err, sizeof err) == 0, "re-encoded %s refused: %s",
+            qc_wmsg_command(m->type), err);
+    S_CHECK(m2.type == m->type && m2.valid, "re-encoded %s: type %d valid %d (%s)",
+            qc_wmsg_command(m->type), (int)m2.type, m2.valid, m2.error);
+    S_CHECK(s_same_run(&m->run, &m2.run), "%s: run changed", qc_wmsg_command(m->type));
+    switch (m->type) {
+    case QC_WMSG_HELLO: {
+        const qc_wmsg_hello_t *a = &m->hello, *b = &m2.hello;
+        S_CHECK(strcmp(a->worker_id, b->worker_id) == 0 && strcmp(a->instance, b->instance) == 0 &&
+                    strcmp(a->host, b->host) == 0 && a->pid == b->pid && a->slots == b->slots &&
+                    a->stopping == b->stopping && a->running_count == b->running_count &&
+                    a->finished_count == b->finished_count,
+                "HELLO changed through the encoder");
+        for (int i = 0; i < a->running_count; i++)
+            S_CHECK(s_same_run(&a->running[i], &b->running[i]), "HELLO running[%d] changed", i);
+        for (int i = 0; i < a->finished_count; i++)
+            S_CHECK(s_same_run(&a->finished[i], &b->finished[i]), "HELLO finished[%d] changed", i);
+        break;
+    }
+    case QC_WMSG_STARTED:
+        S_CHECK(m->started.started_at_ms == m2.started.started_at_ms, "STARTED time changed");
+        break;
+    case QC_WMSG_OUTPUT:
+        S_CHECK(strcmp(m->output.stream, m2.output.stream) == 0 &&
+                    strcmp(m->output.data, m2.output.data) == 0,
+                "OUTPUT changed");
+        break;
+    case QC_WMSG_JOB:
+        S_CHECK(strcmp(m->job.command, m2.job.command) == 0 && m->job.timeout_s == m2.job.timeout_s,
+                "JOB changed");
+        break;
+    case QC_WMSG_WELCOME:
+        /* Only what the broker always sends: absent timing encodes as 0. */
+        S_CHECK(s_same_str(m->welcome.worker_id, m2.welcome.worker_id) || !m->welcome.worker_id,
+                "WELCOME worker_id changed");
+        break;
+    case QC_WMSG_RESULT:
+        S_CHECK(strcmp(m->result.id, m2.result.id) == 0 && m->result.attempt == m2.result.attempt &&
+                    m->result.outcome == m2.result.outcome,
+                "RESULT changed");
+        break;
+    default:
+        break;
+    }
+    qc_wmsg_clear(&m2);
+    zmsg_destroy(&frames);
+}
+
 /* Every decoder that takes a JSON object from a peer. */
 static void s_object(const cJSON *obj)
 {
@@ -173,19 +242,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             start = i + 1;
         }
     }
-    const char *command = NULL;
-    cJSON *body = NULL;
+    qc_wmsg_t wmsg;
     err[0] = '\0';
-    int rc = qc_wmsg_decode(msg, &command, &body, err, sizeof err);
+    int rc = qc_wmsg_decode(msg, &wmsg, err, sizeof err);
     if (rc == 0) {
-        S_CHECK(command != NULL, "decoded without a command");
-        if (body)
-            s_object(body);
+        S_CHECK(qc_wmsg_command(wmsg.type) != NULL, "decoded without a command");
+        S_CHECK(wmsg.valid || wmsg.error[0], "invalid without a reason");
+        S_CHECK(qc_utf8_valid(wmsg.error, strlen(wmsg.error)), "error is not UTF-8");
+        if (wmsg.body)
+            s_object(wmsg.body);
+        if (wmsg.valid)
+            s_wmsg_again(&wmsg);
     } else {
-        S_CHECK(rc == -2 && body == NULL, "rc %d with a body", rc);
+        S_CHECK(rc == -2 && wmsg.body == NULL, "rc %d with a body", rc);
         s_check_err("qc_wmsg_decode", err);
     }
-    cJSON_Delete(body);
+    qc_wmsg_clear(&wmsg);
     zmsg_destroy(&msg);
     return 0;
 }

@@ -8,6 +8,7 @@ never on a guessed delay. Prints one line per probe and exits 1 if any
 expectation failed.
 """
 import json
+import secrets
 import os
 import sys
 import time
@@ -129,8 +130,8 @@ def recv_cmd(s, timeout=5000, skip=("HEARTBEAT",)):
 
 
 def hello(worker_id, slots=1, running=None, **extra):
-    body = {"worker_id": worker_id, "host": "hostile", "pid": 1, "slots": slots,
-            "version": "0", "running": running or []}
+    body = {"worker_id": worker_id, "instance": secrets.token_hex(16), "host": "hostile",
+            "pid": 1, "slots": slots, "version": "0", "running": running or []}
     body.update(extra)
     return body
 
@@ -175,6 +176,13 @@ def worker_probes():
         ("HELLO slots 2.5", wmsg("HELLO", hello("p", slots=2.5))),
         ("HELLO slots string", wmsg("HELLO", hello("p", slots="4"))),
         ("HELLO bad worker_id", wmsg("HELLO", hello("bad id!"))),
+        ("HELLO without instance", wmsg("HELLO", {k: v for k, v in hello("p").items()
+                                                  if k != "instance"})),
+        ("HELLO short instance", wmsg("HELLO", hello("p", instance="abc123"))),
+        ("HELLO upper-case instance", wmsg("HELLO", hello("p", instance="A" * 32))),
+        ("HELLO finished not an array", wmsg("HELLO", hello("p", finished={"id": "victim"}))),
+        ("HELLO finished > 1024", wmsg("HELLO", hello("p", finished=[
+            {"id": "x%d" % i, "attempt": 1} for i in range(1025)]))),
         ("HELLO empty worker_id", wmsg("HELLO", hello(""))),
         ("HELLO host 300 bytes", wmsg("HELLO", hello("p", host="h" * 300))),
         ("HELLO pid -1", wmsg("HELLO", hello("p", pid=-1))),
@@ -279,6 +287,34 @@ def worker_probes():
             tail = reply["job"].get("stdout_tail") or ""
             check(len(tail.encode()) <= 65536, "poison stdout_tail at most 64 KiB",
                   "(%d bytes)" % len(tail.encode()))
+
+    # An impostor under the real worker's name, claiming its job: it is
+    # registered under a name of its own, told to cancel the run it claims,
+    # and its forged success is acknowledged and ignored; the real run goes on.
+    twin = sock(zmq.DEALER, WEP)
+    twin.send_multipart(wmsg("HELLO", hello("real", slots=1,
+                                            running=[{"id": "victim", "attempt": attempt}],
+                                            finished=[{"id": "victim", "attempt": attempt}])))
+    answers = {}
+    for _ in range(2):
+        cmd, body = recv_cmd(twin)
+        answers[cmd] = body
+    check(set(answers) == {"CANCEL", "WELCOME"} and
+          answers["WELCOME"].get("worker_id") == "real.2",
+          "impostor HELLO under the name 'real' -> WELCOME as real.2 + CANCEL", repr(answers))
+    twin.send_multipart(wmsg("STARTED", {"id": "victim", "attempt": attempt,
+                                         "started_at_ms": 1}))
+    twin.send_multipart(wmsg("RESULT", {"id": "victim", "attempt": attempt,
+                                        "outcome": "succeeded", "exit_code": 0,
+                                        "stdout_tail": "forged"}))
+    cmd, body = recv_cmd(twin)
+    check(cmd == "ACK", "impostor's forged success -> ACK (ignored)", "(got %s %s)" % (cmd, body))
+    victim_untouched("an impostor under its worker's name")
+    twin.send_multipart(wmsg("BYE"))
+    twin.send_multipart(wmsg("HEARTBEAT"))
+    cmd, _ = recv_cmd(twin)
+    check(cmd == "RESET", "impostor BYE unregisters it", "(got %s)" % cmd)
+    twin.close()
 
     # A worker that claims, in HELLO.running, a job it does not hold gets CANCEL.
     thief = sock(zmq.DEALER, WEP)

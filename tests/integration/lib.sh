@@ -117,3 +117,39 @@ db_sql() {
 # grep that reads all its input (grep -q exits early, and with pipefail the
 # writer's broken pipe would fail the pipeline).
 grep_q() { grep "$@" >/dev/null; }
+
+# raw_request JSON: sends one request on the client socket as it is (no CLI
+# checks in the way) and prints the broker's reply.
+raw_request() {
+    "$PY" - "$1" <<'PY'
+import os, sys, zmq
+s = zmq.Context().socket(zmq.REQ); s.setsockopt(zmq.LINGER, 0)
+s.connect("ipc://" + os.environ["QUEUECTL_HOME"] + "/client.sock")
+s.send(sys.argv[1].encode())
+if not s.poll(5000): sys.exit("no reply")
+print(s.recv().decode())
+PY
+}
+# raw_refused CODE NEEDLE JSON: the broker refuses JSON with CODE and a message containing NEEDLE.
+raw_refused() {
+    local reply
+    reply=$(raw_request "$3")
+    echo "$reply" | json "j['ok'] is False and j['error']['code'] == '$1' and '''$2''' in j['error']['message']" \
+        | grep_q -x True || fail "broker should refuse $3 with $1 ('$2'): $reply"
+    echo "# broker: $3 -> $1: $(echo "$reply" | json "j['error']['message']")"
+}
+# "Not there" checks that can fail: the test fails with MESSAGE if grep
+# (or pgrep) finds a match, and also if it could not look at all (no such
+# file, a bad pattern: exit status 2 or more), which "&& fail" would pass.
+# none_found MESSAGE COMMAND...: COMMAND is a grep or a pgrep (exit 0:
+# found, 1: none, more: could not look).
+none_found() {
+    local message=$1 rc=0
+    shift
+    "$@" >/dev/null || rc=$?
+    [ $rc = 1 ] && return 0
+    [ $rc = 0 ] && fail "$message"
+    fail "$* could not look (exit $rc): $message"
+}
+grep_none() { none_found "$1" grep "${@:2}"; }   # grep_none MESSAGE GREP-ARGS... (no file: stdin)
+pgrep_none() { none_found "$1" pgrep "${@:2}"; } # pgrep_none MESSAGE PGREP-ARGS...

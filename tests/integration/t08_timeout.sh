@@ -10,5 +10,5 @@ elapsed=$(( $(date +%s) - start ))
 [ $elapsed -le 6 ] || fail "took ${elapsed}s"
 qc show --json sleepy | json "j['attempts_log'][0]['outcome']" | grep_q -x timed_out || fail "outcome"
 job_field sleepy last_error | grep_q "timed out" || fail "error text"
-pgrep -f "^sleep 100.37$" && fail "sleep still running"
+pgrep_none "sleep still running" -f "^sleep 100.37$"
 note "ok"

@@ -2,7 +2,7 @@
 # config set/get round trip (kebab and snake case), refusals, and the effect on new jobs.
 . "$(dirname "$0")/lib.sh"
 start_broker
-[ "$(qc config get --json | json "j")" = '{"max_retries": 3, "backoff_base": 2, "backoff_max": 300, "job_timeout": 300, "retention": 0}' ] || fail "defaults: $(qc config get --json | json j)"
+[ "$(qc config get --json | json "j")" = '{"max_retries": 3, "backoff_base": 2, "backoff_max": 300, "job_timeout": 300, "retention": 0, "retry_on_exit": "", "no_retry_on_exit": ""}' ] || fail "defaults: $(qc config get --json | json j)"
 qc config set max-retries 5 >/dev/null
 qc config:set backoff_max 2m >/dev/null
 qc config set job_timeout 45 >/dev/null

@@ -27,17 +27,20 @@ cp "$k/w1.cert" "$QUEUECTL_HOME/authorized/workers/"
 cp "$k/c1.cert" "$QUEUECTL_HOME/authorized/clients/"
 cq() { qc --broker "tcp://127.0.0.1:$cport" --curve-key "$k/$1.cert_secret" "${@:2}"; }
 wait_for 10 cq c1 status
-# a listed client works; a worker's key is refused on the client socket
+# a listed client works; a worker's key is refused at the client socket's
+# handshake (its ZAP domain admits client keys only), so it gets no answer
 cq c1 enqueue --id secure echo over curve >/dev/null
-set +e; cq w1 status 2>"$QUEUECTL_HOME/err"; rc=$?; set -e
-[ $rc = 1 ] && grep_q "not authorized as a client" "$QUEUECTL_HOME/err" || fail "worker key as client: rc=$rc"
+set +e; cq w1 --timeout 1s status 2>"$QUEUECTL_HOME/err"; rc=$?; set -e
+[ $rc = 3 ] || fail "worker key as client: rc=$rc"
+grep_q -F "key $(sed -n 's/.*public-key = "\(.*\)"/\1/p' "$k/w1.cert") is not authorized for queuectl-clients" \
+    "$QUEUECTL_HOME/broker.log" || fail "wrong-role refusal not logged"
 # an unlisted key and a plain-text client get nothing
 set +e; cq stranger --timeout 1s status 2>/dev/null; rc=$?; set -e
 [ $rc = 3 ] || fail "unlisted key answered: rc=$rc"
 set +e; qc --broker "tcp://127.0.0.1:$cport" --insecure --timeout 1s status 2>/dev/null; rc=$?; set -e
 [ $rc = 3 ] || fail "plain-text client answered: rc=$rc"
-grep_q -F "denied (CURVE) client_key=$(sed -n 's/.*public-key = "\(.*\)"/\1/p' "$k/stranger.cert")" "$QUEUECTL_HOME/broker.log" || fail "refusal not logged"
-grep_q "ipaddress=127.0.0.1" "$QUEUECTL_HOME/broker.log" || fail "peer address not logged"
+grep_q -F "key $(sed -n 's/.*public-key = "\(.*\)"/\1/p' "$k/stranger.cert") is not authorized" "$QUEUECTL_HOME/broker.log" || fail "refusal not logged"
+grep_q "refused a connection from 127.0.0.1" "$QUEUECTL_HOME/broker.log" || fail "peer address not logged"
 # a refused worker notices and retries; a listed worker runs the job
 "$WORKER" --broker "tcp://127.0.0.1:$wport" --curve-key "$k/stranger.cert_secret" >"$QUEUECTL_HOME/stranger.log" 2>&1 &
 QC_PIDS+=($!)
@@ -46,6 +49,13 @@ wait_for 10 grep_q "key refused by broker" "$QUEUECTL_HOME/stranger.log"
 QC_PIDS+=($!)
 wait_for 10 sh -c "[ \"\$($QUEUECTL --broker tcp://127.0.0.1:$cport --curve-key $k/c1.cert_secret show --json secure | $PY -c 'import json,sys; print(json.load(sys.stdin)[\"state\"])')\" = completed ]"
 [ "$(cq c1 worker list --json | json "[w['worker_id'] for w in j]")" = '["w1"]' ] || fail "stranger registered"
+# a client's key on the worker socket is refused at the handshake
+"$WORKER" --broker "tcp://127.0.0.1:$wport" --curve-key "$k/c1.cert_secret" --name c1w >"$QUEUECTL_HOME/c1w.log" 2>&1 &
+QC_PIDS+=($!)
+wait_for 10 grep_q "key refused by broker" "$QUEUECTL_HOME/c1w.log"
+# a key removed from authorized/ stops working on its open connection within a second or two
+rm "$QUEUECTL_HOME/authorized/workers/w1.cert"
+wait_for 10 grep_q "key .* is not authorized as a worker" "$QUEUECTL_HOME/broker.log"
 # without --insecure the broker refuses nothing less than CURVE; with it, it warns
 kill -TERM "$BROKER_PID"; wait "$BROKER_PID" || true
 start_broker_tcp --insecure

@@ -16,10 +16,16 @@ tty "$QUEUECTL list" >"$QUEUECTL_HOME/tty.out"
 grep_q $'\e\\[31mdead' "$QUEUECTL_HOME/tty.out" || fail "no color on a TTY"
 grep_q "s ago" "$QUEUECTL_HOME/tty.out" || fail "no relative time on a TTY"
 qc list >"$QUEUECTL_HOME/pipe.out"
-grep_q $'\e' "$QUEUECTL_HOME/pipe.out" && fail "escape codes in a pipe"
+grep_none "escape codes in a pipe" $'\e' "$QUEUECTL_HOME/pipe.out"
 grep_q "T[0-9:.]*Z" "$QUEUECTL_HOME/pipe.out" || fail "no ISO time in a pipe"
-NO_COLOR=1 tty "$QUEUECTL list" | grep_q $'\e' && fail "NO_COLOR ignored"
-tty "$QUEUECTL --no-color list" | grep_q $'\e' && fail "--no-color ignored"
+# Each output is checked to be a list first: a list that failed has no escapes either.
+NO_COLOR=1 tty "$QUEUECTL list" >"$QUEUECTL_HOME/nocolor.out" || fail "list with NO_COLOR failed"
+tty "$QUEUECTL --no-color list" >"$QUEUECTL_HOME/flag.out" || fail "list --no-color failed"
+for out in nocolor flag; do
+    grep_q "ok1" "$QUEUECTL_HOME/$out.out" || fail "$out: no list: $(cat -v "$QUEUECTL_HOME/$out.out")"
+done
+grep_none "NO_COLOR ignored" $'\e' "$QUEUECTL_HOME/nocolor.out"
+grep_none "--no-color ignored" $'\e' "$QUEUECTL_HOME/flag.out"
 
 # wait --all draws a progress bar and ends with the count
 qc enqueue --id slow1 sleep 1 >/dev/null

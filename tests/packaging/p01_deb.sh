@@ -111,8 +111,8 @@ outside=$(awk '{ print $6 }' "$SCRATCH/contents" | grep -v '^\./usr/' || true)
 [ -z "$outside" ] || fail "files outside /usr: $outside"
 dpkg -x "$DEB" "$ROOT"
 expected=(
-    usr/bin/queuectl usr/bin/queuectl-broker usr/bin/queuectl-worker
-    usr/share/man/man1/queuectl.1.gz
+    usr/bin/queuectl usr/bin/queuectl-broker usr/bin/queuectl-worker usr/bin/queuectl-dashboard
+    usr/share/man/man1/queuectl.1.gz usr/share/man/man1/queuectl-dashboard.1.gz
     usr/share/man/man8/queuectl-broker.8.gz usr/share/man/man8/queuectl-worker.8.gz
     usr/share/bash-completion/completions/queuectl
     usr/share/zsh/vendor-completions/_queuectl
@@ -125,21 +125,28 @@ expected=(
 for f in "${expected[@]}"; do
     [ -f "$ROOT/$f" ] || fail "missing from the package: /$f"
 done
-for b in queuectl queuectl-broker queuectl-worker; do
+for b in queuectl queuectl-broker queuectl-worker queuectl-dashboard; do
     [ -x "$ROOT/usr/bin/$b" ] || fail "/usr/bin/$b is not executable"
 done
+# Only the public headers are installed (client, job, protocol).
+headers=$(cd "$ROOT/usr/include/queuectl" && echo *)
+[ "$headers" = "client.h job.h protocol.h" ] || fail "installed headers: $headers"
 # No build or source path in any text file (units, completion, docs...).
 leaks=$(grep -rIl -e "$QC_SOURCE" -e "$BUILD" "$ROOT" || true)
 [ -z "$leaks" ] || fail "build paths leak into: $leaks"
 # The dashboard finds its page under the package's prefix.
-grep -qa '/usr/share/queuectl/web' "$ROOT/usr/bin/queuectl" ||
-    fail "queuectl was not built with QC_WEB_DIR_INSTALL=/usr/share/queuectl/web"
+grep -qa '/usr/share/queuectl/web' "$ROOT/usr/bin/queuectl-dashboard" ||
+    fail "queuectl-dashboard was not built with QC_WEB_DIR_INSTALL=/usr/share/queuectl/web"
+# Only the dashboard links libmicrohttpd (and GnuTLS through it), not the CLI.
+! LC_ALL=C readelf -d "$ROOT/usr/bin/queuectl" | grep -q 'libmicrohttpd' ||
+    fail "queuectl links libmicrohttpd: the dashboard is queuectl-dashboard's alone"
 note "contents: $(grep -vc '/$' "$SCRATCH/contents") files, all under /usr"
 
 # ---- 4. man pages: parse cleanly, carry the version, match --help ---------
 mkdir "$SCRATCH/man"
 man_text() { cat "$SCRATCH/man/$(basename "$1" .gz)"; }
-for page in man1/queuectl.1.gz man8/queuectl-broker.8.gz man8/queuectl-worker.8.gz; do
+for page in man1/queuectl.1.gz man1/queuectl-dashboard.1.gz man8/queuectl-broker.8.gz \
+    man8/queuectl-worker.8.gz; do
     gzip -dc "$ROOT/usr/share/man/$page" >"$SCRATCH/man/$(basename "$page" .gz)" ||
         fail "$page: bad gzip"
     text=$(man_text "$page")
@@ -176,6 +183,8 @@ done
     man_has_flags man8/queuectl-broker.8.gz "queuectl-broker --help"
 "$ROOT/usr/bin/queuectl-worker" --help | flags_of |
     man_has_flags man8/queuectl-worker.8.gz "queuectl-worker --help"
+"$ROOT/usr/bin/queuectl-dashboard" --help | flags_of |
+    man_has_flags man1/queuectl-dashboard.1.gz "queuectl-dashboard --help"
 note "man pages parse and document every command and option of --help"
 
 # ---- 5. shell completion --------------------------------------------------

@@ -16,8 +16,8 @@ expect() { # expect RC NEEDLE URI: the broker exits RC, says NEEDLE, never the p
     echo "# exit $rc: $(grep -m1 ERROR "$QUEUECTL_HOME/out" | cut -c26-220)"
     [ $rc = "$want" ] || fail "--db $uri: expected exit $want, got $rc: $(cat "$QUEUECTL_HOME/out")"
     grep_q -F -- "$needle" "$QUEUECTL_HOME/out" || fail "--db $uri: message lacks '$needle'"
-    grep_q -F -- "$PG_PASSWORD" "$QUEUECTL_HOME/out" && fail "the password was printed" || true
-    grep_q -F -- "wrong-pw-42" "$QUEUECTL_HOME/out" && fail "the wrong password was printed" || true
+    grep_none "the password was printed" -F -- "$PG_PASSWORD" "$QUEUECTL_HOME/out"
+    grep_none "the wrong password was printed" -F -- "wrong-pw-42" "$QUEUECTL_HOME/out"
 }
 expect 6 "Connection refused" "postgresql://$PG_ADMIN:$PG_PASSWORD@127.0.0.1:$down_port/postgres"
 expect 7 "password authentication failed" "postgresql://$PG_ADMIN:wrong-pw-42@$tcp/postgres"
@@ -31,16 +31,19 @@ expect 9 "not a valid PostgreSQL connection URI" "postgresql://$PG_ADMIN:wrong-p
 set +e; QUEUECTL_DB="postgresql://$PG_ADMIN:wrong-pw-42@$tcp/postgres" timeout 20 "$BROKER" \
     --events-endpoint none >"$QUEUECTL_HOME/out" 2>&1; rc=$?; set -e
 [ $rc = 7 ] || fail "QUEUECTL_DB: expected exit 7, got $rc"
-grep_q -F "wrong-pw-42" "$QUEUECTL_HOME/out" && fail "the wrong password was printed"
+grep_none "the wrong password was printed" -F -- "wrong-pw-42" "$QUEUECTL_HOME/out"
 
 # The right password in the URI: it runs, and neither its log nor ps shows it.
 pg_createdb "$QC_PG_DB"
 uri="postgresql://$PG_ADMIN:$PG_PASSWORD@$tcp/$QC_PG_DB"
 start_broker --db "$uri"
 qc enqueue --id p1 true >/dev/null
-grep_q -F "$PG_PASSWORD" "$QUEUECTL_HOME/broker.log" && fail "password in the log"
+grep_none "password in the log" -F -- "$PG_PASSWORD" "$QUEUECTL_HOME/broker.log"
 grep_q -F "postgresql://$PG_ADMIN:***@$tcp/$QC_PG_DB" "$QUEUECTL_HOME/broker.log" || fail "masked URI not logged"
-tr '\0' ' ' </proc/"$BROKER_PID"/cmdline | grep_q -F "$PG_PASSWORD" && fail "password visible in ps"
+# Read first, then look: a broker that is gone would otherwise pass.
+tr '\0' ' ' </proc/"$BROKER_PID"/cmdline >"$QUEUECTL_HOME/cmdline" || fail "cannot read the broker's argv"
+grep_q -F -- "--db" "$QUEUECTL_HOME/cmdline" || fail "not the broker's argv: $(cat "$QUEUECTL_HOME/cmdline")"
+grep_none "password visible in ps" -F -- "$PG_PASSWORD" "$QUEUECTL_HOME/cmdline"
 ps -o args= -p "$BROKER_PID" | sed 's/^/# ps: /'
 stop_broker
 

@@ -7,6 +7,7 @@
 
 int main(void)
 {
+    char err_l[256];
     qc_config_t config;
     qc_config_defaults(&config);
     CHECK(qc_retry_backoff_s(&config, 1) == 2);
@@ -20,16 +21,81 @@ int main(void)
 
     qc_state_t state;
     int64_t run_at;
-    qc_retry_decide(&config, QC_OUTCOME_SUCCEEDED, 1, 3, 1000, &state, &run_at);
+    const char *why;
+#define DECIDE(outcome_, code_, attempts_, max_, only_, no_)                                       \
+    do {                                                                                           \
+        qc_retry_input_t in_ = {.outcome = (outcome_),                                             \
+                                .exit_code = (code_),                                              \
+                                .attempts = (attempts_),                                           \
+                                .max_retries = (max_),                                             \
+                                .retry_on_exit = (only_),                                          \
+                                .no_retry_on_exit = (no_),                                         \
+                                .now_ms = 1000};                                                   \
+        qc_retry_decision_t out_;                                                                  \
+        qc_retry_decide(&config, &in_, &out_);                                                     \
+        state = out_.next_state;                                                                   \
+        run_at = out_.run_at_ms;                                                                   \
+        why = out_.why_dead;                                                                       \
+    } while (0)
+    DECIDE(QC_OUTCOME_SUCCEEDED, 0, 1, 3, NULL, NULL);
     CHECK(state == QC_STATE_COMPLETED);
-    qc_retry_decide(&config, QC_OUTCOME_FAILED, 1, 3, 1000, &state, &run_at);
-    CHECK(state == QC_STATE_FAILED && run_at == 3000);
-    qc_retry_decide(&config, QC_OUTCOME_TIMED_OUT, 3, 3, 1000, &state, &run_at);
+    DECIDE(QC_OUTCOME_FAILED, 1, 1, 3, NULL, NULL);
+    CHECK(state == QC_STATE_FAILED && run_at == 3000 && !why);
+    DECIDE(QC_OUTCOME_TIMED_OUT, -1, 3, 3, NULL, NULL);
     CHECK(state == QC_STATE_FAILED && run_at == 9000);
-    qc_retry_decide(&config, QC_OUTCOME_WORKER_LOST, 4, 3, 1000, &state, &run_at);
-    CHECK(state == QC_STATE_DEAD); /* 1 + max_retries runs at most */
-    qc_retry_decide(&config, QC_OUTCOME_FAILED, 1, 0, 1000, &state, &run_at);
+    DECIDE(QC_OUTCOME_WORKER_LOST, -1, 4, 3, NULL, NULL);
+    CHECK(state == QC_STATE_DEAD && !why); /* 1 + max_retries runs at most */
+    DECIDE(QC_OUTCOME_FAILED, 1, 1, 0, NULL, NULL);
     CHECK(state == QC_STATE_DEAD);
+
+    /* The exit-code policy. */
+    DECIDE(QC_OUTCOME_FAILED, 75, 1, 3, "75,111", "");
+    CHECK(state == QC_STATE_FAILED);
+    DECIDE(QC_OUTCOME_FAILED, 7, 1, 3, "75,111", "");
+    CHECK(state == QC_STATE_DEAD && why && strstr(why, "not in retry_on_exit"));
+    DECIDE(QC_OUTCOME_FAILED, 2, 1, 3, "", "2,64");
+    CHECK(state == QC_STATE_DEAD && strstr(why, "in no_retry_on_exit"));
+    DECIDE(QC_OUTCOME_FAILED, 3, 1, 3, "", "2,64");
+    CHECK(state == QC_STATE_FAILED);
+    DECIDE(QC_OUTCOME_FAILED, 64, 1, 3, "64", "64"); /* both: the refusal wins */
+    CHECK(state == QC_STATE_DEAD);
+    /* Timeouts, lost workers, signals: retried unless named. */
+    DECIDE(QC_OUTCOME_TIMED_OUT, -1, 1, 3, "75", "2");
+    CHECK(state == QC_STATE_FAILED);
+    DECIDE(QC_OUTCOME_TIMED_OUT, -1, 1, 3, "", "timeout");
+    CHECK(state == QC_STATE_DEAD && strstr(why, "timeout"));
+    DECIDE(QC_OUTCOME_WORKER_LOST, -1, 1, 3, "75", "timeout");
+    CHECK(state == QC_STATE_FAILED);
+    DECIDE(QC_OUTCOME_WORKER_LOST, -1, 1, 3, "", "lost");
+    CHECK(state == QC_STATE_DEAD);
+    DECIDE(QC_OUTCOME_FAILED, -1, 1, 3, "75", ""); /* killed by a signal: no exit code */
+    CHECK(state == QC_STATE_FAILED);
+    DECIDE(QC_OUTCOME_SPAWN_FAILED, -1, 1, 3, "75", "");
+    CHECK(state == QC_STATE_FAILED);
+    DECIDE(QC_OUTCOME_NOT_STARTED, -1, 1, 3, "75", "lost,timeout");
+    CHECK(state == QC_STATE_PENDING);
+    DECIDE(QC_OUTCOME_CANCELED, -1, 1, 3, "75", "");
+    CHECK(state == QC_STATE_CANCELED);
+
+    /* Exit lists: canonical form, words where allowed, bad input named. */
+    char list[QC_EXIT_LIST_BYTES];
+    CHECK(qc_parse_exit_list("111,75,75", 0, list, sizeof list, err_l, sizeof err_l) == 0 &&
+          strcmp(list, "75,111") == 0);
+    CHECK(qc_parse_exit_list("lost,2,timeout", 1, list, sizeof list, err_l, sizeof err_l) == 0 &&
+          strcmp(list, "2,timeout,lost") == 0);
+    CHECK(qc_parse_exit_list("none", 1, list, sizeof list, err_l, sizeof err_l) == 0 && !list[0]);
+    CHECK(qc_parse_exit_list("timeout", 0, list, sizeof list, err_l, sizeof err_l) == -1);
+    CHECK(qc_parse_exit_list("0", 0, list, sizeof list, err_l, sizeof err_l) == -1);
+    CHECK(qc_parse_exit_list("256", 0, list, sizeof list, err_l, sizeof err_l) == -1);
+    CHECK(qc_parse_exit_list("1,,2", 0, list, sizeof list, err_l, sizeof err_l) == -1);
+    CHECK(qc_parse_exit_list("1,", 0, list, sizeof list, err_l, sizeof err_l) == -1);
+    CHECK(strstr(err_l, "comma"));
+    CHECK(qc_exit_list_has("2,64,timeout", "64") && !qc_exit_list_has("2,64", "6"));
+    CHECK(qc_config_set(&config, "no-retry-on-exit", "64,2,timeout", err_l, sizeof err_l) == 0 &&
+          strcmp(config.no_retry_on_exit, "2,64,timeout") == 0);
+    CHECK(qc_config_set(&config, "retry-on-exit", "lost", err_l, sizeof err_l) == -1);
+    CHECK(qc_config_set(&config, "no-retry-on-exit", "none", err_l, sizeof err_l) == 0 &&
+          !config.no_retry_on_exit[0]);
 
     char err[256];
     CHECK(qc_config_set(&config, "max-retries", "7", err, sizeof err) == 0 &&

@@ -19,6 +19,15 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+/* qc_runner_start with only the fields these tests vary. */
+static int s_start(qc_runner_t *runner, const char *id, int attempt, const char *command,
+                   int timeout_s)
+{
+    qc_runner_job_t job = {
+        .id = id, .attempt = attempt, .command = command, .timeout_s = timeout_s};
+    return qc_runner_start(runner, &job);
+}
+
 static int s_sigfd = -1;
 
 /* Drives the runner until a result comes out or max_ms pass. Returns 0 with
@@ -57,7 +66,7 @@ static void s_run(const char *command, int timeout_s, qc_result_t *result)
 {
     qc_runner_t *runner = qc_runner_new(1, NULL);
     CHECK(runner);
-    CHECK(qc_runner_start(runner, "job-1", 1, command, timeout_s) == 0);
+    CHECK(s_start(runner, "job-1", 1, command, timeout_s) == 0);
     CHECK(qc_runner_busy(runner) == 1);
     CHECK(s_wait_result(runner, result, 10000) == 0);
     CHECK(qc_runner_busy(runner) == 0);
@@ -81,6 +90,58 @@ static void test_success(void)
     CHECK(r.started_at_ms >= before && r.finished_at_ms >= r.started_at_ms);
     CHECK(r.cpu_ms >= 0 && r.max_rss_kb > 0);
     qc_result_clear(&r);
+}
+
+/* env over the worker's own, the job's own variables, cwd; a missing cwd
+ * fails the attempt saying so. */
+static void test_env_cwd(void)
+{
+    setenv("QC_TEST_INHERITED", "from-worker", 1);
+    setenv("QC_TEST_OVERRIDE", "worker-value", 1);
+    setenv("QUEUECTL_JOB_ID", "leaked", 1);
+    cJSON *env = cJSON_Parse("{\"QC_TEST_OVERRIDE\":\"job value\",\"EMPTY\":\"\"}");
+    qc_runner_t *runner = qc_runner_new(1, NULL);
+    CHECK(runner && env);
+    qc_runner_job_t job = {.id = "env-1",
+                           .attempt = 3,
+                           .command = "printf '%s|%s|%s|%s|%s|%s|%s|%s' \"$QC_TEST_INHERITED\" "
+                                      "\"$QC_TEST_OVERRIDE\" \"${EMPTY-unset}\" "
+                                      "\"$QUEUECTL_JOB_ID\" \"$QUEUECTL_ATTEMPT\" "
+                                      "\"$QUEUECTL_QUEUE\" \"$QUEUECTL_WORKER_ID\" \"$(pwd)\"",
+                           .timeout_s = 10,
+                           .env = env,
+                           .cwd = "/usr",
+                           .queue = "mail",
+                           .worker_id = "w-1"};
+    CHECK(qc_runner_start(runner, &job) == 0);
+    qc_result_t r;
+    CHECK(s_wait_result(runner, &r, 10000) == 0);
+    CHECK(r.outcome == QC_OUTCOME_SUCCEEDED);
+    CHECK(strcmp(r.stdout_tail, "from-worker|job value||env-1|3|mail|w-1|/usr") == 0);
+    qc_result_clear(&r);
+
+    job.cwd = "/nonexistent/qc-test-dir";
+    CHECK(qc_runner_start(runner, &job) == -1);
+    CHECK(qc_runner_take_result(runner, &r) == 0);
+    CHECK(r.outcome == QC_OUTCOME_SPAWN_FAILED);
+    CHECK(strstr(r.error, "working directory /nonexistent/qc-test-dir does not exist") != NULL);
+    qc_result_clear(&r);
+    job.cwd = "/etc/hostname";
+    CHECK(qc_runner_start(runner, &job) == -1);
+    CHECK(qc_runner_take_result(runner, &r) == 0);
+    CHECK(strstr(r.error, "is not a directory") != NULL);
+    qc_result_clear(&r);
+    /* Without a queue or env: "default", and the worker's values. */
+    qc_runner_job_t plain = {.id = "env-2",
+                             .attempt = 1,
+                             .command = "printf '%s|%s' \"$QUEUECTL_QUEUE\" \"$QC_TEST_OVERRIDE\"",
+                             .timeout_s = 10};
+    CHECK(qc_runner_start(runner, &plain) == 0);
+    CHECK(s_wait_result(runner, &r, 10000) == 0);
+    CHECK(strcmp(r.stdout_tail, "default|worker-value") == 0);
+    qc_result_clear(&r);
+    qc_runner_destroy(&runner);
+    cJSON_Delete(env);
 }
 
 static void test_exit_code(void)
@@ -184,7 +245,7 @@ static void test_cancel(void)
 {
     qc_runner_t *runner = qc_runner_new(2, NULL);
     CHECK(runner);
-    CHECK(qc_runner_start(runner, "c", 4, "sleep 30", 60) == 0);
+    CHECK(s_start(runner, "c", 4, "sleep 30", 60) == 0);
     CHECK(qc_runner_is_running(runner, "c", 4));
     CHECK(qc_runner_cancel(runner, "c", 3) == -1); /* wrong attempt */
     CHECK(qc_runner_cancel(runner, "other", 4) == -1);
@@ -204,19 +265,19 @@ static void test_slots_and_kill_all(void)
 {
     qc_runner_t *runner = qc_runner_new(2, NULL);
     CHECK(runner);
-    CHECK(qc_runner_start(runner, "a", 1, "sleep 30", 60) == 0);
-    CHECK(qc_runner_start(runner, "b", 2, "sleep 30", 60) == 0);
+    CHECK(s_start(runner, "a", 1, "sleep 30", 60) == 0);
+    CHECK(s_start(runner, "b", 2, "sleep 30", 60) == 0);
     CHECK(qc_runner_busy(runner) == 2);
-    cJSON *running = qc_runner_running_json(runner);
-    CHECK(cJSON_GetArraySize(running) == 2);
-    cJSON_Delete(running);
+    qc_wmsg_run_t running[4];
+    CHECK(qc_runner_running(runner, running, 4) == 2);
+    CHECK(qc_runner_running(runner, running, 1) == 1);
 
-    /* A third job is refused at once, not dropped. */
-    CHECK(qc_runner_start(runner, "c", 1, "true", 60) == -1);
+    /* A third job is refused at once, not dropped, and not charged: it never ran. */
+    CHECK(s_start(runner, "c", 1, "true", 60) == -1);
     qc_result_t r;
     CHECK(qc_runner_take_result(runner, &r) == 0);
     CHECK(strcmp(r.id, "c") == 0);
-    CHECK(r.outcome == QC_OUTCOME_SPAWN_FAILED);
+    CHECK(r.outcome == QC_OUTCOME_NOT_STARTED && r.started_at_ms == 0);
     CHECK(strcmp(r.error, "no free slot") == 0);
     qc_result_clear(&r);
 
@@ -241,7 +302,7 @@ static void test_concurrent(void)
     for (int i = 0; i < 4; i++) {
         snprintf(id, sizeof id, "j%d", i);
         snprintf(command, sizeof command, "sleep 0.%d; echo %d", i + 1, i);
-        CHECK(qc_runner_start(runner, id, 1, command, 10) == 0);
+        CHECK(s_start(runner, id, 1, command, 10) == 0);
     }
     int seen = 0;
     for (int i = 0; i < 4; i++) {
@@ -259,13 +320,39 @@ static void test_concurrent(void)
 }
 
 /* Destroying the runner kills and reaps what still runs, without leaks. */
+/* Destroying a runner with a job still running kills and reaps the job
+ * (and frees a result nobody took: ASan checks that). */
 static void test_destroy_running(void)
 {
+    char dir[] = "/tmp/qc-runner-XXXXXX", path[64], command[256];
+    CHECK(mkdtemp(dir) != NULL);
+    snprintf(path, sizeof path, "%s/pid", dir);
+    snprintf(command, sizeof command, "echo $$ > %s.tmp && mv %s.tmp %s && exec sleep 30", path,
+             path, path);
     qc_runner_t *runner = qc_runner_new(1, NULL);
     CHECK(runner);
-    CHECK(qc_runner_start(runner, "d", 1, "sleep 30", 60) == 0);
+    CHECK(s_start(runner, "d", 1, command, 60) == 0);
     qc_runner_reject(runner, "e", 1, "worker stopping");
+    /* The shell wrote its pid (then became the sleep): the job is running. */
+    pid_t pid = 0;
+    for (int64_t deadline = qc_clock_mono_ms() + 5000; !pid && qc_clock_mono_ms() < deadline;) {
+        FILE *file = fopen(path, "r");
+        if (!file || fscanf(file, "%d", &pid) != 1)
+            pid = 0;
+        if (file)
+            fclose(file);
+        if (!pid)
+            poll(NULL, 0, 10);
+    }
+    CHECK(pid > 0);
+    CHECK(kill(pid, 0) == 0);
+    CHECK(qc_runner_busy(runner) == 1);
     qc_runner_destroy(&runner);
+    CHECK(runner == NULL);
+    /* Killed and reaped: not even a zombie is left. */
+    CHECK(kill(pid, 0) == -1 && errno == ESRCH);
+    unlink(path);
+    CHECK(rmdir(dir) == 0);
 }
 
 /* Waits (reaping any orphan handed to us as subreaper) until pid is reaped.
@@ -343,7 +430,7 @@ static void test_guard_worker_killed(void)
     if (worker == 0) {
         qc_guard_t *guard = qc_guard_new();
         qc_runner_t *runner = guard ? qc_runner_new(1, guard) : NULL;
-        if (!runner || qc_runner_start(runner, "g", 1, command, 60) != 0)
+        if (!runner || s_start(runner, "g", 1, command, 60) != 0)
             _exit(1);
         for (;;)
             pause(); /* until SIGKILLed */
@@ -387,6 +474,7 @@ int main(void)
     CHECK(prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0);
 
     test_success();
+    test_env_cwd();
     test_exit_code();
     test_command_not_found();
     test_killed_by_signal();

@@ -10,6 +10,7 @@
 #include "queuectl/protocol.h"
 
 #include <czmq.h>
+#include <stdlib.h>
 #include <signal.h>
 #include <string.h>
 #include <termios.h>
@@ -95,26 +96,23 @@ static int s_terminal_state(const char *state)
 
 int qc_cmd_events(qc_ctl_t *ctl, int argc, char **argv)
 {
-    const char *state = NULL;
-    int workers = 0;
-    int rc;
-    for (int i = 1; i < argc; i++) {
-        if (qc_ctl_common_flag(ctl, argc, argv, &i, &rc)) {
-            if (rc)
-                return rc;
-        } else if (strcmp(argv[i], "--workers") == 0) {
-            workers = 1;
-        } else if (strcmp(argv[i], "--state") == 0 && i + 1 < argc) {
-            state = argv[++i];
-            if (qc_state_parse(state) < 0)
-                return qc_ctl_usage_error("events: --state must be pending, processing, "
-                                          "completed, failed, dead or canceled");
-        } else {
-            return qc_ctl_usage_error("events: unknown argument \"%s\" (use --state S, "
-                                      "--workers, --json)",
-                                      argv[i]);
-        }
-    }
+    static const qc_flag_t table[] = {{"state", 0, 1}, {"workers", 0, 0}, {NULL, 0, 0}};
+    qc_flags_t *flags;
+    int rc = qc_ctl_parse(ctl, table, argc, argv, NULL, &flags);
+    if (rc != QC_CTL_OK)
+        return rc;
+    const char *state = qc_flags_value(flags, "state");
+    int workers = qc_flags_count(flags, "workers") > 0;
+    if (qc_flags_argc(flags) > 0)
+        rc = qc_ctl_usage_error("events: unexpected argument \"%s\" (use --state S, --workers, "
+                                "--json)",
+                                qc_flags_arg(flags, 0));
+    else if (state && qc_state_parse(state) < 0)
+        rc = qc_ctl_usage_error("events: --state must be pending, processing, completed, "
+                                "failed, dead, canceled or waiting");
+    qc_flags_destroy(&flags);
+    if (rc != QC_CTL_OK)
+        return rc;
     char prefix[32];
     snprintf(prefix, sizeof prefix, "job.%s", state ? state : "");
     const char *prefixes[] = {prefix, "worker."};
@@ -183,37 +181,31 @@ static cJSON *s_get_job(qc_ctl_t *ctl, const char *id, int *rc)
 
 int qc_cmd_logs(qc_ctl_t *ctl, int argc, char **argv)
 {
-    const char *id = NULL;
-    int follow = 0;
+    static const qc_flag_t table[] = {{"follow", 'f', 0}, {"attempt", 0, 1}, {NULL, 0, 0}};
+    qc_flags_t *flags;
+    int rc = qc_ctl_parse(ctl, table, argc, argv, NULL, &flags);
+    if (rc != QC_CTL_OK)
+        return rc;
+    const char *id = qc_flags_arg(flags, 0), *attempt = qc_flags_value(flags, "attempt");
+    int follow = qc_flags_count(flags, "follow") > 0;
     int64_t want_attempt = 0;
-    int rc;
-    for (int i = 1; i < argc; i++) {
-        if (qc_ctl_common_flag(ctl, argc, argv, &i, &rc)) {
-            if (rc)
-                return rc;
-        } else if (strcmp(argv[i], "-f") == 0 || strcmp(argv[i], "--follow") == 0) {
-            follow = 1;
-        } else if (strcmp(argv[i], "--attempt") == 0 && i + 1 < argc) {
-            if (qc_parse_int(argv[++i], 1, 100000, &want_attempt) != 0)
-                return qc_ctl_usage_error("logs: --attempt must be a positive number");
-        } else if (argv[i][0] == '-') {
-            return qc_ctl_usage_error("logs: unknown option \"%s\" (use -f, --attempt N)", argv[i]);
-        } else if (id) {
-            return qc_ctl_usage_error("logs: one job id, please");
-        } else {
-            id = argv[i];
-        }
-    }
-    if (!id || !qc_job_id_valid(id))
-        return qc_ctl_usage_error("logs: give a valid job id");
+    if (qc_flags_argc(flags) > 1)
+        rc = qc_ctl_usage_error("logs: one job id, please");
+    else if (!id || !qc_job_id_valid(id))
+        rc = qc_ctl_usage_error("logs: give a valid job id");
+    else if (attempt && qc_parse_int(attempt, 1, 100000, &want_attempt) != 0)
+        rc = qc_ctl_usage_error("logs: --attempt must be a positive number");
+    qc_flags_destroy(&flags); /* id points into argv */
+    if (rc != QC_CTL_OK)
+        return rc;
     if (follow && want_attempt)
         return qc_ctl_usage_error("logs: -f follows the running attempt; drop --attempt");
 
     zsock_t *sub = NULL;
+    char output[QC_MAX_ID_BYTES + 16];
+    snprintf(output, sizeof output, "output.%s", id);
     if (follow) {
         /* Subscribe before looking, so nothing between the two is missed. */
-        char output[QC_MAX_ID_BYTES + 16];
-        snprintf(output, sizeof output, "output.%s", id);
         const char *prefixes[] = {output, "job."};
         if ((rc = s_subscribe(ctl, prefixes, 2, &sub)) != QC_CTL_OK)
             return rc;
@@ -262,7 +254,9 @@ int qc_cmd_logs(qc_ctl_t *ctl, int argc, char **argv)
         cJSON *body;
         if (s_next_event(sub, 250, &topic, &body)) {
             const char *event_id = qc_json_string(body, "id");
-            if (strncmp(topic, "output.", 7) == 0) {
+            /* The subscription is a prefix: "output.build" also brings
+             * "output.build-2". Only this job's topic counts. */
+            if (strcmp(topic, output) == 0) {
                 const char *stream = qc_json_string(body, "stream");
                 const char *data = qc_json_string(body, "data");
                 fputs(data ? data : "", stream && strcmp(stream, "stderr") == 0 ? stderr : stdout);
@@ -320,17 +314,32 @@ int qc_wait_for(qc_ctl_t *ctl, const char *const *ids, int count, int show_progr
     int64_t started = qc_clock_mono_ms(), next_check = 0;
     while (zhashx_size(open_ids) > 0 && !s_interrupted) {
         if (qc_clock_mono_ms() >= next_check) {
-            /* The truth, for what events may have missed; cheap at this pace. */
+            /* The truth, for what events may have missed: the states of the
+             * open jobs, 10,000 ids a request, no output read. */
             zlistx_t *keys = zhashx_keys(open_ids);
-            for (const char *id = zlistx_first(keys); id && rc == QC_CTL_OK;
-                 id = zlistx_next(keys)) {
-                cJSON *job = s_get_job(ctl, id, &rc);
-                const char *state = job ? qc_json_string(job, "state") : NULL;
-                if (s_terminal_state(state)) {
-                    *dead += strcmp(state, "completed") != 0;
-                    zhashx_delete(open_ids, id);
+            const char *id = zlistx_first(keys);
+            while (id && rc == QC_CTL_OK) {
+                cJSON *request = cJSON_CreateObject();
+                cJSON_AddStringToObject(request, "op", "states");
+                cJSON *list = cJSON_AddArrayToObject(request, "ids");
+                for (int n = 0; id && n < 10000; n++, id = zlistx_next(keys))
+                    cJSON_AddItemToArray(list, cJSON_CreateString(id));
+                cJSON *reply = NULL;
+                rc = qc_ctl_call(ctl, request, &reply);
+                const cJSON *entry;
+                cJSON_ArrayForEach(entry, cJSON_GetObjectItem(reply, "jobs"))
+                {
+                    const char *job_id = qc_json_string(entry, "id");
+                    const char *state = qc_json_string(entry, "state");
+                    if (job_id && !state) {
+                        fprintf(stderr, "queuectl: no job \"%s\"\n", job_id);
+                        rc = QC_CTL_REFUSED;
+                    } else if (job_id && s_terminal_state(state)) {
+                        *dead += strcmp(state, "completed") != 0;
+                        zhashx_delete(open_ids, job_id);
+                    }
                 }
-                cJSON_Delete(job);
+                cJSON_Delete(reply);
             }
             zlistx_destroy(&keys);
             if (rc != QC_CTL_OK)
@@ -363,23 +372,23 @@ int qc_wait_for(qc_ctl_t *ctl, const char *const *ids, int count, int show_progr
 
 int qc_cmd_wait(qc_ctl_t *ctl, int argc, char **argv)
 {
-    int all = 0, rc;
-    const char **ids = calloc((size_t)argc, sizeof *ids);
-    int count = 0;
-    for (int i = 1; i < argc; i++) {
-        if (qc_ctl_common_flag(ctl, argc, argv, &i, &rc)) {
-            if (rc) {
-                free(ids);
-                return rc;
-            }
-        } else if (strcmp(argv[i], "--all") == 0)
-            all = 1;
-        else if (argv[i][0] == '-' || !qc_job_id_valid(argv[i])) {
-            free(ids);
-            return qc_ctl_usage_error("wait: \"%s\" is not a job id (use ID..., or --all)",
-                                      argv[i]);
-        } else
-            ids[count++] = argv[i];
+    static const qc_flag_t table[] = {{"all", 0, 0}, {NULL, 0, 0}};
+    qc_flags_t *flags;
+    int rc = qc_ctl_parse(ctl, table, argc, argv, NULL, &flags);
+    if (rc != QC_CTL_OK)
+        return rc;
+    int all = qc_flags_count(flags, "all") > 0;
+    int count = qc_flags_argc(flags);
+    const char **ids = calloc((size_t)count + 1, sizeof *ids);
+    for (int i = 0; i < count; i++) { /* the strings point into argv */
+        ids[i] = qc_flags_arg(flags, i);
+        if (!qc_job_id_valid(ids[i]) && rc == QC_CTL_OK)
+            rc = qc_ctl_usage_error("wait: \"%s\" is not a job id (use ID..., or --all)", ids[i]);
+    }
+    qc_flags_destroy(&flags);
+    if (rc != QC_CTL_OK) {
+        free(ids);
+        return rc;
     }
     if ((count == 0) == !all) {
         free(ids);
@@ -496,19 +505,20 @@ static void s_watch_frame(qc_ctl_t *ctl, int64_t *last_done, int64_t *last_ms)
 
 int qc_cmd_watch(qc_ctl_t *ctl, int argc, char **argv)
 {
+    static const qc_flag_t table[] = {{"interval", 0, 1}, {NULL, 0, 0}};
+    qc_flags_t *flags;
+    int rc = qc_ctl_parse(ctl, table, argc, argv, NULL, &flags);
+    if (rc != QC_CTL_OK)
+        return rc;
     int64_t interval_ms = 1000;
-    int rc;
-    for (int i = 1; i < argc; i++) {
-        if (qc_ctl_common_flag(ctl, argc, argv, &i, &rc)) {
-            if (rc)
-                return rc;
-        } else if (strcmp(argv[i], "--interval") == 0 && i + 1 < argc) {
-            if (qc_parse_duration_ms(argv[++i], &interval_ms) != 0 || interval_ms < 100)
-                return qc_ctl_usage_error("watch: --interval must be at least 100ms");
-        } else {
-            return qc_ctl_usage_error("watch: unknown argument \"%s\"", argv[i]);
-        }
-    }
+    const char *interval = qc_flags_value(flags, "interval");
+    if (qc_flags_argc(flags) > 0)
+        rc = qc_ctl_usage_error("watch: unexpected argument \"%s\"", qc_flags_arg(flags, 0));
+    else if (interval && (qc_parse_duration_ms(interval, &interval_ms) != 0 || interval_ms < 100))
+        rc = qc_ctl_usage_error("watch: --interval must be at least 100ms");
+    qc_flags_destroy(&flags);
+    if (rc != QC_CTL_OK)
+        return rc;
     cJSON *request = cJSON_CreateObject();
     cJSON_AddStringToObject(request, "op", "ping");
     cJSON *reply;

@@ -314,6 +314,34 @@ function jobRow(job) {
 
 const refreshJobs = debounce(loadJobs, 500);
 
+// On an older page new jobs don't appear: only the rows' states can change.
+// One request for all of them (the broker's states op), rows updated in place.
+async function loadRowStates() {
+  const ids = [...jobsView.ids];
+  if (!ids.length) return;
+  let data;
+  try {
+    data = await api('GET', '/api/states?ids=' + ids.map(encodeURIComponent).join(','));
+  } catch (e) {
+    return;
+  }
+  for (const job of data.jobs) {
+    const row = document.querySelector('#jobs-body tr[data-id="' + CSS.escape(job.id) + '"]');
+    if (!row || !job.state) continue;
+    row.querySelector('.state-cell').replaceChildren(stateBadge(job.state));
+    row.querySelector('.attempts').textContent = job.attempts + '/' + (job.max_retries + 1);
+    row.querySelector('.exit').textContent = job.exit_code === null ? '' : String(job.exit_code);
+    const updated = row.lastElementChild;
+    updated.dataset.iso = job.updated_at || '';
+    updated.textContent = ago(job.updated_at);
+  }
+}
+
+const refreshRowStates = debounce(loadRowStates, 500);
+// What a refresh means for the job table: the first page (or a filtered
+// one) may gain rows; an older page only changes state.
+const refreshJobTable = () => (jobsView.cursor && !jobsView.state && !jobsView.q ? refreshRowStates() : refreshJobs());
+
 // A job event: update its row in place, or refetch when the page would change.
 function onJobEvent(ev) {
   const row = document.querySelector('#jobs-body tr[data-id="' + CSS.escape(ev.id) + '"]');
@@ -365,6 +393,9 @@ function startOutput(id) {
   stopOutput();
   const source = new EventSource('/api/events?output=' + encodeURIComponent(id));
   source.jobId = id;
+  // Each (re)connection starts with what the dashboard kept of the output
+  // ("replay": the tail from its start), then goes on live.
+  source.addEventListener('open', () => { $('detail-live-output').textContent = ''; });
   source.addEventListener('output', (e) => {
     const data = JSON.parse(e.data);
     if (data.id !== detail.id) return;
@@ -453,6 +484,7 @@ async function loadDlq() {
   $('dlq-body').replaceChildren(...rows);
   $('dlq-count').textContent = data.jobs.length ? '(' + data.jobs.length + (data.next_cursor ? '+' : '') + ')' : '';
   $('dlq-retry-all').disabled = !data.jobs.length;
+  $('dlq-purge').disabled = !data.jobs.length;
 }
 
 const refreshDlq = debounce(loadDlq, 400);
@@ -470,10 +502,49 @@ async function retryJob(id) {
 async function retryAll() {
   try {
     const r = await api('POST', '/api/dlq/retry-all');
-    setMsg('dlq-msg', 'Retried ' + r.retried.length + ' job(s)' + (r.failed.length ? ', ' + r.failed.length + ' could not be' : ''), !r.failed.length);
+    setMsg('dlq-msg', 'Retried ' + r.retried.length + ' job(s)' + (r.failed.length ? ', ' + r.failed.length + ' could not be' : '')
+      + (r.more ? '; more are dead: click again' : ''), !r.failed.length);
   } catch (e) {
     setMsg('dlq-msg', e.message, false);
   }
+  refreshDlq();
+}
+
+// Deletes in the broker's bounded steps (it answers more: true until done).
+async function deleteAll(path, body) {
+  let deleted = 0;
+  for (let i = 0; i < 1000; i++) {
+    const r = await api('POST', path, body);
+    deleted += r.deleted;
+    if (!r.more) break;
+  }
+  return deleted;
+}
+
+async function purgeDlq() {
+  try {
+    const n = await deleteAll('/api/dlq/purge', {});
+    setMsg('dlq-msg', 'Purged ' + n + ' dead job(s)', true);
+  } catch (e) {
+    setMsg('dlq-msg', e.message, false);
+  }
+  refreshDlq();
+  refreshJobs();
+}
+
+async function prune() {
+  const states = ['completed', 'dead', 'canceled'].filter((s) => $('prune-' + s).checked);
+  const olderText = $('prune-older').value.trim() || '0';
+  const older = parseDuration(olderText);
+  if (!states.length) return setMsg('prune-msg', 'Choose at least one state', false);
+  if (Number.isNaN(older)) return setMsg('prune-msg', 'older than: use 7d, 12h, 30m or 0', false);
+  try {
+    const n = await deleteAll('/api/prune', { states, older_than_s: Math.floor(older) });
+    setMsg('prune-msg', 'Deleted ' + n + ' ' + states.join('/') + ' job(s) older than ' + olderText, true);
+  } catch (e) {
+    setMsg('prune-msg', e.message, false);
+  }
+  refreshJobs();
   refreshDlq();
 }
 
@@ -597,7 +668,7 @@ function connect() {
   stream.addEventListener('worker', () => refreshWorkers());
   stream.addEventListener('tp', (e) => addThroughput(JSON.parse(e.data)));
   // Polling mode (no event stream at the broker), or this page fell behind.
-  const everything = () => { refreshJobs(); refreshDlq(); refreshWorkers(); refreshDetail(); };
+  const everything = () => { refreshJobTable(); refreshDlq(); refreshWorkers(); refreshDetail(); };
   stream.addEventListener('refresh', everything);
   stream.addEventListener('resync', () => { everything(); loadThroughput().catch(() => {}); });
 }
@@ -625,6 +696,9 @@ function init() {
     loadJobs();
   });
   $('dlq-retry-all').addEventListener('click', retryAll);
+  confirmClick($('dlq-purge'), 'Really delete every dead job?', purgeDlq);
+  confirmClick($('prune-run'), 'Really delete them?', prune);
+  $('prune-form').addEventListener('submit', (e) => e.preventDefault());
   confirmClick($('workers-stop-all'), 'Really stop all?', () => stopWorkers(null));
   $('detail-close').addEventListener('click', closeDetail);
   document.addEventListener('keydown', (e) => { if (e.key === 'Escape') closeDetail(); });
