@@ -59,6 +59,11 @@ qc_store_t *qc_store_connect(const char *db, int synchronous_full, int64_t lease
  * broker holds it, -1 error (logged). SQLite: always 1 (the data directory's
  * lock is the fence). */
 int qc_store_lease_acquire(qc_store_t *self);
+/* True once after the backend opened a new database session (PostgreSQL
+ * reconnected: recent unflushed commits may be gone, or the server is a
+ * promoted standby): the caller rebuilds what it keeps in memory. SQLite: 0. */
+int qc_store_take_reconnected(qc_store_t *self);
+
 /* True while the lease, last renewed by qc_store_begin, is surely still ours
  * (by the local monotonic clock, with a margin). SQLite: always true. */
 int qc_store_lease_valid(qc_store_t *self);

@@ -126,6 +126,11 @@ int qc_store_lease_acquire(qc_store_t *self)
     return self->ops->lease_acquire ? self->ops->lease_acquire(self->backend) : 1;
 }
 
+int qc_store_take_reconnected(qc_store_t *self)
+{
+    return self->ops->take_reconnected ? self->ops->take_reconnected(self->backend) : 0;
+}
+
 int qc_store_lease_valid(qc_store_t *self)
 {
     return self->ops->lease_valid ? self->ops->lease_valid(self->backend) : 1;

@@ -205,6 +205,7 @@ struct _qc_store_backend_t {
     int64_t changes;                /* rows written, like sqlite3_total_changes */
     int prepared[S_PREPARED_COUNT]; /* in this session */
     int durable;                    /* this transaction must be flushed before its replies */
+    int reconnected;                /* a new session since qc_pg_take_reconnected */
     int synchronous_full;           /* every transaction is flushed (--synchronous full) */
     int in_tx;
     int sp_wanted, sp_open; /* a request's savepoint: asked for / opened */
@@ -352,6 +353,7 @@ static int s_reconnect(qc_store_backend_t *self)
     }
     self->in_tx = self->sp_wanted = self->sp_open = 0;
     memset(self->prepared, 0, sizeof self->prepared); /* a new session */
+    self->reconnected = 1;
     qc_info("store: reconnected to the database");
     if (s_session_setup(self) != 0)
         return -1;
@@ -545,6 +547,13 @@ int qc_pg_lease_acquire(qc_store_backend_t *self)
     qc_info("store: took the lease (epoch %lld, %lld ms)", (long long)self->epoch,
             (long long)self->lease_ms);
     return 1;
+}
+
+int qc_pg_take_reconnected(qc_store_backend_t *self)
+{
+    int was = self->reconnected;
+    self->reconnected = 0;
+    return was;
 }
 
 int qc_pg_lease_valid(qc_store_backend_t *self)
@@ -1298,4 +1307,5 @@ const qc_store_ops_t qc_pg_ops = {
     .job_search = qc_pg_job_search,
     .lease_acquire = qc_pg_lease_acquire,
     .lease_valid = qc_pg_lease_valid,
+    .take_reconnected = qc_pg_take_reconnected,
 };
