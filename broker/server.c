@@ -229,6 +229,13 @@ static void s_pass(s_server_t *server, int64_t *sweep_at_mono)
         return;
     }
     int writable = begun == 0;
+    if (writable && qc_store_take_reconnected(broker->store)) {
+        /* A new database session: the server may have lost our last unflushed
+         * commits, or be a promoted standby. Rebuild from it, as after a
+         * failed commit: running jobs re-read, workers asked to re-register. */
+        qc_warn("database connection renewed: re-reading running jobs, workers re-register");
+        qc_wrkcmd_resync(broker);
+    }
     if (writable != was_writable) {
         if (writable)
             qc_info("database writable again");
