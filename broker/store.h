@@ -1,6 +1,8 @@
-/* The job store: the only module that includes sqlite3.h. Its interface
- * speaks in queuectl's terms; every write happens inside the transaction the
- * server opened with qc_store_begin. */
+/* The job store's interface, in queuectl's terms (no SQL): the broker above
+ * it does not know which backend runs (store_front.c picks SQLite or
+ * PostgreSQL; each backend holds all of its SQL in its own file). Every
+ * write happens inside the transaction the server opened with
+ * qc_store_begin. */
 #ifndef QC_STORE_H
 #define QC_STORE_H
 

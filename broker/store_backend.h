@@ -1,7 +1,8 @@
-/* What a store backend provides: store.c dispatches every qc_store_ call
+/* What a store backend provides: store_front.c dispatches every qc_store_ call
  * through one of these tables. Each backend defines struct
  * _qc_store_backend_t its own way and keeps all of its SQL in its own file
- * (store_sqlite.c, store_pg.c). Only store.c and the backends include this. */
+ * (store_sqlite.c, store_pg.c). Only store_front.c and the backends include
+ * this. */
 #ifndef QC_STORE_BACKEND_H
 #define QC_STORE_BACKEND_H
 
