@@ -229,6 +229,13 @@ static void s_pass(s_server_t *server, int64_t *sweep_at_mono)
         return;
     }
     int writable = begun == 0;
+    if (writable && qc_store_take_reconnected(broker->store)) {
+        /* A new database session: the server may have lost our last unflushed
+         * commits, or be a promoted standby. Rebuild from it, as after a
+         * failed commit: running jobs re-read, workers asked to re-register. */
+        qc_warn("database connection renewed: re-reading running jobs, workers re-register");
+        qc_wrkcmd_resync(broker);
+    }
     if (writable != was_writable) {
         if (writable)
             qc_info("database writable again");
@@ -264,12 +271,7 @@ static void s_pass(s_server_t *server, int64_t *sweep_at_mono)
         broker->dispatch_after_mono_ms = retry_at;
         return;
     }
-    int64_t now_mono = qc_broker_mono_ms(broker);
-    if (*sweep_at_mono >= 0 && now_mono >= *sweep_at_mono)
-        *sweep_at_mono = qc_timers_sweep(broker, now_mono);
-    qc_timers_retention(broker, now_mono);
-    if (qc_schedule_fire_due(broker, qc_broker_wall_ms(broker)) != 0)
-        qc_warn("schedules: %s", qc_store_errmsg(broker->store)); /* the commit decides */
+    qc_timers_pass(broker, sweep_at_mono);
     qc_wrkcmd_dispatch(broker, qc_broker_wall_ms(broker));
     if (qc_store_commit(broker->store) == 0) {
         broker->storage_backoff_ms = 0;

@@ -59,6 +59,11 @@ qc_store_t *qc_store_connect(const char *db, int synchronous_full, int64_t lease
  * broker holds it, -1 error (logged). SQLite: always 1 (the data directory's
  * lock is the fence). */
 int qc_store_lease_acquire(qc_store_t *self);
+/* True once after the backend opened a new database session (PostgreSQL
+ * reconnected: recent unflushed commits may be gone, or the server is a
+ * promoted standby): the caller rebuilds what it keeps in memory. SQLite: 0. */
+int qc_store_take_reconnected(qc_store_t *self);
+
 /* True while the lease, last renewed by qc_store_begin, is surely still ours
  * (by the local monotonic clock, with a margin). SQLite: always true. */
 int qc_store_lease_valid(qc_store_t *self);
@@ -102,6 +107,16 @@ int qc_store_job_storable(qc_store_t *self, const qc_job_spec_t *spec, const qc_
  * taken), QC_STORE_UNIQUE_HELD, QC_STORE_UNSUPPORTED or -1. */
 int qc_store_job_insert(qc_store_t *self, const qc_job_spec_t *spec, const qc_config_t *config,
                         int64_t now_ms, char *id_out);
+
+/* Inserts a batch of n plain jobs (no env, cwd, exit policy, unique key,
+ * queue or dependencies) in one statement, in order (ids_out: n ids).
+ * Returns 0, QC_STORE_DUPLICATE with *failed_index the first job whose id
+ * exists (some may have been inserted: the caller's savepoint undoes them),
+ * -1, or QC_STORE_UNSUPPORTED having done nothing (the backend has no batch
+ * insert, SQLite, or a job isn't plain): insert them one by one then. */
+int qc_store_job_insert_many(qc_store_t *self, const qc_job_spec_t *specs, int n,
+                             const qc_config_t *config, int64_t now_ms,
+                             char (*ids_out)[QC_MAX_ID_BYTES + 1], int *failed_index);
 
 /* A job handed to a worker. */
 typedef struct {

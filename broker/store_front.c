@@ -107,9 +107,29 @@ qc_store_t *qc_store_open(const char *path, int synchronous_full, char *err, siz
     return qc_store_connect(path, synchronous_full, 0, NULL, err, errlen);
 }
 
+static unsigned s_features_of(const qc_job_spec_t *spec, const qc_config_t *config);
+
+int qc_store_job_insert_many(qc_store_t *self, const qc_job_spec_t *specs, int n,
+                             const qc_config_t *config, int64_t now_ms,
+                             char (*ids_out)[QC_MAX_ID_BYTES + 1], int *failed_index)
+{
+    if (!self->ops->job_insert_many)
+        return QC_STORE_UNSUPPORTED;
+    for (int i = 0; i < n; i++)
+        if (s_features_of(&specs[i], config))
+            return QC_STORE_UNSUPPORTED;
+    return self->ops->job_insert_many(self->backend, specs, n, config, now_ms, ids_out,
+                                      failed_index);
+}
+
 int qc_store_lease_acquire(qc_store_t *self)
 {
     return self->ops->lease_acquire ? self->ops->lease_acquire(self->backend) : 1;
+}
+
+int qc_store_take_reconnected(qc_store_t *self)
+{
+    return self->ops->take_reconnected ? self->ops->take_reconnected(self->backend) : 0;
 }
 
 int qc_store_lease_valid(qc_store_t *self)

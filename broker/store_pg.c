@@ -127,6 +127,16 @@ static const char *s_sql_unique_holder =
     "SELECT id FROM jobs WHERE unique_key = $1 AND state NOT IN (2, 4, 5)";
 static const char *s_sql_unique_of_dead =
     "SELECT unique_key FROM jobs WHERE id = $1 AND state = 4 AND unique_key IS NOT NULL";
+/* A whole batch in one statement: the jobs travel as one JSON parameter
+ * (built by cJSON), in order (ordinality gives FIFO seq); RETURNING says
+ * which were new, so the first duplicate can be named. */
+static const char *s_sql_insert_many =
+    "INSERT INTO jobs (id, command, state, priority, max_retries, timeout_s, run_at, created_at,"
+    " updated_at) SELECT x.id, x.command, 0, x.priority, x.max_retries, x.timeout_s, x.run_at,"
+    " $2, $2 FROM ROWS FROM (jsonb_to_recordset($1::jsonb) AS (id text, command text,"
+    " priority integer, max_retries integer, timeout_s integer, run_at bigint))"
+    " WITH ORDINALITY AS x(id, command, priority, max_retries, timeout_s, run_at, n)"
+    " ORDER BY x.n ON CONFLICT (id) DO NOTHING RETURNING id";
 /* Select, mark and open the attempt in one statement; SKIP LOCKED so a
  * second writer (there should be none) never blocks or double-claims. */
 static const char *s_sql_claim =
@@ -242,7 +252,7 @@ static const char *const *s_prepared_sql[] = {
     &s_sql_count_all,   &s_sql_oldest,         &s_sql_config_all,
     &s_sql_config_save, &s_sql_cancel_waiting, &s_sql_cancel_request,
     &s_sql_purge,       &s_sql_totals,         &s_sql_totals_add,
-    &s_sql_lease_take,  &s_sql_lease_renew};
+    &s_sql_lease_take,  &s_sql_lease_renew,    &s_sql_insert_many};
 #define S_PREPARED_COUNT ((int)(sizeof s_prepared_sql / sizeof s_prepared_sql[0]))
 
 enum { S_T_ENQUEUED, S_T_COMPLETED, S_T_FAILED, S_T_DEAD, S_T_RETRIED, S_T_CANCELED, S_T_COUNT };
@@ -253,6 +263,7 @@ struct _qc_store_backend_t {
     int64_t changes;                /* rows written, like sqlite3_total_changes */
     int prepared[S_PREPARED_COUNT]; /* in this session */
     int durable;                    /* this transaction must be flushed before its replies */
+    int reconnected;                /* a new session since qc_pg_take_reconnected */
     int synchronous_full;           /* every transaction is flushed (--synchronous full) */
     int in_tx;
     int sp_wanted, sp_open; /* a request's savepoint: asked for / opened */
@@ -400,6 +411,7 @@ static int s_reconnect(qc_store_backend_t *self)
     }
     self->in_tx = self->sp_wanted = self->sp_open = 0;
     memset(self->prepared, 0, sizeof self->prepared); /* a new session */
+    self->reconnected = 1;
     qc_info("store: reconnected to the database");
     if (s_session_setup(self) != 0)
         return -1;
@@ -593,6 +605,13 @@ int qc_pg_lease_acquire(qc_store_backend_t *self)
     qc_info("store: took the lease (epoch %lld, %lld ms)", (long long)self->epoch,
             (long long)self->lease_ms);
     return 1;
+}
+
+int qc_pg_take_reconnected(qc_store_backend_t *self)
+{
+    int was = self->reconnected;
+    self->reconnected = 0;
+    return was;
 }
 
 int qc_pg_lease_valid(qc_store_backend_t *self)
@@ -861,6 +880,60 @@ int qc_pg_job_insert(qc_store_backend_t *self, const qc_job_spec_t *spec, const 
             return QC_STORE_DUPLICATE;
     }
     return -1;
+}
+
+int qc_pg_job_insert_many(qc_store_backend_t *self, const qc_job_spec_t *specs, int n,
+                          const qc_config_t *config, int64_t now_ms,
+                          char (*ids_out)[QC_MAX_ID_BYTES + 1], int *failed_index)
+{
+    if (s_write(self) != 0)
+        return -1;
+    cJSON *rows = cJSON_CreateArray();
+    for (int i = 0; rows && i < n; i++) {
+        const qc_job_spec_t *spec = &specs[i];
+        if (spec->id[0])
+            snprintf(ids_out[i], QC_MAX_ID_BYTES + 1, "%s", spec->id);
+        else
+            s_generate_id(ids_out[i], QC_MAX_ID_BYTES + 1, now_ms);
+        cJSON *row = cJSON_CreateObject();
+        cJSON_AddStringToObject(row, "id", ids_out[i]);
+        cJSON_AddStringToObject(row, "command", spec->command);
+        cJSON_AddNumberToObject(row, "priority", spec->priority);
+        cJSON_AddNumberToObject(row, "max_retries",
+                                spec->max_retries >= 0 ? spec->max_retries : config->max_retries);
+        cJSON_AddNumberToObject(row, "timeout_s",
+                                spec->timeout_s > 0 ? spec->timeout_s : config->job_timeout_s);
+        cJSON_AddNumberToObject(
+            row, "run_at", (double)(spec->run_at_ms ? spec->run_at_ms : now_ms + spec->delay_ms));
+        cJSON_AddItemToArray(rows, row);
+    }
+    char *json = rows ? cJSON_PrintUnformatted(rows) : NULL;
+    cJSON_Delete(rows);
+    if (!json)
+        return -1;
+    s_ints_t ints;
+    const char *p[2] = {json, s_int(&ints, 0, now_ms)};
+    PGresult *res = s_exec(self, s_sql_insert_many, 2, p);
+    cJSON_free(json);
+    if (!res)
+        return -1;
+    int inserted = PQntuples(res);
+    self->tx_counts[QC_STATE_PENDING] += inserted;
+    self->tx_totals[S_T_ENQUEUED] += inserted;
+    int rc = 0;
+    if (inserted < n) { /* the first id that wasn't inserted: in order, so compare */
+        int r = 0, i = 0;
+        for (; i < n && r < inserted; i++)
+            if (strcmp(PQgetvalue(res, r, 0), ids_out[i]) == 0)
+                r++;
+            else
+                break;
+        *failed_index = i;
+        /* A generated id that collided (time + counter): rare; let the client retry. */
+        rc = specs[i].id[0] ? QC_STORE_DUPLICATE : -1;
+    }
+    PQclear(res);
+    return rc;
 }
 
 static cJSON *s_job_row(PGresult *res, int row);
@@ -1967,6 +2040,7 @@ const qc_store_ops_t qc_pg_ops = {
     .config_load = qc_pg_config_load,
     .config_save = qc_pg_config_save,
     .job_insert = qc_pg_job_insert,
+    .job_insert_many = qc_pg_job_insert_many,
     .job_claim_next = qc_pg_job_claim_next,
     .next_due_ms = qc_pg_next_due_ms,
     .job_running = qc_pg_job_running,
@@ -1985,4 +2059,5 @@ const qc_store_ops_t qc_pg_ops = {
     .job_search = qc_pg_job_search,
     .lease_acquire = qc_pg_lease_acquire,
     .lease_valid = qc_pg_lease_valid,
+    .take_reconnected = qc_pg_take_reconnected,
 };

@@ -2,6 +2,7 @@
  * (docs/API.md lists every metric). */
 #include "metrics.h"
 #include "queuectl/job.h"
+#include "queuectl/json.h"
 #include "queuectl/proto.h"
 #include "queuectl/protocol.h"
 

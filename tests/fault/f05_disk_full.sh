@@ -71,10 +71,19 @@ n0=$(failures); sleep 1; n1=$(failures)
 note "$(elapsed): failed commits with a worker on the full disk: $((n1 - n0)) in 1 s"
 [ $((n1 - n0)) -le 20 ] || soft "the broker spins on a full disk: $((n1 - n0)) failed commits (each logged, each RESETting every worker) in 1 s"
 kill -0 "$BROKER_PID" || fail "the broker died with a worker on a full disk"
-# Reads write nothing: a failed commit must not turn their answers into errors.
+# Reads still work: each status is answered, with its counts or, when it
+# shared a pass with a failed commit (its answer was read inside the
+# rolled-back transaction, DESIGN "Failure handling"), with a storage error;
+# between the failing passes reads get through.
+answered=0
 for i in 1 2 3 4 5; do
-    qc status >/dev/null 2>"$d/err" || { soft "status with a worker on a full disk (try $i): $(cat "$d/err")"; break; }
+    if qc status >/dev/null 2>"$d/err"; then
+        answered=$((answered + 1))
+    else
+        grep_q "could not commit" "$d/err" || soft "status with a worker on a full disk (try $i): $(cat "$d/err")"
+    fi
 done
+[ $answered -ge 1 ] || soft "status never answered with its counts in 5 tries with a worker on a full disk"
 
 # Free the space: the next enqueue works, without a restart.
 rm -f "$mnt/filler"

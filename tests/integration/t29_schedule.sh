@@ -100,13 +100,6 @@ qc cancel "$s2job" >/dev/null
 # bad input: exit 2 naming it (1 when the broker refuses); nothing changed
 snapshot() { db_sql 'SELECT count(*) FROM jobs'; qc schedule list --json; }
 before=$(snapshot)
-check() { # expected_rc message_substring args...
-    local want=$1 needle=$2; shift 2
-    set +e; qc "$@" >"$QUEUECTL_HOME/out" 2>"$QUEUECTL_HOME/err"; local rc=$?; set -e
-    [ $rc = "$want" ] || fail "queuectl $*: expected exit $want, got $rc ($(cat "$QUEUECTL_HOME/err"))"
-    grep -qF -- "$needle" "$QUEUECTL_HOME/err" || fail "queuectl $*: message lacks '$needle': $(cat "$QUEUECTL_HOME/err")"
-    echo "# queuectl $* -> $rc: $(head -c 170 "$QUEUECTL_HOME/err")"
-}
 check 2 'invalid --cron "61 * * * *": minute field "61" is invalid' schedule add x --cron '61 * * * *' -- true
 check 2 'a cron expression has 5 fields' schedule add x --cron '* * *' -- true
 check 2 'unknown "@sometimes"' schedule add x --cron @sometimes -- true
