@@ -21,6 +21,9 @@ typedef struct {
     qc_config_t config;
     qc_outbox_t *outbox; /* queued replies, jobs and events, sent after the commit */
     int publishing;      /* events are published (the loop has an events socket, or a test) */
+    /* The prefixes the events socket's subscribers hold (events.h): only
+     * events someone listens to are built. NULL: everything is wanted. */
+    struct _qc_events_subs_t *event_subs;
     int64_t heartbeat_ms;
     int64_t liveness_ms;
     int maybe_due;                  /* a job may be due: try to claim */

@@ -7,6 +7,7 @@
 #include "ctlcmd.h"
 #include "enroll.h"
 #include "invites.h"
+#include "events.h"
 #include "keyring.h"
 #include "schedule.h"
 #include "timers.h"
@@ -42,7 +43,7 @@ typedef struct {
     zsock_t *client_sock;
     zsock_t *local_sock; /* ipc in the home when client_sock is on the network, or NULL */
     zsock_t *worker_sock;
-    zsock_t *events_sock; /* PUB: state changes and live output, or NULL */
+    zsock_t *events_sock; /* XPUB: state changes and live output, or NULL */
     /* Keys allowed per role on CURVE sockets; NULL where a socket has no CURVE. */
     qc_keyring_t *worker_keys;
     qc_keyring_t *client_keys;
@@ -215,6 +216,23 @@ static void s_worker_message(s_server_t *server, int writable)
     }
     zframe_destroy(&routing_id);
     zmsg_destroy(&msg);
+}
+
+/* Reads what the events socket (XPUB) says about subscriptions: which topic
+ * prefixes anyone listens to, so no event is built for nobody. */
+static void s_subscriptions(s_server_t *server)
+{
+    void *xpub = zsock_resolve(server->events_sock);
+    for (int n = 0; n < S_MAX_PASS_MESSAGES; n++) {
+        zmq_msg_t msg;
+        zmq_msg_init(&msg);
+        if (zmq_msg_recv(&msg, xpub, ZMQ_DONTWAIT) < 0) {
+            zmq_msg_close(&msg);
+            break;
+        }
+        qc_events_subs_apply(server->broker->event_subs, zmq_msg_data(&msg), zmq_msg_size(&msg));
+        zmq_msg_close(&msg);
+    }
 }
 
 /* One pass: drain, apply, dispatch, commit, send. */
@@ -519,9 +537,11 @@ int qc_server_run(const qc_server_options_t *options)
             exit_code = QC_EXIT_USAGE;
             goto done;
         }
-        server.events_sock = s_bind(ZMQ_PUB, options->events_endpoint, events_curve ? cert : NULL,
+        /* XPUB, not PUB: its subscriptions tell whether anyone listens. */
+        server.events_sock = s_bind(ZMQ_XPUB, options->events_endpoint, events_curve ? cert : NULL,
                                     QC_ZAP_DOMAIN_EVENTS, 100000);
-        if (!server.events_sock) {
+        broker->event_subs = qc_events_subs_new();
+        if (!server.events_sock || !broker->event_subs) {
             exit_code = QC_EXIT_BIND;
             goto done;
         }
@@ -555,10 +575,19 @@ int qc_server_run(const qc_server_options_t *options)
             options->events_endpoint[0] ? options->events_endpoint : "(none)", db_name,
             options->synchronous_full ? "FULL" : "NORMAL");
 
-    zmq_pollitem_t items[3] = {
+    zmq_pollitem_t items[4] = {
         {zsock_resolve(server.client_sock), 0, ZMQ_POLLIN, 0},
         {zsock_resolve(server.worker_sock), 0, ZMQ_POLLIN, 0},
-        {server.local_sock ? zsock_resolve(server.local_sock) : NULL, 0, ZMQ_POLLIN, 0}};
+        {NULL, 0, ZMQ_POLLIN, 0},
+        {NULL, 0, ZMQ_POLLIN, 0}};
+    /* The optional sockets go after the two always there, packed. */
+    int item_count = 2, events_item = -1;
+    if (server.local_sock) /* drained by the pass like the client socket */
+        items[item_count++].socket = zsock_resolve(server.local_sock);
+    if (server.events_sock) {
+        events_item = item_count;
+        items[item_count++].socket = zsock_resolve(server.events_sock);
+    }
     int64_t heartbeat_at = qc_broker_mono_ms(broker) + broker->heartbeat_ms;
     int64_t sweep_at = qc_timers_deadline(broker);
     while (!s_stop_signal) {
@@ -576,7 +605,7 @@ int qc_server_run(const qc_server_options_t *options)
         else if (broker->maybe_due && broker->dispatch_after_mono_ms < wake)
             wake = broker->dispatch_after_mono_ms;
         long timeout = wake > now_mono ? (long)(wake - now_mono) : 0;
-        int rc = zmq_poll(items, server.local_sock ? 3 : 2, timeout);
+        int rc = zmq_poll(items, item_count, timeout);
         int64_t woke = qc_broker_mono_ms(broker);
         if (rc < 0 && zmq_errno() != EINTR) {
             qc_error("poll failed: %s", zmq_strerror(zmq_errno()));
@@ -592,6 +621,8 @@ int qc_server_run(const qc_server_options_t *options)
                     (long long)(woke - now_mono - timeout));
             broker->awake_since_mono_ms = woke;
         }
+        if (rc > 0 && events_item >= 0 && (items[events_item].revents & ZMQ_POLLIN))
+            s_subscriptions(&server); /* before the pass builds its events */
         s_pass(&server, &sweep_at);
         if (qc_broker_mono_ms(broker) - woke > broker->heartbeat_ms)
             broker->awake_since_mono_ms =
@@ -616,6 +647,8 @@ done:
     zsock_destroy(&server.local_sock);
     zsock_destroy(&server.worker_sock);
     zsock_destroy(&server.events_sock);
+    if (broker)
+        qc_events_subs_destroy(&broker->event_subs);
     zactor_destroy(&auth); /* after the sockets it authenticates */
     qc_keyring_destroy(&server.worker_keys);
     qc_keyring_destroy(&server.client_keys);

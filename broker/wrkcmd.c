@@ -66,11 +66,12 @@ static void s_on_result(qc_broker_t *broker, zframe_t *routing_id, qc_worker_t *
 static void s_on_output(qc_broker_t *broker, qc_worker_t *worker, const qc_wmsg_t *msg)
 {
     const char *id = msg->run.id;
-    if (!msg->valid || !qc_worker_holds(worker, id, msg->run.attempt) || !broker->publishing)
+    if (!msg->valid || !qc_worker_holds(worker, id, msg->run.attempt))
         return;
     char topic[QC_MAX_ID_BYTES + 16];
     snprintf(topic, sizeof topic, "output.%s", id);
-    qc_outbox_publish(broker->outbox, topic, msg->body); /* relayed as the worker sent it */
+    if (qc_events_wanted(broker, topic))                     /* someone follows this job's output */
+        qc_outbox_publish(broker->outbox, topic, msg->body); /* relayed as the worker sent it */
 }
 
 /* A name no live registration holds: worker_id itself, or worker_id.N. */

@@ -93,6 +93,21 @@ finish_load() {
     forget_pid "$BROKER_PID"
     $QCF verify --forbid "worker reconnected without it" --forbid "no free slot" \
         "$(verified_db)" "$d/ran.log" "$d/acked.0" "$d/acked.1" || fail "end state (above)"
+    [ -n "${QC_PG_DB:-}" ] || counts_match sql
+}
+
+# counts_match SQL_FN: SQLite's count rows (kept by the store, written with
+# each commit) agree with the rows they count, after whatever crash or
+# failed commit the test caused.
+counts_match() {
+    local wrong
+    wrong=$($1 "SELECT s.state || ': counted ' || s.n || ', rows ' || (SELECT COUNT(*) FROM jobs
+        WHERE state = s.state) FROM state_counts s
+        WHERE s.n != (SELECT COUNT(*) FROM jobs WHERE state = s.state)")
+    [ -z "$wrong" ] || fail "state_counts disagree with the jobs table: $wrong"
+    wrong=$($1 "SELECT n || ' enqueued counted, ' || (SELECT COUNT(*) FROM jobs) || ' rows'
+        FROM totals WHERE name = 'enqueued' AND n != (SELECT COUNT(*) FROM jobs)")
+    [ -z "$wrong" ] || fail "totals: $wrong"
 }
 
 # The storage-fault tests (f05, f06). soft MESSAGE: a failed expectation
@@ -138,6 +153,7 @@ storage_accounting() {
     forget_pid "$BROKER_PID"
     [ "$($sql_fn 'PRAGMA integrity_check')" = ok ] ||
         fail "integrity_check: $($sql_fn 'PRAGMA integrity_check' | head -3)"
+    counts_match "$sql_fn"
     $sql_fn "SELECT id FROM jobs WHERE state = 2 ORDER BY id" >"$d/in_db"
     local missing ghosts
     missing=$(sort "$d/committed" | comm -23 - "$d/in_db")
