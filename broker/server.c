@@ -575,11 +575,10 @@ int qc_server_run(const qc_server_options_t *options)
             options->events_endpoint[0] ? options->events_endpoint : "(none)", db_name,
             options->synchronous_full ? "FULL" : "NORMAL");
 
-    zmq_pollitem_t items[4] = {
-        {zsock_resolve(server.client_sock), 0, ZMQ_POLLIN, 0},
-        {zsock_resolve(server.worker_sock), 0, ZMQ_POLLIN, 0},
-        {NULL, 0, ZMQ_POLLIN, 0},
-        {NULL, 0, ZMQ_POLLIN, 0}};
+    zmq_pollitem_t items[4] = {{zsock_resolve(server.client_sock), 0, ZMQ_POLLIN, 0},
+                               {zsock_resolve(server.worker_sock), 0, ZMQ_POLLIN, 0},
+                               {NULL, 0, ZMQ_POLLIN, 0},
+                               {NULL, 0, ZMQ_POLLIN, 0}};
     /* The optional sockets go after the two always there, packed. */
     int item_count = 2, events_item = -1;
     if (server.local_sock) /* drained by the pass like the client socket */
