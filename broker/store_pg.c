@@ -99,18 +99,28 @@ static const char *s_migrations[] = {
     "CREATE TABLE deps (dep_seq bigint NOT NULL, job_seq bigint NOT NULL,"
     "  PRIMARY KEY (dep_seq, job_seq));"
     "CREATE INDEX deps_job ON deps (job_seq, dep_seq);",
+
+    /* 6 (issue 12): named queues. Waiting jobs indexed per queue (claims,
+     * due times, and the queues that have any: a loose index scan); the
+     * (queue, state, seq) index pages list --queue and counts a queue. */
+    "ALTER TABLE jobs ADD COLUMN queue text NOT NULL DEFAULT 'default';"
+    "CREATE INDEX jobs_ready_q ON jobs (queue, priority DESC, seq) WHERE state IN (0, 3);"
+    "CREATE INDEX jobs_due_q ON jobs (queue, run_at) WHERE state IN (0, 3);"
+    "CREATE INDEX jobs_queue_state ON jobs (queue, state, seq);"
+    "CREATE TABLE queues (name text PRIMARY KEY, paused smallint NOT NULL DEFAULT 0,"
+    "  max_running integer NOT NULL DEFAULT 0);",
 };
 #define S_MIGRATION_COUNT ((int)(sizeof s_migrations / sizeof s_migrations[0]))
 
 #define S_JOB_COLUMNS                                                                              \
     "seq, id, command, state, priority, attempts, max_retries, timeout_s, run_at, created_at, "    \
-    "updated_at, started_at, finished_at, exit_code, last_error, worker_id, runs"
+    "updated_at, started_at, finished_at, exit_code, last_error, worker_id, runs, queue"
 
 static const char *s_sql_insert =
     "INSERT INTO jobs (id, command, state, priority, max_retries, timeout_s, run_at, created_at,"
-    " updated_at, env, cwd, retry_on_exit, no_retry_on_exit, unique_key, deps_left)"
+    " updated_at, env, cwd, retry_on_exit, no_retry_on_exit, unique_key, deps_left, queue)"
     " VALUES ($1, $2, CASE WHEN $13::integer > 0 THEN 6 ELSE 0 END, $3, $4, $5, $6, $7, $7, $8,"
-    " $9, $10, $11, $12, $13::integer)"
+    " $9, $10, $11, $12, $13::integer, $14)"
     " ON CONFLICT (id) DO NOTHING RETURNING seq";
 /* The unfinished job holding a unique key (the partial index). */
 static const char *s_sql_unique_holder =
@@ -136,7 +146,19 @@ static const char *s_sql_claim =
     "  started_at = NULL, finished_at = NULL, updated_at = $1, worker_id = $2,"
     "  worker_token = $5 FROM next"
     "  WHERE j.seq = next.seq RETURNING j.seq, j.id, j.command, j.runs, j.timeout_s, j.run_at,"
-    "  j.attempts, j.max_retries, j.priority, next.state AS old_state, j.env, j.cwd),"
+    "  j.attempts, j.max_retries, j.priority, next.state AS old_state, j.env, j.cwd, j.queue),"
+    " opened AS (INSERT INTO attempts (job_seq, attempt, worker_id, worker_host, worker_pid,"
+    "  started_at) SELECT seq, runs, $2, $3, $4, $1 FROM claimed)"
+    " SELECT * FROM claimed";
+/* The same for one job chosen by seq (a queue's head, claim_for). */
+static const char *s_sql_claim_seq =
+    "WITH next AS (SELECT seq, state FROM jobs WHERE seq = $6::bigint AND state IN (0, 3)"
+    "  FOR UPDATE SKIP LOCKED),"
+    " claimed AS (UPDATE jobs j SET state = 1, attempts = j.attempts + 1, runs = j.runs + 1,"
+    "  started_at = NULL, finished_at = NULL, updated_at = $1, worker_id = $2,"
+    "  worker_token = $5 FROM next"
+    "  WHERE j.seq = next.seq RETURNING j.seq, j.id, j.command, j.runs, j.timeout_s, j.run_at,"
+    "  j.attempts, j.max_retries, j.priority, next.state AS old_state, j.env, j.cwd, j.queue),"
     " opened AS (INSERT INTO attempts (job_seq, attempt, worker_id, worker_host, worker_pid,"
     "  started_at) SELECT seq, runs, $2, $3, $4, $1 FROM claimed)"
     " SELECT * FROM claimed";
@@ -818,7 +840,7 @@ int qc_pg_job_insert(qc_store_backend_t *self, const qc_job_spec_t *spec, const 
             s_generate_id(id_out, QC_MAX_ID_BYTES + 1, now_ms);
         int64_t run_at = spec->run_at_ms ? spec->run_at_ms : now_ms + spec->delay_ms;
         s_ints_t ints;
-        const char *p[13] = {
+        const char *p[14] = {
             id_out,
             spec->command,
             s_int(&ints, 0, spec->priority),
@@ -831,8 +853,9 @@ int qc_pg_job_insert(qc_store_backend_t *self, const qc_job_spec_t *spec, const 
             spec->retry_on_exit ? spec->retry_on_exit : config->retry_on_exit,
             spec->no_retry_on_exit ? spec->no_retry_on_exit : config->no_retry_on_exit,
             spec->unique_key[0] ? spec->unique_key : NULL,
-            s_int(&ints, 5, deps_left)};
-        PGresult *res = s_exec(self, s_sql_insert, 13, p);
+            s_int(&ints, 5, deps_left),
+            spec->queue[0] ? spec->queue : "default"};
+        PGresult *res = s_exec(self, s_sql_insert, 14, p);
         if (!res)
             return -1;
         int inserted = PQntuples(res) == 1;
@@ -913,15 +936,18 @@ int qc_pg_job_insert_many(qc_store_backend_t *self, const qc_job_spec_t *specs, 
     return rc;
 }
 
-int qc_pg_job_claim_next(qc_store_backend_t *self, const qc_worker_ref_t *worker, int64_t now_ms,
-                         qc_claim_t *claim)
+static cJSON *s_job_row(PGresult *res, int row);
+
+/* A claim by s_sql_claim (seq < 0) or s_sql_claim_seq. */
+static int s_claim(qc_store_backend_t *self, const qc_worker_ref_t *worker, int64_t now_ms,
+                   int64_t seq, qc_claim_t *claim)
 {
     if (s_write(self) != 0)
         return -1;
     s_ints_t ints;
-    const char *p[5] = {s_int(&ints, 0, now_ms), worker->worker_id, worker->host,
-                        s_int(&ints, 1, worker->pid), worker->instance};
-    PGresult *res = s_exec(self, s_sql_claim, 5, p);
+    const char *p[6] = {s_int(&ints, 0, now_ms),      worker->worker_id, worker->host,
+                        s_int(&ints, 1, worker->pid), worker->instance,  s_int(&ints, 2, seq)};
+    PGresult *res = s_exec(self, seq < 0 ? s_sql_claim : s_sql_claim_seq, seq < 0 ? 5 : 6, p);
     if (!res)
         return -1;
     if (PQntuples(res) != 1) {
@@ -941,8 +967,244 @@ int qc_pg_job_claim_next(qc_store_backend_t *self, const qc_worker_ref_t *worker
     const char *env = s_text(res, 0, 10), *cwd = s_text(res, 0, 11);
     claim->env_json = env ? strdup(env) : NULL;
     claim->cwd = cwd ? strdup(cwd) : NULL;
+    snprintf(claim->queue, sizeof claim->queue, "%s", PQgetvalue(res, 0, 12));
     PQclear(res);
     return claim->command ? 1 : -1;
+}
+
+int qc_pg_job_claim_next(qc_store_backend_t *self, const qc_worker_ref_t *worker, int64_t now_ms,
+                         qc_claim_t *claim)
+{
+    return s_claim(self, worker, now_ms, -1, claim);
+}
+
+/* 1 if queue is paused or at its cap (a count bounded by the cap), 0 if
+ * not, -1 on error. */
+static int s_queue_blocked(qc_store_backend_t *self, const char *queue)
+{
+    const char *p[1] = {queue};
+    PGresult *res = s_exec(self,
+                           "SELECT paused != 0 OR (max_running > 0 AND (SELECT count(*) FROM jobs"
+                           " WHERE queue = $1 AND state = 1) >= max_running) FROM queues"
+                           " WHERE name = $1",
+                           1, p);
+    if (!res)
+        return -1;
+    int blocked = PQntuples(res) == 1 && strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+    PQclear(res);
+    return blocked;
+}
+
+#define S_MAX_QUEUES_SCANNED 1024
+
+static int qc_pg_job_claim_for(qc_store_backend_t *self, const qc_worker_ref_t *worker,
+                               int64_t now_ms, const char *queues, qc_claim_t *claim)
+{
+    PGresult *names = NULL;
+    char *list = NULL;
+    const char *name[S_MAX_QUEUES_SCANNED];
+    int count = 0;
+    if (!queues) {
+        /* Every queue: the global claim, unless a queue is paused or capped. */
+        PGresult *r = s_exec(self,
+                             "SELECT EXISTS (SELECT 1 FROM queues WHERE paused != 0 OR"
+                             " max_running > 0)",
+                             0, NULL);
+        if (!r)
+            return -1;
+        int restricted = strcmp(PQgetvalue(r, 0, 0), "t") == 0;
+        PQclear(r);
+        if (!restricted)
+            return s_claim(self, worker, now_ms, -1, claim);
+        /* The queues with waiting jobs: a loose index scan of jobs_ready_q. */
+        names = s_exec(self,
+                       "WITH RECURSIVE q AS ((SELECT queue FROM jobs WHERE state IN (0, 3)"
+                       "  ORDER BY queue LIMIT 1) UNION ALL SELECT (SELECT j.queue FROM jobs j"
+                       "  WHERE j.state IN (0, 3) AND j.queue > q.queue ORDER BY j.queue LIMIT 1)"
+                       "  FROM q WHERE q.queue IS NOT NULL)"
+                       " SELECT queue FROM q WHERE queue IS NOT NULL",
+                       0, NULL);
+        if (!names)
+            return -1;
+        for (int i = 0; i < PQntuples(names) && count < S_MAX_QUEUES_SCANNED; i++)
+            name[count++] = PQgetvalue(names, i, 0);
+    } else {
+        list = strdup(queues);
+        for (char *save = NULL, *q = list ? strtok_r(list, ",", &save) : NULL;
+             q && count < S_MAX_QUEUES_SCANNED; q = strtok_r(NULL, ",", &save))
+            name[count++] = q;
+    }
+    int64_t best_seq = -1, best_priority = 0;
+    int rc = 0;
+    s_ints_t ints;
+    for (int i = 0; i < count; i++) {
+        int blocked = s_queue_blocked(self, name[i]);
+        if (blocked < 0) {
+            rc = -1;
+            break;
+        }
+        if (blocked)
+            continue;
+        const char *p[2] = {name[i], s_int(&ints, 0, now_ms)};
+        PGresult *head = s_exec(self,
+                                "SELECT seq, priority FROM jobs WHERE queue = $1"
+                                " AND state IN (0, 3) AND run_at <= $2::bigint"
+                                " ORDER BY priority DESC, seq LIMIT 1",
+                                2, p);
+        if (!head) {
+            rc = -1;
+            break;
+        }
+        int found = PQntuples(head) == 1;
+        int64_t seq = found ? s_i64(head, 0, 0) : -1, priority = found ? s_i64(head, 0, 1) : 0;
+        PQclear(head);
+        if (found && (best_seq < 0 || priority > best_priority ||
+                      (priority == best_priority && seq < best_seq))) {
+            best_seq = seq;
+            best_priority = priority;
+            if (queues)
+                break; /* the worker's order is strict */
+        }
+    }
+    PQclear(names);
+    free(list);
+    if (rc < 0 || best_seq < 0)
+        return rc;
+    return s_claim(self, worker, now_ms, best_seq, claim);
+}
+
+static int qc_pg_queue_update(qc_store_backend_t *self, const qc_queue_update_t *update)
+{
+    if (s_write(self) != 0)
+        return -1;
+    s_ints_t ints;
+    const char *p[3] = {update->name, update->paused >= 0 ? s_int(&ints, 0, update->paused) : NULL,
+                        update->max_running >= 0 ? s_int(&ints, 1, update->max_running) : NULL};
+    return s_exec_ok(self,
+                     "INSERT INTO queues (name, paused, max_running) VALUES ($1,"
+                     " COALESCE($2::smallint, 0), COALESCE($3::integer, 0)) ON CONFLICT (name)"
+                     " DO UPDATE SET paused = COALESCE($2::smallint, queues.paused),"
+                     " max_running = COALESCE($3::integer, queues.max_running)",
+                     3, p);
+}
+
+/* The entry for name in queues (an object keyed by name), made if new. */
+static cJSON *s_queue_entry(cJSON *queues, const char *name)
+{
+    cJSON *entry = cJSON_GetObjectItemCaseSensitive(queues, name);
+    if (entry)
+        return entry;
+    entry = cJSON_AddObjectToObject(queues, name);
+    cJSON *counts = cJSON_AddObjectToObject(entry, "counts");
+    for (int s = 0; s < QC_STATE_COUNT; s++)
+        cJSON_AddNumberToObject(counts, qc_state_name(s), 0);
+    cJSON_AddBoolToObject(entry, "paused", 0);
+    cJSON_AddNullToObject(entry, "max_running");
+    return entry;
+}
+
+/* Counts per queue come from counting (jobs_queue_state), not from tallies
+ * as on SQLite: queue list costs the jobs there are (status does not). */
+static cJSON *qc_pg_queue_list(qc_store_backend_t *self, int64_t now_ms)
+{
+    PGresult *res =
+        s_exec(self, "SELECT queue, state, count(*) FROM jobs GROUP BY queue, state", 0, NULL);
+    if (!res)
+        return NULL;
+    cJSON *by_name = cJSON_CreateObject();
+    for (int i = 0; i < PQntuples(res); i++) {
+        int state = (int)s_i64(res, i, 1);
+        cJSON *counts = cJSON_GetObjectItemCaseSensitive(
+            s_queue_entry(by_name, PQgetvalue(res, i, 0)), "counts");
+        if (state >= 0 && state < QC_STATE_COUNT)
+            cJSON_SetNumberValue(cJSON_GetObjectItemCaseSensitive(counts, qc_state_name(state)),
+                                 (double)s_i64(res, i, 2));
+    }
+    PQclear(res);
+    res = s_exec(self, "SELECT name, paused, max_running FROM queues", 0, NULL);
+    if (!res) {
+        cJSON_Delete(by_name);
+        return NULL;
+    }
+    for (int i = 0; i < PQntuples(res); i++) {
+        cJSON *entry = s_queue_entry(by_name, PQgetvalue(res, i, 0));
+        cJSON_ReplaceItemInObjectCaseSensitive(entry, "paused",
+                                               cJSON_CreateBool(s_i64(res, i, 1) != 0));
+        int64_t cap = s_i64(res, i, 2);
+        cJSON_ReplaceItemInObjectCaseSensitive(
+            entry, "max_running", cap > 0 ? cJSON_CreateNumber((double)cap) : cJSON_CreateNull());
+    }
+    PQclear(res);
+    cJSON *list = cJSON_CreateArray();
+    s_ints_t ints;
+    for (cJSON *entry = by_name->child; entry; entry = entry->next) {
+        cJSON *item = cJSON_Duplicate(entry, 1);
+        cJSON_AddStringToObject(item, "name", entry->string);
+        const char *p[2] = {entry->string, s_int(&ints, 0, now_ms)};
+        PGresult *oldest = s_exec(self,
+                                  "SELECT MIN(run_at) FROM jobs WHERE queue = $1"
+                                  " AND state IN (0, 3) AND run_at <= $2::bigint",
+                                  2, p);
+        if (oldest && PQntuples(oldest) == 1 && !PQgetisnull(oldest, 0, 0))
+            cJSON_AddNumberToObject(item, "oldest_pending_age_s",
+                                    (double)(now_ms - s_i64(oldest, 0, 0)) / 1000.0);
+        else
+            cJSON_AddNullToObject(item, "oldest_pending_age_s");
+        PQclear(oldest);
+        cJSON_AddItemToArray(list, item);
+    }
+    cJSON_Delete(by_name);
+    return list;
+}
+
+static int qc_pg_queue_counts(qc_store_backend_t *self, const char *queue,
+                              int64_t counts[QC_STATE_COUNT])
+{
+    memset(counts, 0, sizeof(int64_t) * QC_STATE_COUNT);
+    const char *p[1] = {queue};
+    PGresult *res =
+        s_exec(self, "SELECT state, count(*) FROM jobs WHERE queue = $1 GROUP BY state", 1, p);
+    if (!res)
+        return -1;
+    for (int i = 0; i < PQntuples(res); i++) {
+        int state = (int)s_i64(res, i, 0);
+        if (state >= 0 && state < QC_STATE_COUNT)
+            counts[state] = s_i64(res, i, 1);
+    }
+    PQclear(res);
+    return 0;
+}
+
+static cJSON *qc_pg_job_list_in(qc_store_backend_t *self, const qc_store_list_t *list,
+                                int64_t *next_cursor)
+{
+    s_ints_t ints;
+    const char *p[4] = {s_int(&ints, 0, list->cursor > 0 ? list->cursor : INT64_MAX),
+                        s_int(&ints, 1, list->limit), list->queue, s_int(&ints, 2, list->state)};
+    PGresult *res =
+        list->state < 0
+            ? s_exec(self,
+                     "SELECT " S_JOB_COLUMNS " FROM jobs WHERE queue = $3 AND seq < $1::bigint"
+                     " ORDER BY seq DESC LIMIT $2::integer",
+                     3, p)
+            : s_exec(self,
+                     "SELECT " S_JOB_COLUMNS " FROM jobs WHERE queue = $3 AND state = $4::smallint"
+                     " AND seq < $1::bigint ORDER BY seq DESC LIMIT $2::integer",
+                     4, p);
+    if (!res)
+        return NULL;
+    cJSON *jobs = cJSON_CreateArray();
+    int rows = PQntuples(res), taken = 0;
+    int64_t bytes = 0;
+    while (taken < rows && bytes < QC_LIST_PAGE_BYTES) {
+        cJSON_AddItemToArray(jobs, s_job_row(res, taken));
+        bytes += PQgetlength(res, taken, 2) + 512;
+        taken++;
+    }
+    *next_cursor =
+        (taken == list->limit || taken < rows) && taken > 0 ? s_i64(res, taken - 1, 0) : 0;
+    PQclear(res);
+    return jobs;
 }
 
 int64_t qc_pg_next_due_ms(qc_store_backend_t *self)
@@ -1201,6 +1463,7 @@ static cJSON *s_job_row(PGresult *res, int row)
     s_add_text(job, "last_error", res, row, 14);
     s_add_text(job, "worker_id", res, row, 15);
     s_add_int(job, "runs", res, row, 16);
+    s_add_text(job, "queue", res, row, 17);
     return job;
 }
 
@@ -1215,15 +1478,15 @@ int qc_pg_job_get(qc_store_backend_t *self, const char *id, int with_attempts, c
         return rc;
     }
     cJSON *job = s_job_row(res, 0);
-    s_add_text(job, "stdout_tail", res, 0, 17);
-    s_add_text(job, "stderr_tail", res, 0, 18);
-    const char *env = s_text(res, 0, 19);
+    s_add_text(job, "stdout_tail", res, 0, 18);
+    s_add_text(job, "stderr_tail", res, 0, 19);
+    const char *env = s_text(res, 0, 20);
     cJSON *env_obj = env ? cJSON_Parse(env) : NULL;
     cJSON_AddItemToObject(job, "env", env_obj ? env_obj : cJSON_CreateNull());
-    s_add_text(job, "cwd", res, 0, 20);
-    cJSON_AddItemToObject(job, "retry_on_exit", qc_exit_list_to_json(PQgetvalue(res, 0, 21)));
-    cJSON_AddItemToObject(job, "no_retry_on_exit", qc_exit_list_to_json(PQgetvalue(res, 0, 22)));
-    s_add_text(job, "unique_key", res, 0, 23);
+    s_add_text(job, "cwd", res, 0, 21);
+    cJSON_AddItemToObject(job, "retry_on_exit", qc_exit_list_to_json(PQgetvalue(res, 0, 22)));
+    cJSON_AddItemToObject(job, "no_retry_on_exit", qc_exit_list_to_json(PQgetvalue(res, 0, 23)));
+    s_add_text(job, "unique_key", res, 0, 24);
     s_ints_t ints;
     const char *seq[1] = {s_int(&ints, 0, s_i64(res, 0, 0))};
     int runs = (int)s_i64(res, 0, 16);
@@ -1749,8 +2012,13 @@ static cJSON *qc_pg_job_deps(qc_store_backend_t *self, const char *id, int max_d
 
 const qc_store_ops_t qc_pg_ops = {
     .name = "postgresql",
-    .features =
-        QC_STORE_FEAT_ENV | QC_STORE_FEAT_EXIT_POLICY | QC_STORE_FEAT_UNIQUE | QC_STORE_FEAT_DEPS,
+    .features = QC_STORE_FEAT_ENV | QC_STORE_FEAT_EXIT_POLICY | QC_STORE_FEAT_UNIQUE |
+                QC_STORE_FEAT_DEPS | QC_STORE_FEAT_QUEUE,
+    .job_claim_for = qc_pg_job_claim_for,
+    .queue_update = qc_pg_queue_update,
+    .queue_list = qc_pg_queue_list,
+    .queue_counts = qc_pg_queue_counts,
+    .job_list_in = qc_pg_job_list_in,
     .deps_settle = qc_pg_deps_settle,
     .deps_revive = qc_pg_deps_revive,
     .job_deps = qc_pg_job_deps,

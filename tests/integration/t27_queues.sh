@@ -4,8 +4,6 @@
 # --max-running (a cap over all workers), list/status by queue, settings kept
 # across a broker restart, QUEUECTL_QUEUE; bad input refused with exit 2.
 . "$(dirname "$0")/lib.sh"
-# Not on PostgreSQL yet: its store has no named queues (the broker refuses them there).
-[ -z "${QC_PG_DB:-}" ] || { echo "# skipped: PostgreSQL has no named queues yet"; exit 77; }
 start_broker
 started_ms() { qc show --json "$1" | json "j['started_at']"; }
 

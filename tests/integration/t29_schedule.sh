@@ -12,8 +12,7 @@ now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
 sched() { qc schedule show --json "$1" | json "$2"; }
 jobs_of() { db_sql "SELECT count(*) FROM jobs WHERE id LIKE '$1@%'"; }
 
-# (PostgreSQL has no named queues yet: the job goes to default there)
-queue=q1; [ -z "${QC_PG_DB:-}" ] || queue=default
+queue=q1
 out=$(qc schedule add s1 --cron '*/5 * * * *' --queue $queue --env GREETING=hi -- 'echo "$GREETING"')
 echo "$out" | grep_q "^schedule s1 added: next run " || fail "add output: $out"
 # next run: the next multiple of 5 minutes
