@@ -54,3 +54,27 @@ int64_t qc_broker_mono_ms(const qc_broker_t *self)
 {
     return self->clock.mono_ms(self->clock.arg);
 }
+
+cJSON *qc_broker_ok(void)
+{
+    cJSON *reply = cJSON_CreateObject();
+    cJSON_AddBoolToObject(reply, "ok", 1);
+    return reply;
+}
+
+cJSON *qc_broker_storage_error(qc_broker_t *broker)
+{
+    return qc_broker_error(QC_E_STORAGE, "database error: %s", qc_store_errmsg(broker->store));
+}
+
+cJSON *qc_broker_add_cursor(cJSON *reply, int64_t next_cursor)
+{
+    if (next_cursor > 0) {
+        char text[24];
+        snprintf(text, sizeof text, "%lld", (long long)next_cursor);
+        cJSON_AddStringToObject(reply, "next_cursor", text);
+    } else {
+        cJSON_AddNullToObject(reply, "next_cursor");
+    }
+    return reply;
+}

@@ -66,6 +66,16 @@ void qc_broker_destroy(qc_broker_t **self_p);
 int64_t qc_broker_wall_ms(const qc_broker_t *self);
 int64_t qc_broker_mono_ms(const qc_broker_t *self);
 
+/* A reply {"ok":true} for a handler to add to. Caller owns. */
+cJSON *qc_broker_ok(void);
+
+/* The storage error reply, with the store's last error. Caller owns. */
+cJSON *qc_broker_storage_error(qc_broker_t *broker);
+
+/* Adds "next_cursor" to a paged reply: next_cursor as text (clients keep
+ * it whole whatever their number type), or null at the end. Returns reply. */
+cJSON *qc_broker_add_cursor(cJSON *reply, int64_t next_cursor);
+
 /* Error reply object. Caller owns. */
 cJSON *qc_broker_error(const char *code, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));

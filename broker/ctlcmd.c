@@ -20,22 +20,10 @@
 
 typedef cJSON *(s_handler_fn)(qc_broker_t *broker, const cJSON *request);
 
-static cJSON *s_ok(void)
-{
-    cJSON *reply = cJSON_CreateObject();
-    cJSON_AddBoolToObject(reply, "ok", 1);
-    return reply;
-}
-
-static cJSON *s_storage_error(qc_broker_t *broker)
-{
-    return qc_broker_error(QC_E_STORAGE, "database error: %s", qc_store_errmsg(broker->store));
-}
-
 static cJSON *s_op_ping(qc_broker_t *broker, const cJSON *request)
 {
     (void)request;
-    cJSON *reply = s_ok();
+    cJSON *reply = qc_broker_ok();
     cJSON_AddStringToObject(reply, "version", QC_VERSION);
     cJSON_AddNumberToObject(reply, "pid", getpid());
     cJSON_AddStringToObject(reply, "worker_endpoint", broker->worker_endpoint);
@@ -60,12 +48,12 @@ static cJSON *s_op_get(qc_broker_t *broker, const cJSON *request)
     if (rc == QC_STORE_NOT_FOUND)
         return qc_broker_error(QC_E_NOT_FOUND, "no job with id \"%s\"", id);
     if (rc != 0)
-        return s_storage_error(broker);
+        return qc_broker_storage_error(broker);
     if (qc_deps_annotate(broker, job) != 0) {
         cJSON_Delete(job);
-        return s_storage_error(broker);
+        return qc_broker_storage_error(broker);
     }
-    cJSON *reply = s_ok();
+    cJSON *reply = qc_broker_ok();
     cJSON_AddItemToObject(reply, "job", job);
     return reply;
 }
@@ -93,19 +81,6 @@ static cJSON *s_page_args(const cJSON *request, int64_t *limit, int64_t *cursor)
     return s_cursor_arg(request, cursor);
 }
 
-/* Adds next_cursor (a string, or null at the end) to reply. */
-static cJSON *s_cursor_text(cJSON *reply, int64_t next_cursor)
-{
-    if (next_cursor > 0) {
-        char text[24];
-        snprintf(text, sizeof text, "%lld", (long long)next_cursor);
-        cJSON_AddStringToObject(reply, "next_cursor", text);
-    } else {
-        cJSON_AddNullToObject(reply, "next_cursor");
-    }
-    return reply;
-}
-
 /* Shared by list and dlq.list. */
 static cJSON *s_list(qc_broker_t *broker, const cJSON *request, int state)
 {
@@ -116,10 +91,10 @@ static cJSON *s_list(qc_broker_t *broker, const cJSON *request, int state)
     int64_t next_cursor = 0;
     cJSON *jobs = qc_store_job_list(broker->store, state, (int)limit, cursor, &next_cursor);
     if (!jobs)
-        return s_storage_error(broker);
-    cJSON *reply = s_ok();
+        return qc_broker_storage_error(broker);
+    cJSON *reply = qc_broker_ok();
     cJSON_AddItemToObject(reply, "jobs", jobs);
-    return s_cursor_text(reply, next_cursor);
+    return qc_broker_add_cursor(reply, next_cursor);
 }
 
 /* Jobs one search request looks at, at most: a search of a million jobs is a
@@ -137,7 +112,7 @@ static cJSON *s_search(qc_broker_t *broker, const cJSON *request, int state, con
         return error;
     if (strlen(q) > S_SEARCH_MAX_TEXT)
         return qc_broker_error(QC_E_BAD_REQUEST, "q must be at most %d bytes", S_SEARCH_MAX_TEXT);
-    cJSON *reply = s_ok();
+    cJSON *reply = qc_broker_ok();
     cJSON *jobs = cJSON_AddArrayToObject(reply, "jobs");
     qc_store_search_t search = {.state = state,
                                 .text = q,
@@ -160,14 +135,14 @@ static cJSON *s_search(qc_broker_t *broker, const cJSON *request, int state, con
         cJSON *found = qc_store_job_search(broker->store, &search, &next_cursor, &scanned);
         if (!found) {
             cJSON_Delete(reply);
-            return s_storage_error(broker);
+            return qc_broker_storage_error(broker);
         }
         while (found->child)
             cJSON_AddItemToArray(jobs, cJSON_DetachItemViaPointer(found, found->child));
         cJSON_Delete(found);
     }
     cJSON_AddNumberToObject(reply, "scanned", scanned);
-    return s_cursor_text(reply, next_cursor);
+    return qc_broker_add_cursor(reply, next_cursor);
 }
 
 static cJSON *s_op_list(qc_broker_t *broker, const cJSON *request)
@@ -211,8 +186,8 @@ static cJSON *s_op_status(qc_broker_t *broker, const cJSON *request)
         return qc_queues_status(broker, queue);
     int64_t counts[QC_STATE_COUNT], oldest_ms;
     if (qc_store_counts(broker->store, counts, &oldest_ms) != 0)
-        return s_storage_error(broker);
-    cJSON *reply = s_ok();
+        return qc_broker_storage_error(broker);
+    cJSON *reply = qc_broker_ok();
     cJSON *obj = cJSON_AddObjectToObject(reply, "counts");
     for (int s = 0; s < QC_STATE_COUNT; s++)
         cJSON_AddNumberToObject(obj, qc_state_name(s), (double)counts[s]);
@@ -256,7 +231,7 @@ static cJSON *s_dlq_retry_many(qc_broker_t *broker, const cJSON *request)
     if ((ids && all) || cJSON_GetObjectItemCaseSensitive(request, "id"))
         return qc_broker_error(QC_E_BAD_REQUEST, "dlq.retry takes one of \"id\", \"ids\", \"all\"");
     int64_t now_ms = qc_broker_wall_ms(broker);
-    cJSON *reply = s_ok();
+    cJSON *reply = qc_broker_ok();
     cJSON *retried = cJSON_AddArrayToObject(reply, "retried");
     cJSON *jobs = NULL;
     int64_t next_cursor = 0;
@@ -296,7 +271,7 @@ static cJSON *s_dlq_retry_many(qc_broker_t *broker, const cJSON *request)
     }
     if (!jobs) {
         cJSON_Delete(reply);
-        return s_storage_error(broker);
+        return qc_broker_storage_error(broker);
     }
     cJSON *failed = ids ? cJSON_AddArrayToObject(reply, "failed") : NULL;
     for (const cJSON *job = jobs->child; job; job = job->next) {
@@ -312,7 +287,7 @@ static cJSON *s_dlq_retry_many(qc_broker_t *broker, const cJSON *request)
         } else if (rc == -1) {
             cJSON_Delete(jobs);
             cJSON_Delete(reply);
-            return s_storage_error(broker);
+            return qc_broker_storage_error(broker);
         } else if (failed) {
             cJSON *entry = cJSON_CreateObject();
             cJSON_AddStringToObject(entry, "id", id);
@@ -335,7 +310,7 @@ static cJSON *s_dlq_retry_many(qc_broker_t *broker, const cJSON *request)
     }
     if (all) {
         cJSON_AddBoolToObject(reply, "more", next_cursor > 0);
-        s_cursor_text(reply, next_cursor);
+        qc_broker_add_cursor(reply, next_cursor);
     }
     return reply;
 }
@@ -361,7 +336,7 @@ static cJSON *s_op_dlq_retry(qc_broker_t *broker, const cJSON *request)
                                "held by an unfinished job",
                                id);
     if (rc != 0)
-        return s_storage_error(broker);
+        return qc_broker_storage_error(broker);
     qc_info("job %s: revived from the dead-letter queue", id);
     broker->maybe_due = 1;
     cJSON *reply = s_op_get(broker, request);
@@ -390,7 +365,7 @@ static cJSON *s_op_config_get(qc_broker_t *broker, const cJSON *request)
                                    "backoff-max, job-timeout, retention, retry-on-exit, "
                                    "no-retry-on-exit)");
     }
-    cJSON *reply = s_ok();
+    cJSON *reply = qc_broker_ok();
     cJSON_AddItemToObject(reply, "config", qc_config_to_json(&broker->config, key));
     return reply;
 }
@@ -420,10 +395,10 @@ static cJSON *s_op_config_set(qc_broker_t *broker, const cJSON *request)
         return qc_broker_error(QC_E_STORAGE, "this broker's database backend cannot store an "
                                              "exit-code retry policy yet");
     if (qc_store_config_save(broker->store, canonical, stored) != 0)
-        return s_storage_error(broker);
+        return qc_broker_storage_error(broker);
     broker->config = updated;
     qc_info("config: %s = %s", canonical, stored);
-    cJSON *reply = s_ok();
+    cJSON *reply = qc_broker_ok();
     cJSON_AddItemToObject(reply, "config", qc_config_to_json(&broker->config, canonical));
     return reply;
 }
@@ -431,7 +406,7 @@ static cJSON *s_op_config_set(qc_broker_t *broker, const cJSON *request)
 static cJSON *s_op_workers_list(qc_broker_t *broker, const cJSON *request)
 {
     (void)request;
-    cJSON *reply = s_ok();
+    cJSON *reply = qc_broker_ok();
     cJSON *workers = cJSON_AddArrayToObject(reply, "workers");
     int64_t now_mono = qc_broker_mono_ms(broker), now_wall = qc_broker_wall_ms(broker);
     for (qc_worker_t *w = qc_dispatch_first(broker->dispatch); w;
@@ -472,7 +447,7 @@ static cJSON *s_op_workers_stop(qc_broker_t *broker, const cJSON *request)
                                    qc_utf8_prefix(only, 128), only);
     }
     int stopped = qc_wrkcmd_stop(broker, only);
-    cJSON *reply = s_ok();
+    cJSON *reply = qc_broker_ok();
     cJSON_AddNumberToObject(reply, "stopped", stopped);
     return reply;
 }
@@ -488,13 +463,13 @@ static cJSON *s_op_cancel(qc_broker_t *broker, const cJSON *request)
     if (rc == QC_STORE_CONFLICT)
         return qc_broker_error(QC_E_CONFLICT, "job \"%s\" has already finished", id);
     if (rc == -1)
-        return s_storage_error(broker);
+        return qc_broker_storage_error(broker);
     if (rc == 0) {
         qc_info("job %s: canceled", id);
         qc_events_job(broker,
                       &(qc_job_event_t){.id = id, .state = QC_STATE_CANCELED, .error = "canceled"});
         if (qc_deps_settled(broker, id) != 0)
-            return s_storage_error(broker);
+            return qc_broker_storage_error(broker);
     } else {
         qc_wrkcmd_cancel_running(broker, id);
     }
@@ -519,8 +494,8 @@ static int s_cutoff(qc_broker_t *broker, const cJSON *request, int64_t *before_m
 static cJSON *s_deleted_reply(qc_broker_t *broker, int64_t deleted, int more)
 {
     if (deleted < 0)
-        return s_storage_error(broker);
-    cJSON *reply = s_ok();
+        return qc_broker_storage_error(broker);
+    cJSON *reply = qc_broker_ok();
     cJSON_AddNumberToObject(reply, "deleted", (double)deleted);
     cJSON_AddBoolToObject(reply, "more", more);
     return reply;
@@ -560,7 +535,7 @@ static cJSON *s_op_prune(qc_broker_t *broker, const cJSON *request)
         int64_t deleted = qc_store_purge(broker->store, qc_state_parse(item->valuestring), before,
                                          S_PURGE_MAX_ROWS - total);
         if (deleted < 0)
-            return s_storage_error(broker);
+            return qc_broker_storage_error(broker);
         total += deleted;
     }
     if (total > 0)
@@ -576,9 +551,18 @@ static cJSON *s_op_metrics(qc_broker_t *broker, const cJSON *request)
     cJSON *totals = qc_store_totals(broker->store);
     if (!totals) {
         cJSON_Delete(reply);
-        return s_storage_error(broker);
+        return qc_broker_storage_error(broker);
     }
     cJSON_AddItemToObject(reply, "totals", totals);
+    /* Per queue (O(queues)): counts per state and settings, for labels. */
+    if (qc_store_supports(broker->store, QC_STORE_FEAT_QUEUE)) {
+        cJSON *queues = qc_store_queue_list(broker->store, qc_broker_wall_ms(broker));
+        if (!queues) {
+            cJSON_Delete(reply);
+            return qc_broker_storage_error(broker);
+        }
+        cJSON_AddItemToObject(reply, "queues", queues);
+    }
     cJSON_AddItemToObject(reply, "dispatch_latency_ms",
                           qc_histogram_to_json(&broker->metrics.dispatch_latency));
     cJSON_AddItemToObject(reply, "run_time_ms", qc_histogram_to_json(&broker->metrics.run_time));
@@ -609,13 +593,13 @@ static cJSON *s_op_states(qc_broker_t *broker, const cJSON *request)
         }
         list[n++] = item->valuestring;
     }
-    cJSON *reply = s_ok();
+    cJSON *reply = qc_broker_ok();
     cJSON *jobs = cJSON_AddArrayToObject(reply, "jobs");
     int rc = qc_store_job_states(broker->store, list, n, jobs);
     free(list);
     if (rc != 0) {
         cJSON_Delete(reply);
-        return s_storage_error(broker);
+        return qc_broker_storage_error(broker);
     }
     return reply;
 }

@@ -5,19 +5,13 @@
 #include "queuectl/log.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 
 /* What inserting one job came to. */
 typedef struct {
     char id[QC_MAX_ID_BYTES + 1]; /* the new job's, or the unfinished one holding its key */
     int duplicate;                /* 1: nothing added, id holds the key */
 } s_inserted_t;
-
-static cJSON *s_ok(void)
-{
-    cJSON *reply = cJSON_CreateObject();
-    cJSON_AddBoolToObject(reply, "ok", 1);
-    return reply;
-}
 
 /* Stores one job; returns NULL on success (*out filled) or an error reply. */
 static cJSON *s_insert_one(qc_broker_t *broker, const cJSON *obj, const char *where, int64_t now_ms,
@@ -39,14 +33,7 @@ static cJSON *s_insert_one(qc_broker_t *broker, const cJSON *obj, const char *wh
         cJSON_Delete(brief);
     }
     if (rc == 0)
-        qc_events_job(broker, &(qc_job_event_t){.id = out->id,
-                                                .state = state,
-                                                .command = spec.command,
-                                                .with_counts = 1,
-                                                .max_retries = spec.max_retries >= 0
-                                                                   ? spec.max_retries
-                                                                   : broker->config.max_retries,
-                                                .priority = spec.priority});
+        qc_events_enqueued(broker, out->id, state, &spec);
     if (rc == QC_STORE_UNIQUE_HELD) {
         qc_info("enqueue: unique key %s is held by unfinished job %s: not added", spec.unique_key,
                 out->id);
@@ -77,6 +64,56 @@ static cJSON *s_insert_one(qc_broker_t *broker, const cJSON *obj, const char *wh
     return NULL;
 }
 
+/* A batch of plain jobs in one statement (PostgreSQL). Returns the reply,
+ * or NULL with nothing stored when the store can't (then one by one). */
+static cJSON *s_insert_batch(qc_broker_t *broker, const cJSON *jobs, int count, int64_t now_ms)
+{
+    qc_job_spec_t *specs = calloc((size_t)count, sizeof *specs);
+    char(*ids)[QC_MAX_ID_BYTES + 1] = calloc((size_t)count, sizeof *ids);
+    cJSON *reply = NULL;
+    int parsed = 0, failed = 0;
+    if (!specs || !ids)
+        goto done;
+    for (const cJSON *item = jobs->child; item; item = item->next, parsed++) {
+        char err[256];
+        if (qc_job_spec_from_json(item, &specs[parsed], err, sizeof err) != 0)
+            goto done; /* one by one: the same error, found in the same order */
+    }
+    int rc = qc_store_job_insert_many(broker->store, specs, count, &broker->config, now_ms, ids,
+                                      &failed);
+    if (rc == QC_STORE_UNSUPPORTED)
+        goto done;
+    if (rc == QC_STORE_DUPLICATE) { /* the caller's savepoint undoes the jobs inserted */
+        reply = qc_broker_error(QC_E_DUPLICATE, "jobs[%d]: a job with id \"%s\" already exists",
+                                failed, ids[failed]);
+        goto done;
+    }
+    if (rc != 0) {
+        reply = qc_broker_error(QC_E_STORAGE, "database error: %s", qc_store_errmsg(broker->store));
+        goto done;
+    }
+    reply = qc_broker_ok();
+    cJSON *list = cJSON_AddArrayToObject(reply, "ids");
+    for (int i = 0; i < count; i++) {
+        qc_events_job(broker, &(qc_job_event_t){.id = ids[i],
+                                                .state = QC_STATE_PENDING,
+                                                .command = specs[i].command,
+                                                .with_counts = 1,
+                                                .max_retries = specs[i].max_retries >= 0
+                                                                   ? specs[i].max_retries
+                                                                   : broker->config.max_retries,
+                                                .priority = specs[i].priority});
+        cJSON_AddItemToArray(list, cJSON_CreateString(ids[i]));
+    }
+    broker->maybe_due = 1;
+done:
+    for (int i = 0; specs && i < parsed; i++)
+        qc_job_spec_clear(&specs[i]);
+    free(specs);
+    free(ids);
+    return reply;
+}
+
 cJSON *qc_enqueue_handle(qc_broker_t *broker, const cJSON *request)
 {
     const cJSON *job = cJSON_GetObjectItemCaseSensitive(request, "job");
@@ -90,7 +127,7 @@ cJSON *qc_enqueue_handle(qc_broker_t *broker, const cJSON *request)
         if (error)
             return error;
         broker->maybe_due = 1;
-        cJSON *reply = s_ok();
+        cJSON *reply = qc_broker_ok();
         cJSON_AddStringToObject(reply, "id", inserted.id);
         if (inserted.duplicate)
             cJSON_AddStringToObject(reply, "duplicate_of", inserted.id);
@@ -102,7 +139,10 @@ cJSON *qc_enqueue_handle(qc_broker_t *broker, const cJSON *request)
     if (count < 1 || count > QC_MAX_BATCH_JOBS)
         return qc_broker_error(QC_E_TOO_LARGE, "a batch holds 1 to %d jobs, not %d",
                                QC_MAX_BATCH_JOBS, count);
-    cJSON *reply = s_ok();
+    cJSON *batch = s_insert_batch(broker, jobs, count, now_ms);
+    if (batch)
+        return batch;
+    cJSON *reply = qc_broker_ok();
     cJSON *ids = cJSON_AddArrayToObject(reply, "ids");
     cJSON *duplicate_of = cJSON_CreateArray(); /* parallel to ids; kept if any */
     int index = 0, duplicates = 0;

@@ -151,6 +151,19 @@ void qc_events_job(qc_broker_t *broker, const qc_job_event_t *event)
     cJSON_Delete(body);
 }
 
+void qc_events_enqueued(qc_broker_t *broker, const char *id, qc_state_t state,
+                        const qc_job_spec_t *spec)
+{
+    qc_events_job(broker, &(qc_job_event_t){.id = id,
+                                            .state = state,
+                                            .command = spec->command,
+                                            .with_counts = 1,
+                                            .max_retries = spec->max_retries >= 0
+                                                               ? spec->max_retries
+                                                               : broker->config.max_retries,
+                                            .priority = spec->priority});
+}
+
 void qc_events_worker(qc_broker_t *broker, const char *what, const qc_worker_t *worker)
 {
     char topic[32];

@@ -47,6 +47,11 @@ typedef struct {
 
 void qc_events_job(qc_broker_t *broker, const qc_job_event_t *event);
 
+/* A job was stored in state (pending or waiting) from spec: its event,
+ * with the config's max_retries where spec leaves it unset. */
+void qc_events_enqueued(qc_broker_t *broker, const char *id, qc_state_t state,
+                        const qc_job_spec_t *spec);
+
 /* A worker joined, left or was lost (what = "joined" | "left" | "lost"). */
 void qc_events_worker(qc_broker_t *broker, const char *what, const qc_worker_t *worker);
 

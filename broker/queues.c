@@ -11,18 +11,6 @@
 
 #define S_MAX_RUNNING_LIMIT 100000
 
-static cJSON *s_ok(void)
-{
-    cJSON *reply = cJSON_CreateObject();
-    cJSON_AddBoolToObject(reply, "ok", 1);
-    return reply;
-}
-
-static cJSON *s_storage_error(qc_broker_t *broker)
-{
-    return qc_broker_error(QC_E_STORAGE, "database error: %s", qc_store_errmsg(broker->store));
-}
-
 cJSON *qc_queues_filter(const cJSON *request, const char **queue)
 {
     const cJSON *item = cJSON_GetObjectItemCaseSensitive(request, "queue");
@@ -79,8 +67,8 @@ cJSON *qc_queues_list(qc_broker_t *broker, const cJSON *request)
     (void)request;
     cJSON *list = s_sorted_list(broker);
     if (!list)
-        return s_storage_error(broker);
-    cJSON *reply = s_ok();
+        return qc_broker_storage_error(broker);
+    cJSON *reply = qc_broker_ok();
     cJSON_AddItemToObject(reply, "queues", list);
     return reply;
 }
@@ -97,8 +85,8 @@ static cJSON *s_queue_reply(qc_broker_t *broker, const char *name)
 {
     cJSON *list = s_sorted_list(broker);
     if (!list)
-        return s_storage_error(broker);
-    cJSON *reply = s_ok();
+        return qc_broker_storage_error(broker);
+    cJSON *reply = qc_broker_ok();
     for (cJSON *q = list->child; q; q = q->next)
         if (strcmp(qc_json_string(q, "name"), name) == 0) {
             cJSON_AddItemToObject(reply, "queue", cJSON_DetachItemViaPointer(list, q));
@@ -116,7 +104,7 @@ static cJSON *s_pause(qc_broker_t *broker, const cJSON *request, int paused)
                                paused ? "pause" : "resume");
     qc_queue_update_t update = {.name = name, .paused = paused, .max_running = -1};
     if (qc_store_queue_update(broker->store, &update) != 0)
-        return s_storage_error(broker);
+        return qc_broker_storage_error(broker);
     qc_info("queue %s %s", name,
             paused ? "paused: nothing new starts, running jobs finish" : "resumed");
     broker->maybe_due = 1;
@@ -149,7 +137,7 @@ cJSON *qc_queues_set(qc_broker_t *broker, const cJSON *request)
                                S_MAX_RUNNING_LIMIT);
     qc_queue_update_t update = {.name = name, .paused = -1, .max_running = (int)cap};
     if (qc_store_queue_update(broker->store, &update) != 0)
-        return s_storage_error(broker);
+        return qc_broker_storage_error(broker);
     if (cap)
         qc_info("queue %s: at most %lld running at once", name, (long long)cap);
     else
@@ -162,8 +150,8 @@ cJSON *qc_queues_status(qc_broker_t *broker, const char *queue)
 {
     int64_t counts[QC_STATE_COUNT];
     if (qc_store_queue_counts(broker->store, queue, counts) != 0)
-        return s_storage_error(broker);
-    cJSON *reply = s_ok();
+        return qc_broker_storage_error(broker);
+    cJSON *reply = qc_broker_ok();
     cJSON_AddStringToObject(reply, "queue", queue);
     cJSON *obj = cJSON_AddObjectToObject(reply, "counts");
     for (int s = 0; s < QC_STATE_COUNT; s++)
@@ -194,15 +182,8 @@ cJSON *qc_queues_jobs(qc_broker_t *broker, const cJSON *request, const char *que
     int64_t next_cursor = 0;
     cJSON *jobs = qc_store_job_list_in(broker->store, &list, &next_cursor);
     if (!jobs)
-        return s_storage_error(broker);
-    cJSON *reply = s_ok();
+        return qc_broker_storage_error(broker);
+    cJSON *reply = qc_broker_ok();
     cJSON_AddItemToObject(reply, "jobs", jobs);
-    if (next_cursor > 0) {
-        char text[24];
-        snprintf(text, sizeof text, "%lld", (long long)next_cursor);
-        cJSON_AddStringToObject(reply, "next_cursor", text);
-    } else {
-        cJSON_AddNullToObject(reply, "next_cursor");
-    }
-    return reply;
+    return qc_broker_add_cursor(reply, next_cursor);
 }

@@ -14,18 +14,6 @@
 #define S_MAX_NAME_BYTES (QC_MAX_ID_BYTES - 15)
 #define S_RECENT_RUNS 10
 
-static cJSON *s_ok(void)
-{
-    cJSON *reply = cJSON_CreateObject();
-    cJSON_AddBoolToObject(reply, "ok", 1);
-    return reply;
-}
-
-static cJSON *s_storage_error(qc_broker_t *broker)
-{
-    return qc_broker_error(QC_E_STORAGE, "database error: %s", qc_store_errmsg(broker->store));
-}
-
 void qc_schedule_forget(qc_broker_t *broker)
 {
     broker->schedule_due_ms = 0;
@@ -56,7 +44,7 @@ static void s_decorate(cJSON *schedule)
 
 /* The job of a schedule is a job without id, run_at, delay_s or after:
  * those belong to each tick. Returns NULL or an error reply. */
-static cJSON *s_check_job(const cJSON *job)
+static cJSON *s_check_job(qc_broker_t *broker, const cJSON *job)
 {
     static const char *refused[] = {"id", "run_at", "delay_s", "after"};
     if (!cJSON_IsObject(job))
@@ -70,7 +58,11 @@ static cJSON *s_check_job(const cJSON *job)
     char err[256];
     if (qc_job_spec_from_json(job, &spec, err, sizeof err) != 0)
         return qc_broker_error(QC_E_INVALID_JOB, "%s", err);
+    int storable = qc_store_job_storable(broker->store, &spec, &broker->config);
     qc_job_spec_clear(&spec);
+    if (!storable)
+        return qc_broker_error(QC_E_STORAGE, "this broker's database backend cannot store a field "
+                                             "of this job yet (a queue other than default?)");
     return NULL;
 }
 
@@ -99,7 +91,7 @@ cJSON *qc_schedule_add(qc_broker_t *broker, const cJSON *request)
         tz = tz_item->valuestring;
     }
     const cJSON *job = cJSON_GetObjectItemCaseSensitive(request, "job");
-    cJSON *error = s_check_job(job);
+    cJSON *error = s_check_job(broker, job);
     if (error)
         return error;
     int64_t now_ms = qc_broker_wall_ms(broker);
@@ -121,7 +113,7 @@ cJSON *qc_schedule_add(qc_broker_t *broker, const cJSON *request)
         return qc_broker_error(
             QC_E_DUPLICATE, "a schedule named \"%s\" exists (remove it first to change it)", name);
     if (rc != 0)
-        return s_storage_error(broker);
+        return qc_broker_storage_error(broker);
     char iso[32];
     qc_info("schedule %s added: \"%s\" in %s, next run %s", name, expr, tz,
             qc_clock_format_iso(next, iso, sizeof iso));
@@ -134,10 +126,10 @@ cJSON *qc_schedule_list(qc_broker_t *broker, const cJSON *request)
     (void)request;
     cJSON *list = qc_store_schedule_list(broker->store, NULL, -1);
     if (!list)
-        return s_storage_error(broker);
+        return qc_broker_storage_error(broker);
     cJSON *s;
     cJSON_ArrayForEach(s, list) s_decorate(s);
-    cJSON *reply = s_ok();
+    cJSON *reply = qc_broker_ok();
     cJSON_AddItemToObject(reply, "schedules", list);
     return reply;
 }
@@ -149,7 +141,7 @@ cJSON *qc_schedule_get(qc_broker_t *broker, const cJSON *request)
         return qc_broker_error(QC_E_BAD_REQUEST, "needs a valid schedule \"name\"");
     cJSON *list = qc_store_schedule_list(broker->store, name, -1);
     if (!list)
-        return s_storage_error(broker);
+        return qc_broker_storage_error(broker);
     if (cJSON_GetArraySize(list) == 0) {
         cJSON_Delete(list);
         return qc_broker_error(QC_E_NOT_FOUND, "no schedule named \"%s\"", name);
@@ -160,10 +152,10 @@ cJSON *qc_schedule_get(qc_broker_t *broker, const cJSON *request)
     cJSON *runs = qc_store_schedule_runs(broker->store, name, S_RECENT_RUNS);
     if (!runs) {
         cJSON_Delete(schedule);
-        return s_storage_error(broker);
+        return qc_broker_storage_error(broker);
     }
     cJSON_AddItemToObject(schedule, "recent_runs", runs);
-    cJSON *reply = s_ok();
+    cJSON *reply = qc_broker_ok();
     cJSON_AddItemToObject(reply, "schedule", schedule);
     return reply;
 }
@@ -177,10 +169,10 @@ cJSON *qc_schedule_remove(qc_broker_t *broker, const cJSON *request)
     if (rc == QC_STORE_NOT_FOUND)
         return qc_broker_error(QC_E_NOT_FOUND, "no schedule named \"%s\"", name);
     if (rc != 0)
-        return s_storage_error(broker);
+        return qc_broker_storage_error(broker);
     qc_info("schedule %s removed (its jobs stay)", name);
     qc_schedule_forget(broker);
-    cJSON *reply = s_ok();
+    cJSON *reply = qc_broker_ok();
     cJSON_AddStringToObject(reply, "removed", name);
     return reply;
 }
@@ -205,13 +197,13 @@ static cJSON *s_set_paused(qc_broker_t *broker, const cJSON *request, int paused
                 qc_cron_next(&cron, qc_json_string(s, "tz"), qc_broker_wall_ms(broker));
         cJSON_Delete(list);
         if (!list)
-            return s_storage_error(broker);
+            return qc_broker_storage_error(broker);
     }
     int rc = qc_store_schedule_update(broker->store, &update);
     if (rc == QC_STORE_NOT_FOUND)
         return qc_broker_error(QC_E_NOT_FOUND, "no schedule named \"%s\"", name);
     if (rc != 0)
-        return s_storage_error(broker);
+        return qc_broker_storage_error(broker);
     qc_info("schedule %s %s", name, paused ? "paused" : "resumed");
     qc_schedule_forget(broker);
     return qc_schedule_get(broker, request);
@@ -251,14 +243,7 @@ static int s_enqueue_tick(qc_broker_t *broker, const cJSON *s, int64_t tick_ms, 
     int rc =
         qc_store_job_insert(broker->store, &spec, &broker->config, qc_broker_wall_ms(broker), id);
     if (rc == 0)
-        qc_events_job(broker, &(qc_job_event_t){.id = id,
-                                                .state = QC_STATE_PENDING,
-                                                .command = spec.command,
-                                                .with_counts = 1,
-                                                .max_retries = spec.max_retries >= 0
-                                                                   ? spec.max_retries
-                                                                   : broker->config.max_retries,
-                                                .priority = spec.priority});
+        qc_events_enqueued(broker, id, QC_STATE_PENDING, &spec);
     qc_job_spec_clear(&spec);
     if (rc == 0)
         return 1;

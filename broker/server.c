@@ -5,9 +5,9 @@
 #include "server.h"
 #include "broker.h"
 #include "ctlcmd.h"
-#include "events.h"
 #include "enroll.h"
 #include "invites.h"
+#include "events.h"
 #include "keyring.h"
 #include "schedule.h"
 #include "timers.h"
@@ -247,6 +247,13 @@ static void s_pass(s_server_t *server, int64_t *sweep_at_mono)
         return;
     }
     int writable = begun == 0;
+    if (writable && qc_store_take_reconnected(broker->store)) {
+        /* A new database session: the server may have lost our last unflushed
+         * commits, or be a promoted standby. Rebuild from it, as after a
+         * failed commit: running jobs re-read, workers asked to re-register. */
+        qc_warn("database connection renewed: re-reading running jobs, workers re-register");
+        qc_wrkcmd_resync(broker);
+    }
     if (writable != was_writable) {
         if (writable)
             qc_info("database writable again");
@@ -282,12 +289,7 @@ static void s_pass(s_server_t *server, int64_t *sweep_at_mono)
         broker->dispatch_after_mono_ms = retry_at;
         return;
     }
-    int64_t now_mono = qc_broker_mono_ms(broker);
-    if (*sweep_at_mono >= 0 && now_mono >= *sweep_at_mono)
-        *sweep_at_mono = qc_timers_sweep(broker, now_mono);
-    qc_timers_retention(broker, now_mono);
-    if (qc_schedule_fire_due(broker, qc_broker_wall_ms(broker)) != 0)
-        qc_warn("schedules: %s", qc_store_errmsg(broker->store)); /* the commit decides */
+    qc_timers_pass(broker, sweep_at_mono);
     qc_wrkcmd_dispatch(broker, qc_broker_wall_ms(broker));
     if (qc_store_commit(broker->store) == 0) {
         broker->storage_backoff_ms = 0;
@@ -573,16 +575,17 @@ int qc_server_run(const qc_server_options_t *options)
             options->events_endpoint[0] ? options->events_endpoint : "(none)", db_name,
             options->synchronous_full ? "FULL" : "NORMAL");
 
-    /* The client and worker sockets, the local one if any, the events socket
-     * if any (its subscriptions). */
     zmq_pollitem_t items[4] = {{zsock_resolve(server.client_sock), 0, ZMQ_POLLIN, 0},
-                               {zsock_resolve(server.worker_sock), 0, ZMQ_POLLIN, 0}};
+                               {zsock_resolve(server.worker_sock), 0, ZMQ_POLLIN, 0},
+                               {NULL, 0, ZMQ_POLLIN, 0},
+                               {NULL, 0, ZMQ_POLLIN, 0}};
+    /* The optional sockets go after the two always there, packed. */
     int item_count = 2, events_item = -1;
-    if (server.local_sock)
-        items[item_count++] = (zmq_pollitem_t){zsock_resolve(server.local_sock), 0, ZMQ_POLLIN, 0};
+    if (server.local_sock) /* drained by the pass like the client socket */
+        items[item_count++].socket = zsock_resolve(server.local_sock);
     if (server.events_sock) {
         events_item = item_count;
-        items[item_count++] = (zmq_pollitem_t){zsock_resolve(server.events_sock), 0, ZMQ_POLLIN, 0};
+        items[item_count++].socket = zsock_resolve(server.events_sock);
     }
     int64_t heartbeat_at = qc_broker_mono_ms(broker) + broker->heartbeat_ms;
     int64_t sweep_at = qc_timers_deadline(broker);

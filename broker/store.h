@@ -1,6 +1,8 @@
-/* The job store: the only module that includes sqlite3.h. Its interface
- * speaks in queuectl's terms; every write happens inside the transaction the
- * server opened with qc_store_begin. */
+/* The job store's interface, in queuectl's terms (no SQL): the broker above
+ * it does not know which backend runs (store_front.c picks SQLite or
+ * PostgreSQL; each backend holds all of its SQL in its own file). Every
+ * write happens inside the transaction the server opened with
+ * qc_store_begin. */
 #ifndef QC_STORE_H
 #define QC_STORE_H
 
@@ -59,6 +61,11 @@ qc_store_t *qc_store_connect(const char *db, int synchronous_full, int64_t lease
  * broker holds it, -1 error (logged). SQLite: always 1 (the data directory's
  * lock is the fence). */
 int qc_store_lease_acquire(qc_store_t *self);
+/* True once after the backend opened a new database session (PostgreSQL
+ * reconnected: recent unflushed commits may be gone, or the server is a
+ * promoted standby): the caller rebuilds what it keeps in memory. SQLite: 0. */
+int qc_store_take_reconnected(qc_store_t *self);
+
 /* True while the lease, last renewed by qc_store_begin, is surely still ours
  * (by the local monotonic clock, with a margin). SQLite: always true. */
 int qc_store_lease_valid(qc_store_t *self);
@@ -91,6 +98,8 @@ int qc_store_config_save(qc_store_t *self, const char *key, const char *value);
 
 /* True if the backend stores every field of features (QC_STORE_FEAT_ bits). */
 int qc_store_supports(qc_store_t *self, unsigned features);
+/* True if the backend can store every field spec uses. */
+int qc_store_job_storable(qc_store_t *self, const qc_job_spec_t *spec, const qc_config_t *config);
 
 /* Inserts a new pending job. spec->id may be empty (an id is generated); the
  * id used is written to id_out (QC_MAX_ID_BYTES + 1). Unset fields take the
@@ -100,6 +109,16 @@ int qc_store_supports(qc_store_t *self, unsigned features);
  * taken), QC_STORE_UNIQUE_HELD, QC_STORE_UNSUPPORTED or -1. */
 int qc_store_job_insert(qc_store_t *self, const qc_job_spec_t *spec, const qc_config_t *config,
                         int64_t now_ms, char *id_out);
+
+/* Inserts a batch of n plain jobs (no env, cwd, exit policy, unique key,
+ * queue or dependencies) in one statement, in order (ids_out: n ids).
+ * Returns 0, QC_STORE_DUPLICATE with *failed_index the first job whose id
+ * exists (some may have been inserted: the caller's savepoint undoes them),
+ * -1, or QC_STORE_UNSUPPORTED having done nothing (the backend has no batch
+ * insert, SQLite, or a job isn't plain): insert them one by one then. */
+int qc_store_job_insert_many(qc_store_t *self, const qc_job_spec_t *specs, int n,
+                             const qc_config_t *config, int64_t now_ms,
+                             char (*ids_out)[QC_MAX_ID_BYTES + 1], int *failed_index);
 
 /* A job handed to a worker. */
 typedef struct {

@@ -1,7 +1,8 @@
-/* What a store backend provides: store.c dispatches every qc_store_ call
+/* What a store backend provides: store_front.c dispatches every qc_store_ call
  * through one of these tables. Each backend defines struct
  * _qc_store_backend_t its own way and keeps all of its SQL in its own file
- * (store_sqlite.c, store_pg.c). Only store.c and the backends include this. */
+ * (store_sqlite.c, store_pg.c). Only store_front.c and the backends include
+ * this. */
 #ifndef QC_STORE_BACKEND_H
 #define QC_STORE_BACKEND_H
 
@@ -26,6 +27,10 @@ typedef struct {
     int (*config_save)(qc_store_backend_t *self, const char *key, const char *value);
     int (*job_insert)(qc_store_backend_t *self, const qc_job_spec_t *spec,
                       const qc_config_t *config, int64_t now_ms, char *id_out);
+    /* NULL: the front inserts one by one. */
+    int (*job_insert_many)(qc_store_backend_t *self, const qc_job_spec_t *specs, int n,
+                           const qc_config_t *config, int64_t now_ms,
+                           char (*ids_out)[QC_MAX_ID_BYTES + 1], int *failed_index);
     int (*job_claim_next)(qc_store_backend_t *self, const qc_worker_ref_t *worker, int64_t now_ms,
                           qc_claim_t *claim);
     int64_t (*next_due_ms)(qc_store_backend_t *self);
@@ -73,6 +78,7 @@ typedef struct {
     /* NULL: the backend needs no lease (always held). */
     int (*lease_acquire)(qc_store_backend_t *self);
     int (*lease_valid)(qc_store_backend_t *self);
+    int (*take_reconnected)(qc_store_backend_t *self); /* NULL: never reconnects */
 } qc_store_ops_t;
 
 /* SQLite (store_sqlite.c): path is a file name. NULL with the reason in err. */

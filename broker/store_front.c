@@ -2,6 +2,7 @@
  * every call to it. The broker above knows nothing of which one runs. */
 #include "store_backend.h"
 #include "queuectl/log.h"
+#include "queuectl/parse.h"
 
 #include <stdlib.h>
 #include <stdio.h>
@@ -106,9 +107,29 @@ qc_store_t *qc_store_open(const char *path, int synchronous_full, char *err, siz
     return qc_store_connect(path, synchronous_full, 0, NULL, err, errlen);
 }
 
+static unsigned s_features_of(const qc_job_spec_t *spec, const qc_config_t *config);
+
+int qc_store_job_insert_many(qc_store_t *self, const qc_job_spec_t *specs, int n,
+                             const qc_config_t *config, int64_t now_ms,
+                             char (*ids_out)[QC_MAX_ID_BYTES + 1], int *failed_index)
+{
+    if (!self->ops->job_insert_many)
+        return QC_STORE_UNSUPPORTED;
+    for (int i = 0; i < n; i++)
+        if (s_features_of(&specs[i], config))
+            return QC_STORE_UNSUPPORTED;
+    return self->ops->job_insert_many(self->backend, specs, n, config, now_ms, ids_out,
+                                      failed_index);
+}
+
 int qc_store_lease_acquire(qc_store_t *self)
 {
     return self->ops->lease_acquire ? self->ops->lease_acquire(self->backend) : 1;
+}
+
+int qc_store_take_reconnected(qc_store_t *self)
+{
+    return self->ops->take_reconnected ? self->ops->take_reconnected(self->backend) : 0;
 }
 
 int qc_store_lease_valid(qc_store_t *self)
@@ -187,6 +208,13 @@ void qc_claim_clear(qc_claim_t *claim)
 int qc_store_supports(qc_store_t *self, unsigned features)
 {
     return (features & ~self->ops->features) == 0;
+}
+
+static unsigned s_features_of(const qc_job_spec_t *spec, const qc_config_t *config);
+
+int qc_store_job_storable(qc_store_t *self, const qc_job_spec_t *spec, const qc_config_t *config)
+{
+    return qc_store_supports(self, s_features_of(spec, config));
 }
 
 /* The QC_STORE_FEAT_ bits a job spec needs. */
@@ -306,9 +334,12 @@ int qc_store_job_claim_for(qc_store_t *self, const qc_worker_ref_t *worker, int6
                            const char *queues, qc_claim_t *claim)
 {
     memset(claim, 0, sizeof *claim);
-    if (!self->ops->job_claim_for && !queues) /* no queues here: every job is "default" */
-        return self->ops->job_claim_next(self->backend, worker, now_ms, claim);
-    S_OPTIONAL(self, job_claim_for, -1);
+    if (!self->ops->job_claim_for) {
+        /* No queues here: every job is in "default". */
+        if (!queues || qc_exit_list_has(queues, "default"))
+            return self->ops->job_claim_next(self->backend, worker, now_ms, claim);
+        return 0;
+    }
     return self->ops->job_claim_for(self->backend, worker, now_ms, queues, claim);
 }
 

@@ -74,17 +74,69 @@ static const char *s_migrations[] = {
     /* 2: the instance secret of the worker holding a job (only it may adopt
      * or report on it); started_at is NULL until the worker says STARTED. */
     "ALTER TABLE jobs ADD COLUMN worker_token text;",
+
+    /* 3 (issue 12): a job's environment and directory, its exit-code policy
+     * (canonical lists, '' for none) and its unique key: at most one
+     * unfinished job (not completed, dead or canceled) per key. */
+    "ALTER TABLE jobs ADD COLUMN env text, ADD COLUMN cwd text,"
+    "  ADD COLUMN retry_on_exit text NOT NULL DEFAULT '',"
+    "  ADD COLUMN no_retry_on_exit text NOT NULL DEFAULT '', ADD COLUMN unique_key text;"
+    "CREATE UNIQUE INDEX jobs_unique_key ON jobs (unique_key)"
+    "  WHERE unique_key IS NOT NULL AND state NOT IN (2, 4, 5);",
+
+    /* 4 (issue 12): recurring jobs, as in SQLite's schema 9. */
+    "CREATE TABLE schedules (name text PRIMARY KEY, cron text NOT NULL, tz text NOT NULL,"
+    "  job text NOT NULL, skip_if_running smallint NOT NULL DEFAULT 0,"
+    "  paused smallint NOT NULL DEFAULT 0, next_run bigint, last_tick bigint, last_job text,"
+    "  runs integer NOT NULL DEFAULT 0, skipped integer NOT NULL DEFAULT 0,"
+    "  created_at bigint NOT NULL);"
+    "CREATE INDEX schedules_due ON schedules (next_run) WHERE paused = 0;",
+
+    /* 5 (issue 12): dependencies, as in SQLite's schema 8 (waiting = 6). */
+    "ALTER TABLE jobs ADD COLUMN deps_left integer NOT NULL DEFAULT 0,"
+    "  ADD COLUMN canceled_by bigint;"
+    "CREATE INDEX jobs_canceled_by ON jobs (canceled_by, seq) WHERE canceled_by IS NOT NULL;"
+    "CREATE TABLE deps (dep_seq bigint NOT NULL, job_seq bigint NOT NULL,"
+    "  PRIMARY KEY (dep_seq, job_seq));"
+    "CREATE INDEX deps_job ON deps (job_seq, dep_seq);",
+
+    /* 6 (issue 12): named queues. Waiting jobs indexed per queue (claims,
+     * due times, and the queues that have any: a loose index scan); the
+     * (queue, state, seq) index pages list --queue and counts a queue. */
+    "ALTER TABLE jobs ADD COLUMN queue text NOT NULL DEFAULT 'default';"
+    "CREATE INDEX jobs_ready_q ON jobs (queue, priority DESC, seq) WHERE state IN (0, 3);"
+    "CREATE INDEX jobs_due_q ON jobs (queue, run_at) WHERE state IN (0, 3);"
+    "CREATE INDEX jobs_queue_state ON jobs (queue, state, seq);"
+    "CREATE TABLE queues (name text PRIMARY KEY, paused smallint NOT NULL DEFAULT 0,"
+    "  max_running integer NOT NULL DEFAULT 0);",
 };
 #define S_MIGRATION_COUNT ((int)(sizeof s_migrations / sizeof s_migrations[0]))
 
 #define S_JOB_COLUMNS                                                                              \
     "seq, id, command, state, priority, attempts, max_retries, timeout_s, run_at, created_at, "    \
-    "updated_at, started_at, finished_at, exit_code, last_error, worker_id, runs"
+    "updated_at, started_at, finished_at, exit_code, last_error, worker_id, runs, queue"
 
 static const char *s_sql_insert =
     "INSERT INTO jobs (id, command, state, priority, max_retries, timeout_s, run_at, created_at,"
-    " updated_at) VALUES ($1, $2, 0, $3, $4, $5, $6, $7, $7) ON CONFLICT (id) DO NOTHING"
-    " RETURNING seq";
+    " updated_at, env, cwd, retry_on_exit, no_retry_on_exit, unique_key, deps_left, queue)"
+    " VALUES ($1, $2, CASE WHEN $13::integer > 0 THEN 6 ELSE 0 END, $3, $4, $5, $6, $7, $7, $8,"
+    " $9, $10, $11, $12, $13::integer, $14)"
+    " ON CONFLICT (id) DO NOTHING RETURNING seq";
+/* The unfinished job holding a unique key (the partial index). */
+static const char *s_sql_unique_holder =
+    "SELECT id FROM jobs WHERE unique_key = $1 AND state NOT IN (2, 4, 5)";
+static const char *s_sql_unique_of_dead =
+    "SELECT unique_key FROM jobs WHERE id = $1 AND state = 4 AND unique_key IS NOT NULL";
+/* A whole batch in one statement: the jobs travel as one JSON parameter
+ * (built by cJSON), in order (ordinality gives FIFO seq); RETURNING says
+ * which were new, so the first duplicate can be named. */
+static const char *s_sql_insert_many =
+    "INSERT INTO jobs (id, command, state, priority, max_retries, timeout_s, run_at, created_at,"
+    " updated_at) SELECT x.id, x.command, 0, x.priority, x.max_retries, x.timeout_s, x.run_at,"
+    " $2, $2 FROM ROWS FROM (jsonb_to_recordset($1::jsonb) AS (id text, command text,"
+    " priority integer, max_retries integer, timeout_s integer, run_at bigint))"
+    " WITH ORDINALITY AS x(id, command, priority, max_retries, timeout_s, run_at, n)"
+    " ORDER BY x.n ON CONFLICT (id) DO NOTHING RETURNING id";
 /* Select, mark and open the attempt in one statement; SKIP LOCKED so a
  * second writer (there should be none) never blocks or double-claims. */
 static const char *s_sql_claim =
@@ -94,13 +146,26 @@ static const char *s_sql_claim =
     "  started_at = NULL, finished_at = NULL, updated_at = $1, worker_id = $2,"
     "  worker_token = $5 FROM next"
     "  WHERE j.seq = next.seq RETURNING j.seq, j.id, j.command, j.runs, j.timeout_s, j.run_at,"
-    "  j.attempts, j.max_retries, j.priority, next.state AS old_state),"
+    "  j.attempts, j.max_retries, j.priority, next.state AS old_state, j.env, j.cwd, j.queue),"
+    " opened AS (INSERT INTO attempts (job_seq, attempt, worker_id, worker_host, worker_pid,"
+    "  started_at) SELECT seq, runs, $2, $3, $4, $1 FROM claimed)"
+    " SELECT * FROM claimed";
+/* The same for one job chosen by seq (a queue's head, claim_for). */
+static const char *s_sql_claim_seq =
+    "WITH next AS (SELECT seq, state FROM jobs WHERE seq = $6::bigint AND state IN (0, 3)"
+    "  FOR UPDATE SKIP LOCKED),"
+    " claimed AS (UPDATE jobs j SET state = 1, attempts = j.attempts + 1, runs = j.runs + 1,"
+    "  started_at = NULL, finished_at = NULL, updated_at = $1, worker_id = $2,"
+    "  worker_token = $5 FROM next"
+    "  WHERE j.seq = next.seq RETURNING j.seq, j.id, j.command, j.runs, j.timeout_s, j.run_at,"
+    "  j.attempts, j.max_retries, j.priority, next.state AS old_state, j.env, j.cwd, j.queue),"
     " opened AS (INSERT INTO attempts (job_seq, attempt, worker_id, worker_host, worker_pid,"
     "  started_at) SELECT seq, runs, $2, $3, $4, $1 FROM claimed)"
     " SELECT * FROM claimed";
 static const char *s_sql_next_due = "SELECT MIN(run_at) FROM jobs WHERE state IN (0, 3)";
 static const char *s_sql_running = "SELECT seq, runs, attempts, max_retries, worker_id,"
-                                   " cancel_requested, worker_token, started_at IS NOT NULL"
+                                   " cancel_requested, worker_token, started_at IS NOT NULL,"
+                                   " retry_on_exit, no_retry_on_exit"
                                    " FROM jobs WHERE id = $1 AND state = 1";
 /* run_at moves only for a retry: otherwise it keeps when the job was due. */
 static const char *s_sql_finish =
@@ -130,7 +195,8 @@ static const char *s_sql_revive = "UPDATE jobs SET state = 0, attempts = 0, run_
                                   " updated_at = $2 WHERE id = $1 AND state = 4";
 static const char *s_sql_state_of = "SELECT state FROM jobs WHERE id = $1";
 static const char *s_sql_get =
-    "SELECT " S_JOB_COLUMNS ", stdout_tail, stderr_tail FROM jobs WHERE id = $1";
+    "SELECT " S_JOB_COLUMNS ", stdout_tail, stderr_tail, env, cwd, retry_on_exit,"
+    " no_retry_on_exit, unique_key FROM jobs WHERE id = $1";
 static const char *s_sql_attempts_of =
     "SELECT attempt, worker_id, worker_host, worker_pid, started_at, finished_at, outcome,"
     " exit_code, signal, cpu_ms, max_rss_kb, error, stdout_tail, stderr_tail FROM attempts"
@@ -146,7 +212,7 @@ static const char *s_sql_config_all = "SELECT key, value FROM config";
 static const char *s_sql_config_save = "INSERT INTO config (key, value) VALUES ($1, $2)"
                                        " ON CONFLICT (key) DO UPDATE SET value = excluded.value";
 static const char *s_sql_cancel_waiting =
-    "WITH old AS (SELECT seq, state FROM jobs WHERE id = $1 AND state IN (0, 3) FOR UPDATE)"
+    "WITH old AS (SELECT seq, state FROM jobs WHERE id = $1 AND state IN (0, 3, 6) FOR UPDATE)"
     " UPDATE jobs SET state = 5, updated_at = $2, finished_at = $2, last_error = 'canceled'"
     " FROM old WHERE jobs.seq = old.seq RETURNING old.state";
 static const char *s_sql_cancel_request = "UPDATE jobs SET cancel_requested = 1, updated_at = $2"
@@ -155,7 +221,9 @@ static const char *s_sql_cancel_request = "UPDATE jobs SET cancel_requested = 1,
 static const char *s_sql_purge =
     "WITH d AS (SELECT seq FROM jobs WHERE state = $1 AND updated_at < $2 LIMIT 5000"
     "  FOR UPDATE SKIP LOCKED),"
-    " a AS (DELETE FROM attempts WHERE job_seq IN (SELECT seq FROM d))"
+    " a AS (DELETE FROM attempts WHERE job_seq IN (SELECT seq FROM d)),"
+    " x AS (DELETE FROM deps WHERE job_seq IN (SELECT seq FROM d) OR dep_seq IN (SELECT seq FROM "
+    "d))"
     " DELETE FROM jobs WHERE seq IN (SELECT seq FROM d)";
 static const char *s_sql_totals = "SELECT name, n FROM totals";
 static const char *s_sql_totals_add =
@@ -184,7 +252,7 @@ static const char *const *s_prepared_sql[] = {
     &s_sql_count_all,   &s_sql_oldest,         &s_sql_config_all,
     &s_sql_config_save, &s_sql_cancel_waiting, &s_sql_cancel_request,
     &s_sql_purge,       &s_sql_totals,         &s_sql_totals_add,
-    &s_sql_lease_take,  &s_sql_lease_renew};
+    &s_sql_lease_take,  &s_sql_lease_renew,    &s_sql_insert_many};
 #define S_PREPARED_COUNT ((int)(sizeof s_prepared_sql / sizeof s_prepared_sql[0]))
 
 enum { S_T_ENQUEUED, S_T_COMPLETED, S_T_FAILED, S_T_DEAD, S_T_RETRIED, S_T_CANCELED, S_T_COUNT };
@@ -195,6 +263,7 @@ struct _qc_store_backend_t {
     int64_t changes;                /* rows written, like sqlite3_total_changes */
     int prepared[S_PREPARED_COUNT]; /* in this session */
     int durable;                    /* this transaction must be flushed before its replies */
+    int reconnected;                /* a new session since qc_pg_take_reconnected */
     int synchronous_full;           /* every transaction is flushed (--synchronous full) */
     int in_tx;
     int sp_wanted, sp_open; /* a request's savepoint: asked for / opened */
@@ -342,6 +411,7 @@ static int s_reconnect(qc_store_backend_t *self)
     }
     self->in_tx = self->sp_wanted = self->sp_open = 0;
     memset(self->prepared, 0, sizeof self->prepared); /* a new session */
+    self->reconnected = 1;
     qc_info("store: reconnected to the database");
     if (s_session_setup(self) != 0)
         return -1;
@@ -537,6 +607,13 @@ int qc_pg_lease_acquire(qc_store_backend_t *self)
     return 1;
 }
 
+int qc_pg_take_reconnected(qc_store_backend_t *self)
+{
+    int was = self->reconnected;
+    self->reconnected = 0;
+    return was;
+}
+
 int qc_pg_lease_valid(qc_store_backend_t *self)
 {
     return self->epoch > 0 && qc_clock_mono_ms() < self->lease_until_mono;
@@ -713,11 +790,49 @@ static void s_generate_id(char *id, size_t len, int64_t now_ms)
     snprintf(id, len, "j-%011llx%04x", (unsigned long long)now_ms, (unsigned)counter++);
 }
 
+/* The unfinished job holding key into holder: 1, 0 if none, -1 on error. */
+static int s_unique_holder(qc_store_backend_t *self, const char *key, char *holder)
+{
+    const char *p[1] = {key};
+    PGresult *res = s_exec(self, s_sql_unique_holder, 1, p);
+    if (!res)
+        return -1;
+    int held = PQntuples(res) == 1;
+    if (held)
+        snprintf(holder, QC_MAX_ID_BYTES + 1, "%s", PQgetvalue(res, 0, 0));
+    PQclear(res);
+    return held;
+}
+
 int qc_pg_job_insert(qc_store_backend_t *self, const qc_job_spec_t *spec, const qc_config_t *config,
                      int64_t now_ms, char *id_out)
 {
     if (s_write(self) != 0)
         return -1;
+    if (spec->unique_key[0]) {
+        int held = s_unique_holder(self, spec->unique_key, id_out);
+        if (held != 0)
+            return held > 0 ? QC_STORE_UNIQUE_HELD : -1;
+    }
+    /* Dependencies: each must exist and may not have ended dead or canceled. */
+    char dep_seqs[QC_MAX_DEPS][24];
+    int deps_left = 0;
+    for (int i = 0; i < spec->after_count; i++) {
+        const char *q[1] = {spec->after[i]};
+        PGresult *dep = s_exec(self, "SELECT seq, state FROM jobs WHERE id = $1", 1, q);
+        if (!dep)
+            return -1;
+        int found = PQntuples(dep) == 1;
+        int state = found ? (int)s_i64(dep, 0, 1) : -1;
+        if (found)
+            snprintf(dep_seqs[i], sizeof dep_seqs[i], "%s", PQgetvalue(dep, 0, 0));
+        PQclear(dep);
+        if (!found || state == QC_STATE_DEAD || state == QC_STATE_CANCELED) {
+            snprintf(id_out, QC_MAX_ID_BYTES + 1, "%s", spec->after[i]);
+            return found ? QC_STORE_DEP_ENDED : QC_STORE_DEP_MISSING;
+        }
+        deps_left += state != QC_STATE_COMPLETED;
+    }
     for (int tries = 0; tries < 4; tries++) {
         if (spec->id[0])
             snprintf(id_out, QC_MAX_ID_BYTES + 1, "%s", spec->id);
@@ -725,21 +840,39 @@ int qc_pg_job_insert(qc_store_backend_t *self, const qc_job_spec_t *spec, const 
             s_generate_id(id_out, QC_MAX_ID_BYTES + 1, now_ms);
         int64_t run_at = spec->run_at_ms ? spec->run_at_ms : now_ms + spec->delay_ms;
         s_ints_t ints;
-        const char *p[7] = {
+        const char *p[14] = {
             id_out,
             spec->command,
             s_int(&ints, 0, spec->priority),
             s_int(&ints, 1, spec->max_retries >= 0 ? spec->max_retries : config->max_retries),
             s_int(&ints, 2, spec->timeout_s > 0 ? spec->timeout_s : config->job_timeout_s),
             s_int(&ints, 3, run_at),
-            s_int(&ints, 4, now_ms)};
-        PGresult *res = s_exec(self, s_sql_insert, 7, p);
+            s_int(&ints, 4, now_ms),
+            spec->env_json,
+            spec->cwd,
+            spec->retry_on_exit ? spec->retry_on_exit : config->retry_on_exit,
+            spec->no_retry_on_exit ? spec->no_retry_on_exit : config->no_retry_on_exit,
+            spec->unique_key[0] ? spec->unique_key : NULL,
+            s_int(&ints, 5, deps_left),
+            spec->queue[0] ? spec->queue : "default"};
+        PGresult *res = s_exec(self, s_sql_insert, 14, p);
         if (!res)
             return -1;
         int inserted = PQntuples(res) == 1;
+        char seq[24] = "";
+        if (inserted)
+            snprintf(seq, sizeof seq, "%s", PQgetvalue(res, 0, 0));
         PQclear(res);
         if (inserted) {
-            s_move(self, -1, QC_STATE_PENDING);
+            for (int i = 0; i < spec->after_count; i++) {
+                const char *d[2] = {dep_seqs[i], seq};
+                if (s_exec_ok(self,
+                              "INSERT INTO deps (dep_seq, job_seq) VALUES ($1, $2)"
+                              " ON CONFLICT DO NOTHING",
+                              2, d) != 0)
+                    return -1;
+            }
+            s_move(self, -1, deps_left > 0 ? QC_STATE_WAITING : QC_STATE_PENDING);
             self->tx_totals[S_T_ENQUEUED]++;
             return 0;
         }
@@ -749,15 +882,72 @@ int qc_pg_job_insert(qc_store_backend_t *self, const qc_job_spec_t *spec, const 
     return -1;
 }
 
-int qc_pg_job_claim_next(qc_store_backend_t *self, const qc_worker_ref_t *worker, int64_t now_ms,
-                         qc_claim_t *claim)
+int qc_pg_job_insert_many(qc_store_backend_t *self, const qc_job_spec_t *specs, int n,
+                          const qc_config_t *config, int64_t now_ms,
+                          char (*ids_out)[QC_MAX_ID_BYTES + 1], int *failed_index)
+{
+    if (s_write(self) != 0)
+        return -1;
+    cJSON *rows = cJSON_CreateArray();
+    for (int i = 0; rows && i < n; i++) {
+        const qc_job_spec_t *spec = &specs[i];
+        if (spec->id[0])
+            snprintf(ids_out[i], QC_MAX_ID_BYTES + 1, "%s", spec->id);
+        else
+            s_generate_id(ids_out[i], QC_MAX_ID_BYTES + 1, now_ms);
+        cJSON *row = cJSON_CreateObject();
+        cJSON_AddStringToObject(row, "id", ids_out[i]);
+        cJSON_AddStringToObject(row, "command", spec->command);
+        cJSON_AddNumberToObject(row, "priority", spec->priority);
+        cJSON_AddNumberToObject(row, "max_retries",
+                                spec->max_retries >= 0 ? spec->max_retries : config->max_retries);
+        cJSON_AddNumberToObject(row, "timeout_s",
+                                spec->timeout_s > 0 ? spec->timeout_s : config->job_timeout_s);
+        cJSON_AddNumberToObject(
+            row, "run_at", (double)(spec->run_at_ms ? spec->run_at_ms : now_ms + spec->delay_ms));
+        cJSON_AddItemToArray(rows, row);
+    }
+    char *json = rows ? cJSON_PrintUnformatted(rows) : NULL;
+    cJSON_Delete(rows);
+    if (!json)
+        return -1;
+    s_ints_t ints;
+    const char *p[2] = {json, s_int(&ints, 0, now_ms)};
+    PGresult *res = s_exec(self, s_sql_insert_many, 2, p);
+    cJSON_free(json);
+    if (!res)
+        return -1;
+    int inserted = PQntuples(res);
+    self->tx_counts[QC_STATE_PENDING] += inserted;
+    self->tx_totals[S_T_ENQUEUED] += inserted;
+    int rc = 0;
+    if (inserted < n) { /* the first id that wasn't inserted: in order, so compare */
+        int r = 0, i = 0;
+        for (; i < n && r < inserted; i++)
+            if (strcmp(PQgetvalue(res, r, 0), ids_out[i]) == 0)
+                r++;
+            else
+                break;
+        *failed_index = i;
+        /* A generated id that collided (time + counter): rare; let the client retry. */
+        rc = specs[i].id[0] ? QC_STORE_DUPLICATE : -1;
+    }
+    PQclear(res);
+    return rc;
+}
+
+static cJSON *s_job_row(PGresult *res, int row);
+
+/* A claim by s_sql_claim (seq < 0) or s_sql_claim_seq. */
+static int s_claim(qc_store_backend_t *self, const qc_worker_ref_t *worker, int64_t now_ms,
+                   int64_t seq, qc_claim_t *claim)
 {
     if (s_write(self) != 0)
         return -1;
     s_ints_t ints;
-    const char *p[5] = {s_int(&ints, 0, now_ms), worker->worker_id, worker->host,
-                        s_int(&ints, 1, worker->pid), worker->instance};
-    PGresult *res = s_exec(self, s_sql_claim, 5, p);
+    const char *p[6] = {s_int(&ints, 0, now_ms),      worker->worker_id, worker->host,
+                        s_int(&ints, 1, worker->pid), worker->instance,  s_int(&ints, 2, seq)};
+    PGresult *res = s_exec(self, seq < 0 ? s_sql_claim : s_sql_claim_seq, seq < 0 ? 5 : 6, p);
     if (!res)
         return -1;
     if (PQntuples(res) != 1) {
@@ -774,8 +964,247 @@ int qc_pg_job_claim_next(qc_store_backend_t *self, const qc_worker_ref_t *worker
     claim->max_retries = (int)s_i64(res, 0, 7);
     claim->priority = (int)s_i64(res, 0, 8);
     s_move(self, (int)s_i64(res, 0, 9), QC_STATE_PROCESSING);
+    const char *env = s_text(res, 0, 10), *cwd = s_text(res, 0, 11);
+    claim->env_json = env ? strdup(env) : NULL;
+    claim->cwd = cwd ? strdup(cwd) : NULL;
+    snprintf(claim->queue, sizeof claim->queue, "%s", PQgetvalue(res, 0, 12));
     PQclear(res);
     return claim->command ? 1 : -1;
+}
+
+int qc_pg_job_claim_next(qc_store_backend_t *self, const qc_worker_ref_t *worker, int64_t now_ms,
+                         qc_claim_t *claim)
+{
+    return s_claim(self, worker, now_ms, -1, claim);
+}
+
+/* 1 if queue is paused or at its cap (a count bounded by the cap), 0 if
+ * not, -1 on error. */
+static int s_queue_blocked(qc_store_backend_t *self, const char *queue)
+{
+    const char *p[1] = {queue};
+    PGresult *res = s_exec(self,
+                           "SELECT paused != 0 OR (max_running > 0 AND (SELECT count(*) FROM jobs"
+                           " WHERE queue = $1 AND state = 1) >= max_running) FROM queues"
+                           " WHERE name = $1",
+                           1, p);
+    if (!res)
+        return -1;
+    int blocked = PQntuples(res) == 1 && strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+    PQclear(res);
+    return blocked;
+}
+
+#define S_MAX_QUEUES_SCANNED 1024
+
+static int qc_pg_job_claim_for(qc_store_backend_t *self, const qc_worker_ref_t *worker,
+                               int64_t now_ms, const char *queues, qc_claim_t *claim)
+{
+    PGresult *names = NULL;
+    char *list = NULL;
+    const char *name[S_MAX_QUEUES_SCANNED];
+    int count = 0;
+    if (!queues) {
+        /* Every queue: the global claim, unless a queue is paused or capped. */
+        PGresult *r = s_exec(self,
+                             "SELECT EXISTS (SELECT 1 FROM queues WHERE paused != 0 OR"
+                             " max_running > 0)",
+                             0, NULL);
+        if (!r)
+            return -1;
+        int restricted = strcmp(PQgetvalue(r, 0, 0), "t") == 0;
+        PQclear(r);
+        if (!restricted)
+            return s_claim(self, worker, now_ms, -1, claim);
+        /* The queues with waiting jobs: a loose index scan of jobs_ready_q. */
+        names = s_exec(self,
+                       "WITH RECURSIVE q AS ((SELECT queue FROM jobs WHERE state IN (0, 3)"
+                       "  ORDER BY queue LIMIT 1) UNION ALL SELECT (SELECT j.queue FROM jobs j"
+                       "  WHERE j.state IN (0, 3) AND j.queue > q.queue ORDER BY j.queue LIMIT 1)"
+                       "  FROM q WHERE q.queue IS NOT NULL)"
+                       " SELECT queue FROM q WHERE queue IS NOT NULL",
+                       0, NULL);
+        if (!names)
+            return -1;
+        for (int i = 0; i < PQntuples(names) && count < S_MAX_QUEUES_SCANNED; i++)
+            name[count++] = PQgetvalue(names, i, 0);
+    } else {
+        list = strdup(queues);
+        for (char *save = NULL, *q = list ? strtok_r(list, ",", &save) : NULL;
+             q && count < S_MAX_QUEUES_SCANNED; q = strtok_r(NULL, ",", &save))
+            name[count++] = q;
+    }
+    int64_t best_seq = -1, best_priority = 0;
+    int rc = 0;
+    s_ints_t ints;
+    for (int i = 0; i < count; i++) {
+        int blocked = s_queue_blocked(self, name[i]);
+        if (blocked < 0) {
+            rc = -1;
+            break;
+        }
+        if (blocked)
+            continue;
+        const char *p[2] = {name[i], s_int(&ints, 0, now_ms)};
+        PGresult *head = s_exec(self,
+                                "SELECT seq, priority FROM jobs WHERE queue = $1"
+                                " AND state IN (0, 3) AND run_at <= $2::bigint"
+                                " ORDER BY priority DESC, seq LIMIT 1",
+                                2, p);
+        if (!head) {
+            rc = -1;
+            break;
+        }
+        int found = PQntuples(head) == 1;
+        int64_t seq = found ? s_i64(head, 0, 0) : -1, priority = found ? s_i64(head, 0, 1) : 0;
+        PQclear(head);
+        if (found && (best_seq < 0 || priority > best_priority ||
+                      (priority == best_priority && seq < best_seq))) {
+            best_seq = seq;
+            best_priority = priority;
+            if (queues)
+                break; /* the worker's order is strict */
+        }
+    }
+    PQclear(names);
+    free(list);
+    if (rc < 0 || best_seq < 0)
+        return rc;
+    return s_claim(self, worker, now_ms, best_seq, claim);
+}
+
+static int qc_pg_queue_update(qc_store_backend_t *self, const qc_queue_update_t *update)
+{
+    if (s_write(self) != 0)
+        return -1;
+    s_ints_t ints;
+    const char *p[3] = {update->name, update->paused >= 0 ? s_int(&ints, 0, update->paused) : NULL,
+                        update->max_running >= 0 ? s_int(&ints, 1, update->max_running) : NULL};
+    return s_exec_ok(self,
+                     "INSERT INTO queues (name, paused, max_running) VALUES ($1,"
+                     " COALESCE($2::smallint, 0), COALESCE($3::integer, 0)) ON CONFLICT (name)"
+                     " DO UPDATE SET paused = COALESCE($2::smallint, queues.paused),"
+                     " max_running = COALESCE($3::integer, queues.max_running)",
+                     3, p);
+}
+
+/* The entry for name in queues (an object keyed by name), made if new. */
+static cJSON *s_queue_entry(cJSON *queues, const char *name)
+{
+    cJSON *entry = cJSON_GetObjectItemCaseSensitive(queues, name);
+    if (entry)
+        return entry;
+    entry = cJSON_AddObjectToObject(queues, name);
+    cJSON *counts = cJSON_AddObjectToObject(entry, "counts");
+    for (int s = 0; s < QC_STATE_COUNT; s++)
+        cJSON_AddNumberToObject(counts, qc_state_name(s), 0);
+    cJSON_AddBoolToObject(entry, "paused", 0);
+    cJSON_AddNullToObject(entry, "max_running");
+    return entry;
+}
+
+/* Counts per queue come from counting (jobs_queue_state), not from tallies
+ * as on SQLite: queue list costs the jobs there are (status does not). */
+static cJSON *qc_pg_queue_list(qc_store_backend_t *self, int64_t now_ms)
+{
+    PGresult *res =
+        s_exec(self, "SELECT queue, state, count(*) FROM jobs GROUP BY queue, state", 0, NULL);
+    if (!res)
+        return NULL;
+    cJSON *by_name = cJSON_CreateObject();
+    for (int i = 0; i < PQntuples(res); i++) {
+        int state = (int)s_i64(res, i, 1);
+        cJSON *counts = cJSON_GetObjectItemCaseSensitive(
+            s_queue_entry(by_name, PQgetvalue(res, i, 0)), "counts");
+        if (state >= 0 && state < QC_STATE_COUNT)
+            cJSON_SetNumberValue(cJSON_GetObjectItemCaseSensitive(counts, qc_state_name(state)),
+                                 (double)s_i64(res, i, 2));
+    }
+    PQclear(res);
+    res = s_exec(self, "SELECT name, paused, max_running FROM queues", 0, NULL);
+    if (!res) {
+        cJSON_Delete(by_name);
+        return NULL;
+    }
+    for (int i = 0; i < PQntuples(res); i++) {
+        cJSON *entry = s_queue_entry(by_name, PQgetvalue(res, i, 0));
+        cJSON_ReplaceItemInObjectCaseSensitive(entry, "paused",
+                                               cJSON_CreateBool(s_i64(res, i, 1) != 0));
+        int64_t cap = s_i64(res, i, 2);
+        cJSON_ReplaceItemInObjectCaseSensitive(
+            entry, "max_running", cap > 0 ? cJSON_CreateNumber((double)cap) : cJSON_CreateNull());
+    }
+    PQclear(res);
+    cJSON *list = cJSON_CreateArray();
+    s_ints_t ints;
+    for (cJSON *entry = by_name->child; entry; entry = entry->next) {
+        cJSON *item = cJSON_Duplicate(entry, 1);
+        cJSON_AddStringToObject(item, "name", entry->string);
+        const char *p[2] = {entry->string, s_int(&ints, 0, now_ms)};
+        PGresult *oldest = s_exec(self,
+                                  "SELECT MIN(run_at) FROM jobs WHERE queue = $1"
+                                  " AND state IN (0, 3) AND run_at <= $2::bigint",
+                                  2, p);
+        if (oldest && PQntuples(oldest) == 1 && !PQgetisnull(oldest, 0, 0))
+            cJSON_AddNumberToObject(item, "oldest_pending_age_s",
+                                    (double)(now_ms - s_i64(oldest, 0, 0)) / 1000.0);
+        else
+            cJSON_AddNullToObject(item, "oldest_pending_age_s");
+        PQclear(oldest);
+        cJSON_AddItemToArray(list, item);
+    }
+    cJSON_Delete(by_name);
+    return list;
+}
+
+static int qc_pg_queue_counts(qc_store_backend_t *self, const char *queue,
+                              int64_t counts[QC_STATE_COUNT])
+{
+    memset(counts, 0, sizeof(int64_t) * QC_STATE_COUNT);
+    const char *p[1] = {queue};
+    PGresult *res =
+        s_exec(self, "SELECT state, count(*) FROM jobs WHERE queue = $1 GROUP BY state", 1, p);
+    if (!res)
+        return -1;
+    for (int i = 0; i < PQntuples(res); i++) {
+        int state = (int)s_i64(res, i, 0);
+        if (state >= 0 && state < QC_STATE_COUNT)
+            counts[state] = s_i64(res, i, 1);
+    }
+    PQclear(res);
+    return 0;
+}
+
+static cJSON *qc_pg_job_list_in(qc_store_backend_t *self, const qc_store_list_t *list,
+                                int64_t *next_cursor)
+{
+    s_ints_t ints;
+    const char *p[4] = {s_int(&ints, 0, list->cursor > 0 ? list->cursor : INT64_MAX),
+                        s_int(&ints, 1, list->limit), list->queue, s_int(&ints, 2, list->state)};
+    PGresult *res =
+        list->state < 0
+            ? s_exec(self,
+                     "SELECT " S_JOB_COLUMNS " FROM jobs WHERE queue = $3 AND seq < $1::bigint"
+                     " ORDER BY seq DESC LIMIT $2::integer",
+                     3, p)
+            : s_exec(self,
+                     "SELECT " S_JOB_COLUMNS " FROM jobs WHERE queue = $3 AND state = $4::smallint"
+                     " AND seq < $1::bigint ORDER BY seq DESC LIMIT $2::integer",
+                     4, p);
+    if (!res)
+        return NULL;
+    cJSON *jobs = cJSON_CreateArray();
+    int rows = PQntuples(res), taken = 0;
+    int64_t bytes = 0;
+    while (taken < rows && bytes < QC_LIST_PAGE_BYTES) {
+        cJSON_AddItemToArray(jobs, s_job_row(res, taken));
+        bytes += PQgetlength(res, taken, 2) + 512;
+        taken++;
+    }
+    *next_cursor =
+        (taken == list->limit || taken < rows) && taken > 0 ? s_i64(res, taken - 1, 0) : 0;
+    PQclear(res);
+    return jobs;
 }
 
 int64_t qc_pg_next_due_ms(qc_store_backend_t *self)
@@ -806,6 +1235,10 @@ int qc_pg_job_running(qc_store_backend_t *self, const char *id, qc_running_t *ru
         const char *token = s_text(res, 0, 6);
         snprintf(running->worker_token, sizeof running->worker_token, "%s", token ? token : "");
         running->started = strcmp(PQgetvalue(res, 0, 7), "t") == 0;
+        snprintf(running->retry_on_exit, sizeof running->retry_on_exit, "%s",
+                 PQgetvalue(res, 0, 8));
+        snprintf(running->no_retry_on_exit, sizeof running->no_retry_on_exit, "%s",
+                 PQgetvalue(res, 0, 9));
     }
     PQclear(res);
     return found ? 0 : QC_STORE_NOT_FOUND;
@@ -891,6 +1324,20 @@ int qc_pg_job_revive(qc_store_backend_t *self, const char *id, int64_t now_ms)
 {
     if (s_write(self) != 0)
         return -1;
+    /* A dead job whose unique key an unfinished job took meanwhile stays dead. */
+    const char *k[1] = {id};
+    PGresult *key = s_exec(self, s_sql_unique_of_dead, 1, k);
+    if (!key)
+        return -1;
+    if (PQntuples(key) == 1) {
+        char holder[QC_MAX_ID_BYTES + 1];
+        int held = s_unique_holder(self, PQgetvalue(key, 0, 0), holder);
+        if (held != 0) {
+            PQclear(key);
+            return held > 0 ? QC_STORE_UNIQUE_HELD : -1;
+        }
+    }
+    PQclear(key);
     s_ints_t ints;
     const char *p[2] = {id, s_int(&ints, 0, now_ms)};
     PGresult *res = s_exec(self, s_sql_revive, 2, p);
@@ -1016,6 +1463,7 @@ static cJSON *s_job_row(PGresult *res, int row)
     s_add_text(job, "last_error", res, row, 14);
     s_add_text(job, "worker_id", res, row, 15);
     s_add_int(job, "runs", res, row, 16);
+    s_add_text(job, "queue", res, row, 17);
     return job;
 }
 
@@ -1030,8 +1478,15 @@ int qc_pg_job_get(qc_store_backend_t *self, const char *id, int with_attempts, c
         return rc;
     }
     cJSON *job = s_job_row(res, 0);
-    s_add_text(job, "stdout_tail", res, 0, 17);
-    s_add_text(job, "stderr_tail", res, 0, 18);
+    s_add_text(job, "stdout_tail", res, 0, 18);
+    s_add_text(job, "stderr_tail", res, 0, 19);
+    const char *env = s_text(res, 0, 20);
+    cJSON *env_obj = env ? cJSON_Parse(env) : NULL;
+    cJSON_AddItemToObject(job, "env", env_obj ? env_obj : cJSON_CreateNull());
+    s_add_text(job, "cwd", res, 0, 21);
+    cJSON_AddItemToObject(job, "retry_on_exit", qc_exit_list_to_json(PQgetvalue(res, 0, 22)));
+    cJSON_AddItemToObject(job, "no_retry_on_exit", qc_exit_list_to_json(PQgetvalue(res, 0, 23)));
+    s_add_text(job, "unique_key", res, 0, 24);
     s_ints_t ints;
     const char *seq[1] = {s_int(&ints, 0, s_i64(res, 0, 0))};
     int runs = (int)s_i64(res, 0, 16);
@@ -1201,8 +1656,378 @@ int qc_pg_counts(qc_store_backend_t *self, int64_t counts[QC_STATE_COUNT],
     return 0;
 }
 
+/* ---- recurring jobs (store.h) ------------------------------------------- */
+
+#define S_SCHED_COLUMNS                                                                            \
+    "name, cron, tz, job, skip_if_running, paused, next_run, last_tick, last_job, runs, skipped, " \
+    "created_at"
+
+static int qc_pg_schedule_add(qc_store_backend_t *self, const qc_schedule_t *schedule)
+{
+    if (s_write(self) != 0)
+        return -1;
+    s_ints_t ints;
+    const char *p[7] = {schedule->name,
+                        schedule->cron,
+                        schedule->tz,
+                        schedule->job_json,
+                        s_int(&ints, 0, schedule->skip_if_running),
+                        schedule->next_run_ms >= 0 ? s_int(&ints, 1, schedule->next_run_ms) : NULL,
+                        s_int(&ints, 2, schedule->created_at_ms)};
+    PGresult *res = s_exec(self,
+                           "INSERT INTO schedules (name, cron, tz, job, skip_if_running, next_run,"
+                           " created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)"
+                           " ON CONFLICT (name) DO NOTHING RETURNING name",
+                           7, p);
+    if (!res)
+        return -1;
+    int added = PQntuples(res) == 1;
+    PQclear(res);
+    return added ? 0 : QC_STORE_DUPLICATE;
+}
+
+static int qc_pg_schedule_update(qc_store_backend_t *self, const qc_schedule_update_t *update)
+{
+    if (s_write(self) != 0)
+        return -1;
+    s_ints_t ints;
+    const char *p[7] = {update->name,
+                        update->paused >= 0 ? s_int(&ints, 0, update->paused) : NULL,
+                        update->next_run_ms >= 0 ? s_int(&ints, 1, update->next_run_ms) : NULL,
+                        update->last_tick_ms >= 0 ? s_int(&ints, 2, update->last_tick_ms) : NULL,
+                        update->last_job,
+                        s_int(&ints, 3, update->ran),
+                        s_int(&ints, 4, update->skipped)};
+    PGresult *res = s_exec(self,
+                           "UPDATE schedules SET paused = COALESCE($2::smallint, paused),"
+                           " next_run = COALESCE($3::bigint, next_run),"
+                           " last_tick = COALESCE($4::bigint, last_tick),"
+                           " last_job = COALESCE($5::text, last_job), runs = runs + $6::integer,"
+                           " skipped = skipped + $7::integer WHERE name = $1",
+                           7, p);
+    if (!res)
+        return -1;
+    int changed = atoi(PQcmdTuples(res)) == 1;
+    PQclear(res);
+    return changed ? 0 : QC_STORE_NOT_FOUND;
+}
+
+static int qc_pg_schedule_remove(qc_store_backend_t *self, const char *name)
+{
+    if (s_write(self) != 0)
+        return -1;
+    const char *p[1] = {name};
+    PGresult *res = s_exec(self, "DELETE FROM schedules WHERE name = $1", 1, p);
+    if (!res)
+        return -1;
+    int changed = atoi(PQcmdTuples(res)) == 1;
+    PQclear(res);
+    return changed ? 0 : QC_STORE_NOT_FOUND;
+}
+
+static cJSON *qc_pg_schedule_list(qc_store_backend_t *self, const char *name, int64_t due_by_ms)
+{
+    s_ints_t ints;
+    const char *p[1] = {name ? name : s_int(&ints, 0, due_by_ms)};
+    PGresult *res =
+        name ? s_exec(self, "SELECT " S_SCHED_COLUMNS " FROM schedules WHERE name = $1", 1, p)
+        : due_by_ms >= 0
+            ? s_exec(self,
+                     "SELECT " S_SCHED_COLUMNS " FROM schedules WHERE paused = 0 AND"
+                     " next_run <= $1::bigint ORDER BY next_run LIMIT 100",
+                     1, p)
+            : s_exec(self, "SELECT " S_SCHED_COLUMNS " FROM schedules ORDER BY name", 0, NULL);
+    if (!res)
+        return NULL;
+    cJSON *list = cJSON_CreateArray();
+    for (int i = 0; i < PQntuples(res); i++) {
+        cJSON *s = cJSON_CreateObject();
+        s_add_text(s, "name", res, i, 0);
+        s_add_text(s, "cron", res, i, 1);
+        s_add_text(s, "tz", res, i, 2);
+        cJSON *job = cJSON_Parse(PQgetvalue(res, i, 3));
+        cJSON_AddItemToObject(s, "job", job ? job : cJSON_CreateNull());
+        cJSON_AddBoolToObject(s, "skip_if_running", s_i64(res, i, 4) != 0);
+        cJSON_AddBoolToObject(s, "paused", s_i64(res, i, 5) != 0);
+        s_add_int(s, "next_run_ms", res, i, 6);
+        s_add_int(s, "last_tick_ms", res, i, 7);
+        s_add_text(s, "last_job", res, i, 8);
+        s_add_int(s, "runs", res, i, 9);
+        s_add_int(s, "skipped", res, i, 10);
+        s_add_time(s, "created_at", res, i, 11);
+        cJSON_AddItemToArray(list, s);
+    }
+    PQclear(res);
+    return list;
+}
+
+static cJSON *qc_pg_schedule_runs(qc_store_backend_t *self, const char *name, int limit)
+{
+    char low[QC_MAX_ID_BYTES + 2], high[QC_MAX_ID_BYTES + 2];
+    snprintf(low, sizeof low, "%s@", name);
+    snprintf(high, sizeof high, "%s@~", name);
+    s_ints_t ints;
+    const char *p[3] = {low, high, s_int(&ints, 0, limit)};
+    /* COLLATE "C": the id index's byte order, whatever the database's locale. */
+    PGresult *res = s_exec(self,
+                           "SELECT id, state, run_at, finished_at, exit_code, last_error FROM jobs"
+                           " WHERE id > $1 COLLATE \"C\" AND id < $2 COLLATE \"C\""
+                           " ORDER BY id COLLATE \"C\" DESC LIMIT $3::integer",
+                           3, p);
+    if (!res)
+        return NULL;
+    cJSON *runs = cJSON_CreateArray();
+    for (int i = 0; i < PQntuples(res); i++) {
+        cJSON *run = cJSON_CreateObject();
+        s_add_text(run, "id", res, i, 0);
+        cJSON_AddStringToObject(run, "state", qc_state_name((int)s_i64(res, i, 1)));
+        s_add_time(run, "run_at", res, i, 2);
+        s_add_time(run, "finished_at", res, i, 3);
+        s_add_int(run, "exit_code", res, i, 4);
+        s_add_text(run, "last_error", res, i, 5);
+        cJSON_AddItemToArray(runs, run);
+    }
+    PQclear(res);
+    return runs;
+}
+
+static int64_t qc_pg_schedule_next_due(qc_store_backend_t *self)
+{
+    PGresult *res = s_exec(self, "SELECT MIN(next_run) FROM schedules WHERE paused = 0", 0, NULL);
+    if (!res)
+        return -2;
+    int64_t due = PQntuples(res) == 1 && !PQgetisnull(res, 0, 0) ? s_i64(res, 0, 0) : -1;
+    PQclear(res);
+    return due;
+}
+
+/* ---- dependencies (store.h) ---------------------------------------------- */
+
+/* seq and state of job id: 1, 0 if none, -1 on error. */
+static int s_seq_state(qc_store_backend_t *self, const char *id, char *seq, int *state)
+{
+    const char *p[1] = {id};
+    PGresult *res = s_exec(self, "SELECT seq, state FROM jobs WHERE id = $1", 1, p);
+    if (!res)
+        return -1;
+    int found = PQntuples(res) == 1;
+    if (found) {
+        snprintf(seq, 24, "%s", PQgetvalue(res, 0, 0));
+        *state = (int)s_i64(res, 0, 1);
+    }
+    PQclear(res);
+    return found;
+}
+
+typedef struct {
+    char seq[24];
+    char id[QC_MAX_ID_BYTES + 1];
+} s_ref_t;
+
+static int qc_pg_deps_settle(qc_store_backend_t *self, const char *id, int64_t now_ms,
+                             qc_store_dep_fn *fn, void *arg)
+{
+    char root[24];
+    int root_state, found = s_seq_state(self, id, root, &root_state);
+    if (found <= 0)
+        return found;
+    if (root_state != QC_STATE_COMPLETED && root_state != QC_STATE_DEAD &&
+        root_state != QC_STATE_CANCELED)
+        return 0;
+    if (s_write(self) != 0)
+        return -1;
+    s_ints_t ints;
+    if (root_state == QC_STATE_COMPLETED) {
+        /* One dependency fewer for each waiting dependent; the last frees it. */
+        const char *p[2] = {root, s_int(&ints, 0, now_ms)};
+        PGresult *res =
+            s_exec(self,
+                   "UPDATE jobs j SET deps_left = j.deps_left - 1,"
+                   " state = CASE WHEN j.deps_left <= 1 THEN 0 ELSE 6 END,"
+                   " run_at = CASE WHEN j.deps_left <= 1 AND j.run_at < $2::bigint THEN $2::bigint"
+                   "  ELSE j.run_at END, updated_at = $2::bigint"
+                   " FROM deps d WHERE d.dep_seq = $1::bigint AND j.seq = d.job_seq AND j.state = 6"
+                   " RETURNING j.id, j.state",
+                   2, p);
+        if (!res)
+            return -1;
+        for (int i = 0; i < PQntuples(res); i++)
+            if (s_i64(res, i, 1) == QC_STATE_PENDING) {
+                s_move(self, QC_STATE_WAITING, QC_STATE_PENDING);
+                if (fn)
+                    fn(arg, PQgetvalue(res, i, 0), QC_STATE_PENDING, NULL);
+            }
+        PQclear(res);
+        return 0;
+    }
+    /* Cancel everything waiting downstream, breadth first. */
+    size_t count = 1, cap = 16;
+    s_ref_t *refs = malloc(cap * sizeof *refs);
+    if (!refs)
+        return -1;
+    snprintf(refs[0].seq, sizeof refs[0].seq, "%s", root);
+    snprintf(refs[0].id, sizeof refs[0].id, "%s", id);
+    int rc = 0;
+    for (size_t next = 0; next < count && rc == 0; next++) {
+        char reason[3 * QC_MAX_ID_BYTES];
+        if (next == 0)
+            snprintf(reason, sizeof reason, "dependency %s ended %s", id,
+                     qc_state_name(root_state));
+        else
+            snprintf(reason, sizeof reason, "dependency %s was canceled: %s ended %s",
+                     refs[next].id, id, qc_state_name(root_state));
+        const char *p[4] = {refs[next].seq, root, reason, s_int(&ints, 0, now_ms)};
+        PGresult *res = s_exec(self,
+                               "UPDATE jobs j SET state = 5, canceled_by = $2::bigint,"
+                               " last_error = $3, updated_at = $4::bigint,"
+                               " finished_at = $4::bigint FROM deps d"
+                               " WHERE d.dep_seq = $1::bigint AND j.seq = d.job_seq"
+                               " AND j.state = 6 RETURNING j.seq, j.id",
+                               4, p);
+        if (!res) {
+            rc = -1;
+            break;
+        }
+        for (int i = 0; i < PQntuples(res); i++) {
+            if (count == cap) {
+                s_ref_t *more = realloc(refs, 2 * cap * sizeof *refs);
+                if (!more) {
+                    rc = -1;
+                    break;
+                }
+                refs = more;
+                cap *= 2;
+            }
+            snprintf(refs[count].seq, sizeof refs[count].seq, "%s", PQgetvalue(res, i, 0));
+            snprintf(refs[count].id, sizeof refs[count].id, "%s", PQgetvalue(res, i, 1));
+            count++;
+            s_move(self, QC_STATE_WAITING, QC_STATE_CANCELED);
+            self->tx_totals[S_T_CANCELED]++;
+            if (fn)
+                fn(arg, PQgetvalue(res, i, 1), QC_STATE_CANCELED, reason);
+        }
+        PQclear(res);
+    }
+    free(refs);
+    return rc;
+}
+
+static int qc_pg_deps_revive(qc_store_backend_t *self, const char *id, int64_t now_ms,
+                             qc_store_dep_fn *fn, void *arg)
+{
+    char root[24];
+    int root_state, found = s_seq_state(self, id, root, &root_state);
+    if (found <= 0)
+        return found;
+    const char *p[1] = {root};
+    PGresult *list = s_exec(self,
+                            "SELECT seq, id FROM jobs WHERE canceled_by = $1::bigint"
+                            " AND state = 5 ORDER BY seq",
+                            1, p);
+    if (!list)
+        return -1;
+    if (PQntuples(list) > 0 && s_write(self) != 0) {
+        PQclear(list);
+        return -1;
+    }
+    s_ints_t ints;
+    int rc = 0;
+    /* In seq order: a job's dependencies are older than it. A job whose
+     * unique key was taken meanwhile stays canceled (checked first: a
+     * failed statement would end the transaction). */
+    for (int i = 0; i < PQntuples(list) && rc == 0; i++) {
+        const char *q[2] = {PQgetvalue(list, i, 0), s_int(&ints, 0, now_ms)};
+        PGresult *res = s_exec(
+            self,
+            "UPDATE jobs SET canceled_by = NULL, last_error = NULL, finished_at = NULL,"
+            " updated_at = $2::bigint, deps_left = (SELECT count(*) FROM deps d JOIN jobs x"
+            "  ON x.seq = d.dep_seq WHERE d.job_seq = $1::bigint AND x.state != 2),"
+            " state = CASE WHEN (SELECT count(*) FROM deps d JOIN jobs x ON x.seq = d.dep_seq"
+            "  WHERE d.job_seq = $1::bigint AND x.state != 2) > 0 THEN 6 ELSE 0 END"
+            " WHERE seq = $1::bigint AND state = 5 AND NOT EXISTS (SELECT 1 FROM deps d"
+            "  JOIN jobs x ON x.seq = d.dep_seq WHERE d.job_seq = $1::bigint"
+            "  AND x.state IN (4, 5))"
+            " AND (unique_key IS NULL OR NOT EXISTS (SELECT 1 FROM jobs h"
+            "  WHERE h.unique_key = jobs.unique_key AND h.state NOT IN (2, 4, 5)))"
+            " RETURNING state",
+            2, q);
+        if (!res) {
+            rc = -1;
+            break;
+        }
+        if (PQntuples(res) == 1) {
+            int state = (int)s_i64(res, 0, 0);
+            s_move(self, QC_STATE_CANCELED, state);
+            if (fn)
+                fn(arg, PQgetvalue(list, i, 1), (qc_state_t)state, NULL);
+        }
+        PQclear(res);
+    }
+    PQclear(list);
+    return rc;
+}
+
+/* Appends [{id, state}] rows of res to array. */
+static void s_id_states(PGresult *res, cJSON *array, int max)
+{
+    for (int i = 0; i < PQntuples(res) && i < max; i++) {
+        cJSON *item = cJSON_CreateObject();
+        cJSON_AddStringToObject(item, "id", PQgetvalue(res, i, 0));
+        cJSON_AddStringToObject(item, "state", qc_state_name((int)s_i64(res, i, 1)));
+        cJSON_AddItemToArray(array, item);
+    }
+}
+
+static cJSON *qc_pg_job_deps(qc_store_backend_t *self, const char *id, int max_dependents)
+{
+    char seq[24];
+    int state;
+    if (s_seq_state(self, id, seq, &state) <= 0)
+        return NULL;
+    s_ints_t ints;
+    const char *p[2] = {seq, s_int(&ints, 0, max_dependents + 1)};
+    PGresult *after = s_exec(self,
+                             "SELECT x.id, x.state FROM deps d JOIN jobs x ON x.seq = d.dep_seq"
+                             " WHERE d.job_seq = $1::bigint ORDER BY x.seq",
+                             1, p);
+    PGresult *dependents =
+        after ? s_exec(self,
+                       "SELECT x.id, x.state FROM deps d JOIN jobs x ON x.seq = d.job_seq"
+                       " WHERE d.dep_seq = $1::bigint ORDER BY x.seq LIMIT $2::integer",
+                       2, p)
+              : NULL;
+    if (!after || !dependents) {
+        PQclear(after);
+        PQclear(dependents);
+        return NULL;
+    }
+    cJSON *deps = cJSON_CreateObject();
+    s_id_states(after, cJSON_AddArrayToObject(deps, "after"), QC_MAX_DEPS);
+    s_id_states(dependents, cJSON_AddArrayToObject(deps, "dependents"), max_dependents);
+    cJSON_AddBoolToObject(deps, "more_dependents", PQntuples(dependents) > max_dependents);
+    PQclear(after);
+    PQclear(dependents);
+    return deps;
+}
+
 const qc_store_ops_t qc_pg_ops = {
     .name = "postgresql",
+    .features = QC_STORE_FEAT_ENV | QC_STORE_FEAT_EXIT_POLICY | QC_STORE_FEAT_UNIQUE |
+                QC_STORE_FEAT_DEPS | QC_STORE_FEAT_QUEUE,
+    .job_claim_for = qc_pg_job_claim_for,
+    .queue_update = qc_pg_queue_update,
+    .queue_list = qc_pg_queue_list,
+    .queue_counts = qc_pg_queue_counts,
+    .job_list_in = qc_pg_job_list_in,
+    .deps_settle = qc_pg_deps_settle,
+    .deps_revive = qc_pg_deps_revive,
+    .job_deps = qc_pg_job_deps,
+    .schedule_add = qc_pg_schedule_add,
+    .schedule_update = qc_pg_schedule_update,
+    .schedule_remove = qc_pg_schedule_remove,
+    .schedule_list = qc_pg_schedule_list,
+    .schedule_runs = qc_pg_schedule_runs,
+    .schedule_next_due = qc_pg_schedule_next_due,
     .destroy = qc_pg_destroy,
     .errmsg = qc_pg_errmsg,
     .total_changes = qc_pg_total_changes,
@@ -1215,6 +2040,7 @@ const qc_store_ops_t qc_pg_ops = {
     .config_load = qc_pg_config_load,
     .config_save = qc_pg_config_save,
     .job_insert = qc_pg_job_insert,
+    .job_insert_many = qc_pg_job_insert_many,
     .job_claim_next = qc_pg_job_claim_next,
     .next_due_ms = qc_pg_next_due_ms,
     .job_running = qc_pg_job_running,
@@ -1233,4 +2059,5 @@ const qc_store_ops_t qc_pg_ops = {
     .job_search = qc_pg_job_search,
     .lease_acquire = qc_pg_lease_acquire,
     .lease_valid = qc_pg_lease_valid,
+    .take_reconnected = qc_pg_take_reconnected,
 };

@@ -435,6 +435,7 @@ struct _qc_store_backend_t {
      * before a statement reads queue_counts. */
     s_queue_delta_t tx_queues[S_QUEUE_DELTAS], sp_queues[S_QUEUE_DELTAS];
     int tx_queue_used, sp_queue_used;
+    int disk_full; /* a commit failed for want of space: checkpoint after the rollback */
 };
 
 const char *qc_sqlite_errmsg(qc_store_backend_t *self)
@@ -700,6 +701,18 @@ void qc_sqlite_destroy(qc_store_backend_t **self_p)
 
 int qc_sqlite_begin(qc_store_backend_t *self)
 {
+    /* Below the autocheckpoint size the WAL only grows, and on a small disk
+     * it can end up holding the whole database. After a commit failed for
+     * want of space, copy it back and truncate it before writing again, so
+     * space freed since goes to the database, not to more WAL frames; until
+     * that works, nothing is written. */
+    if (self->disk_full) {
+        if (sqlite3_wal_checkpoint_v2(self->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL) !=
+            SQLITE_OK)
+            return -1;
+        self->disk_full = 0;
+        qc_info("store: write-ahead log checkpointed and truncated after a full disk");
+    }
     /* Not logged here: the server logs when writability changes, not every pass. */
     sqlite3_stmt *stmt = self->stmt[S_BEGIN];
     int rc = sqlite3_step(stmt);
@@ -716,9 +729,10 @@ int64_t qc_sqlite_total_changes(qc_store_backend_t *self)
 int qc_sqlite_commit(qc_store_backend_t *self)
 {
     /* On failure the caller rolls back, deltas included. */
-    if (s_deltas_write(self) != 0)
-        return -1;
-    return s_exec_stmt(self, S_COMMIT);
+    int rc = s_deltas_write(self) == 0 ? s_exec_stmt(self, S_COMMIT) : -1;
+    if (rc != 0 && (sqlite3_errcode(self->db) & 0xff) == SQLITE_FULL)
+        self->disk_full = 1;
+    return rc;
 }
 
 void qc_sqlite_rollback(qc_store_backend_t *self)

@@ -1,5 +1,6 @@
 #include "timers.h"
 #include "attempt.h"
+#include "schedule.h"
 #include "queuectl/log.h"
 
 typedef struct {
@@ -94,4 +95,14 @@ void qc_timers_retention(qc_broker_t *broker, int64_t now_mono_ms)
                 (long long)((gone > 0 ? gone : 0) + (canceled > 0 ? canceled : 0)),
                 broker->config.retention_s);
     broker->retention_at_mono_ms = now_mono_ms + 60000;
+}
+
+void qc_timers_pass(qc_broker_t *broker, int64_t *sweep_at_mono)
+{
+    int64_t now_mono = qc_broker_mono_ms(broker);
+    if (*sweep_at_mono >= 0 && now_mono >= *sweep_at_mono)
+        *sweep_at_mono = qc_timers_sweep(broker, now_mono);
+    qc_timers_retention(broker, now_mono);
+    if (qc_schedule_fire_due(broker, qc_broker_wall_ms(broker)) != 0)
+        qc_warn("schedules: %s", qc_store_errmsg(broker->store)); /* the commit decides */
 }

@@ -1,7 +1,8 @@
 /* Timed work of the broker, in one place: workers silent for the liveness
- * window are lost, leases of jobs found running at start-up expire, and
- * finished jobs past the retention are deleted. The loop (server.c) calls
- * these with the time; they act on the registry and the store. */
+ * window are lost, leases of jobs found running at start-up expire,
+ * finished jobs past the retention are deleted, and due schedule ticks
+ * fire. The loop (server.c) calls qc_timers_pass in every pass; they act
+ * on the registry and the store by the broker's clock. */
 #ifndef QC_TIMERS_H
 #define QC_TIMERS_H
 
@@ -23,5 +24,10 @@ int64_t qc_timers_deadline(qc_broker_t *broker);
  * per state at most once a minute (a no-op before that, or without a
  * retention). */
 void qc_timers_retention(qc_broker_t *broker, int64_t now_mono_ms);
+
+/* The pass's timed work, in order: the sweep (once *sweep_at_mono, the
+ * monotonic time it is due, has come; updated), retention, and the due
+ * ticks of recurring jobs (schedule.c). Writes in the open transaction. */
+void qc_timers_pass(qc_broker_t *broker, int64_t *sweep_at_mono);
 
 #endif

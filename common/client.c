@@ -4,7 +4,7 @@
 #include "queuectl/client.h"
 #include "queuectl/curve.h"
 #include "queuectl/paths.h"
-#include "queuectl/proto.h"
+#include "queuectl/json.h"
 #include "queuectl/protocol.h"
 
 #include <czmq.h>

@@ -2,7 +2,6 @@
 #include "queuectl/clock.h"
 #include "queuectl/json.h"
 #include "queuectl/parse.h"
-#include "queuectl/proto.h"
 
 #include <math.h>
 #include <stdio.h>

@@ -3,7 +3,7 @@
 #include "queuectl/curve.h"
 #include "queuectl/job.h"
 #include "queuectl/paths.h"
-#include "queuectl/proto.h"
+#include "queuectl/json.h"
 
 #include <string.h>
 

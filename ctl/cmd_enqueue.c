@@ -4,7 +4,7 @@
 #include "queuectl/clock.h"
 #include "queuectl/job.h"
 #include "queuectl/parse.h"
-#include "queuectl/proto.h"
+#include "queuectl/json.h"
 #include "queuectl/protocol.h"
 
 #include <errno.h>

@@ -3,7 +3,7 @@
 #include "ctl.h"
 #include "queuectl/job.h"
 #include "queuectl/parse.h"
-#include "queuectl/proto.h"
+#include "queuectl/json.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -6,7 +6,7 @@
 #include "queuectl/curve.h"
 #include "queuectl/job.h"
 #include "queuectl/parse.h"
-#include "queuectl/proto.h"
+#include "queuectl/json.h"
 #include "queuectl/protocol.h"
 
 #include <czmq.h>
@@ -481,6 +481,30 @@ static void s_watch_frame(qc_ctl_t *ctl, int64_t *last_done, int64_t *last_ms)
         printf("  %s%-11s%s %lld\n", qc_out_state_color(item->string), item->string, qc_out_reset(),
                (long long)item->valuedouble);
     printf("\n  completed/s %.1f   total completed %lld\n\n", rate, (long long)done);
+    /* Per queue (when the broker keeps queues): waiting work, running, settings. */
+    const cJSON *queues = cJSON_GetObjectItem(metrics, "queues");
+    if (cJSON_GetArraySize(queues) > 0) {
+        printf("Queues (%d)\n", cJSON_GetArraySize(queues));
+        cJSON_ArrayForEach(item, queues)
+        {
+            const cJSON *counts = cJSON_GetObjectItem(item, "counts");
+            int64_t pending = 0, waiting = 0, running = 0, failed = 0, cap = 0;
+            qc_json_int(counts, "pending", &pending);
+            qc_json_int(counts, "waiting", &waiting);
+            qc_json_int(counts, "processing", &running);
+            qc_json_int(counts, "failed", &failed);
+            int capped = qc_json_int(item, "max_running", &cap) == 0;
+            char limit[32] = "";
+            if (capped)
+                snprintf(limit, sizeof limit, " (limit %lld)", (long long)cap);
+            printf("  %-20s %lld pending  %lld waiting  %lld running%s  %lld failed%s\n",
+                   qc_json_string(item, "name") ? qc_json_string(item, "name") : "?",
+                   (long long)pending, (long long)waiting, (long long)running, limit,
+                   (long long)failed,
+                   cJSON_IsTrue(cJSON_GetObjectItem(item, "paused")) ? "  PAUSED" : "");
+        }
+        printf("\n");
+    }
     cJSON *worker_list = workers ? cJSON_GetObjectItem(workers, "workers") : NULL;
     cJSON *failure_list = failures ? cJSON_GetObjectItem(failures, "jobs") : NULL;
     printf("Workers (%d)\n", cJSON_GetArraySize(worker_list));

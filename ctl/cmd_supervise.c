@@ -6,7 +6,7 @@
 #include "queuectl/job.h"
 #include "queuectl/paths.h"
 #include "queuectl/parse.h"
-#include "queuectl/proto.h"
+#include "queuectl/json.h"
 #include "queuectl/protocol.h"
 
 #include <errno.h>

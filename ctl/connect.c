@@ -3,7 +3,7 @@
 #include "ctl.h"
 #include "queuectl/clock.h"
 #include "queuectl/paths.h"
-#include "queuectl/proto.h"
+#include "queuectl/json.h"
 #include "queuectl/protocol.h"
 
 #include <errno.h>

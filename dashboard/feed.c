@@ -4,7 +4,7 @@
 #include "queuectl/clock.h"
 #include "queuectl/curve.h"
 #include "queuectl/log.h"
-#include "queuectl/proto.h"
+#include "queuectl/json.h"
 
 #include <czmq.h>
 #include <pthread.h>

@@ -1,6 +1,8 @@
 /* GET /metrics: the broker's metrics op in the Prometheus text format 0.0.4
  * (docs/API.md lists every metric). */
 #include "metrics.h"
+#include "queuectl/job.h"
+#include "queuectl/json.h"
 #include "queuectl/proto.h"
 #include "queuectl/protocol.h"
 
@@ -147,6 +149,39 @@ void qc_metrics_render(qc_upstream_t *upstream, qc_reply_t *out)
                 continue;
             s_metric_head(&text, counters[i].name, "counter", counters[i].help);
             s_text_add(&text, "%s %.17g\n", counters[i].name, value->valuedouble);
+        }
+        /* Per queue: jobs per state, paused, the cap on running jobs. Queue
+         * names have the id character set: no quote, backslash or newline. */
+        const cJSON *queues = cJSON_GetObjectItemCaseSensitive(reply, "queues"), *q;
+        if (cJSON_GetArraySize(queues) > 0) {
+            s_metric_head(&text, "queuectl_queue_jobs", "gauge", "Jobs per queue and state.");
+            cJSON_ArrayForEach(q, queues)
+            {
+                const char *name = qc_json_string(q, "name");
+                const cJSON *per = cJSON_GetObjectItemCaseSensitive(q, "counts");
+                for (const cJSON *item = per ? per->child : NULL; name && item; item = item->next)
+                    if (cJSON_IsNumber(item) && s_label_ok(item->string) && qc_job_id_valid(name))
+                        s_text_add(&text, "queuectl_queue_jobs{queue=\"%s\",state=\"%s\"} %.17g\n",
+                                   name, item->string, item->valuedouble);
+            }
+            s_metric_head(&text, "queuectl_queue_paused", "gauge", "1 if the queue is paused.");
+            cJSON_ArrayForEach(q, queues)
+            {
+                const char *name = qc_json_string(q, "name");
+                if (name && qc_job_id_valid(name))
+                    s_text_add(&text, "queuectl_queue_paused{queue=\"%s\"} %d\n", name,
+                               cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(q, "paused")));
+            }
+            s_metric_head(&text, "queuectl_queue_max_running", "gauge",
+                          "The queue's cap on running jobs (absent: none).");
+            cJSON_ArrayForEach(q, queues)
+            {
+                const char *name = qc_json_string(q, "name");
+                const cJSON *cap = cJSON_GetObjectItemCaseSensitive(q, "max_running");
+                if (name && qc_job_id_valid(name) && cJSON_IsNumber(cap))
+                    s_text_add(&text, "queuectl_queue_max_running{queue=\"%s\"} %.17g\n", name,
+                               cap->valuedouble);
+            }
         }
         s_metric_head(&text, "queuectl_workers", "gauge", "Workers connected.");
         s_text_add(&text, "queuectl_workers %.17g\n", s_number(reply, "workers", 0));

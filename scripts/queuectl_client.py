@@ -49,13 +49,21 @@ class Client:
         if self._sock is None:
             self._sock = self._ctx.socket(zmq.REQ)
             self._sock.setsockopt(zmq.LINGER, 0)
-            self._sock.connect(self.endpoint)
+            self._sock.setsockopt(zmq.SNDTIMEO, self.timeout_ms)
+            if "," in self.endpoint:  # several brokers, one active: live connections only
+                self._sock.setsockopt(zmq.IMMEDIATE, 1)
+            for one in self.endpoint.split(","):
+                self._sock.connect(one)
         return self._sock
 
     def call(self, op, **args):
         sock = self._socket()
-        sock.send_string(json.dumps({"op": op, **args}))
-        if not sock.poll(self.timeout_ms):
+        try:
+            sock.send_string(json.dumps({"op": op, **args}))
+            answered = sock.poll(self.timeout_ms)
+        except zmq.Again:  # no broker connection is up
+            answered = False
+        if not answered:
             # REQ is stuck waiting for this reply: start over next time.
             sock.close()
             self._sock = None

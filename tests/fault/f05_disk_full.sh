@@ -7,8 +7,10 @@
 . "$(dirname "$0")/fault_lib.sh"
 [ "$(id -u)" = 0 ] || { echo "SKIP: mounting a tmpfs needs root"; exit 77; }
 command -v sqlite3 >/dev/null || fail "sqlite3 CLI missing"
+# 8 MiB: the filler takes all of it; once it is removed, the WAL (never
+# checkpointed at this size) needs room for the rest of the test's writes.
 mnt=$(mktemp -d /tmp/qcfs.XXXXXX)
-if ! mount -t tmpfs -o size=2m,mode=0700 tmpfs "$mnt" 2>"$QUEUECTL_HOME/mount.err"; then
+if ! mount -t tmpfs -o size=8m,mode=0700 tmpfs "$mnt" 2>"$QUEUECTL_HOME/mount.err"; then
     rmdir "$mnt"
     echo "SKIP: cannot mount a tmpfs here: $(cat "$QUEUECTL_HOME/mount.err")"
     exit 77
@@ -65,16 +67,27 @@ qc status >/dev/null || fail "status does not answer on a full disk"
 start_worker --name disk-full-worker --concurrency 2
 failures() { grep -c "commit failed" "$d/broker.log" || true; }
 before=$(failures)
-more_failures() { [ "$(failures)" -gt "$before" ]; }
+# A claim's commit fails; the broker then checkpoints its write-ahead log
+# before writing again and, while that fails too, serves reads only.
+more_failures() { [ "$(failures)" -gt "$before" ] || grep_q "not writable" "$d/broker.log"; }
 wait_for 10 more_failures
 n0=$(failures); sleep 1; n1=$(failures)
 note "$(elapsed): failed commits with a worker on the full disk: $((n1 - n0)) in 1 s"
 [ $((n1 - n0)) -le 20 ] || soft "the broker spins on a full disk: $((n1 - n0)) failed commits (each logged, each RESETting every worker) in 1 s"
 kill -0 "$BROKER_PID" || fail "the broker died with a worker on a full disk"
-# Reads write nothing: a failed commit must not turn their answers into errors.
+# Reads still work: each status is answered, with its counts or, when it
+# shared a pass with a failed commit (its answer was read inside the
+# rolled-back transaction, DESIGN "Failure handling"), with a storage error;
+# between the failing passes reads get through.
+answered=0
 for i in 1 2 3 4 5; do
-    qc status >/dev/null 2>"$d/err" || { soft "status with a worker on a full disk (try $i): $(cat "$d/err")"; break; }
+    if qc status >/dev/null 2>"$d/err"; then
+        answered=$((answered + 1))
+    else
+        grep_q "could not commit" "$d/err" || soft "status with a worker on a full disk (try $i): $(cat "$d/err")"
+    fi
 done
+[ $answered -ge 1 ] || soft "status never answered with its counts in 5 tries with a worker on a full disk"
 
 # Free the space: the next enqueue works, without a restart.
 rm -f "$mnt/filler"

@@ -117,6 +117,16 @@ db_sql() {
 # grep that reads all its input (grep -q exits early, and with pipefail the
 # writer's broken pipe would fail the pipeline).
 grep_q() { grep "$@" >/dev/null; }
+# check RC NEEDLE ARGS...: queuectl ARGS exits RC and says NEEDLE on stderr
+# (bad input: the flag or field named); the output is left in $QUEUECTL_HOME/out.
+check() {
+    local want=$1 needle=$2
+    shift 2
+    set +e; qc "$@" >"$QUEUECTL_HOME/out" 2>"$QUEUECTL_HOME/err"; local rc=$?; set -e
+    [ $rc = "$want" ] || fail "queuectl $*: expected exit $want, got $rc ($(cat "$QUEUECTL_HOME/err"))"
+    grep_q -F -- "$needle" "$QUEUECTL_HOME/err" || fail "queuectl $*: message lacks '$needle': $(cat "$QUEUECTL_HOME/err")"
+    echo "# queuectl $* -> $rc: $(head -c 170 "$QUEUECTL_HOME/err")"
+}
 
 # raw_request JSON: sends one request on the client socket as it is (no CLI
 # checks in the way) and prints the broker's reply.

@@ -9,13 +9,6 @@ snapshot() { qc list --json --limit 1000; qc config get --json; }
 before=$(snapshot)
 checksum=$(db_sql 'SELECT group_concat(id||state||command||attempts) FROM jobs' 'SELECT string_agg(id||state||command||attempts, '"','"' ORDER BY seq) FROM jobs')
 
-check() { # expected_rc message_substring args...
-    local want=$1 needle=$2; shift 2
-    set +e; qc "$@" >"$QUEUECTL_HOME/out" 2>"$QUEUECTL_HOME/err"; local rc=$?; set -e
-    [ $rc = "$want" ] || fail "queuectl $*: expected exit $want, got $rc ($(cat "$QUEUECTL_HOME/err"))"
-    grep -qF -- "$needle" "$QUEUECTL_HOME/err" || fail "queuectl $*: message lacks '$needle': $(cat "$QUEUECTL_HOME/err")"
-    echo "# queuectl $* -> $rc: $(head -c 150 "$QUEUECTL_HOME/err")"
-}
 check 2 "invalid job JSON" enqueue '{"command": "x"'
 check 2 "command is missing" enqueue '{"id":"x1"}'
 check 2 "command is empty" enqueue '{"command":""}'

@@ -45,13 +45,6 @@ job_field e5 last_error | grep_q "working directory /nonexistent/qc-dir does not
 # bad input: exit 2 with the flag or field named, nothing stored
 checksum() { db_sql 'SELECT count(*), group_concat(id||state) FROM jobs' 'SELECT count(*)||string_agg(id||state, '"','"' ORDER BY seq) FROM jobs'; }
 before=$(checksum)
-check() { # expected_rc message_substring args...
-    local want=$1 needle=$2; shift 2
-    set +e; qc "$@" >"$QUEUECTL_HOME/out" 2>"$QUEUECTL_HOME/err"; local rc=$?; set -e
-    [ $rc = "$want" ] || fail "queuectl $*: expected exit $want, got $rc ($(cat "$QUEUECTL_HOME/err"))"
-    grep -qF -- "$needle" "$QUEUECTL_HOME/err" || fail "queuectl $*: message lacks '$needle': $(cat "$QUEUECTL_HOME/err")"
-    echo "# queuectl $* -> $rc: $(head -c 150 "$QUEUECTL_HOME/err")"
-}
 check 2 'invalid --env "NOEQUALS": use NAME=VALUE' enqueue --env NOEQUALS true
 check 2 'invalid --env "=v"' enqueue --env =v true
 check 2 'env name "1X" is invalid' enqueue --env 1X=a true

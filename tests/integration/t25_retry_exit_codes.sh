@@ -55,13 +55,6 @@ wait_for 20 state_is c3 dead
 # bad input: exit 2 naming what is wrong; nothing stored, config unchanged
 snapshot() { db_sql 'SELECT count(*), group_concat(id||state) FROM jobs' 'SELECT count(*)||string_agg(id||state, '"','"' ORDER BY seq) FROM jobs'; qc config get --json; }
 before=$(snapshot)
-check() { # expected_rc message_substring args...
-    local want=$1 needle=$2; shift 2
-    set +e; qc "$@" >"$QUEUECTL_HOME/out" 2>"$QUEUECTL_HOME/err"; local rc=$?; set -e
-    [ $rc = "$want" ] || fail "queuectl $*: expected exit $want, got $rc ($(cat "$QUEUECTL_HOME/err"))"
-    grep -qF -- "$needle" "$QUEUECTL_HOME/err" || fail "queuectl $*: message lacks '$needle': $(cat "$QUEUECTL_HOME/err")"
-    echo "# queuectl $* -> $rc: $(head -c 150 "$QUEUECTL_HOME/err")"
-}
 check 2 'invalid --retry-on-exit "0": "0" is not an exit code (use 1-255, comma-separated)' enqueue --retry-on-exit 0 true
 check 2 'invalid --retry-on-exit "256"' enqueue --retry-on-exit 256 true
 check 2 'invalid --retry-on-exit "timeout": "timeout" is not an exit code' enqueue --retry-on-exit timeout true

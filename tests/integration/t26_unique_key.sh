@@ -53,13 +53,6 @@ qc dlq retry f1 >/dev/null || fail "dlq retry once the key is free"
 
 # bad keys: exit 2, nothing stored
 before=$(jobs_count)
-check() { # expected_rc message_substring args...
-    local want=$1 needle=$2; shift 2
-    set +e; qc "$@" >"$QUEUECTL_HOME/out" 2>"$QUEUECTL_HOME/err"; local rc=$?; set -e
-    [ $rc = "$want" ] || fail "queuectl $*: expected exit $want, got $rc ($(cat "$QUEUECTL_HOME/err"))"
-    grep -qF -- "$needle" "$QUEUECTL_HOME/err" || fail "queuectl $*: message lacks '$needle': $(cat "$QUEUECTL_HOME/err")"
-    echo "# queuectl $* -> $rc: $(head -c 150 "$QUEUECTL_HOME/err")"
-}
 check 2 'invalid --unique-key "has space"' enqueue --unique-key 'has space' true
 check 2 'invalid --unique-key ""' enqueue --unique-key '' true
 check 2 'unique_key must be 1-128 characters' enqueue '{"command":"true","unique_key":42}'

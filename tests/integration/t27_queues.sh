@@ -74,13 +74,6 @@ for i in 4 5 6; do wait_for 15 state_is c$i completed; done
 # bad input: exit 2 naming what is wrong; nothing stored or changed
 snapshot() { db_sql 'SELECT count(*) FROM jobs'; qc queue list --json; }
 before=$(snapshot)
-check() { # expected_rc message_substring args...
-    local want=$1 needle=$2; shift 2
-    set +e; qc "$@" >"$QUEUECTL_HOME/out" 2>"$QUEUECTL_HOME/err"; local rc=$?; set -e
-    [ $rc = "$want" ] || fail "queuectl $*: expected exit $want, got $rc ($(cat "$QUEUECTL_HOME/err"))"
-    grep -qF -- "$needle" "$QUEUECTL_HOME/err" || fail "queuectl $*: message lacks '$needle': $(cat "$QUEUECTL_HOME/err")"
-    echo "# queuectl $* -> $rc: $(head -c 150 "$QUEUECTL_HOME/err")"
-}
 check 2 'invalid --queue "has space"' enqueue --queue 'has space' true
 check 2 'queue must be 1-128 characters' enqueue '{"command":"true","queue":7}'
 check 2 'queue pause: which queue?' queue pause

@@ -75,13 +75,6 @@ qc enqueue --id dead1 --max-retries 0 -- 'exit 1' >/dev/null
 wait_for 10 state_is dead1 dead
 jobs_count() { db_sql 'SELECT count(*) FROM jobs'; }
 before=$(jobs_count)
-check() { # expected_rc message_substring args...
-    local want=$1 needle=$2; shift 2
-    set +e; qc "$@" >"$QUEUECTL_HOME/out" 2>"$QUEUECTL_HOME/err"; local rc=$?; set -e
-    [ $rc = "$want" ] || fail "queuectl $*: expected exit $want, got $rc ($(cat "$QUEUECTL_HOME/err"))"
-    grep -qF -- "$needle" "$QUEUECTL_HOME/err" || fail "queuectl $*: message lacks '$needle': $(cat "$QUEUECTL_HOME/err")"
-    echo "# queuectl $* -> $rc: $(head -c 170 "$QUEUECTL_HOME/err")"
-}
 check 1 'after: no job with id "nosuch"' enqueue --after a,nosuch true
 check 1 'after: job "dead1" has ended dead or canceled' enqueue --after dead1 true
 check 2 'invalid --after "a,,b"' enqueue --after a,,b true

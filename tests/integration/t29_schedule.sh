@@ -12,7 +12,8 @@ now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
 sched() { qc schedule show --json "$1" | json "$2"; }
 jobs_of() { db_sql "SELECT count(*) FROM jobs WHERE id LIKE '$1@%'"; }
 
-out=$(qc schedule add s1 --cron '*/5 * * * *' --queue q1 --env GREETING=hi -- 'echo "$GREETING"')
+queue=q1
+out=$(qc schedule add s1 --cron '*/5 * * * *' --queue $queue --env GREETING=hi -- 'echo "$GREETING"')
 echo "$out" | grep_q "^schedule s1 added: next run " || fail "add output: $out"
 # next run: the next multiple of 5 minutes
 next=$(qc schedule show --json s1 | json "j['next_run']")
@@ -52,7 +53,7 @@ assert job == "s1@" + run_at.strftime("%Y%m%dT%H%MZ"), job
 PY
 grep_q "schedule s1: ticks from .* were missed: one catch-up run" "$QUEUECTL_HOME/broker.log" || fail "catch-up not logged"
 qc schedule pause s1 >/dev/null # (so the next 5-minute tick can't add a job during the test)
-[ "$(qc show --json "$id" | json "(j['queue'], j['command'])")" = "('q1', 'echo \"\$GREETING\"')" ] || fail "the job's options"
+[ "$(qc show --json "$id" | json "(j.get('queue', 'default'), j['command'])")" = "('$queue', 'echo \"\$GREETING\"')" ] || fail "the job's options: $(qc show --json "$id" | json "(j.get('queue'), j['command'])")"
 qc schedule show s1 | grep_q "^    $id " || fail "show lacks the recent run"
 "$PY" -c "import sys,datetime as d; t=d.datetime.fromisoformat(sys.argv[1].replace('Z','+00:00')); assert t > d.datetime.now(d.timezone.utc)" \
     "$(sched s1 "j['next_run']")" || fail "s1 next run not in the future after the catch-up"
@@ -99,13 +100,6 @@ qc cancel "$s2job" >/dev/null
 # bad input: exit 2 naming it (1 when the broker refuses); nothing changed
 snapshot() { db_sql 'SELECT count(*) FROM jobs'; qc schedule list --json; }
 before=$(snapshot)
-check() { # expected_rc message_substring args...
-    local want=$1 needle=$2; shift 2
-    set +e; qc "$@" >"$QUEUECTL_HOME/out" 2>"$QUEUECTL_HOME/err"; local rc=$?; set -e
-    [ $rc = "$want" ] || fail "queuectl $*: expected exit $want, got $rc ($(cat "$QUEUECTL_HOME/err"))"
-    grep -qF -- "$needle" "$QUEUECTL_HOME/err" || fail "queuectl $*: message lacks '$needle': $(cat "$QUEUECTL_HOME/err")"
-    echo "# queuectl $* -> $rc: $(head -c 170 "$QUEUECTL_HOME/err")"
-}
 check 2 'invalid --cron "61 * * * *": minute field "61" is invalid' schedule add x --cron '61 * * * *' -- true
 check 2 'a cron expression has 5 fields' schedule add x --cron '* * *' -- true
 check 2 'unknown "@sometimes"' schedule add x --cron @sometimes -- true

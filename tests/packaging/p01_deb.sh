@@ -226,7 +226,7 @@ offers "queuectl -" --broker --json --no-color --timeout --insecure --version
 # for commands with subcommands, after the subcommand its usage line names).
 for cmd in $commands; do
     case $cmd in
-    worker | dlq | config | broker)
+    worker | dlq | config | broker | queue | schedule)
         "$QC" "$cmd" --help | sed 's/ | queuectl /\nqueuectl /g' | grep -o "queuectl $cmd .*" |
             while read -r _ _ sub rest; do
                 flags=$(flags_of <<<"$rest")

@@ -5,6 +5,7 @@
  * restart lease. No sleeps: time moves only when a test moves it. */
 #include "broker.h"
 #include "check.h"
+#include "fake_clock.h"
 #include "ctlcmd.h"
 #include "timers.h"
 #include "wrkcmd.h"
@@ -13,31 +14,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-
-/* The fake clock. */
-typedef struct {
-    int64_t wall_ms;
-    int64_t mono_ms;
-} s_time_t;
-
-static int64_t s_wall(void *arg)
-{
-    return ((s_time_t *)arg)->wall_ms;
-}
-
-static int64_t s_mono(void *arg)
-{
-    return ((s_time_t *)arg)->mono_ms;
-}
-
-static s_time_t s_now = {1800000000000, 1000000};
-static const qc_clock_t s_clock = {s_wall, s_mono, &s_now};
-
-static void s_advance(int64_t ms)
-{
-    s_now.wall_ms += ms;
-    s_now.mono_ms += ms;
-}
 
 /* Instance secrets: 32 lowercase hex digits. */
 #define S_INSTANCE_A "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"

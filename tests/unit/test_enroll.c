@@ -8,6 +8,7 @@
  * ops kept to the broker's machine. */
 #include "broker.h"
 #include "check.h"
+#include "fake_clock.h"
 #include "ctlcmd.h"
 #include "enroll.h"
 #include "invites.h"
@@ -20,24 +21,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-typedef struct {
-    int64_t wall_ms;
-    int64_t mono_ms;
-} s_time_t;
-
-static int64_t s_wall(void *arg)
-{
-    return ((s_time_t *)arg)->wall_ms;
-}
-
-static int64_t s_mono(void *arg)
-{
-    return ((s_time_t *)arg)->mono_ms;
-}
-
-static s_time_t s_now = {1800000000000, 1000000};
-static const qc_clock_t s_clock = {s_wall, s_mono, &s_now};
 
 static char s_dir[32], s_authorized[64];
 
@@ -181,8 +164,7 @@ int main(void)
     /* Expired: the fake clock passes the ttl. */
     qc_token_t late;
     s_invite(broker, "{\"op\":\"invite\",\"role\":\"worker\",\"ttl_s\":60}", &late);
-    s_now.wall_ms += 60 * 1000;
-    s_now.mono_ms += 60 * 1000;
+    s_advance(60 * 1000);
     reply = s_enroll(broker, "worker", key_c, 0, &late, "late");
     CHECK(!s_ok(reply) && strcmp(s_code(reply), QC_E_INVITE_EXPIRED) == 0);
     cJSON_Delete(reply);
