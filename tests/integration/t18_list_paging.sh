@@ -3,6 +3,9 @@
 # page, --jsonl prints one compact object per line.
 . "$(dirname "$0")/lib.sh"
 start_broker
+# Pages of a thousand jobs take a while in a sanitizer build on a busy
+# machine: wait longer than the default 2 s for each answer.
+qc() { "$QUEUECTL" --timeout 30s "$@"; }
 n=2345
 seq $n | sed 's/.*/{"id":"j&","command":"true"}/' | qc enqueue --file - >/dev/null
 count_is pending $n || fail "not all enqueued"
