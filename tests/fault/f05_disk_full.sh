@@ -89,6 +89,26 @@ for i in 1 2 3 4 5; do
 done
 [ $answered -ge 1 ] || soft "status never answered with its counts in 5 tries with a worker on a full disk"
 
+# A client's retry that lands in the same pass as its first try: if the
+# commit fails, a "duplicate" answer would say the job is stored when nothing
+# is. Twenty times, the same enqueue twice back to back on one DEALER; a job
+# answered "duplicate" must be in the database at the end.
+"$PY" - "$CLIENT_EP" "$d/said_duplicate" <<'PY' || fail "the retry probe failed"
+import json, sys, zmq
+s = zmq.Context().socket(zmq.DEALER); s.setsockopt(zmq.LINGER, 0); s.connect(sys.argv[1])
+big = "x" * 4000
+said = []
+for i in range(20):
+    req = json.dumps({"op": "enqueue", "job": {"id": "retry-%d" % i, "command": "echo " + big}}).encode()
+    s.send_multipart([b"", req]); s.send_multipart([b"", req])
+    for _ in range(2):
+        assert s.poll(10000), "no answer"
+        r = json.loads(s.recv_multipart()[-1])
+        if not r["ok"] and r["error"]["code"] == "duplicate":
+            said.append("retry-%d" % i)
+open(sys.argv[2], "w").write("".join(x + "\n" for x in said))
+PY
+
 # Free the space: the next enqueue works, without a restart.
 rm -f "$mnt/filler"
 note "$(elapsed): space freed"
@@ -96,4 +116,8 @@ enqueue_recovers "space was freed"
 note "$(elapsed): enqueue works again (after $tries refusals); $(wc -l <"$d/committed") committed, $(wc -l <"$d/refused") refused"
 
 storage_accounting sqlq 30
+# Every "duplicate" answer named a stored job.
+ghosts=$(sort -u "$d/said_duplicate" | comm -23 - <(sqlq "SELECT id FROM jobs ORDER BY id"))
+[ -z "$ghosts" ] || fail "answered duplicate but not stored: $ghosts"
+note "retry probe: $(wc -l <"$d/said_duplicate") duplicate answers, each for a stored job"
 note "ok in $(elapsed)"
