@@ -9,7 +9,7 @@
 // it only ever goes into textContent or attributes, never innerHTML.
 'use strict';
 
-const STATES = ['pending', 'processing', 'completed', 'failed', 'dead', 'canceled'];
+const STATES = ['pending', 'processing', 'completed', 'failed', 'dead', 'canceled', 'waiting'];
 const PAGE_SIZE = 50;
 const CHART_SECONDS = 300;
 
@@ -289,7 +289,7 @@ async function loadJobs() {
   const rows = data.jobs.map(jobRow);
   jobsView.ids = new Set(data.jobs.map((j) => j.id));
   if (!rows.length) {
-    rows.push(el('tr', {}, el('td', { class: 'empty', colspan: 7 },
+    rows.push(el('tr', {}, el('td', { class: 'empty', colspan: 8 },
       jobsView.q ? 'No job matches' : 'No jobs' + (jobsView.state ? ' in state ' + jobsView.state : ''))));
   }
   body.replaceChildren(...rows);
@@ -304,6 +304,7 @@ function jobRow(job) {
   const exit = job.exit_code === null || job.exit_code === undefined ? '' : String(job.exit_code);
   return el('tr', { dataset: { id: job.id }, onclick: () => openDetail(job.id) },
     el('td', { class: 'id', title: job.id }, job.id),
+    el('td', { class: 'queue' }, job.queue || 'default'),
     el('td', { class: 'state-cell' }, stateBadge(job.state)),
     el('td', { class: 'cmd', title: job.command }, job.command),
     el('td', { class: 'attempts' }, job.attempts + '/' + (job.max_retries + 1)),
@@ -360,13 +361,14 @@ function onJobEvent(ev) {
   } else if (row || (firstPage && (!jobsView.state || jobsView.state === ev.state))) {
     refreshJobs();
   }
-  if (ev.id === detail.id) refreshDetail();
+  if (ev.id === detail.id || detail.related.has(ev.id)) refreshDetail();
   if (ev.state === 'dead' || dlqIds.has(ev.id)) refreshDlq();
+  refreshQueues();
 }
 
 // ------------------------------------------------------------ job detail
 
-const detail = { id: null, output: null };
+const detail = { id: null, output: null, related: new Set() };
 
 function openDetail(id) {
   detail.id = id;
@@ -423,13 +425,24 @@ async function loadDetail() {
   $('detail-command').textContent = job.command;
   const fields = [
     ['attempts', job.attempts + ' of ' + (job.max_retries + 1) + (job.runs ? ' (runs: ' + job.runs + ')' : '')],
-    ['priority', job.priority], ['timeout', job.timeout_s + 's'], ['run at', job.run_at],
+    ['queue', job.queue], ['priority', job.priority], ['timeout', job.timeout_s + 's'], ['run at', job.run_at],
     ['created', job.created_at], ['started', job.started_at], ['finished', job.finished_at],
     ['exit code', job.exit_code], ['last error', job.last_error], ['worker', job.worker_id],
   ];
   $('detail-fields').replaceChildren(...fields.filter(([, v]) => v !== null && v !== undefined && v !== '')
     .flatMap(([k, v]) => [el('dt', {}, k), el('dd', {}, String(v))]));
-  $('detail-cancel').hidden = !['pending', 'failed', 'processing'].includes(job.state);
+  // Dependencies and dependents with their states; a click opens that job.
+  const after = job.after || [];
+  const dependents = job.dependents || [];
+  detail.related = new Set([...after, ...dependents].map((d) => d.id));
+  const depItem = (d) => el('li', { dataset: { id: d.id } },
+    el('a', { title: d.id, onclick: () => openDetail(d.id) }, d.id), stateBadge(d.state));
+  $('detail-deps').hidden = !after.length;
+  $('detail-after').replaceChildren(...after.map(depItem));
+  $('detail-dependents-box').hidden = !dependents.length;
+  $('detail-dependents').replaceChildren(...dependents.map(depItem),
+    ...(job.more_dependents ? [el('li', { class: 'muted' }, 'and more')] : []));
+  $('detail-cancel').hidden = !['pending', 'failed', 'processing', 'waiting'].includes(job.state);
   $('detail-retry').hidden = job.state !== 'dead';
   const running = job.state === 'processing';
   $('detail-live').hidden = !running;
@@ -548,6 +561,42 @@ async function prune() {
   refreshDlq();
 }
 
+// ------------------------------------------------------------ queues
+
+async function loadQueues() {
+  let data;
+  try {
+    data = await api('GET', '/api/queues');
+  } catch (e) {
+    setMsg('queues-msg', e.message, false);
+    return;
+  }
+  const n = (q, state) => el('td', { class: 'num ' + state }, String((q.counts && q.counts[state]) || 0));
+  const rows = data.queues.map((q) => el('tr', { dataset: { queue: q.name } },
+    el('td', { class: 'mono' }, q.name),
+    n(q, 'pending'), n(q, 'waiting'),
+    el('td', { class: 'num running' }, String(q.running || 0)),
+    n(q, 'completed'), n(q, 'failed'), n(q, 'dead'), n(q, 'canceled'),
+    el('td', { class: 'num limit' }, q.max_running === null || q.max_running === undefined ? '–' : String(q.max_running)),
+    el('td', { class: 'qstate' }, el('span', { class: 'state ' + (q.paused ? 'paused' : 'completed') }, q.paused ? 'paused' : 'active')),
+    el('td', {}, el('button', { type: 'button', class: 'small ' + (q.paused ? 'resume' : 'pause'), onclick: () => setQueuePaused(q.name, !q.paused) },
+      q.paused ? 'Resume' : 'Pause'))));
+  if (!rows.length) rows.push(el('tr', {}, el('td', { class: 'empty', colspan: 11 }, 'No queue')));
+  $('queues-body').replaceChildren(...rows);
+}
+
+const refreshQueues = debounce(loadQueues, 500);
+
+async function setQueuePaused(name, paused) {
+  try {
+    await api('POST', '/api/queues/' + encodeURIComponent(name) + (paused ? '/pause' : '/resume'));
+    setMsg('queues-msg', 'Queue ' + name + (paused ? ' paused: nothing new of it starts; running jobs finish' : ' resumed'), true);
+  } catch (e) {
+    setMsg('queues-msg', e.message, false);
+  }
+  loadQueues();
+}
+
 // ------------------------------------------------------------ workers
 
 async function loadWorkers() {
@@ -620,7 +669,11 @@ async function enqueue(event) {
   const retries = $('enq-retries').value.trim();
   const delay = $('enq-delay').value.trim();
   const timeout = $('enq-timeout').value.trim();
+  const queue = $('enq-queue').value.trim();
+  const after = $('enq-after').value.split(/[\s,]+/).filter(Boolean);
   if (id) job.id = id;
+  if (queue) job.queue = queue;
+  if (after.length) job.after = after;
   if (priority) job.priority = /^-?\d+$/.test(priority) ? Number(priority) : priority;
   if (retries) job.max_retries = Number(retries);
   if (delay) {
@@ -649,7 +702,7 @@ let stream = null;
 function refreshAll() {
   return Promise.allSettled([
     api('GET', '/api/status').then(renderStatus),
-    loadJobs(), loadDlq(), loadWorkers(), loadConfig(), loadThroughput(), loadDetail(),
+    loadJobs(), loadQueues(), loadDlq(), loadWorkers(), loadConfig(), loadThroughput(), loadDetail(),
   ]);
 }
 
@@ -668,7 +721,7 @@ function connect() {
   stream.addEventListener('worker', () => refreshWorkers());
   stream.addEventListener('tp', (e) => addThroughput(JSON.parse(e.data)));
   // Polling mode (no event stream at the broker), or this page fell behind.
-  const everything = () => { refreshJobTable(); refreshDlq(); refreshWorkers(); refreshDetail(); };
+  const everything = () => { refreshJobTable(); refreshQueues(); refreshDlq(); refreshWorkers(); refreshDetail(); };
   stream.addEventListener('refresh', everything);
   stream.addEventListener('resync', () => { everything(); loadThroughput().catch(() => {}); });
 }
