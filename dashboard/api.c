@@ -202,6 +202,21 @@ static void s_get_jobs(s_req_t *r)
     const char *state = r->query(r->query_cls, "state");
     const char *cursor = r->query(r->query_cls, "cursor");
     const char *q = r->query(r->query_cls, "q");
+    const char *queue = r->query(r->query_cls, "queue");
+    if (queue && !*queue)
+        queue = NULL;
+    if (queue && !qc_job_id_valid(queue)) {
+        qc_reply_error(r->reply, 400, QC_E_BAD_REQUEST,
+                       "queue must be a queue name (1-128 of A-Z a-z 0-9 . _ : @ -), not "
+                       "\"%.32s\"",
+                       queue);
+        return;
+    }
+    if (queue && q && *q) {
+        qc_reply_error(r->reply, 400, QC_E_BAD_REQUEST,
+                       "search (q) and queue cannot be combined: choose one");
+        return;
+    }
     if (state && (!*state || strcmp(state, "all") == 0))
         state = NULL;
     if (state && !s_state_valid(state)) {
@@ -217,6 +232,8 @@ static void s_get_jobs(s_req_t *r)
     if (cursor && !*cursor)
         cursor = NULL;
     cJSON *request = s_list_request(state, limit, cursor);
+    if (queue)
+        cJSON_AddStringToObject(request, "queue", queue);
     if (q && *q) {
         /* The broker searches (list with q), a bounded number of jobs per call. */
         if (strlen(q) > S_MAX_QUERY_BYTES || !qc_utf8_valid(q, strlen(q))) {

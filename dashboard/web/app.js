@@ -270,12 +270,13 @@ function niceMax(v) {
 
 // ------------------------------------------------------------ jobs table
 
-const jobsView = { state: '', q: '', cursor: null, back: [], next: null, ids: new Set() };
+const jobsView = { state: '', queue: '', q: '', cursor: null, back: [], next: null, ids: new Set() };
 
 async function loadJobs() {
   const params = new URLSearchParams({ limit: String(PAGE_SIZE) });
   if (jobsView.state) params.set('state', jobsView.state);
   if (jobsView.q) params.set('q', jobsView.q);
+  if (jobsView.queue) params.set('queue', jobsView.queue);
   if (jobsView.cursor) params.set('cursor', jobsView.cursor);
   let data;
   try {
@@ -290,7 +291,8 @@ async function loadJobs() {
   jobsView.ids = new Set(data.jobs.map((j) => j.id));
   if (!rows.length) {
     rows.push(el('tr', {}, el('td', { class: 'empty', colspan: 8 },
-      jobsView.q ? 'No job matches' : 'No jobs' + (jobsView.state ? ' in state ' + jobsView.state : ''))));
+      jobsView.q ? 'No job matches' : 'No jobs' + (jobsView.queue ? ' in queue ' + jobsView.queue : '') +
+        (jobsView.state ? ' in state ' + jobsView.state : ''))));
   }
   body.replaceChildren(...rows);
   $('page-newer').disabled = jobsView.back.length === 0;
@@ -341,7 +343,7 @@ async function loadRowStates() {
 const refreshRowStates = debounce(loadRowStates, 500);
 // What a refresh means for the job table: the first page (or a filtered
 // one) may gain rows; an older page only changes state.
-const refreshJobTable = () => (jobsView.cursor && !jobsView.state && !jobsView.q ? refreshRowStates() : refreshJobs());
+const refreshJobTable = () => (jobsView.cursor && !jobsView.state && !jobsView.q && !jobsView.queue ? refreshRowStates() : refreshJobs());
 
 // A job event: update its row in place, or refetch when the page would change.
 function onJobEvent(ev) {
@@ -583,6 +585,15 @@ async function loadQueues() {
       q.paused ? 'Resume' : 'Pause'))));
   if (!rows.length) rows.push(el('tr', {}, el('td', { class: 'empty', colspan: 11 }, 'No queue')));
   $('queues-body').replaceChildren(...rows);
+  // The job table's queue filter offers every queue (keeping the choice).
+  const select = $('filter-queue');
+  const names = data.queues.map((q) => q.name);
+  if (jobsView.queue && !names.includes(jobsView.queue)) names.push(jobsView.queue);
+  const current = [...select.options].slice(1).map((o) => o.value);
+  if (current.join('\n') !== names.join('\n')) {
+    select.replaceChildren(el('option', { value: '' }, 'all queues'), ...names.map((name) => el('option', { value: name }, name)));
+    select.value = jobsView.queue;
+  }
 }
 
 const refreshQueues = debounce(loadQueues, 500);
@@ -730,13 +741,21 @@ function init() {
   $('enqueue-form').addEventListener('submit', enqueue);
   $('jobs-filter').addEventListener('submit', (e) => {
     e.preventDefault();
+    const queue = $('filter-queue').value;
+    const q = $('filter-q').value.trim();
+    if (queue && q) {
+      $('page-info').textContent = 'Search looks in every queue: choose all queues, or clear the search';
+      return;
+    }
     jobsView.state = $('filter-state').value;
-    jobsView.q = $('filter-q').value.trim();
+    jobsView.queue = queue;
+    jobsView.q = q;
     jobsView.cursor = null;
     jobsView.back = [];
     loadJobs();
   });
   $('filter-state').addEventListener('change', () => $('jobs-filter').requestSubmit());
+  $('filter-queue').addEventListener('change', () => $('jobs-filter').requestSubmit());
   $('page-older').addEventListener('click', () => {
     if (!jobsView.next) return;
     jobsView.back.push(jobsView.cursor);

@@ -141,6 +141,14 @@ async function main() {
     await page.waitForSelector(queueRow('webq') + ' button.pause', { timeout: 10000 });
     await page.waitForSelector(row('jobs', 'webq-1') + ' .state.completed', { timeout: 10000 });
     ok(true, 'Resume: the queue is active again and its job completes');
+    await page.selectOption('#filter-queue', 'webq');
+    await page.waitForFunction(() => {
+      const ids = [...document.querySelectorAll('#jobs-body tr[data-id]')].map((r) => r.dataset.id);
+      return ids.length === 2 && ids.includes('webq-0') && ids.includes('webq-1');
+    }, null, { timeout: 10000 });
+    ok(true, 'the job table filtered to queue webq shows only its two jobs');
+    await page.selectOption('#filter-queue', '');
+    await page.waitForSelector(row('jobs', 'warm-0'), { timeout: 10000 });
 
     // A dependent job: B waits for A, the page shows B waiting with A as its
     // dependency, then both complete.
