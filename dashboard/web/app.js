@@ -727,6 +727,9 @@ function connect() {
     const status = JSON.parse(e.data);
     renderStatus(status);
     if (!previous || previous.workers !== status.workers || previous.busy !== status.busy) refreshWorkers();
+    // A pause, resume or cap set elsewhere (CLI) sends no job event: the
+    // status pushes (after changes, and every 5 s) bring the Queues card along.
+    refreshQueues();
   });
   stream.addEventListener('job', (e) => onJobEvent(JSON.parse(e.data)));
   stream.addEventListener('worker', () => refreshWorkers());

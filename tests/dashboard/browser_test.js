@@ -149,6 +149,12 @@ async function main() {
     ok(true, 'the job table filtered to queue webq shows only its two jobs');
     await page.selectOption('#filter-queue', '');
     await page.waitForSelector(row('jobs', 'warm-0'), { timeout: 10000 });
+    // Paused elsewhere (as by queuectl queue pause): no job event, the status pushes bring it.
+    await api('POST', '/api/queues/webq/pause');
+    await page.waitForSelector(queueRow('webq') + ' .state.paused', { timeout: 8000 });
+    ok(true, 'a pause made elsewhere shows on the page by itself');
+    await api('POST', '/api/queues/webq/resume');
+    await page.waitForSelector(queueRow('webq') + ' button.pause', { timeout: 8000 });
 
     // A dependent job: B waits for A, the page shows B waiting with A as its
     // dependency, then both complete.
