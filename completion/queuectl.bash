@@ -159,7 +159,7 @@ _queuectl()
             logs) candidates="-f --follow --attempt --help" ;;
             cancel | show) candidates=$common ;;
             events) candidates="--state --workers --json --help" ;;
-            watch) candidates="--interval --help" ;;
+            watch) candidates="--interval --queue --help" ;;
             prune) candidates="--completed --dead --canceled --older-than $common" ;;
             status) candidates="--queue $common" ;;
             list) candidates="--state --queue --limit --cursor --all --jsonl $common" ;;

@@ -447,13 +447,74 @@ int qc_cmd_wait(qc_ctl_t *ctl, int argc, char **argv)
 
 /* ---- watch ------------------------------------------------------------- */
 
-static void s_watch_frame(qc_ctl_t *ctl, int64_t *last_done, int64_t *last_ms)
+/* Does a worker (from workers.list) serve the queue? "queues" is null (every
+ * queue) or the names it serves, separated by commas. */
+static int s_worker_serves(const cJSON *worker, const char *queue)
+{
+    const char *list = qc_json_string(worker, "queues");
+    if (!list)
+        return 1;
+    size_t len = strlen(queue);
+    for (const char *p = list; *p;) {
+        const char *end = strchr(p, ',');
+        size_t n = end ? (size_t)(end - p) : strlen(p);
+        if (n == len && strncmp(p, queue, len) == 0)
+            return 1;
+        if (!end)
+            break;
+        p = end + 1;
+    }
+    return 0;
+}
+
+/* The metrics for one queue: status (counts) of that queue, with "queues"
+ * holding only its entry from queue.list (a queue with no jobs or settings
+ * yet: zeros, not paused). NULL if the broker does not answer. Caller owns. */
+static cJSON *s_queue_metrics(qc_ctl_t *ctl, const char *queue)
 {
     cJSON *request = cJSON_CreateObject();
-    cJSON_AddStringToObject(request, "op", "metrics");
+    cJSON_AddStringToObject(request, "op", "status");
+    cJSON_AddStringToObject(request, "queue", queue);
     cJSON *metrics;
     if (qc_ctl_call(ctl, request, &metrics) != QC_CTL_OK)
-        return;
+        return NULL;
+    request = cJSON_CreateObject();
+    cJSON_AddStringToObject(request, "op", "queue.list");
+    cJSON *list = NULL;
+    qc_ctl_call(ctl, request, &list);
+    cJSON *mine = cJSON_AddArrayToObject(metrics, "queues");
+    cJSON *item;
+    cJSON_ArrayForEach(item, cJSON_GetObjectItem(list, "queues"))
+    {
+        const char *name = qc_json_string(item, "name");
+        if (name && strcmp(name, queue) == 0) {
+            cJSON_AddItemToArray(mine, cJSON_Duplicate(item, 1));
+            break;
+        }
+    }
+    if (cJSON_GetArraySize(mine) == 0) {
+        cJSON *empty = cJSON_CreateObject();
+        cJSON_AddStringToObject(empty, "name", queue);
+        cJSON_AddItemToObject(empty, "counts",
+                              cJSON_Duplicate(cJSON_GetObjectItem(metrics, "counts"), 1));
+        cJSON_AddItemToArray(mine, empty);
+    }
+    cJSON_Delete(list);
+    return metrics;
+}
+
+static void s_watch_frame(qc_ctl_t *ctl, const char *queue, int64_t *last_done, int64_t *last_ms)
+{
+    cJSON *request, *metrics;
+    if (queue) {
+        if (!(metrics = s_queue_metrics(ctl, queue)))
+            return;
+    } else {
+        request = cJSON_CreateObject();
+        cJSON_AddStringToObject(request, "op", "metrics");
+        if (qc_ctl_call(ctl, request, &metrics) != QC_CTL_OK)
+            return;
+    }
     request = cJSON_CreateObject();
     cJSON_AddStringToObject(request, "op", "workers.list");
     cJSON *workers = NULL;
@@ -462,25 +523,36 @@ static void s_watch_frame(qc_ctl_t *ctl, int64_t *last_done, int64_t *last_ms)
     cJSON_AddStringToObject(request, "op", "list");
     cJSON_AddStringToObject(request, "state", "dead");
     cJSON_AddNumberToObject(request, "limit", 5);
+    if (queue)
+        cJSON_AddStringToObject(request, "queue", queue);
     cJSON *failures = NULL;
     qc_ctl_call(ctl, request, &failures);
 
     int64_t now = qc_clock_mono_ms(), done = 0;
-    const cJSON *totals = cJSON_GetObjectItem(metrics, "totals");
-    qc_json_int(totals, "completed", &done);
-    double rate = *last_ms ? (double)(done - *last_done) * 1000.0 / (double)(now - *last_ms) : 0;
+    if (queue) /* the queue's completed jobs (pruning can lower it: no negative rate) */
+        qc_json_int(cJSON_GetObjectItem(metrics, "counts"), "completed", &done);
+    else
+        qc_json_int(cJSON_GetObjectItem(metrics, "totals"), "completed", &done);
+    double rate = *last_ms && done >= *last_done
+                      ? (double)(done - *last_done) * 1000.0 / (double)(now - *last_ms)
+                      : 0;
     *last_done = done;
     *last_ms = now;
 
     printf("\033[H\033[2J"); /* home, clear */
     char stamp[32];
-    printf("queuectl watch  %s  (q to quit)\n\n",
-           qc_clock_format_iso(qc_clock_wall_ms(), stamp, sizeof stamp));
+    if (queue)
+        printf("queuectl watch  queue %s  %s  (q to quit)\n\n", queue,
+               qc_clock_format_iso(qc_clock_wall_ms(), stamp, sizeof stamp));
+    else
+        printf("queuectl watch  %s  (q to quit)\n\n",
+               qc_clock_format_iso(qc_clock_wall_ms(), stamp, sizeof stamp));
     const cJSON *item;
     cJSON_ArrayForEach(item, cJSON_GetObjectItem(metrics, "counts"))
         printf("  %s%-11s%s %lld\n", qc_out_state_color(item->string), item->string, qc_out_reset(),
                (long long)item->valuedouble);
-    printf("\n  completed/s %.1f   total completed %lld\n\n", rate, (long long)done);
+    printf("\n  completed/s %.1f   %s %lld\n\n", rate,
+           queue ? "completed in this queue" : "total completed", (long long)done);
     /* Per queue (when the broker keeps queues): waiting work, running, settings. */
     const cJSON *queues = cJSON_GetObjectItem(metrics, "queues");
     if (cJSON_GetArraySize(queues) > 0) {
@@ -507,7 +579,14 @@ static void s_watch_frame(qc_ctl_t *ctl, int64_t *last_done, int64_t *last_ms)
     }
     cJSON *worker_list = workers ? cJSON_GetObjectItem(workers, "workers") : NULL;
     cJSON *failure_list = failures ? cJSON_GetObjectItem(failures, "jobs") : NULL;
-    printf("Workers (%d)\n", cJSON_GetArraySize(worker_list));
+    if (queue) { /* only the workers that serve the queue */
+        for (cJSON *w = worker_list ? worker_list->child : NULL, *next; w; w = next) {
+            next = w->next;
+            if (!s_worker_serves(w, queue))
+                cJSON_Delete(cJSON_DetachItemViaPointer(worker_list, w));
+        }
+    }
+    printf("Workers (%d)%s\n", cJSON_GetArraySize(worker_list), queue ? " serving this queue" : "");
     cJSON_ArrayForEach(item, worker_list)
     {
         int64_t busy = 0, slots = 0, jobs_done = 0;
@@ -529,17 +608,25 @@ static void s_watch_frame(qc_ctl_t *ctl, int64_t *last_done, int64_t *last_ms)
 
 int qc_cmd_watch(qc_ctl_t *ctl, int argc, char **argv)
 {
-    static const qc_flag_t table[] = {{"interval", 0, 1}, {NULL, 0, 0}};
+    static const qc_flag_t table[] = {{"interval", 0, 1}, {"queue", 0, 1}, {NULL, 0, 0}};
     qc_flags_t *flags;
     int rc = qc_ctl_parse(ctl, table, argc, argv, NULL, &flags);
     if (rc != QC_CTL_OK)
         return rc;
     int64_t interval_ms = 1000;
     const char *interval = qc_flags_value(flags, "interval");
+    const char *queue_flag = qc_flags_value(flags, "queue");
+    char queue[QC_MAX_ID_BYTES + 1] = "";
     if (qc_flags_argc(flags) > 0)
         rc = qc_ctl_usage_error("watch: unexpected argument \"%s\"", qc_flags_arg(flags, 0));
     else if (interval && (qc_parse_duration_ms(interval, &interval_ms) != 0 || interval_ms < 100))
         rc = qc_ctl_usage_error("watch: --interval must be at least 100ms");
+    else if (queue_flag && !qc_job_id_valid(queue_flag))
+        rc = qc_ctl_usage_error("watch: invalid --queue \"%s\": use a queue name (A-Z a-z 0-9 "
+                                ". _ : @ -)",
+                                queue_flag);
+    else if (queue_flag)
+        snprintf(queue, sizeof queue, "%s", queue_flag);
     qc_flags_destroy(&flags);
     if (rc != QC_CTL_OK)
         return rc;
@@ -563,7 +650,7 @@ int qc_cmd_watch(qc_ctl_t *ctl, int argc, char **argv)
     }
     int64_t last_done = 0, last_ms = 0;
     while (!s_interrupted) {
-        s_watch_frame(ctl, &last_done, &last_ms);
+        s_watch_frame(ctl, queue[0] ? queue : NULL, &last_done, &last_ms);
         zmq_pollitem_t item = {NULL, STDIN_FILENO, ZMQ_POLLIN, 0};
         if (zmq_poll(&item, tty ? 1 : 0, (long)interval_ms) > 0) {
             char key = 0;

@@ -27,7 +27,7 @@ static void s_usage(FILE *out)
         "  logs [-f] [--attempt N] ID  a job's output; -f follows it live\n"
         "  cancel ID                   cancel a pending job, or kill a running one\n"
         "  events [--state S] [--workers]   state changes as they happen\n"
-        "  watch                       live view of counts, rates, workers, failures\n"
+        "  watch [--queue Q]           live view of counts, rates, workers, failures\n"
         "  prune --completed|--dead|--canceled [--older-than 7d]\n"
         "  status [--queue Q]          counts per state, workers, oldest pending job\n"
         "  queue list | pause Q | resume Q | set Q --max-running N   named queues\n"
@@ -261,8 +261,10 @@ static const struct {
      "Blocks until the jobs finish (progress bar on a terminal); exit 1 if any ended\n"
      "dead or canceled.\n"},
     {"watch", qc_cmd_watch,
-     "usage: queuectl watch [--interval D]\n"
-     "A live view of counts, rates, workers and the latest failures; q or Ctrl-C quits.\n"},
+     "usage: queuectl watch [--interval D] [--queue NAME]\n"
+     "A live view of counts, rates, workers and the latest failures; q or Ctrl-C quits.\n"
+     "  --interval D    redraw every D (default 1s, at least 100ms)\n"
+     "  --queue NAME    only that queue: its counts, settings, workers and dead jobs\n"},
 };
 #define S_COMMAND_COUNT (sizeof s_commands / sizeof s_commands[0])
 

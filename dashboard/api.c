@@ -160,8 +160,8 @@ static int s_limit(s_req_t *r)
 
 static int s_state_valid(const char *state)
 {
-    static const char *states[] = {"pending", "processing", "completed",
-                                   "failed",  "dead",       "canceled"};
+    static const char *states[] = {"pending", "processing", "completed", "failed",
+                                   "dead",    "canceled",   "waiting"};
     for (size_t i = 0; i < sizeof states / sizeof states[0]; i++)
         if (strcmp(state, states[i]) == 0)
             return 1;
@@ -202,12 +202,27 @@ static void s_get_jobs(s_req_t *r)
     const char *state = r->query(r->query_cls, "state");
     const char *cursor = r->query(r->query_cls, "cursor");
     const char *q = r->query(r->query_cls, "q");
+    const char *queue = r->query(r->query_cls, "queue");
+    if (queue && !*queue)
+        queue = NULL;
+    if (queue && !qc_job_id_valid(queue)) {
+        qc_reply_error(r->reply, 400, QC_E_BAD_REQUEST,
+                       "queue must be a queue name (1-128 of A-Z a-z 0-9 . _ : @ -), not "
+                       "\"%.32s\"",
+                       queue);
+        return;
+    }
+    if (queue && q && *q) {
+        qc_reply_error(r->reply, 400, QC_E_BAD_REQUEST,
+                       "search (q) and queue cannot be combined: choose one");
+        return;
+    }
     if (state && (!*state || strcmp(state, "all") == 0))
         state = NULL;
     if (state && !s_state_valid(state)) {
         qc_reply_error(r->reply, 400, QC_E_BAD_REQUEST,
                        "state must be one of pending, processing, completed, failed, dead, "
-                       "canceled, not \"%.32s\"",
+                       "canceled, waiting, not \"%.32s\"",
                        state);
         return;
     }
@@ -217,6 +232,8 @@ static void s_get_jobs(s_req_t *r)
     if (cursor && !*cursor)
         cursor = NULL;
     cJSON *request = s_list_request(state, limit, cursor);
+    if (queue)
+        cJSON_AddStringToObject(request, "queue", queue);
     if (q && *q) {
         /* The broker searches (list with q), a bounded number of jobs per call. */
         if (strlen(q) > S_MAX_QUERY_BYTES || !qc_utf8_valid(q, strlen(q))) {
@@ -419,6 +436,20 @@ static void s_post_workers_stop(s_req_t *r)
     s_forward(r, request, 200);
 }
 
+/* ---------------------------------------------------------------- queues */
+
+/* POST /api/queues/{name}/pause|resume: queue.pause or queue.resume. */
+static void s_post_queue_op(s_req_t *r, const char *op, const char *name)
+{
+    cJSON *body = s_body(r); /* ignored, but must be JSON if present */
+    if (!body)
+        return;
+    cJSON_Delete(body);
+    cJSON *request = s_request(op);
+    cJSON_AddStringToObject(request, "queue", name);
+    s_forward(r, request, 200);
+}
+
 /* ---------------------------------------------------------------- config */
 
 /* One config.set; 0, or -1 with the error answered (naming the key). */
@@ -526,6 +557,16 @@ static int s_path_id(s_req_t *r, const char *id)
     return -1;
 }
 
+/* A queue name from the path (the same rules as job ids); 0, or -1 with 400. */
+static int s_path_queue(s_req_t *r, const char *name)
+{
+    if (qc_job_id_valid(name))
+        return 0;
+    qc_reply_error(r->reply, 400, QC_E_BAD_REQUEST,
+                   "\"%.140s\" is not a queue name (1-128 of A-Z a-z 0-9 . _ : @ -)", name);
+    return -1;
+}
+
 void qc_api_handle(qc_api_t *self, const qc_api_request_t *request, qc_reply_t *reply)
 {
     const char *method = request->method, *path = request->path;
@@ -587,6 +628,14 @@ void qc_api_handle(qc_api_t *self, const qc_api_request_t *request, qc_reply_t *
     } else if (n == 3 && strcmp(what, "workers") == 0 && strcmp(seg[2], "stop") == 0) {
         if (s_method_is(&r, "POST"))
             s_post_workers_stop(&r);
+    } else if (n == 2 && strcmp(what, "queues") == 0) {
+        if (s_method_is(&r, "GET"))
+            s_forward(&r, s_request("queue.list"), 200);
+    } else if (n == 4 && strcmp(what, "queues") == 0 &&
+               (strcmp(seg[3], "pause") == 0 || strcmp(seg[3], "resume") == 0)) {
+        if (s_path_queue(&r, seg[2]) == 0 && s_method_is(&r, "POST"))
+            s_post_queue_op(&r, strcmp(seg[3], "pause") == 0 ? "queue.pause" : "queue.resume",
+                            seg[2]);
     } else if (n == 2 && strcmp(what, "config") == 0) {
         if (strcmp(method, "PUT") == 0)
             s_put_config(&r);

@@ -9,7 +9,7 @@
 // it only ever goes into textContent or attributes, never innerHTML.
 'use strict';
 
-const STATES = ['pending', 'processing', 'completed', 'failed', 'dead', 'canceled'];
+const STATES = ['pending', 'processing', 'completed', 'failed', 'dead', 'canceled', 'waiting'];
 const PAGE_SIZE = 50;
 const CHART_SECONDS = 300;
 
@@ -270,12 +270,13 @@ function niceMax(v) {
 
 // ------------------------------------------------------------ jobs table
 
-const jobsView = { state: '', q: '', cursor: null, back: [], next: null, ids: new Set() };
+const jobsView = { state: '', queue: '', q: '', cursor: null, back: [], next: null, ids: new Set() };
 
 async function loadJobs() {
   const params = new URLSearchParams({ limit: String(PAGE_SIZE) });
   if (jobsView.state) params.set('state', jobsView.state);
   if (jobsView.q) params.set('q', jobsView.q);
+  if (jobsView.queue) params.set('queue', jobsView.queue);
   if (jobsView.cursor) params.set('cursor', jobsView.cursor);
   let data;
   try {
@@ -289,8 +290,9 @@ async function loadJobs() {
   const rows = data.jobs.map(jobRow);
   jobsView.ids = new Set(data.jobs.map((j) => j.id));
   if (!rows.length) {
-    rows.push(el('tr', {}, el('td', { class: 'empty', colspan: 7 },
-      jobsView.q ? 'No job matches' : 'No jobs' + (jobsView.state ? ' in state ' + jobsView.state : ''))));
+    rows.push(el('tr', {}, el('td', { class: 'empty', colspan: 8 },
+      jobsView.q ? 'No job matches' : 'No jobs' + (jobsView.queue ? ' in queue ' + jobsView.queue : '') +
+        (jobsView.state ? ' in state ' + jobsView.state : ''))));
   }
   body.replaceChildren(...rows);
   $('page-newer').disabled = jobsView.back.length === 0;
@@ -304,6 +306,7 @@ function jobRow(job) {
   const exit = job.exit_code === null || job.exit_code === undefined ? '' : String(job.exit_code);
   return el('tr', { dataset: { id: job.id }, onclick: () => openDetail(job.id) },
     el('td', { class: 'id', title: job.id }, job.id),
+    el('td', { class: 'queue' }, job.queue || 'default'),
     el('td', { class: 'state-cell' }, stateBadge(job.state)),
     el('td', { class: 'cmd', title: job.command }, job.command),
     el('td', { class: 'attempts' }, job.attempts + '/' + (job.max_retries + 1)),
@@ -340,7 +343,7 @@ async function loadRowStates() {
 const refreshRowStates = debounce(loadRowStates, 500);
 // What a refresh means for the job table: the first page (or a filtered
 // one) may gain rows; an older page only changes state.
-const refreshJobTable = () => (jobsView.cursor && !jobsView.state && !jobsView.q ? refreshRowStates() : refreshJobs());
+const refreshJobTable = () => (jobsView.cursor && !jobsView.state && !jobsView.q && !jobsView.queue ? refreshRowStates() : refreshJobs());
 
 // A job event: update its row in place, or refetch when the page would change.
 function onJobEvent(ev) {
@@ -360,13 +363,14 @@ function onJobEvent(ev) {
   } else if (row || (firstPage && (!jobsView.state || jobsView.state === ev.state))) {
     refreshJobs();
   }
-  if (ev.id === detail.id) refreshDetail();
+  if (ev.id === detail.id || detail.related.has(ev.id)) refreshDetail();
   if (ev.state === 'dead' || dlqIds.has(ev.id)) refreshDlq();
+  refreshQueues();
 }
 
 // ------------------------------------------------------------ job detail
 
-const detail = { id: null, output: null };
+const detail = { id: null, output: null, related: new Set() };
 
 function openDetail(id) {
   detail.id = id;
@@ -423,13 +427,24 @@ async function loadDetail() {
   $('detail-command').textContent = job.command;
   const fields = [
     ['attempts', job.attempts + ' of ' + (job.max_retries + 1) + (job.runs ? ' (runs: ' + job.runs + ')' : '')],
-    ['priority', job.priority], ['timeout', job.timeout_s + 's'], ['run at', job.run_at],
+    ['queue', job.queue], ['priority', job.priority], ['timeout', job.timeout_s + 's'], ['run at', job.run_at],
     ['created', job.created_at], ['started', job.started_at], ['finished', job.finished_at],
     ['exit code', job.exit_code], ['last error', job.last_error], ['worker', job.worker_id],
   ];
   $('detail-fields').replaceChildren(...fields.filter(([, v]) => v !== null && v !== undefined && v !== '')
     .flatMap(([k, v]) => [el('dt', {}, k), el('dd', {}, String(v))]));
-  $('detail-cancel').hidden = !['pending', 'failed', 'processing'].includes(job.state);
+  // Dependencies and dependents with their states; a click opens that job.
+  const after = job.after || [];
+  const dependents = job.dependents || [];
+  detail.related = new Set([...after, ...dependents].map((d) => d.id));
+  const depItem = (d) => el('li', { dataset: { id: d.id } },
+    el('a', { title: d.id, onclick: () => openDetail(d.id) }, d.id), stateBadge(d.state));
+  $('detail-deps').hidden = !after.length;
+  $('detail-after').replaceChildren(...after.map(depItem));
+  $('detail-dependents-box').hidden = !dependents.length;
+  $('detail-dependents').replaceChildren(...dependents.map(depItem),
+    ...(job.more_dependents ? [el('li', { class: 'muted' }, 'and more')] : []));
+  $('detail-cancel').hidden = !['pending', 'failed', 'processing', 'waiting'].includes(job.state);
   $('detail-retry').hidden = job.state !== 'dead';
   const running = job.state === 'processing';
   $('detail-live').hidden = !running;
@@ -548,6 +563,51 @@ async function prune() {
   refreshDlq();
 }
 
+// ------------------------------------------------------------ queues
+
+async function loadQueues() {
+  let data;
+  try {
+    data = await api('GET', '/api/queues');
+  } catch (e) {
+    setMsg('queues-msg', e.message, false);
+    return;
+  }
+  const n = (q, state) => el('td', { class: 'num ' + state }, String((q.counts && q.counts[state]) || 0));
+  const rows = data.queues.map((q) => el('tr', { dataset: { queue: q.name } },
+    el('td', { class: 'mono' }, q.name),
+    n(q, 'pending'), n(q, 'waiting'),
+    el('td', { class: 'num running' }, String(q.running || 0)),
+    n(q, 'completed'), n(q, 'failed'), n(q, 'dead'), n(q, 'canceled'),
+    el('td', { class: 'num limit' }, q.max_running === null || q.max_running === undefined ? '–' : String(q.max_running)),
+    el('td', { class: 'qstate' }, el('span', { class: 'state ' + (q.paused ? 'paused' : 'completed') }, q.paused ? 'paused' : 'active')),
+    el('td', {}, el('button', { type: 'button', class: 'small ' + (q.paused ? 'resume' : 'pause'), onclick: () => setQueuePaused(q.name, !q.paused) },
+      q.paused ? 'Resume' : 'Pause'))));
+  if (!rows.length) rows.push(el('tr', {}, el('td', { class: 'empty', colspan: 11 }, 'No queue')));
+  $('queues-body').replaceChildren(...rows);
+  // The job table's queue filter offers every queue (keeping the choice).
+  const select = $('filter-queue');
+  const names = data.queues.map((q) => q.name);
+  if (jobsView.queue && !names.includes(jobsView.queue)) names.push(jobsView.queue);
+  const current = [...select.options].slice(1).map((o) => o.value);
+  if (current.join('\n') !== names.join('\n')) {
+    select.replaceChildren(el('option', { value: '' }, 'all queues'), ...names.map((name) => el('option', { value: name }, name)));
+    select.value = jobsView.queue;
+  }
+}
+
+const refreshQueues = debounce(loadQueues, 500);
+
+async function setQueuePaused(name, paused) {
+  try {
+    await api('POST', '/api/queues/' + encodeURIComponent(name) + (paused ? '/pause' : '/resume'));
+    setMsg('queues-msg', 'Queue ' + name + (paused ? ' paused: nothing new of it starts; running jobs finish' : ' resumed'), true);
+  } catch (e) {
+    setMsg('queues-msg', e.message, false);
+  }
+  loadQueues();
+}
+
 // ------------------------------------------------------------ workers
 
 async function loadWorkers() {
@@ -620,7 +680,11 @@ async function enqueue(event) {
   const retries = $('enq-retries').value.trim();
   const delay = $('enq-delay').value.trim();
   const timeout = $('enq-timeout').value.trim();
+  const queue = $('enq-queue').value.trim();
+  const after = $('enq-after').value.split(/[\s,]+/).filter(Boolean);
   if (id) job.id = id;
+  if (queue) job.queue = queue;
+  if (after.length) job.after = after;
   if (priority) job.priority = /^-?\d+$/.test(priority) ? Number(priority) : priority;
   if (retries) job.max_retries = Number(retries);
   if (delay) {
@@ -649,7 +713,7 @@ let stream = null;
 function refreshAll() {
   return Promise.allSettled([
     api('GET', '/api/status').then(renderStatus),
-    loadJobs(), loadDlq(), loadWorkers(), loadConfig(), loadThroughput(), loadDetail(),
+    loadJobs(), loadQueues(), loadDlq(), loadWorkers(), loadConfig(), loadThroughput(), loadDetail(),
   ]);
 }
 
@@ -663,12 +727,15 @@ function connect() {
     const status = JSON.parse(e.data);
     renderStatus(status);
     if (!previous || previous.workers !== status.workers || previous.busy !== status.busy) refreshWorkers();
+    // A pause, resume or cap set elsewhere (CLI) sends no job event: the
+    // status pushes (after changes, and every 5 s) bring the Queues card along.
+    refreshQueues();
   });
   stream.addEventListener('job', (e) => onJobEvent(JSON.parse(e.data)));
   stream.addEventListener('worker', () => refreshWorkers());
   stream.addEventListener('tp', (e) => addThroughput(JSON.parse(e.data)));
   // Polling mode (no event stream at the broker), or this page fell behind.
-  const everything = () => { refreshJobTable(); refreshDlq(); refreshWorkers(); refreshDetail(); };
+  const everything = () => { refreshJobTable(); refreshQueues(); refreshDlq(); refreshWorkers(); refreshDetail(); };
   stream.addEventListener('refresh', everything);
   stream.addEventListener('resync', () => { everything(); loadThroughput().catch(() => {}); });
 }
@@ -677,13 +744,21 @@ function init() {
   $('enqueue-form').addEventListener('submit', enqueue);
   $('jobs-filter').addEventListener('submit', (e) => {
     e.preventDefault();
+    const queue = $('filter-queue').value;
+    const q = $('filter-q').value.trim();
+    if (queue && q) {
+      $('page-info').textContent = 'Search looks in every queue: choose all queues, or clear the search';
+      return;
+    }
     jobsView.state = $('filter-state').value;
-    jobsView.q = $('filter-q').value.trim();
+    jobsView.queue = queue;
+    jobsView.q = q;
     jobsView.cursor = null;
     jobsView.back = [];
     loadJobs();
   });
   $('filter-state').addEventListener('change', () => $('jobs-filter').requestSubmit());
+  $('filter-queue').addEventListener('change', () => $('jobs-filter').requestSubmit());
   $('page-older').addEventListener('click', () => {
     if (!jobsView.next) return;
     jobsView.back.push(jobsView.cursor);

@@ -1,7 +1,8 @@
 // The dashboard in a real browser (Debian's chromium through playwright-core):
 // enqueue through the form and watch the job complete without reloading, see
 // a failing job reach the DLQ and retry it with a click, open a job's detail,
-// check that hostile commands and output render as text, stop a worker.
+// check that hostile commands and output render as text, stop a worker,
+// pause and resume a queue, follow a job that waits for another.
 // Environment: DASH_URL, OUT_DIR (screenshots), USER_DATA_DIR.
 'use strict';
 const { chromium } = require('playwright-core');
@@ -43,6 +44,8 @@ async function enqueueViaForm(page, fields) {
   await page.fill('#enq-priority', fields.priority || '');
   await page.fill('#enq-delay', fields.delay || '');
   await page.fill('#enq-timeout', fields.timeout || '');
+  await page.fill('#enq-queue', fields.queue || '');
+  await page.fill('#enq-after', fields.after || '');
   await page.click('#enqueue-form button[type=submit]');
   await page.waitForFunction((id) => document.getElementById('enq-msg').textContent === 'Enqueued ' + id, fields.id);
 }
@@ -74,7 +77,7 @@ async function waitForOutput(id, text, ms = 10000) {
 }
 
 async function main() {
-  const watchdog = setTimeout(() => { console.error('FAIL: the browser test took over 60 s'); process.exit(1); }, 60000);
+  const watchdog = setTimeout(() => { console.error('FAIL: the browser test took over 80 s'); process.exit(1); }, 80000);
   const context = await chromium.launchPersistentContext(process.env.USER_DATA_DIR, {
     executablePath: '/usr/bin/chromium',
     headless: true,
@@ -112,6 +115,66 @@ async function main() {
     ok(true, 'the new job appears in the table by itself');
     await page.waitForSelector(row('jobs', 'web-1') + ' .state.completed', { timeout: 10000 });
     ok(true, 'and turns completed by itself');
+
+    // Pause a queue from the page: its new job stays pending while a worker
+    // is free; Resume and it runs.
+    const queueRow = (name) => `#queues-body tr[data-queue="${name}"]`;
+    ok(await page.locator(queueRow('default')).count() === 1, 'the Queues panel lists the default queue');
+    await enqueueViaForm(page, { command: 'true', id: 'webq-0', queue: 'webq' });
+    await page.waitForSelector(row('jobs', 'webq-0') + ' .state.completed', { timeout: 10000 });
+    ok(await page.textContent(row('jobs', 'webq-0') + ' td.queue') === 'webq', 'the job table shows the job\'s queue');
+    await page.waitForSelector(queueRow('webq'), { timeout: 10000 });
+    await page.waitForFunction((sel) => document.querySelector(sel + ' td.completed').textContent === '1', queueRow('webq'), { timeout: 10000 });
+    ok(true, 'the Queues panel lists the new queue with its counts per state');
+    await page.click(queueRow('webq') + ' button.pause');
+    await page.waitForSelector(queueRow('webq') + ' .state.paused', { timeout: 10000 });
+    ok((await api('GET', '/api/queues')).body.queues.find((q) => q.name === 'webq').paused === true, 'Pause paused the queue');
+    await enqueueViaForm(page, { command: 'echo resumed', id: 'webq-1', queue: 'webq' });
+    await page.waitForSelector(row('jobs', 'webq-1') + ' .state.pending');
+    await page.waitForFunction((sel) => document.querySelector(sel + ' td.pending').textContent === '1', queueRow('webq'), { timeout: 10000 });
+    await page.waitForTimeout(1500);
+    const st = (await api('GET', '/api/status')).body;
+    ok((await api('GET', '/api/jobs/webq-1')).body.job.state === 'pending' && st.busy < 4 &&
+      await page.locator(row('jobs', 'webq-1') + ' .state.pending').count() === 1,
+      'a job of the paused queue stays pending for 1.5 s while a worker slot is free (busy ' + st.busy + ' of 4)');
+    await page.click(queueRow('webq') + ' button.resume');
+    await page.waitForSelector(queueRow('webq') + ' button.pause', { timeout: 10000 });
+    await page.waitForSelector(row('jobs', 'webq-1') + ' .state.completed', { timeout: 10000 });
+    ok(true, 'Resume: the queue is active again and its job completes');
+    await page.selectOption('#filter-queue', 'webq');
+    await page.waitForFunction(() => {
+      const ids = [...document.querySelectorAll('#jobs-body tr[data-id]')].map((r) => r.dataset.id);
+      return ids.length === 2 && ids.includes('webq-0') && ids.includes('webq-1');
+    }, null, { timeout: 10000 });
+    ok(true, 'the job table filtered to queue webq shows only its two jobs');
+    await page.selectOption('#filter-queue', '');
+    await page.waitForSelector(row('jobs', 'warm-0'), { timeout: 10000 });
+    // Paused elsewhere (as by queuectl queue pause): no job event, the status pushes bring it.
+    await api('POST', '/api/queues/webq/pause');
+    await page.waitForSelector(queueRow('webq') + ' .state.paused', { timeout: 8000 });
+    ok(true, 'a pause made elsewhere shows on the page by itself');
+    await api('POST', '/api/queues/webq/resume');
+    await page.waitForSelector(queueRow('webq') + ' button.pause', { timeout: 8000 });
+
+    // A dependent job: B waits for A, the page shows B waiting with A as its
+    // dependency, then both complete.
+    await enqueueViaForm(page, { command: 'sleep 2', id: 'dep-a' });
+    await enqueueViaForm(page, { command: 'echo after a', id: 'dep-b', after: 'dep-a' });
+    await page.waitForSelector(row('jobs', 'dep-b') + ' .state.waiting', { timeout: 10000 });
+    ok(true, 'a job enqueued after another shows as waiting');
+    await page.click(row('jobs', 'dep-b') + ' td.cmd');
+    await page.waitForSelector('#detail-after li[data-id="dep-a"] .state', { timeout: 10000 });
+    ok(await page.textContent('#detail-state') === 'waiting' && !await page.isHidden('#detail-deps'),
+      'its panel says waiting and lists dep-a as its dependency with its state');
+    await page.screenshot({ path: OUT + '/detail-deps.png' });
+    await page.waitForSelector('#detail-after li[data-id="dep-a"] .state.completed', { timeout: 15000 });
+    await page.waitForSelector('#detail-state .state.completed', { timeout: 15000 });
+    ok(true, 'the panel follows: dep-a completed, then dep-b completed');
+    await page.waitForSelector(row('jobs', 'dep-b') + ' .state.completed', { timeout: 10000 });
+    await page.click('#detail-after li[data-id="dep-a"] a');
+    await page.waitForSelector('#detail-dependents li[data-id="dep-b"] .state.completed', { timeout: 10000 });
+    ok(await page.textContent('#detail-id') === 'dep-a', 'a click on the dependency opens it; it lists dep-b as its dependent');
+    await page.click('#detail-close');
 
     // A failing job with no retries reaches the DLQ; retry it with a click.
     await enqueueViaForm(page, { command: 'echo boom >&2; exit 7', id: 'web-fail', retries: 0 });

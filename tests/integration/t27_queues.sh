@@ -24,6 +24,22 @@ state_is d1 pending || fail "a worker serving b,a took a default job"
 [ "$(qc list --queue default --state pending --json | json "[x['id'] for x in j]")" = '["d1"]' ] || fail "list --queue --state"
 [ "$(qc status --queue b --json | json "(j['counts']['completed'], j['workers'])")" = "(1, 1)" ] || fail "status --queue b"
 qc list | grep_q "^a1  *completed  *a " || fail "list lacks the QUEUE column"
+# watch --queue: only that queue (counts, the workers serving it, its dead jobs)
+qc enqueue --queue a --id a-dead --max-retries 0 -- 'exit 3' >/dev/null
+qc enqueue --queue b --id b-dead --max-retries 0 -- 'exit 4' >/dev/null
+wait_for 10 state_is a-dead dead
+wait_for 10 state_is b-dead dead
+timeout -s INT 2 "$QUEUECTL" watch --queue a --interval 200ms >"$QUEUECTL_HOME/watch.out" </dev/null || true
+grep_q "queuectl watch  queue a " "$QUEUECTL_HOME/watch.out" || fail "watch --queue a: no title: $(cat -v "$QUEUECTL_HOME/watch.out")"
+grep_q "Queues (1)" "$QUEUECTL_HOME/watch.out" && grep_q "^  a  .* 0 pending" "$QUEUECTL_HOME/watch.out" &&
+    ! grep_q "^  default " "$QUEUECTL_HOME/watch.out" || fail "watch --queue a shows other queues: $(cat -v "$QUEUECTL_HOME/watch.out")"
+grep_q "completed in this queue 1" "$QUEUECTL_HOME/watch.out" || fail "watch --queue a: counts not the queue's"
+grep_q "Workers (1) serving this queue" "$QUEUECTL_HOME/watch.out" || fail "watch --queue a: workers"
+grep_q "^  a-dead " "$QUEUECTL_HOME/watch.out" && ! grep_q "b-dead" "$QUEUECTL_HOME/watch.out" ||
+    fail "watch --queue a: dead jobs of other queues: $(cat -v "$QUEUECTL_HOME/watch.out")"
+timeout -s INT 1 "$QUEUECTL" watch --queue default --interval 200ms >"$QUEUECTL_HOME/watch.out" </dev/null || true
+grep_q "Workers (0) serving this queue" "$QUEUECTL_HOME/watch.out" || fail "watch --queue default: the b,a worker counted"
+cat -v "$QUEUECTL_HOME/watch.out" | tail -n 12
 
 # pause: nothing new starts, a running job finishes; resume starts the rest
 start_worker --concurrency 4 --name all
@@ -83,6 +99,7 @@ check 2 '--max-running must be an integer from 0 to 100000, or none, not "-1"' q
 check 2 'unknown subcommand "drain"' queue drain c
 check 2 'invalid --queue "a b"' list --queue 'a b'
 check 2 'invalid --queue ""' status --queue ''
+check 2 'watch: invalid --queue "a b"' watch --queue 'a b'
 check 2 'invalid --queues "a,,b"' worker start --queues 'a,,b'
 check 2 'queue a is listed twice' worker start --queues a,a
 set +e; "$WORKER" --queues 'x y' 2>"$QUEUECTL_HOME/err"; rc=$?; set -e
