@@ -8,6 +8,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* The largest integer a peer may send in a number field: 15 digits, which
+ * cJSON prints back exactly (it prints 15 significant digits when they
+ * read back as the same double). */
+#define S_MAX_EXACT 999999999999999LL
+
 static const char *s_state_names[QC_STATE_COUNT] = {"pending", "processing", "completed", "failed",
                                                     "dead",    "canceled",   "waiting"};
 static const char *s_outcome_names[QC_OUTCOME_COUNT] = {"succeeded", "failed",      "timed_out",
@@ -110,13 +115,15 @@ int qc_result_from_json(const cJSON *obj, qc_result_t *r, char *err, size_t errl
         r->exit_code = (int)v;
     if (qc_json_int(obj, "signal", &v) == 0 && v >= 0 && v <= 128)
         r->signal = (int)v;
-    if (qc_json_int(obj, "started_at_ms", &v) == 0 && v >= 0)
+    /* Counters and times beyond 15 digits are nonsense from a worker, and
+     * cJSON would not print them back exactly: left at 0. */
+    if (qc_json_int(obj, "started_at_ms", &v) == 0 && v >= 0 && v <= S_MAX_EXACT)
         r->started_at_ms = v;
-    if (qc_json_int(obj, "finished_at_ms", &v) == 0 && v >= 0)
+    if (qc_json_int(obj, "finished_at_ms", &v) == 0 && v >= 0 && v <= S_MAX_EXACT)
         r->finished_at_ms = v;
-    if (qc_json_int(obj, "cpu_ms", &v) == 0 && v >= 0)
+    if (qc_json_int(obj, "cpu_ms", &v) == 0 && v >= 0 && v <= S_MAX_EXACT)
         r->cpu_ms = v;
-    if (qc_json_int(obj, "max_rss_kb", &v) == 0 && v >= 0)
+    if (qc_json_int(obj, "max_rss_kb", &v) == 0 && v >= 0 && v <= S_MAX_EXACT)
         r->max_rss_kb = v;
     const char *error = qc_json_string(obj, "error");
     if (error)
@@ -491,9 +498,11 @@ static void s_decode_body(qc_wmsg_t *msg)
         const char *name = qc_json_string(body, "worker_id");
         msg->welcome.worker_id = name && qc_job_id_valid(name) ? name : NULL;
         msg->welcome.has_heartbeat_ms =
-            qc_json_int(body, "heartbeat_ms", &msg->welcome.heartbeat_ms) == 0;
+            qc_json_int(body, "heartbeat_ms", &msg->welcome.heartbeat_ms) == 0 &&
+            msg->welcome.heartbeat_ms >= 0 && msg->welcome.heartbeat_ms <= S_MAX_EXACT;
         msg->welcome.has_liveness_ms =
-            qc_json_int(body, "liveness_ms", &msg->welcome.liveness_ms) == 0;
+            qc_json_int(body, "liveness_ms", &msg->welcome.liveness_ms) == 0 &&
+            msg->welcome.liveness_ms >= 0 && msg->welcome.liveness_ms <= S_MAX_EXACT;
         msg->valid = 1; /* every field is optional: the worker keeps its own */
         return;
     }
@@ -505,7 +514,8 @@ static void s_decode_body(qc_wmsg_t *msg)
         S_INVALID(msg, "id or attempt missing or invalid");
     switch (msg->type) {
     case QC_WMSG_STARTED:
-        if (qc_json_int(body, "started_at_ms", &msg->started.started_at_ms) != 0)
+        if (qc_json_int(body, "started_at_ms", &msg->started.started_at_ms) != 0 ||
+            msg->started.started_at_ms < 0 || msg->started.started_at_ms > S_MAX_EXACT)
             S_INVALID(msg, "started_at_ms missing or invalid");
         break;
     case QC_WMSG_OUTPUT:
