@@ -94,4 +94,9 @@ qc_store_backend_t *qc_pg_open(const char *uri, int synchronous_full, int64_t le
 void qc_pg_destroy(qc_store_backend_t **self_p);
 extern const qc_store_ops_t qc_pg_ops;
 
+/* For the backends' queue lists: the entry for name in queues (an object
+ * keyed by name), made with zero counts, not paused and no limit if new. Owned
+ * by queues. (store_front.c) */
+cJSON *qc_store_queue_entry(cJSON *queues, const char *name);
+
 #endif

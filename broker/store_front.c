@@ -442,3 +442,17 @@ int qc_store_counts(qc_store_t *self, int64_t counts[QC_STATE_COUNT], int64_t *o
 {
     return self->ops->counts(self->backend, counts, oldest_pending_ms);
 }
+
+cJSON *qc_store_queue_entry(cJSON *queues, const char *name)
+{
+    cJSON *entry = cJSON_GetObjectItemCaseSensitive(queues, name);
+    if (entry)
+        return entry;
+    entry = cJSON_AddObjectToObject(queues, name);
+    cJSON *counts = cJSON_AddObjectToObject(entry, "counts");
+    for (int s = 0; s < QC_STATE_COUNT; s++)
+        cJSON_AddNumberToObject(counts, qc_state_name(s), 0);
+    cJSON_AddBoolToObject(entry, "paused", 0);
+    cJSON_AddNullToObject(entry, "max_running");
+    return entry;
+}

@@ -1088,21 +1088,6 @@ static int qc_pg_queue_update(qc_store_backend_t *self, const qc_queue_update_t 
                      3, p);
 }
 
-/* The entry for name in queues (an object keyed by name), made if new. */
-static cJSON *s_queue_entry(cJSON *queues, const char *name)
-{
-    cJSON *entry = cJSON_GetObjectItemCaseSensitive(queues, name);
-    if (entry)
-        return entry;
-    entry = cJSON_AddObjectToObject(queues, name);
-    cJSON *counts = cJSON_AddObjectToObject(entry, "counts");
-    for (int s = 0; s < QC_STATE_COUNT; s++)
-        cJSON_AddNumberToObject(counts, qc_state_name(s), 0);
-    cJSON_AddBoolToObject(entry, "paused", 0);
-    cJSON_AddNullToObject(entry, "max_running");
-    return entry;
-}
-
 /* Counts per queue come from counting (jobs_queue_state), not from tallies
  * as on SQLite: queue list costs the jobs there are (status does not). */
 static cJSON *qc_pg_queue_list(qc_store_backend_t *self, int64_t now_ms)
@@ -1115,7 +1100,7 @@ static cJSON *qc_pg_queue_list(qc_store_backend_t *self, int64_t now_ms)
     for (int i = 0; i < PQntuples(res); i++) {
         int state = (int)s_i64(res, i, 1);
         cJSON *counts = cJSON_GetObjectItemCaseSensitive(
-            s_queue_entry(by_name, PQgetvalue(res, i, 0)), "counts");
+            qc_store_queue_entry(by_name, PQgetvalue(res, i, 0)), "counts");
         if (state >= 0 && state < QC_STATE_COUNT)
             cJSON_SetNumberValue(cJSON_GetObjectItemCaseSensitive(counts, qc_state_name(state)),
                                  (double)s_i64(res, i, 2));
@@ -1127,7 +1112,7 @@ static cJSON *qc_pg_queue_list(qc_store_backend_t *self, int64_t now_ms)
         return NULL;
     }
     for (int i = 0; i < PQntuples(res); i++) {
-        cJSON *entry = s_queue_entry(by_name, PQgetvalue(res, i, 0));
+        cJSON *entry = qc_store_queue_entry(by_name, PQgetvalue(res, i, 0));
         cJSON_ReplaceItemInObjectCaseSensitive(entry, "paused",
                                                cJSON_CreateBool(s_i64(res, i, 1) != 0));
         int64_t cap = s_i64(res, i, 2);

@@ -1109,21 +1109,6 @@ int qc_sqlite_queue_update(qc_store_backend_t *self, const qc_queue_update_t *up
     return s_exec_stmt(self, S_QUEUE_UPDATE);
 }
 
-/* The entry for name in queues (an object keyed by name), made if new. */
-static cJSON *s_queue_entry(cJSON *queues, const char *name)
-{
-    cJSON *entry = cJSON_GetObjectItemCaseSensitive(queues, name);
-    if (entry)
-        return entry;
-    entry = cJSON_AddObjectToObject(queues, name);
-    cJSON *counts = cJSON_AddObjectToObject(entry, "counts");
-    for (int s = 0; s < QC_STATE_COUNT; s++)
-        cJSON_AddNumberToObject(counts, qc_state_name(s), 0);
-    cJSON_AddBoolToObject(entry, "paused", 0);
-    cJSON_AddNullToObject(entry, "max_running");
-    return entry;
-}
-
 cJSON *qc_sqlite_queue_list(qc_store_backend_t *self, int64_t now_ms)
 {
     if (s_queue_deltas_write(self) != 0) /* it reads queue_counts */
@@ -1134,7 +1119,7 @@ cJSON *qc_sqlite_queue_list(qc_store_backend_t *self, int64_t now_ms)
     while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
         int state = sqlite3_column_int(stmt, 1);
         cJSON *counts = cJSON_GetObjectItemCaseSensitive(
-            s_queue_entry(by_name, (const char *)sqlite3_column_text(stmt, 0)), "counts");
+            qc_store_queue_entry(by_name, (const char *)sqlite3_column_text(stmt, 0)), "counts");
         if (state >= 0 && state < QC_STATE_COUNT)
             cJSON_SetNumberValue(cJSON_GetObjectItemCaseSensitive(counts, qc_state_name(state)),
                                  (double)sqlite3_column_int64(stmt, 2));
@@ -1144,7 +1129,7 @@ cJSON *qc_sqlite_queue_list(qc_store_backend_t *self, int64_t now_ms)
         goto fail;
     stmt = self->stmt[S_QUEUE_SETTINGS];
     while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-        cJSON *entry = s_queue_entry(by_name, (const char *)sqlite3_column_text(stmt, 0));
+        cJSON *entry = qc_store_queue_entry(by_name, (const char *)sqlite3_column_text(stmt, 0));
         cJSON_ReplaceItemInObjectCaseSensitive(entry, "paused",
                                                cJSON_CreateBool(sqlite3_column_int(stmt, 1)));
         int cap = sqlite3_column_int(stmt, 2);
