@@ -568,6 +568,13 @@ static cJSON *s_op_metrics(qc_broker_t *broker, const cJSON *request)
     cJSON_AddItemToObject(reply, "run_time_ms", qc_histogram_to_json(&broker->metrics.run_time));
     cJSON_AddNumberToObject(reply, "uptime_s",
                             (double)(qc_broker_wall_ms(broker) - broker->started_wall_ms) / 1000.0);
+    /* A database server's cost (PostgreSQL): counted up to this request. */
+    qc_store_stats_t stats;
+    qc_store_stats(broker->store, &stats);
+    if (stats.round_trips >= 0) {
+        cJSON_AddNumberToObject(reply, "store_round_trips", (double)stats.round_trips);
+        cJSON_AddNumberToObject(reply, "store_transactions", (double)stats.transactions);
+    }
     return reply;
 }
 

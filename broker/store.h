@@ -69,6 +69,15 @@ int qc_store_take_reconnected(qc_store_t *self);
 /* True while the lease, last renewed by qc_store_begin, is surely still ours
  * (by the local monotonic clock, with a margin). SQLite: always true. */
 int qc_store_lease_valid(qc_store_t *self);
+
+/* What talking to a database server costs, since the store was opened:
+ * round trips (each time the broker waited for the server) and
+ * transactions begun. Both -1 where the backend is a file (SQLite). */
+typedef struct {
+    int64_t round_trips;
+    int64_t transactions;
+} qc_store_stats_t;
+void qc_store_stats(qc_store_t *self, qc_store_stats_t *stats);
 void qc_store_destroy(qc_store_t **self_p);
 
 /* The last SQLite error message, for logs and error replies. */

@@ -78,7 +78,8 @@ typedef struct {
     /* NULL: the backend needs no lease (always held). */
     int (*lease_acquire)(qc_store_backend_t *self);
     int (*lease_valid)(qc_store_backend_t *self);
-    int (*take_reconnected)(qc_store_backend_t *self); /* NULL: never reconnects */
+    int (*take_reconnected)(qc_store_backend_t *self);                /* NULL: never reconnects */
+    void (*stats)(qc_store_backend_t *self, qc_store_stats_t *stats); /* NULL: none kept */
 } qc_store_ops_t;
 
 /* SQLite (store_sqlite.c): path is a file name. NULL with the reason in err. */

@@ -137,6 +137,13 @@ int qc_store_lease_valid(qc_store_t *self)
     return self->ops->lease_valid ? self->ops->lease_valid(self->backend) : 1;
 }
 
+void qc_store_stats(qc_store_t *self, qc_store_stats_t *stats)
+{
+    stats->round_trips = stats->transactions = -1;
+    if (self->ops->stats)
+        self->ops->stats(self->backend, stats);
+}
+
 void qc_store_destroy(qc_store_t **self_p)
 {
     if (!self_p || !*self_p)

@@ -261,6 +261,8 @@ struct _qc_store_backend_t {
     PGconn *conn;
     char err[512];
     int64_t changes;                /* rows written, like sqlite3_total_changes */
+    int64_t round_trips;            /* waits for the server (qc_store_stats) */
+    int64_t transactions;           /* begun */
     int prepared[S_PREPARED_COUNT]; /* in this session */
     int durable;                    /* this transaction must be flushed before its replies */
     int reconnected;                /* a new session since qc_pg_take_reconnected */
@@ -298,6 +300,13 @@ static void s_set_error(qc_store_backend_t *self, const char *what)
         self->err[--n] = '\0';
 }
 
+/* Every PQexec of the store goes through here: one round trip. */
+static PGresult *s_pqexec(qc_store_backend_t *self, const char *sql)
+{
+    self->round_trips++;
+    return PQexec(self->conn, sql);
+}
+
 /* Runs one statement; returns its result if it succeeded (caller PQclears),
  * NULL after logging otherwise. */
 static PGresult *s_exec(qc_store_backend_t *self, const char *sql, int n, const char *const *params)
@@ -310,6 +319,7 @@ static PGresult *s_exec(qc_store_backend_t *self, const char *sql, int n, const 
     if (which >= 0) {
         snprintf(name, sizeof name, "qc%d", which);
         if (!self->prepared[which]) {
+            self->round_trips++;
             PGresult *prep = PQprepare(self->conn, name, sql, n, NULL);
             int ok = PQresultStatus(prep) == PGRES_COMMAND_OK;
             PQclear(prep);
@@ -321,6 +331,7 @@ static PGresult *s_exec(qc_store_backend_t *self, const char *sql, int n, const 
             self->prepared[which] = 1;
         }
     }
+    self->round_trips++;
     PGresult *res = which >= 0 ? PQexecPrepared(self->conn, name, n, params, NULL, NULL, 0)
                                : PQexecParams(self->conn, sql, n, NULL, params, NULL, NULL, 0);
     ExecStatusType status = PQresultStatus(res);
@@ -422,19 +433,18 @@ static int s_reconnect(qc_store_backend_t *self)
 
 static int s_migrate(qc_store_backend_t *self, char *err, size_t errlen)
 {
-    PGresult *res = PQexec(self->conn, "BEGIN");
+    PGresult *res = s_pqexec(self, "BEGIN");
     PQclear(res);
     /* One migrator at a time, whatever broker starts first. */
-    res =
-        PQexec(self->conn, "SELECT pg_advisory_xact_lock(7170775968471654011);"
-                           "CREATE TABLE IF NOT EXISTS queuectl_schema (version integer NOT NULL);"
-                           "INSERT INTO queuectl_schema SELECT 0 WHERE NOT EXISTS"
-                           " (SELECT 1 FROM queuectl_schema)");
+    res = s_pqexec(self, "SELECT pg_advisory_xact_lock(7170775968471654011);"
+                         "CREATE TABLE IF NOT EXISTS queuectl_schema (version integer NOT NULL);"
+                         "INSERT INTO queuectl_schema SELECT 0 WHERE NOT EXISTS"
+                         " (SELECT 1 FROM queuectl_schema)");
     int ok = PQresultStatus(res) == PGRES_COMMAND_OK;
     PQclear(res);
     int version = -1;
     if (ok) {
-        res = PQexec(self->conn, "SELECT version FROM queuectl_schema");
+        res = s_pqexec(self, "SELECT version FROM queuectl_schema");
         if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1)
             version = atoi(PQgetvalue(res, 0, 0));
         PQclear(res);
@@ -449,7 +459,7 @@ static int s_migrate(qc_store_backend_t *self, char *err, size_t errlen)
         goto fail;
     }
     for (int v = version; v < S_MIGRATION_COUNT; v++) {
-        res = PQexec(self->conn, s_migrations[v]);
+        res = s_pqexec(self, s_migrations[v]);
         ok = PQresultStatus(res) == PGRES_COMMAND_OK;
         PQclear(res);
         s_ints_t ints;
@@ -462,7 +472,7 @@ static int s_migrate(qc_store_backend_t *self, char *err, size_t errlen)
         if (version > 0)
             qc_info("store: migrated database to schema %d", v + 1);
     }
-    res = PQexec(self->conn, "COMMIT");
+    res = s_pqexec(self, "COMMIT");
     ok = PQresultStatus(res) == PGRES_COMMAND_OK;
     PQclear(res);
     if (!ok) {
@@ -471,7 +481,7 @@ static int s_migrate(qc_store_backend_t *self, char *err, size_t errlen)
     }
     return 0;
 fail:
-    PQclear(PQexec(self->conn, "ROLLBACK"));
+    PQclear(s_pqexec(self, "ROLLBACK"));
     return -1;
 }
 
@@ -535,7 +545,7 @@ qc_store_backend_t *qc_pg_open(const char *uri, int synchronous_full, int64_t le
         qc_pg_destroy(&self);
         return NULL;
     }
-    PQclear(PQexec(self->conn, "SET client_min_messages = warning"));
+    PQclear(s_pqexec(self, "SET client_min_messages = warning"));
     if (s_session_setup(self) != 0 || s_migrate(self, err, errlen) != 0) {
         if (!err[0])
             snprintf(err, errlen, "cannot set up the session: %s", self->err);
@@ -552,7 +562,7 @@ void qc_pg_destroy(qc_store_backend_t **self_p)
     qc_store_backend_t *self = *self_p;
     if (self->conn && PQstatus(self->conn) == CONNECTION_OK) {
         if (self->in_tx)
-            PQclear(PQexec(self->conn, "ROLLBACK"));
+            PQclear(s_pqexec(self, "ROLLBACK"));
         if (self->epoch > 0) { /* a clean stop hands over at once */
             s_ints_t ints;
             const char *p[1] = {s_int(&ints, 0, self->epoch)};
@@ -629,7 +639,8 @@ int qc_pg_begin(qc_store_backend_t *self)
     memset(self->tx_totals, 0, sizeof self->tx_totals);
     self->sp_wanted = self->sp_open = self->durable = 0;
     int64_t sent_mono = qc_clock_mono_ms();
-    PGresult *res = PQexec(self->conn, "BEGIN");
+    self->transactions++;
+    PGresult *res = s_pqexec(self, "BEGIN");
     int ok = PQresultStatus(res) == PGRES_COMMAND_OK;
     PQclear(res);
     if (!ok) {
@@ -641,14 +652,14 @@ int qc_pg_begin(qc_store_backend_t *self)
     const char *p[2] = {s_int(&ints, 0, self->epoch), s_int(&ints, 1, self->lease_ms)};
     res = s_exec(self, s_sql_lease_renew, 2, p);
     if (!res) {
-        PQclear(PQexec(self->conn, "ROLLBACK"));
+        PQclear(s_pqexec(self, "ROLLBACK"));
         self->in_tx = 0;
         return -1;
     }
     int renewed = atoi(PQcmdTuples(res)) == 1;
     PQclear(res);
     if (!renewed) {
-        PQclear(PQexec(self->conn, "ROLLBACK"));
+        PQclear(s_pqexec(self, "ROLLBACK"));
         self->in_tx = 0;
         qc_warn("store: the lease (epoch %lld) was taken over by another broker",
                 (long long)self->epoch);
@@ -697,8 +708,8 @@ int qc_pg_commit(qc_store_backend_t *self)
      * least once; a job may briefly run twice at once, until the first
      * worker reconnects and is told CANCEL). --synchronous full flushes all. */
     if (!self->durable && !self->synchronous_full)
-        PQclear(PQexec(self->conn, "SET LOCAL synchronous_commit = off"));
-    PGresult *res = PQexec(self->conn, "COMMIT");
+        PQclear(s_pqexec(self, "SET LOCAL synchronous_commit = off"));
+    PGresult *res = s_pqexec(self, "COMMIT");
     /* COMMIT of an aborted transaction answers ROLLBACK: that is a failure. */
     int ok = PQresultStatus(res) == PGRES_COMMAND_OK && strcmp(PQcmdStatus(res), "COMMIT") == 0;
     PQclear(res);
@@ -720,7 +731,7 @@ int qc_pg_commit(qc_store_backend_t *self)
 void qc_pg_rollback(qc_store_backend_t *self)
 {
     if (self->in_tx && PQstatus(self->conn) == CONNECTION_OK)
-        PQclear(PQexec(self->conn, "ROLLBACK"));
+        PQclear(s_pqexec(self, "ROLLBACK"));
     self->in_tx = 0;
     memset(self->tx_counts, 0, sizeof self->tx_counts);
     memset(self->tx_totals, 0, sizeof self->tx_totals);
@@ -1995,7 +2006,14 @@ static cJSON *qc_pg_job_deps(qc_store_backend_t *self, const char *id, int max_d
     return deps;
 }
 
+static void qc_pg_stats(qc_store_backend_t *self, qc_store_stats_t *stats)
+{
+    stats->round_trips = self->round_trips;
+    stats->transactions = self->transactions;
+}
+
 const qc_store_ops_t qc_pg_ops = {
+    .stats = qc_pg_stats,
     .name = "postgresql",
     .features = QC_STORE_FEAT_ENV | QC_STORE_FEAT_EXIT_POLICY | QC_STORE_FEAT_UNIQUE |
                 QC_STORE_FEAT_DEPS | QC_STORE_FEAT_QUEUE,
