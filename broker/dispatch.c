@@ -170,6 +170,53 @@ qc_worker_t *qc_dispatch_pick(qc_dispatch_t *self)
     return best;
 }
 
+int qc_dispatch_plan(qc_dispatch_t *self, qc_worker_t **out, int max)
+{
+    /* pick and given, played on copies: taken[i] slots and order[i] for the
+     * distinct workers seen[0..seen_count) planned so far. */
+    qc_worker_t *seen[QC_DISPATCH_PLAN_MAX];
+    int taken[QC_DISPATCH_PLAN_MAX];
+    uint64_t order[QC_DISPATCH_PLAN_MAX];
+    int n = 0, seen_count = 0;
+    if (max > QC_DISPATCH_PLAN_MAX)
+        max = QC_DISPATCH_PLAN_MAX;
+    uint64_t given = self->given;
+    while (n < max) {
+        qc_worker_t *best = NULL;
+        uint64_t best_order = 0;
+        for (qc_worker_t *w = zhashx_first(self->workers); w; w = zhashx_next(self->workers)) {
+            int free_slots = qc_worker_free_slots(w), k = 0;
+            uint64_t last = w->last_given;
+            while (k < seen_count && seen[k] != w)
+                k++;
+            if (k < seen_count) {
+                free_slots -= taken[k];
+                last = order[k];
+            }
+            if (free_slots > 0 && w->nothing_due_pass != self->pass &&
+                (!best || last < best_order)) {
+                best = w;
+                best_order = last;
+            }
+        }
+        if (!best)
+            break;
+        out[n++] = best;
+        if (best->queues)
+            break;
+        int k = 0;
+        while (k < seen_count && seen[k] != best)
+            k++;
+        if (k == seen_count) {
+            seen[seen_count++] = best;
+            taken[k] = 0;
+        }
+        taken[k]++;
+        order[k] = ++given;
+    }
+    return n;
+}
+
 void qc_dispatch_given(qc_dispatch_t *self, qc_worker_t *worker)
 {
     worker->last_given = ++self->given;

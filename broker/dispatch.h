@@ -82,6 +82,13 @@ size_t qc_dispatch_size(qc_dispatch_t *self);
  * free slot the one given a job least recently (so load spreads instead of
  * filling the first worker). NULL if no worker has a free slot. */
 qc_worker_t *qc_dispatch_pick(qc_dispatch_t *self);
+/* The workers pick would return for the next picks if each were given a
+ * job (a slot taken, last in the order), up to max of them, into out; the
+ * plan ends at the first worker with a queue list (included). Changes
+ * nothing: the caller then calls qc_dispatch_given for those given a job.
+ * Returns how many. */
+#define QC_DISPATCH_PLAN_MAX 64
+int qc_dispatch_plan(qc_dispatch_t *self, qc_worker_t **out, int max);
 /* Records that worker was just given a job: it goes last in the order. */
 void qc_dispatch_given(qc_dispatch_t *self, qc_worker_t *worker);
 /* A dispatch pass: pick leaves out the workers marked with nothing_due

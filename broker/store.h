@@ -169,6 +169,14 @@ int qc_store_job_claim_next(qc_store_t *self, const qc_worker_ref_t *worker, int
  * a queue that may run. Same returns as qc_store_job_claim_next. */
 int qc_store_job_claim_for(qc_store_t *self, const qc_worker_ref_t *worker, int64_t now_ms,
                            const char *queues, qc_claim_t *claim);
+/* Claims for n workers that serve every queue, in the order given: the same
+ * jobs, handed out the same way, as n qc_store_job_claim_for calls without a
+ * queue list one after another (claims[i] is workers[i]'s), in one statement
+ * where the backend can (PostgreSQL). Returns how many were claimed, 0 to n
+ * (fewer than n: nothing more is due for them), or -1 if none could be. The
+ * caller clears each claim returned. */
+int qc_store_job_claim_many(qc_store_t *self, const qc_worker_ref_t *workers, int n, int64_t now_ms,
+                            qc_claim_t *claims);
 
 /* Named queues' settings: paused and max_running (-1 leaves one as it is;
  * max_running 0 lifts the cap). 0 or -1. */

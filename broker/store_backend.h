@@ -56,6 +56,9 @@ typedef struct {
     /* Named queues (NULL where a backend has none yet: refused). */
     int (*job_claim_for)(qc_store_backend_t *self, const qc_worker_ref_t *worker, int64_t now_ms,
                          const char *queues, qc_claim_t *claim);
+    /* NULL: the front claims one by one (job_claim_for without queues). */
+    int (*job_claim_many)(qc_store_backend_t *self, const qc_worker_ref_t *workers, int n,
+                          int64_t now_ms, qc_claim_t *claims);
     int (*queue_update)(qc_store_backend_t *self, const qc_queue_update_t *update);
     cJSON *(*queue_list)(qc_store_backend_t *self, int64_t now_ms);
     int (*queue_counts)(qc_store_backend_t *self, const char *queue,

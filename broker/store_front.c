@@ -261,6 +261,21 @@ int qc_store_job_claim_next(qc_store_t *self, const qc_worker_ref_t *worker, int
     return self->ops->job_claim_next(self->backend, worker, now_ms, claim);
 }
 
+int qc_store_job_claim_many(qc_store_t *self, const qc_worker_ref_t *workers, int n, int64_t now_ms,
+                            qc_claim_t *claims)
+{
+    memset(claims, 0, (size_t)n * sizeof *claims);
+    if (self->ops->job_claim_many)
+        return self->ops->job_claim_many(self->backend, workers, n, now_ms, claims);
+    int got = 0;
+    for (; got < n; got++) {
+        int rc = qc_store_job_claim_for(self, &workers[got], now_ms, NULL, &claims[got]);
+        if (rc != 1)
+            return rc < 0 && got == 0 ? -1 : got;
+    }
+    return got;
+}
+
 int64_t qc_store_next_due_ms(qc_store_t *self)
 {
     return self->ops->next_due_ms(self->backend);

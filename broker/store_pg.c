@@ -122,6 +122,14 @@ static const char *s_sql_insert =
     " VALUES ($1, $2, CASE WHEN $13::integer > 0 THEN 6 ELSE 0 END, $3, $4, $5, $6, $7, $7, $8,"
     " $9, $10, $11, $12, $13::integer, $14)"
     " ON CONFLICT (id) DO NOTHING RETURNING seq";
+/* The same without a given id, unique key or dependency: nothing in it can
+ * conflict short of a generated id colliding, which fails the statement
+ * (and the pass: the client retries), so it can be queued unread. */
+static const char *s_sql_insert_new =
+    "INSERT INTO jobs (id, command, state, priority, max_retries, timeout_s, run_at, created_at,"
+    " updated_at, env, cwd, retry_on_exit, no_retry_on_exit, unique_key, deps_left, queue)"
+    " VALUES ($1, $2, CASE WHEN $13::integer > 0 THEN 6 ELSE 0 END, $3, $4, $5, $6, $7, $7, $8,"
+    " $9, $10, $11, $12, $13::integer, $14)";
 /* The unfinished job holding a unique key (the partial index). */
 static const char *s_sql_unique_holder =
     "SELECT id FROM jobs WHERE unique_key = $1 AND state NOT IN (2, 4, 5)";
@@ -137,6 +145,15 @@ static const char *s_sql_insert_many =
     " priority integer, max_retries integer, timeout_s integer, run_at bigint))"
     " WITH ORDINALITY AS x(id, command, priority, max_retries, timeout_s, run_at, n)"
     " ORDER BY x.n ON CONFLICT (id) DO NOTHING RETURNING id";
+/* The same for a batch without any given id (generated ids don't collide
+ * short of a clock gone back: then the statement fails, and the pass). */
+static const char *s_sql_insert_many_new =
+    "INSERT INTO jobs (id, command, state, priority, max_retries, timeout_s, run_at, created_at,"
+    " updated_at) SELECT x.id, x.command, 0, x.priority, x.max_retries, x.timeout_s, x.run_at,"
+    " $2, $2 FROM ROWS FROM (jsonb_to_recordset($1::jsonb) AS (id text, command text,"
+    " priority integer, max_retries integer, timeout_s integer, run_at bigint))"
+    " WITH ORDINALITY AS x(id, command, priority, max_retries, timeout_s, run_at, n)"
+    " ORDER BY x.n";
 /* Select, mark and open the attempt in one statement; SKIP LOCKED so a
  * second writer (there should be none) never blocks or double-claims. */
 static const char *s_sql_claim =
@@ -162,6 +179,25 @@ static const char *s_sql_claim_seq =
     " opened AS (INSERT INTO attempts (job_seq, attempt, worker_id, worker_host, worker_pid,"
     "  started_at) SELECT seq, runs, $2, $3, $4, $1 FROM claimed)"
     " SELECT * FROM claimed";
+/* Up to n jobs for n workers at once: the k-th due job (by priority, then
+ * age) goes to the k-th worker ($2: a JSON array of {worker_id, host, pid,
+ * token} in the order the dispatch policy picks them), exactly as n claims
+ * one after another would hand them out. */
+static const char *s_sql_claim_many =
+    "WITH w AS (SELECT * FROM ROWS FROM (jsonb_to_recordset($2::jsonb) AS (worker_id text,"
+    "  host text, pid integer, token text)) WITH ORDINALITY AS w(worker_id, host, pid, token, n)),"
+    " next AS (SELECT seq, state, row_number() OVER (ORDER BY priority DESC, seq) AS n"
+    "  FROM (SELECT seq, state, priority FROM jobs WHERE state IN (0, 3) AND run_at <= $1"
+    "   ORDER BY priority DESC, seq LIMIT (SELECT count(*) FROM w) FOR UPDATE SKIP LOCKED) d),"
+    " claimed AS (UPDATE jobs j SET state = 1, attempts = j.attempts + 1, runs = j.runs + 1,"
+    "  started_at = NULL, finished_at = NULL, updated_at = $1, worker_id = w.worker_id,"
+    "  worker_token = w.token FROM next JOIN w ON w.n = next.n"
+    "  WHERE j.seq = next.seq RETURNING j.seq, j.id, j.command, j.runs, j.timeout_s, j.run_at,"
+    "  j.attempts, j.max_retries, j.priority, next.state AS old_state, j.env, j.cwd, j.queue,"
+    "  next.n, w.worker_id AS w_id, w.host AS w_host, w.pid AS w_pid),"
+    " opened AS (INSERT INTO attempts (job_seq, attempt, worker_id, worker_host, worker_pid,"
+    "  started_at) SELECT seq, runs, w_id, w_host, w_pid, $1 FROM claimed)"
+    " SELECT * FROM claimed ORDER BY n";
 static const char *s_sql_next_due = "SELECT MIN(run_at) FROM jobs WHERE state IN (0, 3)";
 static const char *s_sql_running = "SELECT seq, runs, attempts, max_retries, worker_id,"
                                    " cancel_requested, worker_token, started_at IS NOT NULL,"
@@ -236,24 +272,46 @@ static const char *s_sql_lease_take =
     "UPDATE leader SET epoch = epoch + 1, holder = $1,"
     " expires_at = clock_timestamp() + $2::bigint * interval '1 millisecond'"
     " WHERE id = 1 AND expires_at < clock_timestamp() RETURNING epoch";
+/* Renewed only by the epoch that took it; when that matches no row (someone
+ * took over), the division fails the statement, so the server refuses
+ * everything queued behind it in the pipeline, COMMIT included. */
 static const char *s_sql_lease_renew =
-    "UPDATE leader SET expires_at = clock_timestamp() + $2::bigint * interval '1 millisecond'"
-    " WHERE id = 1 AND epoch = $1";
+    "WITH r AS (UPDATE leader SET expires_at = clock_timestamp() + $2::bigint"
+    "  * interval '1 millisecond' WHERE id = 1 AND epoch = $1 RETURNING 1)"
+    " SELECT 1 / count(*)::integer FROM r";
 static const char *s_sql_lease_release =
     "UPDATE leader SET expires_at = '-infinity' WHERE id = 1 AND epoch = $1";
 
 /* Prepared once per session (on first use), so the server parses and plans
  * each of these once, not on every call. */
 static const char *const *s_prepared_sql[] = {
-    &s_sql_insert,      &s_sql_claim,          &s_sql_next_due,
-    &s_sql_running,     &s_sql_finish,         &s_sql_each_running,
-    &s_sql_revive,      &s_sql_state_of,       &s_sql_get,
-    &s_sql_attempts_of, &s_sql_list_all,       &s_sql_list_state,
-    &s_sql_count_all,   &s_sql_oldest,         &s_sql_config_all,
-    &s_sql_config_save, &s_sql_cancel_waiting, &s_sql_cancel_request,
-    &s_sql_purge,       &s_sql_totals,         &s_sql_totals_add,
-    &s_sql_lease_take,  &s_sql_lease_renew,    &s_sql_insert_many};
+    &s_sql_insert,      &s_sql_claim,           &s_sql_next_due,
+    &s_sql_running,     &s_sql_finish,          &s_sql_each_running,
+    &s_sql_revive,      &s_sql_state_of,        &s_sql_get,
+    &s_sql_attempts_of, &s_sql_list_all,        &s_sql_list_state,
+    &s_sql_count_all,   &s_sql_oldest,          &s_sql_config_all,
+    &s_sql_config_save, &s_sql_cancel_waiting,  &s_sql_cancel_request,
+    &s_sql_purge,       &s_sql_totals,          &s_sql_totals_add,
+    &s_sql_lease_take,  &s_sql_lease_renew,     &s_sql_insert_many,
+    &s_sql_insert_new,  &s_sql_insert_many_new, &s_sql_claim_many,
+    &s_sql_started,     &s_sql_claim_seq};
 #define S_PREPARED_COUNT ((int)(sizeof s_prepared_sql / sizeof s_prepared_sql[0]))
+
+/* What a statement queued in the pipeline is (see s_queue). */
+typedef enum {
+    S_Q_OK,      /* any success */
+    S_Q_ROWS,    /* exactly arg rows changed, else the transaction fails */
+    S_Q_RENEW,   /* the lease renewal; arg: when it was queued (monotonic) */
+    S_Q_PREPARE, /* arg: which prepared statement */
+    S_Q_COMMIT,
+    S_Q_WANTED, /* the statement s_exec waits for */
+} s_qkind_t;
+
+typedef struct {
+    s_qkind_t kind;
+    int64_t arg;
+    int select; /* a SELECT: its row count is not a change */
+} s_queued_t;
 
 enum { S_T_ENQUEUED, S_T_COMPLETED, S_T_FAILED, S_T_DEAD, S_T_RETRIED, S_T_CANCELED, S_T_COUNT };
 
@@ -268,14 +326,23 @@ struct _qc_store_backend_t {
     int reconnected;                /* a new session since qc_pg_take_reconnected */
     int synchronous_full;           /* every transaction is flushed (--synchronous full) */
     int in_tx;
+    int pipeline;       /* in libpq pipeline mode: the open transaction's statements */
+    int doomed;         /* a queued statement failed: the transaction can only roll back */
+    int committed;      /* the last COMMIT committed */
+    s_queued_t *queued; /* statements sent whose results are not read yet, in order */
+    int queued_count, queued_cap;
+    int64_t queued_bytes;   /* sent since the last sync point (about) */
+    int restricted;         /* some queue is paused or capped: 1, 0, -1 unknown (ask) */
+    int any_deps;           /* a dependency row exists: 1, 0, -1 unknown (ask) */
     int sp_wanted, sp_open; /* a request's savepoint: asked for / opened */
     int counts_loaded;
     int64_t counts[QC_STATE_COUNT]; /* committed */
     int64_t tx_counts[QC_STATE_COUNT], sp_counts[QC_STATE_COUNT];
     int64_t tx_totals[S_T_COUNT], sp_totals[S_T_COUNT];
     int64_t lease_ms;
-    int64_t epoch;            /* the lease we hold; 0 for none */
-    int64_t lease_until_mono; /* when we must assume it is gone */
+    int64_t epoch;              /* the lease we hold; 0 for none */
+    int64_t lease_until_mono;   /* when we must assume it is gone */
+    int64_t renewed_until_mono; /* the same, once the open transaction commits */
     char holder[128];
 };
 
@@ -307,14 +374,212 @@ static PGresult *s_pqexec(qc_store_backend_t *self, const char *sql)
     return PQexec(self->conn, sql);
 }
 
+/* ---- the pipeline ---------------------------------------------------------
+ * Inside a transaction the connection is in libpq pipeline mode: a statement
+ * whose result decides nothing (a savepoint, STARTED, an attempt's end, a
+ * plain insert, the totals) is only queued (s_defer); one whose result the
+ * broker needs (s_exec) is queued behind them and then waited for, with
+ * every result before it: one round trip for all. COMMIT goes out with
+ * whatever is still queued. Failures:
+ *  - a queued statement that fails fails the transaction (self->doomed):
+ *    what the pass did is rolled back and every reply becomes a storage
+ *    error, exactly as when COMMIT fails;
+ *  - a statement waited for that fails alone returns NULL, as outside a
+ *    pipeline: the request's savepoint can still undo it;
+ *  - the lease renewal raises an error when it matches no row, so the
+ *    server itself refuses everything queued behind it, COMMIT included. */
+
+/* At most this many statements, or bytes, queued before they are waited
+ * for anyway. */
+#define S_MAX_QUEUED 1024
+#define S_MAX_QUEUED_BYTES 16384
+
+static void s_set_result_error(qc_store_backend_t *self, PGresult *res, const char *what)
+{
+    const char *msg = res ? PQresultErrorMessage(res) : NULL;
+    if (!msg || !*msg) {
+        s_set_error(self, what);
+        return;
+    }
+    snprintf(self->err, sizeof self->err, "%s%s%s", what ? what : "", what ? ": " : "", msg);
+    size_t n = strlen(self->err);
+    while (n > 0 && (self->err[n - 1] == '\n' || self->err[n - 1] == ' '))
+        self->err[--n] = '\0';
+}
+
+/* The transaction can't commit any more: remember the first reason. */
+static void s_doom(qc_store_backend_t *self, PGresult *res, const char *what)
+{
+    if (!self->doomed) {
+        s_set_result_error(self, res, what);
+        qc_error("store: %s", self->err);
+    }
+    self->doomed = 1;
+}
+
+static int s_prepared_index(const char *sql)
+{
+    for (int i = 0; i < S_PREPARED_COUNT; i++)
+        if (*s_prepared_sql[i] == sql)
+            return i;
+    return -1;
+}
+
+static int s_push(qc_store_backend_t *self, s_qkind_t kind, int64_t arg, int select)
+{
+    if (self->queued_count == self->queued_cap) {
+        int cap = self->queued_cap ? 2 * self->queued_cap : 64;
+        s_queued_t *grown = realloc(self->queued, (size_t)cap * sizeof *grown);
+        if (!grown)
+            return -1;
+        self->queued = grown;
+        self->queued_cap = cap;
+    }
+    self->queued[self->queued_count++] = (s_queued_t){kind, arg, select};
+    return 0;
+}
+
+/* Reads the pipeline's results up to the sync point after a failure or
+ * after PQpipelineSync: the connection is usable again afterwards. */
+static void s_read_to_sync(qc_store_backend_t *self)
+{
+    int nulls = 0;
+    while (nulls < 2) {
+        PGresult *res = PQgetResult(self->conn);
+        if (!res) {
+            nulls++;
+            continue;
+        }
+        nulls = 0;
+        ExecStatusType status = PQresultStatus(res);
+        PQclear(res);
+        if (status == PGRES_PIPELINE_SYNC)
+            return;
+    }
+}
+
+static PGresult *s_wait(qc_store_backend_t *self, int synced);
+
+/* Queues one statement in the pipeline. 0, or -1 (the transaction is doomed). */
+static int s_queue(qc_store_backend_t *self, const char *sql, int n, const char *const *params,
+                   s_qkind_t kind, int64_t arg)
+{
+    if (self->doomed)
+        return -1;
+    int which = s_prepared_index(sql);
+    char name[16];
+    int sent, text = which < 0; /* the SQL text goes out with it */
+    if (which >= 0) {
+        snprintf(name, sizeof name, "qc%d", which);
+        if (!self->prepared[which]) {
+            text = 1;
+            if (!PQsendPrepare(self->conn, name, sql, n, NULL) ||
+                s_push(self, S_Q_PREPARE, which, 0) != 0) {
+                s_doom(self, NULL, "prepare");
+                return -1;
+            }
+            self->prepared[which] = 1;
+        }
+        sent = PQsendQueryPrepared(self->conn, name, n, params, NULL, NULL, 0);
+    } else {
+        sent = PQsendQueryParams(self->conn, sql, n, NULL, params, NULL, NULL, 0);
+    }
+    if (!sent || s_push(self, kind, arg, strncmp(sql, "SELECT", 6) == 0) != 0) {
+        s_doom(self, NULL, "send");
+        return -1;
+    }
+    /* libpq sends what is queued once it passes 64 KiB, and the server would
+     * then wait for more without a sync point (so without its idle timeout,
+     * the fence): wait well before that, or at once after a big statement. */
+    self->queued_bytes += 64 + (text ? (int64_t)strlen(sql) : 0);
+    for (int i = 0; i < n; i++)
+        self->queued_bytes += params[i] ? (int64_t)strlen(params[i]) : 0;
+    if (kind != S_Q_WANTED &&
+        (self->queued_count >= S_MAX_QUEUED || self->queued_bytes >= S_MAX_QUEUED_BYTES)) {
+        PQclear(s_wait(self, 0)); /* bounds what waits in memory */
+        return self->doomed ? -1 : 0;
+    }
+    return 0;
+}
+
+/* Waits for every queued result (one round trip), checking each. synced:
+ * the caller sent PQpipelineSync already (COMMIT); otherwise it is sent
+ * here. Returns the S_Q_WANTED result if it is last and succeeded
+ * (caller PQclears), else NULL. */
+static PGresult *s_wait(qc_store_backend_t *self, int synced)
+{
+    PGresult *wanted = NULL;
+    if (self->queued_count == 0 && !synced)
+        return NULL;
+    self->round_trips++;
+    self->queued_bytes = 0;
+    /* Always a sync point, never a mere flush: the server only arms
+     * idle_in_transaction_session_timeout (the fence for a broker paused
+     * mid-transaction) once it has answered a Sync. */
+    if (!synced && PQpipelineSync(self->conn) != 1)
+        s_doom(self, NULL, "sync");
+    synced = 1;
+    int failed = 0; /* the server skips everything after a failure until the sync */
+    for (int i = 0; i < self->queued_count; i++) {
+        s_queued_t *q = &self->queued[i];
+        PGresult *res = PQgetResult(self->conn);
+        for (PGresult *extra; res && (extra = PQgetResult(self->conn)) != NULL;)
+            PQclear(extra); /* one result per statement: the rest can't be ours */
+        ExecStatusType status = PQresultStatus(res);
+        int ok = status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK;
+        if (ok && !q->select && *PQcmdTuples(res))
+            self->changes += atoll(PQcmdTuples(res));
+        if (q->kind == S_Q_PREPARE && !ok)
+            self->prepared[q->arg] = 0;   /* never made: make it again */
+        if (q->kind == S_Q_RENEW && ok) { /* the lease is longer once this commits */
+            self->renewed_until_mono = q->arg + self->lease_ms - self->lease_ms / 5;
+        } else if (q->kind == S_Q_RENEW && status == PGRES_FATAL_ERROR) {
+            const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+            if (state && strcmp(state, "22012") == 0) { /* our division: no row matched */
+                qc_warn("store: the lease (epoch %lld) was taken over by another broker",
+                        (long long)self->epoch);
+                self->epoch = 0;
+                self->doomed = 1;
+                snprintf(self->err, sizeof self->err, "the lease was taken over by another broker");
+            }
+        } else if (q->kind == S_Q_ROWS && ok && atoll(PQcmdTuples(res)) != q->arg) {
+            if (!self->doomed) {
+                snprintf(self->err, sizeof self->err,
+                         "a queued statement changed %s rows, not %lld", PQcmdTuples(res),
+                         (long long)q->arg);
+                qc_error("store: %s", self->err);
+            }
+            self->doomed = 1;
+        } else if (q->kind == S_Q_COMMIT && status != PGRES_PIPELINE_ABORTED) {
+            self->in_tx = 0; /* it ran: committed, or answered ROLLBACK */
+            self->committed = ok && strcmp(PQcmdStatus(res), "COMMIT") == 0;
+        }
+        if (!ok && !failed) {
+            failed = 1;
+            if (q->kind == S_Q_WANTED && i == self->queued_count - 1 && !self->doomed) {
+                s_set_result_error(self, res, NULL); /* alone: as outside a pipeline */
+                qc_error("store: %s", self->err);
+            } else {
+                s_doom(self, res, NULL);
+            }
+        }
+        if (ok && q->kind == S_Q_WANTED && i == self->queued_count - 1 && !failed)
+            wanted = res;
+        else
+            PQclear(res);
+    }
+    self->queued_count = 0;
+    s_read_to_sync(self);
+    return wanted;
+}
+
 /* Runs one statement; returns its result if it succeeded (caller PQclears),
  * NULL after logging otherwise. */
 static PGresult *s_exec(qc_store_backend_t *self, const char *sql, int n, const char *const *params)
 {
-    int which = -1;
-    for (int i = 0; i < S_PREPARED_COUNT && which < 0; i++)
-        if (*s_prepared_sql[i] == sql)
-            which = i;
+    if (self->pipeline) /* queued behind what waits, and waited for with it */
+        return s_queue(self, sql, n, params, S_Q_WANTED, 0) == 0 ? s_wait(self, 0) : NULL;
+    int which = s_prepared_index(sql);
     char name[16];
     if (which >= 0) {
         snprintf(name, sizeof name, "qc%d", which);
@@ -354,11 +619,25 @@ static int s_exec_ok(qc_store_backend_t *self, const char *sql, int n, const cha
     return res ? 0 : -1;
 }
 
+/* A statement whose result decides nothing: queued in the pipeline (inside a
+ * transaction), its result checked later; outside one, run now. kind
+ * S_Q_ROWS: exactly rows rows must change, or the transaction fails. */
+static int s_defer(qc_store_backend_t *self, const char *sql, int n, const char *const *params,
+                   s_qkind_t kind, int64_t rows)
+{
+    if (self->pipeline)
+        return s_queue(self, sql, n, params, kind, rows);
+    PGresult *res = s_exec(self, sql, n, params);
+    int ok = res && (kind != S_Q_ROWS || atoll(PQcmdTuples(res)) == rows);
+    PQclear(res);
+    return ok ? 0 : -1;
+}
+
 /* Before a write inside a request: opens its savepoint if asked for. */
 static int s_write(qc_store_backend_t *self)
 {
     if (self->sp_wanted && !self->sp_open) {
-        if (s_exec_ok(self, "SAVEPOINT req", 0, NULL) != 0)
+        if (s_defer(self, "SAVEPOINT req", 0, NULL, S_Q_OK, 0) != 0)
             return -1;
         self->sp_open = 1;
         self->durable = 1; /* a client write: acknowledged after the commit */
@@ -409,6 +688,7 @@ static int s_session_setup(qc_store_backend_t *self)
 }
 
 static int s_load_counts(qc_store_backend_t *self);
+void qc_pg_rollback(qc_store_backend_t *self);
 
 /* After a lost connection: one reconnect attempt (bounded by connect_timeout). */
 static int s_reconnect(qc_store_backend_t *self)
@@ -421,6 +701,9 @@ static int s_reconnect(qc_store_backend_t *self)
         return -1;
     }
     self->in_tx = self->sp_wanted = self->sp_open = 0;
+    self->pipeline = self->doomed = 0; /* PQreset left pipeline mode */
+    self->queued_count = 0;
+    self->restricted = self->any_deps = -1;
     memset(self->prepared, 0, sizeof self->prepared); /* a new session */
     self->reconnected = 1;
     qc_info("store: reconnected to the database");
@@ -526,6 +809,7 @@ qc_store_backend_t *qc_pg_open(const char *uri, int synchronous_full, int64_t le
     }
     self->lease_ms = lease_ms > 0 ? lease_ms : 3000;
     self->synchronous_full = synchronous_full;
+    self->restricted = self->any_deps = -1;
     char host[64] = "?";
     gethostname(host, sizeof host - 1);
     snprintf(self->holder, sizeof self->holder, "%s:%d", host, (int)getpid());
@@ -561,8 +845,8 @@ void qc_pg_destroy(qc_store_backend_t **self_p)
         return;
     qc_store_backend_t *self = *self_p;
     if (self->conn && PQstatus(self->conn) == CONNECTION_OK) {
-        if (self->in_tx)
-            PQclear(s_pqexec(self, "ROLLBACK"));
+        if (self->in_tx || self->pipeline)
+            qc_pg_rollback(self);
         if (self->epoch > 0) { /* a clean stop hands over at once */
             s_ints_t ints;
             const char *p[1] = {s_int(&ints, 0, self->epoch)};
@@ -570,6 +854,7 @@ void qc_pg_destroy(qc_store_backend_t **self_p)
         }
     }
     PQfinish(self->conn);
+    free(self->queued);
     free(self);
     *self_p = NULL;
 }
@@ -607,6 +892,7 @@ int qc_pg_lease_acquire(qc_store_backend_t *self)
     if (!got)
         return 0;
     self->lease_until_mono = sent_mono + self->lease_ms - self->lease_ms / 5;
+    self->restricted = self->any_deps = -1; /* the last holder may have changed them */
     /* Counts are ours to keep from now on: read them once. */
     if (s_load_counts(self) != 0) {
         self->epoch = 0;
@@ -638,36 +924,25 @@ int qc_pg_begin(qc_store_backend_t *self)
     memset(self->tx_counts, 0, sizeof self->tx_counts);
     memset(self->tx_totals, 0, sizeof self->tx_totals);
     self->sp_wanted = self->sp_open = self->durable = 0;
-    int64_t sent_mono = qc_clock_mono_ms();
-    self->transactions++;
-    PGresult *res = s_pqexec(self, "BEGIN");
-    int ok = PQresultStatus(res) == PGRES_COMMAND_OK;
-    PQclear(res);
-    if (!ok) {
+    self->doomed = self->committed = 0;
+    self->queued_count = 0;
+    self->queued_bytes = 0;
+    self->renewed_until_mono = 0;
+    if (PQenterPipelineMode(self->conn) != 1) {
         s_set_error(self, "begin");
         return -1;
     }
-    self->in_tx = 1;
+    self->pipeline = self->in_tx = 1;
+    self->transactions++;
+    /* The renewal first, queued with BEGIN: it fails (and with it all that
+     * is queued behind it, COMMIT included) if someone took the lease. */
     s_ints_t ints;
     const char *p[2] = {s_int(&ints, 0, self->epoch), s_int(&ints, 1, self->lease_ms)};
-    res = s_exec(self, s_sql_lease_renew, 2, p);
-    if (!res) {
-        PQclear(s_pqexec(self, "ROLLBACK"));
-        self->in_tx = 0;
+    if (s_queue(self, "BEGIN", 0, NULL, S_Q_OK, 0) != 0 ||
+        s_queue(self, s_sql_lease_renew, 2, p, S_Q_RENEW, qc_clock_mono_ms()) != 0) {
+        qc_pg_rollback(self);
         return -1;
     }
-    int renewed = atoi(PQcmdTuples(res)) == 1;
-    PQclear(res);
-    if (!renewed) {
-        PQclear(s_pqexec(self, "ROLLBACK"));
-        self->in_tx = 0;
-        qc_warn("store: the lease (epoch %lld) was taken over by another broker",
-                (long long)self->epoch);
-        snprintf(self->err, sizeof self->err, "the lease was taken over by another broker");
-        self->epoch = 0;
-        return QC_STORE_LEASE_LOST;
-    }
-    self->lease_until_mono = sent_mono + self->lease_ms - self->lease_ms / 5;
     return 0;
 }
 
@@ -676,29 +951,48 @@ int64_t qc_pg_total_changes(qc_store_backend_t *self)
     return self->changes;
 }
 
+/* Leaves pipeline mode once every result is read. */
+static void s_pipeline_end(qc_store_backend_t *self)
+{
+    if (self->pipeline && PQpipelineStatus(self->conn) != PQ_PIPELINE_OFF &&
+        PQexitPipelineMode(self->conn) != 1)
+        qc_warn("store: cannot leave pipeline mode: %s", PQerrorMessage(self->conn));
+    self->pipeline = 0;
+    self->queued_count = 0;
+}
+
 int qc_pg_commit(qc_store_backend_t *self)
 {
+    if (!self->in_tx || !self->pipeline)
+        return -1;
+    /* A statement queued with a row count to check is checked before COMMIT
+     * is sent: COMMIT must not go out behind a failure only we can see. */
+    for (int i = 0; i < self->queued_count && !self->doomed; i++)
+        if (self->queued[i].kind == S_Q_ROWS) {
+            PQclear(s_wait(self, 0));
+            break;
+        }
+    if (self->doomed)
+        return -1; /* the caller rolls back */
     int any = 0;
     for (int i = 0; i < S_T_COUNT; i++)
         any |= self->tx_totals[i] != 0;
+    s_ints_t ints;
     if (any) {
-        s_ints_t ints;
         const char *p[S_T_COUNT];
         for (int i = 0; i < S_T_COUNT; i++)
             p[i] = s_int(&ints, i, self->tx_totals[i]);
-        if (s_exec_ok(self, s_sql_totals_add, S_T_COUNT, p) != 0)
-            return -1; /* the caller rolls back */
+        if (s_queue(self, s_sql_totals_add, S_T_COUNT, p, S_Q_OK, 0) != 0)
+            return -1;
     }
     /* A long pass renews again: we hold the row, so this always matches, and
      * what we send after the commit is covered from here. */
     int64_t renew_mono = qc_clock_mono_ms();
     if (renew_mono > self->lease_until_mono - self->lease_ms / 2) {
-        s_ints_t ints;
-        const char *p[2] = {s_int(&ints, 0, self->epoch), s_int(&ints, 1, self->lease_ms)};
-        PGresult *renewed = s_exec(self, s_sql_lease_renew, 2, p);
-        if (renewed && atoi(PQcmdTuples(renewed)) == 1)
-            self->lease_until_mono = renew_mono + self->lease_ms - self->lease_ms / 5;
-        PQclear(renewed);
+        const char *p[2] = {s_int(&ints, S_T_COUNT, self->epoch),
+                            s_int(&ints, S_T_COUNT + 1, self->lease_ms)};
+        if (s_queue(self, s_sql_lease_renew, 2, p, S_Q_RENEW, renew_mono) != 0)
+            return -1;
     }
     /* Client writes are acknowledged after the commit: they are flushed, and
      * reach a synchronous standby, before COMMIT returns. With --synchronous
@@ -707,20 +1001,25 @@ int qc_pg_commit(qc_store_backend_t *self)
      * made again and a result's job is retried after its orphan lease (at
      * least once; a job may briefly run twice at once, until the first
      * worker reconnects and is told CANCEL). --synchronous full flushes all. */
-    if (!self->durable && !self->synchronous_full)
-        PQclear(s_pqexec(self, "SET LOCAL synchronous_commit = off"));
-    PGresult *res = s_pqexec(self, "COMMIT");
-    /* COMMIT of an aborted transaction answers ROLLBACK: that is a failure. */
-    int ok = PQresultStatus(res) == PGRES_COMMAND_OK && strcmp(PQcmdStatus(res), "COMMIT") == 0;
-    PQclear(res);
-    self->in_tx = 0;
-    if (!ok) {
-        s_set_error(self, "commit");
-        if (!strstr(self->err, "ROLLBACK") && PQstatus(self->conn) == CONNECTION_OK &&
-            !*PQerrorMessage(self->conn))
+    if (!self->durable && !self->synchronous_full &&
+        s_queue(self, "SET LOCAL synchronous_commit = off", 0, NULL, S_Q_OK, 0) != 0)
+        return -1;
+    /* COMMIT goes with everything still queued: one round trip. */
+    if (s_queue(self, "COMMIT", 0, NULL, S_Q_COMMIT, 0) != 0)
+        return -1;
+    if (PQpipelineSync(self->conn) != 1) {
+        s_doom(self, NULL, "commit");
+        return -1;
+    }
+    PQclear(s_wait(self, 1));
+    s_pipeline_end(self);
+    if (!self->committed) {
+        if (!self->doomed) /* COMMIT of an aborted transaction answers ROLLBACK */
             snprintf(self->err, sizeof self->err, "commit: the transaction was aborted");
         return -1;
     }
+    if (self->renewed_until_mono > self->lease_until_mono)
+        self->lease_until_mono = self->renewed_until_mono;
     for (int i = 0; i < QC_STATE_COUNT; i++)
         self->counts[i] += self->tx_counts[i];
     memset(self->tx_counts, 0, sizeof self->tx_counts);
@@ -730,9 +1029,22 @@ int qc_pg_commit(qc_store_backend_t *self)
 
 void qc_pg_rollback(qc_store_backend_t *self)
 {
-    if (self->in_tx && PQstatus(self->conn) == CONNECTION_OK)
+    if (self->pipeline && PQstatus(self->conn) == CONNECTION_OK) {
+        /* Read what is queued (prepared statements made or not), then end. */
+        if (self->in_tx && PQsendQueryParams(self->conn, "ROLLBACK", 0, NULL, NULL, NULL, NULL, 0))
+            s_push(self, S_Q_OK, 0, 0);
+        self->doomed = 1; /* a rolled-back transaction's failures are not news */
+        if (PQpipelineSync(self->conn) == 1)
+            PQclear(s_wait(self, 1));
+        s_pipeline_end(self);
+    } else if (self->pipeline) {
+        self->pipeline = 0; /* the connection is gone: its reset ends the pipeline */
+        self->queued_count = 0;
+    } else if (self->in_tx && PQstatus(self->conn) == CONNECTION_OK) {
         PQclear(s_pqexec(self, "ROLLBACK"));
-    self->in_tx = 0;
+    }
+    self->in_tx = self->doomed = 0;
+    self->restricted = -1; /* a queue change may have been undone */
     memset(self->tx_counts, 0, sizeof self->tx_counts);
     memset(self->tx_totals, 0, sizeof self->tx_totals);
 }
@@ -752,18 +1064,19 @@ int qc_pg_release(qc_store_backend_t *self)
 {
     int rc = 0;
     if (self->sp_open)
-        rc = s_exec_ok(self, "RELEASE req", 0, NULL);
+        rc = s_defer(self, "RELEASE req", 0, NULL, S_Q_OK, 0);
     self->sp_wanted = self->sp_open = 0;
     return rc;
 }
 
 void qc_pg_rollback_savepoint(qc_store_backend_t *self)
 {
-    if (self->sp_open && s_exec_ok(self, "ROLLBACK TO req", 0, NULL) == 0)
-        s_exec_ok(self, "RELEASE req", 0, NULL);
+    if (self->sp_open && s_defer(self, "ROLLBACK TO req", 0, NULL, S_Q_OK, 0) == 0)
+        s_defer(self, "RELEASE req", 0, NULL, S_Q_OK, 0);
     memcpy(self->tx_counts, self->sp_counts, sizeof self->tx_counts);
     memcpy(self->tx_totals, self->sp_totals, sizeof self->tx_totals);
     self->sp_wanted = self->sp_open = 0;
+    self->restricted = -1; /* it may have changed a queue */
 }
 
 int qc_pg_config_load(qc_store_backend_t *self, qc_config_t *config)
@@ -786,7 +1099,7 @@ int qc_pg_config_save(qc_store_backend_t *self, const char *key, const char *val
     if (s_write(self) != 0)
         return -1;
     const char *p[2] = {key, value};
-    return s_exec_ok(self, s_sql_config_save, 2, p);
+    return s_defer(self, s_sql_config_save, 2, p, S_Q_OK, 0);
 }
 
 /* Time-ordered ids, as in the SQLite store. */
@@ -820,6 +1133,7 @@ int qc_pg_job_insert(qc_store_backend_t *self, const qc_job_spec_t *spec, const 
 {
     if (s_write(self) != 0)
         return -1;
+    int plain = !spec->id[0] && !spec->unique_key[0] && spec->after_count == 0;
     if (spec->unique_key[0]) {
         int held = s_unique_holder(self, spec->unique_key, id_out);
         if (held != 0)
@@ -866,6 +1180,13 @@ int qc_pg_job_insert(qc_store_backend_t *self, const qc_job_spec_t *spec, const 
             spec->unique_key[0] ? spec->unique_key : NULL,
             s_int(&ints, 5, deps_left),
             spec->queue[0] ? spec->queue : "default"};
+        if (plain) { /* its result decides nothing: queued, checked at the latest by COMMIT */
+            if (s_defer(self, s_sql_insert_new, 14, p, S_Q_ROWS, 1) != 0)
+                return -1;
+            s_move(self, -1, QC_STATE_PENDING);
+            self->tx_totals[S_T_ENQUEUED]++;
+            return 0;
+        }
         PGresult *res = s_exec(self, s_sql_insert, 14, p);
         if (!res)
             return -1;
@@ -875,6 +1196,8 @@ int qc_pg_job_insert(qc_store_backend_t *self, const qc_job_spec_t *spec, const 
             snprintf(seq, sizeof seq, "%s", PQgetvalue(res, 0, 0));
         PQclear(res);
         if (inserted) {
+            if (spec->after_count > 0)
+                self->any_deps = 1;
             for (int i = 0; i < spec->after_count; i++) {
                 const char *d[2] = {dep_seqs[i], seq};
                 if (s_exec_ok(self,
@@ -924,6 +1247,18 @@ int qc_pg_job_insert_many(qc_store_backend_t *self, const qc_job_spec_t *specs, 
         return -1;
     s_ints_t ints;
     const char *p[2] = {json, s_int(&ints, 0, now_ms)};
+    int given_ids = 0;
+    for (int i = 0; i < n && !given_ids; i++)
+        given_ids = specs[i].id[0] != 0;
+    if (!given_ids) { /* nothing to name as a duplicate: queued, checked by COMMIT */
+        int rc = s_defer(self, s_sql_insert_many_new, 2, p, S_Q_ROWS, n);
+        cJSON_free(json);
+        if (rc != 0)
+            return -1;
+        self->tx_counts[QC_STATE_PENDING] += n;
+        self->tx_totals[S_T_ENQUEUED] += n;
+        return 0;
+    }
     PGresult *res = s_exec(self, s_sql_insert_many, 2, p);
     cJSON_free(json);
     if (!res)
@@ -948,6 +1283,7 @@ int qc_pg_job_insert_many(qc_store_backend_t *self, const qc_job_spec_t *specs, 
 }
 
 static cJSON *s_job_row(PGresult *res, int row);
+static int s_claim_row(qc_store_backend_t *self, PGresult *res, int row, qc_claim_t *claim);
 
 /* A claim by s_sql_claim (seq < 0) or s_sql_claim_seq. */
 static int s_claim(qc_store_backend_t *self, const qc_worker_ref_t *worker, int64_t now_ms,
@@ -965,22 +1301,9 @@ static int s_claim(qc_store_backend_t *self, const qc_worker_ref_t *worker, int6
         PQclear(res);
         return 0;
     }
-    claim->seq = s_i64(res, 0, 0);
-    snprintf(claim->id, sizeof claim->id, "%s", PQgetvalue(res, 0, 1));
-    claim->command = strdup(PQgetvalue(res, 0, 2));
-    claim->attempt = (int)s_i64(res, 0, 3);
-    claim->timeout_s = (int)s_i64(res, 0, 4);
-    claim->run_at_ms = s_i64(res, 0, 5);
-    claim->attempts = (int)s_i64(res, 0, 6);
-    claim->max_retries = (int)s_i64(res, 0, 7);
-    claim->priority = (int)s_i64(res, 0, 8);
-    s_move(self, (int)s_i64(res, 0, 9), QC_STATE_PROCESSING);
-    const char *env = s_text(res, 0, 10), *cwd = s_text(res, 0, 11);
-    claim->env_json = env ? strdup(env) : NULL;
-    claim->cwd = cwd ? strdup(cwd) : NULL;
-    snprintf(claim->queue, sizeof claim->queue, "%s", PQgetvalue(res, 0, 12));
+    int rc = s_claim_row(self, res, 0, claim);
     PQclear(res);
-    return claim->command ? 1 : -1;
+    return rc == 0 ? 1 : -1;
 }
 
 int qc_pg_job_claim_next(qc_store_backend_t *self, const qc_worker_ref_t *worker, int64_t now_ms,
@@ -1008,6 +1331,94 @@ static int s_queue_blocked(qc_store_backend_t *self, const char *queue)
 
 #define S_MAX_QUEUES_SCANNED 1024
 
+/* 1 if some queue is paused or capped, 0 if not, -1 on error. Asked once and
+ * kept: only queue_update changes it (and a rollback may undo that). */
+static int s_restricted(qc_store_backend_t *self)
+{
+    if (self->restricted >= 0)
+        return self->restricted;
+    PGresult *r = s_exec(self,
+                         "SELECT EXISTS (SELECT 1 FROM queues WHERE paused != 0 OR"
+                         " max_running > 0)",
+                         0, NULL);
+    if (!r)
+        return -1;
+    self->restricted = strcmp(PQgetvalue(r, 0, 0), "t") == 0;
+    PQclear(r);
+    return self->restricted;
+}
+
+static int qc_pg_job_claim_for(qc_store_backend_t *self, const qc_worker_ref_t *worker,
+                               int64_t now_ms, const char *queues, qc_claim_t *claim);
+
+/* Fills claim from row of a claim statement's result. 0, or -1 out of memory. */
+static int s_claim_row(qc_store_backend_t *self, PGresult *res, int row, qc_claim_t *claim)
+{
+    claim->seq = s_i64(res, row, 0);
+    snprintf(claim->id, sizeof claim->id, "%s", PQgetvalue(res, row, 1));
+    claim->command = strdup(PQgetvalue(res, row, 2));
+    claim->attempt = (int)s_i64(res, row, 3);
+    claim->timeout_s = (int)s_i64(res, row, 4);
+    claim->run_at_ms = s_i64(res, row, 5);
+    claim->attempts = (int)s_i64(res, row, 6);
+    claim->max_retries = (int)s_i64(res, row, 7);
+    claim->priority = (int)s_i64(res, row, 8);
+    s_move(self, (int)s_i64(res, row, 9), QC_STATE_PROCESSING);
+    const char *env = s_text(res, row, 10), *cwd = s_text(res, row, 11);
+    claim->env_json = env ? strdup(env) : NULL;
+    claim->cwd = cwd ? strdup(cwd) : NULL;
+    snprintf(claim->queue, sizeof claim->queue, "%s", PQgetvalue(res, row, 12));
+    return claim->command ? 0 : -1;
+}
+
+/* Claims for n workers in one statement when no queue is paused or capped;
+ * otherwise one by one, as claim_for would. */
+static int qc_pg_job_claim_many(qc_store_backend_t *self, const qc_worker_ref_t *workers, int n,
+                                int64_t now_ms, qc_claim_t *claims)
+{
+    int restricted = s_restricted(self);
+    if (restricted < 0)
+        return -1;
+    if (restricted || n == 1) {
+        int got = 0;
+        for (; got < n; got++) {
+            int rc = qc_pg_job_claim_for(self, &workers[got], now_ms, NULL, &claims[got]);
+            if (rc != 1)
+                return rc < 0 && got == 0 ? -1 : got;
+        }
+        return got;
+    }
+    if (s_write(self) != 0)
+        return -1;
+    cJSON *list = cJSON_CreateArray();
+    for (int i = 0; list && i < n; i++) {
+        cJSON *w = cJSON_CreateObject();
+        cJSON_AddStringToObject(w, "worker_id", workers[i].worker_id);
+        cJSON_AddStringToObject(w, "host", workers[i].host);
+        cJSON_AddNumberToObject(w, "pid", workers[i].pid);
+        cJSON_AddStringToObject(w, "token", workers[i].instance);
+        cJSON_AddItemToArray(list, w);
+    }
+    char *json = list ? cJSON_PrintUnformatted(list) : NULL;
+    cJSON_Delete(list);
+    if (!json)
+        return -1;
+    s_ints_t ints;
+    const char *p[2] = {s_int(&ints, 0, now_ms), json};
+    PGresult *res = s_exec(self, s_sql_claim_many, 2, p);
+    cJSON_free(json);
+    if (!res)
+        return -1;
+    int got = PQntuples(res) < n ? PQntuples(res) : n;
+    for (int i = 0; i < got; i++)
+        if (s_claim_row(self, res, i, &claims[i]) != 0) {
+            got = -1; /* out of memory: the pass must not keep these claims */
+            break;
+        }
+    PQclear(res);
+    return got;
+}
+
 static int qc_pg_job_claim_for(qc_store_backend_t *self, const qc_worker_ref_t *worker,
                                int64_t now_ms, const char *queues, qc_claim_t *claim)
 {
@@ -1017,14 +1428,9 @@ static int qc_pg_job_claim_for(qc_store_backend_t *self, const qc_worker_ref_t *
     int count = 0;
     if (!queues) {
         /* Every queue: the global claim, unless a queue is paused or capped. */
-        PGresult *r = s_exec(self,
-                             "SELECT EXISTS (SELECT 1 FROM queues WHERE paused != 0 OR"
-                             " max_running > 0)",
-                             0, NULL);
-        if (!r)
+        int restricted = s_restricted(self);
+        if (restricted < 0)
             return -1;
-        int restricted = strcmp(PQgetvalue(r, 0, 0), "t") == 0;
-        PQclear(r);
         if (!restricted)
             return s_claim(self, worker, now_ms, -1, claim);
         /* The queues with waiting jobs: a loose index scan of jobs_ready_q. */
@@ -1091,12 +1497,13 @@ static int qc_pg_queue_update(qc_store_backend_t *self, const qc_queue_update_t 
     s_ints_t ints;
     const char *p[3] = {update->name, update->paused >= 0 ? s_int(&ints, 0, update->paused) : NULL,
                         update->max_running >= 0 ? s_int(&ints, 1, update->max_running) : NULL};
-    return s_exec_ok(self,
-                     "INSERT INTO queues (name, paused, max_running) VALUES ($1,"
-                     " COALESCE($2::smallint, 0), COALESCE($3::integer, 0)) ON CONFLICT (name)"
-                     " DO UPDATE SET paused = COALESCE($2::smallint, queues.paused),"
-                     " max_running = COALESCE($3::integer, queues.max_running)",
-                     3, p);
+    self->restricted = -1; /* ask again */
+    return s_defer(self,
+                   "INSERT INTO queues (name, paused, max_running) VALUES ($1,"
+                   " COALESCE($2::smallint, 0), COALESCE($3::integer, 0)) ON CONFLICT (name)"
+                   " DO UPDATE SET paused = COALESCE($2::smallint, queues.paused),"
+                   " max_running = COALESCE($3::integer, queues.max_running)",
+                   3, p, S_Q_OK, 0);
 }
 
 /* Counts per queue come from counting (jobs_queue_state), not from tallies
@@ -1270,12 +1677,12 @@ int qc_pg_job_finish(qc_store_backend_t *self, const qc_running_t *running,
                          s_int(&ints, 10, now_ms),
                          s_int(&ints, 11, uncharged),
                          s_int(&ints, 12, uncharged ? 0 : result->started_at_ms)};
-    PGresult *res = s_exec(self, s_sql_finish, 16, p);
-    if (!res)
+    /* The running lookup just found it processing in this transaction: one
+     * row changes, checked when the result is read (at the latest before
+     * COMMIT is sent; any other count fails the transaction). */
+    if (s_defer(self, s_sql_finish, 16, p, S_Q_ROWS, 1) != 0)
         return -1;
-    int changed = atoi(PQcmdTuples(res)) == 1;
-    PQclear(res);
-    if (changed) {
+    {
         s_move(self, QC_STATE_PROCESSING, next_state);
         if (result->outcome != QC_OUTCOME_SUCCEEDED && !uncharged)
             self->tx_totals[S_T_FAILED]++;
@@ -1557,7 +1964,7 @@ int qc_pg_job_started(qc_store_backend_t *self, int64_t seq, int attempt, int64_
     s_ints_t ints;
     const char *p[3] = {s_int(&ints, 0, seq), s_int(&ints, 1, attempt),
                         s_int(&ints, 2, started_at_ms)};
-    return s_exec_ok(self, s_sql_started, 3, p);
+    return s_defer(self, s_sql_started, 3, p, S_Q_OK, 0);
 }
 
 cJSON *qc_pg_job_brief(qc_store_backend_t *self, const char *id)
@@ -1823,6 +2230,17 @@ typedef struct {
 static int qc_pg_deps_settle(qc_store_backend_t *self, const char *id, int64_t now_ms,
                              qc_store_dep_fn *fn, void *arg)
 {
+    /* No dependency anywhere (the usual case): nothing to ask. Only the
+     * lease holder inserts them, so once known this holds until we do. */
+    if (self->any_deps < 0) {
+        PGresult *any = s_exec(self, "SELECT EXISTS (SELECT 1 FROM deps)", 0, NULL);
+        if (!any)
+            return -1;
+        self->any_deps = strcmp(PQgetvalue(any, 0, 0), "t") == 0;
+        PQclear(any);
+    }
+    if (!self->any_deps)
+        return 0;
     char root[24];
     int root_state, found = s_seq_state(self, id, root, &root_state);
     if (found <= 0)
@@ -2018,6 +2436,7 @@ const qc_store_ops_t qc_pg_ops = {
     .features = QC_STORE_FEAT_ENV | QC_STORE_FEAT_EXIT_POLICY | QC_STORE_FEAT_UNIQUE |
                 QC_STORE_FEAT_DEPS | QC_STORE_FEAT_QUEUE,
     .job_claim_for = qc_pg_job_claim_for,
+    .job_claim_many = qc_pg_job_claim_many,
     .queue_update = qc_pg_queue_update,
     .queue_list = qc_pg_queue_list,
     .queue_counts = qc_pg_queue_counts,

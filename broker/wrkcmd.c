@@ -306,43 +306,72 @@ void qc_wrkcmd_handle(qc_broker_t *broker, zframe_t *routing_id, const char *cur
     qc_wmsg_clear(&msg);
 }
 
-/* Gives one due job to worker; returns 1 if it did, 0 if nothing is due, -1 on error. */
+/* Hands a claimed job to worker: held, announced, its JOB sent after the
+ * commit, and the worker goes last in the dispatch order. 0, or -1 (out of
+ * memory: the pass's commit must not keep this claim). */
+static int s_hand(qc_broker_t *broker, qc_worker_t *worker, const qc_claim_t *claim,
+                  int64_t now_wall_ms)
+{
+    if (!qc_worker_hold(worker, claim->seq, claim->id, claim->attempt))
+        return -1;
+    qc_histogram_observe(
+        &broker->metrics.dispatch_latency,
+        (double)(now_wall_ms > claim->run_at_ms ? now_wall_ms - claim->run_at_ms : 0));
+    qc_events_job(broker, &(qc_job_event_t){.id = claim->id,
+                                            .state = QC_STATE_PROCESSING,
+                                            .command = claim->command,
+                                            .with_counts = 1,
+                                            .attempts = claim->attempts,
+                                            .max_retries = claim->max_retries,
+                                            .priority = claim->priority,
+                                            .attempt = claim->attempt,
+                                            .worker_id = worker->worker_id});
+    cJSON *env = claim->env_json ? cJSON_Parse(claim->env_json) : NULL;
+    qc_wmsg_t job = {.type = QC_WMSG_JOB,
+                     .run = {claim->id, claim->attempt},
+                     .job = {.command = claim->command,
+                             .timeout_s = claim->timeout_s,
+                             .env = env,
+                             .cwd = claim->cwd,
+                             .queue = claim->queue[0] ? claim->queue : NULL}};
+    s_send(broker, worker->routing_id, &job, QC_OUT_AFTER_COMMIT);
+    cJSON_Delete(env);
+    qc_debug("job %s: attempt %d sent to worker %s", claim->id, claim->attempt, worker->worker_id);
+    qc_dispatch_given(broker->dispatch, worker);
+    return 0;
+}
+
+/* Gives one due job to worker (one with a queue list); returns 1 if it did,
+ * 0 if nothing is due, -1 on error. */
 static int s_give_one(qc_broker_t *broker, qc_worker_t *worker, int64_t now_wall_ms)
 {
     qc_worker_ref_t ref = {worker->worker_id, worker->instance, worker->host, worker->pid};
     qc_claim_t claim;
     int rc = qc_store_job_claim_for(broker->store, &ref, now_wall_ms, worker->queues, &claim);
-    if (rc != 1)
-        return rc;
-    if (!qc_worker_hold(worker, claim.seq, claim.id, claim.attempt)) {
-        qc_claim_clear(&claim);
-        return -1; /* out of memory: the pass's commit must not keep this claim */
-    }
-    qc_histogram_observe(
-        &broker->metrics.dispatch_latency,
-        (double)(now_wall_ms > claim.run_at_ms ? now_wall_ms - claim.run_at_ms : 0));
-    qc_events_job(broker, &(qc_job_event_t){.id = claim.id,
-                                            .state = QC_STATE_PROCESSING,
-                                            .command = claim.command,
-                                            .with_counts = 1,
-                                            .attempts = claim.attempts,
-                                            .max_retries = claim.max_retries,
-                                            .priority = claim.priority,
-                                            .attempt = claim.attempt,
-                                            .worker_id = worker->worker_id});
-    cJSON *env = claim.env_json ? cJSON_Parse(claim.env_json) : NULL;
-    qc_wmsg_t job = {.type = QC_WMSG_JOB,
-                     .run = {claim.id, claim.attempt},
-                     .job = {.command = claim.command,
-                             .timeout_s = claim.timeout_s,
-                             .env = env,
-                             .cwd = claim.cwd,
-                             .queue = claim.queue[0] ? claim.queue : NULL}};
-    s_send(broker, worker->routing_id, &job, QC_OUT_AFTER_COMMIT);
-    cJSON_Delete(env);
-    qc_debug("job %s: attempt %d sent to worker %s", claim.id, claim.attempt, worker->worker_id);
+    if (rc == 1 && s_hand(broker, worker, &claim, now_wall_ms) != 0)
+        rc = -1;
     qc_claim_clear(&claim);
-    return 1;
+    return rc;
+}
+
+/* Gives due jobs to workers[0..n), which serve every queue, in that order,
+ * with one claim for all where the store can. Returns how many got one
+ * (fewer than n: nothing more is due), or -1 on error. */
+static int s_give_many(qc_broker_t *broker, qc_worker_t **workers, int n, int64_t now_wall_ms)
+{
+    qc_worker_ref_t refs[QC_DISPATCH_PLAN_MAX];
+    qc_claim_t claims[QC_DISPATCH_PLAN_MAX];
+    for (int i = 0; i < n; i++)
+        refs[i] = (qc_worker_ref_t){workers[i]->worker_id, workers[i]->instance, workers[i]->host,
+                                    workers[i]->pid};
+    int got = qc_store_job_claim_many(broker->store, refs, n, now_wall_ms, claims);
+    int rc = got;
+    for (int i = 0; i < got; i++) {
+        if (rc >= 0 && s_hand(broker, workers[i], &claims[i], now_wall_ms) != 0)
+            rc = -1;
+        qc_claim_clear(&claims[i]);
+    }
+    return rc;
 }
 
 void qc_wrkcmd_dispatch(qc_broker_t *broker, int64_t now_wall_ms)
@@ -351,25 +380,35 @@ void qc_wrkcmd_dispatch(qc_broker_t *broker, int64_t now_wall_ms)
         return;
     if (!broker->maybe_due && (broker->next_due_ms < 0 || broker->next_due_ms > now_wall_ms))
         return;
-    /* Which worker gets each job is the registry's policy (dispatch.h). */
+    /* Which worker gets each job is the registry's policy (dispatch.h); its
+     * plan of the next picks lets the workers that serve every queue be
+     * given theirs with one claim, the same jobs one claim each would give. */
     int nothing_due = 0;
     qc_dispatch_pass_begin(broker->dispatch);
     for (;;) {
-        qc_worker_t *best = qc_dispatch_pick(broker->dispatch);
-        if (!best)
-            break;
-        int rc = s_give_one(broker, best, now_wall_ms);
-        if (rc < 0)
-            return; /* storage trouble: try again on the next pass */
-        if (rc == 0) {
-            nothing_due = 1;
-            if (!best->queues)
-                break; /* it serves every queue: nothing is due for anyone */
-            /* Nothing in its queues: a worker serving others may find some. */
-            qc_dispatch_nothing_due(broker->dispatch, best);
+        qc_worker_t *plan[QC_DISPATCH_PLAN_MAX];
+        int n = qc_dispatch_plan(broker->dispatch, plan, QC_DISPATCH_PLAN_MAX);
+        if (n == 0)
+            break;                                       /* nobody is free */
+        int serve_all = plan[n - 1]->queues ? n - 1 : n; /* a queue list ends a plan */
+        if (serve_all > 0) {
+            int given = s_give_many(broker, plan, serve_all, now_wall_ms);
+            if (given < 0)
+                return; /* storage trouble: try again on the next pass */
+            if (given < serve_all) {
+                nothing_due = 1; /* nothing is due for anyone */
+                break;
+            }
             continue;
         }
-        qc_dispatch_given(broker->dispatch, best);
+        int rc = s_give_one(broker, plan[0], now_wall_ms);
+        if (rc < 0)
+            return;
+        if (rc == 0) {
+            /* Nothing in its queues: a worker serving others may find some. */
+            nothing_due = 1;
+            qc_dispatch_nothing_due(broker->dispatch, plan[0]);
+        }
     }
     /* Nothing more is due now (or nobody is free): remember when to look again. */
     broker->maybe_due = 0;
