@@ -128,21 +128,8 @@ static int s_apply_flags(const qc_flags_t *flags, qc_server_options_t *options, 
  * argv); the copy in options is what we use. Prefer PGPASSFILE. */
 static void s_hide_password(int argc, char **argv)
 {
-    for (int i = 1; i < argc; i++) {
-        char *uri = strstr(argv[i], "://");
-        if (!uri ||
-            !(strstr(argv[i], "postgres") == argv[i] || strstr(argv[i], "--db=") == argv[i]))
-            continue;
-        char *authority = uri + 3, *at = strchr(authority, '@'), *slash = strchr(authority, '/');
-        if (at && (!slash || at < slash)) {
-            char *colon = memchr(authority, ':', (size_t)(at - authority));
-            for (char *c = colon ? colon + 1 : at; c < at; c++)
-                *c = '*';
-        }
-        for (char *p = strstr(argv[i], "password="); p; p = strstr(p + 1, "password="))
-            for (char *c = p + 9; *c && *c != '&'; c++)
-                *c = '*';
-    }
+    for (int i = 1; i < argc; i++)
+        qc_hide_db_password(argv[i]);
 }
 
 int main(int argc, char **argv)

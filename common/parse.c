@@ -201,3 +201,19 @@ int qc_exit_list_has(const char *list, const char *item)
     }
     return 0;
 }
+
+void qc_hide_db_password(char *arg)
+{
+    char *uri = strstr(arg, "://");
+    if (!uri || !(strncmp(arg, "postgres", 8) == 0 || strncmp(arg, "--db=", 5) == 0))
+        return;
+    char *authority = uri + 3, *at = strchr(authority, '@'), *slash = strchr(authority, '/');
+    if (at && (!slash || at < slash)) {
+        char *colon = memchr(authority, ':', (size_t)(at - authority));
+        for (char *c = colon ? colon + 1 : at; c < at; c++)
+            *c = '*';
+    }
+    for (char *p = strstr(arg, "password="); p; p = strstr(p + 1, "password="))
+        for (char *c = p + 9; *c && *c != '&'; c++)
+            *c = '*';
+}

@@ -131,7 +131,7 @@ _queuectl()
     --broker | --timeout | --limit | --max-retries | --delay | --run-at | --attempt | --env | \
         --retry-on-exit | --no-retry-on-exit | --unique-key | --queue | --queues | --max-running | --after | --cron | --tz | \
         --interval | --older-than | --count | --concurrency | --listen | --events | --cursor | \
-        --wait-timeout | --ttl | --uses | --address | --name)
+        --wait-timeout | --ttl | --uses | --address | --name | --db)
         return 0
         ;;
     *)
@@ -193,6 +193,7 @@ _queuectl()
                 ;;
             broker)
                 case $sub in
+                start) candidates="--db $common" ;;
                 stop) candidates="--wait-timeout $common" ;;
                 *) candidates=$common ;;
                 esac

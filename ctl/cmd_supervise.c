@@ -569,6 +569,47 @@ static int s_broker_stop(qc_ctl_t *ctl, int argc, char **argv)
     return QC_CTL_OK;
 }
 
+/* broker start [--db DB]: the database goes to the broker in its
+ * environment (QUEUECTL_DB), never in its argv, so ps shows no password;
+ * ours is overwritten in our own argv too. */
+static int s_broker_start(qc_ctl_t *ctl, int argc, char **argv)
+{
+    static const qc_flag_t table[] = {{"db", 0, 1}, {NULL, 0, 0}};
+    qc_flags_t *flags;
+    int rc = qc_ctl_parse(ctl, table, argc, argv, NULL, &flags);
+    if (rc != QC_CTL_OK)
+        return rc;
+    char *db = NULL;
+    if (qc_flags_argc(flags) > 0)
+        rc = qc_ctl_usage_error("broker start: unexpected \"%s\"", qc_flags_arg(flags, 0));
+    else if (qc_flags_value(flags, "db") && !*qc_flags_value(flags, "db"))
+        rc = qc_ctl_usage_error("broker start: --db needs a postgresql:// URI or a file path");
+    else if (qc_flags_value(flags, "db") && !(db = strdup(qc_flags_value(flags, "db"))))
+        rc = qc_ctl_usage_error("out of memory");
+    qc_flags_destroy(&flags);
+    for (int i = 1; i < argc; i++)
+        qc_hide_db_password(argv[i]);
+    if (rc == QC_CTL_OK && (ctl->endpoint_flag || getenv("QUEUECTL_BROKER")))
+        rc = qc_ctl_usage_error("broker start: starts the local broker only; run "
+                                "queuectl-broker on the remote machine instead");
+    int pid = rc == QC_CTL_OK ? qc_spawn_broker_pid() : 0;
+    if (pid) {
+        printf("broker already running (pid %d)\n", pid);
+        if (db)
+            fprintf(stderr, "queuectl: --db not applied: the running broker keeps its database "
+                            "(stop it first)\n");
+    } else if (rc == QC_CTL_OK && db && setenv("QUEUECTL_DB", db, 1) != 0) {
+        rc = qc_ctl_usage_error("cannot pass --db on: %s", strerror(errno));
+    } else if (rc == QC_CTL_OK) {
+        cJSON *reply;
+        ctl->autostart = 1;
+        if ((rc = qc_ctl_call(ctl, qc_ctl_request("ping"), &reply)) == QC_CTL_OK)
+            cJSON_Delete(reply);
+    }
+    free(db);
+    return rc;
+}
+
 int qc_cmd_broker(qc_ctl_t *ctl, int argc, char **argv)
 {
     if (argc < 2 || argv[1][0] == '-')
@@ -578,24 +619,11 @@ int qc_cmd_broker(qc_ctl_t *ctl, int argc, char **argv)
     ctl->command = command;
     if (strcmp(argv[1], "stop") == 0)
         return s_broker_stop(ctl, argc - 1, argv + 1);
+    if (strcmp(argv[1], "start") == 0)
+        return s_broker_start(ctl, argc - 1, argv + 1);
     int rc = qc_ctl_parse_none(ctl, argc - 1, argv + 1);
     if (rc != QC_CTL_OK)
         return rc;
-    if (strcmp(argv[1], "start") == 0) {
-        if (ctl->endpoint_flag || getenv("QUEUECTL_BROKER"))
-            return qc_ctl_usage_error("broker start: starts the local broker only; run "
-                                      "queuectl-broker on the remote machine instead");
-        int pid = qc_spawn_broker_pid();
-        if (pid) {
-            printf("broker already running (pid %d)\n", pid);
-            return QC_CTL_OK;
-        }
-        cJSON *reply;
-        ctl->autostart = 1;
-        if ((rc = qc_ctl_call(ctl, qc_ctl_request("ping"), &reply)) == QC_CTL_OK)
-            cJSON_Delete(reply);
-        return rc;
-    }
     if (strcmp(argv[1], "status") == 0) {
         ctl->autostart = 0; /* it says whether one runs */
         cJSON *reply;

@@ -38,7 +38,7 @@ static void s_usage(FILE *out)
         "  config get [KEY|all] | config set KEY VALUE\n"
         "  worker start [--count N] [--concurrency N] [--queues Q,...] [--foreground]\n"
         "  worker stop [--id WORKER] [--no-wait] [--wait-timeout D] | worker list\n"
-        "  broker start | stop | status\n"
+        "  broker start [--db DB] | stop | status\n"
         "  invite --role worker|client [--ttl 1h] [--uses N] [--address HOST]\n"
         "                              a one-line token another machine joins with\n"
         "  join TOKEN [--name NAME]    join a remote broker (as a client, or a worker's home)\n"
@@ -191,10 +191,15 @@ static const struct {
      "with exit code 4.\n"
      "example: queuectl worker start --count 4\n"},
     {"broker", qc_cmd_broker,
-     "usage: queuectl broker start | status [--json]\n"
+     "usage: queuectl broker start [--db DB] | status [--json]\n"
      "       queuectl broker stop [--wait-timeout D]\n"
      "The local broker in $QUEUECTL_HOME (log in broker.log). stop returns once it has\n"
-     "exited (exit code 4 if it is still running after --wait-timeout, default 10s).\n"},
+     "exited (exit code 4 if it is still running after --wait-timeout, default 10s).\n"
+     "  --db DB   the broker's database: a postgresql:// URI (brokers on one database\n"
+     "            take over from each other) or an SQLite file (default\n"
+     "            $QUEUECTL_HOME/queue.db; also $QUEUECTL_DB). It reaches the broker in\n"
+     "            its environment, so ps never shows a password (better: ~/.pgpass)\n"
+     "example: queuectl broker start --db postgresql://queuectl@db1/queuectl\n"},
     {"keygen", qc_cmd_keygen,
      "usage: queuectl keygen NAME [--role worker|client] [--dir DIR]\n"
      "Writes a CURVE keypair NAME.cert / NAME.cert_secret (default in $QUEUECTL_HOME/keys).\n"

@@ -39,4 +39,10 @@ int qc_utf8_valid(const char *s, size_t len);
  * sequence: for printf("%.*s", qc_utf8_prefix(s, 64), s). */
 int qc_utf8_prefix(const char *s, int max);
 
+/* Overwrites with '*' the password of a PostgreSQL URI in arg (a program
+ * argument: "postgresql://...", "postgres://..." or "--db=..."), user:PASSWORD@
+ * and password=PASSWORD alike, in place (ps shows argv). Anything else is
+ * left as it is. */
+void qc_hide_db_password(char *arg);
+
 #endif

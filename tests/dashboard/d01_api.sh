@@ -1,10 +1,15 @@
 #!/usr/bin/env bash
 # The REST API, /metrics, SSE, the token and CSRF checks against a real broker,
 # two workers and two dashboards (one with --token-file); then flag errors,
-# a broker that stops answering, and a clean stop on SIGTERM.
+# a broker that stops answering, and a clean stop on SIGTERM. As d01_api_pg
+# (QC_PG_DIR set) the broker runs on PostgreSQL.
 . "$(dirname "$0")/lib.sh"
 
 start_broker
+if [ -n "${QC_PG_DB:-}" ]; then # d01_api_pg: the same API over a PostgreSQL store
+    grep_q -F "database postgresql://" "$QUEUECTL_HOME/broker.log" || fail "the broker is not on PostgreSQL"
+    note "broker on PostgreSQL database $QC_PG_DB"
+fi
 start_worker --concurrency 2
 start_worker --concurrency 2
 wait_for 10 workers_are 2

@@ -3,7 +3,8 @@
 # its own exit code, and never the password: the database server down (6), a
 # wrong password (7), an unknown database (8), a URI that isn't one (9). Then
 # a password given in the URI is masked in the log and in ps (argv), and one
-# from PGPASSFILE works without appearing anywhere.
+# from PGPASSFILE works without appearing anywhere. And queuectl broker start
+# --db URI starts a PostgreSQL broker whose ps shows no password.
 . "$(dirname "$0")/../integration/lib.sh"
 [ -n "${QC_PG_DIR:-}" ] || { echo "needs QC_PG_DIR (run through ctest -L pg)"; exit 77; }
 unset QUEUECTL_DB
@@ -53,4 +54,22 @@ chmod 0600 "$QUEUECTL_HOME/pgpass"
 PGPASSFILE=$QUEUECTL_HOME/pgpass start_broker --db "postgresql://$PG_ADMIN@$tcp/$QC_PG_DB"
 [ "$(job_state p1)" = pending ] || fail "the job enqueued before is not there"
 stop_broker
+
+# queuectl broker start --db: the URI, password and all, reaches the broker in
+# its environment (QUEUECTL_DB), never in its argv.
+qc broker start --db "$uri" >"$QUEUECTL_HOME/out" 2>&1 || fail "broker start --db: $(cat "$QUEUECTL_HOME/out")"
+BROKER_PID=$(cat "$QUEUECTL_HOME/broker.pid")
+QC_PIDS+=("$BROKER_PID")
+grep_none "password printed by broker start" -F -- "$PG_PASSWORD" "$QUEUECTL_HOME/out"
+ps -o args= -p "$BROKER_PID" >"$QUEUECTL_HOME/ps" || fail "the started broker is not running"
+grep_q -F queuectl-broker "$QUEUECTL_HOME/ps" || fail "not the broker: $(cat "$QUEUECTL_HOME/ps")"
+grep_none "password visible in ps" -F -- "$PG_PASSWORD" "$QUEUECTL_HOME/ps"
+grep_none "password in the broker's argv" -F -- "$PG_PASSWORD" /proc/"$BROKER_PID"/cmdline
+sed 's/^/# ps: /' "$QUEUECTL_HOME/ps"
+[ "$(job_state p1)" = pending ] || fail "broker start --db: not the PostgreSQL database (no job p1)"
+grep_q -F "database postgresql://$PG_ADMIN:***@$tcp/$QC_PG_DB" "$QUEUECTL_HOME/broker.log" ||
+    fail "broker start --db: the broker does not say it runs on PostgreSQL"
+grep_none "password in the log" -F -- "$PG_PASSWORD" "$QUEUECTL_HOME/broker.log"
+qc broker stop >/dev/null
+check 2 "--db needs" broker start --db ""
 note "ok"
