@@ -637,6 +637,7 @@ static void s_schedule_reconnect(qc_session_t *self, int64_t now)
 /* Heartbeats, liveness and reconnecting. */
 static void s_tick(qc_session_t *self, int64_t now)
 {
+    qc_guard_tick(self->guard);
     if (self->sock) {
         if (now - self->last_heard_ms >= self->liveness_ms) {
             qc_warn("broker silent, reconnecting (nothing heard for %lld ms, next try in %d ms)",
