@@ -1180,8 +1180,8 @@ int qc_pg_job_insert(qc_store_backend_t *self, const qc_job_spec_t *spec, const 
             spec->unique_key[0] ? spec->unique_key : NULL,
             s_int(&ints, 5, deps_left),
             spec->queue[0] ? spec->queue : "default"};
-        if (plain) { /* its result decides nothing: queued, checked at the latest by COMMIT */
-            if (s_defer(self, s_sql_insert_new, 14, p, S_Q_ROWS, 1) != 0)
+        if (plain) { /* it inserts its row or fails (and the pass with it): queued */
+            if (s_defer(self, s_sql_insert_new, 14, p, S_Q_OK, 0) != 0)
                 return -1;
             s_move(self, -1, QC_STATE_PENDING);
             self->tx_totals[S_T_ENQUEUED]++;
@@ -1250,8 +1250,8 @@ int qc_pg_job_insert_many(qc_store_backend_t *self, const qc_job_spec_t *specs, 
     int given_ids = 0;
     for (int i = 0; i < n && !given_ids; i++)
         given_ids = specs[i].id[0] != 0;
-    if (!given_ids) { /* nothing to name as a duplicate: queued, checked by COMMIT */
-        int rc = s_defer(self, s_sql_insert_many_new, 2, p, S_Q_ROWS, n);
+    if (!given_ids) { /* nothing to name as a duplicate: all inserted or it fails, queued */
+        int rc = s_defer(self, s_sql_insert_many_new, 2, p, S_Q_OK, 0);
         cJSON_free(json);
         if (rc != 0)
             return -1;

@@ -3,16 +3,16 @@
 # store_round_trips (every wait for the server) and store_transactions. Three
 # workloads, each on a fresh broker and database: 1,000 single-job enqueue
 # requests one after another, one batch of 1,000 jobs, and 1,000 `true` jobs
-# run end to end by 2 workers (one slot each). Prints round trips per job and
+# run end to end by 2 workers of one slot each, then of 4 slots each. Prints round trips per job and
 # per transaction, and fails above the bounds this tree meets with room to
 # spare (a regression to a round trip per statement fails it).
 . "$(dirname "$0")/../integration/lib.sh"
 [ -n "${QC_PG_DIR:-}" ] || { echo "needs QC_PG_DIR (run through ctest -L pg)"; exit 77; }
 N=${QC_RT_JOBS:-1000}
 # Upper bounds, round trips per job (QC_RT_NO_BOUNDS=1 only prints).
-MAX_SINGLE=${QC_RT_MAX_SINGLE:-8}
-MAX_BATCH=${QC_RT_MAX_BATCH:-0.02}
-MAX_E2E=${QC_RT_MAX_E2E:-12}
+MAX_SINGLE=${QC_RT_MAX_SINGLE:-1.5}
+MAX_BATCH=${QC_RT_MAX_BATCH:-0.01}
+MAX_E2E=${QC_RT_MAX_E2E:-5}
 
 # rt WHAT ARGS...: runs a workload in Python against the broker and prints
 # "round_trips transactions" it cost, less what reading the counter costs.
@@ -60,7 +60,17 @@ report() {
         fail "$1: $per_job round trips per job, more than $5"
 }
 
+W_PIDS=()
+workers() { # workers N FLAGS...: N workers, registered
+    local i
+    for i in $(seq "$1"); do start_worker "${@:2}"; W_PIDS+=("$WORKER_PID"); done
+    wait_for 10 workers_are "$1"
+}
+
 fresh() { # a new database and broker for each workload
+    local pid
+    for pid in "${W_PIDS[@]}"; do kill -TERM "$pid"; wait "$pid" || true; done
+    W_PIDS=()
     if [ -n "${BROKER_PID:-}" ]; then
         stop_broker
         pg_sql postgres "DROP DATABASE IF EXISTS \"$QC_PG_DB\" WITH (FORCE)" >/dev/null
@@ -81,9 +91,12 @@ read -r r t < <(rt batch "$N")
 report "enqueue, one batch of $N" "$N" "$r" "$t" "$MAX_BATCH"
 
 fresh 3
-start_worker
-start_worker
-wait_for 10 workers_are 2
+workers 2
 read -r r t < <(rt e2e "$N")
 report "end to end ($N true, 2 workers x 1 slot)" "$N" "$r" "$t" "$MAX_E2E"
+
+fresh 4
+workers 2 --concurrency 4
+read -r r t < <(rt e2e "$N")
+report "end to end ($N true, 2 workers x 4 slots)" "$N" "$r" "$t" "$MAX_E2E"
 note "ok"
