@@ -229,6 +229,49 @@ int main(void)
     CHECK(cJSON_GetObjectItem(totals, "enqueued")->valueint == 7 + batched);
     cJSON_Delete(totals);
 
+    /* PostgreSQL's pipeline: what decides nothing is queued and costs no round
+     * trip of its own, and a queued statement that fails fails the commit
+     * with everything of its transaction */
+    qc_store_stats_t stats_before, stats_after;
+    qc_store_stats(store, &stats_before);
+    if (stats_before.round_trips >= 0) {
+        /* BEGIN, the renewal, savepoint, insert, release, totals, COMMIT */
+        CHECK(qc_store_begin(store) == 0);
+        CHECK(qc_store_savepoint(store) == 0);
+        qc_job_spec_t plain = s_spec("", "true", 0);
+        CHECK(qc_store_job_insert(store, &plain, &config, now, out) == 0);
+        qc_job_spec_clear(&plain);
+        CHECK(qc_store_release(store) == 0);
+        CHECK(qc_store_commit(store) == 0);
+        qc_store_stats(store, &stats_after);
+        CHECK(stats_after.round_trips - stats_before.round_trips == 1);
+        CHECK(stats_after.transactions - stats_before.transactions == 1);
+        CHECK(qc_store_job_get(store, out, 0, &job) == 0 && job != NULL);
+        cJSON_Delete(job);
+        /* smallint out of range: the server refuses it, after the insert */
+        CHECK(qc_store_counts(store, before, &oldest) == 0);
+        CHECK(qc_store_begin(store) == 0);
+        CHECK(qc_store_savepoint(store) == 0);
+        plain = s_spec("", "true", 0);
+        CHECK(qc_store_job_insert(store, &plain, &config, now, out) == 0);
+        qc_job_spec_clear(&plain);
+        CHECK(qc_store_release(store) == 0);
+        qc_queue_update_t bad = {"q", 70000, -1};
+        CHECK(qc_store_queue_update(store, &bad) == 0); /* queued: not known yet */
+        CHECK(qc_store_commit(store) != 0);
+        qc_store_rollback(store);
+        job = NULL;
+        CHECK(qc_store_job_get(store, out, 0, &job) == QC_STORE_NOT_FOUND && job == NULL);
+        CHECK(qc_store_counts(store, counts, &oldest) == 0);
+        CHECK(memcmp(counts, before, sizeof counts) == 0);
+        /* and the next transaction works */
+        CHECK(qc_store_begin(store) == 0);
+        s_insert(store, "after-doom", 0, 0, now);
+        CHECK(qc_store_commit(store) == 0);
+        CHECK(qc_store_job_get(store, "after-doom", 0, &job) == 0 && job != NULL);
+        cJSON_Delete(job);
+    }
+
     /* config round trip and reopen (schema already current) */
     CHECK(qc_store_config_save(store, "max_retries", "9") == 0);
     qc_store_destroy(&store);
