@@ -1,15 +1,19 @@
-/* PostgreSQL job store (libpq). Every statement is PQexecParams with its
- * values as parameters: nothing from a job is ever spliced into SQL. Each
- * store call is one statement (one round trip): claims and results are
- * single statements with data-modifying CTEs. Savepoints are opened lazily,
- * on a request's first write, so reads cost no extra round trip.
+/* PostgreSQL job store (libpq). Every statement has its values as
+ * parameters: nothing from a job is ever spliced into SQL. Claims and
+ * results are single statements with data-modifying CTEs; claims for
+ * several workers are one statement. Inside a transaction the connection is
+ * in pipeline mode: statements whose results decide nothing are queued and
+ * sent with the next one the broker waits for, or with COMMIT (see "the
+ * pipeline" below), so a pass costs a round trip per decision, not per
+ * statement. Savepoints are opened lazily, on a request's first write.
  *
  * The fence: a one-row table `leader` (epoch, holder, expires_at). The
  * active broker took it with an expired lease and renews it as the first
  * statement of every pass's transaction, matching its epoch; the row lock
  * it then holds until COMMIT means no one can take over mid-transaction, and
- * a renewal that matches nothing means someone did: the transaction rolls
- * back and the broker steps down. A session paused inside a transaction is
+ * a renewal that matches nothing means someone did: it fails (so the
+ * server runs nothing queued behind it), the transaction rolls back and the
+ * broker steps down. A session paused inside a transaction is
  * killed by the server (idle_in_transaction_session_timeout = the lease).
  *
  * Counts per state live in memory (one writer: the active broker), read at
