@@ -29,7 +29,13 @@ typedef struct {
     int maybe_due;                  /* a job may be due: try to claim */
     int64_t dispatch_after_mono_ms; /* after a failed commit: no claims before this */
     int64_t storage_backoff_ms;
-    int64_t next_due_ms;     /* wall clock of the next waiting job, -1 if none */
+    int64_t next_due_ms; /* wall clock of the next waiting job, -1 if none */
+    /* A claim sent with the commit (wrkcmd.c): the workers it is for, in
+     * order, handed their jobs once the commit succeeds. */
+    qc_worker_t *claimed_for[QC_DISPATCH_PLAN_MAX];
+    int claimed_for_count;
+    int64_t claimed_at_ms;
+    int claimed_nothing_due; /* a worker with a queue list found nothing before it */
     int64_t schedule_due_ms; /* wall clock of the next schedule tick; -1 none, 0 unknown */
     /* Since when the loop has run without a stall: silence before it is the
      * broker's own fault, not the workers'. */

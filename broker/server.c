@@ -354,6 +354,7 @@ static void s_pass(s_server_t *server, int64_t *sweep_at_mono)
     qc_wrkcmd_dispatch(broker, qc_broker_wall_ms(broker));
     if (qc_store_commit(broker->store) == 0) {
         broker->storage_backoff_ms = 0;
+        qc_wrkcmd_dispatch_committed(broker); /* the JOBs of a claim sent with the commit */
         s_flush(server, 1);
     } else {
         broker->storage_backoff_ms =

@@ -177,6 +177,16 @@ int qc_store_job_claim_for(qc_store_t *self, const qc_worker_ref_t *worker, int6
  * caller clears each claim returned. */
 int qc_store_job_claim_many(qc_store_t *self, const qc_worker_ref_t *workers, int n, int64_t now_ms,
                             qc_claim_t *claims);
+/* The same claim sent with the commit instead of waited for (PostgreSQL:
+ * its rows come back with COMMIT's answer, no round trip of its own): 0 if
+ * queued, -1 on error, QC_STORE_UNSUPPORTED where the store can't (SQLite;
+ * a paused or capped queue): claim at once instead. After the commit
+ * succeeds, qc_store_claims_committed fills claims as claim_many would have
+ * (claims[i] for workers[i]) and returns how many (0 to max), once; a
+ * rollback drops them. The caller clears each claim returned. */
+int qc_store_job_claim_with_commit(qc_store_t *self, const qc_worker_ref_t *workers, int n,
+                                   int64_t now_ms);
+int qc_store_claims_committed(qc_store_t *self, qc_claim_t *claims, int max);
 
 /* Named queues' settings: paused and max_running (-1 leaves one as it is;
  * max_running 0 lifts the cap). 0 or -1. */

@@ -59,6 +59,10 @@ typedef struct {
     /* NULL: the front claims one by one (job_claim_for without queues). */
     int (*job_claim_many)(qc_store_backend_t *self, const qc_worker_ref_t *workers, int n,
                           int64_t now_ms, qc_claim_t *claims);
+    /* NULL: unsupported (claims are made at once). */
+    int (*job_claim_with_commit)(qc_store_backend_t *self, const qc_worker_ref_t *workers, int n,
+                                 int64_t now_ms);
+    int (*claims_committed)(qc_store_backend_t *self, qc_claim_t *claims, int max);
     int (*queue_update)(qc_store_backend_t *self, const qc_queue_update_t *update);
     cJSON *(*queue_list)(qc_store_backend_t *self, int64_t now_ms);
     int (*queue_counts)(qc_store_backend_t *self, const char *queue,

@@ -276,6 +276,21 @@ int qc_store_job_claim_many(qc_store_t *self, const qc_worker_ref_t *workers, in
     return got;
 }
 
+int qc_store_job_claim_with_commit(qc_store_t *self, const qc_worker_ref_t *workers, int n,
+                                   int64_t now_ms)
+{
+    if (!self->ops->job_claim_with_commit)
+        return QC_STORE_UNSUPPORTED;
+    return self->ops->job_claim_with_commit(self->backend, workers, n, now_ms);
+}
+
+int qc_store_claims_committed(qc_store_t *self, qc_claim_t *claims, int max)
+{
+    memset(claims, 0, (size_t)max * sizeof *claims);
+    return self->ops->claims_committed ? self->ops->claims_committed(self->backend, claims, max)
+                                       : 0;
+}
+
 int64_t qc_store_next_due_ms(qc_store_t *self)
 {
     return self->ops->next_due_ms(self->backend);

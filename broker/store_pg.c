@@ -207,20 +207,24 @@ static const char *s_sql_running = "SELECT seq, runs, attempts, max_retries, wor
                                    " cancel_requested, worker_token, started_at IS NOT NULL,"
                                    " retry_on_exit, no_retry_on_exit"
                                    " FROM jobs WHERE id = $1 AND state = 1";
-/* run_at moves only for a retry: otherwise it keeps when the job was due. */
+/* run_at moves only for a retry: otherwise it keeps when the job was due.
+ * It is queued unread (the running lookup just found the job processing in
+ * this transaction): should it match no job after all, the division fails
+ * it, and with it the transaction, COMMIT included. */
 static const char *s_sql_finish =
     "WITH a AS (UPDATE attempts SET finished_at = $3, outcome = $4, exit_code = $5,"
     "  signal = $6, cpu_ms = $7, max_rss_kb = $8, error = $9, stdout_tail = $10,"
     "  stderr_tail = $11,"
     "  started_at = CASE WHEN $16::bigint > 0 THEN $16::bigint ELSE started_at END"
-    "  WHERE job_seq = $1 AND attempt = $2)"
-    " UPDATE jobs SET state = $12::smallint,"
+    "  WHERE job_seq = $1 AND attempt = $2),"
+    " j AS (UPDATE jobs SET state = $12::smallint,"
     "  run_at = CASE WHEN $12::smallint = 3 THEN $13::bigint ELSE run_at END,"
     "  updated_at = $14, finished_at = $14, exit_code = $5, last_error = $9,"
     "  stdout_tail = $10, stderr_tail = $11, attempts = attempts - $15::integer,"
     "  started_at = CASE WHEN $15::integer = 0 AND $16::bigint > 0 THEN $16::bigint"
     "    ELSE started_at END"
-    "  WHERE seq = $1 AND state = 1";
+    "  WHERE seq = $1 AND state = 1 RETURNING 1)"
+    " SELECT 1 / count(*)::integer FROM j";
 static const char *s_sql_started =
     "WITH a AS (UPDATE attempts SET started_at = $3 WHERE job_seq = $1 AND attempt = $2)"
     " UPDATE jobs SET started_at = $3, updated_at = $3 WHERE seq = $1 AND runs = $2 AND state = 1";
@@ -304,10 +308,10 @@ static const char *const *s_prepared_sql[] = {
 /* What a statement queued in the pipeline is (see s_queue). */
 typedef enum {
     S_Q_OK,      /* any success */
-    S_Q_ROWS,    /* exactly arg rows changed, else the transaction fails */
     S_Q_RENEW,   /* the lease renewal; arg: when it was queued (monotonic) */
     S_Q_PREPARE, /* arg: which prepared statement */
     S_Q_COMMIT,
+    S_Q_CLAIM,  /* a claim sent with COMMIT: its result is kept (claims_committed) */
     S_Q_WANTED, /* the statement s_exec waits for */
 } s_qkind_t;
 
@@ -336,6 +340,8 @@ struct _qc_store_backend_t {
     s_queued_t *queued; /* statements sent whose results are not read yet, in order */
     int queued_count, queued_cap;
     int64_t queued_bytes;   /* sent since the last sync point (about) */
+    PGresult *claimed;      /* an S_Q_CLAIM's rows, until claims_committed takes them */
+    int queues_changed;     /* this transaction changed a queue's settings */
     int restricted;         /* some queue is paused or capped: 1, 0, -1 unknown (ask) */
     int any_deps;           /* a dependency row exists: 1, 0, -1 unknown (ask) */
     int sp_wanted, sp_open; /* a request's savepoint: asked for / opened */
@@ -463,6 +469,8 @@ static void s_read_to_sync(qc_store_backend_t *self)
 }
 
 static PGresult *s_wait(qc_store_backend_t *self, int synced);
+static void s_move(qc_store_backend_t *self, int from, int to);
+static int64_t s_i64(PGresult *res, int row, int col);
 
 /* Queues one statement in the pipeline. 0, or -1 (the transaction is doomed). */
 static int s_queue(qc_store_backend_t *self, const char *sql, int n, const char *const *params,
@@ -546,14 +554,6 @@ static PGresult *s_wait(qc_store_backend_t *self, int synced)
                 self->doomed = 1;
                 snprintf(self->err, sizeof self->err, "the lease was taken over by another broker");
             }
-        } else if (q->kind == S_Q_ROWS && ok && atoll(PQcmdTuples(res)) != q->arg) {
-            if (!self->doomed) {
-                snprintf(self->err, sizeof self->err,
-                         "a queued statement changed %s rows, not %lld", PQcmdTuples(res),
-                         (long long)q->arg);
-                qc_error("store: %s", self->err);
-            }
-            self->doomed = 1;
         } else if (q->kind == S_Q_COMMIT && status != PGRES_PIPELINE_ABORTED) {
             self->in_tx = 0; /* it ran: committed, or answered ROLLBACK */
             self->committed = ok && strcmp(PQcmdStatus(res), "COMMIT") == 0;
@@ -567,10 +567,16 @@ static PGresult *s_wait(qc_store_backend_t *self, int synced)
                 s_doom(self, res, NULL);
             }
         }
-        if (ok && q->kind == S_Q_WANTED && i == self->queued_count - 1 && !failed)
+        if (ok && q->kind == S_Q_CLAIM && !failed && !self->doomed) {
+            for (int row = 0; row < PQntuples(res); row++) /* before COMMIT's counts */
+                s_move(self, (int)s_i64(res, row, 9), QC_STATE_PROCESSING);
+            PQclear(self->claimed);
+            self->claimed = res;
+        } else if (ok && q->kind == S_Q_WANTED && i == self->queued_count - 1 && !failed) {
             wanted = res;
-        else
+        } else {
             PQclear(res);
+        }
     }
     self->queued_count = 0;
     s_read_to_sync(self);
@@ -624,24 +630,20 @@ static int s_exec_ok(qc_store_backend_t *self, const char *sql, int n, const cha
 }
 
 /* A statement whose result decides nothing: queued in the pipeline (inside a
- * transaction), its result checked later; outside one, run now. kind
- * S_Q_ROWS: exactly rows rows must change, or the transaction fails. */
-static int s_defer(qc_store_backend_t *self, const char *sql, int n, const char *const *params,
-                   s_qkind_t kind, int64_t rows)
+ * transaction), its success checked later (a failure fails the
+ * transaction); outside one, run now. 0 or -1. */
+static int s_defer(qc_store_backend_t *self, const char *sql, int n, const char *const *params)
 {
     if (self->pipeline)
-        return s_queue(self, sql, n, params, kind, rows);
-    PGresult *res = s_exec(self, sql, n, params);
-    int ok = res && (kind != S_Q_ROWS || atoll(PQcmdTuples(res)) == rows);
-    PQclear(res);
-    return ok ? 0 : -1;
+        return s_queue(self, sql, n, params, S_Q_OK, 0);
+    return s_exec_ok(self, sql, n, params);
 }
 
 /* Before a write inside a request: opens its savepoint if asked for. */
 static int s_write(qc_store_backend_t *self)
 {
     if (self->sp_wanted && !self->sp_open) {
-        if (s_defer(self, "SAVEPOINT req", 0, NULL, S_Q_OK, 0) != 0)
+        if (s_defer(self, "SAVEPOINT req", 0, NULL) != 0)
             return -1;
         self->sp_open = 1;
         self->durable = 1; /* a client write: acknowledged after the commit */
@@ -857,6 +859,7 @@ void qc_pg_destroy(qc_store_backend_t **self_p)
             PQclear(PQexecParams(self->conn, s_sql_lease_release, 1, NULL, p, NULL, NULL, 0));
         }
     }
+    PQclear(self->claimed);
     PQfinish(self->conn);
     free(self->queued);
     free(self);
@@ -928,8 +931,10 @@ int qc_pg_begin(qc_store_backend_t *self)
     memset(self->tx_counts, 0, sizeof self->tx_counts);
     memset(self->tx_totals, 0, sizeof self->tx_totals);
     self->sp_wanted = self->sp_open = self->durable = 0;
-    self->doomed = self->committed = 0;
+    self->doomed = self->committed = self->queues_changed = 0;
     self->queued_count = 0;
+    PQclear(self->claimed);
+    self->claimed = NULL;
     self->queued_bytes = 0;
     self->renewed_until_mono = 0;
     if (PQenterPipelineMode(self->conn) != 1) {
@@ -969,13 +974,8 @@ int qc_pg_commit(qc_store_backend_t *self)
 {
     if (!self->in_tx || !self->pipeline)
         return -1;
-    /* A statement queued with a row count to check is checked before COMMIT
-     * is sent: COMMIT must not go out behind a failure only we can see. */
-    for (int i = 0; i < self->queued_count && !self->doomed; i++)
-        if (self->queued[i].kind == S_Q_ROWS) {
-            PQclear(s_wait(self, 0));
-            break;
-        }
+    /* Every check of a queued statement is the server's (a failure skips
+     * all behind it, COMMIT included): nothing to read before COMMIT. */
     if (self->doomed)
         return -1; /* the caller rolls back */
     int any = 0;
@@ -1048,7 +1048,11 @@ void qc_pg_rollback(qc_store_backend_t *self)
         PQclear(s_pqexec(self, "ROLLBACK"));
     }
     self->in_tx = self->doomed = 0;
-    self->restricted = -1; /* a queue change may have been undone */
+    PQclear(self->claimed); /* never committed */
+    self->claimed = NULL;
+    if (self->queues_changed) /* the change is undone: ask again */
+        self->restricted = -1;
+    self->queues_changed = 0;
     memset(self->tx_counts, 0, sizeof self->tx_counts);
     memset(self->tx_totals, 0, sizeof self->tx_totals);
 }
@@ -1068,19 +1072,20 @@ int qc_pg_release(qc_store_backend_t *self)
 {
     int rc = 0;
     if (self->sp_open)
-        rc = s_defer(self, "RELEASE req", 0, NULL, S_Q_OK, 0);
+        rc = s_defer(self, "RELEASE req", 0, NULL);
     self->sp_wanted = self->sp_open = 0;
     return rc;
 }
 
 void qc_pg_rollback_savepoint(qc_store_backend_t *self)
 {
-    if (self->sp_open && s_defer(self, "ROLLBACK TO req", 0, NULL, S_Q_OK, 0) == 0)
-        s_defer(self, "RELEASE req", 0, NULL, S_Q_OK, 0);
+    if (self->sp_open && s_defer(self, "ROLLBACK TO req", 0, NULL) == 0)
+        s_defer(self, "RELEASE req", 0, NULL);
     memcpy(self->tx_counts, self->sp_counts, sizeof self->tx_counts);
     memcpy(self->tx_totals, self->sp_totals, sizeof self->tx_totals);
     self->sp_wanted = self->sp_open = 0;
-    self->restricted = -1; /* it may have changed a queue */
+    if (self->queues_changed)
+        self->restricted = -1; /* it may have changed a queue */
 }
 
 int qc_pg_config_load(qc_store_backend_t *self, qc_config_t *config)
@@ -1103,7 +1108,7 @@ int qc_pg_config_save(qc_store_backend_t *self, const char *key, const char *val
     if (s_write(self) != 0)
         return -1;
     const char *p[2] = {key, value};
-    return s_defer(self, s_sql_config_save, 2, p, S_Q_OK, 0);
+    return s_defer(self, s_sql_config_save, 2, p);
 }
 
 /* Time-ordered ids, as in the SQLite store. */
@@ -1185,7 +1190,7 @@ int qc_pg_job_insert(qc_store_backend_t *self, const qc_job_spec_t *spec, const 
             s_int(&ints, 5, deps_left),
             spec->queue[0] ? spec->queue : "default"};
         if (plain) { /* it inserts its row or fails (and the pass with it): queued */
-            if (s_defer(self, s_sql_insert_new, 14, p, S_Q_OK, 0) != 0)
+            if (s_defer(self, s_sql_insert_new, 14, p) != 0)
                 return -1;
             s_move(self, -1, QC_STATE_PENDING);
             self->tx_totals[S_T_ENQUEUED]++;
@@ -1255,7 +1260,7 @@ int qc_pg_job_insert_many(qc_store_backend_t *self, const qc_job_spec_t *specs, 
     for (int i = 0; i < n && !given_ids; i++)
         given_ids = specs[i].id[0] != 0;
     if (!given_ids) { /* nothing to name as a duplicate: all inserted or it fails, queued */
-        int rc = s_defer(self, s_sql_insert_many_new, 2, p, S_Q_OK, 0);
+        int rc = s_defer(self, s_sql_insert_many_new, 2, p);
         cJSON_free(json);
         if (rc != 0)
             return -1;
@@ -1288,6 +1293,8 @@ int qc_pg_job_insert_many(qc_store_backend_t *self, const qc_job_spec_t *specs, 
 
 static cJSON *s_job_row(PGresult *res, int row);
 static int s_claim_row(qc_store_backend_t *self, PGresult *res, int row, qc_claim_t *claim);
+static int s_claim_many_send(qc_store_backend_t *self, const qc_worker_ref_t *workers, int n,
+                             int64_t now_ms, s_qkind_t kind);
 
 /* A claim by s_sql_claim (seq < 0) or s_sql_claim_seq. */
 static int s_claim(qc_store_backend_t *self, const qc_worker_ref_t *worker, int64_t now_ms,
@@ -1356,7 +1363,7 @@ static int qc_pg_job_claim_for(qc_store_backend_t *self, const qc_worker_ref_t *
                                int64_t now_ms, const char *queues, qc_claim_t *claim);
 
 /* Fills claim from row of a claim statement's result. 0, or -1 out of memory. */
-static int s_claim_row(qc_store_backend_t *self, PGresult *res, int row, qc_claim_t *claim)
+static int s_claim_fill(PGresult *res, int row, qc_claim_t *claim)
 {
     claim->seq = s_i64(res, row, 0);
     snprintf(claim->id, sizeof claim->id, "%s", PQgetvalue(res, row, 1));
@@ -1367,12 +1374,73 @@ static int s_claim_row(qc_store_backend_t *self, PGresult *res, int row, qc_clai
     claim->attempts = (int)s_i64(res, row, 6);
     claim->max_retries = (int)s_i64(res, row, 7);
     claim->priority = (int)s_i64(res, row, 8);
-    s_move(self, (int)s_i64(res, row, 9), QC_STATE_PROCESSING);
     const char *env = s_text(res, row, 10), *cwd = s_text(res, row, 11);
     claim->env_json = env ? strdup(env) : NULL;
     claim->cwd = cwd ? strdup(cwd) : NULL;
     snprintf(claim->queue, sizeof claim->queue, "%s", PQgetvalue(res, row, 12));
     return claim->command ? 0 : -1;
+}
+
+/* The same, moving the job's count to processing. */
+static int s_claim_row(qc_store_backend_t *self, PGresult *res, int row, qc_claim_t *claim)
+{
+    s_move(self, (int)s_i64(res, row, 9), QC_STATE_PROCESSING);
+    return s_claim_fill(res, row, claim);
+}
+
+/* The claim for n workers sent with COMMIT (the pass waits for nothing more
+ * before it): its rows are read with COMMIT's answer. */
+static int qc_pg_job_claim_with_commit(qc_store_backend_t *self, const qc_worker_ref_t *workers,
+                                       int n, int64_t now_ms)
+{
+    int restricted = s_restricted(self);
+    if (restricted < 0)
+        return -1;
+    if (restricted || self->claimed)
+        return QC_STORE_UNSUPPORTED; /* one at a time through the queues' checks */
+    for (int i = 0; i < self->queued_count; i++)
+        if (self->queued[i].kind == S_Q_CLAIM)
+            return QC_STORE_UNSUPPORTED; /* one such claim per transaction */
+    return s_claim_many_send(self, workers, n, now_ms, S_Q_CLAIM);
+}
+
+static int qc_pg_claims_committed(qc_store_backend_t *self, qc_claim_t *claims, int max)
+{
+    if (!self->claimed || self->in_tx)
+        return 0;
+    int got = PQntuples(self->claimed) < max ? PQntuples(self->claimed) : max;
+    for (int i = 0; i < got; i++)
+        if (s_claim_fill(self->claimed, i, &claims[i]) != 0)
+            qc_error("store: out of memory reading claim %d", i); /* handed out without command */
+    PQclear(self->claimed);
+    self->claimed = NULL;
+    return got;
+}
+
+/* Queues s_sql_claim_many for workers[0..n) as kind. 0 or -1. */
+static int s_claim_many_send(qc_store_backend_t *self, const qc_worker_ref_t *workers, int n,
+                             int64_t now_ms, s_qkind_t kind)
+{
+    if (!self->pipeline || s_write(self) != 0)
+        return -1;
+    cJSON *list = cJSON_CreateArray();
+    for (int i = 0; list && i < n; i++) {
+        cJSON *w = cJSON_CreateObject();
+        cJSON_AddStringToObject(w, "worker_id", workers[i].worker_id);
+        cJSON_AddStringToObject(w, "host", workers[i].host);
+        cJSON_AddNumberToObject(w, "pid", workers[i].pid);
+        cJSON_AddStringToObject(w, "token", workers[i].instance);
+        cJSON_AddItemToArray(list, w);
+    }
+    char *json = list ? cJSON_PrintUnformatted(list) : NULL;
+    cJSON_Delete(list);
+    if (!json)
+        return -1;
+    s_ints_t ints;
+    const char *p[2] = {s_int(&ints, 0, now_ms), json};
+    int rc = s_queue(self, s_sql_claim_many, 2, p, kind, n);
+    cJSON_free(json);
+    return rc;
 }
 
 /* Claims for n workers in one statement when no queue is paused or capped;
@@ -1392,25 +1460,9 @@ static int qc_pg_job_claim_many(qc_store_backend_t *self, const qc_worker_ref_t 
         }
         return got;
     }
-    if (s_write(self) != 0)
-        return -1;
-    cJSON *list = cJSON_CreateArray();
-    for (int i = 0; list && i < n; i++) {
-        cJSON *w = cJSON_CreateObject();
-        cJSON_AddStringToObject(w, "worker_id", workers[i].worker_id);
-        cJSON_AddStringToObject(w, "host", workers[i].host);
-        cJSON_AddNumberToObject(w, "pid", workers[i].pid);
-        cJSON_AddStringToObject(w, "token", workers[i].instance);
-        cJSON_AddItemToArray(list, w);
-    }
-    char *json = list ? cJSON_PrintUnformatted(list) : NULL;
-    cJSON_Delete(list);
-    if (!json)
-        return -1;
-    s_ints_t ints;
-    const char *p[2] = {s_int(&ints, 0, now_ms), json};
-    PGresult *res = s_exec(self, s_sql_claim_many, 2, p);
-    cJSON_free(json);
+    PGresult *res = NULL;
+    if (s_claim_many_send(self, workers, n, now_ms, S_Q_WANTED) == 0)
+        res = s_wait(self, 0);
     if (!res)
         return -1;
     int got = PQntuples(res) < n ? PQntuples(res) : n;
@@ -1502,12 +1554,13 @@ static int qc_pg_queue_update(qc_store_backend_t *self, const qc_queue_update_t 
     const char *p[3] = {update->name, update->paused >= 0 ? s_int(&ints, 0, update->paused) : NULL,
                         update->max_running >= 0 ? s_int(&ints, 1, update->max_running) : NULL};
     self->restricted = -1; /* ask again */
+    self->queues_changed = 1;
     return s_defer(self,
                    "INSERT INTO queues (name, paused, max_running) VALUES ($1,"
                    " COALESCE($2::smallint, 0), COALESCE($3::integer, 0)) ON CONFLICT (name)"
                    " DO UPDATE SET paused = COALESCE($2::smallint, queues.paused),"
                    " max_running = COALESCE($3::integer, queues.max_running)",
-                   3, p, S_Q_OK, 0);
+                   3, p);
 }
 
 /* Counts per queue come from counting (jobs_queue_state), not from tallies
@@ -1682,9 +1735,8 @@ int qc_pg_job_finish(qc_store_backend_t *self, const qc_running_t *running,
                          s_int(&ints, 11, uncharged),
                          s_int(&ints, 12, uncharged ? 0 : result->started_at_ms)};
     /* The running lookup just found it processing in this transaction: one
-     * row changes, checked when the result is read (at the latest before
-     * COMMIT is sent; any other count fails the transaction). */
-    if (s_defer(self, s_sql_finish, 16, p, S_Q_ROWS, 1) != 0)
+     * row changes (if none did, the statement fails, and the transaction). */
+    if (s_defer(self, s_sql_finish, 16, p) != 0)
         return -1;
     {
         s_move(self, QC_STATE_PROCESSING, next_state);
@@ -1968,7 +2020,7 @@ int qc_pg_job_started(qc_store_backend_t *self, int64_t seq, int attempt, int64_
     s_ints_t ints;
     const char *p[3] = {s_int(&ints, 0, seq), s_int(&ints, 1, attempt),
                         s_int(&ints, 2, started_at_ms)};
-    return s_defer(self, s_sql_started, 3, p, S_Q_OK, 0);
+    return s_defer(self, s_sql_started, 3, p);
 }
 
 cJSON *qc_pg_job_brief(qc_store_backend_t *self, const char *id)
@@ -2441,6 +2493,8 @@ const qc_store_ops_t qc_pg_ops = {
                 QC_STORE_FEAT_DEPS | QC_STORE_FEAT_QUEUE,
     .job_claim_for = qc_pg_job_claim_for,
     .job_claim_many = qc_pg_job_claim_many,
+    .job_claim_with_commit = qc_pg_job_claim_with_commit,
+    .claims_committed = qc_pg_claims_committed,
     .queue_update = qc_pg_queue_update,
     .queue_list = qc_pg_queue_list,
     .queue_counts = qc_pg_queue_counts,

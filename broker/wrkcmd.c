@@ -374,6 +374,53 @@ static int s_give_many(qc_broker_t *broker, qc_worker_t **workers, int n, int64_
     return rc;
 }
 
+/* The pass's last claim, for every free slot left (workers[0..n), all
+ * serving every queue), sent with the commit: nothing in the pass waits for
+ * its rows, since the JOBs go out after the commit anyway. 0 if sent, else
+ * the caller claims at once. */
+static int s_claim_with_commit(qc_broker_t *broker, qc_worker_t **workers, int n,
+                               int64_t now_wall_ms, int nothing_due)
+{
+    qc_worker_ref_t refs[QC_DISPATCH_PLAN_MAX];
+    for (int i = 0; i < n; i++)
+        refs[i] = (qc_worker_ref_t){workers[i]->worker_id, workers[i]->instance, workers[i]->host,
+                                    workers[i]->pid};
+    if (qc_store_job_claim_with_commit(broker->store, refs, n, now_wall_ms) != 0)
+        return -1;
+    memcpy(broker->claimed_for, workers, (size_t)n * sizeof *workers);
+    broker->claimed_for_count = n;
+    broker->claimed_at_ms = now_wall_ms;
+    broker->claimed_nothing_due = nothing_due;
+    /* Whether it found enough is known after the commit. */
+    broker->maybe_due = 0;
+    broker->next_due_ms = -1;
+    return 0;
+}
+
+void qc_wrkcmd_dispatch_committed(qc_broker_t *broker)
+{
+    int n = broker->claimed_for_count;
+    if (n == 0)
+        return;
+    broker->claimed_for_count = 0;
+    qc_claim_t claims[QC_DISPATCH_PLAN_MAX];
+    int got = qc_store_claims_committed(broker->store, claims, n);
+    for (int i = 0; i < got; i++) {
+        if (!claims[i].command ||
+            s_hand(broker, broker->claimed_for[i], &claims[i], broker->claimed_at_ms) != 0)
+            /* Committed but not held (out of memory): its lease after a
+             * restart, or worker_lost when that worker reconnects, ends it. */
+            qc_error("job %s: claimed but not handed out (out of memory)", claims[i].id);
+        qc_claim_clear(&claims[i]);
+    }
+    if (got < n || broker->claimed_nothing_due) { /* as qc_wrkcmd_dispatch's end */
+        int64_t now_ms = broker->claimed_at_ms;
+        broker->next_due_ms = qc_store_next_due_ms(broker->store);
+        if (broker->next_due_ms >= 0 && broker->next_due_ms <= now_ms)
+            broker->next_due_ms = now_ms + 1000;
+    }
+}
+
 void qc_wrkcmd_dispatch(qc_broker_t *broker, int64_t now_wall_ms)
 {
     if (qc_broker_mono_ms(broker) < broker->dispatch_after_mono_ms)
@@ -384,6 +431,7 @@ void qc_wrkcmd_dispatch(qc_broker_t *broker, int64_t now_wall_ms)
      * plan of the next picks lets the workers that serve every queue be
      * given theirs with one claim, the same jobs one claim each would give. */
     int nothing_due = 0;
+    broker->claimed_for_count = 0;
     qc_dispatch_pass_begin(broker->dispatch);
     for (;;) {
         qc_worker_t *plan[QC_DISPATCH_PLAN_MAX];
@@ -391,6 +439,9 @@ void qc_wrkcmd_dispatch(qc_broker_t *broker, int64_t now_wall_ms)
         if (n == 0)
             break;                                       /* nobody is free */
         int serve_all = plan[n - 1]->queues ? n - 1 : n; /* a queue list ends a plan */
+        if (serve_all == n && n < QC_DISPATCH_PLAN_MAX &&
+            s_claim_with_commit(broker, plan, n, now_wall_ms, nothing_due) == 0)
+            return; /* every free slot is in this last claim: handed out after the commit */
         if (serve_all > 0) {
             int given = s_give_many(broker, plan, serve_all, now_wall_ms);
             if (given < 0)
@@ -446,6 +497,7 @@ void qc_wrkcmd_resync(qc_broker_t *broker)
 {
     /* Forget every worker: each gets RESET, says HELLO again, and re-adopts
      * from the store's view of what it holds. */
+    broker->claimed_for_count = 0; /* a claim sent with a failed commit: never made */
     qc_worker_t *w;
     while ((w = qc_dispatch_first(broker->dispatch)) != NULL) {
         s_send_bare(broker, w->routing_id, QC_WMSG_RESET);

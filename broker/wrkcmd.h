@@ -13,8 +13,12 @@
 void qc_wrkcmd_handle(qc_broker_t *broker, zframe_t *routing_id, const char *curve_key,
                       zmsg_t *msg);
 
-/* Hands due jobs to free slots, committing attempts in the open transaction. */
+/* Hands due jobs to free slots, committing attempts in the open transaction.
+ * Where the store can (PostgreSQL), the last claim of the pass goes with the
+ * commit instead: then qc_wrkcmd_dispatch_committed hands its jobs out once
+ * the commit succeeded (a failed one drops it: qc_wrkcmd_resync). */
 void qc_wrkcmd_dispatch(qc_broker_t *broker, int64_t now_wall_ms);
+void qc_wrkcmd_dispatch_committed(qc_broker_t *broker);
 
 /* Counts a message from routing_id as a sign of life, nothing more. */
 void qc_wrkcmd_touch(qc_broker_t *broker, zframe_t *routing_id);

@@ -270,6 +270,37 @@ int main(void)
         CHECK(qc_store_commit(store) == 0);
         CHECK(qc_store_job_get(store, "after-doom", 0, &job) == 0 && job != NULL);
         cJSON_Delete(job);
+        /* a claim sent with COMMIT: its claims come after it, in the workers'
+         * order, by priority then age, and cost no round trip of their own;
+         * a rolled-back one never comes */
+        qc_worker_ref_t two[2] = {{"w1", "0123456789abcdef0123456789abcdef", "host", 42},
+                                  {"w2", "fedcba9876543210fedcba9876543210", "host", 43}};
+        qc_claim_t taken[2];
+        CHECK(qc_store_begin(store) == 0);
+        s_insert(store, "c-low", 4, 0, now);
+        s_insert(store, "c-high", 5, 0, now);
+        CHECK(qc_store_job_claim_with_commit(store, two, 2, now) == 0);
+        qc_store_rollback(store);
+        CHECK(qc_store_claims_committed(store, taken, 2) == 0);
+        CHECK(qc_store_begin(store) == 0);
+        s_insert(store, "c-low", 4, 0, now);
+        s_insert(store, "c-high", 5, 0, now);
+        qc_store_stats(store, &stats_before);
+        CHECK(qc_store_job_claim_with_commit(store, two, 2, now) == 0);
+        CHECK(qc_store_claims_committed(store, taken, 2) == 0); /* not before the commit */
+        CHECK(qc_store_commit(store) == 0);
+        qc_store_stats(store, &stats_after);
+        CHECK(stats_after.round_trips - stats_before.round_trips == 1);
+        CHECK(qc_store_claims_committed(store, taken, 2) == 2);
+        CHECK(strcmp(taken[0].id, "c-high") == 0 && strcmp(taken[1].id, "c-low") == 0);
+        CHECK(taken[0].attempt == 1 && taken[0].command && strcmp(taken[0].command, "true") == 0);
+        CHECK(qc_store_claims_committed(store, taken + 1, 1) == 0); /* once */
+        qc_claim_clear(&taken[0]);
+        qc_claim_clear(&taken[1]);
+        CHECK(qc_store_job_running(store, "c-high", &running) == 0);
+        CHECK(strcmp(running.worker_id, "w1") == 0);
+        CHECK(qc_store_job_running(store, "c-low", &running) == 0);
+        CHECK(strcmp(running.worker_id, "w2") == 0);
     }
 
     /* config round trip and reopen (schema already current) */
