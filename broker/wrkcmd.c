@@ -423,6 +423,7 @@ void qc_wrkcmd_dispatch_committed(qc_broker_t *broker)
 
 void qc_wrkcmd_dispatch(qc_broker_t *broker, int64_t now_wall_ms)
 {
+    broker->claimed_for_count = 0; /* only this pass's claim may go with its commit */
     if (qc_broker_mono_ms(broker) < broker->dispatch_after_mono_ms)
         return;
     if (!broker->maybe_due && (broker->next_due_ms < 0 || broker->next_due_ms > now_wall_ms))
@@ -431,7 +432,6 @@ void qc_wrkcmd_dispatch(qc_broker_t *broker, int64_t now_wall_ms)
      * plan of the next picks lets the workers that serve every queue be
      * given theirs with one claim, the same jobs one claim each would give. */
     int nothing_due = 0;
-    broker->claimed_for_count = 0;
     qc_dispatch_pass_begin(broker->dispatch);
     for (;;) {
         qc_worker_t *plan[QC_DISPATCH_PLAN_MAX];
