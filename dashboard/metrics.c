@@ -197,6 +197,22 @@ void qc_metrics_render(qc_upstream_t *upstream, qc_reply_t *out)
                            "Time from a job being due to its dispatch to a worker.");
         s_metric_histogram(&text, cJSON_GetObjectItemCaseSensitive(reply, "run_time_ms"),
                            "queuectl_job_run_seconds", "Run time of finished attempts.");
+        /* A database server's cost (PostgreSQL only), since the broker started. */
+        static const struct {
+            const char *key, *name, *help;
+        } store[] = {
+            {"store_round_trips", "queuectl_store_round_trips_total",
+             "Times the broker waited for the database server."},
+            {"store_transactions", "queuectl_store_transactions_total",
+             "Database transactions begun."},
+        };
+        for (size_t i = 0; i < sizeof store / sizeof store[0]; i++) {
+            const cJSON *value = cJSON_GetObjectItemCaseSensitive(reply, store[i].key);
+            if (!cJSON_IsNumber(value))
+                continue;
+            s_metric_head(&text, store[i].name, "counter", store[i].help);
+            s_text_add(&text, "%s %.17g\n", store[i].name, value->valuedouble);
+        }
     }
     cJSON_Delete(reply);
     if (text.failed) {

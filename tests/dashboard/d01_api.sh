@@ -23,6 +23,17 @@ start_dashboard token --token-file "$QUEUECTL_HOME/token"
 TOKEN_PID=$DASH_PID TOKEN_DASH_URL=$DASH_URL
 
 DASH_URL=$PLAIN_URL TOKEN_URL=$TOKEN_DASH_URL TOKEN=$TOKEN "$PY" "$QC_SOURCE/tests/dashboard/api_test.py"
+curl -sf "${PLAIN_URL}metrics" >"$QUEUECTL_HOME/metrics.txt" # set -e: a failed curl fails the test
+grep_q -x "queuectl_broker_up 1" "$QUEUECTL_HOME/metrics.txt" || fail "/metrics: broker not up"
+if [ -n "${QC_PG_DB:-}" ]; then # what the database server costs, on PostgreSQL only
+    grep_q -E "^queuectl_store_round_trips_total [1-9][0-9]*$" "$QUEUECTL_HOME/metrics.txt" ||
+        fail "/metrics lacks queuectl_store_round_trips_total"
+    grep_q -E "^queuectl_store_transactions_total [1-9][0-9]*$" "$QUEUECTL_HOME/metrics.txt" ||
+        fail "/metrics lacks queuectl_store_transactions_total"
+    note "$(grep -E '^queuectl_store_(round_trips|transactions)_total ' "$QUEUECTL_HOME/metrics.txt" | tr '\n' ' ')"
+else
+    grep_none "round trips on SQLite" queuectl_store_ "$QUEUECTL_HOME/metrics.txt"
+fi
 
 # Flag errors exit 2 and name the flag.
 expect_usage() {
