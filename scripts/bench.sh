@@ -7,12 +7,43 @@
 # baseline, figure, ...), and ratios are the median of the per-run ratios,
 # so a machine whose speed drifts during the run is compared fairly.
 #
-#   scripts/bench.sh                 about 6-9 minutes on 2 cores
+#   scripts/bench.sh                 about 12-15 minutes on 2 cores
+#
+# Rows (the tag in front says which section: none = SQLite at the default
+# synchronous=NORMAL, "6 FULL:" = --synchronous full, "8 PostgreSQL:"):
+#   1    enqueue, one job per request, one client, vs a bare ZeroMQ REQ/REP echo
+#   2a   enqueue in batches of 1,000;  2b  4 clients vs 1
+#   3    end to end: 5,000 x `true` on 2 one-slot workers, first enqueue ->
+#        nothing pending or running, vs posix_spawn of `sh -c true` 2 at a time
+#   3p   CPU per job during row 3's runs, from /proc (see "CPU per job"
+#        below): job shells, broker (its ZeroMQ I/O thread shown alone),
+#        workers (own; I/O threads alone), their guards, PostgreSQL's server
+#        when it is the store, the driver; beside the spawn's shells and
+#        spawner. Its ratio splits row 3's in two measured factors (CPU per
+#        job, CPUs kept busy); its target is the CPU per job, shells aside,
+#        that 3's target would allow with every CPU busy: the measured
+#        reason for a miss of row 3
+#   3m   mixed lengths: 200 x 10 ms behind one 6 s job
+#   3c   a chain of 1,000 dependent jobs vs 1,000 independent ones
+#   3g   growth: end to end at 10,000 and 100,000 jobs (each run once, after a
+#        5,000-job run on the same broker, the ratio's baseline: flat cost
+#        per job is 1); on PostgreSQL 10,000 only unless QC_BENCH_PG_100K=1
+#   3w   many running: QC_BENCH_MANY_N (5,000) x `sleep 0.01` on 8 workers x
+#        `--concurrency 4`, vs posix_spawn of the same 32 at a time; 3wp is
+#        its CPU per job, as 3p
+#   4a/b pickup latency p50/p99 vs bare spawn latency
+#   5a-g memory, status/list latency, dispatch and restart at QC_BENCH_FILL jobs
+#   7    beanstalkd with its binlog, same work;  8  PostgreSQL beside SQLite
+#        (1-3, 3g at 10,000, 3w) and failover of two brokers
 #
 # Environment: QC_BENCH_RUNS (3), QC_BENCH_FILL (1000000 jobs for the memory
 # section), QC_BENCH_NO_BEANSTALKD=1 to skip the comparison with beanstalkd,
 # QC_BENCH_BIN=DIR to measure the binaries in DIR instead of building them,
-# QC_BENCH_SKIP="mem full beanstalkd pg" to leave sections out. Section 8
+# QC_BENCH_SKIP="mem full beanstalkd pg growth many" to leave sections out.
+# QC_BENCH_QUICK=1 runs rows 3, 3p, 3m and 3c only. QC_BENCH_ONLY="ROWS...
+# [sqlite] [pg]" runs only the named rows among e2e (3, 3p), growth (3g) and
+# many (3w, 3wp), on SQLite, on PostgreSQL or both (SQLite when no backend
+# is named), e.g. QC_BENCH_ONLY="growth many sqlite pg". Section 8
 # measures sections 1-3 on PostgreSQL 15 (a throw-away cluster started here,
 # fsync on: every commit is durable, like --synchronous full) and the
 # failover time of two brokers on it (kill -9 -> first completion).
