@@ -352,7 +352,7 @@ cpu_row() {
     [ -z "${BENCH_PG:-}" ] || text+=" + PostgreSQL server $(int "$pg")"
     text+=" + driver $(int "$d") = $(int "$tot") µs/job; $(num "$busy") CPUs busy"
     text+=" (machine idle $(pct "${CPU[$key.idle]}") %)"
-    row "${tag}${name}p CPU per job in row ${tag}${name}'s runs (µs/job, medians)" "$text" \
+    row "${tag}${name}p CPU per job during row ${name}'s runs (µs/job, medians)" "$text" \
         "posix_spawn: shells $(int "$ssh") + spawner $(int "$sp") = $(int "$stot") µs/job; $(num "$sbusy") CPUs busy (machine idle $(pct "${CPU[$key.sidle]}") %)" \
         "$(num "$(awk -v a="$tot" -v b="$stot" 'BEGIN {print b / a}')") (CPU/job) x $(num "$(awk -v a="$busy" -v b="$sbusy" 'BEGIN {print a / b}')") (CPUs busy)" \
         "all but shells <= $(int "$budget") µs/job (${factor} x spawn, $NCPU CPUs busy): $(int "$over")" \
@@ -467,7 +467,7 @@ measure_growth() { # label tag sizes...
         ratio=$(awk -v a="$v" -v b="$base" 'BEGIN {print a / b}')
         secs=$(awk -v n="$n" -v r="$v" 'BEGIN {printf "%.1f", n / r}')
         row "${tag}3g end to end, $(int "$n") x \`true\`, 2 workers, run once (jobs/s; $secs s)" \
-            "$(int "$v")" "5,000 just before, same broker: $(int "$base")/s${A_E2E:+ (row ${tag}3: $(int "$(med $A_E2E)"))}" \
+            "$(int "$v")" "5,000 just before, same broker: $(int "$base")/s${A_E2E:+ (row 3: $(int "$(med $A_E2E)"))}" \
             "$(num "$ratio")" ">= 0.90 (cost per job flat)" "$(verdict "$ratio" ge 0.9)"
     done
     stop_workers
@@ -478,6 +478,7 @@ measure_growth() { # label tag sizes...
 # `sleep 0.01`, against posix_spawn of the same command 32 at a time, run
 # by run; with the CPU per job (row 3wp) of the queuectl runs. Sets W_QC.
 W_N=${QC_BENCH_MANY_N:-5000}
+((W_N > 0 && W_N % 1000 == 0)) || die "QC_BENCH_MANY_N must be a multiple of 1,000 (batches of 1,000)"
 measure_many() { # label tag
     local label=$1 tag=$2 r ratio
     W_QC="" W_SPAWN=""
@@ -892,6 +893,8 @@ against the baseline measured just before each run. End to end is measured with 
 2 workers (\`--concurrency 1\` each) already running: the clock runs from the first
 enqueue (batches of 1,000) until nothing is pending or running. Pickup latency includes
 /bin/sh startup on both sides (the job is \`echo s > FIFO\`, a shell builtin).
+Rows 3g run once each. Rows 3p and 3wp: CPU time per job by process, read from /proc
+around each run (docs/PERFORMANCE.md, "How CPU per job is measured").
 
 | figure | queuectl | baseline | ratio | target | result |
 |---|---|---|---|---|---|
