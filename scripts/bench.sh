@@ -289,7 +289,7 @@ cpu_add() {
         i=$((i + 1))
     done
     CPU[$key.idle]+=" $(awk -v d=$((b[7] - a[7])) -v hz="$HZ" -v s="$secs" -v c="$NCPU" \
-        'BEGIN {v = d / hz / s / c; print v > 1 ? 1 : v}')"
+        'BEGIN {v = d / hz / s / c; print (v > 1 ? 1 : v)}')"
     CPU[$key.driver]+=" $6"
 }
 # e2e_cpu KEY E2E-ARGS...: one e2e run (--runs 1) with CPU measured around
@@ -317,7 +317,7 @@ spawn_cpu() {
     need "$(field 1 $v)" "$(field 4 $v)" "$(field 5 $v)"
     CPU[$key.sshells]+=" $(field 4 $v)" CPU[$key.spawner]+=" $(field 5 $v)"
     CPU[$key.sidle]+=" $(awk -v d=$((i1 - i0)) -v hz="$HZ" -v s="$(awk -v n="$n" -v r="$(field 1 $v)" \
-        'BEGIN {print n / r}')" -v c="$NCPU" 'BEGIN {v = d / hz / s / c; print v > 1 ? 1 : v}')"
+        'BEGIN {print n / r}')" -v c="$NCPU" 'BEGIN {v = d / hz / s / c; print (v > 1 ? 1 : v)}')"
     RATE=$(field 1 $v)
 }
 # cpu_row TAG KEY ROW FACTOR E2E-RATES SPAWN-RATES: where row ROW's time
@@ -331,6 +331,7 @@ cpu_row() {
     local tag=$1 key=$2 name=$3 factor=$4 p sh b bio w wio g pg d tot ssh sp stot
     local rate srate busy sbusy budget over text
     for p in shells broker brokerio workers workersio guards pg driver idle sshells spawner sidle; do
+        [ -n "${CPU[$key.$p]:-}" ] || die "no CPU figure $key.$p"
         need ${CPU[$key.$p]}
     done
     sh=$(med ${CPU[$key.shells]}) b=$(med ${CPU[$key.broker]}) bio=$(med ${CPU[$key.brokerio]})
