@@ -152,9 +152,10 @@ void qc_outbox_purge(qc_outbox_t *self)
     zlistx_purge(self->queue);
 }
 
-void qc_outbox_flush(qc_outbox_t *self, zsock_t *client, zsock_t *worker, zsock_t *events,
-                     zsock_t *local, int committed)
+unsigned qc_outbox_flush(qc_outbox_t *self, zsock_t *client, zsock_t *worker, zsock_t *events,
+                         zsock_t *local, int committed)
 {
+    unsigned sent_on = 0;
     for (s_out_t *out = zlistx_first(self->queue); out; out = zlistx_next(self->queue)) {
         if (!committed && out->kind == QC_OUT_AFTER_COMMIT)
             continue;
@@ -175,10 +176,13 @@ void qc_outbox_flush(qc_outbox_t *self, zsock_t *client, zsock_t *worker, zsock_
                         : out->to == QC_OUT_TO_LOCAL  ? local
                                                       : events;
         /* A send can only fail for a vanished peer: that is the peer's loss. */
-        if (sock)
+        if (sock) {
             zmsg_send(&out->msg, sock);
+            sent_on |= 1u << out->to;
+        }
     }
     zlistx_purge(self->queue);
+    return sent_on;
 }
 
 static zmsg_t *s_read(s_out_t *out, qc_out_to_t *to, qc_out_kind_t *kind)

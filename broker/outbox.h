@@ -58,9 +58,10 @@ void qc_outbox_purge(qc_outbox_t *self);
 /* Sends everything queued and empties the outbox. committed = 0 after a
  * failed commit: client replies become storage errors, AFTER_COMMIT
  * messages are dropped. A socket may be NULL (its messages are dropped).
- * local: the broker's local client socket (QC_OUT_TO_LOCAL), or NULL. */
-void qc_outbox_flush(qc_outbox_t *self, zsock_t *client, zsock_t *worker, zsock_t *events,
-                     zsock_t *local, int committed);
+ * local: the broker's local client socket (QC_OUT_TO_LOCAL), or NULL.
+ * Returns which sockets were sent on, as bits 1 << qc_out_to_t. */
+unsigned qc_outbox_flush(qc_outbox_t *self, zsock_t *client, zsock_t *worker, zsock_t *events,
+                         zsock_t *local, int committed);
 
 /* Reading what is queued, oldest first (for tests): the message (still
  * owned by the outbox) and, if to/kind are given, where it goes and its

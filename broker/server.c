@@ -1,4 +1,4 @@
-/* The broker's loop: one thread, one poll over both sockets with the earliest
+/* The broker's loop: one thread, one poll(2) over the sockets with the earliest
  * deadline as its timeout. Each pass drains every ready message, applies them
  * in one transaction, dispatches due jobs, commits once, and only then sends
  * the replies and jobs (persist before acknowledge). */
@@ -21,6 +21,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/file.h>
@@ -35,6 +37,21 @@
 /* Replies queued per client connection (each at most QC_MAX_REPLY_BYTES). */
 #define S_CLIENT_SNDHWM 16
 
+/* The loop's wait. zmq_poll asks every socket for its ZMQ_EVENTS twice a
+ * call, and the pass asked again per message: each ask is a poll(2) and a
+ * getpid(2) inside libzmq, about 30 system calls for a one-request pass.
+ * Instead each socket remembers whether it may hold a message (ready) or was
+ * used since its events were read (stale); only those are asked, and the
+ * loop sleeps in one poll(2) on the sockets' ZMQ_FDs, which become readable
+ * whenever a socket has something new to say. */
+enum { S_SOCKETS = QC_OUT_TO_LOCAL + 1 };
+typedef struct {
+    zsock_t *sock; /* NULL: not in use */
+    int fd;        /* its ZMQ_FD */
+    int stale;     /* sent on or received from since its events were read */
+    int ready;     /* its events said a message is waiting */
+} s_watch_t;
+
 /* What the loop owns beside the broker: the sockets and the keyrings that
  * guard them. The broker object (broker.h) has no socket: handlers queue in
  * its outbox and s_flush sends. */
@@ -47,7 +64,8 @@ typedef struct {
     /* Keys allowed per role on CURVE sockets; NULL where a socket has no CURVE. */
     qc_keyring_t *worker_keys;
     qc_keyring_t *client_keys;
-    qc_invites_t *invites; /* the invite book, with CURVE */
+    qc_invites_t *invites;      /* the invite book, with CURVE */
+    s_watch_t watch[S_SOCKETS]; /* indexed by qc_out_to_t */
 } s_server_t;
 
 static volatile sig_atomic_t s_stop_signal = 0;
@@ -61,6 +79,7 @@ static void s_on_signal(int signo)
  * become storage errors and jobs/acks are dropped. */
 static void s_flush(s_server_t *server, int committed)
 {
+    unsigned sent_on;
     qc_broker_t *broker = server->broker;
     /* The fence: once the lease may have passed to another broker, nothing
      * this one queued goes out (no JOB, no ACK, no reply). */
@@ -73,8 +92,47 @@ static void s_flush(s_server_t *server, int committed)
         broker->stepped_down = 1;
         return;
     }
-    qc_outbox_flush(broker->outbox, server->client_sock, server->worker_sock, server->events_sock,
-                    server->local_sock, committed);
+    sent_on = qc_outbox_flush(broker->outbox, server->client_sock, server->worker_sock,
+                              server->events_sock, server->local_sock, committed);
+    for (int i = 0; i < S_SOCKETS; i++)
+        if (sent_on & (1u << i))
+            server->watch[i].stale = 1; /* a send may have taken in its commands */
+}
+
+/* Reads w's events: whether a message is waiting. */
+static int s_readable(s_watch_t *w)
+{
+    w->stale = 0;
+    w->ready = (zsock_events(w->sock) & ZMQ_POLLIN) != 0;
+    return w->ready;
+}
+
+/* Waits at most timeout ms (0: not at all) for a socket to be ready; returns
+ * how many are, or -1 if poll(2) failed for another reason than a signal. */
+static int s_wait(s_server_t *server, long timeout)
+{
+    struct pollfd fds[S_SOCKETS];
+    s_watch_t *watched[S_SOCKETS];
+    int ready = 0, n = 0;
+    for (int i = 0; i < S_SOCKETS; i++) {
+        s_watch_t *w = &server->watch[i];
+        if (!w->sock)
+            continue;
+        if (w->stale)
+            s_readable(w);
+        ready += w->ready;
+        fds[n] = (struct pollfd){.fd = w->fd, .events = POLLIN};
+        watched[n++] = w;
+    }
+    if (ready)
+        return ready;
+    int rc = poll(fds, (nfds_t)n, timeout > INT_MAX ? INT_MAX : (int)timeout);
+    if (rc < 0)
+        return errno == EINTR ? 0 : -1;
+    for (int i = 0; i < n; i++)
+        if (fds[i].revents)
+            ready += s_readable(watched[i]);
+    return ready;
 }
 
 /* Who sent msg (its last frame's metadata): on a CURVE socket (keys not
@@ -264,18 +322,21 @@ static void s_pass(s_server_t *server, int64_t *sweep_at_mono)
     }
     int64_t drain_until = qc_broker_mono_ms(broker) + S_MAX_PASS_DRAIN_MS;
     for (int n = 0; n < S_MAX_PASS_MESSAGES && qc_broker_mono_ms(broker) < drain_until; n++) {
+        s_watch_t *client = &server->watch[QC_OUT_TO_CLIENT];
+        s_watch_t *local = &server->watch[QC_OUT_TO_LOCAL];
+        s_watch_t *worker = &server->watch[QC_OUT_TO_WORKER];
         int got = 0;
-        if (zsock_events(server->client_sock) & ZMQ_POLLIN) {
+        if (client->ready) {
             s_client_message(server, server->client_sock, writable);
-            got = 1;
+            got += 1 + s_readable(client);
         }
-        if (server->local_sock && (zsock_events(server->local_sock) & ZMQ_POLLIN)) {
+        if (local->sock && local->ready) {
             s_client_message(server, server->local_sock, writable);
-            got = 1;
+            got += 1 + s_readable(local);
         }
-        if (zsock_events(server->worker_sock) & ZMQ_POLLIN) {
+        if (worker->ready) {
             s_worker_message(server, writable);
-            got = 1;
+            got += 1 + s_readable(worker);
         }
         if (!got)
             break;
@@ -575,18 +636,14 @@ int qc_server_run(const qc_server_options_t *options)
             options->events_endpoint[0] ? options->events_endpoint : "(none)", db_name,
             options->synchronous_full ? "FULL" : "NORMAL");
 
-    zmq_pollitem_t items[4] = {{zsock_resolve(server.client_sock), 0, ZMQ_POLLIN, 0},
-                               {zsock_resolve(server.worker_sock), 0, ZMQ_POLLIN, 0},
-                               {NULL, 0, ZMQ_POLLIN, 0},
-                               {NULL, 0, ZMQ_POLLIN, 0}};
-    /* The optional sockets go after the two always there, packed. */
-    int item_count = 2, events_item = -1;
-    if (server.local_sock) /* drained by the pass like the client socket */
-        items[item_count++].socket = zsock_resolve(server.local_sock);
-    if (server.events_sock) {
-        events_item = item_count;
-        items[item_count++].socket = zsock_resolve(server.events_sock);
-    }
+    zsock_t *sockets[S_SOCKETS] = {[QC_OUT_TO_CLIENT] = server.client_sock,
+                                   [QC_OUT_TO_WORKER] = server.worker_sock,
+                                   [QC_OUT_TO_EVENTS] = server.events_sock,
+                                   [QC_OUT_TO_LOCAL] = server.local_sock};
+    for (int i = 0; i < S_SOCKETS; i++)
+        if (sockets[i])
+            server.watch[i] =
+                (s_watch_t){.sock = sockets[i], .fd = zsock_fd(sockets[i]), .stale = 1};
     int64_t heartbeat_at = qc_broker_mono_ms(broker) + broker->heartbeat_ms;
     int64_t sweep_at = qc_timers_deadline(broker);
     while (!s_stop_signal) {
@@ -604,10 +661,10 @@ int qc_server_run(const qc_server_options_t *options)
         else if (broker->maybe_due && broker->dispatch_after_mono_ms < wake)
             wake = broker->dispatch_after_mono_ms;
         long timeout = wake > now_mono ? (long)(wake - now_mono) : 0;
-        int rc = zmq_poll(items, item_count, timeout);
+        int rc = s_wait(&server, timeout);
         int64_t woke = qc_broker_mono_ms(broker);
-        if (rc < 0 && zmq_errno() != EINTR) {
-            qc_error("poll failed: %s", zmq_strerror(zmq_errno()));
+        if (rc < 0) {
+            qc_error("poll failed: %s", strerror(errno));
             exit_code = QC_EXIT_RUNTIME;
             break;
         }
@@ -620,8 +677,11 @@ int qc_server_run(const qc_server_options_t *options)
                     (long long)(woke - now_mono - timeout));
             broker->awake_since_mono_ms = woke;
         }
-        if (rc > 0 && events_item >= 0 && (items[events_item].revents & ZMQ_POLLIN))
+        if (server.watch[QC_OUT_TO_EVENTS].ready) {
             s_subscriptions(&server); /* before the pass builds its events */
+            server.watch[QC_OUT_TO_EVENTS].stale = 1;
+            server.watch[QC_OUT_TO_EVENTS].ready = 0;
+        }
         s_pass(&server, &sweep_at);
         if (qc_broker_mono_ms(broker) - woke > broker->heartbeat_ms)
             broker->awake_since_mono_ms =

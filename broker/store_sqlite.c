@@ -655,10 +655,14 @@ qc_store_backend_t *qc_sqlite_open(const char *path, int synchronous_full, char 
     /* A short busy timeout: the broker is the only writer, so waiting longer
      * would only stall the loop behind an intruder holding a lock. */
     sqlite3_busy_timeout(self->db, 200);
-    char pragmas[160];
+    /* wal_autocheckpoint: every checkpoint costs two fdatasync(2) calls that
+     * stall the loop (1.5 ms each here); at SQLite's default of 1,000 pages
+     * the end-to-end bench checkpointed 161 times for 5,000 jobs, at 10,000
+     * pages (a WAL of up to 40 MiB) a tenth of that. */
+    char pragmas[192];
     snprintf(pragmas, sizeof pragmas,
              "PRAGMA journal_mode = WAL; PRAGMA synchronous = %s; PRAGMA foreign_keys = OFF;"
-             " PRAGMA temp_store = MEMORY;",
+             " PRAGMA temp_store = MEMORY; PRAGMA wal_autocheckpoint = 10000;",
              synchronous_full ? "FULL" : "NORMAL");
     char *msg = NULL;
     if (sqlite3_exec(self->db, pragmas, NULL, NULL, &msg) != SQLITE_OK) {

@@ -3,6 +3,7 @@
  * pipe and the guard reads EOF. That is more reliable than PR_SET_PDEATHSIG
  * on each job, which only reaches the shell and not what the shell started. */
 #include "guard.h"
+#include "queuectl/clock.h"
 #include "queuectl/log.h"
 
 #include <errno.h>
@@ -18,9 +19,15 @@
 /* Far more than QC_MAX_SLOTS jobs can ever be registered at once. */
 #define QC_GUARD_MAX_GROUPS 4096
 
+/* Held-back removals: a few "-pgid" lines, always well under PIPE_BUF. */
+#define S_HELD_MAX 256
+
 struct _qc_guard_t {
     pid_t pid; /* 0 once reaped */
     int fd;    /* write end of the pipe, O_CLOEXEC | O_NONBLOCK */
+    char held[S_HELD_MAX];
+    size_t held_len;
+    int64_t held_since_ms; /* when the oldest held removal was made */
 };
 
 static pid_t s_groups[QC_GUARD_MAX_GROUPS];
@@ -170,33 +177,57 @@ void qc_guard_destroy(qc_guard_t **self_p)
     *self_p = NULL;
 }
 
-static int s_tell(qc_guard_t *self, char op, pid_t pgid)
+/* Writes the held removals and then line (may be empty) in one write. */
+static int s_tell(qc_guard_t *self, const char *line, size_t len)
 {
     if (!self || self->pid == 0)
         return -1;
-    char line[32];
-    int len = snprintf(line, sizeof line, "%c%d\n", op, (int)pgid);
+    char out[S_HELD_MAX + 32];
+    memcpy(out, self->held, self->held_len);
+    memcpy(out + self->held_len, line, len);
+    len += self->held_len;
+    if (len == 0)
+        return 0;
     /* Shorter than PIPE_BUF, so the write is atomic: all or nothing. */
     ssize_t n;
     do
-        n = write(self->fd, line, (size_t)len);
+        n = write(self->fd, out, len);
     while (n < 0 && errno == EINTR);
-    if (n != len) {
-        qc_warn("guard: cannot register process group %d: %s", (int)pgid,
+    if (n != (ssize_t)len) {
+        qc_warn("guard: cannot update its process groups: %s",
                 n < 0 ? strerror(errno) : "short write");
         return -1;
     }
+    self->held_len = 0;
     return 0;
 }
 
 int qc_guard_add(qc_guard_t *self, pid_t pgid)
 {
-    return s_tell(self, '+', pgid);
+    char line[32];
+    int len = snprintf(line, sizeof line, "+%d\n", (int)pgid);
+    return s_tell(self, line, (size_t)len);
 }
 
 int qc_guard_remove(qc_guard_t *self, pid_t pgid)
 {
-    return s_tell(self, '-', pgid);
+    if (!self || self->pid == 0)
+        return -1;
+    char line[32];
+    int len = snprintf(line, sizeof line, "-%d\n", (int)pgid);
+    if (self->held_len + (size_t)len > sizeof self->held && s_tell(self, "", 0) != 0)
+        return -1;
+    if (self->held_len == 0)
+        self->held_since_ms = qc_clock_mono_ms();
+    memcpy(self->held + self->held_len, line, (size_t)len);
+    self->held_len += (size_t)len;
+    return 0;
+}
+
+void qc_guard_tick(qc_guard_t *self)
+{
+    if (self && self->held_len > 0 && qc_clock_mono_ms() - self->held_since_ms >= 1000)
+        s_tell(self, "", 0);
 }
 
 int qc_guard_alive(qc_guard_t *self)

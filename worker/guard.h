@@ -20,9 +20,16 @@ qc_guard_t *qc_guard_new(void);
 void qc_guard_destroy(qc_guard_t **self_p);
 
 /* Registers / unregisters a job's process group. Return 0, or -1 if the
- * guard could not be told (it died, or its pipe is full). */
+ * guard could not be told (it died, or its pipe is full). A removal is held
+ * back and told with the next registration, or by qc_guard_tick within a
+ * second: one write (one wake-up of the guard) a job instead of two. Holding
+ * it is safe: the group's leader is reaped, and its pgid cannot be reused
+ * for another group before the kernel wraps around every pid. */
 int qc_guard_add(qc_guard_t *self, pid_t pgid);
 int qc_guard_remove(qc_guard_t *self, pid_t pgid);
+
+/* Tells removals held back for a second or more (call from the loop). */
+void qc_guard_tick(qc_guard_t *self);
 
 /* Reaps the guard if it has died (call on SIGCHLD). Returns 1 while it runs,
  * 0 once it is gone. */

@@ -586,7 +586,7 @@ int qc_runner_on_sigchld(qc_runner_t *self)
     return ended;
 }
 
-int qc_runner_poll_items(qc_runner_t *self, zmq_pollitem_t *items, int max)
+int qc_runner_poll_items(qc_runner_t *self, struct pollfd *items, int max)
 {
     int n = 0;
     for (int i = 0; i < self->slot_count; i++) {
@@ -596,7 +596,7 @@ int qc_runner_poll_items(qc_runner_t *self, zmq_pollitem_t *items, int max)
         int fds[2] = {slot->out.fd, slot->err.fd};
         for (int j = 0; j < 2; j++) {
             if (fds[j] >= 0 && n < max)
-                items[n++] = (zmq_pollitem_t){.socket = NULL, .fd = fds[j], .events = ZMQ_POLLIN};
+                items[n++] = (struct pollfd){.fd = fds[j], .events = POLLIN};
         }
     }
     return n;

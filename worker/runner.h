@@ -7,6 +7,7 @@
 #define QC_RUNNER_H
 
 #include <cjson/cJSON.h>
+#include <poll.h>
 #include <stdint.h>
 #include <zmq.h>
 
@@ -54,8 +55,8 @@ void qc_runner_reject(qc_runner_t *self, const char *id, int attempt, const char
 void qc_runner_refuse(qc_runner_t *self, const char *id, int attempt, const char *error);
 
 /* Fills items (at most 2 x slots) with the output pipes to watch for
- * ZMQ_POLLIN. Returns how many it filled. */
-int qc_runner_poll_items(qc_runner_t *self, zmq_pollitem_t *items, int max);
+ * POLLIN. Returns how many it filled. */
+int qc_runner_poll_items(qc_runner_t *self, struct pollfd *items, int max);
 /* Most items qc_runner_poll_items can fill. */
 int qc_runner_poll_max(qc_runner_t *self);
 

@@ -1,6 +1,6 @@
 /* The worker's session with the broker: see session.h and PROTOCOL.md 3.
  *
- * One thread, one zmq_poll over the signalfd, the DEALER and the jobs'
+ * One thread, one poll(2) over the signalfd, the sockets' ZMQ_FDs and the jobs'
  * pipes; its timeout is the nearest of the next heartbeat, the liveness
  * deadline, a job's timeout or grace, and the end of the ACK wait when
  * stopping. The heartbeat/liveness/reconnect logic follows zguide's
@@ -16,6 +16,8 @@
 
 #include <czmq.h>
 #include <errno.h>
+#include <poll.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -66,7 +68,8 @@ struct _qc_session_t {
     int64_t jobs_done_ms; /* when stopping: all jobs ended at; -1 before */
     int finished;
     int exit_code;
-    zmq_pollitem_t *items;
+    struct pollfd *items; /* the signalfd, the two sockets' ZMQ_FDs, the jobs' pipes */
+    int monitor_stale;    /* the monitor socket was read since its events were */
     int items_cap;
     qc_session_security_t security;
     zsock_t *monitor; /* handshake events of sock, to tell a refused key */
@@ -198,6 +201,7 @@ static void s_monitor_start(qc_session_t *self)
                                ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL) != 0)
         return;
     self->monitor = zsock_new(ZMQ_PAIR);
+    self->monitor_stale = 1;
     if (self->monitor && zsock_connect(self->monitor, "%s", address) != 0)
         zsock_destroy(&self->monitor);
 }
@@ -637,6 +641,7 @@ static void s_schedule_reconnect(qc_session_t *self, int64_t now)
 /* Heartbeats, liveness and reconnecting. */
 static void s_tick(qc_session_t *self, int64_t now)
 {
+    qc_guard_tick(self->guard);
     if (self->sock) {
         if (now - self->last_heard_ms >= self->liveness_ms) {
             qc_warn("broker silent, reconnecting (nothing heard for %lld ms, next try in %d ms)",
@@ -718,40 +723,56 @@ static long s_poll_timeout(qc_session_t *self, int64_t now)
 int qc_session_run(qc_session_t *self)
 {
     while (!self->finished) {
+        /* One poll(2) on the sockets' ZMQ_FDs rather than zmq_poll, which
+         * asks each socket's ZMQ_EVENTS twice a call (a poll(2) and a
+         * getpid(2) each inside libzmq). A ZMQ_FD only signals what is new
+         * since the socket's events were last read, so the DEALER (sent on
+         * from everywhere) is asked first, every time. */
+        int sock_ready = self->sock && (zsock_events(self->sock) & ZMQ_POLLIN);
+        int monitor_ready = 0;
+        if (self->monitor && self->monitor_stale) {
+            monitor_ready = (zsock_events(self->monitor) & ZMQ_POLLIN) != 0;
+            self->monitor_stale = 0;
+        }
         int n = 0;
-        self->items[n++] = (zmq_pollitem_t){.fd = self->sigfd, .events = ZMQ_POLLIN};
+        self->items[n++] = (struct pollfd){.fd = self->sigfd, .events = POLLIN};
         int sock_item = -1;
         if (self->sock) {
             sock_item = n;
-            self->items[n++] =
-                (zmq_pollitem_t){.socket = zsock_resolve(self->sock), .events = ZMQ_POLLIN};
+            self->items[n++] = (struct pollfd){.fd = zsock_fd(self->sock), .events = POLLIN};
         }
         int monitor_item = -1;
         if (self->monitor) {
             monitor_item = n;
-            self->items[n++] =
-                (zmq_pollitem_t){.socket = zsock_resolve(self->monitor), .events = ZMQ_POLLIN};
+            self->items[n++] = (struct pollfd){.fd = zsock_fd(self->monitor), .events = POLLIN};
         }
         int first_pipe = n;
         n += qc_runner_poll_items(self->runner, self->items + n, self->items_cap - n);
 
-        if (zmq_poll(self->items, n, s_poll_timeout(self, qc_clock_mono_ms())) < 0) {
+        long timeout = sock_ready || monitor_ready ? 0 : s_poll_timeout(self, qc_clock_mono_ms());
+        if (poll(self->items, (nfds_t)n, timeout > INT_MAX ? INT_MAX : (int)timeout) < 0) {
             if (errno == EINTR)
                 continue;
-            qc_error("poll failed: %s", zmq_strerror(errno));
+            qc_error("poll failed: %s", strerror(errno));
             self->exit_code = 1;
             break;
         }
+        if (sock_item >= 0 && !sock_ready && self->items[sock_item].revents)
+            sock_ready = (zsock_events(self->sock) & ZMQ_POLLIN) != 0;
+        if (monitor_item >= 0 && !monitor_ready && self->items[monitor_item].revents)
+            monitor_ready = (zsock_events(self->monitor) & ZMQ_POLLIN) != 0;
         /* Output first, so a job that just ended has all of it in its ring. */
         for (int i = first_pipe; i < n; i++)
-            if (self->items[i].revents & (ZMQ_POLLIN | ZMQ_POLLERR))
+            if (self->items[i].revents & (POLLIN | POLLERR | POLLHUP))
                 qc_runner_on_readable(self->runner, self->items[i].fd);
-        if (self->items[0].revents & ZMQ_POLLIN)
+        if (self->items[0].revents & POLLIN)
             s_on_signals(self);
-        if (sock_item >= 0 && (self->items[sock_item].revents & ZMQ_POLLIN))
+        if (sock_ready)
             s_on_socket(self);
-        if (monitor_item >= 0 && self->monitor && (self->items[monitor_item].revents & ZMQ_POLLIN))
+        if (monitor_ready && self->monitor) {
             s_on_monitor(self);
+            self->monitor_stale = 1;
+        }
         int64_t now = qc_clock_mono_ms();
         qc_runner_flush_output(self->runner, now);
         qc_runner_on_timer(self->runner, now);

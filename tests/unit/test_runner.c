@@ -34,7 +34,7 @@ static int s_sigfd = -1;
  * *result filled (caller clears it), or -1 on timeout. */
 static int s_wait_result(qc_runner_t *runner, qc_result_t *result, int max_ms)
 {
-    static zmq_pollitem_t items[1 + 2 * QC_MAX_SLOTS];
+    static struct pollfd items[1 + 2 * QC_MAX_SLOTS];
     int64_t deadline = qc_clock_mono_ms() + max_ms;
     while (qc_runner_take_result(runner, result) != 0) {
         int64_t now = qc_clock_mono_ms();
@@ -44,9 +44,9 @@ static int s_wait_result(qc_runner_t *runner, qc_result_t *result, int max_ms)
         int64_t job = qc_runner_next_deadline_ms(runner);
         if (job >= 0 && job < wake)
             wake = job;
-        items[0] = (zmq_pollitem_t){.fd = s_sigfd, .events = ZMQ_POLLIN};
+        items[0] = (struct pollfd){.fd = s_sigfd, .events = POLLIN};
         int n = 1 + qc_runner_poll_items(runner, items + 1, 2 * QC_MAX_SLOTS);
-        CHECK(zmq_poll(items, n, wake > now ? (long)(wake - now) : 0) >= 0);
+        CHECK(poll(items, (nfds_t)n, wake > now ? (int)(wake - now) : 0) >= 0);
         for (int i = 1; i < n; i++)
             if (items[i].revents)
                 qc_runner_on_readable(runner, items[i].fd);
