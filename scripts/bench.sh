@@ -25,9 +25,11 @@
 #        reason for a miss of row 3
 #   3m   mixed lengths: 200 x 10 ms behind one 6 s job
 #   3c   a chain of 1,000 dependent jobs vs 1,000 independent ones
-#   3g   growth: end to end at 10,000 and 100,000 jobs (each run once, after a
-#        5,000-job run on the same broker, the ratio's baseline: flat cost
-#        per job is 1); on PostgreSQL 10,000 only unless QC_BENCH_PG_100K=1
+#   3g   growth: end to end at 10,000 and 100,000 jobs (QC_BENCH_GROWTH
+#        sizes on SQLite), each run once after a 5,000-job run on the same
+#        broker, the ratio's baseline (flat cost per job is 1), with both
+#        runs' CPU per job besides the shells; on PostgreSQL 10,000 only
+#        unless QC_BENCH_PG_100K=1
 #   3w   many running: QC_BENCH_MANY_N (5,000) x `sleep 0.01` on 8 workers x
 #        `--concurrency 4`, vs posix_spawn of the same 32 at a time; 3wp is
 #        its CPU per job, as 3p
@@ -295,11 +297,14 @@ cpu_add() {
 # e2e_cpu KEY E2E-ARGS...: one e2e run (--runs 1) with CPU measured around
 # it; sets RATE to its jobs/s (not in a subshell: CPU[] must keep the run).
 e2e_cpu() {
-    local key=$1 before after v n=0 a
+    local key=$1 before after v n=0 limit=240 a prev=""
     shift
-    for a in "$@"; do [ "$n" != next ] || n=$a; [ "$a" != --n ] || n=next; done
+    for a in "$@"; do
+        case $prev in --n) n=$a ;; --timeout) limit=$a ;; esac
+        prev=$a
+    done
     before=$(cpu_snap)
-    v=$(timeout 600 "$DRV" e2e --ep "$EP" --runs 1 --cpu 1 "$@")
+    v=$(timeout $((limit + 60)) "$DRV" e2e --ep "$EP" --runs 1 --cpu 1 "$@")
     after=$(cpu_snap)
     need "$(field 1 $v)" "$(field 4 $v)"
     cpu_add "$key" "$n" "$(awk -v n="$n" -v r="$(field 1 $v)" 'BEGIN {print n / r}')" \
@@ -450,26 +455,42 @@ cpu_reset() { local k; for k in "${!CPU[@]}"; do [[ $k != "$1".* ]] || unset "CP
 # 3g: growth. On a fresh broker with 2 workers, each size once (100,000 jobs
 # take minutes), right after a 5,000-job run on the same broker: the ratio
 # is the 5,000-job run's cost per job over this size's (its jobs/s over the
-# 5,000 run's), 1 when the cost per job stays flat. Sets G_RATE[SIZE].
+# 5,000 run's), 1 when the cost per job stays flat. Both runs' CPU per job
+# besides the shells (broker, workers, guards, PostgreSQL's server, driver)
+# is shown too: load on the machine moves jobs/s, not CPU per job. Sets
+# G_RATE[SIZE].
 declare -A G_RATE=()
+G_SIZES=${QC_BENCH_GROWTH:-10000 100000} # on SQLite
+# CPU us per job of KEY's last run besides the shells, and the broker's alone.
+cpu_overhead() {
+    local k=$1
+    awk -v b="${CPU[$k.broker]##* }" -v w="${CPU[$k.workers]##* }" -v g="${CPU[$k.guards]##* }" \
+        -v p="${CPU[$k.pg]##* }" -v d="${CPU[$k.driver]##* }" 'BEGIN {print b + w + g + p + d, b}'
+}
 measure_growth() { # label tag sizes...
-    local label=$1 tag=$2 n base v ratio secs
+    local label=$1 tag=$2 n base v ratio secs o5 b5 on bn
     shift 2
     G_RATE=()
     start_broker "growth-$label"
     start_workers 2
     for n in "$@"; do
         log "$label: growth, 5,000 then $(int "$n") x true on 2 workers (once each)"
-        base=$(drv1 e2e --ep "$EP" --n 5000 --batch 1000 --runs 1 --timeout 240)
-        v=$(timeout $((n / 20 + 360)) "$DRV" e2e --ep "$EP" --n "$n" --batch 1000 --runs 1 \
-            --timeout $((n / 20 + 300)) | awk '{print $1}')
-        need "$base" "$v"
+        cpu_reset g5
+        cpu_reset gn
+        e2e_cpu g5 --n 5000 --batch 1000 --timeout 240
+        base=$RATE
+        e2e_cpu gn --n "$n" --batch 1000 --timeout $((n / 20 + 300))
+        v=$RATE
         G_RATE[$n]=$v
+        read -r o5 b5 <<<"$(cpu_overhead g5)"
+        read -r on bn <<<"$(cpu_overhead gn)"
         ratio=$(awk -v a="$v" -v b="$base" 'BEGIN {print a / b}')
         secs=$(awk -v n="$n" -v r="$v" 'BEGIN {printf "%.1f", n / r}')
-        row "${tag}3g end to end, $(int "$n") x \`true\`, 2 workers, run once (jobs/s; $secs s)" \
-            "$(int "$v")" "5,000 just before, same broker: $(int "$base")/s${A_E2E:+ (row 3: $(int "$(med $A_E2E)"))}" \
-            "$(num "$ratio")" ">= 0.90 (cost per job flat)" "$(verdict "$ratio" ge 0.9)"
+        row "${tag}3g end to end, $(int "$n") x \`true\`, 2 workers, run once (jobs/s; $secs s; CPU µs/job besides shells, of it broker)" \
+            "$(int "$v"); CPU $(int "$on"), broker $(int "$bn")" \
+            "5,000 just before, same broker: $(int "$base")/s; CPU $(int "$o5"), broker $(int "$b5")${A_E2E:+ (row 3: $(int "$(med $A_E2E)")/s)}" \
+            "$(num "$ratio") (CPU $(num "$(awk -v a="$o5" -v b="$on" 'BEGIN {print a / b}')"))" \
+            ">= 0.90 (cost per job flat)" "$(verdict "$ratio" ge 0.9)"
     done
     stop_workers
     stop_broker
@@ -613,7 +634,8 @@ if [ -n "${QC_BENCH_ONLY:-}" ]; then
         ! only growth || $4 "$1" "$2"
         ! only many || measure_many "$1" "$2"
     }
-    sqlite_growth() { measure_growth "$1" "$2" 10000 100000; }
+    # shellcheck disable=SC2086 # the sizes are words
+    sqlite_growth() { measure_growth "$1" "$2" $G_SIZES; }
     if only sqlite || ! only pg; then
         only_rows default "" 0.90 sqlite_growth
     fi
@@ -653,8 +675,9 @@ measure_mixed
 measure_chain
 D_G10="" D_W=""
 if ! skip growth; then
-    measure_growth default "" 10000 100000
-    D_G10=${G_RATE[10000]}
+    # shellcheck disable=SC2086 # the sizes are words
+    measure_growth default "" $G_SIZES
+    D_G10=${G_RATE[10000]:-}
 fi
 if ! skip many; then
     measure_many default ""
@@ -741,7 +764,7 @@ if ! skip pg && [ -x /usr/lib/postgresql/15/bin/initdb ]; then
     G_G10="" G_W=""
     if ! skip growth; then
         pg_growth postgresql "8 PostgreSQL: "
-        G_G10=${G_RATE[10000]}
+        G_G10=${G_RATE[10000]:-}
     fi
     if ! skip many; then
         measure_many postgresql "8 PostgreSQL: "
