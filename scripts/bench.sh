@@ -7,12 +7,45 @@
 # baseline, figure, ...), and ratios are the median of the per-run ratios,
 # so a machine whose speed drifts during the run is compared fairly.
 #
-#   scripts/bench.sh                 about 6-9 minutes on 2 cores
+#   scripts/bench.sh                 about 12-15 minutes on 2 cores
+#
+# Rows (the tag in front says which section: none = SQLite at the default
+# synchronous=NORMAL, "6 FULL:" = --synchronous full, "8 PostgreSQL:"):
+#   1    enqueue, one job per request, one client, vs a bare ZeroMQ REQ/REP echo
+#   2a   enqueue in batches of 1,000;  2b  4 clients vs 1
+#   3    end to end: 5,000 x `true` on 2 one-slot workers, first enqueue ->
+#        nothing pending or running, vs posix_spawn of `sh -c true` 2 at a time
+#   3p   CPU per job during row 3's runs, from /proc (see "CPU per job"
+#        below): job shells, broker (its ZeroMQ I/O thread shown alone),
+#        workers (own; I/O threads alone), their guards, PostgreSQL's server
+#        when it is the store, the driver; beside the spawn's shells and
+#        spawner. Its ratio splits row 3's in two measured factors (CPU per
+#        job, CPUs kept busy); its target is the CPU per job, shells aside,
+#        that 3's target would allow with every CPU busy: the measured
+#        reason for a miss of row 3
+#   3m   mixed lengths: 200 x 10 ms behind one 6 s job
+#   3c   a chain of 1,000 dependent jobs vs 1,000 independent ones
+#   3g   growth: end to end at 10,000 and 100,000 jobs (QC_BENCH_GROWTH
+#        sizes on SQLite), each run once after a 5,000-job run on the same
+#        broker, the ratio's baseline (flat cost per job is 1), with both
+#        runs' CPU per job besides the shells; on PostgreSQL 10,000 only
+#        unless QC_BENCH_PG_100K=1
+#   3w   many running: QC_BENCH_MANY_N (5,000) x `sleep 0.01` on 8 workers x
+#        `--concurrency 4`, vs posix_spawn of the same 32 at a time; 3wp is
+#        its CPU per job, as 3p
+#   4a/b pickup latency p50/p99 vs bare spawn latency
+#   5a-g memory, status/list latency, dispatch and restart at QC_BENCH_FILL jobs
+#   7    beanstalkd with its binlog, same work;  8  PostgreSQL beside SQLite
+#        (1-3, 3g at 10,000, 3w) and failover of two brokers
 #
 # Environment: QC_BENCH_RUNS (3), QC_BENCH_FILL (1000000 jobs for the memory
 # section), QC_BENCH_NO_BEANSTALKD=1 to skip the comparison with beanstalkd,
 # QC_BENCH_BIN=DIR to measure the binaries in DIR instead of building them,
-# QC_BENCH_SKIP="mem full beanstalkd pg" to leave sections out. Section 8
+# QC_BENCH_SKIP="mem full beanstalkd pg growth many" to leave sections out.
+# QC_BENCH_QUICK=1 runs rows 3, 3p, 3m and 3c only. QC_BENCH_ONLY="ROWS...
+# [sqlite] [pg]" runs only the named rows among e2e (3, 3p), growth (3g) and
+# many (3w, 3wp), on SQLite, on PostgreSQL or both (SQLite when no backend
+# is named), e.g. QC_BENCH_ONLY="growth many sqlite pg". Section 8
 # measures sections 1-3 on PostgreSQL 15 (a throw-away cluster started here,
 # fsync on: every commit is durable, like --synchronous full) and the
 # failover time of two brokers on it (kill -9 -> first completion).
@@ -109,13 +142,14 @@ start_broker() {
 
 stop_broker() { stop_pid "$BROKER_PID"; }
 
-# Starts N workers (--concurrency 1 each) on the current broker.
+# Starts N workers (--concurrency C each, 1 by default) on the current broker.
 WORKER_PIDS=()
 start_workers() {
     local i
     WORKER_PIDS=()
     for ((i = 0; i < $1; i++)); do
-        QUEUECTL_HOME=$HOMEDIR "$WORKER" --concurrency 1 --log-level warn >>"$T/worker.log" 2>&1 &
+        QUEUECTL_HOME=$HOMEDIR "$WORKER" --concurrency "${2:-1}" --log-level warn \
+            >>"$T/worker.log" 2>&1 &
         WORKER_PIDS+=($!)
         PIDS+=($!)
     done
@@ -183,14 +217,165 @@ verdict() {
 ROWS=()
 row() { ROWS+=("| $1 | $2 | $3 | $4 | $5 | $6 |"); }
 
+# ---------------------------------------------------------------- CPU per job
+# Measured from /proc around each end-to-end run: user + system time of the
+# broker (all its threads, ZeroMQ's I/O thread among them, which is also
+# shown alone), of each worker (its own; its reaped children, i.e. the job
+# shells, separately; its guard process alone), of PostgreSQL's server
+# processes when it is the store, and the driver's own (getrusage). The
+# spawn baseline reports its children's (the shells) and its own. Process
+# times come in clock ticks of 1/CLK_TCK s (10 ms: over 5,000 jobs, 2 us a
+# job); a thread's or the guard's from schedstat, in nanoseconds.
+HZ=$(getconf CLK_TCK)
+NCPU=$(nproc)
+declare -A CPU=() # "KEY.PART" -> per-run us per job, space-separated
+
+# "own children" CPU ticks of a process (utime+stime, cutime+cstime).
+ticks() {
+    local s
+    s=$(cat "/proc/$1/stat" 2>/dev/null) || { echo "0 0"; return 0; }
+    s=${s##*) } # the name can hold spaces and parentheses
+    # shellcheck disable=SC2086
+    set -- $s # $1 is the state: utime is field 14 of the line, so $12
+    echo "$((${12} + ${13})) $((${14} + ${15}))"
+}
+# CPU nanoseconds of one thread (or of a one-thread process) so far.
+run_ns() { local v; read -r v _ <"$1/schedstat" 2>/dev/null || v=0; echo "$v"; }
+# CPU nanoseconds of a process's ZeroMQ I/O threads (named ZMQbg/IO/N).
+io_ns() {
+    local t sum=0
+    for t in /proc/"$1"/task/*; do
+        [[ $(cat "$t/comm" 2>/dev/null) == ZMQbg/IO/* ]] || continue
+        sum=$((sum + $(run_ns "$t")))
+    done
+    echo "$sum"
+}
+# One snapshot of the current broker and workers (and PostgreSQL's server),
+# in microseconds: broker broker-io workers workers-io shells guards
+# postgresql, then the whole machine's idle time (from /proc/stat, in ticks
+# summed over CPUs).
+cpu_snap() {
+    local b bio=0 w=0 wio=0 sh=0 g=0 pg=0 p c x y
+    read -r b _ <<<"$(ticks "$BROKER_PID")"
+    bio=$(io_ns "$BROKER_PID")
+    for p in "${WORKER_PIDS[@]}"; do
+        read -r x y <<<"$(ticks "$p")"
+        w=$((w + x)) sh=$((sh + y)) wio=$((wio + $(io_ns "$p")))
+        # The guard (see worker/guard.h) names itself qc-guard; job shells are sh.
+        for c in $(ps --ppid "$p" -o pid=,comm= | awk '$2 == "qc-guard" {print $1}'); do
+            g=$((g + $(run_ns "/proc/$c")))
+        done
+    done
+    if [ -n "${BENCH_PG:-}" ]; then # the postmaster, its reaped and its live children
+        read -r x y <<<"$(ticks "$PG_PID")"
+        pg=$((x + y))
+        for c in $(ps --ppid "$PG_PID" -o pid=); do
+            read -r x _ <<<"$(ticks "$c")"
+            pg=$((pg + x))
+        done
+    fi
+    local tk=$((1000000 / HZ))
+    echo "$((b * tk)) $((bio / 1000)) $((w * tk)) $((wio / 1000)) $((sh * tk)) $((g / 1000))" \
+        "$((pg * tk)) $(awk '/^cpu / {print $5 + $6; exit}' /proc/stat)"
+}
+# cpu_add KEY JOBS SECS "SNAP-BEFORE" "SNAP-AFTER" DRIVER-US: appends one
+# run's us per job to CPU[KEY.*], and the machine's idle share.
+cpu_add() {
+    local key=$1 jobs=$2 secs=$3 i part
+    local -a a b
+    read -r -a a <<<"$4"
+    read -r -a b <<<"$5"
+    i=0
+    for part in broker brokerio workers workersio shells guards pg; do
+        CPU[$key.$part]+=" $(awk -v d=$((b[i] - a[i])) -v n="$jobs" 'BEGIN {print d / n}')"
+        i=$((i + 1))
+    done
+    CPU[$key.idle]+=" $(awk -v d=$((b[7] - a[7])) -v hz="$HZ" -v s="$secs" -v c="$NCPU" \
+        'BEGIN {v = d / hz / s / c; print (v > 1 ? 1 : v)}')"
+    CPU[$key.driver]+=" $6"
+}
+# e2e_cpu KEY E2E-ARGS...: one e2e run (--runs 1) with CPU measured around
+# it; sets RATE to its jobs/s (not in a subshell: CPU[] must keep the run).
+e2e_cpu() {
+    local key=$1 before after v n=0 limit=240 a prev=""
+    shift
+    for a in "$@"; do
+        case $prev in --n) n=$a ;; --timeout) limit=$a ;; esac
+        prev=$a
+    done
+    before=$(cpu_snap)
+    v=$(timeout $((limit + 60)) "$DRV" e2e --ep "$EP" --runs 1 --cpu 1 "$@")
+    after=$(cpu_snap)
+    need "$(field 1 $v)" "$(field 4 $v)"
+    cpu_add "$key" "$n" "$(awk -v n="$n" -v r="$(field 1 $v)" 'BEGIN {print n / r}')" \
+        "$before" "$after" "$(field 4 $v)"
+    RATE=$(field 1 $v)
+}
+# spawn_cpu KEY SPAWN-RATE-ARGS...: one spawn-rate run with its CPU; sets RATE.
+spawn_cpu() {
+    local key=$1 v n=0 a i0 i1
+    shift
+    for a in "$@"; do [ "$n" != next ] || n=$a; [ "$a" != --n ] || n=next; done
+    i0=$(awk '/^cpu / {print $5 + $6; exit}' /proc/stat)
+    v=$(timeout 600 "$DRV" spawn-rate --runs 1 --cpu 1 "$@")
+    i1=$(awk '/^cpu / {print $5 + $6; exit}' /proc/stat)
+    need "$(field 1 $v)" "$(field 4 $v)" "$(field 5 $v)"
+    CPU[$key.sshells]+=" $(field 4 $v)" CPU[$key.spawner]+=" $(field 5 $v)"
+    CPU[$key.sidle]+=" $(awk -v d=$((i1 - i0)) -v hz="$HZ" -v s="$(awk -v n="$n" -v r="$(field 1 $v)" \
+        'BEGIN {print n / r}')" -v c="$NCPU" 'BEGIN {v = d / hz / s / c; print (v > 1 ? 1 : v)}')"
+    RATE=$(field 1 $v)
+}
+# cpu_row TAG KEY ROW FACTOR E2E-RATES SPAWN-RATES: where row ROW's time
+# goes, as medians over its runs. The ratio splits ROW's ratio to the spawn
+# rate in two measured factors: the spawn's CPU per job over queuectl's,
+# times the CPUs queuectl's processes kept busy over the CPUs the spawn kept
+# busy (jobs/s = CPUs busy x 1e6 / CPU us per job, on both sides). The
+# target is the CPU a job may take besides its shell for FACTOR x the spawn
+# rate with every CPU busy: above it, CPU alone rules the target out.
+cpu_row() {
+    local tag=$1 key=$2 name=$3 factor=$4 p sh b bio w wio g pg d tot ssh sp stot
+    local rate srate busy sbusy budget over text
+    for p in shells broker brokerio workers workersio guards pg driver idle sshells spawner sidle; do
+        [ -n "${CPU[$key.$p]:-}" ] || die "no CPU figure $key.$p"
+        need ${CPU[$key.$p]}
+    done
+    sh=$(med ${CPU[$key.shells]}) b=$(med ${CPU[$key.broker]}) bio=$(med ${CPU[$key.brokerio]})
+    w=$(med ${CPU[$key.workers]}) wio=$(med ${CPU[$key.workersio]}) g=$(med ${CPU[$key.guards]})
+    pg=$(med ${CPU[$key.pg]}) d=$(med ${CPU[$key.driver]})
+    ssh=$(med ${CPU[$key.sshells]}) sp=$(med ${CPU[$key.spawner]})
+    rate=$(med $5) srate=$(med $6)
+    tot=$(awk -v a="$sh" -v b="$b" -v c="$w" -v d="$g" -v e="$pg" -v f="$d" \
+        'BEGIN {print a + b + c + d + e + f}')
+    stot=$(awk -v a="$ssh" -v b="$sp" 'BEGIN {print a + b}')
+    busy=$(awk -v t="$tot" -v r="$rate" 'BEGIN {print t * r / 1e6}')
+    sbusy=$(awk -v t="$stot" -v r="$srate" 'BEGIN {print t * r / 1e6}')
+    over=$(awk -v t="$tot" -v s="$sh" 'BEGIN {print t - s}')
+    budget=$(awk -v c="$NCPU" -v f="$factor" -v r="$srate" -v s="$sh" \
+        'BEGIN {print c * 1e6 / (f * r) - s}')
+    pct() { num "$(awk -v i="$(med $1)" 'BEGIN {print i * 100}')" 0; }
+    text="shells $(int "$sh") + broker $(int "$b") (ZeroMQ I/O thread $(int "$bio"))"
+    text+=" + workers $(int "$w") (I/O threads $(int "$wio")) + guards $(int "$g")"
+    [ -z "${BENCH_PG:-}" ] || text+=" + PostgreSQL server $(int "$pg")"
+    text+=" + driver $(int "$d") = $(int "$tot") µs/job; $(num "$busy") CPUs busy"
+    text+=" (machine idle $(pct "${CPU[$key.idle]}") %)"
+    row "${tag}${name}p CPU per job during row ${name}'s runs (µs/job, medians)" "$text" \
+        "posix_spawn: shells $(int "$ssh") + spawner $(int "$sp") = $(int "$stot") µs/job; $(num "$sbusy") CPUs busy (machine idle $(pct "${CPU[$key.sidle]}") %)" \
+        "$(num "$(awk -v a="$tot" -v b="$stot" 'BEGIN {print b / a}')") (CPU/job) x $(num "$(awk -v a="$busy" -v b="$sbusy" 'BEGIN {print a / b}')") (CPUs busy)" \
+        "all but shells <= $(int "$budget") µs/job (${factor} x spawn, $NCPU CPUs busy): $(int "$over")" \
+        "$(verdict "$over" le "$budget")"
+}
+
 # ---------------------------------------------------------------- measurements
 # End to end against posix_spawn, run by run, on the broker and 2 workers
 # already started; appends to A_SPAWN and A_E2E.
+# Each run also measures the CPU per job (CPU[e2e.*], row 3p).
 e2e_runs() {
     local r
     for ((r = 0; r < RUNS; r++)); do
-        A_SPAWN+=" $(drv1 spawn-rate --n 5000 --par 2 --runs 1)"
-        A_E2E+=" $(drv1 e2e --ep "$EP" --n 5000 --batch 1000 --runs 1 --timeout 240)"
+        spawn_cpu e2e --n 5000 --par 2
+        A_SPAWN+=" $RATE"
+        e2e_cpu e2e --n 5000 --batch 1000 --timeout 240
+        A_E2E+=" $RATE"
     done
 }
 
@@ -200,6 +385,7 @@ measure_core() {
     local label=$1 r v
     shift
     A_ECHO="" A_ENQ1="" A_ENQ4="" A_BATCH="" A_SPAWN="" A_E2E=""
+    cpu_reset e2e
     log "$label: enqueue, 1 client vs REQ/REP echo, and 4 clients ($RUNS runs each, interleaved)"
     start_broker "enq-$label" "$@"
     for ((r = 0; r < RUNS; r++)); do
@@ -255,13 +441,87 @@ core_rows() {
     e2e_row "$tag" "$e2e_target"
 }
 
-e2e_row() { # tag target: row 3 from A_E2E and A_SPAWN
+e2e_row() { # tag target: row 3 from A_E2E and A_SPAWN, and 3p (its CPU)
     local ratio secs
     ratio=$(paired / "$A_E2E" "$A_SPAWN")
     secs=$(awk -v r="$(med $A_E2E)" 'BEGIN {printf "%.2f", 5000 / r}')
     row "${1}3 end to end, 5,000 x \`true\`, 2 workers (jobs/s; ${secs} s at the median)" \
         "$(fmt_int $A_E2E)" "posix_spawn \`sh -c true\`, 2 in parallel: $(fmt_int $A_SPAWN)/s" \
         "$(num "$ratio")" ">= $2 x spawn" "$(verdict "$ratio" ge "$2")"
+    cpu_row "$1" e2e 3 "$2" "$A_E2E" "$A_SPAWN"
+}
+cpu_reset() { local k; for k in "${!CPU[@]}"; do [[ $k != "$1".* ]] || unset "CPU[$k]"; done; }
+
+# 3g: growth. On a fresh broker with 2 workers, each size once (100,000 jobs
+# take minutes), right after a 5,000-job run on the same broker: the ratio
+# is the 5,000-job run's cost per job over this size's (its jobs/s over the
+# 5,000 run's), 1 when the cost per job stays flat. Both runs' CPU per job
+# besides the shells (broker, workers, guards, PostgreSQL's server, driver)
+# is shown too: load on the machine moves jobs/s, not CPU per job. Sets
+# G_RATE[SIZE].
+declare -A G_RATE=()
+G_SIZES=${QC_BENCH_GROWTH:-10000 100000} # on SQLite
+# CPU us per job of KEY's last run besides the shells, and the broker's alone.
+cpu_overhead() {
+    local k=$1
+    awk -v b="${CPU[$k.broker]##* }" -v w="${CPU[$k.workers]##* }" -v g="${CPU[$k.guards]##* }" \
+        -v p="${CPU[$k.pg]##* }" -v d="${CPU[$k.driver]##* }" 'BEGIN {print b + w + g + p + d, b}'
+}
+measure_growth() { # label tag sizes...
+    local label=$1 tag=$2 n base v ratio secs o5 b5 on bn
+    shift 2
+    G_RATE=()
+    start_broker "growth-$label"
+    start_workers 2
+    for n in "$@"; do
+        log "$label: growth, 5,000 then $(int "$n") x true on 2 workers (once each)"
+        cpu_reset g5
+        cpu_reset gn
+        e2e_cpu g5 --n 5000 --batch 1000 --timeout 240
+        base=$RATE
+        e2e_cpu gn --n "$n" --batch 1000 --timeout $((n / 20 + 300))
+        v=$RATE
+        G_RATE[$n]=$v
+        read -r o5 b5 <<<"$(cpu_overhead g5)"
+        read -r on bn <<<"$(cpu_overhead gn)"
+        ratio=$(awk -v a="$v" -v b="$base" 'BEGIN {print a / b}')
+        secs=$(awk -v n="$n" -v r="$v" 'BEGIN {printf "%.1f", n / r}')
+        row "${tag}3g end to end, $(int "$n") x \`true\`, 2 workers, run once (jobs/s; $secs s; CPU µs/job besides shells, of it broker)" \
+            "$(int "$v"); CPU $(int "$on"), broker $(int "$bn")" \
+            "5,000 just before, same broker: $(int "$base")/s; CPU $(int "$o5"), broker $(int "$b5")${A_E2E:+ (row 3: $(int "$(med $A_E2E)")/s)}" \
+            "$(num "$ratio") (CPU $(num "$(awk -v a="$o5" -v b="$on" 'BEGIN {print a / b}')"))" \
+            ">= 0.90 (cost per job flat)" "$(verdict "$ratio" ge 0.9)"
+    done
+    stop_workers
+    stop_broker
+}
+
+# 3w: many running. 8 workers x --concurrency 4 (32 slots) run N x
+# `sleep 0.01`, against posix_spawn of the same command 32 at a time, run
+# by run; with the CPU per job (row 3wp) of the queuectl runs. Sets W_QC.
+W_N=${QC_BENCH_MANY_N:-5000}
+((W_N > 0 && W_N % 1000 == 0)) || die "QC_BENCH_MANY_N must be a multiple of 1,000 (batches of 1,000)"
+measure_many() { # label tag
+    local label=$1 tag=$2 r ratio
+    W_QC="" W_SPAWN=""
+    cpu_reset many
+    log "$label: many running, $(int "$W_N") x sleep 0.01 on 8 workers x 4 vs posix_spawn, 32 in parallel ($RUNS runs)"
+    start_broker "many-$label"
+    start_workers 8 4
+    for ((r = 0; r < RUNS; r++)); do
+        spawn_cpu many --n "$W_N" --par 32 --command 'sleep 0.01'
+        W_SPAWN+=" $RATE"
+        e2e_cpu many --n "$W_N" --batch 1000 --timeout 600 --command 'sleep 0.01'
+        W_QC+=" $RATE"
+    done
+    stop_workers
+    stop_broker
+    need $W_QC $W_SPAWN
+    ratio=$(paired / "$W_QC" "$W_SPAWN")
+    row "${tag}3w many running: $(int "$W_N") x \`sleep 0.01\`, 8 workers x \`--concurrency 4\` (jobs/s)" \
+        "$(fmt_int $W_QC)" "posix_spawn \`sh -c 'sleep 0.01'\`, 32 in parallel: $(fmt_int $W_SPAWN)/s" \
+        "$(num "$ratio")" ">= 0.80 x spawn" "$(verdict "$ratio" ge 0.8)"
+    cpu_row "$tag" many 3w 0.80 "$W_QC" "$W_SPAWN"
 }
 
 log "machine: $(nproc) CPUs, $(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo), load $(cut -d' ' -f1-3 /proc/loadavg)"
@@ -316,8 +576,82 @@ measure_chain() {
 # QC_BENCH_QUICK=1: only end to end (row 3), mixed lengths (row 3m) and the
 # chain (row 3c; QC_BENCH_NO_CHAIN=1 leaves it out), for comparing builds
 # quickly (QC_BENCH_BIN=DIR).
+print_rows() {
+    printf '\n| figure | queuectl | baseline | ratio | target | result |\n|---|---|---|---|---|---|\n'
+    printf '%s\n' "${ROWS[@]}"
+}
+
+# PostgreSQL 15 (fsync on) for section 8: a throw-away cluster in $T/pg;
+# brokers started while BENCH_PG is set get a fresh database in it.
+pg_begin() {
+    # shellcheck source=tests/pg/lib.sh
+    . "$ROOT/tests/pg/lib.sh"
+    log "postgresql: starting a throw-away PostgreSQL 15 cluster (fsync on)"
+    chmod 0711 "$T" # the postgres user needs to reach $T/pg
+    pg_start "$T/pg" "fsync = on" "full_page_writes = on" "shared_buffers = 128MB" \
+        "max_wal_size = 1GB" >/dev/null || die "PostgreSQL did not start"
+    BENCH_PG=1
+}
+pg_end() {
+    pg_stop "$PG_DIR"
+    PG_DIR=""
+    BENCH_PG=""
+}
+# 3g at 100,000 jobs on PostgreSQL only with QC_BENCH_PG_100K=1; otherwise a
+# row saying why not, with the time it would take at the 10,000 rate.
+pg_growth() { # label tag
+    if [ -n "${QC_BENCH_PG_100K:-}" ]; then
+        measure_growth "$1" "$2" 10000 100000
+    else
+        measure_growth "$1" "$2" 10000
+        row "${2}3g end to end, 100,000 x \`true\`, 2 workers" "not run" \
+            "at the 10,000 rate ($(int "${G_RATE[10000]}")/s) it would take $(awk -v r="${G_RATE[10000]}" \
+                'BEGIN {printf "%.0f", 100000 / r}') s; QC_BENCH_PG_100K=1 runs it" "-" "-" "-"
+    fi
+}
+
+A_E2E="" A_SPAWN="" W_QC=""
+
+# QC_BENCH_ONLY="ROWS... [sqlite] [pg]": only the named rows among e2e (3
+# and its CPU, 3p), growth (3g: 10,000 and 100,000 jobs; 10,000 on
+# PostgreSQL unless QC_BENCH_PG_100K=1) and many (3w and its CPU, 3wp), on
+# the backends named (SQLite when none is), e.g. "growth many sqlite pg".
+if [ -n "${QC_BENCH_ONLY:-}" ]; then
+    only() { [[ " $QC_BENCH_ONLY " == *" $1 "* ]]; }
+    only_rows() { # label tag e2e-target growth-function
+        A_SPAWN="" A_E2E=""
+        if only e2e; then
+            cpu_reset e2e
+            log "$1: end to end, 5,000 x true on 2 workers vs posix_spawn, 2 in parallel ($RUNS runs)"
+            start_broker "e2e-$1"
+            start_workers 2
+            e2e_runs
+            stop_workers
+            stop_broker
+            need $A_SPAWN $A_E2E
+            e2e_row "$2" "$3"
+        fi
+        ! only growth || $4 "$1" "$2"
+        ! only many || measure_many "$1" "$2"
+    }
+    # shellcheck disable=SC2086 # the sizes are words
+    sqlite_growth() { measure_growth "$1" "$2" $G_SIZES; }
+    if only sqlite || ! only pg; then
+        only_rows default "" 0.90 sqlite_growth
+    fi
+    if only pg; then
+        [ -x /usr/lib/postgresql/15/bin/initdb ] || die "PostgreSQL 15 is not installed"
+        pg_begin
+        only_rows postgresql "8 PostgreSQL: " 0.80 pg_growth
+        pg_end
+    fi
+    print_rows
+    exit 0
+fi
+
 if [ -n "${QC_BENCH_QUICK:-}" ]; then
     A_SPAWN="" A_E2E=""
+    cpu_reset e2e
     log "quick: end to end, 5,000 x true on 2 workers vs posix_spawn, 2 in parallel ($RUNS runs)"
     start_broker e2e-quick
     start_workers 2
@@ -329,8 +663,7 @@ if [ -n "${QC_BENCH_QUICK:-}" ]; then
     measure_mixed
     # A build from before dependencies existed can't run the chain.
     [ -n "${QC_BENCH_NO_CHAIN:-}" ] || measure_chain
-    printf '\n| figure | queuectl | baseline | ratio | target | result |\n|---|---|---|---|---|---|\n'
-    printf '%s\n' "${ROWS[@]}"
+    print_rows
     exit 0
 fi
 
@@ -340,6 +673,16 @@ D_ENQ1=$A_ENQ1 D_BATCH=$A_BATCH D_ENQ4=$A_ENQ4 D_E2E=$A_E2E
 core_rows "" 0.90
 measure_mixed
 measure_chain
+D_G10="" D_W=""
+if ! skip growth; then
+    # shellcheck disable=SC2086 # the sizes are words
+    measure_growth default "" $G_SIZES
+    D_G10=${G_RATE[10000]:-}
+fi
+if ! skip many; then
+    measure_many default ""
+    D_W=$W_QC
+fi
 need $P_QC50 $P_SP50 $P_QC99 $P_SP99
 # The driver reports microseconds; the table shows milliseconds.
 ms() { local v out=""; for v in "$@"; do out+=" $(awk -v u="$v" 'BEGIN {print u / 1000}')"; done; echo $out; }
@@ -414,22 +757,29 @@ fi
 # 8: PostgreSQL 15 (fsync on), same work, then the failover time.
 PG_NOTE=""
 if ! skip pg && [ -x /usr/lib/postgresql/15/bin/initdb ]; then
-    . "$ROOT/tests/pg/lib.sh"
-    log "postgresql: starting a throw-away PostgreSQL 15 cluster (fsync on)"
-    chmod 0711 "$T" # the postgres user needs to reach $T/pg
-    pg_start "$T/pg" "fsync = on" "full_page_writes = on" "shared_buffers = 128MB" \
-        "max_wal_size = 1GB" >/dev/null || die "PostgreSQL did not start"
-    BENCH_PG=1
+    pg_begin
     measure_core postgresql
     G_ENQ1=$A_ENQ1 G_BATCH=$A_BATCH G_ENQ4=$A_ENQ4 G_E2E=$A_E2E
     core_rows "8 PostgreSQL: " 0.80
-    for q in 1 b 4 e; do
+    G_G10="" G_W=""
+    if ! skip growth; then
+        pg_growth postgresql "8 PostgreSQL: "
+        G_G10=${G_RATE[10000]:-}
+    fi
+    if ! skip many; then
+        measure_many postgresql "8 PostgreSQL: "
+        G_W=$W_QC
+    fi
+    for q in 1 b 4 e g w; do
         case $q in
         1) set -- "1 enqueue, 1 client" "$G_ENQ1" "$D_ENQ1" ;;
         b) set -- "2a batches of 1,000" "$G_BATCH" "$D_BATCH" ;;
         4) set -- "2b 4 clients" "$G_ENQ4" "$D_ENQ4" ;;
         e) set -- "3 end to end" "$G_E2E" "$D_E2E" ;;
+        g) set -- "3g end to end, 10,000 jobs, run once" "$G_G10" "$D_G10" ;;
+        w) set -- "3w many running" "$G_W" "$D_W" ;;
         esac
+        [ -n "$2" ] && [ -n "$3" ] || continue # a section left out
         row "8 PostgreSQL vs SQLite (default): $1 (jobs/s)" "$(fmt_int $2)" \
             "SQLite: $(fmt_int $3)" "$(num "$(paired / "$2" "$3")")" "-" "-"
     done
@@ -477,9 +827,7 @@ if ! skip pg && [ -x /usr/lib/postgresql/15/bin/initdb ]; then
     row "8 PostgreSQL failover: kill -9 the active broker -> first completion on the other (ms)" \
         "$(fmt_int $FO_FIRST)" "-> the other answers: $(fmt_int $FO_TAKE) ms" "-" "< 5,000 (takeover)" \
         "$(verdict "$(med $FO_TAKE)" lt 5000)"
-    pg_stop "$PG_DIR"
-    PG_DIR=""
-    BENCH_PG=""
+    pg_end
 elif ! skip pg; then
     PG_NOTE="PostgreSQL 15 is not installed (scripts/deps.sh installs it)"
 fi
@@ -569,6 +917,8 @@ against the baseline measured just before each run. End to end is measured with 
 2 workers (\`--concurrency 1\` each) already running: the clock runs from the first
 enqueue (batches of 1,000) until nothing is pending or running. Pickup latency includes
 /bin/sh startup on both sides (the job is \`echo s > FIFO\`, a shell builtin).
+Rows 3g run once each. Rows 3p and 3wp: CPU time per job by process, read from /proc
+around each run (docs/PERFORMANCE.md, "How CPU per job is measured").
 
 | figure | queuectl | baseline | ratio | target | result |
 |---|---|---|---|---|---|

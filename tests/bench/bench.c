@@ -19,7 +19,10 @@
  *   chain         --ep EP [--n N --runs R --timeout S]  completions/s of N jobs, each
  *                 waiting for the one before (enqueue "after"), one atomic batch
  *   drain         --ep EP --n N [--timeout S]           completions/s over the next N
- *   spawn-rate    [--n N --par P --runs R]              posix_spawn of sh -c true
+ *   spawn-rate    [--n N --par P --runs R]              posix_spawn of sh -c true, P at a time
+ *   (e2e, spawn-rate: --command CMD runs CMD instead of true; --cpu 1 appends the
+ *   CPU microseconds per job over all runs: e2e its own (the driver: enqueue and
+ *   polling), spawn-rate its children's (the shells) and then its own)
  *   pickup        --ep EP --fifo PATH [--n N --runs R]  us, p50 and p99
  *   spawn-latency --fifo PATH [--n N --runs R]          us, p50 and p99
  *   fill          --ep EP --n N [--batch B]             enqueue N jobs, print seconds and jobs/s
@@ -50,6 +53,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -101,6 +105,16 @@ static int cmp_double(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
+/* CPU time (user + system) of this process or of its reaped children, us. */
+static double cpu_us(int who)
+{
+    struct rusage ru;
+    if (getrusage(who, &ru) != 0)
+        die("getrusage: %s", strerror(errno));
+    return (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1e6 +
+           (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec);
+}
+
 static double median(double *v, int n)
 {
     qsort(v, (size_t)n, sizeof *v, cmp_double);
@@ -129,8 +143,8 @@ static void print_triple(double *v, int n)
 static const char *s_job_extra = NULL;
 
 typedef struct {
-    const char *ep, *dir, *addr, *fifo, *request;
-    long n, runs, batch, clients, par, workers, count, poll_ms;
+    const char *ep, *dir, *addr, *fifo, *request, *command;
+    long n, runs, batch, clients, par, workers, count, poll_ms, cpu;
     double secs, timeout;
     char **rest; /* after "--" */
 } opts_t;
@@ -148,6 +162,7 @@ static const struct {
     {"--addr", OPT_STR, offsetof(opts_t, addr)},
     {"--fifo", OPT_STR, offsetof(opts_t, fifo)},
     {"--request", OPT_STR, offsetof(opts_t, request)},
+    {"--command", OPT_STR, offsetof(opts_t, command)},
     {"--n", OPT_LONG, offsetof(opts_t, n)},
     {"--runs", OPT_LONG, offsetof(opts_t, runs)},
     {"--batch", OPT_LONG, offsetof(opts_t, batch)},
@@ -156,6 +171,7 @@ static const struct {
     {"--workers", OPT_LONG, offsetof(opts_t, workers)},
     {"--count", OPT_LONG, offsetof(opts_t, count)},
     {"--poll-ms", OPT_LONG, offsetof(opts_t, poll_ms)},
+    {"--cpu", OPT_LONG, offsetof(opts_t, cpu)},
     {"--secs", OPT_DOUBLE, offsetof(opts_t, secs)},
     {"--timeout", OPT_DOUBLE, offsetof(opts_t, timeout)},
 };
@@ -642,8 +658,10 @@ static int cmd_e2e(const opts_t *o)
 {
     double timeout = o->timeout > 0 ? o->timeout : 120;
     zsock_t *s = req_connect(o->ep, 0);
-    char *request = enqueue_request(o->batch, "true");
+    char *request = enqueue_request(o->batch, o->command ? o->command : "true");
     double rates[MAX_RUNS];
+    double cpu0 = cpu_us(RUSAGE_SELF);
+    long jobs = 0;
     for (long r = 0; r < o->runs; r++) {
         long c0, c1 = 0, p, pr, f, d;
         qc_counts(s, &c0, &p, &pr, &f, &d);
@@ -671,8 +689,11 @@ static int cmd_e2e(const opts_t *o)
             die("e2e: %ld jobs completed, expected %ld (failed %ld, dead %ld)", c1 - c0, o->n, f,
                 d);
         rates[r] = (double)(c1 - c0) / ((double)(t1 - t0) / 1e9);
+        jobs += c1 - c0;
     }
     print_triple(rates, (int)o->runs);
+    if (o->cpu)
+        printf(" %.1f", (cpu_us(RUSAGE_SELF) - cpu0) / (double)jobs);
     printf("\n");
     free(request);
     zsock_destroy(&s);
@@ -834,17 +855,19 @@ static void wait_child(pid_t pid)
         die("child %d failed (status %d)", (int)pid, status);
 }
 
-/* posix_spawn of /bin/sh -c true, `par` at a time. */
+/* posix_spawn of /bin/sh -c true (or --command), `par` at a time. */
 static int cmd_spawn_rate(const opts_t *o)
 {
     long par = o->par > 0 ? o->par : 2;
+    const char *command = o->command ? o->command : "true";
     double rates[MAX_RUNS];
+    double self0 = cpu_us(RUSAGE_SELF), kids0 = cpu_us(RUSAGE_CHILDREN);
     for (long r = 0; r < o->runs; r++) {
         int64_t t0 = now_ns();
         long started = 0, running = 0;
         while (started < o->n || running > 0) {
             while (running < par && started < o->n) {
-                spawn_sh("true");
+                spawn_sh(command);
                 started++;
                 running++;
             }
@@ -855,12 +878,17 @@ static int cmd_spawn_rate(const opts_t *o)
             if (pid < 0)
                 die("waitpid: %s", strerror(errno));
             if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-                die("sh -c true failed");
+                die("sh -c %s failed", command);
             running--;
         }
         rates[r] = (double)o->n / secs_since(t0);
     }
     print_triple(rates, (int)o->runs);
+    if (o->cpu) {
+        double jobs = (double)o->n * (double)o->runs;
+        printf(" %.1f %.1f", (cpu_us(RUSAGE_CHILDREN) - kids0) / jobs,
+               (cpu_us(RUSAGE_SELF) - self0) / jobs);
+    }
     printf("\n");
     return 0;
 }
