@@ -334,6 +334,7 @@ struct _qc_store_backend_t {
     int reconnected;                /* a new session since qc_pg_take_reconnected */
     int synchronous_full;           /* every transaction is flushed (--synchronous full) */
     int in_tx;
+    int begun;          /* BEGIN was sent for the open transaction (on its first statement) */
     int pipeline;       /* in libpq pipeline mode: the open transaction's statements */
     int doomed;         /* a queued statement failed: the transaction can only roll back */
     int committed;      /* the last COMMIT committed */
@@ -353,6 +354,7 @@ struct _qc_store_backend_t {
     int64_t epoch;              /* the lease we hold; 0 for none */
     int64_t lease_until_mono;   /* when we must assume it is gone */
     int64_t renewed_until_mono; /* the same, once the open transaction commits */
+    int64_t renew_queued_mono;  /* when the open transaction's renewal was queued */
     char holder[128];
 };
 
@@ -469,6 +471,7 @@ static void s_read_to_sync(qc_store_backend_t *self)
 }
 
 static PGresult *s_wait(qc_store_backend_t *self, int synced);
+static int s_open(qc_store_backend_t *self);
 static void s_move(qc_store_backend_t *self, int from, int to);
 static int64_t s_i64(PGresult *res, int row, int col);
 
@@ -476,7 +479,7 @@ static int64_t s_i64(PGresult *res, int row, int col);
 static int s_queue(qc_store_backend_t *self, const char *sql, int n, const char *const *params,
                    s_qkind_t kind, int64_t arg)
 {
-    if (self->doomed)
+    if (self->doomed || s_open(self) != 0)
         return -1;
     int which = s_prepared_index(sql);
     char name[16];
@@ -942,16 +945,25 @@ int qc_pg_begin(qc_store_backend_t *self)
         return -1;
     }
     self->pipeline = self->in_tx = 1;
+    self->begun = 0; /* BEGIN goes with the first statement, if any */
+    return 0;
+}
+
+/* Before a transaction's first statement: BEGIN and the renewal, queued
+ * ahead of it. The renewal fails (and with it all that is queued behind it,
+ * COMMIT included) if someone took the lease. 0, or -1 (doomed). */
+static int s_open(qc_store_backend_t *self)
+{
+    if (!self->pipeline || self->begun)
+        return 0;
+    self->begun = 1;
     self->transactions++;
-    /* The renewal first, queued with BEGIN: it fails (and with it all that
-     * is queued behind it, COMMIT included) if someone took the lease. */
     s_ints_t ints;
     const char *p[2] = {s_int(&ints, 0, self->epoch), s_int(&ints, 1, self->lease_ms)};
+    self->renew_queued_mono = qc_clock_mono_ms();
     if (s_queue(self, "BEGIN", 0, NULL, S_Q_OK, 0) != 0 ||
-        s_queue(self, s_sql_lease_renew, 2, p, S_Q_RENEW, qc_clock_mono_ms()) != 0) {
-        qc_pg_rollback(self);
+        s_queue(self, s_sql_lease_renew, 2, p, S_Q_RENEW, self->renew_queued_mono) != 0)
         return -1;
-    }
     return 0;
 }
 
@@ -978,6 +990,19 @@ int qc_pg_commit(qc_store_backend_t *self)
      * all behind it, COMMIT included): nothing to read before COMMIT. */
     if (self->doomed)
         return -1; /* the caller rolls back */
+    /* A pass that touched nothing costs nothing until a quarter of the lease
+     * has gone since its last renewal; then it renews it (BEGIN, renewal,
+     * COMMIT: one round trip). Passes come at least every heartbeat (at most
+     * half the lease), so a renewal is committed by three quarters of the
+     * lease, before the four fifths after which the broker sends nothing. */
+    if (!self->begun && qc_clock_mono_ms() <=
+                            self->lease_until_mono - self->lease_ms * 4 / 5 + self->lease_ms / 4) {
+        s_pipeline_end(self);
+        self->in_tx = 0;
+        return 0;
+    }
+    if (s_open(self) != 0)
+        return -1;
     int any = 0;
     for (int i = 0; i < S_T_COUNT; i++)
         any |= self->tx_totals[i] != 0;
@@ -992,7 +1017,8 @@ int qc_pg_commit(qc_store_backend_t *self)
     /* A long pass renews again: we hold the row, so this always matches, and
      * what we send after the commit is covered from here. */
     int64_t renew_mono = qc_clock_mono_ms();
-    if (renew_mono > self->lease_until_mono - self->lease_ms / 2) {
+    if (renew_mono >
+        self->renew_queued_mono + self->lease_ms - self->lease_ms / 5 - self->lease_ms / 2) {
         const char *p[2] = {s_int(&ints, S_T_COUNT, self->epoch),
                             s_int(&ints, S_T_COUNT + 1, self->lease_ms)};
         if (s_queue(self, s_sql_lease_renew, 2, p, S_Q_RENEW, renew_mono) != 0)
@@ -1035,10 +1061,11 @@ void qc_pg_rollback(qc_store_backend_t *self)
 {
     if (self->pipeline && PQstatus(self->conn) == CONNECTION_OK) {
         /* Read what is queued (prepared statements made or not), then end. */
-        if (self->in_tx && PQsendQueryParams(self->conn, "ROLLBACK", 0, NULL, NULL, NULL, NULL, 0))
+        if (self->in_tx && self->begun &&
+            PQsendQueryParams(self->conn, "ROLLBACK", 0, NULL, NULL, NULL, NULL, 0))
             s_push(self, S_Q_OK, 0, 0);
         self->doomed = 1; /* a rolled-back transaction's failures are not news */
-        if (PQpipelineSync(self->conn) == 1)
+        if (self->queued_count > 0 && PQpipelineSync(self->conn) == 1)
             PQclear(s_wait(self, 1));
         s_pipeline_end(self);
     } else if (self->pipeline) {

@@ -3,7 +3,8 @@
 # store_round_trips (every wait for the server) and store_transactions. Three
 # workloads, each on a fresh broker and database: 1,000 single-job enqueue
 # requests one after another, one batch of 1,000 jobs, and 1,000 `true` jobs
-# run end to end by 2 workers of one slot each, then of 4 slots each. Prints round trips per job and
+# run end to end by 2 workers of one slot each, then of 4 slots each; then
+# 6 s idle with those workers connected. Prints round trips per job and
 # per transaction, and fails above the bounds this tree meets with room to
 # spare (a regression to a round trip per statement fails it).
 . "$(dirname "$0")/../integration/lib.sh"
@@ -40,6 +41,8 @@ if what == "single":
         call({"op": "enqueue", "job": {"command": "true"}})
 elif what == "batch":
     call({"op": "enqueue", "jobs": [{"command": "true"} for _ in range(n)]})
+elif what == "idle":
+    time.sleep(n)
 elif what == "e2e":
     call({"op": "enqueue", "jobs": [{"command": "true"} for _ in range(n)]})
     deadline = time.time() + 100
@@ -100,4 +103,12 @@ fresh 4
 workers 2 --concurrency 4
 read -r r t < <(rt e2e "$N")
 report "end to end ($N true, 2 workers x 4 slots)" "$N" "$r" "$t" "$MAX_E2E"
+
+# Idle with the 2 workers heartbeating: a pass that touches nothing costs
+# nothing, but the lease is renewed every quarter of it (3 s by default).
+read -r r t < <(rt idle 6)
+per_s=$(awk -v r="$r" 'BEGIN { printf "%.2f", r / 6 }')
+note "idle, 2 workers: $r round trips in $t transactions in 6 s: $per_s per second"
+[ -n "${QC_RT_NO_BOUNDS:-}" ] || awk -v a="$per_s" 'BEGIN { exit !(a <= 2) }' ||
+    fail "idle: $per_s round trips per second, more than 2"
 note "ok"
