@@ -133,15 +133,15 @@ void qc_events_job(qc_broker_t *broker, const qc_job_event_t *event)
     if (event->command)
         cJSON_AddStringToObject(body, "command", event->command);
     if (event->with_counts) {
-        cJSON_AddNumberToObject(body, "attempts", event->attempts);
+        qc_json_add_int(body, "attempts", event->attempts);
         if (event->max_retries >= 0) /* a job row that couldn't be read */
-            cJSON_AddNumberToObject(body, "max_retries", event->max_retries);
+            qc_json_add_int(body, "max_retries", event->max_retries);
     }
-    cJSON_AddNumberToObject(body, "priority", event->priority);
+    qc_json_add_int(body, "priority", event->priority);
     if (event->attempt > 0)
-        cJSON_AddNumberToObject(body, "attempt", event->attempt);
+        qc_json_add_int(body, "attempt", event->attempt);
     if (event->has_exit_code && event->exit_code >= 0)
-        cJSON_AddNumberToObject(body, "exit_code", event->exit_code);
+        qc_json_add_int(body, "exit_code", event->exit_code);
     if (event->error && *event->error)
         cJSON_AddStringToObject(body, "error", event->error);
     if (event->worker_id)
@@ -173,8 +173,8 @@ void qc_events_worker(qc_broker_t *broker, const char *what, const qc_worker_t *
     cJSON *body = cJSON_CreateObject();
     cJSON_AddStringToObject(body, "worker_id", worker->worker_id);
     cJSON_AddStringToObject(body, "host", worker->host);
-    cJSON_AddNumberToObject(body, "pid", worker->pid);
-    cJSON_AddNumberToObject(body, "slots", worker->slots);
+    qc_json_add_int(body, "pid", worker->pid);
+    qc_json_add_int(body, "slots", worker->slots);
     s_add_now(broker, body);
     qc_outbox_publish(broker->outbox, topic, body);
     cJSON_Delete(body);

@@ -76,3 +76,10 @@ int qc_json_depth_ok(const cJSON *item, int max_depth)
             return 0;
     return 1;
 }
+
+cJSON *qc_json_add_int(cJSON *obj, const char *key, int64_t value)
+{
+    char text[24];
+    snprintf(text, sizeof text, "%lld", (long long)value);
+    return cJSON_AddRawToObject(obj, key, text);
+}

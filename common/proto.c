@@ -62,14 +62,14 @@ cJSON *qc_result_to_json(const qc_result_t *r)
 {
     cJSON *obj = cJSON_CreateObject();
     cJSON_AddStringToObject(obj, "id", r->id);
-    cJSON_AddNumberToObject(obj, "attempt", r->attempt);
+    qc_json_add_int(obj, "attempt", r->attempt);
     cJSON_AddStringToObject(obj, "outcome", qc_outcome_name(r->outcome));
-    cJSON_AddNumberToObject(obj, "exit_code", r->exit_code);
-    cJSON_AddNumberToObject(obj, "signal", r->signal);
-    cJSON_AddNumberToObject(obj, "started_at_ms", (double)r->started_at_ms);
-    cJSON_AddNumberToObject(obj, "finished_at_ms", (double)r->finished_at_ms);
-    cJSON_AddNumberToObject(obj, "cpu_ms", (double)r->cpu_ms);
-    cJSON_AddNumberToObject(obj, "max_rss_kb", (double)r->max_rss_kb);
+    qc_json_add_int(obj, "exit_code", r->exit_code);
+    qc_json_add_int(obj, "signal", r->signal);
+    qc_json_add_int(obj, "started_at_ms", r->started_at_ms);
+    qc_json_add_int(obj, "finished_at_ms", r->finished_at_ms);
+    qc_json_add_int(obj, "cpu_ms", r->cpu_ms);
+    qc_json_add_int(obj, "max_rss_kb", r->max_rss_kb);
     cJSON_AddStringToObject(obj, "error", r->error);
     cJSON_AddStringToObject(obj, "stdout_tail", r->stdout_tail ? r->stdout_tail : "");
     cJSON_AddStringToObject(obj, "stderr_tail", r->stderr_tail ? r->stderr_tail : "");
@@ -161,7 +161,7 @@ const char *qc_wmsg_command(qc_wmsg_type_t type)
 static void s_add_run(cJSON *obj, const qc_wmsg_run_t *run)
 {
     cJSON_AddStringToObject(obj, "id", run->id);
-    cJSON_AddNumberToObject(obj, "attempt", run->attempt);
+    qc_json_add_int(obj, "attempt", run->attempt);
 }
 
 static cJSON *s_runs(const qc_wmsg_run_t *runs, int count)
@@ -186,8 +186,8 @@ static cJSON *s_body(const qc_wmsg_t *msg)
         cJSON_AddStringToObject(body, "worker_id", h->worker_id);
         cJSON_AddStringToObject(body, "instance", h->instance);
         cJSON_AddStringToObject(body, "host", h->host);
-        cJSON_AddNumberToObject(body, "pid", h->pid);
-        cJSON_AddNumberToObject(body, "slots", h->slots);
+        qc_json_add_int(body, "pid", h->pid);
+        qc_json_add_int(body, "slots", h->slots);
         cJSON_AddStringToObject(body, "version", h->version ? h->version : QC_VERSION);
         cJSON_AddItemToObject(body, "running", s_runs(h->running, h->running_count));
         cJSON_AddItemToObject(body, "finished", s_runs(h->finished, h->finished_count));
@@ -209,7 +209,7 @@ static cJSON *s_body(const qc_wmsg_t *msg)
     case QC_WMSG_STARTED:
         body = cJSON_CreateObject();
         s_add_run(body, &msg->run);
-        cJSON_AddNumberToObject(body, "started_at_ms", (double)msg->started.started_at_ms);
+        qc_json_add_int(body, "started_at_ms", msg->started.started_at_ms);
         break;
     case QC_WMSG_RESULT:
         body = qc_result_to_json(&msg->result);
@@ -223,14 +223,14 @@ static cJSON *s_body(const qc_wmsg_t *msg)
     case QC_WMSG_WELCOME:
         body = cJSON_CreateObject();
         cJSON_AddStringToObject(body, "worker_id", msg->welcome.worker_id);
-        cJSON_AddNumberToObject(body, "heartbeat_ms", (double)msg->welcome.heartbeat_ms);
-        cJSON_AddNumberToObject(body, "liveness_ms", (double)msg->welcome.liveness_ms);
+        qc_json_add_int(body, "heartbeat_ms", msg->welcome.heartbeat_ms);
+        qc_json_add_int(body, "liveness_ms", msg->welcome.liveness_ms);
         break;
     case QC_WMSG_JOB:
         body = cJSON_CreateObject();
         s_add_run(body, &msg->run);
         cJSON_AddStringToObject(body, "command", msg->job.command);
-        cJSON_AddNumberToObject(body, "timeout_s", (double)msg->job.timeout_s);
+        qc_json_add_int(body, "timeout_s", msg->job.timeout_s);
         if (msg->job.env)
             cJSON_AddItemToObject(body, "env", cJSON_Duplicate(msg->job.env, 1));
         if (msg->job.cwd)
