@@ -95,7 +95,9 @@ qc_store_backend_t *qc_sqlite_open(const char *path, int synchronous_full, char 
 void qc_sqlite_destroy(qc_store_backend_t **self_p);
 extern const qc_store_ops_t qc_sqlite_ops;
 
-/* PostgreSQL (store_pg.c): uri is a libpq connection URI. NULL with
+/* PostgreSQL (store_pg.c, built as the module queuectl-pg.so that
+ * store_front.c loads; these two are all it looks up): uri is a libpq
+ * connection URI. NULL with
  * *failure (QC_STORE_FAIL_) and the reason in err. */
 qc_store_backend_t *qc_pg_open(const char *uri, int synchronous_full, int64_t lease_ms,
                                int *failure, char *err, size_t errlen);

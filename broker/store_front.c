@@ -4,9 +4,12 @@
 #include "queuectl/log.h"
 #include "queuectl/parse.h"
 
+#include <dlfcn.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 struct _qc_store_t {
     const qc_store_ops_t *ops;
@@ -74,6 +77,59 @@ static void s_scrub_password(const char *db, char *text)
     }
 }
 
+/* The PostgreSQL store is queuectl-pg.so, loaded the first time a
+ * postgresql:// database is opened, so a broker on SQLite never maps libpq
+ * and the TLS, LDAP and Kerberos libraries it pulls in. Looked for in
+ * $QUEUECTL_PG_MODULE, beside the running executable (a build tree), then
+ * where it is installed. Never unloaded. */
+typedef qc_store_backend_t *s_pg_open_fn(const char *uri, int synchronous_full, int64_t lease_ms,
+                                         int *failure, char *err, size_t errlen);
+static const qc_store_ops_t *s_pg_ops;
+static s_pg_open_fn *s_pg_open;
+
+static int s_pg_load(char *err, size_t errlen)
+{
+    if (s_pg_ops)
+        return 0;
+    char beside[PATH_MAX] = "";
+    ssize_t n = readlink("/proc/self/exe", beside, sizeof beside - 1);
+    if (n > 0) {
+        beside[n] = '\0';
+        char *slash = strrchr(beside, '/');
+        if (slash && (size_t)(slash - beside) + sizeof "/queuectl-pg.so" <= sizeof beside)
+            strcpy(slash, "/queuectl-pg.so");
+        else
+            beside[0] = '\0';
+    }
+    const char *env = getenv("QUEUECTL_PG_MODULE");
+    const char *paths[] = {beside[0] ? beside : NULL, QC_PG_MODULE_DIR "/queuectl-pg.so"};
+    if (env && *env) /* that one only */
+        paths[0] = env, paths[1] = NULL;
+    void *module = NULL;
+    char why[PATH_MAX + 128] = "";
+    for (size_t i = 0; i < sizeof paths / sizeof paths[0] && !module; i++) {
+        if (!paths[i] || (paths[i] != env && access(paths[i], F_OK) != 0))
+            continue;
+        if (!(module = dlopen(paths[i], RTLD_NOW | RTLD_LOCAL)))
+            snprintf(why, sizeof why, "%s", dlerror());
+    }
+    if (module) {
+        s_pg_ops = dlsym(module, "qc_pg_ops");
+        /* POSIX's way to take a function from dlsym without a cast C forbids. */
+        *(void **)&s_pg_open = dlsym(module, "qc_pg_open");
+        if (!s_pg_ops || !s_pg_open) {
+            snprintf(why, sizeof why, "%s", "it is not queuectl's PostgreSQL module");
+            s_pg_ops = NULL;
+        }
+    }
+    if (!s_pg_ops) {
+        snprintf(err, errlen, "PostgreSQL support is not available: %s",
+                 why[0] ? why : "no queuectl-pg.so beside the broker or in " QC_PG_MODULE_DIR);
+        return -1;
+    }
+    return 0;
+}
+
 qc_store_t *qc_store_connect(const char *db, int synchronous_full, int64_t lease_ms, int *failure,
                              char *err, size_t errlen)
 {
@@ -86,8 +142,10 @@ qc_store_t *qc_store_connect(const char *db, int synchronous_full, int64_t lease
         return NULL;
     }
     if (qc_store_is_postgres(db)) {
-        self->ops = &qc_pg_ops;
-        self->backend = qc_pg_open(db, synchronous_full, lease_ms, &why, err, errlen);
+        if (s_pg_load(err, errlen) == 0) {
+            self->ops = s_pg_ops;
+            self->backend = s_pg_open(db, synchronous_full, lease_ms, &why, err, errlen);
+        }
     } else {
         self->ops = &qc_sqlite_ops;
         self->backend = qc_sqlite_open(db, synchronous_full, err, errlen);

@@ -129,6 +129,16 @@ done
 for b in queuectl queuectl-broker queuectl-worker queuectl-dashboard; do
     [ -x "$ROOT/usr/bin/$b" ] || fail "/usr/bin/$b is not executable"
 done
+# The PostgreSQL store is a module the broker loads only for a postgresql://
+# database, from the package's library directory; the broker itself does not
+# link libpq (nor what libpq pulls in).
+module=$(cd "$ROOT" && find usr/lib -name queuectl-pg.so -path '*/queuectl/*' | head -1)
+[ -n "$module" ] || fail "missing from the package: queuectl/queuectl-pg.so under /usr/lib"
+grep -qa "/$(dirname "$module")" "$ROOT/usr/bin/queuectl-broker" ||
+    fail "queuectl-broker does not look for its PostgreSQL module in /$(dirname "$module")"
+! LC_ALL=C readelf -d "$ROOT/usr/bin/queuectl-broker" | grep -q 'libpq' ||
+    fail "queuectl-broker links libpq: it belongs to queuectl-pg.so"
+LC_ALL=C readelf -d "$ROOT/$module" | grep -q 'libpq' || fail "queuectl-pg.so does not link libpq"
 # Only the public headers are installed (client, job, protocol).
 headers=$(cd "$ROOT/usr/include/queuectl" && echo *)
 [ "$headers" = "client.h job.h protocol.h" ] || fail "installed headers: $headers"

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Start-up errors on PostgreSQL, each with a message naming the problem and
 # its own exit code, and never the password: the database server down (6), a
-# wrong password (7), an unknown database (8), a URI that isn't one (9). Then
+# wrong password (7), an unknown database (8), a URI that isn't one (9), no
+# PostgreSQL module to load (3). Then
 # a password given in the URI is masked in the log and in ps (argv), and one
 # from PGPASSFILE works without appearing anywhere. And queuectl broker start
 # --db URI starts a PostgreSQL broker whose ps shows no password.
@@ -28,6 +29,12 @@ expect 9 "not a valid PostgreSQL connection URI" "postgresql://[::1/queuectl"
 expect 9 "not a valid PostgreSQL connection URI" "postgresql://$PG_ADMIN@$tcp/postgres?colour=blue"
 expect 9 "invalid integer value" "postgresql://$PG_ADMIN@127.0.0.1:notaport/postgres"
 expect 9 "not a valid PostgreSQL connection URI" "postgresql://$PG_ADMIN:wrong-pw-42@[::1/queuectl"
+# No PostgreSQL module (queuectl-pg.so, which the broker loads only for a
+# postgresql:// database): said plainly, exit 3, no password. And a broker on
+# SQLite maps no libpq at all.
+QUEUECTL_PG_MODULE=/nonexistent/queuectl-pg.so expect 3 "PostgreSQL support is not available" \
+    "postgresql://$PG_ADMIN:$PG_PASSWORD@$tcp/postgres"
+! LC_ALL=C readelf -d "$BROKER" | grep -q 'libpq' || fail "queuectl-broker links libpq"
 # QUEUECTL_DB when there is no --db
 set +e; QUEUECTL_DB="postgresql://$PG_ADMIN:wrong-pw-42@$tcp/postgres" timeout 20 "$BROKER" \
     --events-endpoint none >"$QUEUECTL_HOME/out" 2>&1; rc=$?; set -e

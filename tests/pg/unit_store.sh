@@ -6,6 +6,6 @@ pg_env_load "$QC_PG_DIR"
 db=unit_store_$$
 pg_createdb "$db"
 rc=0
-QC_TEST_DB=$(pg_uri "$db") "$QC_BIN/tests/test_store" || rc=$?
+QC_TEST_DB=$(pg_uri "$db") QUEUECTL_PG_MODULE=$QC_BIN/queuectl-pg.so "$QC_BIN/tests/test_store" || rc=$?
 pg_sql postgres "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null
 exit $rc
