@@ -27,12 +27,15 @@ RUN cmake -S . -B /build -G Ninja -DCMAKE_BUILD_TYPE=Release \
 FROM debian:12-slim
 RUN apt-get update \
  && apt-get install -y --no-install-recommends \
-      libzmq5 libczmq4 libsodium23 libsqlite3-0 libcjson1 libmicrohttpd12 \
+      libzmq5 libczmq4 libsodium23 libsqlite3-0 libcjson1 libmicrohttpd12 libpq5 \
  && rm -rf /var/lib/apt/lists/* \
  && useradd --system --user-group --home-dir /var/lib/queuectl --shell /usr/sbin/nologin \
       queuectl \
  && install -d -m 0700 -o queuectl -g queuectl /var/lib/queuectl
 COPY --from=build /stage/usr/bin/ /usr/bin/
+# libqueuectl and queuectl/queuectl-pg.so (the PostgreSQL store, loaded for
+# a postgresql:// database only)
+COPY --from=build /stage/usr/lib/ /usr/lib/
 COPY --from=build /stage/usr/share/queuectl/ /usr/share/queuectl/
 ENV QUEUECTL_HOME=/var/lib/queuectl
 VOLUME /var/lib/queuectl
