@@ -174,7 +174,7 @@ def s_verify(db_path, ranlog, acked_files, forbidden_errors):
     runs_mismatch = sorted(i for i, row in jobs.items() if row[2] != attempts.get(i, 0))
 
     names = ["succeeded", "failed", "timed_out", "killed", "worker_lost", "spawn_failed",
-             "canceled"]
+             "canceled", "not_started"]
     print("# jobs acknowledged: %d (+%d committed with the answer lost), in the database: %d"
           % (len(acked), len(dups), len(jobs)))
     print("# lost: %d, not completed: %d, completed twice: %d, re-executed (ran more than once"
