@@ -71,7 +71,7 @@ if [ -n "${QC_BENCH_BIN:-}" ]; then
 else
     log "building queuectl (Release) in build-bench/"
     cmake -S . -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
-    cmake --build "$BUILD" --target queuectl-broker queuectl-worker >/dev/null
+    cmake --build "$BUILD" --target queuectl-broker queuectl-worker queuectl-pg >/dev/null
 fi
 mkdir -p "$BUILD/bench"
 DRV=$BUILD/bench/qc_bench

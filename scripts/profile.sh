@@ -34,7 +34,7 @@ if [ -z "$BIN" ]; then
     BIN=$ROOT/build-prof
     log "building queuectl (Release, -g) in build-prof/"
     cmake -S . -B "$BIN" -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_C_FLAGS=-g >/dev/null
-    cmake --build "$BIN" --target queuectl-broker queuectl-worker >/dev/null
+    cmake --build "$BIN" --target queuectl-broker queuectl-worker queuectl-pg >/dev/null
 fi
 mkdir -p "$ROOT/build-prof/bench"
 DRV=$ROOT/build-prof/bench/qc_bench
