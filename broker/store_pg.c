@@ -369,6 +369,15 @@ static const char *s_int(s_ints_t *ints, int slot, int64_t value)
     return ints->buf[slot];
 }
 
+/* items as the JSON text of a statement's parameter (jsonb_to_recordset),
+ * consuming them; NULL if out of memory. The caller frees it (cJSON_free). */
+static char *s_json_param(cJSON *items)
+{
+    char *json = items ? cJSON_PrintUnformatted(items) : NULL;
+    cJSON_Delete(items);
+    return json;
+}
+
 static void s_set_error(qc_store_backend_t *self, const char *what)
 {
     const char *msg = PQerrorMessage(self->conn);
@@ -1277,8 +1286,7 @@ int qc_pg_job_insert_many(qc_store_backend_t *self, const qc_job_spec_t *specs, 
             row, "run_at", (double)(spec->run_at_ms ? spec->run_at_ms : now_ms + spec->delay_ms));
         cJSON_AddItemToArray(rows, row);
     }
-    char *json = rows ? cJSON_PrintUnformatted(rows) : NULL;
-    cJSON_Delete(rows);
+    char *json = s_json_param(rows);
     if (!json)
         return -1;
     s_ints_t ints;
@@ -1459,8 +1467,7 @@ static int s_claim_many_send(qc_store_backend_t *self, const qc_worker_ref_t *wo
         cJSON_AddStringToObject(w, "token", workers[i].instance);
         cJSON_AddItemToArray(list, w);
     }
-    char *json = list ? cJSON_PrintUnformatted(list) : NULL;
-    cJSON_Delete(list);
+    char *json = s_json_param(list);
     if (!json)
         return -1;
     s_ints_t ints;
