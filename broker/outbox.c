@@ -157,17 +157,23 @@ unsigned qc_outbox_flush(qc_outbox_t *self, zsock_t *client, zsock_t *worker, zs
 {
     unsigned sent_on = 0;
     for (s_out_t *out = zlistx_first(self->queue); out; out = zlistx_next(self->queue)) {
-        if (!committed && out->kind == QC_OUT_AFTER_COMMIT)
+        if (committed <= 0 && out->kind == QC_OUT_AFTER_COMMIT)
             continue;
         /* Every client reply of a failed pass becomes an error, reads and
          * refusals included: a "duplicate" or a count read inside the
          * rolled-back transaction may describe what was never stored. */
-        if (!committed && out->kind == QC_OUT_CLIENT_REPLY) {
+        if (committed <= 0 && out->kind == QC_OUT_CLIENT_REPLY) {
             zframe_t *last = zmsg_last(out->msg);
             zmsg_remove(out->msg, last);
             zframe_destroy(&last);
-            cJSON *error = qc_outbox_error(QC_E_STORAGE, "the database could not commit: "
-                                                         "nothing was stored, try again");
+            cJSON *error =
+                committed < 0
+                    ? qc_outbox_error(QC_E_IN_DOUBT,
+                                      "the connection to the database broke while committing: "
+                                      "this may or may not have been stored; send it again "
+                                      "with the same ids ('duplicate' then means it was)")
+                    : qc_outbox_error(QC_E_STORAGE, "the database could not commit: "
+                                                    "nothing was stored, try again");
             s_add_json(out->msg, error);
             cJSON_Delete(error);
         }

@@ -57,9 +57,10 @@ void qc_outbox_purge(qc_outbox_t *self);
 
 /* Sends everything queued and empties the outbox. committed = 0 after a
  * failed commit: client replies become storage errors, AFTER_COMMIT
- * messages are dropped. A socket may be NULL (its messages are dropped).
- * local: the broker's local client socket (QC_OUT_TO_LOCAL), or NULL.
- * Returns which sockets were sent on, as bits 1 << qc_out_to_t. */
+ * messages are dropped; -1 after a commit in doubt (QC_STORE_IN_DOUBT): the
+ * same, with in_doubt errors (it may have been stored). A socket may be NULL (its messages are
+ * dropped). local: the broker's local client socket (QC_OUT_TO_LOCAL), or NULL. Returns which
+ * sockets were sent on, as bits 1 << qc_out_to_t. */
 unsigned qc_outbox_flush(qc_outbox_t *self, zsock_t *client, zsock_t *worker, zsock_t *events,
                          zsock_t *local, int committed);
 

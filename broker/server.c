@@ -76,7 +76,8 @@ static void s_on_signal(int signo)
 }
 
 /* Sends everything queued. committed = 0 after a failed commit: replies
- * become storage errors and jobs/acks are dropped. */
+ * become storage errors and jobs/acks are dropped; -1 after a commit in
+ * doubt: the same with in_doubt errors. */
 static void s_flush(s_server_t *server, int committed)
 {
     unsigned sent_on;
@@ -352,7 +353,8 @@ static void s_pass(s_server_t *server, int64_t *sweep_at_mono)
     }
     qc_timers_pass(broker, sweep_at_mono);
     qc_wrkcmd_dispatch(broker, qc_broker_wall_ms(broker));
-    if (qc_store_commit(broker->store) == 0) {
+    int committed = qc_store_commit(broker->store);
+    if (committed == 0) {
         broker->storage_backoff_ms = 0;
         qc_wrkcmd_dispatch_committed(broker); /* the JOBs of a claim sent with the commit */
         s_flush(server, 1);
@@ -362,14 +364,19 @@ static void s_pass(s_server_t *server, int64_t *sweep_at_mono)
         if (broker->storage_backoff_ms > 2000)
             broker->storage_backoff_ms = 2000;
         broker->dispatch_after_mono_ms = qc_broker_mono_ms(broker) + broker->storage_backoff_ms;
-        qc_error("commit failed (%s): rolled back, clients told to retry",
-                 qc_store_errmsg(broker->store));
+        if (committed == QC_STORE_IN_DOUBT)
+            qc_error("commit in doubt (%s): the connection broke after COMMIT was sent; clients "
+                     "told it may or may not be stored",
+                     qc_store_errmsg(broker->store));
+        else
+            qc_error("commit failed (%s): rolled back, clients told to retry",
+                     qc_store_errmsg(broker->store));
         qc_store_rollback(broker->store);
         qc_schedule_forget(broker);
         /* Config set in this pass was rolled back too: memory follows the store. */
         qc_config_defaults(&broker->config);
         qc_store_config_load(broker->store, &broker->config);
-        s_flush(server, 0);
+        s_flush(server, committed == QC_STORE_IN_DOUBT ? -1 : 0);
         qc_wrkcmd_resync(broker);
         s_flush(server, 1);
     }

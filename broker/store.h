@@ -85,7 +85,11 @@ const char *qc_store_errmsg(qc_store_t *self);
 int64_t qc_store_total_changes(qc_store_t *self);
 
 /* Transactions: begin (IMMEDIATE) / commit / rollback, and savepoints
- * inside them so one bad request doesn't undo its neighbours. 0 or -1. */
+ * inside them so one bad request doesn't undo its neighbours. 0 or -1;
+ * qc_store_commit returns QC_STORE_IN_DOUBT instead of -1 when the
+ * connection to the database broke once COMMIT may have reached it (a
+ * server: PostgreSQL), so the transaction may or may not have committed. */
+#define QC_STORE_IN_DOUBT (-2)
 int qc_store_begin(qc_store_t *self);
 int qc_store_commit(qc_store_t *self);
 void qc_store_rollback(qc_store_t *self);

@@ -991,6 +991,14 @@ static void s_pipeline_end(qc_store_backend_t *self)
     self->queued_count = 0;
 }
 
+/* A COMMIT that was queued did not succeed. If the connection is gone, the
+ * server may have committed before it went (and a synchronous standby may
+ * have it): in doubt, and the replies must not say nothing was stored. */
+static int s_commit_failed(qc_store_backend_t *self)
+{
+    return PQstatus(self->conn) == CONNECTION_OK ? -1 : QC_STORE_IN_DOUBT;
+}
+
 int qc_pg_commit(qc_store_backend_t *self)
 {
     if (!self->in_tx || !self->pipeline)
@@ -1048,14 +1056,14 @@ int qc_pg_commit(qc_store_backend_t *self)
         return -1;
     if (PQpipelineSync(self->conn) != 1) {
         s_doom(self, NULL, "commit");
-        return -1;
+        return s_commit_failed(self);
     }
     PQclear(s_wait(self, 1));
     s_pipeline_end(self);
     if (!self->committed) {
         if (!self->doomed) /* COMMIT of an aborted transaction answers ROLLBACK */
             snprintf(self->err, sizeof self->err, "commit: the transaction was aborted");
-        return -1;
+        return s_commit_failed(self);
     }
     if (self->renewed_until_mono > self->lease_until_mono)
         self->lease_until_mono = self->renewed_until_mono;

@@ -72,6 +72,8 @@
 #define QC_E_NOT_FOUND "not_found"
 #define QC_E_CONFLICT "conflict"
 #define QC_E_STORAGE "storage"
+/* The database connection broke after COMMIT was sent: it may have committed. */
+#define QC_E_IN_DOUBT "in_doubt"
 #define QC_E_UNKNOWN_OP "unknown_op"
 #define QC_E_TOO_LARGE "too_large"
 #define QC_E_INVALID_CONFIG "invalid_config"

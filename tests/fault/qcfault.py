@@ -65,7 +65,8 @@ def enqueue(endpoint, client, count, batch_max, rate, command_fmt, out_path, dea
     ids = ["c%d-%d" % (client, i) for i in range(count)]
     slow = {x: "sleep 0.2; " if slow_every and i % slow_every == 0 else ""
             for i, x in enumerate(ids)}
-    stats = {"requests": 0, "no_answer": 0, "acked": 0, "dup_on_retry": 0, "storage": 0}
+    stats = {"requests": 0, "no_answer": 0, "acked": 0, "dup_on_retry": 0, "storage": 0,
+             "in_doubt": 0}
     sock = None
     with open(out_path, "w") as acked, open(out_path + ".dup", "w") as dup:
         i = 0
@@ -114,8 +115,13 @@ def enqueue(endpoint, client, count, batch_max, rate, command_fmt, out_path, dea
                     dup.flush()
                     stats["dup_on_retry"] += len(batch)
                     break
-                if code == "storage":
+                if code == "storage":  # nothing was stored: a duplicate now would be a lie
                     stats["storage"] += 1
+                    time.sleep(0.05)
+                    continue
+                if code == "in_doubt":  # may have been stored: like no answer
+                    stats["in_doubt"] += 1
+                    retried = True
                     time.sleep(0.05)
                     continue
                 sys.exit("client %d: unexpected reply %r" % (client, reply))
