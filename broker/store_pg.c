@@ -1677,6 +1677,24 @@ static int qc_pg_queue_counts(qc_store_backend_t *self, const char *queue,
     return 0;
 }
 
+/* A page of `list` from res (S_JOB_COLUMNS rows, newest first, at most
+ * limit), which it clears. A page also ends at about QC_LIST_PAGE_BYTES of
+ * commands (store.h); *next_cursor is where the next one starts, or 0. */
+static cJSON *s_job_page(PGresult *res, int limit, int64_t *next_cursor)
+{
+    cJSON *jobs = cJSON_CreateArray();
+    int rows = PQntuples(res), taken = 0;
+    int64_t bytes = 0;
+    while (taken < rows && bytes < QC_LIST_PAGE_BYTES) {
+        cJSON_AddItemToArray(jobs, s_job_row(res, taken));
+        bytes += PQgetlength(res, taken, 2) + 512;
+        taken++;
+    }
+    *next_cursor = (taken == limit || taken < rows) && taken > 0 ? s_i64(res, taken - 1, 0) : 0;
+    PQclear(res);
+    return jobs;
+}
+
 static cJSON *qc_pg_job_list_in(qc_store_backend_t *self, const qc_store_list_t *list,
                                 int64_t *next_cursor)
 {
@@ -1693,20 +1711,7 @@ static cJSON *qc_pg_job_list_in(qc_store_backend_t *self, const qc_store_list_t 
                      "SELECT " S_JOB_COLUMNS " FROM jobs WHERE queue = $3 AND state = $4::smallint"
                      " AND seq < $1::bigint ORDER BY seq DESC LIMIT $2::integer",
                      4, p);
-    if (!res)
-        return NULL;
-    cJSON *jobs = cJSON_CreateArray();
-    int rows = PQntuples(res), taken = 0;
-    int64_t bytes = 0;
-    while (taken < rows && bytes < QC_LIST_PAGE_BYTES) {
-        cJSON_AddItemToArray(jobs, s_job_row(res, taken));
-        bytes += PQgetlength(res, taken, 2) + 512;
-        taken++;
-    }
-    *next_cursor =
-        (taken == list->limit || taken < rows) && taken > 0 ? s_i64(res, taken - 1, 0) : 0;
-    PQclear(res);
-    return jobs;
+    return res ? s_job_page(res, list->limit, next_cursor) : NULL;
 }
 
 int64_t qc_pg_next_due_ms(qc_store_backend_t *self)
@@ -2039,20 +2044,7 @@ cJSON *qc_pg_job_list(qc_store_backend_t *self, int state, int limit, int64_t cu
                         s_int(&ints, 2, state)};
     PGresult *res =
         s_exec(self, state < 0 ? s_sql_list_all : s_sql_list_state, state < 0 ? 2 : 3, p);
-    if (!res)
-        return NULL;
-    cJSON *jobs = cJSON_CreateArray();
-    int rows = PQntuples(res), taken = 0;
-    int64_t bytes = 0;
-    /* A page also ends at about QC_LIST_PAGE_BYTES of commands (store.h). */
-    while (taken < rows && bytes < QC_LIST_PAGE_BYTES) {
-        cJSON_AddItemToArray(jobs, s_job_row(res, taken));
-        bytes += PQgetlength(res, taken, 2) + 512;
-        taken++;
-    }
-    *next_cursor = (taken == limit || taken < rows) && taken > 0 ? s_i64(res, taken - 1, 0) : 0;
-    PQclear(res);
-    return jobs;
+    return res ? s_job_page(res, limit, next_cursor) : NULL;
 }
 
 int qc_pg_job_started(qc_store_backend_t *self, int64_t seq, int attempt, int64_t started_at_ms)

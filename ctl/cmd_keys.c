@@ -130,38 +130,32 @@ int qc_cmd_join(qc_ctl_t *ctl, int argc, char **argv)
 
 static int s_keys_list(qc_ctl_t *ctl, int argc, char **argv)
 {
-    int rc = qc_ctl_parse_none(ctl, argc, argv);
-    if (rc != QC_CTL_OK)
-        return rc;
     cJSON *reply;
-    if ((rc = qc_ctl_call(ctl, qc_ctl_request("keys.list"), &reply)) != QC_CTL_OK)
+    const cJSON *keys;
+    int rc = qc_ctl_list(ctl, argc, argv, "keys.list", "keys", &reply, &keys);
+    if (rc != QC_CTL_OK || !reply)
         return rc;
-    const cJSON *keys = cJSON_GetObjectItemCaseSensitive(reply, "keys");
-    if (ctl->json) {
-        qc_out_json(keys);
-    } else {
-        static const char *const header[] = {"ROLE", "NAME", "KEY", "ENROLLED", "INVITE"};
-        int rows = cJSON_GetArraySize(keys);
-        const char **cells = calloc((size_t)(rows ? rows : 1) * 5, sizeof *cells);
-        int r = 0;
-        const cJSON *key;
-        cJSON_ArrayForEach(key, keys)
-        {
-            if (!cells)
-                break;
-            cells[r * 5 + 0] = qc_out_text(key, "role", "?");
-            cells[r * 5 + 1] = qc_out_text(key, "name", "?");
-            cells[r * 5 + 2] = qc_out_text(key, "key", "?");
-            cells[r * 5 + 3] = qc_out_text(key, "enrolled_at", "-");
-            cells[r * 5 + 4] = qc_out_text(key, "invite", "(by hand)");
-            r++;
-        }
-        if (rows == 0)
-            printf("no keys: nothing may connect over tcp yet (see queuectl invite)\n");
-        else if (cells)
-            qc_out_table(header, 5, cells, r);
-        free(cells);
+    static const char *const header[] = {"ROLE", "NAME", "KEY", "ENROLLED", "INVITE"};
+    int rows = cJSON_GetArraySize(keys);
+    const char **cells = calloc((size_t)(rows ? rows : 1) * 5, sizeof *cells);
+    int r = 0;
+    const cJSON *key;
+    cJSON_ArrayForEach(key, keys)
+    {
+        if (!cells)
+            break;
+        cells[r * 5 + 0] = qc_out_text(key, "role", "?");
+        cells[r * 5 + 1] = qc_out_text(key, "name", "?");
+        cells[r * 5 + 2] = qc_out_text(key, "key", "?");
+        cells[r * 5 + 3] = qc_out_text(key, "enrolled_at", "-");
+        cells[r * 5 + 4] = qc_out_text(key, "invite", "(by hand)");
+        r++;
     }
+    if (rows == 0)
+        printf("no keys: nothing may connect over tcp yet (see queuectl invite)\n");
+    else if (cells)
+        qc_out_table(header, 5, cells, r);
+    free(cells);
     cJSON_Delete(reply);
     return QC_CTL_OK;
 }

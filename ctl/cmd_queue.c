@@ -9,18 +9,11 @@
 
 static int s_queue_list(qc_ctl_t *ctl, int argc, char **argv)
 {
-    int rc = qc_ctl_parse_none(ctl, argc, argv);
-    if (rc != QC_CTL_OK)
-        return rc;
     cJSON *reply;
-    if ((rc = qc_ctl_call(ctl, qc_ctl_request("queue.list"), &reply)) != QC_CTL_OK)
+    const cJSON *queues;
+    int rc = qc_ctl_list(ctl, argc, argv, "queue.list", "queues", &reply, &queues);
+    if (rc != QC_CTL_OK || !reply)
         return rc;
-    const cJSON *queues = cJSON_GetObjectItemCaseSensitive(reply, "queues");
-    if (ctl->json) {
-        qc_out_json(queues);
-        cJSON_Delete(reply);
-        return QC_CTL_OK;
-    }
     static const char *const header[] = {"QUEUE", "PENDING", "WAITING", "RUNNING", "FAILED",
                                          "DEAD",  "DONE",    "PAUSED",  "LIMIT",   "OLDEST"};
     enum { COLUMNS = 10 };

@@ -112,18 +112,11 @@ static int s_add(qc_ctl_t *ctl, int argc, char **argv)
 
 static int s_list(qc_ctl_t *ctl, int argc, char **argv)
 {
-    int rc = qc_ctl_parse_none(ctl, argc, argv);
-    if (rc != QC_CTL_OK)
-        return rc;
     cJSON *reply;
-    if ((rc = qc_ctl_call(ctl, qc_ctl_request("schedule.list"), &reply)) != QC_CTL_OK)
+    const cJSON *list;
+    int rc = qc_ctl_list(ctl, argc, argv, "schedule.list", "schedules", &reply, &list);
+    if (rc != QC_CTL_OK || !reply)
         return rc;
-    const cJSON *list = cJSON_GetObjectItemCaseSensitive(reply, "schedules");
-    if (ctl->json) {
-        qc_out_json(list);
-        cJSON_Delete(reply);
-        return QC_CTL_OK;
-    }
     int rows = cJSON_GetArraySize(list);
     if (rows == 0) {
         printf("no schedules\n");

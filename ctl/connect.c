@@ -245,3 +245,19 @@ int qc_ctl_broker_endpoint(qc_ctl_t *ctl, const char *which, char *buf, size_t l
     }
     return QC_CTL_OK;
 }
+
+int qc_ctl_list(qc_ctl_t *ctl, int argc, char **argv, const char *op, const char *key,
+                cJSON **reply, const cJSON **items)
+{
+    *reply = NULL;
+    int rc = qc_ctl_parse_none(ctl, argc, argv);
+    if (rc != QC_CTL_OK || (rc = qc_ctl_call(ctl, qc_ctl_request(op), reply)) != QC_CTL_OK)
+        return rc;
+    *items = cJSON_GetObjectItemCaseSensitive(*reply, key);
+    if (ctl->json) {
+        qc_out_json(*items);
+        cJSON_Delete(*reply);
+        *reply = NULL;
+    }
+    return QC_CTL_OK;
+}

@@ -72,6 +72,12 @@ cJSON *qc_ctl_request(const char *op);
  * ctl->autostart is set, starts one (saying so on stderr) and sends the
  * request to it. Errors are printed on stderr. */
 int qc_ctl_call(qc_ctl_t *ctl, cJSON *request, cJSON **reply);
+/* A list command without arguments: asks op and finds the array at key.
+ * With --json it prints that array and sets *reply to NULL; otherwise the
+ * caller prints *items and deletes *reply (which holds them). Returns the
+ * exit status of parsing or calling, QC_CTL_OK otherwise. */
+int qc_ctl_list(qc_ctl_t *ctl, int argc, char **argv, const char *op, const char *key,
+                cJSON **reply, const cJSON **items);
 
 /* The broker's own endpoint named which ("worker_endpoint", "events_endpoint")
  * from its ping reply, with a wildcard host replaced by the one we reached it
